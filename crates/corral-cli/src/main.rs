@@ -1,0 +1,45 @@
+//! `corral`: the command line (SPEC §7). Each subcommand lives in `cmd/<name>.rs` with its own
+//! clap `Args` and a `run` function; shared input flags are in `input.rs`.
+
+mod cmd;
+mod input;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "corral", version, about = "Alert correlation for SREs: fewer, better incidents")]
+struct Cli {
+    /// Log filter for diagnostics on stderr (tracing's RUST_LOG syntax).
+    #[arg(long, global = true, env = "CORRAL_LOG", default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline over files at full speed in event time and write incidents.
+    Replay(cmd::replay::Args),
+    /// Validate rules, topology and config; list every error with file and line.
+    Check(cmd::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Replay(a) => cmd::replay::run(a),
+        Command::Check(a) => cmd::check::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("corral: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Deduplication: see engine for now.

@@ -1,0 +1,25 @@
+//! corral's correlation core. Pure and deterministic: no I/O, no wall clock. Event time arrives
+//! with the data and drives every window; the same input always yields the same incidents.
+//!
+//! Data flows one way: normalized [`model::Alert`] → [`dedup`] → [`engine`] (suppression,
+//! inhibition, maintenance, time × topology × rule correlation, root cause) →
+//! [`incident::IncidentUpdate`].
+
+pub mod anomaly;
+pub mod dedup;
+pub mod duration;
+pub mod engine;
+pub mod incident;
+pub mod matcher;
+pub mod model;
+pub mod rootcause;
+pub mod rules;
+pub mod topology;
+pub mod yaml_pos;
+
+pub use engine::{Engine, EngineStats};
+pub use incident::IncidentUpdate;
+pub use model::{Alert, Millis, Severity, Status};
+pub use rules::RuleSet;
+pub use topology::{TopologyFile, TopologyIndex};
+pub use yaml_pos::ConfigError;

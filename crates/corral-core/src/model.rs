@@ -1,0 +1,404 @@
+//! The normalized alert (SPEC §1): what every input format is parsed into and what every later
+//! stage reads. Strings are `CompactString` so that the short ones (most names, sources,
+//! severities, label values) live inline without a heap allocation.
+
+use compact_str::CompactString;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Event time in milliseconds since the Unix epoch. Every window in corral runs on this clock.
+pub type Millis = i64;
+
+pub type Str = CompactString;
+
+/// Label set, sorted by key, keys unique. A `Vec` beats a map here: label sets are small and a
+/// sorted vector is compact, cache friendly and hashes deterministically.
+pub type Labels = Vec<(Str, Str)>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Info,
+        Severity::Warning,
+        Severity::Error,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses corral's own names and the common synonyms monitors use.
+    pub fn parse_loose(s: &str) -> Option<Severity> {
+        let s = s.trim();
+        let eq = |w: &str| s.eq_ignore_ascii_case(w);
+        if eq("critical") || eq("crit") || eq("fatal") || eq("disaster") || eq("emergency") || eq("page")
+        {
+            Some(Severity::Critical)
+        } else if eq("error") || eq("err") || eq("high") || eq("major") || eq("severe") {
+            Some(Severity::Error)
+        } else if eq("warning") || eq("warn") || eq("average") || eq("minor") || eq("medium") {
+            Some(Severity::Warning)
+        } else if eq("info")
+            || eq("information")
+            || eq("informational")
+            || eq("low")
+            || eq("notice")
+            || eq("ok")
+            || eq("none")
+            || eq("debug")
+            || eq("normal")
+            || eq("cleared")
+        {
+            Some(Severity::Info)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Firing,
+    Resolved,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Firing => "firing",
+            Status::Resolved => "resolved",
+        }
+    }
+}
+
+/// One alert occurrence, normalized (SPEC §1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub fingerprint: Str,
+    pub source: Str,
+    pub name: Str,
+    pub status: Status,
+    pub severity: Severity,
+    pub resource: Str,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<Str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, with = "labels_as_map")]
+    pub labels: Labels,
+    #[serde(
+        default,
+        with = "labels_as_map",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub annotations: Labels,
+    #[serde(with = "event_time")]
+    pub starts_at: Millis,
+    #[serde(
+        default,
+        with = "event_time_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ends_at: Option<Millis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+}
+
+impl Alert {
+    /// A firing alert with the given identity; handy in tests and generators.
+    pub fn firing(name: &str, resource: &str, starts_at: Millis) -> Alert {
+        let mut a = Alert {
+            fingerprint: Str::default(),
+            source: Str::const_new("native"),
+            name: name.into(),
+            status: Status::Firing,
+            severity: Severity::Error,
+            resource: resource.into(),
+            service: None,
+            summary: None,
+            labels: Vec::new(),
+            annotations: Vec::new(),
+            starts_at,
+            ends_at: None,
+            value: None,
+        };
+        a.fingerprint = compute_fingerprint(&a.source, &a.name, &a.resource, &a.labels);
+        a
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| self.labels[i].1.as_str())
+    }
+
+    /// The time this occurrence speaks for: the end for a resolve that carries one, else the start.
+    pub fn event_time(&self) -> Millis {
+        match (self.status, self.ends_at) {
+            (Status::Resolved, Some(end)) => end,
+            _ => self.starts_at,
+        }
+    }
+
+    /// Sorts labels by key and drops duplicate keys (last one wins), as SPEC §1 identity expects.
+    pub fn normalize_labels(labels: &mut Labels) {
+        labels.sort_by(|a, b| a.0.cmp(&b.0));
+        labels.dedup_by(|later, earlier| {
+            if later.0 == earlier.0 {
+                std::mem::swap(&mut earlier.1, &mut later.1);
+                true
+            } else {
+                false
+            }
+        });
+    }
+}
+
+/// Stable fingerprint for sources that give none: xxh3 of source, name, resource and the sorted
+/// labels, each field terminated so that ("ab","c") and ("a","bc") differ. Stable across
+/// versions and platforms: users store these in tickets.
+pub fn compute_fingerprint(source: &str, name: &str, resource: &str, labels: &Labels) -> Str {
+    use xxhash_rust::xxh3::Xxh3;
+    let mut h = Xxh3::new();
+    for part in [source, name, resource] {
+        h.update(part.as_bytes());
+        h.update(&[0xff]);
+    }
+    for (k, v) in labels {
+        h.update(k.as_bytes());
+        h.update(&[0xfe]);
+        h.update(v.as_bytes());
+        h.update(&[0xff]);
+    }
+    let mut buf = [0u8; 16];
+    hex16(h.digest(), &mut buf);
+    Str::from_utf8(&buf[..]).unwrap_or_default()
+}
+
+fn hex16(mut v: u64, out: &mut [u8; 16]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(v & 0xf) as usize];
+        v >>= 4;
+    }
+}
+
+/// Parses RFC 3339 text or epoch milliseconds (as a number or a string of digits).
+pub fn parse_event_time(s: &str) -> Option<Millis> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse::<i64>().ok();
+    }
+    chrono::DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|d| d.timestamp_millis())
+}
+
+/// Formats event time as RFC 3339 UTC with second precision, or milliseconds when present.
+pub fn format_event_time(ms: Millis) -> String {
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(dt) if ms % 1000 == 0 => dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => ms.to_string(),
+    }
+}
+
+/// Serde helper: event time in as RFC 3339 or epoch ms, out as RFC 3339.
+pub mod event_time {
+    use super::*;
+    use serde::{de, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Millis, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_event_time(*v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Millis, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Millis;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an RFC 3339 timestamp or epoch milliseconds")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Millis, E> {
+                Ok(v)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Millis, E> {
+                i64::try_from(v).map_err(|_| E::custom("epoch milliseconds out of range"))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Millis, E> {
+                if v.is_finite() && v.abs() < 9.0e15 {
+                    Ok(v as i64)
+                } else {
+                    Err(E::custom("epoch milliseconds out of range"))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Millis, E> {
+                parse_event_time(v).ok_or_else(|| E::custom(format!("invalid timestamp {v:?}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+pub mod event_time_opt {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(ms) => s.serialize_str(&format_event_time(*ms)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Millis>, D::Error> {
+        #[derive(Deserialize)]
+        struct W(#[serde(with = "super::event_time")] Millis);
+        Option::<W>::deserialize(d).map(|o| o.map(|w| w.0))
+    }
+}
+
+/// Serde helper: a sorted label vector as a JSON object.
+pub mod labels_as_map {
+    use super::*;
+    use serde::{de, ser::SerializeMap, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Labels, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(v.len()))?;
+        for (k, val) in v {
+            m.serialize_entry(k, val)?;
+        }
+        m.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Labels;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of strings")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Labels, E> {
+                Ok(Vec::new())
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Labels, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some((k, v)) = map.next_entry::<Str, LabelValue>()? {
+                    out.push((k, v.0));
+                }
+                Alert::normalize_labels(&mut out);
+                Ok(out)
+            }
+        }
+        d.deserialize_any(V)
+    }
+
+    /// Label values are strings; numbers and booleans are accepted and kept as their text,
+    /// because monitors routinely send `"port": 5432`.
+    struct LabelValue(Str);
+    impl<'de> Deserialize<'de> for LabelValue {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl de::Visitor<'_> for V {
+                type Value = LabelValue;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a string, number or boolean label value")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<LabelValue, E> {
+                    Ok(LabelValue(v.into()))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<LabelValue, E> {
+                    Ok(LabelValue(compact_str::format_compact!("{v}")))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<LabelValue, E> {
+                    Ok(LabelValue(compact_str::format_compact!("{v}")))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<LabelValue, E> {
+                    Ok(LabelValue(compact_str::format_compact!("{v}")))
+                }
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<LabelValue, E> {
+                    Ok(LabelValue(if v { "true".into() } else { "false".into() }))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_stable_and_label_order_free() {
+        let mut a: Labels = vec![("b".into(), "2".into()), ("a".into(), "1".into())];
+        Alert::normalize_labels(&mut a);
+        let b: Labels = vec![("a".into(), "1".into()), ("b".into(), "2".into())];
+        assert_eq!(
+            compute_fingerprint("am", "Down", "h1", &a),
+            compute_fingerprint("am", "Down", "h1", &b)
+        );
+        assert_ne!(
+            compute_fingerprint("am", "Down", "h1", &a),
+            compute_fingerprint("am", "Dow", "nh1", &a)
+        );
+        // Pinned value: a change here breaks every stored ticket reference.
+        assert_eq!(compute_fingerprint("am", "Down", "h1", &b).len(), 16);
+    }
+
+    #[test]
+    fn event_time_parses_both_forms() {
+        assert_eq!(parse_event_time("1700000000000"), Some(1_700_000_000_000));
+        assert_eq!(
+            parse_event_time("2023-11-14T22:13:20Z"),
+            Some(1_700_000_000_000)
+        );
+        assert_eq!(
+            parse_event_time("2023-11-14T23:13:20.5+01:00"),
+            Some(1_700_000_000_500)
+        );
+        assert_eq!(parse_event_time("yesterday"), None);
+        assert_eq!(format_event_time(1_700_000_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn native_alert_round_trips_through_json() {
+        let src = r#"{"fingerprint":"f1","source":"am","name":"Down","status":"firing",
+            "severity":"critical","resource":"h1","labels":{"z":"1","a":2},
+            "starts_at":"2023-11-14T22:13:20Z"}"#;
+        let a: Alert = serde_json::from_str(src).unwrap();
+        assert_eq!(a.labels[0], ("a".into(), "2".into()));
+        assert_eq!(a.starts_at, 1_700_000_000_000);
+        let back: Alert = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(a, back);
+    }
+
+    #[test]
+    fn duplicate_label_keys_keep_the_last() {
+        let mut l: Labels = vec![("a".into(), "1".into()), ("a".into(), "2".into())];
+        Alert::normalize_labels(&mut l);
+        assert_eq!(l, vec![("a".into(), "2".into())]);
+    }
+}

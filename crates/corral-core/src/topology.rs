@@ -1,0 +1,543 @@
+//! The CMDB dependency graph (SPEC §3) and the index the correlator asks: "which node is this
+//! resource", and "which nodes could have caused a symptom here, within k hops".
+//!
+//! Direction of impact: for `depends_on`, `runs_on` and `part_of` an edge `from -> to` means a
+//! fault on `to` can cause symptoms on `from`, so `to` is *upstream* of `from`. `connects_to` is a
+//! peer link: each end is upstream of the other.
+
+use crate::model::Str;
+use crate::yaml_pos::{ConfigError, ErrorSink};
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeType {
+    DependsOn,
+    RunsOn,
+    PartOf,
+    ConnectsTo,
+}
+
+impl EdgeType {
+    pub const ALL: [EdgeType; 4] = [
+        EdgeType::DependsOn,
+        EdgeType::RunsOn,
+        EdgeType::PartOf,
+        EdgeType::ConnectsTo,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EdgeType::DependsOn => "depends_on",
+            EdgeType::RunsOn => "runs_on",
+            EdgeType::PartOf => "part_of",
+            EdgeType::ConnectsTo => "connects_to",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A set of edge types as a bit mask: rules name the edges their grouping may follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EdgeMask(u8);
+
+impl EdgeMask {
+    pub const ALL: EdgeMask = EdgeMask(0b1111);
+
+    pub fn of(types: &[EdgeType]) -> EdgeMask {
+        EdgeMask(types.iter().fold(0, |m, t| m | t.bit()))
+    }
+
+    pub fn contains(self, t: EdgeType) -> bool {
+        self.0 & t.bit() != 0
+    }
+}
+
+/// The native topology file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologyFile {
+    #[serde(default)]
+    pub nodes: Vec<NodeSpec>,
+    #[serde(default)]
+    pub edges: Vec<EdgeSpec>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeSpec {
+    pub from: String,
+    pub to: String,
+    #[serde(rename = "type")]
+    pub edge_type: EdgeType,
+}
+
+impl TopologyFile {
+    /// Parses YAML or JSON (told apart by the first character) and validates references.
+    pub fn parse(src: &str, file: &str) -> Result<TopologyFile, Vec<ConfigError>> {
+        let mut sink = ErrorSink::new(file, src);
+        let parsed: Option<TopologyFile> = if src.trim_start().starts_with('{') {
+            serde_json::from_str(src).map_err(|e| sink.json(&e)).ok()
+        } else if src.trim().is_empty() {
+            Some(TopologyFile::default())
+        } else {
+            serde_norway::from_str(src).map_err(|e| sink.yaml(&e)).ok()
+        };
+        let Some(topo) = parsed else {
+            return Err(sink.errors);
+        };
+        topo.validate(&mut sink);
+        sink.finish(topo)
+    }
+
+    fn validate(&self, sink: &mut ErrorSink) {
+        let mut names: FxHashMap<&str, usize> = FxHashMap::default();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.id.trim().is_empty() {
+                sink.at(&format!("nodes[{i}].id"), "node id is empty");
+            }
+            if let Some(prev) = names.insert(n.id.as_str(), i) {
+                sink.at(
+                    &format!("nodes[{i}].id"),
+                    format!("duplicate node id {:?} (first at nodes[{prev}])", n.id),
+                );
+            }
+        }
+        // Aliases may be shared only when they are unambiguous; a clash is an error because a
+        // resource that resolves to two nodes would correlate arbitrarily.
+        let mut aliases: FxHashMap<&str, &str> = FxHashMap::default();
+        for (i, n) in self.nodes.iter().enumerate() {
+            for (j, a) in n.aliases.iter().enumerate() {
+                if let Some(owner) = names.get(a.as_str()).map(|&k| &self.nodes[k].id) {
+                    if *owner != n.id {
+                        sink.at(
+                            &format!("nodes[{i}].aliases[{j}]"),
+                            format!("alias {a:?} of {:?} is the id of node {owner:?}", n.id),
+                        );
+                    }
+                } else if let Some(owner) = aliases.insert(a.as_str(), n.id.as_str()) {
+                    if owner != n.id {
+                        sink.at(
+                            &format!("nodes[{i}].aliases[{j}]"),
+                            format!("alias {a:?} of {:?} is also an alias of {owner:?}", n.id),
+                        );
+                    }
+                }
+            }
+        }
+        for (i, e) in self.edges.iter().enumerate() {
+            for (end, name) in [("from", &e.from), ("to", &e.to)] {
+                if !names.contains_key(name.as_str()) && !aliases.contains_key(name.as_str()) {
+                    sink.at(
+                        &format!("edges[{i}].{end}"),
+                        format!("edge {end} unknown node {name:?}"),
+                    );
+                }
+            }
+            if e.from == e.to {
+                sink.at(&format!("edges[{i}]"), format!("self-loop on {:?}", e.from));
+            }
+        }
+    }
+}
+
+/// What the index knows of a node.
+#[derive(Clone, Debug)]
+pub struct NodeInfo {
+    pub id: Str,
+    pub kind: Str,
+    pub service: Option<Str>,
+}
+
+/// A node that could have caused a symptom on another, with how far and over which edge types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Upstream {
+    pub node: NodeIndex,
+    pub hops: u8,
+}
+
+/// A path of impact, for explanations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImpactStep {
+    pub from: Str,
+    pub to: Str,
+    pub edge: EdgeType,
+}
+
+/// The indexed topology. Immutable once built; shared between engines with an `Arc`.
+#[derive(Debug, Default)]
+pub struct TopologyIndex {
+    graph: DiGraph<NodeInfo, EdgeType>,
+    by_name: FxHashMap<Str, NodeIndex>,
+}
+
+impl TopologyIndex {
+    pub fn empty() -> TopologyIndex {
+        TopologyIndex::default()
+    }
+
+    pub fn build(file: &TopologyFile) -> TopologyIndex {
+        let mut graph = DiGraph::with_capacity(file.nodes.len(), file.edges.len());
+        let mut by_name =
+            FxHashMap::with_capacity_and_hasher(file.nodes.len() * 2, Default::default());
+        for n in &file.nodes {
+            let idx = graph.add_node(NodeInfo {
+                id: n.id.as_str().into(),
+                kind: n.kind.as_deref().unwrap_or("").into(),
+                service: n.service.as_deref().map(Str::from),
+            });
+            by_name.insert(Str::from(n.id.as_str()), idx);
+        }
+        for (n, idx) in file.nodes.iter().zip(graph.node_indices()) {
+            for a in &n.aliases {
+                by_name.entry(Str::from(a.as_str())).or_insert(idx);
+            }
+        }
+        for e in &file.edges {
+            if let (Some(&a), Some(&b)) = (by_name.get(e.from.as_str()), by_name.get(e.to.as_str()))
+            {
+                if a != b {
+                    graph.add_edge(a, b, e.edge_type);
+                }
+            }
+        }
+        TopologyIndex { graph, by_name }
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+
+    /// Resolves a resource by node id or alias. Falls back to the host part of `host:port`
+    /// and of a fully qualified name, the forms monitors put in `instance`.
+    pub fn resolve(&self, resource: &str) -> Option<NodeIndex> {
+        if let Some(&i) = self.by_name.get(resource) {
+            return Some(i);
+        }
+        if let Some((host, port)) = resource.rsplit_once(':') {
+            if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+                if let Some(i) = self.resolve(host.trim_start_matches('[').trim_end_matches(']'))
+                {
+                    return Some(i);
+                }
+            }
+        }
+        if let Some((short, _)) = resource.split_once('.') {
+            if !short.is_empty() && !short.bytes().all(|b| b.is_ascii_digit()) {
+                return self.by_name.get(short).copied();
+            }
+        }
+        None
+    }
+
+    pub fn node(&self, idx: NodeIndex) -> &NodeInfo {
+        &self.graph[idx]
+    }
+
+    pub fn node_by_name(&self, name: &str) -> Option<&NodeInfo> {
+        self.resolve(name).map(|i| &self.graph[i])
+    }
+
+    /// Number of nodes directly impacted by `idx` (its fan-out in the direction of impact).
+    pub fn downstream_degree(&self, idx: NodeIndex) -> usize {
+        self.graph
+            .edges_directed(idx, Direction::Incoming)
+            .filter(|e| e.weight() != &EdgeType::ConnectsTo)
+            .count()
+            + self
+                .graph
+                .edges(idx)
+                .filter(|e| e.weight() == &EdgeType::ConnectsTo)
+                .count()
+    }
+
+    /// Neighbours one step against the direction of impact: the nodes whose fault can show here.
+    fn upstream_neighbours(
+        &self,
+        idx: NodeIndex,
+        mask: EdgeMask,
+    ) -> impl Iterator<Item = (NodeIndex, EdgeType)> + '_ {
+        let out = self
+            .graph
+            .edges_directed(idx, Direction::Outgoing)
+            .filter(move |e| mask.contains(*e.weight()))
+            .map(|e| (e.target(), *e.weight()));
+        let peers_in = self
+            .graph
+            .edges_directed(idx, Direction::Incoming)
+            .filter(move |e| *e.weight() == EdgeType::ConnectsTo && mask.contains(EdgeType::ConnectsTo))
+            .map(|e| (e.source(), EdgeType::ConnectsTo));
+        out.chain(peers_in)
+    }
+
+    /// Neighbours one step in the direction of impact: the nodes a fault here can reach.
+    fn downstream_neighbours(
+        &self,
+        idx: NodeIndex,
+        mask: EdgeMask,
+    ) -> impl Iterator<Item = (NodeIndex, EdgeType)> + '_ {
+        let inc = self
+            .graph
+            .edges_directed(idx, Direction::Incoming)
+            .filter(move |e| mask.contains(*e.weight()))
+            .map(|e| (e.source(), *e.weight()));
+        let peers_out = self
+            .graph
+            .edges_directed(idx, Direction::Outgoing)
+            .filter(move |e| *e.weight() == EdgeType::ConnectsTo && mask.contains(EdgeType::ConnectsTo))
+            .map(|e| (e.target(), EdgeType::ConnectsTo));
+        inc.chain(peers_out)
+    }
+
+    /// The node itself (hops 0) and every node upstream of it within `max_hops`, breadth first,
+    /// at most `limit` nodes: a bounded neighbourhood, so one alert costs the same on a graph of
+    /// ten nodes or a million. Cycles are harmless: each node is visited once, at its least depth.
+    pub fn upstream_within(
+        &self,
+        start: NodeIndex,
+        max_hops: u8,
+        mask: EdgeMask,
+        limit: usize,
+    ) -> Vec<Upstream> {
+        let mut out = vec![Upstream {
+            node: start,
+            hops: 0,
+        }];
+        let mut seen: FxHashSet<NodeIndex> = FxHashSet::default();
+        seen.insert(start);
+        let mut frontier_start = 0;
+        for depth in 1..=max_hops {
+            let frontier_end = out.len();
+            for i in frontier_start..frontier_end {
+                let here = out[i].node;
+                for (next, _) in self.upstream_neighbours(here, mask) {
+                    if out.len() >= limit {
+                        return out;
+                    }
+                    if seen.insert(next) {
+                        out.push(Upstream {
+                            node: next,
+                            hops: depth,
+                        });
+                    }
+                }
+            }
+            frontier_start = frontier_end;
+        }
+        out
+    }
+
+    /// Shortest path of impact from `cause` to `symptom` (following upstream links from the
+    /// symptom), within `max_hops`.
+    pub fn impact_path(
+        &self,
+        cause: NodeIndex,
+        symptom: NodeIndex,
+        max_hops: u8,
+        mask: EdgeMask,
+    ) -> Option<Vec<ImpactStep>> {
+        if cause == symptom {
+            return Some(Vec::new());
+        }
+        let mut prev: FxHashMap<NodeIndex, (NodeIndex, EdgeType)> = FxHashMap::default();
+        let mut frontier = vec![symptom];
+        prev.insert(symptom, (symptom, EdgeType::DependsOn));
+        for _ in 0..max_hops {
+            let mut next = Vec::new();
+            for &n in &frontier {
+                for (up, et) in self.upstream_neighbours(n, mask) {
+                    if prev.contains_key(&up) {
+                        continue;
+                    }
+                    prev.insert(up, (n, et));
+                    if up == cause {
+                        let mut steps = Vec::new();
+                        let mut cur = cause;
+                        while cur != symptom {
+                            let (p, et) = prev[&cur];
+                            steps.push(ImpactStep {
+                                from: self.graph[p].id.clone(),
+                                to: self.graph[cur].id.clone(),
+                                edge: et,
+                            });
+                            cur = p;
+                        }
+                        steps.reverse();
+                        return Some(steps);
+                    }
+                    next.push(up);
+                }
+            }
+            frontier = next;
+        }
+        None
+    }
+
+    /// Everything a fault on `idx` can reach, with depth: the blast radius.
+    pub fn impact_of(&self, idx: NodeIndex, mask: EdgeMask) -> Vec<(NodeIndex, usize)> {
+        let mut seen = FxHashSet::default();
+        seen.insert(idx);
+        let mut out = Vec::new();
+        let mut frontier = vec![idx];
+        let mut depth = 0;
+        while !frontier.is_empty() {
+            depth += 1;
+            let mut next = Vec::new();
+            for n in frontier {
+                for (d, _) in self.downstream_neighbours(n, mask) {
+                    if seen.insert(d) {
+                        out.push((d, depth));
+                        next.push(d);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+nodes:
+  - {id: payroll-api, kind: service, service: payroll}
+  - {id: payroll-db-04, kind: database, service: payroll, aliases: [10.0.4.17, payroll-db-04.prod.example.com]}
+  - {id: esx-12, kind: hypervisor}
+  - {id: switch-7, kind: switch}
+  - {id: switch-9, kind: switch}
+  - {id: lonely, kind: host}
+edges:
+  - {from: payroll-api, to: payroll-db-04, type: depends_on}
+  - {from: payroll-db-04, to: esx-12, type: runs_on}
+  - {from: esx-12, to: switch-7, type: part_of}
+  - {from: switch-7, to: switch-9, type: connects_to}
+"#;
+
+    fn index() -> TopologyIndex {
+        TopologyIndex::build(&TopologyFile::parse(SAMPLE, "t.yaml").unwrap())
+    }
+
+    #[test]
+    fn resolves_ids_aliases_and_instance_forms() {
+        let t = index();
+        let db = t.resolve("payroll-db-04").unwrap();
+        assert_eq!(t.resolve("10.0.4.17"), Some(db));
+        assert_eq!(t.resolve("10.0.4.17:9100"), Some(db));
+        assert_eq!(t.resolve("payroll-db-04.prod.example.com"), Some(db));
+        assert_eq!(t.resolve("payroll-db-04.other.example.com"), Some(db));
+        assert_eq!(t.resolve("nope"), None);
+        assert_eq!(t.resolve("10.0.9.9"), None);
+    }
+
+    #[test]
+    fn upstream_follows_impact_direction() {
+        let t = index();
+        let api = t.resolve("payroll-api").unwrap();
+        let up: Vec<_> = t
+            .upstream_within(api, 2, EdgeMask::ALL, 100)
+            .into_iter()
+            .map(|u| (t.node(u.node).id.to_string(), u.hops))
+            .collect();
+        assert_eq!(
+            up,
+            vec![
+                ("payroll-api".into(), 0),
+                ("payroll-db-04".into(), 1),
+                ("esx-12".into(), 2)
+            ]
+        );
+        // Nothing is upstream of the service from the database's point of view.
+        let db = t.resolve("payroll-db-04").unwrap();
+        assert!(t
+            .upstream_within(db, 3, EdgeMask::ALL, 100)
+            .iter()
+            .all(|u| u.node != api));
+        // connects_to is symmetric.
+        let s9 = t.resolve("switch-9").unwrap();
+        let s7 = t.resolve("switch-7").unwrap();
+        assert!(t
+            .upstream_within(s9, 1, EdgeMask::ALL, 100)
+            .iter()
+            .any(|u| u.node == s7));
+        // Masks restrict the walk.
+        let only_dep = EdgeMask::of(&[EdgeType::DependsOn]);
+        assert_eq!(t.upstream_within(api, 3, only_dep, 100).len(), 2);
+    }
+
+    #[test]
+    fn cycles_and_isolated_nodes_are_fine() {
+        let src = "nodes: [{id: a}, {id: b}, {id: c}, {id: alone}]\nedges:\n  - {from: a, to: b, type: depends_on}\n  - {from: b, to: c, type: depends_on}\n  - {from: c, to: a, type: depends_on}\n";
+        let t = TopologyIndex::build(&TopologyFile::parse(src, "c.yaml").unwrap());
+        let a = t.resolve("a").unwrap();
+        let up = t.upstream_within(a, 10, EdgeMask::ALL, 100);
+        assert_eq!(up.len(), 3);
+        let alone = t.resolve("alone").unwrap();
+        assert_eq!(t.upstream_within(alone, 3, EdgeMask::ALL, 100).len(), 1);
+        assert!(t.impact_of(alone, EdgeMask::ALL).is_empty());
+        assert_eq!(t.impact_of(a, EdgeMask::ALL).len(), 2);
+    }
+
+    #[test]
+    fn impact_path_names_the_edges() {
+        let t = index();
+        let api = t.resolve("payroll-api").unwrap();
+        let esx = t.resolve("esx-12").unwrap();
+        let path = t.impact_path(esx, api, 3, EdgeMask::ALL).unwrap();
+        assert_eq!(path.len(), 2);
+        assert_eq!(path[0].edge, EdgeType::DependsOn);
+        assert_eq!(path[1].edge, EdgeType::RunsOn);
+        assert!(t.impact_path(api, esx, 3, EdgeMask::ALL).is_none());
+    }
+
+    #[test]
+    fn reports_every_reference_error_with_its_line() {
+        let src = "nodes:\n  - {id: a}\n  - {id: a}\nedges:\n  - {from: a, to: ghost, type: depends_on}\n  - {from: nobody, to: a, type: runs_on}\n";
+        let errs = TopologyFile::parse(src, "bad.yaml").unwrap_err();
+        let lines: Vec<_> = errs.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![Some(3), Some(5), Some(6)], "{errs:?}");
+        assert!(errs[1].message.contains("ghost"));
+    }
+
+    #[test]
+    fn unknown_fields_and_edge_types_are_errors_with_lines() {
+        let errs =
+            TopologyFile::parse("nodes:\n  - {id: a, colour: red}\n", "x.yaml").unwrap_err();
+        assert_eq!(errs[0].line, Some(2));
+        assert!(errs[0].message.contains("colour"));
+        let errs = TopologyFile::parse(
+            "nodes: [{id: a}, {id: b}]\nedges:\n  - {from: a, to: b, type: loves}\n",
+            "x.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(errs[0].line, Some(3));
+    }
+}
