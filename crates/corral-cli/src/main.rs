@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "corral", version, about = "Alert correlation for SREs: fewer, better incidents")]
+#[command(
+    name = "corral",
+    version,
+    about = "Alert correlation for SREs: fewer, better incidents"
+)]
 struct Cli {
     /// Log filter for diagnostics on stderr (tracing's RUST_LOG syntax).
     #[arg(long, global = true, env = "CORRAL_LOG", default_value = "warn")]
@@ -23,17 +27,36 @@ enum Command {
     Replay(cmd::replay::Args),
     /// Validate rules, topology and config; list every error with file and line.
     Check(cmd::check::Args),
+    /// The service: Kafka in, Kafka out, HTTP metrics, health, reload and ingest.
+    Run(cmd::run::Args),
+    /// Only the HTTP ingest endpoints, forwarding alerts to the Kafka input topic.
+    Ingest(cmd::ingest::Args),
+    /// Load harness: produce alerts into Kafka, run the service, report alerts/s and latency.
+    BenchKafka(cmd::bench_kafka::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log))
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::new(&cli.log);
+    // Services log structured JSON (one object per line) for log shippers.
+    if matches!(cli.command, Command::Run(_) | Command::Ingest(_)) {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let result = match cli.command {
         Command::Replay(a) => cmd::replay::run(a),
         Command::Check(a) => cmd::check::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Ingest(a) => cmd::ingest::run(a),
+        Command::BenchKafka(a) => cmd::bench_kafka::run(a),
     };
     match result {
         Ok(code) => code,
