@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "corral", version, about = "Alert correlation for SREs: fewer, better incidents")]
+#[command(
+    name = "corral",
+    version,
+    about = "Alert correlation for SREs: fewer, better incidents"
+)]
 struct Cli {
     /// Log filter for diagnostics on stderr (tracing's RUST_LOG syntax).
     #[arg(long, global = true, env = "CORRAL_LOG", default_value = "warn")]
