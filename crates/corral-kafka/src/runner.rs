@@ -85,3 +85,36 @@ pub fn run_service(
     rt.shutdown_timeout(Duration::from_secs(2));
     result
 }
+
+/// A loader that reads one rules file (or none: the core's fallback grouping) and a topology
+/// file. The `corral` binary has its own, which also knows the shipped default rules.
+pub fn file_loader(
+    rules: Option<std::path::PathBuf>,
+    topology: Option<std::path::PathBuf>,
+) -> crate::Loader {
+    use corral_core::{ConfigError, RuleSet, TopologyFile, TopologyIndex};
+    Arc::new(move || {
+        let read = |p: &std::path::Path| {
+            std::fs::read_to_string(p).map_err(|e| {
+                vec![ConfigError {
+                    file: p.display().to_string(),
+                    line: None,
+                    message: format!("cannot read: {e}"),
+                }]
+            })
+        };
+        let rules = match &rules {
+            Some(p) => RuleSet::from_sources(&[(p.display().to_string(), read(p)?)])?,
+            None => RuleSet::from_sources(&[])?,
+        };
+        let file = match &topology {
+            Some(p) => TopologyFile::parse(&read(p)?, &p.display().to_string())?,
+            None => TopologyFile::default(),
+        };
+        Ok(crate::Loaded {
+            rules: Arc::new(rules),
+            topology: Arc::new(TopologyIndex::build(&file)),
+            domains: Arc::new(crate::domain::DomainMap::build(&file)),
+        })
+    })
+}
