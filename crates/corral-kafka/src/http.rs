@@ -118,9 +118,10 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-fn authorized(s: &HttpState, headers: &HeaderMap) -> Result<(), Response> {
+/// None when the request may go on, else the 401 to answer.
+fn unauthorized(s: &HttpState, headers: &HeaderMap) -> Option<Response> {
     let Some(token) = &s.token else {
-        return Ok(());
+        return None;
     };
     let given = headers
         .get(header::AUTHORIZATION)
@@ -128,19 +129,21 @@ fn authorized(s: &HttpState, headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     if constant_time_eq(given.as_bytes(), token.as_bytes()) {
-        Ok(())
+        None
     } else {
-        Err((
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            "missing or wrong bearer token\n",
+        Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "missing or wrong bearer token\n",
+            )
+                .into_response(),
         )
-            .into_response())
     }
 }
 
 async fn reload(State(s): State<HttpState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorized(&s, &headers) {
+    if let Some(r) = unauthorized(&s, &headers) {
         return r;
     }
     let control = s.control.clone();
@@ -168,7 +171,7 @@ async fn ingest(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = authorized(&s, &headers) {
+    if let Some(r) = unauthorized(&s, &headers) {
         return r;
     }
     let Some(ing) = &s.ingest else {

@@ -296,6 +296,11 @@ struct Pipeline {
     fatal: Option<String>,
     batch_records: usize,
     batch_started: Option<Instant>,
+    /// `alerts_received_total{source}` handles, so the hot path does not build label sets.
+    source_counters: rustc_hash::FxHashMap<
+        compact_str::CompactString,
+        prometheus_client::metrics::counter::Counter,
+    >,
 }
 
 impl Pipeline {
@@ -535,7 +540,16 @@ impl Pipeline {
                 let mut out = std::mem::take(&mut self.out);
                 let ps = self.partitions.get_mut(&p).expect("checked above");
                 for a in alerts.drain(..) {
-                    self.control.metrics.received(&a.source);
+                    match self.source_counters.get(&a.source) {
+                        Some(c) => {
+                            c.inc();
+                        }
+                        None => {
+                            let c = self.control.metrics.received_counter(&a.source);
+                            c.inc();
+                            self.source_counters.insert(a.source.clone(), c);
+                        }
+                    }
                     let t = a.event_time();
                     ps.max_event_time = Some(ps.max_event_time.map_or(t, |m| m.max(t)));
                     ps.engine.ingest(a, &mut out);
@@ -969,6 +983,7 @@ pub fn run_correlator(
         fatal: None,
         batch_records: 0,
         batch_started: None,
+        source_counters: Default::default(),
     }));
     let _ = consumer.context().pipeline.set(pipeline.clone());
     consumer.subscribe(&[&topic])?;

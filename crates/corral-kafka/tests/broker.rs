@@ -94,6 +94,9 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A consumed message: its headers and payload.
+type Record = (Vec<(String, String)>, Vec<u8>);
+
 struct Env {
     bootstrap: String,
     dir: tempfile::TempDir,
@@ -209,8 +212,8 @@ processing: {{batch_max_records: 50, batch_linger_ms: 5, checkpoint_interval_ms:
         &self,
         role: &str,
         timeout: Duration,
-        done: impl Fn(&[(Vec<(String, String)>, Vec<u8>)]) -> bool,
-    ) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
+        done: impl Fn(&[Record]) -> bool,
+    ) -> Vec<Record> {
         let topic = self.topic(role);
         let deadline = Instant::now() + timeout;
         loop {
@@ -222,7 +225,7 @@ processing: {{batch_max_records: 50, batch_linger_ms: 5, checkpoint_interval_ms:
         }
     }
 
-    fn read_all(&self, topic: &str) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
+    fn read_all(&self, topic: &str) -> Vec<Record> {
         let c: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
             .set("group.id", unique("reader"))
@@ -240,7 +243,7 @@ processing: {{batch_max_records: 50, batch_linger_ms: 5, checkpoint_interval_ms:
             .filter(|t| t.error().is_none())
             .flat_map(|t| t.partitions().iter().map(|p| p.id()))
             .collect();
-        let mut out: BTreeMap<(i32, i64), (Vec<(String, String)>, Vec<u8>)> = BTreeMap::new();
+        let mut out: BTreeMap<(i32, i64), Record> = BTreeMap::new();
         let mut tpl = TopicPartitionList::new();
         let mut ends = BTreeMap::new();
         for p in parts {
@@ -279,7 +282,10 @@ processing: {{batch_max_records: 50, batch_linger_ms: 5, checkpoint_interval_ms:
                         (m.partition(), m.offset()),
                         (headers, m.payload().unwrap_or_default().to_vec()),
                     );
-                    if m.offset() + 1 >= ends[&m.partition()] {
+                    if ends
+                        .get(&m.partition())
+                        .is_some_and(|h| m.offset() + 1 >= *h)
+                    {
                         ends.remove(&m.partition());
                     }
                 }
