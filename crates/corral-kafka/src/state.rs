@@ -54,13 +54,50 @@ impl Checkpoint {
 }
 
 /// Reads the whole state topic and returns the newest checkpoint of each wanted key.
-/// `options` are the consumer's librdkafka options (security settings included).
+/// `options` are the consumer's librdkafka options (security settings included). Transient
+/// broker errors (a topic just created has no leader yet, a leader moves) are retried until
+/// `timeout`.
 pub fn read_checkpoints(
     options: &BTreeMap<String, String>,
     state_topic: &str,
     wanted: &[String],
     timeout: Duration,
 ) -> Result<FxHashMap<String, Checkpoint>, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match read_once(options, state_topic, wanted, timeout) {
+            Ok(found) => return Ok(found),
+            // A corrupt checkpoint does not get better by reading it again.
+            Err(e) if e.corrupt => return Err(e.message),
+            Err(e) if Instant::now() >= deadline => return Err(e.message),
+            Err(e) => {
+                tracing::warn!(error = %e.message, "reading the state topic; retrying");
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
+struct ReadError {
+    message: String,
+    corrupt: bool,
+}
+
+impl From<String> for ReadError {
+    fn from(message: String) -> Self {
+        ReadError {
+            message,
+            corrupt: false,
+        }
+    }
+}
+
+fn read_once(
+    options: &BTreeMap<String, String>,
+    state_topic: &str,
+    wanted: &[String],
+    timeout: Duration,
+) -> Result<FxHashMap<String, Checkpoint>, ReadError> {
     let mut cfg = ClientConfig::new();
     for (k, v) in options {
         cfg.set(k, v);
@@ -108,7 +145,8 @@ pub fn read_checkpoints(
         if Instant::now() > deadline {
             return Err(format!(
                 "state topic {state_topic}: not read to its end within {timeout:?}"
-            ));
+            )
+            .into());
         }
         let Some(r) = consumer.poll(Duration::from_millis(200)) else {
             // With read_committed the high watermark may sit past the last stable offset
@@ -137,10 +175,13 @@ pub fn read_checkpoints(
                             found.insert(key.to_string(), c);
                         }
                         Err(e) => {
-                            return Err(format!(
-                                "state topic {state_topic} offset {}: {e}",
-                                msg.offset()
-                            ))
+                            return Err(ReadError {
+                                message: format!(
+                                    "state topic {state_topic} offset {}: {e}",
+                                    msg.offset()
+                                ),
+                                corrupt: true,
+                            })
                         }
                     },
                 }

@@ -956,3 +956,69 @@ fn http_ingest_validates_authenticates_and_produces_to_the_input_topic() {
         .all(|u| u.event_action == EventAction::Trigger));
     svc.stop();
 }
+
+/// Producers key records by fingerprint, scattering one failure over every partition; with
+/// `input.partitioning: repartition` corral re-keys them by topology domain first, so each
+/// failure is still correlated as one incident.
+#[test]
+fn repartition_brings_a_domain_together_when_producers_key_otherwise() {
+    let Some(env) = Env::new("repart", 4) else {
+        return;
+    };
+    let (config, port) = env.config("corral.yaml", "at_least_once", "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "input: {format: native}",
+        "input: {format: native, partitioning: repartition}",
+    );
+    std::fs::write(&config, text).unwrap();
+    let alerts = vec![
+        fire(0, "HostDown", "host-a1"),
+        fire(2, "VMDown", "esx-1"),
+        fire(4, "DatabaseDown", "db-1"),
+        fire(6, "HighErrorRate", "payroll-api"),
+        fire(8, "LinkDown", "host-a2"),
+        fire(1, "DiskFull", "host-b2"),
+        fire(3, "ServiceDown", "web-b"),
+        fire(5, "Unreachable", "host-b1"),
+    ];
+    // Keyed by fingerprint: the rack A alerts land on different input partitions.
+    let keys: BTreeSet<i32> = alerts
+        .iter()
+        .map(|a| partition_of(&a.fingerprint, 4))
+        .collect();
+    assert!(keys.len() > 1, "the fixture must scatter over partitions");
+    env.produce_raw(
+        alerts
+            .iter()
+            .map(|a| (a.fingerprint.to_string(), serde_json::to_vec(a).unwrap())),
+    );
+    env.produce_raw(vec![("x".to_string(), b"garbage".to_vec())]);
+    // The grouping one engine makes of the same alerts in event-time order.
+    let mut in_order = alerts.clone();
+    in_order.sort_by_key(|a| a.starts_at);
+    let grouping = |ups: &[IncidentUpdate]| -> BTreeSet<BTreeSet<String>> {
+        final_states(ups)
+            .values()
+            .filter(|u| u.payload.custom_details.merged_into.is_none())
+            .map(|u| u.payload.custom_details.alerts.iter().cloned().collect())
+            .collect()
+    };
+    let expected = grouping(&expected_updates(&in_order, 1));
+    assert!(
+        expected.iter().any(|g| g.len() >= 4),
+        "the fixture must make a multi-alert incident: {expected:?}"
+    );
+    let svc = Service::start(&env, &config, port, "repart");
+    let raw = env.read_until("incidents", Duration::from_secs(60), |m| {
+        grouping(&updates(m)) == expected
+    });
+    let groups = grouping(&updates(&raw));
+    assert_eq!(groups, expected);
+    let dlq = env.read_messages("dlq", Duration::from_secs(30), |m| !m.is_empty());
+    assert_eq!(
+        dlq.len(),
+        1,
+        "the repartition stage dead-letters bad records"
+    );
+    svc.stop();
+}
