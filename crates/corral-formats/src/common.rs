@@ -91,31 +91,35 @@ pub fn check_limits(a: &Alert) -> Result<(), String> {
             a.annotations.len()
         ));
     }
-    let too_long = |what: &str, s: &str| -> Result<(), String> {
-        if s.len() > MAX_VALUE_BYTES {
-            Err(format!(
-                "{what} is {} bytes, more than the {} KiB allowed",
-                s.len(),
-                MAX_VALUE_BYTES / 1024
-            ))
-        } else {
-            Ok(())
-        }
+    // Checked without allocating: this runs on every alert of every replay.
+    let too_long = |s: &str| s.len() > MAX_VALUE_BYTES;
+    let refuse = |what: std::fmt::Arguments, s: &str| {
+        format!(
+            "{what} is {} bytes, more than the {} KiB allowed",
+            s.len(),
+            MAX_VALUE_BYTES / 1024
+        )
     };
-    too_long("fingerprint", &a.fingerprint)?;
-    too_long("source", &a.source)?;
-    too_long("name", &a.name)?;
-    too_long("resource", &a.resource)?;
-    if let Some(s) = &a.service {
-        too_long("service", s)?;
-    }
-    if let Some(s) = &a.summary {
-        too_long("summary", s)?;
+    for (what, s) in [
+        ("fingerprint", a.fingerprint.as_str()),
+        ("source", &a.source),
+        ("name", &a.name),
+        ("resource", &a.resource),
+        ("service", a.service.as_deref().unwrap_or("")),
+        ("summary", a.summary.as_deref().unwrap_or("")),
+    ] {
+        if too_long(s) {
+            return Err(refuse(format_args!("{what}"), s));
+        }
     }
     for (set, kind) in [(&a.labels, "label"), (&a.annotations, "annotation")] {
         for (k, v) in set {
-            too_long(&format!("{kind} key"), k)?;
-            too_long(&format!("{kind} {k:?}"), v)?;
+            if too_long(k) {
+                return Err(refuse(format_args!("{kind} key"), k));
+            }
+            if too_long(v) {
+                return Err(refuse(format_args!("{kind} {k:?}"), v));
+            }
         }
     }
     Ok(())
@@ -222,7 +226,6 @@ impl<'de> Deserialize<'de> for Time {
 }
 
 /// Epoch seconds as a number or a string of digits (Zabbix, Nagios, GCP, Icinga).
-#[allow(dead_code)] // used by the vendor formats that follow
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Seconds(pub Millis);
 
@@ -256,7 +259,6 @@ impl<'de> Deserialize<'de> for Seconds {
 }
 
 /// A string, or a number or boolean kept as its text (vendors are loose about types).
-#[allow(dead_code)] // used by the vendor formats that follow
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Text(pub Str);
 

@@ -98,27 +98,79 @@ fn str_of<'m>(m: &'m Map<String, Value>, key: &str) -> Option<&'m str> {
     m.get(key).and_then(Value::as_str)
 }
 
-fn classify(m: &Map<String, Value>) -> Result<Format, String> {
+/// Which format a payload object is, by the keys each one carries. Order matters: the
+/// envelope formats (CloudEvents, SNS) are tested before what they may wrap.
+pub(crate) fn classify(m: &Map<String, Value>) -> Result<Format, String> {
+    if m.contains_key("specversion") {
+        return Ok(Format::CloudEvents);
+    }
+    if str_of(m, "Type") == Some("Notification") && m.contains_key("TopicArn")
+        || has(m, &["AlarmName", "NewStateValue"])
+    {
+        return Ok(Format::CloudWatch);
+    }
+    if str_of(m, "schemaId") == Some("azureMonitorCommonAlertSchema") {
+        return Ok(Format::Azure);
+    }
+    if m.get("incident").is_some_and(|i| {
+        i.get("incident_id").is_some()
+            && (i.get("policy_name").is_some() || i.get("state").is_some())
+    }) {
+        return Ok(Format::Gcp);
+    }
     if m.get("alerts").is_some_and(Value::is_array) {
-        match str_of(m, "version") {
-            Some("4") | None => return Ok(Format::Alertmanager),
-            Some(v) => {
-                return Err(format!(
-                    "cannot detect the format: an `alerts` array like Alertmanager's, but \
-                     version {v:?} (Alertmanager sends \"4\")"
-                ))
-            }
-        }
+        let grafana_keys =
+            m.contains_key("orgId") || m.contains_key("title") && m.contains_key("state");
+        return match str_of(m, "version") {
+            Some("1") => Ok(Format::Grafana),
+            None if grafana_keys => Ok(Format::Grafana),
+            Some("4") | None => Ok(Format::Alertmanager),
+            Some(v) => Err(format!(
+                "cannot detect the format: an `alerts` array like Alertmanager's (version                  \"4\") or Grafana's (version \"1\"), but version {v:?}"
+            )),
+        };
+    }
+    if has(m, &["event_value", "event_name"]) {
+        return Ok(Format::Zabbix);
+    }
+    if has(m, &["type", "host", "timestamp"])
+        && matches!(
+            str_of(m, "type"),
+            Some("StateChange" | "Notification" | "CheckResult")
+        )
+    {
+        return Ok(Format::Icinga2);
+    }
+    if has(m, &["notification_type", "host_name"]) {
+        return Ok(Format::Nagios);
+    }
+    if m.contains_key("alert_type")
+        && (m.contains_key("alert_transition")
+            || m.contains_key("aggreg_key")
+            || m.contains_key("alert_id"))
+    {
+        return Ok(Format::Datadog);
+    }
+    if has(m, &["ProblemTitle", "State"]) {
+        return Ok(Format::Dynatrace);
+    }
+    if has(m, &["search_name", "result"]) {
+        return Ok(Format::Splunk);
     }
     if has(m, &["name", "resource", "starts_at"]) {
         return Ok(Format::Native);
     }
-    let mut keys: Vec<&str> = m.keys().map(String::as_str).take(12).collect();
+    let mut keys: Vec<&str> = m.keys().map(String::as_str).collect();
     keys.sort_unstable();
+    keys.truncate(12);
     Err(format!(
         "cannot detect the format: the first record is an object with keys [{}], which \
-         matches none of: native (name, resource, starts_at), alertmanager (alerts, \
-         version \"4\"); pass --format",
+         matches none of: native (name, resource, starts_at), alertmanager/grafana (alerts), \
+         zabbix (event_name, event_value), icinga2 (type StateChange|Notification), nagios \
+         (notification_type, host_name), datadog (alert_type, alert_transition), cloudwatch \
+         (AlarmName, NewStateValue or an SNS Notification), azure (schemaId), gcp (incident), \
+         dynatrace (ProblemTitle, State), splunk (search_name, result), cloudevents \
+         (specversion); for any other JSON write a mapping and pass --format mapping:FILE",
         keys.join(", ")
     ))
 }
@@ -136,6 +188,61 @@ mod tests {
         assert_eq!(detect(am), Ok(Format::Alertmanager));
         let am_array = br#"[{"version":"4","groupKey":"x","alerts":[]}]"#;
         assert_eq!(detect(am_array), Ok(Format::Alertmanager));
+    }
+
+    #[test]
+    fn tells_every_vendor_apart() {
+        let cases: &[(&str, Format)] = &[
+            (
+                r#"{"version":"1","orgId":1,"alerts":[],"title":"t","state":"alerting"}"#,
+                Format::Grafana,
+            ),
+            (r#"{"receiver":"r","orgId":1,"alerts":[]}"#, Format::Grafana),
+            (
+                r#"{"event_id":"1","event_name":"n","event_value":"1"}"#,
+                Format::Zabbix,
+            ),
+            (
+                r#"{"type":"StateChange","host":"h","timestamp":1,"state":2}"#,
+                Format::Icinga2,
+            ),
+            (
+                r#"{"notification_type":"PROBLEM","host_name":"h"}"#,
+                Format::Nagios,
+            ),
+            (
+                r#"{"alert_type":"error","alert_transition":"Triggered","title":"t"}"#,
+                Format::Datadog,
+            ),
+            (
+                r#"{"Type":"Notification","TopicArn":"arn","Message":"{}"}"#,
+                Format::CloudWatch,
+            ),
+            (
+                r#"{"AlarmName":"a","NewStateValue":"ALARM"}"#,
+                Format::CloudWatch,
+            ),
+            (
+                r#"{"schemaId":"azureMonitorCommonAlertSchema","data":{}}"#,
+                Format::Azure,
+            ),
+            (
+                r#"{"version":"1.2","incident":{"incident_id":"1","policy_name":"p"}}"#,
+                Format::Gcp,
+            ),
+            (
+                r#"{"ProblemTitle":"t","State":"OPEN","PID":"1"}"#,
+                Format::Dynatrace,
+            ),
+            (
+                r#"{"search_name":"s","result":{},"sid":"x"}"#,
+                Format::Splunk,
+            ),
+            (r#"{"specversion":"1.0","data":{}}"#, Format::CloudEvents),
+        ];
+        for (sample, want) in cases {
+            assert_eq!(detect(sample.as_bytes()).as_ref(), Ok(want), "{sample}");
+        }
     }
 
     #[test]
@@ -157,6 +264,9 @@ mod tests {
         assert!(e.contains("empty array"), "{e}");
         let e = detect(br#"{"version":"3","alerts":[]}"#).unwrap_err();
         assert!(e.contains("version \"3\""), "{e}");
+        assert!(detect(br#"{"hello": 1}"#)
+            .unwrap_err()
+            .contains("mapping:FILE"));
         let e = detect(b"<html></html>").unwrap_err();
         assert!(e.contains("XML"), "{e}");
     }

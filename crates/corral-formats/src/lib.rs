@@ -9,6 +9,7 @@
 mod common;
 mod detect;
 mod input;
+mod json_path;
 mod stream;
 pub mod time;
 
@@ -27,11 +28,47 @@ pub enum Format {
     Native,
     /// Prometheus Alertmanager webhook, version "4".
     Alertmanager,
+    /// Grafana unified alerting webhook, version "1".
+    Grafana,
+    /// The webhook media type shipped in `integrations/zabbix/`.
+    Zabbix,
+    /// Icinga 2 API event stream (`StateChange`, `Notification`, `CheckResult`).
+    Icinga2,
+    /// The notify command shipped in `integrations/nagios/` (Nagios, and Icinga 2 notifications).
+    Nagios,
+    /// The webhook payload template shipped in `integrations/datadog/`.
+    Datadog,
+    /// CloudWatch alarm via SNS.
+    CloudWatch,
+    /// Azure Monitor common alert schema.
+    Azure,
+    /// Google Cloud Monitoring webhook incident.
+    Gcp,
+    /// Dynatrace problem notification (custom webhook).
+    Dynatrace,
+    /// Splunk webhook alert action.
+    Splunk,
+    /// CloudEvents 1.0 JSON with the alert in `data`.
+    CloudEvents,
 }
 
 impl Format {
     /// Every format name `--format` accepts (besides `auto` and `mapping:FILE`).
-    pub const NAMES: &'static [&'static str] = &["native", "alertmanager"];
+    pub const NAMES: &'static [&'static str] = &[
+        "native",
+        "alertmanager",
+        "grafana",
+        "zabbix",
+        "icinga2",
+        "nagios",
+        "datadog",
+        "cloudwatch",
+        "azure",
+        "gcp",
+        "dynatrace",
+        "splunk",
+        "cloudevents",
+    ];
 
     /// Reads a `--format` value: `Ok(None)` for `auto`, an error listing the choices otherwise.
     pub fn from_name(name: &str) -> Result<Option<Format>, String> {
@@ -39,6 +76,17 @@ impl Format {
             "auto" | "" => return Ok(None),
             "native" | "ndjson" => Format::Native,
             "alertmanager" | "am" | "prometheus" => Format::Alertmanager,
+            "grafana" => Format::Grafana,
+            "zabbix" => Format::Zabbix,
+            "icinga2" | "icinga" => Format::Icinga2,
+            "nagios" => Format::Nagios,
+            "datadog" => Format::Datadog,
+            "cloudwatch" | "sns" => Format::CloudWatch,
+            "azure" => Format::Azure,
+            "gcp" | "google" | "stackdriver" => Format::Gcp,
+            "dynatrace" => Format::Dynatrace,
+            "splunk" => Format::Splunk,
+            "cloudevents" => Format::CloudEvents,
             other => {
                 return Err(format!(
                     "unknown format {other:?}; expected auto, {}",
@@ -54,6 +102,17 @@ impl Format {
         match self {
             Format::Native => "native",
             Format::Alertmanager => "alertmanager",
+            Format::Grafana => "grafana",
+            Format::Zabbix => "zabbix",
+            Format::Icinga2 => "icinga2",
+            Format::Nagios => "nagios",
+            Format::Datadog => "datadog",
+            Format::CloudWatch => "cloudwatch",
+            Format::Azure => "azure",
+            Format::Gcp => "gcp",
+            Format::Dynatrace => "dynatrace",
+            Format::Splunk => "splunk",
+            Format::CloudEvents => "cloudevents",
         }
     }
 }
@@ -79,13 +138,29 @@ pub fn parse_record(format: &Format, record: &[u8], out: &mut Vec<Alert>) -> Res
     }
 }
 
-fn parse_into(format: &Format, record: &[u8], out: &mut Vec<Alert>, problems: &mut Problems) {
+pub(crate) fn parse_into(
+    format: &Format,
+    record: &[u8],
+    out: &mut Vec<Alert>,
+    problems: &mut Problems,
+) {
     if record.iter().all(u8::is_ascii_whitespace) {
         return;
     }
     let each: fn(&[u8], &str, &mut Vec<Alert>, &mut Problems) = match format {
         Format::Native => input::native::parse,
         Format::Alertmanager => input::alertmanager::parse,
+        Format::Grafana => input::grafana::parse,
+        Format::Zabbix => input::zabbix::parse,
+        Format::Icinga2 => input::icinga2::parse,
+        Format::Nagios => input::nagios::parse,
+        Format::Datadog => input::datadog::parse,
+        Format::CloudWatch => input::cloudwatch::parse,
+        Format::Azure => input::azure::parse,
+        Format::Gcp => input::gcp::parse,
+        Format::Dynatrace => input::dynatrace::parse,
+        Format::Splunk => input::splunk::parse,
+        Format::CloudEvents => input::cloudevents::parse,
     };
     for_each_payload(record, problems, |payload, ctx, problems| {
         each(payload, ctx, out, problems)

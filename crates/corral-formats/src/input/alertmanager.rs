@@ -14,22 +14,22 @@ use std::borrow::Cow;
 pub const SOURCE: &str = "alertmanager";
 
 #[derive(Deserialize)]
-struct Payload<'a> {
+pub(crate) struct Payload<'a> {
     #[serde(default, borrow)]
-    version: Option<Cow<'a, str>>,
-    alerts: Vec<AmAlert>,
+    pub version: Option<Cow<'a, str>>,
+    pub alerts: Vec<AmAlert>,
 }
 
 /// Second chance after a failed parse: keep the good alerts, name the bad ones.
 #[derive(Deserialize)]
-struct LoosePayload<'a> {
+pub(crate) struct LoosePayload<'a> {
     #[serde(borrow)]
-    alerts: Vec<&'a RawValue>,
+    pub alerts: Vec<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct AmAlert {
+pub(crate) struct AmAlert {
     status: Status,
     #[serde(with = "labels_as_map")]
     labels: Labels,
@@ -40,9 +40,25 @@ struct AmAlert {
     ends_at: Option<Time>,
     #[serde(default)]
     fingerprint: Option<Str>,
+    /// Grafana's rendered query values, kept as an annotation.
+    #[serde(default)]
+    value_string: Option<String>,
 }
 
 pub(crate) fn parse(payload: &[u8], context: &str, out: &mut Vec<Alert>, problems: &mut Problems) {
+    parse_webhook(SOURCE, check_version, payload, context, out, problems)
+}
+
+/// The Alertmanager webhook shape, shared with Grafana's unified alerting webhook.
+pub(crate) fn parse_webhook(
+    source: &str,
+    check_version: fn(Option<&str>) -> Result<(), String>,
+    payload: &[u8],
+    context: &str,
+    out: &mut Vec<Alert>,
+    problems: &mut Problems,
+) {
+    let convert = |a| convert(source, a);
     match serde_json::from_slice::<Payload>(payload) {
         Ok(p) => {
             if let Err(e) = check_version(p.version.as_deref()) {
@@ -86,7 +102,7 @@ fn check_version(v: Option<&str>) -> Result<(), String> {
     }
 }
 
-fn convert(a: AmAlert) -> Result<Alert, String> {
+fn convert(source: &str, a: AmAlert) -> Result<Alert, String> {
     let name: Str = label(&a.labels, "alertname")
         .ok_or("alert has no `alertname` label")?
         .into();
@@ -96,7 +112,7 @@ fn convert(a: AmAlert) -> Result<Alert, String> {
     };
     // An alert about no particular target (Watchdog, a cluster-wide rule) is its own resource.
     let resource = resource_from_labels(&a.labels).unwrap_or_else(|| name.clone());
-    let mut out = alert(SOURCE, name, a.status, severity, resource);
+    let mut out = alert(source, name, a.status, severity, resource);
     out.service = label(&a.labels, "service")
         .filter(|s| !s.is_empty())
         .map(Str::from);
@@ -108,7 +124,14 @@ fn convert(a: AmAlert) -> Result<Alert, String> {
     out.ends_at = a.ends_at.map(|t| t.0).filter(|&t| t != GO_ZERO_TIME_MS);
     out.labels = a.labels;
     out.annotations = a.annotations;
-    finish(out, true)
+    let sorted = match a.value_string {
+        Some(v) if !v.is_empty() => {
+            out.annotations.push(("value_string".into(), v.into()));
+            false
+        }
+        _ => true,
+    };
+    finish(out, sorted)
 }
 
 #[cfg(test)]
