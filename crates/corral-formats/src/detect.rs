@@ -15,6 +15,12 @@ pub fn detect(sample: &[u8]) -> Result<Format, String> {
         .ok_or_else(|| "cannot detect the format: the input is empty".to_string())?;
     let text = &text[start..];
     if text[0] == b'<' {
+        let head = &text[..text.len().min(64 * 1024)];
+        if memchr::memmem::find(head, b"<alarms").is_some()
+            || memchr::memmem::find(head, b"<alarm ").is_some()
+        {
+            return Ok(Format::Alec);
+        }
         return Err(
             "cannot detect the format: the input is XML but not an ALEC <alarms> document"
                 .to_string(),
@@ -267,6 +273,10 @@ mod tests {
         assert!(detect(br#"{"hello": 1}"#)
             .unwrap_err()
             .contains("mapping:FILE"));
+        assert_eq!(
+            detect(b"<?xml version=\"1.0\"?>\n<alarms xmlns=\"x\">"),
+            Ok(Format::Alec)
+        );
         let e = detect(b"<html></html>").unwrap_err();
         assert!(e.contains("XML"), "{e}");
     }

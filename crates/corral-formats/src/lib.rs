@@ -10,6 +10,7 @@ mod common;
 mod detect;
 mod input;
 mod json_path;
+pub mod mapping;
 mod stream;
 pub mod time;
 
@@ -19,7 +20,9 @@ pub use stream::{decode_stream, DeadLetter, DecodeStats, MAX_RECORD_BYTES};
 
 use common::{for_each_payload, Problems};
 use corral_core::Alert;
+pub use mapping::Mapping;
 use std::fmt;
+use std::sync::Arc;
 
 /// An input format of SPEC §2.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +53,10 @@ pub enum Format {
     Splunk,
     /// CloudEvents 1.0 JSON with the alert in `data`.
     CloudEvents,
+    /// OpenNMS ALEC `alarms.xml`: every `<event>` is one occurrence.
+    Alec,
+    /// Any JSON, through a YAML field mapping (`mapping:FILE`).
+    Mapping(Arc<Mapping>),
 }
 
 impl Format {
@@ -68,10 +75,15 @@ impl Format {
         "dynatrace",
         "splunk",
         "cloudevents",
+        "alec",
     ];
 
     /// Reads a `--format` value: `Ok(None)` for `auto`, an error listing the choices otherwise.
     pub fn from_name(name: &str) -> Result<Option<Format>, String> {
+        if let Some(path) = name.trim().strip_prefix("mapping:") {
+            return Mapping::load(std::path::Path::new(path))
+                .map(|m| Some(Format::Mapping(Arc::new(m))));
+        }
         let f = match name.trim().to_ascii_lowercase().as_str() {
             "auto" | "" => return Ok(None),
             "native" | "ndjson" => Format::Native,
@@ -87,9 +99,10 @@ impl Format {
             "dynatrace" => Format::Dynatrace,
             "splunk" => Format::Splunk,
             "cloudevents" => Format::CloudEvents,
+            "alec" | "opennms" => Format::Alec,
             other => {
                 return Err(format!(
-                    "unknown format {other:?}; expected auto, {}",
+                    "unknown format {other:?}; expected auto, {}, or mapping:FILE",
                     Format::NAMES.join(", ")
                 ))
             }
@@ -113,6 +126,8 @@ impl Format {
             Format::Dynatrace => "dynatrace",
             Format::Splunk => "splunk",
             Format::CloudEvents => "cloudevents",
+            Format::Alec => "alec",
+            Format::Mapping(m) => &m.name,
         }
     }
 }
@@ -148,6 +163,12 @@ pub(crate) fn parse_into(
         return;
     }
     let each: fn(&[u8], &str, &mut Vec<Alert>, &mut Problems) = match format {
+        Format::Alec => return input::alec::parse(record, "", out, problems),
+        Format::Mapping(m) => {
+            return for_each_payload(record, problems, |payload, ctx, problems| {
+                m.apply(payload, ctx, out, problems)
+            })
+        }
         Format::Native => input::native::parse,
         Format::Alertmanager => input::alertmanager::parse,
         Format::Grafana => input::grafana::parse,

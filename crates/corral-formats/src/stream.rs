@@ -57,6 +57,9 @@ pub fn decode_stream(
     mut on_alert: impl FnMut(Alert),
     mut on_dead: impl FnMut(DeadLetter),
 ) -> io::Result<DecodeStats> {
+    if *format == Format::Alec {
+        return crate::input::alec::decode(input, on_alert, on_dead);
+    }
     let mut input = input;
     let mut stats = DecodeStats::default();
     let mut line = Vec::with_capacity(4096);

@@ -1,5 +1,6 @@
 //! One module per input format of SPEC §2.
 
+pub mod alec;
 pub mod alertmanager;
 pub mod azure;
 pub mod cloudevents;
