@@ -12,3 +12,4 @@ pub mod truth;
 
 pub use score::{score, Score};
 pub use truth::{Truth, TruthRecord};
+pub mod sim;
