@@ -13,3 +13,4 @@ pub mod truth;
 pub use score::{score, Score};
 pub use truth::{Truth, TruthRecord};
 pub mod sim;
+pub mod strategies;
