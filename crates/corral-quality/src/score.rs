@@ -361,3 +361,158 @@ fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     Some(sorted[rank - 1])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategies::{AlertFacts, IncidentDraft};
+    use crate::truth::TruthRecord;
+    use corral_core::incident::EventAction;
+
+    fn alert(fp: &str, resource: &str, t: i64) -> Alert {
+        let mut a = Alert::firing("X", resource, t);
+        a.fingerprint = fp.into();
+        a
+    }
+
+    fn update(
+        id: &str,
+        members: &[&Alert],
+        root: &str,
+        at: i64,
+        merged_from: &[&str],
+    ) -> IncidentUpdate {
+        let mut d = IncidentDraft::new(id.into(), "test");
+        for a in members {
+            d.add(&AlertFacts::of(a));
+        }
+        let mut u = d.update(EventAction::Trigger, at, vec![]);
+        u.payload.custom_details.root_cause.resource = root.into();
+        u.payload.custom_details.root_cause.fingerprint = None;
+        u.payload.custom_details.merged_from = merged_from.iter().map(|s| s.to_string()).collect();
+        u
+    }
+
+    fn truth() -> Truth {
+        let r = |fp: &str, inc: &str, root: bool| TruthRecord {
+            fingerprint: fp.into(),
+            incident: inc.into(),
+            root_cause: root,
+        };
+        Truth::from_records([
+            r("a1", "I1", true),
+            r("a2", "I1", false),
+            r("a3", "I1", false),
+            r("b1", "I2", true),
+            r("b2", "I2", false),
+        ])
+        .unwrap()
+    }
+
+    /// a1..a3 on r1..r3 (I1, root a1), b1 b2 on r4 r5 (I2, root b1), n1 n2 noise.
+    fn stream() -> Vec<Alert> {
+        vec![
+            alert("a1", "r1", 0),
+            alert("a2", "r2", 5_000),
+            alert("a3", "r3", 8_000),
+            alert("b1", "r4", 50_000),
+            alert("b2", "r5", 55_000),
+            alert("n1", "r9", 10_000),
+            alert("n2", "r8", 20_000),
+            alert("a1", "r1", 0), // a repeat: one more event, no new alert
+        ]
+    }
+
+    #[test]
+    fn hand_worked_scores() {
+        let s = stream();
+        let (a1, a2, a3, b1, b2, n1) = (&s[0], &s[1], &s[2], &s[3], &s[4], &s[5]);
+        // X = {a1,a2,n1} rooted on r1, Y = {a3}, Z = {b1,b2} rooted on r5 (wrong).
+        let updates = vec![
+            update("X", &[a1, a2], "r1", 30_000, &[]),
+            update("Y", &[a3], "r3", 40_000, &[]),
+            update("Z", &[b1, b2], "r5", 100_000, &[]),
+            update("X", &[a1, a2, n1], "r1", 60_000, &[]),
+        ];
+        let sc = score(&updates, &truth(), Some(&s));
+        assert_eq!(sc.alerts, 7);
+        assert_eq!(sc.events, Some(8));
+        assert_eq!(sc.incidents, 3);
+        assert_eq!(sc.truth_incidents, 2);
+        assert_eq!(sc.noise_alerts, 2);
+        assert!((sc.compression - 4.0 / 7.0).abs() < 1e-12);
+        assert!((sc.ideal_compression - 3.0 / 7.0).abs() < 1e-12);
+        assert!((sc.event_compression.unwrap() - 5.0 / 8.0).abs() < 1e-12);
+        // tp = {a1a2, b1b2}, predicted pairs 3 + 1, truth pairs 3 + 1; 21 pairs in all, so
+        // ARI = 2(2·15 − 2·2) / (4·17 + 4·17) = 52/136.
+        assert!((sc.ari - 52.0 / 136.0).abs() < 1e-12);
+        // scikit-learn 1.9.1: adjusted_mutual_info_score([0,0,0,1,1,2,3], [0,0,1,2,2,0,3]).
+        assert!((sc.ami - 0.47691869953589183).abs() < 1e-12);
+        assert_eq!(sc.pair_precision, 0.5);
+        assert_eq!(sc.pair_recall, 0.5);
+        assert_eq!(sc.missed_incidents, 0);
+        assert_eq!(sc.fragmented_incidents, 1);
+        assert_eq!(sc.fragmented, vec![("I1".to_string(), 2)]);
+        assert_eq!(sc.noise_in_incidents, 0.5);
+        assert_eq!(sc.rca_scored, 2);
+        assert_eq!(sc.rca_top1, Some(0.5));
+        // I1: first alert at 0, first update with it at 30 s; I2: 50 s → 100 s.
+        assert_eq!(sc.time_to_incident_p50_s, Some(30.0));
+        assert_eq!(sc.time_to_incident_p99_s, Some(50.0));
+        assert_eq!(sc.alerts_in_incidents, 6);
+    }
+
+    #[test]
+    fn merged_incidents_count_as_one_and_missed_ones_are_named() {
+        let s = stream();
+        let (a1, a2, a3, n1) = (&s[0], &s[1], &s[2], &s[5]);
+        let updates = vec![
+            update("Y", &[a3], "r3", 40_000, &[]),
+            update("X", &[a1, a2, a3, n1], "r1", 60_000, &["Y"]),
+        ];
+        let sc = score(&updates, &truth(), Some(&s));
+        assert_eq!(sc.incidents, 1);
+        assert_eq!(sc.fragmented_incidents, 0);
+        assert_eq!(sc.missed_incidents, 1);
+        assert_eq!(sc.missed, vec!["I2".to_string()]);
+        assert_eq!(sc.rca_top1, Some(0.5));
+        // Predicted X,X,X,{b1},{b2},X,{n2} against I1,I1,I1,I2,I2,{n1},{n2}:
+        // tp 3, fp 3 (a·n1 pairs), fn 1 (b1b2), tn 14.
+        let expected = 2.0 * (3.0 * 14.0 - 1.0 * 3.0)
+            / ((3.0 + 1.0) * (1.0 + 14.0) + (3.0 + 3.0) * (3.0 + 14.0));
+        assert!(
+            (sc.ari - expected).abs() < 1e-12,
+            "{} vs {expected}",
+            sc.ari
+        );
+    }
+
+    #[test]
+    fn perfect_grouping_scores_perfectly_without_alerts_file() {
+        let s = stream();
+        let updates = vec![
+            update("P", &[&s[0], &s[1], &s[2]], "r1", 1_000, &[]),
+            update("Q", &[&s[3], &s[4]], "r4", 60_000, &[]),
+        ];
+        let t = truth();
+        // Without the stream, root causes match by fingerprint only.
+        let mut u = updates.clone();
+        u[0].payload.custom_details.root_cause.fingerprint = Some("a1".into());
+        u[1].payload.custom_details.root_cause.fingerprint = Some("b1".into());
+        let sc = score(&u, &t, None);
+        assert_eq!(sc.alerts, 5);
+        assert_eq!(sc.events, None);
+        assert_eq!(sc.ari, 1.0);
+        assert!((sc.ami - 1.0).abs() < 1e-9);
+        assert_eq!(sc.rca_top1, Some(1.0));
+        assert_eq!(sc.compression, sc.ideal_compression);
+        assert_eq!(sc.time_to_incident_p99_s, None);
+        // With the stream, noise alerts left alone are singletons: grouping still perfect, and
+        // leaving noise out of every incident compresses beyond the ideal (SPEC §5).
+        let sc = score(&updates, &t, Some(&s));
+        assert_eq!(sc.ari, 1.0);
+        assert_eq!(sc.noise_in_incidents, 0.0);
+        assert!((sc.compression - 5.0 / 7.0).abs() < 1e-12);
+        assert!((sc.ideal_compression - 3.0 / 7.0).abs() < 1e-12);
+    }
+}

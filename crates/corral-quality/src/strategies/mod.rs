@@ -15,6 +15,7 @@ mod alertmanager;
 
 pub use alec::{alec_style, AlecConfig};
 pub use alertmanager::{alertmanager_style, AmStyleConfig};
+// Shared with the scorer tests; small enough to be public and documented.
 
 use corral_core::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use corral_core::model::{format_event_time, Alert, Millis, Severity};
@@ -22,7 +23,7 @@ use std::collections::BTreeSet;
 
 /// What a strategy keeps of one alert (by fingerprint).
 #[derive(Clone, Debug)]
-pub(crate) struct AlertFacts {
+pub struct AlertFacts {
     pub fingerprint: String,
     pub name: String,
     pub resource: String,
@@ -46,7 +47,7 @@ impl AlertFacts {
 
 /// An incident under construction: its members and the figures SPEC §4 reports.
 #[derive(Clone, Debug)]
-pub(crate) struct IncidentDraft {
+pub struct IncidentDraft {
     pub id: String,
     pub rule: &'static str,
     pub members: Vec<String>,
