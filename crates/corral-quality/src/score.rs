@@ -353,6 +353,49 @@ pub fn score(updates: &[IncidentUpdate], truth: &Truth, alerts: Option<&[Alert]>
     }
 }
 
+/// The quality targets of the standard suite (issue 3): what `corral score --targets` checks.
+/// Returns one line per missed target; empty when all are met.
+pub fn missed_targets(s: &Score) -> Vec<String> {
+    let mut out = Vec::new();
+    if s.missed_incidents > 0 {
+        out.push(format!(
+            "missed_incidents {} > 0 ({:?})",
+            s.missed_incidents, s.missed
+        ));
+    }
+    let gap = s.ideal_compression - s.compression;
+    if gap > 0.02 {
+        out.push(format!(
+            "compression {:.4} more than 2 points below ideal {:.4}",
+            s.compression, s.ideal_compression
+        ));
+    }
+    if s.ideal_compression >= 0.97 && s.compression < 0.95 {
+        out.push(format!(
+            "compression {:.4} < 0.95 with ideal >= 0.97",
+            s.compression
+        ));
+    }
+    if s.fragmented_share > 0.05 {
+        out.push(format!("fragmented {:.4} > 0.05", s.fragmented_share));
+    }
+    if s.noise_in_incidents > 0.05 {
+        out.push(format!(
+            "noise_in_incidents {:.4} > 0.05",
+            s.noise_in_incidents
+        ));
+    }
+    if s.ari < 0.9 {
+        out.push(format!("ari {:.4} < 0.9", s.ari));
+    }
+    if let Some(r) = s.rca_top1 {
+        if r < 0.9 {
+            out.push(format!("rca_top1 {r:.4} < 0.9"));
+        }
+    }
+    out
+}
+
 /// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {
