@@ -21,18 +21,12 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(rules: Arc<RuleSet>, topology: Arc<TopologyIndex>) -> Engine {
-        Engine {
-            rules,
-            topology,
-            stats: EngineStats::default(),
-        }
+        Engine { rules, topology, stats: EngineStats::default() }
     }
     pub fn ingest(&mut self, _alert: Alert, _out: &mut Vec<IncidentUpdate>) {
         self.stats.events += 1;
     }
     pub fn advance_to(&mut self, _event_time: Millis, _out: &mut Vec<IncidentUpdate>) {}
     pub fn finish(&mut self, _out: &mut Vec<IncidentUpdate>) {}
-    pub fn stats(&self) -> &EngineStats {
-        &self.stats
-    }
+    pub fn stats(&self) -> &EngineStats { &self.stats }
 }

@@ -180,22 +180,9 @@ impl Default for Settings {
             },
             root_cause: RootCauseHints {
                 prefer_kinds: [
-                    "power",
-                    "network",
-                    "router",
-                    "switch",
-                    "firewall",
-                    "loadbalancer",
-                    "storage",
-                    "hypervisor",
-                    "host",
-                    "node",
-                    "database",
-                    "queue",
-                    "cache",
-                    "service",
-                    "pod",
-                    "application",
+                    "power", "network", "router", "switch", "firewall", "loadbalancer",
+                    "storage", "hypervisor", "host", "node", "database", "queue", "cache",
+                    "service", "pod", "application",
                 ]
                 .iter()
                 .map(|s| s.to_string())
@@ -360,12 +347,7 @@ impl RuleSet {
             };
             let fallback = GroupingRule::fallback();
             let matcher = Matcher::compile(&g.matcher, &format!("{path}.match"), sink);
-            let window = dur(
-                g.window.as_deref(),
-                fallback.window,
-                &format!("{path}.window"),
-                sink,
-            );
+            let window = dur(g.window.as_deref(), fallback.window, &format!("{path}.window"), sink);
             let mut group_by = Vec::new();
             for (j, attr) in g.group_by.iter().enumerate() {
                 match Field::parse(attr) {
@@ -382,10 +364,7 @@ impl RuleSet {
             }
             let min_alerts = g.min_alerts.unwrap_or(1);
             if min_alerts == 0 {
-                sink.at(
-                    &format!("{path}.min_alerts"),
-                    "min_alerts must be at least 1",
-                );
+                sink.at(&format!("{path}.min_alerts"), "min_alerts must be at least 1");
             }
             let origin = origin(sink, &path);
             self.groupings.push(GroupingRule {
@@ -460,10 +439,7 @@ impl RuleSet {
             let end = time(&s.end, &format!("{path}.end"), sink);
             if let (Some(a), Some(b)) = (start, end) {
                 if b <= a {
-                    sink.at(
-                        &format!("{path}.end"),
-                        "maintenance window ends before it starts",
-                    );
+                    sink.at(&format!("{path}.end"), "maintenance window ends before it starts");
                 }
             }
             let origin = origin(sink, &path);
@@ -499,12 +475,7 @@ impl RuleSet {
             "settings.allowed_lateness",
             sink,
         );
-        st.alert_expiry = dur(
-            s.alert_expiry.as_deref(),
-            st.alert_expiry,
-            "settings.alert_expiry",
-            sink,
-        );
+        st.alert_expiry = dur(s.alert_expiry.as_deref(), st.alert_expiry, "settings.alert_expiry", sink);
         st.update_interval = dur(
             s.update_interval.as_deref(),
             st.update_interval,
@@ -512,24 +483,13 @@ impl RuleSet {
             sink,
         );
         if let Some(f) = s.flapping {
-            st.flapping.window = dur(
-                f.window.as_deref(),
-                st.flapping.window,
-                "settings.flapping.window",
-                sink,
-            );
-            st.flapping.quiet = dur(
-                f.quiet.as_deref(),
-                st.flapping.quiet,
-                "settings.flapping.quiet",
-                sink,
-            );
+            st.flapping.window =
+                dur(f.window.as_deref(), st.flapping.window, "settings.flapping.window", sink);
+            st.flapping.quiet =
+                dur(f.quiet.as_deref(), st.flapping.quiet, "settings.flapping.quiet", sink);
             if let Some(n) = f.max_changes {
                 if n < 2 {
-                    sink.at(
-                        "settings.flapping.max_changes",
-                        "max_changes must be at least 2",
-                    );
+                    sink.at("settings.flapping.max_changes", "max_changes must be at least 2");
                 }
                 st.flapping.max_changes = n;
             }
@@ -556,10 +516,7 @@ impl RuleSet {
         }
         if let Some(n) = s.max_neighbourhood {
             if n == 0 {
-                sink.at(
-                    "settings.max_neighbourhood",
-                    "max_neighbourhood must be at least 1",
-                );
+                sink.at("settings.max_neighbourhood", "max_neighbourhood must be at least 1");
             }
             st.max_neighbourhood = n.max(1);
         }
@@ -618,10 +575,7 @@ fn dur(v: Option<&str>, default: Millis, path: &str, sink: &mut ErrorSink) -> Mi
 fn time(v: &str, path: &str, sink: &mut ErrorSink) -> Option<Millis> {
     let t = parse_event_time(v);
     if t.is_none() {
-        sink.at(
-            path,
-            format!("invalid time {v:?} (RFC 3339 or epoch milliseconds)"),
-        );
+        sink.at(path, format!("invalid time {v:?} (RFC 3339 or epoch milliseconds)"));
     }
     t
 }
@@ -669,10 +623,7 @@ severity:
         assert_eq!(rs.settings.allowed_lateness, 120_000);
         assert_eq!(rs.settings.flapping.max_changes, 4);
         assert_eq!(rs.groupings.len(), 2);
-        assert_eq!(
-            rs.groupings[0].group_by,
-            vec![Field::Label("cluster".into())]
-        );
+        assert_eq!(rs.groupings[0].group_by, vec![Field::Label("cluster".into())]);
         assert_eq!(rs.groupings[0].origin.line, Some(7));
         assert!(!rs.groupings[1].edges.contains(EdgeType::ConnectsTo));
         assert_eq!(rs.inhibit[0].equal, vec![Field::Resource]);
@@ -711,14 +662,8 @@ severity:
     #[test]
     fn settings_in_two_files_is_an_error() {
         let files = vec![
-            (
-                "a.yaml".to_string(),
-                "settings: {alert_expiry: 1h}\n".to_string(),
-            ),
-            (
-                "b.yaml".to_string(),
-                "settings: {alert_expiry: 2h}\n".to_string(),
-            ),
+            ("a.yaml".to_string(), "settings: {alert_expiry: 1h}\n".to_string()),
+            ("b.yaml".to_string(), "settings: {alert_expiry: 2h}\n".to_string()),
         ];
         let errs = RuleSet::from_sources(&files).unwrap_err();
         assert_eq!(errs[0].file, "b.yaml");

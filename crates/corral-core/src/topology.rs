@@ -242,7 +242,8 @@ impl TopologyIndex {
         }
         if let Some((host, port)) = resource.rsplit_once(':') {
             if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
-                if let Some(i) = self.resolve(host.trim_start_matches('[').trim_end_matches(']')) {
+                if let Some(i) = self.resolve(host.trim_start_matches('[').trim_end_matches(']'))
+                {
                     return Some(i);
                 }
             }
@@ -290,9 +291,7 @@ impl TopologyIndex {
         let peers_in = self
             .graph
             .edges_directed(idx, Direction::Incoming)
-            .filter(move |e| {
-                *e.weight() == EdgeType::ConnectsTo && mask.contains(EdgeType::ConnectsTo)
-            })
+            .filter(move |e| *e.weight() == EdgeType::ConnectsTo && mask.contains(EdgeType::ConnectsTo))
             .map(|e| (e.source(), EdgeType::ConnectsTo));
         out.chain(peers_in)
     }
@@ -311,9 +310,7 @@ impl TopologyIndex {
         let peers_out = self
             .graph
             .edges_directed(idx, Direction::Outgoing)
-            .filter(move |e| {
-                *e.weight() == EdgeType::ConnectsTo && mask.contains(EdgeType::ConnectsTo)
-            })
+            .filter(move |e| *e.weight() == EdgeType::ConnectsTo && mask.contains(EdgeType::ConnectsTo))
             .map(|e| (e.target(), EdgeType::ConnectsTo));
         inc.chain(peers_out)
     }
@@ -532,7 +529,8 @@ edges:
 
     #[test]
     fn unknown_fields_and_edge_types_are_errors_with_lines() {
-        let errs = TopologyFile::parse("nodes:\n  - {id: a, colour: red}\n", "x.yaml").unwrap_err();
+        let errs =
+            TopologyFile::parse("nodes:\n  - {id: a, colour: red}\n", "x.yaml").unwrap_err();
         assert_eq!(errs[0].line, Some(2));
         assert!(errs[0].message.contains("colour"));
         let errs = TopologyFile::parse(
