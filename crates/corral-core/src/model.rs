@@ -45,7 +45,12 @@ impl Severity {
     pub fn parse_loose(s: &str) -> Option<Severity> {
         let s = s.trim();
         let eq = |w: &str| s.eq_ignore_ascii_case(w);
-        if eq("critical") || eq("crit") || eq("fatal") || eq("disaster") || eq("emergency") || eq("page")
+        if eq("critical")
+            || eq("crit")
+            || eq("fatal")
+            || eq("disaster")
+            || eq("emergency")
+            || eq("page")
         {
             Some(Severity::Critical)
         } else if eq("error") || eq("err") || eq("high") || eq("major") || eq("severe") {
@@ -107,11 +112,7 @@ pub struct Alert {
     pub summary: Option<String>,
     #[serde(default, with = "labels_as_map")]
     pub labels: Labels,
-    #[serde(
-        default,
-        with = "labels_as_map",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, with = "labels_as_map", skip_serializing_if = "Vec::is_empty")]
     pub annotations: Labels,
     #[serde(with = "event_time")]
     pub starts_at: Millis,
