@@ -1,2 +1,4 @@
 pub mod check;
 pub mod replay;
+pub mod score;
+pub mod simulate;
