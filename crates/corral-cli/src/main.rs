@@ -29,6 +29,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Run the default anomaly detector over the NAB corpus and score it with NAB's rules.
     Nab(cmd::nab::Args),
+    /// Learn baselines and noise statistics from historical alert and metric files.
+    Train(cmd::train::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Replay(a) => cmd::replay::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Nab(a) => cmd::nab::run(a),
+        Command::Train(a) => cmd::train::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,3 +1,4 @@
 pub mod check;
 pub mod nab;
+pub mod train;
 pub mod replay;
