@@ -36,6 +36,10 @@ enum Command {
     Simulate(cmd::simulate::Args),
     /// Score incidents against ground truth (SPEC §5): one JSON object of figures.
     Score(cmd::score::Args),
+    /// Run the default anomaly detector over the NAB corpus and score it with NAB's rules.
+    Nab(cmd::nab::Args),
+    /// Learn baselines and noise statistics from historical alert and metric files.
+    Train(cmd::train::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +53,8 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd::check::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::Score(a) => cmd::score::run(a),
+        Command::Nab(a) => cmd::nab::run(a),
+        Command::Train(a) => cmd::train::run(a),
     };
     match result {
         Ok(code) => code,
