@@ -7,6 +7,11 @@ mod input;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+// Correlation allocates many small, short-lived strings and vectors; mimalloc handles that
+// pattern markedly better than the system allocator.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "corral",
@@ -33,6 +38,14 @@ enum Command {
     Ingest(cmd::ingest::Args),
     /// Load harness: produce alerts into Kafka, run the service, report alerts/s and latency.
     BenchKafka(cmd::bench_kafka::Args),
+    /// Write synthetic alert storms with ground truth (SPEC §5).
+    Simulate(cmd::simulate::Args),
+    /// Score incidents against ground truth (SPEC §5): one JSON object of figures.
+    Score(cmd::score::Args),
+    /// Run the default anomaly detector over the NAB corpus and score it with NAB's rules.
+    Nab(cmd::nab::Args),
+    /// Learn baselines and noise statistics from historical alert and metric files.
+    Train(cmd::train::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +70,10 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::BenchKafka(a) => cmd::bench_kafka::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Score(a) => cmd::score::run(a),
+        Command::Nab(a) => cmd::nab::run(a),
+        Command::Train(a) => cmd::train::run(a),
     };
     match result {
         Ok(code) => code,

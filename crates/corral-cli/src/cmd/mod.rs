@@ -1,5 +1,9 @@
 pub mod bench_kafka;
 pub mod check;
 pub mod ingest;
+pub mod nab;
 pub mod replay;
 pub mod run;
+pub mod score;
+pub mod simulate;
+pub mod train;
