@@ -75,54 +75,52 @@ pub fn run_repartitioner(cfg: Arc<ServiceConfig>, control: Arc<Control>) -> anyh
                         batch_start.get_or_insert_with(Instant::now);
                         batch += 1;
                         alerts.clear();
-                        match decoder.decode(msg.payload(), &mut alerts) {
-                            Ok(()) => {
-                                for a in &alerts {
-                                    let key = domains.domain_of(a);
-                                    let body = serde_json::to_vec(a)?;
-                                    send(
-                                        &producer,
-                                        BaseRecord::to(&t.repartition)
-                                            .key(key.as_bytes())
-                                            .payload(&body),
-                                    )?;
-                                }
-                            }
-                            Err(e) => {
-                                control.metrics.dead_lettered(e.kind);
-                                let part = msg.partition().to_string();
-                                let off = msg.offset().to_string();
-                                let headers = OwnedHeaders::new()
-                                    .insert(Header {
-                                        key: "corral.error",
-                                        value: Some(e.message.as_bytes()),
-                                    })
-                                    .insert(Header {
-                                        key: "corral.error.kind",
-                                        value: Some(e.kind.as_bytes()),
-                                    })
-                                    .insert(Header {
-                                        key: "corral.source.topic",
-                                        value: Some(msg.topic().as_bytes()),
-                                    })
-                                    .insert(Header {
-                                        key: "corral.source.partition",
-                                        value: Some(part.as_bytes()),
-                                    })
-                                    .insert(Header {
-                                        key: "corral.source.offset",
-                                        value: Some(off.as_bytes()),
-                                    });
-                                let key = msg.key().unwrap_or_default();
-                                let payload = msg.payload().unwrap_or_default();
-                                send(
-                                    &producer,
-                                    BaseRecord::to(&t.dead_letter)
-                                        .key(key)
-                                        .payload(payload)
-                                        .headers(headers),
-                                )?;
-                            }
+                        let decoded = decoder.decode(msg.payload(), &mut alerts);
+                        // The good alerts of a partly bad record go on; the record is dead-lettered.
+                        for a in &alerts {
+                            let key = domains.domain_of(a);
+                            let body = serde_json::to_vec(a)?;
+                            send(
+                                &producer,
+                                BaseRecord::to(&t.repartition)
+                                    .key(key.as_bytes())
+                                    .payload(&body),
+                            )?;
+                        }
+                        if let Err(e) = decoded {
+                            control.metrics.dead_lettered(e.kind);
+                            let part = msg.partition().to_string();
+                            let off = msg.offset().to_string();
+                            let headers = OwnedHeaders::new()
+                                .insert(Header {
+                                    key: "corral.error",
+                                    value: Some(e.message.as_bytes()),
+                                })
+                                .insert(Header {
+                                    key: "corral.error.kind",
+                                    value: Some(e.kind.as_bytes()),
+                                })
+                                .insert(Header {
+                                    key: "corral.source.topic",
+                                    value: Some(msg.topic().as_bytes()),
+                                })
+                                .insert(Header {
+                                    key: "corral.source.partition",
+                                    value: Some(part.as_bytes()),
+                                })
+                                .insert(Header {
+                                    key: "corral.source.offset",
+                                    value: Some(off.as_bytes()),
+                                });
+                            let key = msg.key().unwrap_or_default();
+                            let payload = msg.payload().unwrap_or_default();
+                            send(
+                                &producer,
+                                BaseRecord::to(&t.dead_letter)
+                                    .key(key)
+                                    .payload(payload)
+                                    .headers(headers),
+                            )?;
                         }
                         next.insert(msg.partition(), msg.offset() + 1);
                     }

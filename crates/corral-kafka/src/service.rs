@@ -275,6 +275,8 @@ struct PartitionState {
     dirty: bool,
     touched_in_batch: bool,
     stats_seen: EngineStats,
+    /// Chunk slot of the next checkpoint (the other one holds the last complete checkpoint).
+    next_slot: u8,
 }
 
 struct Pipeline {
@@ -297,6 +299,8 @@ struct Pipeline {
     batch_records: usize,
     batch_started: Option<Instant>,
     /// `alerts_received_total{source}` handles, so the hot path does not build label sets.
+    checkpoint_seq: u64,
+    start_nanos: u64,
     source_counters: rustc_hash::FxHashMap<
         compact_str::CompactString,
         prometheus_client::metrics::counter::Counter,
@@ -344,7 +348,9 @@ impl Pipeline {
         for (p, key) in parts.iter().zip(&keys) {
             let mut engine = self.new_engine(*p);
             let mut skip_below = 0;
+            let mut next_slot = 0;
             if let Some(cp) = found.get(key) {
+                next_slot = cp.slot ^ 1;
                 if let Err(e) = engine.restore(&cp.snapshot) {
                     self.set_fatal(format!("state of partition {p} cannot be restored: {e}"));
                     return;
@@ -373,6 +379,7 @@ impl Pipeline {
                     dirty: false,
                     touched_in_batch: false,
                     stats_seen,
+                    next_slot,
                 },
             );
         }
@@ -534,29 +541,30 @@ impl Pipeline {
         self.batch_records += 1;
         let mut alerts = std::mem::take(&mut self.alerts);
         alerts.clear();
-        match self.decoder.decode(msg.payload(), &mut alerts) {
-            Err(e) => self.dead_letter(msg, &e, received),
-            Ok(()) => {
-                let mut out = std::mem::take(&mut self.out);
-                let ps = self.partitions.get_mut(&p).expect("checked above");
-                for a in alerts.drain(..) {
-                    match self.source_counters.get(&a.source) {
-                        Some(c) => {
-                            c.inc();
-                        }
-                        None => {
-                            let c = self.control.metrics.received_counter(&a.source);
-                            c.inc();
-                            self.source_counters.insert(a.source.clone(), c);
-                        }
+        // A bad record is dead-lettered; the good alerts of a partly bad one are still used.
+        if let Err(e) = self.decoder.decode(msg.payload(), &mut alerts) {
+            self.dead_letter(msg, &e, received);
+        }
+        if !alerts.is_empty() {
+            let mut out = std::mem::take(&mut self.out);
+            let ps = self.partitions.get_mut(&p).expect("checked above");
+            for a in alerts.drain(..) {
+                match self.source_counters.get(&a.source) {
+                    Some(c) => {
+                        c.inc();
                     }
-                    let t = a.event_time();
-                    ps.max_event_time = Some(ps.max_event_time.map_or(t, |m| m.max(t)));
-                    ps.engine.ingest(a, &mut out);
+                    None => {
+                        let c = self.control.metrics.received_counter(&a.source);
+                        c.inc();
+                        self.source_counters.insert(a.source.clone(), c);
+                    }
                 }
-                self.out = out;
-                self.emit_updates(received);
+                let t = a.event_time();
+                ps.max_event_time = Some(ps.max_event_time.map_or(t, |m| m.max(t)));
+                ps.engine.ingest(a, &mut out);
             }
+            self.out = out;
+            self.emit_updates(received);
         }
         self.alerts = alerts;
         let ps = self.partitions.get_mut(&p).expect("checked above");
@@ -644,20 +652,27 @@ impl Pipeline {
             let cp = Checkpoint {
                 next_offset: ps.next_offset,
                 snapshot: ps.engine.snapshot(),
+                slot: ps.next_slot,
             };
+            ps.next_slot ^= 1;
             offsets.push((p, ps.next_offset));
             let key = state_key(&group, &self.topic, p);
-            self.send(
-                &topic,
-                key.as_bytes(),
-                &cp.encode(),
-                None,
-                Sent {
-                    epoch: self.epoch,
-                    received: Instant::now(),
-                    kind: SentKind::Checkpoint,
-                },
-            );
+            // Unique per checkpoint: tells its chunks from stale ones of the same slot.
+            self.checkpoint_seq += 1;
+            let id = (u64::from(std::process::id()) << 40) ^ self.start_nanos ^ self.checkpoint_seq;
+            for (k, v) in cp.records(&key, id) {
+                self.send(
+                    &topic,
+                    k.as_bytes(),
+                    &v,
+                    None,
+                    Sent {
+                        epoch: self.epoch,
+                        received: Instant::now(),
+                        kind: SentKind::Checkpoint,
+                    },
+                );
+            }
             self.control.metrics.checkpoints_written.inc();
         }
         if !self.eos && !offsets.is_empty() {
@@ -829,6 +844,13 @@ fn producer_config(cfg: &ServiceConfig, transactional_id: Option<&str>) -> Clien
     let mut opts = BTreeMap::new();
     opts.insert("enable.idempotence".to_string(), "true".to_string());
     opts.insert("linger.ms".to_string(), "2".to_string());
+    opts.insert("compression.type".to_string(), "lz4".to_string());
+    // An update lists every member of its incident: a storm's incident can pass 1 MB. The
+    // output topic is created to take it (OUTPUT_MAX_MESSAGE_BYTES).
+    opts.insert(
+        "message.max.bytes".to_string(),
+        OUTPUT_MAX_MESSAGE_BYTES.to_string(),
+    );
     opts.insert(
         "queue.buffering.max.messages".to_string(),
         cfg.processing
@@ -847,6 +869,10 @@ fn producer_config(cfg: &ServiceConfig, transactional_id: Option<&str>) -> Clien
     }
     c
 }
+
+/// Largest incident update corral produces (librdkafka `message.max.bytes`, and the output
+/// topic's `max.message.bytes` when corral creates it).
+pub const OUTPUT_MAX_MESSAGE_BYTES: usize = 16 << 20;
 
 /// Creates the topics corral writes (and the input topic) when they are missing. The state
 /// topic is compacted: only each partition's newest checkpoint matters.
@@ -984,6 +1010,10 @@ pub fn run_correlator(
         batch_records: 0,
         batch_started: None,
         source_counters: Default::default(),
+        checkpoint_seq: 0,
+        start_nanos: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
     }));
     let _ = consumer.context().pipeline.set(pipeline.clone());
     consumer.subscribe(&[&topic])?;

@@ -1,10 +1,13 @@
 //! Correlation state checkpoints in the compacted state topic (`corral.state`).
 //!
-//! One record per input partition, keyed `<group>/<input topic>/<partition>`: the engine's
-//! snapshot and the offset of the first input record it has not seen. Compaction keeps only the
-//! newest checkpoint of each partition. A process that is assigned a partition restores its
-//! engine from that record and skips input below the checkpoint offset, so records are neither
-//! lost nor counted twice in the state.
+//! Per input partition, a *manifest* record keyed `<group>/<input topic>/<partition>` holds the
+//! offset of the first input record the snapshot has not seen, and points at the snapshot's
+//! *chunks* (records of at most [`CHUNK_BYTES`], keyed `<manifest key>/<slot>/<index>`, so that
+//! a large state fits Kafka's message size limit). Checkpoints alternate between two slots and
+//! the manifest is written after its chunks: a crash in the middle of a checkpoint leaves the
+//! previous one whole. Compaction keeps only the newest record of each key. A process that is
+//! assigned a partition restores its engine from there and skips input below the checkpoint
+//! offset, so records are neither lost nor counted twice in the state.
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -14,41 +17,104 @@ use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-const MAGIC: &[u8; 4] = b"CRL1";
+const MANIFEST_MAGIC: &[u8; 4] = b"CRM2";
+const CHUNK_MAGIC: &[u8; 4] = b"CRC2";
+/// Chunk payload size: well under Kafka's default 1 MB message limit.
+pub const CHUNK_BYTES: usize = 512 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
     /// Offset of the first input record not reflected in `snapshot`.
     pub next_offset: i64,
     pub snapshot: Vec<u8>,
+    /// Which of the two chunk slots holds it (the next checkpoint uses the other).
+    pub slot: u8,
 }
 
 pub fn state_key(group: &str, topic: &str, partition: i32) -> String {
     format!("{group}/{topic}/{partition}")
 }
 
+fn chunk_key(manifest_key: &str, slot: u8, index: u32) -> String {
+    format!("{manifest_key}/{slot}/{index}")
+}
+
 impl Checkpoint {
-    pub fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(12 + self.snapshot.len());
-        v.extend_from_slice(MAGIC);
-        v.extend_from_slice(&self.next_offset.to_be_bytes());
-        v.extend_from_slice(&self.snapshot);
-        v
+    /// The records to produce, in order (chunks, then the manifest), as (key, value).
+    /// `id` tells this checkpoint's chunks from stale ones of earlier checkpoints.
+    pub fn records(&self, manifest_key: &str, id: u64) -> Vec<(String, Vec<u8>)> {
+        let chunks: Vec<&[u8]> = if self.snapshot.is_empty() {
+            vec![&[]]
+        } else {
+            self.snapshot.chunks(CHUNK_BYTES).collect()
+        };
+        let count = chunks.len() as u32;
+        let mut out = Vec::with_capacity(chunks.len() + 1);
+        for (i, c) in chunks.into_iter().enumerate() {
+            let mut v = Vec::with_capacity(20 + c.len());
+            v.extend_from_slice(CHUNK_MAGIC);
+            v.extend_from_slice(&id.to_be_bytes());
+            v.extend_from_slice(&(i as u32).to_be_bytes());
+            v.extend_from_slice(&count.to_be_bytes());
+            v.extend_from_slice(c);
+            out.push((chunk_key(manifest_key, self.slot, i as u32), v));
+        }
+        let mut m = Vec::with_capacity(33);
+        m.extend_from_slice(MANIFEST_MAGIC);
+        m.extend_from_slice(&self.next_offset.to_be_bytes());
+        m.extend_from_slice(&id.to_be_bytes());
+        m.push(self.slot);
+        m.extend_from_slice(&count.to_be_bytes());
+        m.extend_from_slice(&(self.snapshot.len() as u64).to_be_bytes());
+        out.push((manifest_key.to_string(), m));
+        out
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Checkpoint, String> {
-        if bytes.len() < 12 || &bytes[..4] != MAGIC {
-            return Err("not a corral checkpoint (bad magic or too short)".into());
+    /// Puts a checkpoint back together from the newest value of each key.
+    pub fn assemble(
+        manifest_key: &str,
+        manifest: &[u8],
+        chunks: &FxHashMap<String, Vec<u8>>,
+    ) -> Result<Checkpoint, String> {
+        if manifest.len() != 33 || &manifest[..4] != MANIFEST_MAGIC {
+            return Err(format!("{manifest_key}: not a corral checkpoint manifest"));
         }
-        let mut off = [0u8; 8];
-        off.copy_from_slice(&bytes[4..12]);
-        let next_offset = i64::from_be_bytes(off);
+        let next_offset = i64::from_be_bytes(manifest[4..12].try_into().expect("8 bytes"));
+        let id = u64::from_be_bytes(manifest[12..20].try_into().expect("8 bytes"));
+        let slot = manifest[20];
+        let count = u32::from_be_bytes(manifest[21..25].try_into().expect("4 bytes"));
+        let total = u64::from_be_bytes(manifest[25..33].try_into().expect("8 bytes"));
         if next_offset < 0 {
-            return Err(format!("checkpoint offset {next_offset} is negative"));
+            return Err(format!(
+                "{manifest_key}: checkpoint offset {next_offset} is negative"
+            ));
+        }
+        let mut snapshot = Vec::with_capacity(total.min(1 << 32) as usize);
+        for i in 0..count {
+            let key = chunk_key(manifest_key, slot, i);
+            let c = chunks
+                .get(&key)
+                .ok_or_else(|| format!("{key}: chunk {i} of {count} is missing"))?;
+            if c.len() < 20
+                || &c[..4] != CHUNK_MAGIC
+                || c[4..12] != id.to_be_bytes()
+                || c[12..16] != i.to_be_bytes()
+                || c[16..20] != count.to_be_bytes()
+            {
+                return Err(format!("{key}: chunk does not belong to checkpoint {id}"));
+            }
+            snapshot.extend_from_slice(&c[20..]);
+        }
+        if snapshot.len() as u64 != total {
+            return Err(format!(
+                "{manifest_key}: snapshot is {} bytes, the manifest says {total}",
+                snapshot.len()
+            ));
         }
         Ok(Checkpoint {
             next_offset,
-            snapshot: bytes[12..].to_vec(),
+            snapshot,
+            slot,
         })
     }
 }
@@ -140,7 +206,9 @@ fn read_once(
         .assign(&tpl)
         .map_err(|e| format!("state reader assign: {e}"))?;
     let deadline = Instant::now() + timeout;
-    let wanted: rustc_hash::FxHashSet<&str> = wanted.iter().map(String::as_str).collect();
+    let wanted_set: rustc_hash::FxHashSet<&str> = wanted.iter().map(String::as_str).collect();
+    let wanted = &wanted_set;
+    let mut latest: FxHashMap<String, Vec<u8>> = FxHashMap::default();
     while !end.is_empty() {
         if Instant::now() > deadline {
             return Err(format!(
@@ -164,31 +232,31 @@ fn read_once(
         };
         let msg = r.map_err(|e| format!("state topic read: {e}"))?;
         if let Some(key) = msg.key().and_then(|k| std::str::from_utf8(k).ok()) {
-            if wanted.contains(key) {
+            // Chunk keys are `<manifest key>/<slot>/<index>`.
+            let base = key.rsplitn(3, '/').nth(2).unwrap_or(key);
+            if wanted.contains(key) || wanted.contains(base) {
                 match msg.payload() {
                     // A tombstone forgets the partition's state.
                     None | Some([]) => {
-                        found.remove(key);
+                        latest.remove(key);
                     }
-                    Some(p) => match Checkpoint::decode(p) {
-                        Ok(c) => {
-                            found.insert(key.to_string(), c);
-                        }
-                        Err(e) => {
-                            return Err(ReadError {
-                                message: format!(
-                                    "state topic {state_topic} offset {}: {e}",
-                                    msg.offset()
-                                ),
-                                corrupt: true,
-                            })
-                        }
-                    },
+                    Some(p) => {
+                        latest.insert(key.to_string(), p.to_vec());
+                    }
                 }
             }
         }
         if msg.offset() + 1 >= end.get(&msg.partition()).copied().unwrap_or(0) {
             end.remove(&msg.partition());
+        }
+    }
+    for key in wanted_set {
+        if let Some(m) = latest.get(key) {
+            let cp = Checkpoint::assemble(key, m, &latest).map_err(|e| ReadError {
+                message: format!("state topic {state_topic}: {e}"),
+                corrupt: true,
+            })?;
+            found.insert(key.to_string(), cp);
         }
     }
     Ok(found)
@@ -198,20 +266,85 @@ fn read_once(
 mod tests {
     use super::*;
 
+    fn latest(records: &[(String, Vec<u8>)]) -> FxHashMap<String, Vec<u8>> {
+        records.iter().cloned().collect()
+    }
+
     #[test]
-    fn checkpoint_round_trips() {
+    fn large_checkpoints_are_chunked_and_round_trip() {
+        let snapshot: Vec<u8> = (0..(CHUNK_BYTES * 2 + 17))
+            .map(|i| (i % 251) as u8)
+            .collect();
         let c = Checkpoint {
             next_offset: 1234567,
-            snapshot: b"{\"state\":1}".to_vec(),
+            snapshot,
+            slot: 1,
         };
-        assert_eq!(Checkpoint::decode(&c.encode()).unwrap(), c);
+        let recs = c.records("g/alerts/3", 42);
+        assert_eq!(recs.len(), 4, "three chunks and a manifest");
+        assert!(recs.iter().all(|(_, v)| v.len() <= CHUNK_BYTES + 20));
+        assert_eq!(recs.last().unwrap().0, "g/alerts/3");
+        let m = &recs.last().unwrap().1;
+        assert_eq!(
+            Checkpoint::assemble("g/alerts/3", m, &latest(&recs)).unwrap(),
+            c
+        );
+        let empty = Checkpoint {
+            next_offset: 0,
+            snapshot: Vec::new(),
+            slot: 0,
+        };
+        let recs = empty.records("k", 1);
+        assert_eq!(
+            Checkpoint::assemble("k", &recs.last().unwrap().1, &latest(&recs)).unwrap(),
+            empty
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_cut_short_leaves_the_previous_one_whole() {
+        let old = Checkpoint {
+            next_offset: 10,
+            snapshot: vec![1; CHUNK_BYTES + 5],
+            slot: 0,
+        };
+        let new = Checkpoint {
+            next_offset: 20,
+            snapshot: vec![2; CHUNK_BYTES * 3],
+            slot: 1,
+        };
+        let mut log = old.records("k", 1);
+        let new_recs = new.records("k", 2);
+        // Crash after the first chunk of the new checkpoint, before its manifest.
+        log.push(new_recs[0].clone());
+        let state = latest(&log);
+        assert_eq!(Checkpoint::assemble("k", &state["k"], &state).unwrap(), old);
+        // A stale chunk of an older checkpoint in the same slot is detected, not used.
+        let mut state = latest(&new_recs);
+        let stale = Checkpoint {
+            next_offset: 5,
+            snapshot: vec![9; 3],
+            slot: 1,
+        }
+        .records("k", 7);
+        state.insert(stale[0].0.clone(), stale[0].1.clone());
+        let err = Checkpoint::assemble("k", &state["k"], &state).unwrap_err();
+        assert!(err.contains("does not belong"), "{err}");
     }
 
     #[test]
     fn garbage_is_refused_with_a_reason() {
-        assert!(Checkpoint::decode(b"xx").unwrap_err().contains("magic"));
-        let mut bad = b"CRL1".to_vec();
-        bad.extend_from_slice(&(-5i64).to_be_bytes());
-        assert!(Checkpoint::decode(&bad).unwrap_err().contains("negative"));
+        let none = FxHashMap::default();
+        assert!(Checkpoint::assemble("k", b"xx", &none)
+            .unwrap_err()
+            .contains("not a corral"));
+        let c = Checkpoint {
+            next_offset: 3,
+            snapshot: vec![1, 2, 3],
+            slot: 0,
+        };
+        let recs = c.records("k", 9);
+        let err = Checkpoint::assemble("k", &recs.last().unwrap().1, &none).unwrap_err();
+        assert!(err.contains("missing"), "{err}");
     }
 }
