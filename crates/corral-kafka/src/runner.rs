@@ -115,6 +115,7 @@ pub fn file_loader(
             rules: Arc::new(rules),
             topology: Arc::new(TopologyIndex::build(&file)),
             domains: Arc::new(crate::domain::DomainMap::build(&file)),
+            anomaly: None,
         })
     })
 }

@@ -34,12 +34,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// Rules, topology and topology domains, swapped as one on reload.
+/// Makes the learned-baselines model of a new engine (one per partition engine).
+pub type AnomalyFactory =
+    Arc<dyn Fn() -> Result<Box<dyn corral_core::anomaly::AnomalyModel>, String> + Send + Sync>;
+
+/// Rules, topology, topology domains and learned baselines, swapped as one on reload.
 #[derive(Clone)]
 pub struct Loaded {
     pub rules: Arc<RuleSet>,
     pub topology: Arc<TopologyIndex>,
     pub domains: Arc<DomainMap>,
+    /// None: no models configured (neutral anomaly scores).
+    pub anomaly: Option<AnomalyFactory>,
 }
 
 /// Loads rules and topology from where the config says (called at start and on every reload).
@@ -308,15 +314,19 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    fn new_engine(&self, partition: i32) -> Engine {
-        Engine::with_config(
+    fn new_engine(&self, partition: i32) -> Result<Engine, String> {
+        let mut engine = Engine::with_config(
             self.loaded.rules.clone(),
             self.loaded.topology.clone(),
             EngineConfig {
                 // Several engines write to one output topic: ids must not collide.
                 id_prefix: format!("inc-p{partition}"),
             },
-        )
+        );
+        if let Some(make) = &self.loaded.anomaly {
+            engine.set_anomaly_model(make()?);
+        }
+        Ok(engine)
     }
 
     fn set_fatal(&mut self, why: String) {
@@ -346,7 +356,13 @@ impl Pipeline {
             }
         };
         for (p, key) in parts.iter().zip(&keys) {
-            let mut engine = self.new_engine(*p);
+            let mut engine = match self.new_engine(*p) {
+                Ok(e) => e,
+                Err(e) => {
+                    self.set_fatal(format!("models: {e}"));
+                    return;
+                }
+            };
             let mut skip_below = 0;
             let mut next_slot = 0;
             if let Some(cp) = found.get(key) {

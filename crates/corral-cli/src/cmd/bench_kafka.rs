@@ -115,6 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         rules: Arc::new(rules),
         topology: Arc::new(TopologyIndex::build(&topo_file)),
         domains: Arc::new(domains),
+        anomaly: None,
     };
     let yaml = format!(
         "kafka:\n  bootstrap_servers: '{b}'\n  group_id: {p}\n  topics: {{input: {p}.alerts, output: {p}.incidents, dead_letter: {p}.dlq, state: {p}.state}}\n  consumer: {{fetch.max.bytes: 52428800, max.partition.fetch.bytes: 10485760}}\ndelivery: {d}\nhttp: {{listen: '127.0.0.1:0'}}\ninput: {{format: native}}\n",

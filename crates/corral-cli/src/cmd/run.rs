@@ -4,6 +4,7 @@ use crate::input;
 use corral_core::{ConfigError, TopologyFile, TopologyIndex};
 use corral_kafka::domain::DomainMap;
 use corral_kafka::runner::{run_service, Mode};
+use corral_kafka::service::AnomalyFactory;
 use corral_kafka::{Control, Loaded, Loader, RunOptions, ServiceConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ pub struct Args {
 pub fn loader(cfg: &ServiceConfig) -> Loader {
     let rules_path = cfg.rules.clone();
     let topology_path = cfg.topology.clone();
+    let models_path = cfg.models.clone();
     Arc::new(move || {
         let mut errors: Vec<ConfigError> = Vec::new();
         let rules = input::load_rules(rules_path.as_deref())
@@ -35,11 +37,33 @@ pub fn loader(cfg: &ServiceConfig) -> Loader {
                 .map_err(|e| errors.extend(e))
                 .ok(),
         };
+        // Models are checked here (so a bad model fails the start or the reload) and loaded
+        // again for every partition engine, each of which learns on its own.
+        let anomaly: Option<AnomalyFactory> = match &models_path {
+            None => None,
+            Some(dir) => match corral_anomaly::load_models(dir) {
+                Ok(_) => {
+                    let dir = dir.clone();
+                    Some(Arc::new(move || {
+                        corral_anomaly::load_models(&dir).map_err(|e| e.to_string())
+                    }))
+                }
+                Err(e) => {
+                    errors.push(ConfigError {
+                        file: dir.display().to_string(),
+                        line: None,
+                        message: format!("models: {e}"),
+                    });
+                    None
+                }
+            },
+        };
         match (rules, topology) {
             (Some(rules), Some(file)) if errors.is_empty() => Ok(Loaded {
                 rules: Arc::new(rules),
                 topology: Arc::new(TopologyIndex::build(&file)),
                 domains: Arc::new(DomainMap::build(&file)),
+                anomaly,
             }),
             _ => Err(errors),
         }
