@@ -235,7 +235,7 @@ fn default_batch_linger() -> u64 {
     5
 }
 fn default_checkpoint() -> u64 {
-    2_000
+    5_000
 }
 fn default_max_in_flight() -> usize {
     200_000

@@ -532,8 +532,7 @@ impl Pipeline {
         );
     }
 
-    fn handle(&mut self, msg: &BorrowedMessage<'_>) {
-        let received = Instant::now();
+    fn handle(&mut self, msg: &BorrowedMessage<'_>, received: Instant) {
         let p = msg.partition();
         let offset = msg.offset();
         let Some(ps) = self.partitions.get(&p) else {
@@ -1038,62 +1037,66 @@ pub fn run_correlator(
     let linger = Duration::from_millis(cfg.processing.batch_linger_ms);
     let batch_max = cfg.processing.batch_max_records;
     let max_in_flight = cfg.processing.max_in_flight;
+    let checkpoint_every = Duration::from_millis(cfg.processing.checkpoint_interval_ms);
     let mut last_metrics = Instant::now();
+    let mut last_housekeeping = Instant::now();
     let mut records = 0u64;
+    let mut batch_open = false;
     while !control.is_shutdown() {
-        // Backpressure: while too much output is unacknowledged, serve acks instead of reading.
-        {
-            let pl = lock(&pipeline);
-            if pl.in_flight() >= max_in_flight {
-                pl.producer.poll(Duration::from_millis(20));
-                continue;
-            }
-        }
-        let polled = consumer.poll(Duration::from_millis(
-            if lock(&pipeline).batch_records > 0 {
-                1
-            } else {
-                50
-            },
-        ));
+        // The pipeline lock is never held across consumer.poll: rebalance callbacks run in it.
+        let polled = consumer.poll(Duration::from_millis(if batch_open { 1 } else { 50 }));
+        let now = Instant::now();
         let got_none = polled.is_none();
         let mut pl = lock(&pipeline);
         match polled {
             Some(Ok(msg)) => {
-                pl.handle(&msg);
+                pl.handle(&msg, now);
                 records += 1;
             }
             Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
             None => {}
         }
-        if let Some(l) = control.take_pending() {
-            pl.finish_batch(&consumer);
-            pl.apply_reload(l);
-        }
         let batch_due = pl.batch_records >= batch_max
-            || pl.batch_started.is_some_and(|s| s.elapsed() >= linger)
+            || pl
+                .batch_started
+                .is_some_and(|s| now.duration_since(s) >= linger)
             || (got_none && pl.batch_records > 0);
         if batch_due {
             pl.finish_batch(&consumer);
-        }
-        if pl.batch_records == 0 {
-            pl.idle_advance();
-            if pl.txn_open
-                || (!pl.eos && !pl.pending_commits.is_empty())
-                || pl.last_checkpoint.elapsed()
-                    >= Duration::from_millis(cfg.processing.checkpoint_interval_ms)
-            {
-                pl.finish_batch(&consumer);
+            // Backpressure: while too much output is unacknowledged, serve acks, read nothing.
+            while pl.in_flight() >= max_in_flight && pl.fatal.is_none() && !control.is_shutdown() {
+                pl.producer.poll(Duration::from_millis(20));
+                pl.commit_acked(&consumer, CommitMode::Async);
             }
         }
-        pl.producer.poll(Duration::ZERO);
-        if last_metrics.elapsed() >= Duration::from_secs(1) {
-            pl.refresh_metrics();
-            last_metrics = Instant::now();
+        // Housekeeping between records at most every 20 ms: acks, reloads, idle clocks, commits.
+        if pl.batch_records == 0
+            || now.duration_since(last_housekeeping) >= Duration::from_millis(20)
+        {
+            last_housekeeping = now;
+            pl.producer.poll(Duration::ZERO);
+            if let Some(l) = control.take_pending() {
+                pl.finish_batch(&consumer);
+                pl.apply_reload(l);
+            }
+            if pl.batch_records == 0 {
+                pl.idle_advance();
+                if pl.txn_open
+                    || (!pl.eos && !pl.pending_commits.is_empty())
+                    || pl.last_checkpoint.elapsed() >= checkpoint_every
+                {
+                    pl.finish_batch(&consumer);
+                }
+            }
+            if now.duration_since(last_metrics) >= Duration::from_secs(1) {
+                pl.refresh_metrics();
+                last_metrics = now;
+            }
         }
         if let Some(f) = &pl.fatal {
             anyhow::bail!("{f}");
         }
+        batch_open = pl.batch_records > 0;
     }
     // Graceful stop: drain in-flight work, checkpoint, commit; then leave the group.
     {

@@ -655,10 +655,13 @@ fn end_to_end_incidents_for_a_fixture() {
         finals.keys()
     );
     // Incident updates are keyed by dedup_key.
-    // Engine figures reach /metrics within a second.
+    // Engine figures and librdkafka's lag statistics reach /metrics within a second or so.
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut m = svc.metrics();
-    while !m.contains("corral_alerts_deduplicated_total 1") && Instant::now() < deadline {
+    while !(m.contains("corral_alerts_deduplicated_total 1")
+        && m.contains("corral_kafka_consumer_lag{"))
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(200));
         m = svc.metrics();
     }

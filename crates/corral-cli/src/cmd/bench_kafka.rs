@@ -38,6 +38,15 @@ pub struct Args {
     /// at_least_once or exactly_once.
     #[arg(long, default_value = "at_least_once")]
     pub delivery: String,
+    /// State checkpoint period (processing.checkpoint_interval_ms).
+    #[arg(long, default_value_t = 5000)]
+    pub checkpoint_interval_ms: u64,
+    /// Records per batch (processing.batch_max_records).
+    #[arg(long, default_value_t = 20_000)]
+    pub batch_max_records: usize,
+    /// Longest a batch waits to fill (processing.batch_linger_ms).
+    #[arg(long, default_value_t = 5)]
+    pub batch_linger_ms: u64,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -118,10 +127,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         anomaly: None,
     };
     let yaml = format!(
-        "kafka:\n  bootstrap_servers: '{b}'\n  group_id: {p}\n  topics: {{input: {p}.alerts, output: {p}.incidents, dead_letter: {p}.dlq, state: {p}.state}}\n  consumer: {{fetch.max.bytes: 52428800, max.partition.fetch.bytes: 10485760}}\ndelivery: {d}\nhttp: {{listen: '127.0.0.1:0'}}\ninput: {{format: native}}\n",
+        "kafka:\n  bootstrap_servers: '{b}'\n  group_id: {p}\n  topics: {{input: {p}.alerts, output: {p}.incidents, dead_letter: {p}.dlq, state: {p}.state}}\n  consumer: {{fetch.max.bytes: 52428800, max.partition.fetch.bytes: 10485760}}\ndelivery: {d}\nhttp: {{listen: '127.0.0.1:0'}}\ninput: {{format: native}}\nprocessing: {{checkpoint_interval_ms: {c}, batch_max_records: {bm}, batch_linger_ms: {bl}, max_in_flight: {mif}}}\n",
         b = args.bootstrap,
         p = prefix,
-        d = args.delivery
+        d = args.delivery,
+        c = args.checkpoint_interval_ms,
+        bm = args.batch_max_records,
+        bl = args.batch_linger_ms,
+        mif = args.batch_max_records.max(200_000),
     );
     let cfg = ServiceConfig::parse(&yaml, "bench").map_err(input::config_errors)?;
     debug_assert_eq!(cfg.delivery, delivery);
