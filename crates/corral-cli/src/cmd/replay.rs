@@ -154,11 +154,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .collect::<std::collections::HashSet<_>>()
             .len() as u64;
         let produced = match args.strategy.as_str() {
-            "alertmanager" => corral_quality::strategies::alertmanager::alertmanager_style(
+            "alertmanager" => corral_quality::strategies::alertmanager_style(
                 &decoded.alerts,
                 &Default::default(),
             ),
-            _ => corral_quality::strategies::alec::alec_style(
+            _ => corral_quality::strategies::alec_style(
                 &decoded.alerts,
                 &topology,
                 &Default::default(),
