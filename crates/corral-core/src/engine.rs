@@ -89,7 +89,14 @@ pub enum AnchorKey {
     Node(u32),
     Resource(Str),
     Group(u16, u64),
+    /// Business service: links an alert on a resource the CMDB does not know to alerts of the
+    /// same service (alerts the CMDB knows link to each other through the graph, not this).
+    Service(Str),
 }
+
+/// Hops recorded on a service anchor by an alert whose resource the topology knows: two such
+/// alerts never link through it, one of them unknown to the topology does.
+const WEAK: u8 = u8::MAX;
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct AnchorEntry {
@@ -764,7 +771,11 @@ impl Engine {
                 let close = t >= e.first - window && t <= e.last + window;
                 // Related when the path through the shared anchor is within the rule's hops;
                 // through a hub only when an alert sits on the hub itself.
-                let near = u16::from(a.hops) + u16::from(e.min_hops) <= u16::from(max_hops);
+                let limit = match a.key {
+                    AnchorKey::Service(_) => u16::from(WEAK),
+                    _ => u16::from(max_hops),
+                };
+                let near = u16::from(a.hops) + u16::from(e.min_hops) <= limit;
                 let linked = near && (!a.hub || a.hops == 0 || e.min_hops == 0);
                 if close && linked {
                     let live = find_in(&self.merged_into, e.incident);
@@ -843,6 +854,21 @@ impl Engine {
                 hops: 0,
                 hub: false,
             }),
+        }
+        if rule.topology {
+            let node_service = st.node().and_then(|n| {
+                self.topology
+                    .node(NodeIndex::new(n as usize))
+                    .service
+                    .clone()
+            });
+            if let Some(service) = st.service.clone().or(node_service) {
+                out.push(AlertAnchor {
+                    key: AnchorKey::Service(service),
+                    hops: if st.node().is_some() { WEAK } else { 0 },
+                    hub: false,
+                });
+            }
         }
         if !rule.group_by.is_empty() {
             let view = st.as_alert(fp);
@@ -1265,6 +1291,13 @@ impl Engine {
         }
         self.stats.incidents_reopened += 1;
         self.incidents.insert(id, inc);
+        // The previous episode's anchor entries would come back to life with its old times
+        // and link anything in between: drop them; join registers fresh ones.
+        for a in self.anchors_of(fp) {
+            if let Some(entries) = self.anchors.get_mut(&a.key) {
+                entries.retain(|e| e.incident != id);
+            }
+        }
         Some(id)
     }
 
@@ -1614,5 +1647,6 @@ fn describe_anchor(topo: &TopologyIndex, key: &AnchorKey, hops: u8) -> String {
         }
         AnchorKey::Resource(r) => format!("same resource {r} (not in topology)"),
         AnchorKey::Group(_, _) => "same group_by values".to_string(),
+        AnchorKey::Service(s) => format!("same service {s}, resource not in topology"),
     }
 }

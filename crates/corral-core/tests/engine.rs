@@ -241,6 +241,36 @@ fn unknown_resources_still_correlate_by_resource_and_time() {
 }
 
 #[test]
+fn resources_missing_from_the_cmdb_link_by_service_only_through_a_known_alert() {
+    let mut h = Harness::new("");
+    let mut ghost = alert(20, "HighErrorRate", "payroll-api-7f9c", Status::Firing);
+    ghost.service = Some("payroll".into());
+    let mut other_ghost = alert(25, "HighErrorRate", "shop-5d2a", Status::Firing);
+    other_ghost.service = Some("shop".into());
+    h.fire(0, "DatabaseDown", "db-1")
+        .push(ghost)
+        .push(other_ghost);
+    // Two alerts the CMDB knows, same service but unrelated in the graph, stay apart.
+    h.fire(30, "DiskFull", "host-b2");
+    let mut known_same_service = alert(31, "HighLatency", "web-b", Status::Firing);
+    known_same_service.service = Some("payroll".into());
+    h.push(known_same_service).finish();
+    let groups = h.groups();
+    assert!(
+        groups.contains(&g(&[
+            "DatabaseDown@db-1",
+            "HighErrorRate@payroll-api-7f9c",
+            "HighLatency@web-b"
+        ])),
+        "{groups:?}"
+    );
+    assert!(
+        groups.contains(&g(&["HighErrorRate@shop-5d2a"])),
+        "{groups:?}"
+    );
+}
+
+#[test]
 fn resolves_when_every_alert_resolved_after_the_hold() {
     let mut h = Harness::new("settings: {resolve_hold: 2m, allowed_lateness: 30s}\n");
     h.fire(0, "HostDown", "host-b1")
