@@ -11,6 +11,7 @@ mod detect;
 mod input;
 mod json_path;
 pub mod mapping;
+pub mod output;
 mod stream;
 pub mod time;
 
@@ -21,6 +22,7 @@ pub use stream::{decode_stream, DeadLetter, DecodeStats, MAX_RECORD_BYTES};
 use common::{for_each_payload, Problems};
 use corral_core::Alert;
 pub use mapping::Mapping;
+pub use output::{encode, OutputFormat};
 use std::fmt;
 use std::sync::Arc;
 
