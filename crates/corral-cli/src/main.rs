@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "corral", version, about = "Alert correlation for SREs: fewer, better incidents")]
+#[command(
+    name = "corral",
+    version,
+    about = "Alert correlation for SREs: fewer, better incidents"
+)]
 struct Cli {
     /// Log filter for diagnostics on stderr (tracing's RUST_LOG syntax).
     #[arg(long, global = true, env = "CORRAL_LOG", default_value = "warn")]
@@ -23,6 +27,8 @@ enum Command {
     Replay(cmd::replay::Args),
     /// Validate rules, topology and config; list every error with file and line.
     Check(cmd::check::Args),
+    /// Import a CMDB into a topology, or list what breaks if a node goes down.
+    Topology(cmd::topology::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(a) => cmd::replay::run(a),
         Command::Check(a) => cmd::check::run(a),
+        Command::Topology(a) => cmd::topology::run(a),
     };
     match result {
         Ok(code) => code,

@@ -14,6 +14,7 @@ pub mod mapping;
 pub mod output;
 mod stream;
 pub mod time;
+pub mod topology_import;
 
 pub use common::{MAX_LABELS, MAX_VALUE_BYTES};
 pub use detect::{detect, detect_stream};
