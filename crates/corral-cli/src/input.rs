@@ -12,11 +12,16 @@ pub const DEFAULT_RULES_NAME: &str = "rules/default.yaml (built in)";
 /// Rule files as (name, text): every `*.yaml`/`*.yml` of a directory in name order, or one file.
 pub fn rule_sources(path: Option<&Path>) -> Result<Vec<(String, String)>> {
     let Some(path) = path else {
-        return Ok(vec![(DEFAULT_RULES_NAME.to_string(), DEFAULT_RULES.to_string())]);
+        return Ok(vec![(
+            DEFAULT_RULES_NAME.to_string(),
+            DEFAULT_RULES.to_string(),
+        )]);
     };
     let mut files: Vec<PathBuf> = Vec::new();
     if path.is_dir() {
-        for entry in std::fs::read_dir(path).with_context(|| format!("reading {}", path.display()))? {
+        for entry in
+            std::fs::read_dir(path).with_context(|| format!("reading {}", path.display()))?
+        {
             let p = entry?.path();
             let is_yaml = matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
             // Rule unit tests live beside the rules as *.test.yaml; they are not rules.
@@ -32,7 +37,8 @@ pub fn rule_sources(path: Option<&Path>) -> Result<Vec<(String, String)>> {
     files
         .into_iter()
         .map(|p| {
-            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
             Ok((p.display().to_string(), text))
         })
         .collect()

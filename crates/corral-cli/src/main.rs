@@ -7,6 +7,11 @@ mod input;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+// Correlation allocates many small, short-lived strings and vectors; mimalloc handles that
+// pattern markedly better than the system allocator.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "corral",
@@ -29,6 +34,14 @@ enum Command {
     Check(cmd::check::Args),
     /// Import a CMDB into a topology, or list what breaks if a node goes down.
     Topology(cmd::topology::Args),
+    /// Write synthetic alert storms with ground truth (SPEC §5).
+    Simulate(cmd::simulate::Args),
+    /// Score incidents against ground truth (SPEC §5): one JSON object of figures.
+    Score(cmd::score::Args),
+    /// Run the default anomaly detector over the NAB corpus and score it with NAB's rules.
+    Nab(cmd::nab::Args),
+    /// Learn baselines and noise statistics from historical alert and metric files.
+    Train(cmd::train::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +54,10 @@ fn main() -> ExitCode {
         Command::Replay(a) => cmd::replay::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Topology(a) => cmd::topology::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Score(a) => cmd::score::run(a),
+        Command::Nab(a) => cmd::nab::run(a),
+        Command::Train(a) => cmd::train::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,1 +1,291 @@
-//! Deduplication: see engine for now.
+//! Deduplication: one [`AlertState`] per fingerprint. Repeats merge into it (count, first and
+//! last seen, latest status and severity); `resolved` closes it; no update for the configured
+//! expiry expires it; too many state changes in a window mark it flapping.
+
+use crate::model::{Alert, Labels, Millis, Severity, Status, Str};
+use crate::rules::Flapping;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// Why an alert takes no part in opening incidents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mute {
+    None,
+    /// Index of the suppress rule.
+    Suppressed(u16),
+    /// Index of the maintenance window.
+    Maintenance(u16),
+    /// Index of the inhibit rule.
+    Inhibited(u16),
+    /// Flapping and not a member of an open incident.
+    Flapping,
+}
+
+impl Mute {
+    pub fn is_muted(self) -> bool {
+        self != Mute::None
+    }
+}
+
+/// State changes of one alert, to tell a flapping check from a real one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlapState {
+    pub window_start: Millis,
+    pub changes: u16,
+    pub last_change: Millis,
+    pub flapping: bool,
+}
+
+impl FlapState {
+    /// Records a status change at `t`; returns true when the alert has just started flapping.
+    pub fn record_change(&mut self, t: Millis, cfg: &Flapping) -> bool {
+        if self.flapping && t - self.last_change >= cfg.quiet {
+            // Quiet long enough: the check has settled.
+            *self = FlapState::default();
+        }
+        if self.changes == 0 || t - self.window_start > cfg.window {
+            self.window_start = t;
+            self.changes = 0;
+        }
+        self.changes = self.changes.saturating_add(1);
+        self.last_change = t;
+        if !self.flapping && u32::from(self.changes) >= cfg.max_changes {
+            self.flapping = true;
+            return true;
+        }
+        false
+    }
+
+    /// Whether the alert still counts as flapping at `t` (it clears after a quiet interval).
+    pub fn is_flapping(&self, t: Millis, cfg: &Flapping) -> bool {
+        self.flapping && t - self.last_change < cfg.quiet
+    }
+}
+
+/// What corral remembers of one alert between occurrences. Kept small: a storm holds millions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertState {
+    pub name: Str,
+    pub resource: Str,
+    pub service: Option<Str>,
+    pub labels: Labels,
+    pub severity: Severity,
+    pub status: Status,
+    /// Event time of the first occurrence, and of the newest one.
+    pub first_seen: Millis,
+    pub last_seen: Millis,
+    /// Event time at which the alert last fired or was repeated; expiry counts from here.
+    pub last_update: Millis,
+    pub count: u32,
+    /// Topology node of the resource (u32::MAX when unknown).
+    pub node: u32,
+    /// Grouping rule that applies.
+    pub rule: u16,
+    pub mute: Mute,
+    pub flap: FlapState,
+    /// Incident it belongs to (u32::MAX when none).
+    pub incident: u32,
+    /// True while the alert counts as active for its incident (firing, not expired).
+    pub active: bool,
+}
+
+pub const NONE: u32 = u32::MAX;
+
+impl AlertState {
+    pub fn new(alert: &Alert, node: Option<u32>, rule: u16) -> AlertState {
+        AlertState {
+            name: alert.name.clone(),
+            resource: alert.resource.clone(),
+            service: alert.service.clone(),
+            labels: alert.labels.clone(),
+            severity: alert.severity,
+            status: alert.status,
+            first_seen: alert.starts_at,
+            last_seen: alert.event_time(),
+            last_update: alert.event_time(),
+            count: 0,
+            node: node.unwrap_or(NONE),
+            rule,
+            mute: Mute::None,
+            flap: FlapState::default(),
+            incident: NONE,
+            active: false,
+        }
+    }
+
+    pub fn node(&self) -> Option<u32> {
+        (self.node != NONE).then_some(self.node)
+    }
+
+    pub fn incident(&self) -> Option<u32> {
+        (self.incident != NONE).then_some(self.incident)
+    }
+
+    /// A view of this state as an alert, for matchers and the anomaly model.
+    pub fn as_alert(&self, fingerprint: &Str) -> Alert {
+        Alert {
+            fingerprint: fingerprint.clone(),
+            source: Str::default(),
+            name: self.name.clone(),
+            status: self.status,
+            severity: self.severity,
+            resource: self.resource.clone(),
+            service: self.service.clone(),
+            summary: None,
+            labels: self.labels.clone(),
+            annotations: Vec::new(),
+            starts_at: self.first_seen,
+            ends_at: None,
+            value: None,
+        }
+    }
+}
+
+/// What an occurrence did to its alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// First occurrence of this fingerprint.
+    New,
+    /// Same status as before: a repeat notification.
+    Repeat,
+    /// Resolved → firing.
+    Refired,
+    /// Firing → resolved.
+    Resolved,
+}
+
+/// The outcome of merging one occurrence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Merged {
+    pub change: Change,
+    /// This occurrence made the alert start flapping.
+    pub started_flapping: bool,
+}
+
+/// The dedup table: fingerprint → state.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct DedupTable {
+    pub alerts: FxHashMap<Str, AlertState>,
+}
+
+impl DedupTable {
+    pub fn len(&self) -> usize {
+        self.alerts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.alerts.is_empty()
+    }
+
+    /// Merges an occurrence into the table; `make` builds the state of a new fingerprint.
+    pub fn merge(
+        &mut self,
+        alert: &Alert,
+        flapping: &Flapping,
+        make: impl FnOnce() -> AlertState,
+    ) -> (Merged, &mut AlertState) {
+        let t = alert.event_time();
+        let mut is_new = false;
+        let state = self
+            .alerts
+            .entry(alert.fingerprint.clone())
+            .or_insert_with(|| {
+                is_new = true;
+                make()
+            });
+        state.count = state.count.saturating_add(1);
+        let merged = |change| Merged {
+            change,
+            started_flapping: false,
+        };
+        if is_new {
+            return (merged(Change::New), state);
+        }
+        // Repeats merge: the earliest start and the newest fields win, as in Alertmanager. An
+        // occurrence older than what is known (late delivery) updates counts but not state.
+        state.first_seen = state.first_seen.min(alert.starts_at);
+        let newer = t >= state.last_seen;
+        if !newer {
+            return (merged(Change::Repeat), state);
+        }
+        state.last_seen = t;
+        state.severity = alert.severity;
+        if alert.service.is_some() {
+            state.service.clone_from(&alert.service);
+        }
+        let change = match (state.status, alert.status) {
+            (Status::Firing, Status::Firing) | (Status::Resolved, Status::Resolved) => {
+                Change::Repeat
+            }
+            (Status::Resolved, Status::Firing) => Change::Refired,
+            (Status::Firing, Status::Resolved) => Change::Resolved,
+        };
+        let mut started_flapping = false;
+        if matches!(change, Change::Refired | Change::Resolved) {
+            started_flapping = state.flap.record_change(t, flapping);
+        }
+        state.status = alert.status;
+        if alert.status == Status::Firing {
+            state.last_update = t;
+        }
+        (
+            Merged {
+                change,
+                started_flapping,
+            },
+            state,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> Flapping {
+        Flapping {
+            window: 600_000,
+            max_changes: 4,
+            quiet: 900_000,
+        }
+    }
+
+    #[test]
+    fn repeats_merge_and_resolve_closes() {
+        let mut t = DedupTable::default();
+        let mut a = Alert::firing("Down", "h1", 10_000);
+        let (c, _) = t.merge(&a, &cfg(), || AlertState::new(&a, None, 0));
+        assert_eq!(c.change, Change::New);
+        a.starts_at = 40_000;
+        let (c, s) = t.merge(&a, &cfg(), || unreachable!());
+        assert_eq!(c.change, Change::Repeat);
+        assert_eq!((s.count, s.first_seen, s.last_seen), (2, 10_000, 40_000));
+        // An older repeat delivered late moves first_seen back but not the status.
+        a.starts_at = 5_000;
+        let (_, s) = t.merge(&a, &cfg(), || unreachable!());
+        assert_eq!((s.first_seen, s.last_seen, s.count), (5_000, 40_000, 3));
+        a.status = Status::Resolved;
+        a.ends_at = Some(60_000);
+        let (c, s) = t.merge(&a, &cfg(), || unreachable!());
+        assert_eq!(c.change, Change::Resolved);
+        assert_eq!(s.status, Status::Resolved);
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn flapping_starts_after_max_changes_and_clears_after_quiet() {
+        let c = cfg();
+        let mut f = FlapState::default();
+        assert!(!f.record_change(0, &c));
+        assert!(!f.record_change(60_000, &c));
+        assert!(!f.record_change(120_000, &c));
+        assert!(f.record_change(180_000, &c));
+        assert!(f.is_flapping(200_000, &c));
+        assert!(!f.is_flapping(180_000 + 900_000, &c));
+        // Changes spread wider than the window never flap.
+        let mut g = FlapState::default();
+        for i in 0..10 {
+            assert!(!g.record_change(i * 700_000, &c));
+        }
+    }
+}

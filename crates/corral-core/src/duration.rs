@@ -15,7 +15,9 @@ pub fn parse_duration(s: &str) -> Result<Millis, String> {
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(|b| b.is_ascii_digit()).count();
         if digits == 0 {
-            return Err(format!("invalid duration {s:?}: expected a number before {rest:?}"));
+            return Err(format!(
+                "invalid duration {s:?}: expected a number before {rest:?}"
+            ));
         }
         let n: i64 = rest[..digits]
             .parse()
@@ -30,7 +32,11 @@ pub fn parse_duration(s: &str) -> Result<Millis, String> {
             "h" => 3_600_000,
             "d" => 86_400_000,
             "w" => 7 * 86_400_000,
-            "" => return Err(format!("invalid duration {s:?}: missing unit (ms, s, m, h, d, w)")),
+            "" => {
+                return Err(format!(
+                    "invalid duration {s:?}: missing unit (ms, s, m, h, d, w)"
+                ))
+            }
             u => return Err(format!("invalid duration {s:?}: unknown unit {u:?}")),
         };
         total = n
@@ -46,7 +52,12 @@ pub fn format_duration(ms: Millis) -> String {
     if ms == 0 {
         return "0s".into();
     }
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
         if ms % size == 0 {
             return format!("{}{unit}", ms / size);
         }

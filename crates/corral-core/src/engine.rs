@@ -1,32 +1,1553 @@
-//! The correlation engine (work in progress).
-use crate::incident::IncidentUpdate;
-use crate::model::{Alert, Millis};
+//! The correlation engine: a deterministic state machine driven by event time.
+//!
+//! For each alert occurrence: map severity, dedup, apply maintenance, suppression and inhibition,
+//! then correlate. An alert joins an open incident when it is close in event time AND related:
+//! it shares an *anchor* with one of the incident's members. Anchors of an alert are its
+//! resource's node and the nodes upstream of it within the rule's hops (a fault there could
+//! explain it), or the resource name itself when the CMDB does not know it, and the values of
+//! the rule's `group_by` attributes. An index anchor → incidents makes the cost of one alert
+//! depend on its neighbourhood only, never on the number of open alerts. An alert that relates
+//! to several incidents bridges them: they merge into the oldest.
+//!
+//! Clocks: `now` is the newest event time seen; the watermark is `now − allowed_lateness`.
+//! Decisions that only emit (a coalesced update) run on `now`; decisions that destroy state
+//! (expiry, closing an incident) wait for the watermark, so that anything arriving within the
+//! allowed lateness still finds the state it belongs to.
+
+use crate::anomaly::{AnomalyModel, Burst, NoBaseline};
+use crate::dedup::{AlertState, Change, DedupTable, Mute, NONE};
+use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
+use crate::matcher::{field_value, Field};
+use crate::model::{format_event_time, Alert, Millis, Severity, Status, Str};
+use crate::rootcause::{self, AlertingInfo, Candidate, Cover};
 use crate::rules::RuleSet;
-use crate::topology::TopologyIndex;
+use crate::topology::{EdgeMask, TopologyIndex};
+use petgraph::graph::NodeIndex;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::sync::Arc;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct EngineStats {
-    pub events: u64,
-    pub late_events: u64,
+/// How many join reasons an incident keeps for its `explanation`.
+const MAX_EXPLANATION: usize = 12;
+
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Prefix of incident ids (`inc-2026-11-25-000042`); set per instance when several engines
+    /// write to one topic.
+    pub id_prefix: String,
 }
 
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            id_prefix: "inc".into(),
+        }
+    }
+}
+
+/// Counters of one engine's life; every figure `--stats` and `/metrics` report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineStats {
+    /// Alert occurrences ingested (metric samples excluded).
+    pub events: u64,
+    /// Unique fingerprints seen.
+    pub alerts: u64,
+    /// Occurrences that repeated a known alert's state.
+    pub deduplicated: u64,
+    /// Occurrences older than the watermark when they arrived (still processed).
+    pub late_events: u64,
+    /// Resolves of fingerprints never seen firing.
+    pub orphan_resolves: u64,
+    /// Alerts kept out of incidents, by reason (`maintenance`, `suppress:<rule>`, `inhibited`, `flapping`).
+    pub suppressed: BTreeMap<String, u64>,
+    pub flapping_alerts: u64,
+    pub expired_alerts: u64,
+    pub incidents_opened: u64,
+    pub incidents_resolved: u64,
+    pub incidents_merged: u64,
+    /// Incidents that closed before reaching their rule's `min_alerts`.
+    pub incidents_held: u64,
+    pub updates_emitted: u64,
+    pub metric_samples: u64,
+    pub anomalies_raised: u64,
+}
+
+impl EngineStats {
+    pub fn suppressed_total(&self) -> u64 {
+        self.suppressed.values().sum()
+    }
+}
+
+/// What an alert can share with an incident to be related to it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AnchorKey {
+    Node(u32),
+    Resource(Str),
+    Group(u16, u64),
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct AnchorEntry {
+    incident: u32,
+    first: Millis,
+    last: Millis,
+    /// Fewest hops between this anchor and a member below it (0: a member sits on it).
+    min_hops: u8,
+}
+
+/// One anchor of one alert, as computed for correlation.
+#[derive(Clone, Debug)]
+struct AlertAnchor {
+    key: AnchorKey,
+    hops: u8,
+    /// An upstream hub with more dependents than the rule's `max_fanout`: it links only to
+    /// incidents with an alert on the hub itself.
+    hub: bool,
+}
+
+/// A node's upstream neighbourhood for grouping: (node, hops, is a hub).
+type GroupNeighbourhood = Arc<[(u32, u8, bool)]>;
+/// A node's upstream neighbourhood for root cause: (node, hops).
+type RcaNeighbourhood = Arc<[(u32, u8)]>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum Phase {
+    Open,
+    /// Every member resolved at the given time; closes after the resolve hold.
+    Resolving(Millis),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ResourceAgg {
+    node: u32,
+    members: u32,
+    first_seen: Millis,
+    severity: Severity,
+    fingerprint: Str,
+    name: Str,
+    chronic: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Incident {
+    seq: u64,
+    key: String,
+    /// Grouping rule of the first alert: its `min_alerts` decides when the incident opens.
+    rule: u16,
+    rules: BTreeSet<u16>,
+    members: Vec<Str>,
+    active: u32,
+    events: u64,
+    first_seen: Millis,
+    last_seen: Millis,
+    severity: Severity,
+    resources: BTreeMap<Str, ResourceAgg>,
+    coverage: FxHashMap<u32, Cover>,
+    services: BTreeSet<Str>,
+    merged_from: Vec<String>,
+    explanation: Vec<String>,
+    /// Whether a `trigger` has been emitted (false while held below `min_alerts`).
+    opened: bool,
+    phase: Phase,
+    dirty: bool,
+    last_emit: Millis,
+    emit_scheduled: bool,
+    last_root: Option<(String, Severity)>,
+    /// `events` as of the last emitted update.
+    emitted_events: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+enum StateTimer {
+    Expire(Str),
+    Close(u32),
+    /// Drop a resolved alert that belongs to no open incident, once its flap history is stale.
+    Forget(Str),
+}
+
+/// Serializable engine state for checkpoints (`corral.state`).
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    version: u32,
+    dedup: DedupTable,
+    incidents: Vec<(u32, Incident)>,
+    merged_into: Vec<(u32, u32)>,
+    anchors: Vec<(AnchorKey, Vec<AnchorEntry>)>,
+    inhibit_sources: Vec<((u16, u64), u32)>,
+    inhibited: Vec<((u16, u64), Vec<Str>)>,
+    state_timers: Vec<(Millis, StateTimer)>,
+    emit_timers: Vec<(Millis, u32)>,
+    now: Millis,
+    next_seq: u64,
+    stats: EngineStats,
+}
+
+const SNAPSHOT_VERSION: u32 = 1;
+
 pub struct Engine {
-    #[allow(dead_code)]
     rules: Arc<RuleSet>,
-    #[allow(dead_code)]
     topology: Arc<TopologyIndex>,
+    anomaly: Box<dyn AnomalyModel>,
+    config: EngineConfig,
+    dedup: DedupTable,
+    incidents: FxHashMap<u32, Incident>,
+    merged_into: FxHashMap<u32, u32>,
+    anchors: FxHashMap<AnchorKey, SmallVec<[AnchorEntry; 2]>>,
+    anchors_at_sweep: usize,
+    /// (inhibit rule, hash of its `equal` values) → number of firing source alerts.
+    inhibit_sources: FxHashMap<(u16, u64), u32>,
+    /// Targets muted by each source group, released when the last source resolves.
+    inhibited: FxHashMap<(u16, u64), Vec<Str>>,
+    state_timers: BinaryHeap<Reverse<(Millis, StateTimer)>>,
+    emit_timers: BinaryHeap<Reverse<(Millis, u32)>>,
+    /// Per (rule, node): the node's upstream neighbourhood for grouping.
+    group_cache: FxHashMap<(u16, u32), GroupNeighbourhood>,
+    /// Per node: its upstream neighbourhood for root cause.
+    rca_cache: FxHashMap<u32, RcaNeighbourhood>,
+    /// Per root-cause node: the services its failure impacts.
+    impact_cache: FxHashMap<u32, Arc<[Str]>>,
+    /// Root-cause preference rank of each node's kind.
+    kind_ranks: Vec<u16>,
+    now: Millis,
+    started: bool,
+    next_seq: u64,
     stats: EngineStats,
 }
 
 impl Engine {
     pub fn new(rules: Arc<RuleSet>, topology: Arc<TopologyIndex>) -> Engine {
-        Engine { rules, topology, stats: EngineStats::default() }
+        Engine::with_config(rules, topology, EngineConfig::default())
     }
-    pub fn ingest(&mut self, _alert: Alert, _out: &mut Vec<IncidentUpdate>) {
+
+    pub fn with_config(
+        rules: Arc<RuleSet>,
+        topology: Arc<TopologyIndex>,
+        config: EngineConfig,
+    ) -> Engine {
+        let kind_ranks = kind_ranks(&rules, &topology);
+        Engine {
+            kind_ranks,
+            rules,
+            topology,
+            anomaly: Box::new(NoBaseline),
+            config,
+            dedup: DedupTable::default(),
+            incidents: FxHashMap::default(),
+            merged_into: FxHashMap::default(),
+            anchors: FxHashMap::default(),
+            anchors_at_sweep: 1024,
+            inhibit_sources: FxHashMap::default(),
+            inhibited: FxHashMap::default(),
+            state_timers: BinaryHeap::new(),
+            emit_timers: BinaryHeap::new(),
+            group_cache: FxHashMap::default(),
+            rca_cache: FxHashMap::default(),
+            impact_cache: FxHashMap::default(),
+            now: Millis::MIN,
+            started: false,
+            next_seq: 1,
+            stats: EngineStats::default(),
+        }
+    }
+
+    /// Installs learned baselines (`corral train` models).
+    pub fn set_anomaly_model(&mut self, model: Box<dyn AnomalyModel>) {
+        self.anomaly = model;
+    }
+
+    pub fn stats(&self) -> &EngineStats {
+        &self.stats
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn topology(&self) -> &TopologyIndex {
+        &self.topology
+    }
+
+    /// Alerts currently known (firing or recently resolved).
+    pub fn active_alerts(&self) -> usize {
+        self.dedup
+            .alerts
+            .values()
+            .filter(|a| a.status == Status::Firing)
+            .count()
+    }
+
+    pub fn tracked_alerts(&self) -> usize {
+        self.dedup.len()
+    }
+
+    pub fn open_incidents(&self) -> usize {
+        self.incidents.values().filter(|i| i.opened).count()
+    }
+
+    pub fn now(&self) -> Option<Millis> {
+        self.started.then_some(self.now)
+    }
+
+    pub fn watermark(&self) -> Millis {
+        self.now
+            .saturating_sub(self.rules.settings.allowed_lateness)
+    }
+
+    /// Swaps rules and topology (SIGHUP reload). Open incidents and alerts are kept; alerts are
+    /// re-resolved against the new topology and re-assigned to the new grouping rules.
+    pub fn reload(&mut self, rules: Arc<RuleSet>, topology: Arc<TopologyIndex>) {
+        self.rules = rules;
+        self.topology = topology;
+        self.group_cache.clear();
+        self.rca_cache.clear();
+        self.impact_cache.clear();
+        self.kind_ranks = kind_ranks(&self.rules, &self.topology);
+        let topo = self.topology.clone();
+        let rules = self.rules.clone();
+        for (fp, st) in self.dedup.alerts.iter_mut() {
+            st.node = topo
+                .resolve(&st.resource)
+                .map_or(NONE, |n| n.index() as u32);
+            let view = st.as_alert(fp);
+            st.rule = rules.grouping_for(&view, &|a| kind_of(&topo, a)) as u16;
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Input
+    // -----------------------------------------------------------------------------------------
+
+    /// Processes one alert occurrence (or metric sample) and appends the incident updates it
+    /// causes, in order.
+    pub fn ingest(&mut self, mut alert: Alert, out: &mut Vec<IncidentUpdate>) {
+        let t = alert.event_time();
+        if self.started && t < self.watermark() {
+            self.stats.late_events += 1;
+        }
+        self.advance_to(t, out);
+
+        if alert.value.is_some() {
+            self.stats.metric_samples += 1;
+            if let Some(mut synthetic) = self.anomaly.observe_metric(&alert) {
+                self.stats.anomalies_raised += 1;
+                synthetic.value = None;
+                self.ingest(synthetic, out);
+            }
+            return;
+        }
         self.stats.events += 1;
+        for rule in &self.rules.severity {
+            if rule.matcher.matches(&alert) {
+                alert.severity = rule.set;
+                break;
+            }
+        }
+        self.anomaly.observe_alert(&alert);
+
+        let topo = self.topology.clone();
+        let rules = self.rules.clone();
+        // Topology and rule lookups happen once per fingerprint, not per repeat.
+        let (merged, state) = self.dedup.merge(&alert, &rules.settings.flapping, || {
+            let node = topo.resolve(&alert.resource).map(|n| n.index() as u32);
+            let rule = rules.grouping_for(&alert, &|a| kind_of(&topo, a)) as u16;
+            AlertState::new(&alert, node, rule)
+        });
+        let fp = alert.fingerprint.clone();
+        if merged.started_flapping {
+            self.stats.flapping_alerts += 1;
+        }
+        match merged.change {
+            Change::New => {
+                self.stats.alerts += 1;
+                if alert.status == Status::Firing {
+                    let deadline = state.last_update + rules.settings.alert_expiry;
+                    self.state_timers
+                        .push(Reverse((deadline, StateTimer::Expire(fp.clone()))));
+                    self.on_fire(&alert, t, true, out);
+                } else {
+                    self.stats.orphan_resolves += 1;
+                }
+            }
+            Change::Repeat => {
+                self.stats.deduplicated += 1;
+                let (inc, status, active, sev, mute) = (
+                    state.incident(),
+                    state.status,
+                    state.active,
+                    state.severity,
+                    state.mute,
+                );
+                let mut dirty = None;
+                if let Some(inc_id) = inc.map(|i| self.find(i)) {
+                    if let Some(i) = self.incidents.get_mut(&inc_id) {
+                        i.events += 1;
+                        i.last_seen = i.last_seen.max(t);
+                        if sev > i.severity && active {
+                            i.severity = sev;
+                            dirty = Some(inc_id);
+                        }
+                    }
+                }
+                if let Some(inc_id) = dirty {
+                    self.mark_dirty(inc_id, out);
+                }
+                // A muted alert that keeps firing is looked at again: its maintenance window
+                // may have ended or its inhibiting source resolved.
+                if status == Status::Firing && mute.is_muted() {
+                    self.on_fire(&alert, t, false, out);
+                }
+            }
+            Change::Refired => {
+                let deadline = state.last_update + rules.settings.alert_expiry;
+                self.state_timers
+                    .push(Reverse((deadline, StateTimer::Expire(fp.clone()))));
+                self.on_fire(&alert, t, true, out);
+            }
+            Change::Resolved => {
+                self.on_resolve(&fp, t, out);
+            }
+        }
     }
-    pub fn advance_to(&mut self, _event_time: Millis, _out: &mut Vec<IncidentUpdate>) {}
-    pub fn finish(&mut self, _out: &mut Vec<IncidentUpdate>) {}
-    pub fn stats(&self) -> &EngineStats { &self.stats }
+
+    /// Moves event time forward to `t` (if later) and fires every timer that is due: coalesced
+    /// updates, expiries, incident closes. Live services call this on idle ticks too.
+    pub fn advance_to(&mut self, t: Millis, out: &mut Vec<IncidentUpdate>) {
+        if self.started && t <= self.now {
+            return;
+        }
+        self.now = t;
+        self.started = true;
+        let watermark = self.watermark();
+        loop {
+            let due_state =
+                matches!(self.state_timers.peek(), Some(Reverse((at, _))) if *at <= watermark);
+            let due_emit =
+                matches!(self.emit_timers.peek(), Some(Reverse((at, _))) if *at <= self.now);
+            if !due_state && !due_emit {
+                break;
+            }
+            // Fire in time order across both heaps, emits first on a tie (they only report).
+            let state_at = self
+                .state_timers
+                .peek()
+                .map(|r| r.0 .0)
+                .unwrap_or(Millis::MAX);
+            let emit_at = self
+                .emit_timers
+                .peek()
+                .map(|r| r.0 .0)
+                .unwrap_or(Millis::MAX);
+            if due_emit && (!due_state || emit_at <= state_at) {
+                let Reverse((at, inc)) = self.emit_timers.pop().expect("peeked");
+                self.fire_emit(inc, at, out);
+            } else {
+                let Reverse((at, timer)) = self.state_timers.pop().expect("peeked");
+                match timer {
+                    StateTimer::Expire(fp) => self.fire_expire(&fp, at, out),
+                    StateTimer::Close(inc) => self.fire_close(inc, at, out),
+                    StateTimer::Forget(fp) => self.fire_forget(&fp, at),
+                }
+            }
+        }
+        if self.anchors.len() > self.anchors_at_sweep * 2 {
+            self.sweep_anchors();
+        }
+    }
+
+    /// End of input (replay): emits every pending change, including event counts that grew
+    /// through repeats since the last update, so the last update of each incident is complete.
+    /// Open incidents stay open.
+    pub fn finish(&mut self, out: &mut Vec<IncidentUpdate>) {
+        self.emit_timers.clear();
+        let mut ids: Vec<(u64, u32)> = self
+            .incidents
+            .iter()
+            .filter(|(_, i)| i.opened && (i.dirty || i.events != i.emitted_events))
+            .map(|(id, i)| (i.seq, *id))
+            .collect();
+        ids.sort_unstable();
+        for (_, inc) in ids {
+            if let Some(i) = self.incidents.get_mut(&inc) {
+                i.emit_scheduled = false;
+                let at = i.last_seen;
+                self.emit(inc, EventAction::Trigger, at, out);
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Alert lifecycle
+    // -----------------------------------------------------------------------------------------
+
+    /// A firing alert: `transition` is true when it just started firing (new or re-fired),
+    /// false when an already firing alert is looked at again.
+    /// `view` is the occurrence (or, for a released target, its state as an alert).
+    fn on_fire(
+        &mut self,
+        view: &Alert,
+        t: Millis,
+        transition: bool,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let rules = self.rules.clone();
+        let topo = self.topology.clone();
+        let fp = &view.fingerprint;
+        let Some(state) = self.dedup.alerts.get(fp) else {
+            return;
+        };
+        let current_incident = state.incident().map(|i| self.find(i));
+        let member_of_open = current_incident.filter(|i| self.incidents.contains_key(i));
+
+        // Register as an inhibition source first: a source is never muted by its own rule.
+        if transition {
+            for (ri, rule) in rules.inhibit.iter().enumerate() {
+                if rule.source.matches_with(view, &|a| kind_of(&topo, a)) {
+                    let key = (ri as u16, equal_hash(view, &rule.equal));
+                    *self.inhibit_sources.entry(key).or_default() += 1;
+                }
+            }
+        }
+        let previous_mute = state.mute;
+
+        if member_of_open.is_none() {
+            if let Some(mute) = self.mute_for(view, t) {
+                let reason = match mute {
+                    Mute::Maintenance(i) => {
+                        format!("maintenance:{}", rules.maintenance[i as usize].name)
+                    }
+                    Mute::Suppressed(i) => format!("suppress:{}", rules.suppress[i as usize].name),
+                    Mute::Inhibited(_) => "inhibited".to_string(),
+                    Mute::Flapping => "flapping".to_string(),
+                    Mute::None => unreachable!("mute_for returns a mute"),
+                };
+                if mute == previous_mute && !transition {
+                    return;
+                }
+                *self.stats.suppressed.entry(reason).or_default() += 1;
+                if let Some(st) = self.dedup.alerts.get_mut(fp) {
+                    st.mute = mute;
+                }
+                if let Mute::Inhibited(ri) = mute {
+                    let key = (ri, equal_hash(view, &rules.inhibit[ri as usize].equal));
+                    self.inhibited.entry(key).or_default().push(fp.clone());
+                }
+                return;
+            }
+        }
+        if let Some(st) = self.dedup.alerts.get_mut(fp) {
+            st.mute = Mute::None;
+        }
+
+        match member_of_open {
+            Some(inc) => self.reactivate(fp, inc, t, out),
+            None => self.correlate(view, t, out),
+        }
+    }
+
+    /// Why a firing alert should stay out of incidents, if it should.
+    fn mute_for(&self, view: &Alert, t: Millis) -> Option<Mute> {
+        let rules = &self.rules;
+        let topo = &self.topology;
+        let kind = |a: &Alert| kind_of(topo, a);
+        for (i, w) in rules.maintenance.iter().enumerate() {
+            if w.start <= t && t < w.end && w.matcher.matches_with(view, &kind) {
+                return Some(Mute::Maintenance(i as u16));
+            }
+        }
+        for (i, s) in rules.suppress.iter().enumerate() {
+            if s.matcher.matches_with(view, &kind) {
+                return Some(Mute::Suppressed(i as u16));
+            }
+        }
+        for (i, r) in rules.inhibit.iter().enumerate() {
+            if r.target.matches_with(view, &kind) {
+                let key = (i as u16, equal_hash(view, &r.equal));
+                let sources = self.inhibit_sources.get(&key).copied().unwrap_or(0);
+                // The alert itself may be a source of the same rule: it does not mute itself.
+                let own = u32::from(r.source.matches_with(view, &kind));
+                if sources > own {
+                    return Some(Mute::Inhibited(i as u16));
+                }
+            }
+        }
+        let st = self.dedup.alerts.get(&view.fingerprint)?;
+        if st.flap.is_flapping(t, &rules.settings.flapping) {
+            return Some(Mute::Flapping);
+        }
+        None
+    }
+
+    fn on_resolve(&mut self, fp: &Str, t: Millis, out: &mut Vec<IncidentUpdate>) {
+        self.release_inhibition_source(fp, t, out);
+        self.deactivate(fp, t);
+        self.schedule_forget(fp, t);
+    }
+
+    fn fire_expire(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
+        let expiry = self.rules.settings.alert_expiry;
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            return;
+        };
+        if st.status != Status::Firing {
+            return;
+        }
+        if st.last_update + expiry > at {
+            // Updated since this timer was set: wait for the newer deadline.
+            let next = st.last_update + expiry;
+            self.state_timers
+                .push(Reverse((next, StateTimer::Expire(fp.clone()))));
+            return;
+        }
+        self.stats.expired_alerts += 1;
+        if let Some(st) = self.dedup.alerts.get_mut(fp) {
+            st.status = Status::Resolved;
+        }
+        self.release_inhibition_source(fp, at, out);
+        self.deactivate(fp, at);
+        self.schedule_forget(fp, at);
+    }
+
+    /// How long a resolved alert is remembered: long enough to recognise it flapping.
+    fn retention(&self) -> Millis {
+        let f = &self.rules.settings.flapping;
+        f.window.max(f.quiet)
+    }
+
+    fn schedule_forget(&mut self, fp: &Str, t: Millis) {
+        let at = t + self.retention();
+        self.state_timers
+            .push(Reverse((at, StateTimer::Forget(fp.clone()))));
+    }
+
+    fn fire_forget(&mut self, fp: &Str, at: Millis) {
+        let retention = self.retention();
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            return;
+        };
+        let in_open = st
+            .incident()
+            .is_some_and(|i| self.incidents.contains_key(&self.find(i)));
+        if st.status == Status::Resolved && !in_open && st.last_seen + retention <= at {
+            self.dedup.alerts.remove(fp);
+        }
+    }
+
+    /// Drops a resolving alert's weight as an inhibition source; when the last source of a
+    /// group resolves, its muted targets that still fire come back as ordinary alerts.
+    fn release_inhibition_source(&mut self, fp: &Str, t: Millis, out: &mut Vec<IncidentUpdate>) {
+        let rules = self.rules.clone();
+        let topo = self.topology.clone();
+        let Some(view) = self.dedup.alerts.get(fp).map(|s| s.as_alert(fp)) else {
+            return;
+        };
+        let mut released = Vec::new();
+        for (ri, rule) in rules.inhibit.iter().enumerate() {
+            if !rule.source.matches_with(&view, &|a| kind_of(&topo, a)) {
+                continue;
+            }
+            let key = (ri as u16, equal_hash(&view, &rule.equal));
+            if let Some(n) = self.inhibit_sources.get_mut(&key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.inhibit_sources.remove(&key);
+                    released.extend(self.inhibited.remove(&key).unwrap_or_default());
+                }
+            }
+        }
+        for target in released {
+            let view = self
+                .dedup
+                .alerts
+                .get(&target)
+                .filter(|s| s.status == Status::Firing && matches!(s.mute, Mute::Inhibited(_)))
+                .map(|s| s.as_alert(&target));
+            if let Some(view) = view {
+                self.on_fire(&view, t, false, out);
+            }
+        }
+    }
+
+    /// Marks an alert inactive for its incident; the last one starts the resolve hold.
+    fn deactivate(&mut self, fp: &Str, t: Millis) {
+        let Some(st) = self.dedup.alerts.get_mut(fp) else {
+            return;
+        };
+        if !st.active {
+            return;
+        }
+        st.active = false;
+        let Some(inc_id) = st.incident() else {
+            return;
+        };
+        let inc_id = self.find(inc_id);
+        let hold = self.rules.settings.resolve_hold;
+        if let Some(inc) = self.incidents.get_mut(&inc_id) {
+            inc.active = inc.active.saturating_sub(1);
+            inc.last_seen = inc.last_seen.max(t);
+            if inc.active == 0 {
+                inc.phase = Phase::Resolving(t);
+                self.state_timers
+                    .push(Reverse((t + hold, StateTimer::Close(inc_id))));
+            }
+        }
+    }
+
+    /// A member of an open incident fires again: it counts as active once more.
+    fn reactivate(&mut self, fp: &Str, inc_id: u32, t: Millis, out: &mut Vec<IncidentUpdate>) {
+        let Some(st) = self.dedup.alerts.get_mut(fp) else {
+            return;
+        };
+        let was_active = std::mem::replace(&mut st.active, true);
+        st.incident = inc_id;
+        let severity = st.severity;
+        let anchors = self.anchors_of(fp);
+        if let Some(inc) = self.incidents.get_mut(&inc_id) {
+            if !was_active {
+                inc.active += 1;
+            }
+            inc.phase = Phase::Open;
+            inc.last_seen = inc.last_seen.max(t);
+            inc.severity = inc.severity.max(severity);
+        }
+        self.register_anchors(inc_id, &anchors, t);
+        if !was_active {
+            self.mark_dirty(inc_id, out);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Correlation
+    // -----------------------------------------------------------------------------------------
+
+    fn correlate(&mut self, view: &Alert, t: Millis, out: &mut Vec<IncidentUpdate>) {
+        let fp = &view.fingerprint;
+        let anchors = self.anchors_of(fp);
+        let Some(rule_idx) = self.dedup.alerts.get(fp).map(|s| s.rule) else {
+            return;
+        };
+        let rule = &self.rules.groupings[rule_idx as usize];
+        let (window, max_hops) = (rule.window, rule.max_hops);
+        // (incident, index of the anchor that links to it)
+        let mut candidates: SmallVec<[(u32, usize); 4]> = SmallVec::new();
+        for (ai, a) in anchors.iter().enumerate() {
+            let Some(entries) = self.anchors.get_mut(&a.key) else {
+                continue;
+            };
+            let incidents = &self.incidents;
+            let merged = &self.merged_into;
+            entries.retain(|e| {
+                let live = find_in(merged, e.incident);
+                incidents.contains_key(&live)
+            });
+            for e in entries.iter() {
+                let close = t >= e.first - window && t <= e.last + window;
+                // Related when the path through the shared anchor is within the rule's hops;
+                // through a hub only when an alert sits on the hub itself.
+                let near = u16::from(a.hops) + u16::from(e.min_hops) <= u16::from(max_hops);
+                let linked = near && (!a.hub || a.hops == 0 || e.min_hops == 0);
+                if close && linked {
+                    let live = find_in(&self.merged_into, e.incident);
+                    if !candidates.iter().any(|(c, _)| *c == live) {
+                        candidates.push((live, ai));
+                    }
+                }
+            }
+        }
+        let inc_id = match candidates.len() {
+            0 => self.new_incident(t, rule_idx),
+            1 => candidates[0].0,
+            _ => {
+                let ids: Vec<u32> = candidates.iter().map(|(c, _)| *c).collect();
+                self.merge(&ids, fp, t, out)
+            }
+        };
+        let reason = candidates
+            .iter()
+            .find(|(c, _)| *c == inc_id)
+            .or(candidates.first())
+            .map(|&(_, ai)| ai);
+        self.join(inc_id, view, &anchors, t, reason, out);
+    }
+
+    /// Anchors of an alert under its grouping rule.
+    fn anchors_of(&mut self, fp: &Str) -> SmallVec<[AlertAnchor; 8]> {
+        let mut out = SmallVec::new();
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            return out;
+        };
+        let rule_idx = st.rule;
+        let rule = &self.rules.groupings[rule_idx as usize];
+        match st.node() {
+            Some(node) if rule.topology => {
+                let key = (rule_idx, node);
+                let nbrs = match self.group_cache.get(&key) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let ups = self.topology.upstream_within(
+                            NodeIndex::new(node as usize),
+                            rule.max_hops,
+                            rule.edges,
+                            self.rules.settings.max_neighbourhood,
+                        );
+                        let v: GroupNeighbourhood = ups
+                            .iter()
+                            .map(|u| {
+                                let hub = u.hops > 0
+                                    && self.topology.downstream_degree(u.node) > rule.max_fanout;
+                                (u.node.index() as u32, u.hops, hub)
+                            })
+                            .collect();
+                        self.group_cache.insert(key, v.clone());
+                        v
+                    }
+                };
+                for &(n, hops, hub) in nbrs.iter() {
+                    out.push(AlertAnchor {
+                        key: AnchorKey::Node(n),
+                        hops,
+                        hub,
+                    });
+                }
+            }
+            Some(node) => out.push(AlertAnchor {
+                key: AnchorKey::Node(node),
+                hops: 0,
+                hub: false,
+            }),
+            None => out.push(AlertAnchor {
+                key: AnchorKey::Resource(st.resource.clone()),
+                hops: 0,
+                hub: false,
+            }),
+        }
+        if !rule.group_by.is_empty() {
+            let view = st.as_alert(fp);
+            let topo = &self.topology;
+            let mut values: SmallVec<[Option<Str>; 4]> = SmallVec::new();
+            for f in &rule.group_by {
+                values.push(match f {
+                    Field::Kind => kind_of(topo, &view),
+                    other => field_value(&view, other).map(Str::from),
+                });
+            }
+            // Alerts missing a group_by attribute do not group by it (Alertmanager groups them
+            // under the empty value; for correlation that would glue unrelated alerts).
+            if values
+                .iter()
+                .all(|v| v.as_deref().is_some_and(|s| !s.is_empty()))
+            {
+                let mut h = xxhash_rust::xxh3::Xxh3::new();
+                for v in values.iter().flatten() {
+                    h.update(v.as_bytes());
+                    h.update(&[0xff]);
+                }
+                out.push(AlertAnchor {
+                    key: AnchorKey::Group(rule_idx, h.digest()),
+                    hops: 0,
+                    hub: false,
+                });
+            }
+        }
+        out
+    }
+
+    fn new_incident(&mut self, t: Millis, rule: u16) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let id = seq as u32;
+        let date = format_event_time(t);
+        let date = date.get(..10).unwrap_or("0000-00-00");
+        let key = format!("{}-{}-{:06}", self.config.id_prefix, date, seq);
+        self.incidents.insert(
+            id,
+            Incident {
+                seq,
+                key,
+                rule,
+                rules: BTreeSet::new(),
+                members: Vec::new(),
+                active: 0,
+                events: 0,
+                first_seen: t,
+                last_seen: t,
+                severity: Severity::Info,
+                resources: BTreeMap::new(),
+                coverage: FxHashMap::default(),
+                services: BTreeSet::new(),
+                merged_from: Vec::new(),
+                explanation: Vec::new(),
+                opened: false,
+                phase: Phase::Open,
+                dirty: false,
+                last_emit: Millis::MIN,
+                emit_scheduled: false,
+                last_root: None,
+                emitted_events: 0,
+            },
+        );
+        id
+    }
+
+    /// `reason` is the index of the anchor that linked the alert to the incident, if any.
+    fn join(
+        &mut self,
+        inc_id: u32,
+        view: &Alert,
+        anchors: &[AlertAnchor],
+        t: Millis,
+        reason: Option<usize>,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let rules = self.rules.clone();
+        let fp = &view.fingerprint;
+        let Some(st) = self.dedup.alerts.get_mut(fp) else {
+            return;
+        };
+        st.incident = inc_id;
+        st.active = true;
+        let (node, rule, count) = (st.node(), st.rule, st.count);
+        let chronic = self.anomaly.chronic_noise(view);
+        let node_service = node.and_then(|n| {
+            self.topology
+                .node(NodeIndex::new(n as usize))
+                .service
+                .clone()
+        });
+        let rca_ups = node.map(|n| self.rca_upstream(n));
+        let Some(inc) = self.incidents.get_mut(&inc_id) else {
+            return;
+        };
+        inc.members.push(fp.clone());
+        inc.active += 1;
+        inc.events += u64::from(count);
+        inc.first_seen = inc.first_seen.min(view.starts_at);
+        inc.last_seen = inc.last_seen.max(t);
+        inc.severity = inc.severity.max(view.severity);
+        inc.phase = Phase::Open;
+        inc.rules.insert(rule);
+        if let Some(s) = view.service.clone().or(node_service) {
+            inc.services.insert(s);
+        }
+        let res_key = node
+            .map(|n| self.topology.node(NodeIndex::new(n as usize)).id.clone())
+            .unwrap_or_else(|| view.resource.clone());
+        let new_resource = !inc.resources.contains_key(&res_key);
+        let agg = inc.resources.entry(res_key).or_insert_with(|| ResourceAgg {
+            node: node.unwrap_or(NONE),
+            members: 0,
+            first_seen: view.starts_at,
+            severity: view.severity,
+            fingerprint: fp.clone(),
+            name: view.name.clone(),
+            chronic,
+        });
+        agg.members += 1;
+        // The resource's representative alert: the most severe, then the earliest.
+        if (view.severity, Reverse(view.starts_at)) > (agg.severity, Reverse(agg.first_seen)) {
+            agg.severity = view.severity;
+            agg.fingerprint = fp.clone();
+            agg.name = view.name.clone();
+        }
+        agg.first_seen = agg.first_seen.min(view.starts_at);
+        agg.chronic = agg.chronic.min(chronic);
+        if new_resource {
+            if let Some(ups) = rca_ups {
+                for &(n, hops) in ups.iter() {
+                    let c = inc.coverage.entry(n).or_default();
+                    c.covered += 1;
+                    c.hop_sum += u32::from(hops);
+                }
+            }
+        }
+        if inc.explanation.len() < MAX_EXPLANATION {
+            let rule_name = &rules.groupings[rule as usize].name;
+            let reason = reason.map(|ai| {
+                let a = &anchors[ai];
+                describe_anchor(&self.topology, &a.key, a.hops)
+            });
+            inc.explanation.push(match reason {
+                Some(why) => format!(
+                    "{} {} on {} joined: {why} (rule {rule_name})",
+                    view.name, fp, view.resource
+                ),
+                None if inc.members.len() == 1 => {
+                    format!(
+                        "{} {} on {} opened the incident (rule {rule_name})",
+                        view.name, fp, view.resource
+                    )
+                }
+                None => format!(
+                    "{} {} on {} joined (rule {rule_name})",
+                    view.name, fp, view.resource
+                ),
+            });
+        }
+        self.register_anchors(inc_id, anchors, t);
+
+        let min_alerts = rules.groupings[self.incidents[&inc_id].rule as usize].min_alerts;
+        let inc = self.incidents.get_mut(&inc_id).expect("present");
+        if !inc.opened {
+            if inc.members.len() >= min_alerts {
+                inc.opened = true;
+                self.stats.incidents_opened += 1;
+                self.emit(inc_id, EventAction::Trigger, t, out);
+            }
+        } else {
+            self.mark_dirty(inc_id, out);
+        }
+    }
+
+    fn register_anchors(&mut self, inc_id: u32, anchors: &[AlertAnchor], t: Millis) {
+        for a in anchors {
+            let entries = self.anchors.entry(a.key.clone()).or_default();
+            match entries
+                .iter_mut()
+                .find(|e| find_in(&self.merged_into, e.incident) == inc_id)
+            {
+                Some(e) => {
+                    e.incident = inc_id;
+                    e.first = e.first.min(t);
+                    e.last = e.last.max(t);
+                    e.min_hops = e.min_hops.min(a.hops);
+                }
+                None => entries.push(AnchorEntry {
+                    incident: inc_id,
+                    first: t,
+                    last: t,
+                    min_hops: a.hops,
+                }),
+            }
+        }
+    }
+
+    /// Merges incidents bridged by one alert into the oldest; returns the survivor.
+    fn merge(&mut self, ids: &[u32], fp: &Str, t: Millis, out: &mut Vec<IncidentUpdate>) -> u32 {
+        let survivor = *ids
+            .iter()
+            .min_by_key(|i| self.incidents[i].seq)
+            .expect("at least two");
+        for &other in ids {
+            if other == survivor {
+                continue;
+            }
+            let Some(mut absorbed) = self.incidents.remove(&other) else {
+                continue;
+            };
+            self.merged_into.insert(other, survivor);
+            self.stats.incidents_merged += 1;
+            for m in &absorbed.members {
+                if let Some(st) = self.dedup.alerts.get_mut(m) {
+                    st.incident = survivor;
+                }
+            }
+            if absorbed.opened {
+                // Close the absorbed incident's ticket, pointing at where its alerts went.
+                let mut upd = self.build_update(&mut absorbed, EventAction::Resolve, t);
+                upd.payload.custom_details.merged_into =
+                    Some(self.incidents[&survivor].key.clone());
+                self.stats.updates_emitted += 1;
+                out.push(upd);
+            }
+            let rca: Vec<(Str, Option<RcaNeighbourhood>)> = absorbed
+                .resources
+                .iter()
+                .map(|(k, agg)| {
+                    (
+                        k.clone(),
+                        (agg.node != NONE).then(|| self.rca_upstream(agg.node)),
+                    )
+                })
+                .collect();
+            let s = self.incidents.get_mut(&survivor).expect("survivor");
+            s.members.append(&mut absorbed.members);
+            s.active += absorbed.active;
+            s.events += absorbed.events;
+            s.first_seen = s.first_seen.min(absorbed.first_seen);
+            s.last_seen = s.last_seen.max(absorbed.last_seen);
+            s.severity = s.severity.max(absorbed.severity);
+            s.rules.extend(absorbed.rules.iter().copied());
+            s.services.extend(absorbed.services.iter().cloned());
+            s.merged_from.push(absorbed.key.clone());
+            s.merged_from.append(&mut absorbed.merged_from);
+            s.opened |= absorbed.opened;
+            if s.explanation.len() < MAX_EXPLANATION {
+                s.explanation
+                    .push(format!("merged {} (bridged by {fp})", absorbed.key));
+            }
+            for ((key, agg), (_, ups)) in absorbed.resources.into_iter().zip(rca) {
+                match s.resources.get_mut(&key) {
+                    Some(mine) => {
+                        mine.members += agg.members;
+                        if (agg.severity, Reverse(agg.first_seen))
+                            > (mine.severity, Reverse(mine.first_seen))
+                        {
+                            mine.severity = agg.severity;
+                            mine.fingerprint = agg.fingerprint;
+                            mine.name = agg.name;
+                        }
+                        mine.first_seen = mine.first_seen.min(agg.first_seen);
+                        mine.chronic = mine.chronic.min(agg.chronic);
+                    }
+                    None => {
+                        if let Some(ups) = ups {
+                            for &(n, hops) in ups.iter() {
+                                let c = s.coverage.entry(n).or_default();
+                                c.covered += 1;
+                                c.hop_sum += u32::from(hops);
+                            }
+                        }
+                        s.resources.insert(key, agg);
+                    }
+                }
+            }
+        }
+        if let Some(s) = self.incidents.get_mut(&survivor) {
+            s.phase = Phase::Open;
+            if s.opened {
+                // A merge is news: emit now rather than at the next interval.
+                s.dirty = true;
+                s.last_emit = Millis::MIN;
+            }
+        }
+        survivor
+    }
+
+    fn rca_upstream(&mut self, node: u32) -> RcaNeighbourhood {
+        if let Some(v) = self.rca_cache.get(&node) {
+            return v.clone();
+        }
+        let ups = self.topology.upstream_within(
+            NodeIndex::new(node as usize),
+            self.rules.settings.root_cause.max_hops,
+            EdgeMask::ALL,
+            self.rules.settings.max_neighbourhood,
+        );
+        let v: Arc<[(u32, u8)]> = ups
+            .iter()
+            .map(|u| (u.node.index() as u32, u.hops))
+            .collect();
+        self.rca_cache.insert(node, v.clone());
+        v
+    }
+
+    fn find(&self, id: u32) -> u32 {
+        find_in(&self.merged_into, id)
+    }
+
+    fn sweep_anchors(&mut self) {
+        let incidents = &self.incidents;
+        let merged = &self.merged_into;
+        self.anchors.retain(|_, entries| {
+            entries.retain(|e| incidents.contains_key(&find_in(merged, e.incident)));
+            !entries.is_empty()
+        });
+        self.anchors.shrink_to_fit();
+        self.anchors_at_sweep = self.anchors.len().max(1024);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Output
+    // -----------------------------------------------------------------------------------------
+
+    fn mark_dirty(&mut self, inc_id: u32, out: &mut Vec<IncidentUpdate>) {
+        let interval = self.rules.settings.update_interval;
+        let now = self.now;
+        let Some(inc) = self.incidents.get_mut(&inc_id) else {
+            return;
+        };
+        if !inc.opened {
+            return;
+        }
+        inc.dirty = true;
+        if inc.last_emit == Millis::MIN || now >= inc.last_emit + interval {
+            self.emit(inc_id, EventAction::Trigger, now, out);
+        } else if !inc.emit_scheduled {
+            inc.emit_scheduled = true;
+            self.emit_timers
+                .push(Reverse((inc.last_emit + interval, inc_id)));
+        }
+    }
+
+    fn fire_emit(&mut self, inc_id: u32, at: Millis, out: &mut Vec<IncidentUpdate>) {
+        let Some(inc) = self.incidents.get_mut(&inc_id) else {
+            return;
+        };
+        inc.emit_scheduled = false;
+        if inc.dirty && inc.opened {
+            self.emit(inc_id, EventAction::Trigger, at, out);
+        }
+    }
+
+    fn fire_close(&mut self, inc_id: u32, at: Millis, out: &mut Vec<IncidentUpdate>) {
+        let hold = self.rules.settings.resolve_hold;
+        let Some(inc) = self.incidents.get(&inc_id) else {
+            return;
+        };
+        match inc.phase {
+            Phase::Resolving(since) if inc.active == 0 && since + hold <= at => {}
+            _ => return,
+        }
+        let Phase::Resolving(since) = inc.phase else {
+            return;
+        };
+        if inc.opened {
+            self.stats.incidents_resolved += 1;
+            self.emit(inc_id, EventAction::Resolve, since, out);
+        } else {
+            self.stats.incidents_held += 1;
+        }
+        if let Some(inc) = self.incidents.remove(&inc_id) {
+            // Members stay known (their forget timers run) but belong to no incident any more:
+            // if one fires again it starts a new failure.
+            for m in &inc.members {
+                if let Some(s) = self.dedup.alerts.get_mut(m) {
+                    if find_in(&self.merged_into, s.incident) == inc_id {
+                        s.incident = NONE;
+                        s.active = false;
+                    }
+                }
+            }
+        }
+    }
+
+    fn emit(
+        &mut self,
+        inc_id: u32,
+        action: EventAction,
+        at: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let Some(mut inc) = self.incidents.remove(&inc_id) else {
+            return;
+        };
+        let upd = self.build_update(&mut inc, action, at);
+        inc.dirty = false;
+        inc.last_emit = self.now.max(at);
+        self.incidents.insert(inc_id, inc);
+        self.stats.updates_emitted += 1;
+        out.push(upd);
+    }
+
+    fn build_update(
+        &mut self,
+        inc: &mut Incident,
+        action: EventAction,
+        at: Millis,
+    ) -> IncidentUpdate {
+        let rules = &self.rules;
+        let topo = &self.topology;
+        // Root cause over the incident's coverage.
+        let mut cands: Vec<Candidate> =
+            Vec::with_capacity(inc.coverage.len() + inc.resources.len());
+        let mut by_node: FxHashMap<u32, &ResourceAgg> = FxHashMap::default();
+        for agg in inc.resources.values() {
+            if agg.node != NONE {
+                by_node.insert(agg.node, agg);
+            }
+        }
+        let known_members = by_node.len();
+        for (&n, cover) in &inc.coverage {
+            let info = topo.node(NodeIndex::new(n as usize));
+            let alerting = by_node.get(&n).map(|agg| AlertingInfo {
+                first_seen: agg.first_seen,
+                severity: agg.severity,
+                fingerprint: &agg.fingerprint,
+                name: &agg.name,
+                name_rank: rules.name_rank(&agg.name),
+                chronic: agg.chronic,
+            });
+            cands.push(Candidate {
+                resource: info.id.as_str(),
+                kind_rank: self
+                    .kind_ranks
+                    .get(n as usize)
+                    .map_or(usize::MAX, |&r| r as usize),
+                cover: *cover,
+                alerting,
+            });
+        }
+        // Resources unknown to the topology explain themselves only.
+        for (key, agg) in &inc.resources {
+            if agg.node == NONE {
+                cands.push(Candidate {
+                    resource: key.as_str(),
+                    kind_rank: usize::MAX,
+                    cover: Cover {
+                        covered: 1,
+                        hop_sum: 0,
+                    },
+                    alerting: Some(AlertingInfo {
+                        first_seen: agg.first_seen,
+                        severity: agg.severity,
+                        fingerprint: &agg.fingerprint,
+                        name: &agg.name,
+                        name_rank: rules.name_rank(&agg.name),
+                        chronic: agg.chronic,
+                    }),
+                });
+            }
+        }
+        let members_total =
+            known_members + inc.resources.values().filter(|a| a.node == NONE).count();
+        let choice = rootcause::choose(&cands, members_total);
+        let (root, component, class) = match &choice {
+            Some(ch) => {
+                let c = &cands[ch.index];
+                let rc = RootCause {
+                    resource: c.resource.to_string(),
+                    fingerprint: c.alerting.as_ref().map(|a| a.fingerprint.to_string()),
+                    name: c.alerting.as_ref().map(|a| a.name.to_string()),
+                    confidence: ch.confidence,
+                    reason: ch.reason.clone(),
+                };
+                let class = c
+                    .alerting
+                    .as_ref()
+                    .map(|a| a.name.to_string())
+                    .unwrap_or_else(|| "SilentDependency".to_string());
+                (rc, c.resource.to_string(), class)
+            }
+            None => (
+                RootCause {
+                    resource: String::new(),
+                    fingerprint: None,
+                    name: None,
+                    confidence: 0.0,
+                    reason: "no candidate".into(),
+                },
+                String::new(),
+                String::new(),
+            ),
+        };
+        let mut explanation = inc.explanation.clone();
+        if let Some(ch) = &choice {
+            let mut line = format!("root cause {}: {}", root.resource, ch.reason);
+            if let Some(r) = ch.runner_up {
+                let ru = &cands[r];
+                line.push_str(&format!(
+                    "; runner-up {} explains {} of {} resources",
+                    ru.resource, ru.cover.covered, members_total
+                ));
+            }
+            explanation.push(line);
+        }
+        drop(cands);
+
+        let resources: Vec<String> = inc.resources.keys().map(|k| k.to_string()).collect();
+        let services: Vec<String> = inc.services.iter().map(|s| s.to_string()).collect();
+        let mut impacted: BTreeSet<String> = services.iter().cloned().collect();
+        if let Some(n) = topo.resolve(&root.resource) {
+            let n = n.index() as u32;
+            let services = match self.impact_cache.get(&n) {
+                Some(s) => s.clone(),
+                None => {
+                    let v = impacted_services(topo, n);
+                    self.impact_cache.insert(n, v.clone());
+                    v
+                }
+            };
+            impacted.extend(services.iter().map(|s| s.to_string()));
+        }
+        let res_refs: Vec<&str> = inc.resources.keys().map(|k| k.as_str()).collect();
+        let svc_refs: Vec<&str> = inc.services.iter().map(|k| k.as_str()).collect();
+        let anomaly_score = self.anomaly.incident_score(&Burst {
+            resources: &res_refs,
+            services: &svc_refs,
+            alert_count: inc.members.len(),
+            event_count: inc.events,
+            first_seen: inc.first_seen,
+            last_seen: inc.last_seen,
+        });
+        let anomaly_score = (anomaly_score.clamp(0.0, 1.0) * 100.0).round() / 100.0;
+        let summary = format!(
+            "{} {}: {} alert{} on {} resource{}",
+            if component.is_empty() {
+                "unknown"
+            } else {
+                &component
+            },
+            if class.is_empty() { "incident" } else { &class },
+            inc.members.len(),
+            if inc.members.len() == 1 { "" } else { "s" },
+            resources.len(),
+            if resources.len() == 1 { "" } else { "s" },
+        );
+        inc.last_root = Some((root.resource.clone(), inc.severity));
+        inc.emitted_events = inc.events;
+        let rule_names: Vec<String> = inc
+            .rules
+            .iter()
+            .map(|&r| rules.groupings[r as usize].name.clone())
+            .collect();
+        IncidentUpdate {
+            event_action: action,
+            dedup_key: inc.key.clone(),
+            payload: Payload {
+                summary,
+                source: component.clone(),
+                severity: inc.severity,
+                timestamp: format_event_time(at),
+                component,
+                group: services.first().cloned().unwrap_or_default(),
+                class,
+                custom_details: Details {
+                    incident_id: inc.key.clone(),
+                    alerts: inc.members.iter().map(|m| m.to_string()).collect(),
+                    alert_count: inc.members.len(),
+                    event_count: inc.events,
+                    resources,
+                    services,
+                    root_cause: root,
+                    impacted_services: impacted.into_iter().collect(),
+                    anomaly_score,
+                    rules: rule_names,
+                    merged_from: inc.merged_from.clone(),
+                    merged_into: None,
+                    first_seen: format_event_time(inc.first_seen),
+                    last_seen: format_event_time(inc.last_seen),
+                    explanation,
+                },
+            },
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Checkpoints
+    // -----------------------------------------------------------------------------------------
+
+    /// Serializes the whole correlation state (for the `corral.state` changelog).
+    pub fn snapshot(&self) -> Vec<u8> {
+        let snap = Snapshot {
+            version: SNAPSHOT_VERSION,
+            dedup: DedupTable {
+                alerts: self.dedup.alerts.clone(),
+            },
+            incidents: self
+                .incidents
+                .iter()
+                .map(|(k, v)| (*k, v.clone()))
+                .collect(),
+            merged_into: self.merged_into.iter().map(|(k, v)| (*k, *v)).collect(),
+            anchors: self
+                .anchors
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_vec()))
+                .collect(),
+            inhibit_sources: self.inhibit_sources.iter().map(|(k, v)| (*k, *v)).collect(),
+            inhibited: self
+                .inhibited
+                .iter()
+                .map(|(k, v)| (*k, v.clone()))
+                .collect(),
+            state_timers: self
+                .state_timers
+                .iter()
+                .map(|Reverse(t)| t.clone())
+                .collect(),
+            emit_timers: self.emit_timers.iter().map(|Reverse(t)| *t).collect(),
+            now: self.now,
+            next_seq: self.next_seq,
+            stats: self.stats.clone(),
+        };
+        serde_json::to_vec(&snap).unwrap_or_default()
+    }
+
+    /// Restores state written by [`Engine::snapshot`] into a fresh engine.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let snap: Snapshot =
+            serde_json::from_slice(bytes).map_err(|e| format!("corrupt engine snapshot: {e}"))?;
+        if snap.version != SNAPSHOT_VERSION {
+            return Err(format!(
+                "engine snapshot version {} is not supported (expected {SNAPSHOT_VERSION})",
+                snap.version
+            ));
+        }
+        self.dedup = snap.dedup;
+        self.incidents = snap.incidents.into_iter().collect();
+        self.merged_into = snap.merged_into.into_iter().collect();
+        self.anchors = snap
+            .anchors
+            .into_iter()
+            .map(|(k, v)| (k, SmallVec::from_vec(v)))
+            .collect();
+        self.inhibit_sources = snap.inhibit_sources.into_iter().collect();
+        self.inhibited = snap.inhibited.into_iter().collect();
+        self.state_timers = snap.state_timers.into_iter().map(Reverse).collect();
+        self.emit_timers = snap.emit_timers.into_iter().map(Reverse).collect();
+        self.now = snap.now;
+        self.started = snap.now != Millis::MIN;
+        self.next_seq = snap.next_seq;
+        self.stats = snap.stats;
+        self.group_cache.clear();
+        self.rca_cache.clear();
+        self.impact_cache.clear();
+        Ok(())
+    }
+}
+
+/// Services that break when `node` fails: its own and those of everything it impacts, within a
+/// bounded blast radius.
+fn impacted_services(topo: &TopologyIndex, node: u32) -> Arc<[Str]> {
+    let n = NodeIndex::new(node as usize);
+    let mut set: BTreeSet<Str> = BTreeSet::new();
+    if let Some(s) = &topo.node(n).service {
+        set.insert(s.clone());
+    }
+    for (d, _) in topo.impact_of_bounded(n, EdgeMask::ALL, 6, 4096) {
+        if let Some(s) = &topo.node(d).service {
+            set.insert(s.clone());
+        }
+    }
+    set.into_iter().collect()
+}
+
+fn kind_ranks(rules: &RuleSet, topo: &TopologyIndex) -> Vec<u16> {
+    (0..topo.node_count())
+        .map(|i| {
+            let kind = &topo.node(NodeIndex::new(i)).kind;
+            rules.kind_rank(kind).min(u16::MAX as usize) as u16
+        })
+        .collect()
+}
+
+fn find_in(merged: &FxHashMap<u32, u32>, mut id: u32) -> u32 {
+    while let Some(&next) = merged.get(&id) {
+        id = next;
+    }
+    id
+}
+
+fn kind_of(topo: &TopologyIndex, alert: &Alert) -> Option<Str> {
+    topo.resolve(&alert.resource)
+        .map(|n| topo.node(n).kind.clone())
+}
+
+fn equal_hash(alert: &Alert, fields: &[Field]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for f in fields {
+        h.update(field_value(alert, f).unwrap_or("").as_bytes());
+        h.update(&[0xff]);
+    }
+    h.digest()
+}
+
+fn describe_anchor(topo: &TopologyIndex, key: &AnchorKey, hops: u8) -> String {
+    match key {
+        AnchorKey::Node(n) => {
+            let id = &topo.node(NodeIndex::new(*n as usize)).id;
+            if hops == 0 {
+                format!("same resource {id}")
+            } else {
+                format!(
+                    "shares upstream {id} ({hops} hop{})",
+                    if hops == 1 { "" } else { "s" }
+                )
+            }
+        }
+        AnchorKey::Resource(r) => format!("same resource {r} (not in topology)"),
+        AnchorKey::Group(_, _) => "same group_by values".to_string(),
+    }
 }

@@ -1,1 +1,281 @@
-//! Root cause.
+//! Root cause: which resource most probably broke first.
+//!
+//! Every incident keeps, for each topology node upstream of its member resources (within the
+//! configured hops), how many distinct member resources it could explain (`covered`) and how far
+//! away they are (`hop_sum`). The most probable cause is the node that explains the most alerting
+//! resources; an alerting node beats a silent one on equal footing, the nearer beats the farther,
+//! then the earliest to fire, the most severe, and the rule hints (preferred kinds and names).
+//! A silent node wins only when it explains strictly more than any alerting one: the members
+//! share an upstream that is itself not monitored (a gap in monitoring).
+
+use crate::model::{Millis, Severity, Str};
+use serde::{Deserialize, Serialize};
+
+/// Tolerance for "earliest": monitors scrape every 15–60 s, so alerts that start within this of
+/// each other are treated as simultaneous and the other criteria decide.
+pub const EARLIEST_TOLERANCE: Millis = 30_000;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cover {
+    pub covered: u32,
+    pub hop_sum: u32,
+}
+
+/// One candidate as the chooser sees it.
+#[derive(Clone, Debug)]
+pub struct Candidate<'a> {
+    pub resource: &'a str,
+    pub kind_rank: usize,
+    pub cover: Cover,
+    /// Present when the node has alerting members.
+    pub alerting: Option<AlertingInfo<'a>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AlertingInfo<'a> {
+    pub first_seen: Millis,
+    pub severity: Severity,
+    pub fingerprint: &'a Str,
+    pub name: &'a Str,
+    pub name_rank: usize,
+    /// In [0, 1]: how chronic (noise at baseline) the node's alerts are.
+    pub chronic: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    pub index: usize,
+    pub confidence: f64,
+    pub reason: String,
+    /// Runner-up, for explanations.
+    pub runner_up: Option<usize>,
+}
+
+/// Picks the root cause among `cands`; `members` is the number of distinct member resources.
+pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
+    if cands.is_empty() {
+        return None;
+    }
+    let members = members.max(1) as f64;
+    // Chronic noise makes a poor root cause: consider such nodes only when nothing else alerts.
+    let usable_alerting = |c: &Candidate| c.alerting.as_ref().is_some_and(|a| a.chronic < 0.5);
+    let any_usable = cands.iter().any(usable_alerting);
+    let alerting: Vec<usize> = (0..cands.len())
+        .filter(|&i| {
+            if any_usable {
+                usable_alerting(&cands[i])
+            } else {
+                cands[i].alerting.is_some()
+            }
+        })
+        .collect();
+    let best_alerting = best_of(cands, &alerting);
+    let silent: Vec<usize> = (0..cands.len())
+        .filter(|&i| cands[i].alerting.is_none() && cands[i].cover.covered >= 2)
+        .collect();
+    let best_silent = best_of(cands, &silent);
+
+    let pick = match (best_alerting, best_silent) {
+        (Some(a), Some(s)) if cands[s].cover.covered > cands[a].cover.covered => s,
+        (Some(a), _) => a,
+        (None, Some(s)) => s,
+        (None, None) => return None,
+    };
+    let c = &cands[pick];
+    let pool: Vec<usize> = alerting.iter().chain(silent.iter()).copied().collect();
+    let runner_up = best_of_excluding(cands, &pool, pick);
+    let mut confidence = f64::from(c.cover.covered) / members;
+    if c.alerting.is_none() {
+        confidence *= 0.85;
+    }
+    if let Some(r) = runner_up {
+        if cands[r].cover.covered == c.cover.covered {
+            confidence *= 0.7;
+        }
+    }
+    let confidence = (confidence.clamp(0.05, 0.99) * 100.0).round() / 100.0;
+    let others = c
+        .cover
+        .covered
+        .saturating_sub(u32::from(c.alerting.is_some()));
+    let reason = match &c.alerting {
+        Some(a) => {
+            let earliest = alerting
+                .iter()
+                .all(|&i| cands[i].alerting.as_ref().is_none_or(|o| a.first_seen <= o.first_seen));
+            let mut r = if others == 0 {
+                "no other alerting resource depends on it".to_string()
+            } else {
+                format!("upstream of {others} other alerting resource{}", plural(others))
+            };
+            if earliest {
+                r.push_str("; earliest");
+            }
+            if let Some(ru) = runner_up {
+                if cands[ru].cover.covered == c.cover.covered {
+                    r.push_str(&format!("; tie with {} broken by time, severity and hints", cands[ru].resource));
+                }
+            }
+            r
+        }
+        None => format!(
+            "silent upstream of {others} alerting resource{}: shared dependency not itself alerting (monitoring gap?)",
+            plural(others)
+        ),
+    };
+    Some(Choice {
+        index: pick,
+        confidence,
+        reason,
+        runner_up,
+    })
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn best_of_excluding(cands: &[Candidate<'_>], pool: &[usize], skip: usize) -> Option<usize> {
+    let rest: Vec<usize> = pool.iter().copied().filter(|&i| i != skip).collect();
+    best_of(cands, &rest)
+}
+
+/// Best of a pool by coverage, then nearness, then (for alerting nodes) earliest within the
+/// tolerance, severity, hints, exact time; the resource name keeps it deterministic.
+fn best_of(cands: &[Candidate<'_>], pool: &[usize]) -> Option<usize> {
+    let top = pool.iter().map(|&i| cands[i].cover.covered).max()?;
+    let tied: Vec<usize> = pool
+        .iter()
+        .copied()
+        .filter(|&i| cands[i].cover.covered == top)
+        .collect();
+    let earliest = tied
+        .iter()
+        .filter_map(|&i| cands[i].alerting.as_ref().map(|a| a.first_seen))
+        .min();
+    tied.into_iter().min_by(|&x, &y| {
+        let (a, b) = (&cands[x], &cands[y]);
+        let early = |c: &Candidate| match (&c.alerting, earliest) {
+            (Some(al), Some(e)) => al.first_seen - e > EARLIEST_TOLERANCE,
+            _ => false,
+        };
+        // Mean distance to the explained members (compare hop_sum/covered without division).
+        let dist_a = u64::from(a.cover.hop_sum) * u64::from(b.cover.covered);
+        let dist_b = u64::from(b.cover.hop_sum) * u64::from(a.cover.covered);
+        early(a)
+            .cmp(&early(b))
+            .then(dist_a.cmp(&dist_b))
+            .then_with(|| {
+                let sev = |c: &Candidate| c.alerting.as_ref().map(|a| a.severity);
+                sev(b).cmp(&sev(a))
+            })
+            .then(a.kind_rank.cmp(&b.kind_rank))
+            .then_with(|| {
+                let nr = |c: &Candidate| c.alerting.as_ref().map_or(usize::MAX, |a| a.name_rank);
+                nr(a).cmp(&nr(b))
+            })
+            .then_with(|| {
+                let t = |c: &Candidate| c.alerting.as_ref().map_or(Millis::MAX, |a| a.first_seen);
+                t(a).cmp(&t(b))
+            })
+            .then(a.resource.cmp(b.resource))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alerting<'a>(
+        resource: &'a str,
+        covered: u32,
+        hop_sum: u32,
+        first_seen: Millis,
+        fp: &'a Str,
+    ) -> Candidate<'a> {
+        Candidate {
+            resource,
+            kind_rank: 5,
+            cover: Cover { covered, hop_sum },
+            alerting: Some(AlertingInfo {
+                first_seen,
+                severity: Severity::Error,
+                fingerprint: fp,
+                name: fp,
+                name_rank: 0,
+                chronic: 0.0,
+            }),
+        }
+    }
+
+    fn silent(resource: &str, covered: u32, hop_sum: u32) -> Candidate<'_> {
+        Candidate {
+            resource,
+            kind_rank: 1,
+            cover: Cover { covered, hop_sum },
+            alerting: None,
+        }
+    }
+
+    #[test]
+    fn most_explaining_alerting_node_wins() {
+        let fp = Str::from("x");
+        let c = vec![
+            alerting("svc", 1, 0, 0, &fp),
+            alerting("db", 3, 2, 60_000, &fp),
+            silent("esx", 3, 4),
+        ];
+        let ch = choose(&c, 3).unwrap();
+        assert_eq!(c[ch.index].resource, "db");
+        assert!(ch.reason.contains("upstream of 2 other"));
+    }
+
+    #[test]
+    fn silent_shared_upstream_wins_only_with_strictly_more() {
+        let fp = Str::from("x");
+        let c = vec![
+            alerting("h1", 1, 0, 0, &fp),
+            alerting("h2", 1, 0, 0, &fp),
+            alerting("h3", 1, 0, 0, &fp),
+            silent("switch", 3, 3),
+            silent("core", 3, 6),
+        ];
+        let ch = choose(&c, 3).unwrap();
+        assert_eq!(c[ch.index].resource, "switch", "nearest silent upstream");
+        assert!(ch.reason.contains("monitoring gap"));
+        assert!(ch.confidence < 0.9);
+    }
+
+    #[test]
+    fn earliest_then_severity_then_hints() {
+        let fp = Str::from("x");
+        let mut c = vec![
+            alerting("a", 1, 0, 100_000, &fp),
+            alerting("b", 1, 0, 0, &fp),
+        ];
+        assert_eq!(c[choose(&c, 2).unwrap().index].resource, "b");
+        // Within the tolerance, severity decides.
+        c[0].alerting.as_mut().unwrap().first_seen = 10_000;
+        c[0].alerting.as_mut().unwrap().severity = Severity::Critical;
+        assert_eq!(c[choose(&c, 2).unwrap().index].resource, "a");
+        // Then the kind hint.
+        c[0].alerting.as_mut().unwrap().severity = Severity::Error;
+        c[0].kind_rank = 0;
+        assert_eq!(c[choose(&c, 2).unwrap().index].resource, "a");
+    }
+
+    #[test]
+    fn chronic_noise_is_not_a_root_cause() {
+        let fp = Str::from("x");
+        let mut c = vec![
+            alerting("noisy", 2, 1, 0, &fp),
+            alerting("real", 1, 0, 5_000, &fp),
+        ];
+        c[0].alerting.as_mut().unwrap().chronic = 0.9;
+        assert_eq!(c[choose(&c, 2).unwrap().index].resource, "real");
+    }
+}

@@ -54,6 +54,7 @@ struct SettingsSpec {
     allowed_lateness: Option<String>,
     alert_expiry: Option<String>,
     update_interval: Option<String>,
+    resolve_hold: Option<String>,
     flapping: Option<FlappingSpec>,
     root_cause: Option<RootCauseSpec>,
     max_neighbourhood: Option<usize>,
@@ -121,8 +122,8 @@ struct MaintenanceSpec {
     name: String,
     #[serde(rename = "match")]
     matcher: BTreeMap<String, Value>,
-    start: String,
-    end: String,
+    start: Value,
+    end: Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,6 +146,9 @@ pub struct Settings {
     pub alert_expiry: Millis,
     /// At most one `trigger` update per incident per this much event time after the first.
     pub update_interval: Millis,
+    /// An incident whose alerts have all resolved closes only after staying quiet this long, so
+    /// that a member firing again (a flap) reopens the same incident instead of a new one.
+    pub resolve_hold: Millis,
     pub flapping: Flapping,
     pub root_cause: RootCauseHints,
     /// Largest topology neighbourhood one alert may look at (keeps per-alert cost bounded).
@@ -173,6 +177,7 @@ impl Default for Settings {
             allowed_lateness: 60_000,
             alert_expiry: 4 * 3_600_000,
             update_interval: 30_000,
+            resolve_hold: 5 * 60_000,
             flapping: Flapping {
                 window: 15 * 60_000,
                 max_changes: 6,
@@ -180,9 +185,22 @@ impl Default for Settings {
             },
             root_cause: RootCauseHints {
                 prefer_kinds: [
-                    "power", "network", "router", "switch", "firewall", "loadbalancer",
-                    "storage", "hypervisor", "host", "node", "database", "queue", "cache",
-                    "service", "pod", "application",
+                    "power",
+                    "network",
+                    "router",
+                    "switch",
+                    "firewall",
+                    "loadbalancer",
+                    "storage",
+                    "hypervisor",
+                    "host",
+                    "node",
+                    "database",
+                    "queue",
+                    "cache",
+                    "service",
+                    "pod",
+                    "application",
                 ]
                 .iter()
                 .map(|s| s.to_string())
@@ -347,7 +365,12 @@ impl RuleSet {
             };
             let fallback = GroupingRule::fallback();
             let matcher = Matcher::compile(&g.matcher, &format!("{path}.match"), sink);
-            let window = dur(g.window.as_deref(), fallback.window, &format!("{path}.window"), sink);
+            let window = dur(
+                g.window.as_deref(),
+                fallback.window,
+                &format!("{path}.window"),
+                sink,
+            );
             let mut group_by = Vec::new();
             for (j, attr) in g.group_by.iter().enumerate() {
                 match Field::parse(attr) {
@@ -364,7 +387,10 @@ impl RuleSet {
             }
             let min_alerts = g.min_alerts.unwrap_or(1);
             if min_alerts == 0 {
-                sink.at(&format!("{path}.min_alerts"), "min_alerts must be at least 1");
+                sink.at(
+                    &format!("{path}.min_alerts"),
+                    "min_alerts must be at least 1",
+                );
             }
             let origin = origin(sink, &path);
             self.groupings.push(GroupingRule {
@@ -439,7 +465,10 @@ impl RuleSet {
             let end = time(&s.end, &format!("{path}.end"), sink);
             if let (Some(a), Some(b)) = (start, end) {
                 if b <= a {
-                    sink.at(&format!("{path}.end"), "maintenance window ends before it starts");
+                    sink.at(
+                        &format!("{path}.end"),
+                        "maintenance window ends before it starts",
+                    );
                 }
             }
             let origin = origin(sink, &path);
@@ -475,21 +504,43 @@ impl RuleSet {
             "settings.allowed_lateness",
             sink,
         );
-        st.alert_expiry = dur(s.alert_expiry.as_deref(), st.alert_expiry, "settings.alert_expiry", sink);
+        st.alert_expiry = dur(
+            s.alert_expiry.as_deref(),
+            st.alert_expiry,
+            "settings.alert_expiry",
+            sink,
+        );
         st.update_interval = dur(
             s.update_interval.as_deref(),
             st.update_interval,
             "settings.update_interval",
             sink,
         );
+        st.resolve_hold = dur(
+            s.resolve_hold.as_deref(),
+            st.resolve_hold,
+            "settings.resolve_hold",
+            sink,
+        );
         if let Some(f) = s.flapping {
-            st.flapping.window =
-                dur(f.window.as_deref(), st.flapping.window, "settings.flapping.window", sink);
-            st.flapping.quiet =
-                dur(f.quiet.as_deref(), st.flapping.quiet, "settings.flapping.quiet", sink);
+            st.flapping.window = dur(
+                f.window.as_deref(),
+                st.flapping.window,
+                "settings.flapping.window",
+                sink,
+            );
+            st.flapping.quiet = dur(
+                f.quiet.as_deref(),
+                st.flapping.quiet,
+                "settings.flapping.quiet",
+                sink,
+            );
             if let Some(n) = f.max_changes {
                 if n < 2 {
-                    sink.at("settings.flapping.max_changes", "max_changes must be at least 2");
+                    sink.at(
+                        "settings.flapping.max_changes",
+                        "max_changes must be at least 2",
+                    );
                 }
                 st.flapping.max_changes = n;
             }
@@ -516,7 +567,10 @@ impl RuleSet {
         }
         if let Some(n) = s.max_neighbourhood {
             if n == 0 {
-                sink.at("settings.max_neighbourhood", "max_neighbourhood must be at least 1");
+                sink.at(
+                    "settings.max_neighbourhood",
+                    "max_neighbourhood must be at least 1",
+                );
             }
             st.max_neighbourhood = n.max(1);
         }
@@ -572,10 +626,14 @@ fn dur(v: Option<&str>, default: Millis, path: &str, sink: &mut ErrorSink) -> Mi
     }
 }
 
-fn time(v: &str, path: &str, sink: &mut ErrorSink) -> Option<Millis> {
-    let t = parse_event_time(v);
+fn time(v: &Value, path: &str, sink: &mut ErrorSink) -> Option<Millis> {
+    let text = crate::matcher::scalar_text(v).unwrap_or_default();
+    let t = parse_event_time(&text);
     if t.is_none() {
-        sink.at(path, format!("invalid time {v:?} (RFC 3339 or epoch milliseconds)"));
+        sink.at(
+            path,
+            format!("invalid time {text:?} (RFC 3339 or epoch milliseconds)"),
+        );
     }
     t
 }
@@ -623,7 +681,10 @@ severity:
         assert_eq!(rs.settings.allowed_lateness, 120_000);
         assert_eq!(rs.settings.flapping.max_changes, 4);
         assert_eq!(rs.groupings.len(), 2);
-        assert_eq!(rs.groupings[0].group_by, vec![Field::Label("cluster".into())]);
+        assert_eq!(
+            rs.groupings[0].group_by,
+            vec![Field::Label("cluster".into())]
+        );
         assert_eq!(rs.groupings[0].origin.line, Some(7));
         assert!(!rs.groupings[1].edges.contains(EdgeType::ConnectsTo));
         assert_eq!(rs.inhibit[0].equal, vec![Field::Resource]);
@@ -662,8 +723,14 @@ severity:
     #[test]
     fn settings_in_two_files_is_an_error() {
         let files = vec![
-            ("a.yaml".to_string(), "settings: {alert_expiry: 1h}\n".to_string()),
-            ("b.yaml".to_string(), "settings: {alert_expiry: 2h}\n".to_string()),
+            (
+                "a.yaml".to_string(),
+                "settings: {alert_expiry: 1h}\n".to_string(),
+            ),
+            (
+                "b.yaml".to_string(),
+                "settings: {alert_expiry: 2h}\n".to_string(),
+            ),
         ];
         let errs = RuleSet::from_sources(&files).unwrap_err();
         assert_eq!(errs[0].file, "b.yaml");

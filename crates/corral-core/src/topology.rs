@@ -242,8 +242,7 @@ impl TopologyIndex {
         }
         if let Some((host, port)) = resource.rsplit_once(':') {
             if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
-                if let Some(i) = self.resolve(host.trim_start_matches('[').trim_end_matches(']'))
-                {
+                if let Some(i) = self.resolve(host.trim_start_matches('[').trim_end_matches(']')) {
                     return Some(i);
                 }
             }
@@ -266,15 +265,7 @@ impl TopologyIndex {
 
     /// Number of nodes directly impacted by `idx` (its fan-out in the direction of impact).
     pub fn downstream_degree(&self, idx: NodeIndex) -> usize {
-        self.graph
-            .edges_directed(idx, Direction::Incoming)
-            .filter(|e| e.weight() != &EdgeType::ConnectsTo)
-            .count()
-            + self
-                .graph
-                .edges(idx)
-                .filter(|e| e.weight() == &EdgeType::ConnectsTo)
-                .count()
+        self.downstream_neighbours(idx, EdgeMask::ALL).count()
     }
 
     /// Neighbours one step against the direction of impact: the nodes whose fault can show here.
@@ -291,7 +282,9 @@ impl TopologyIndex {
         let peers_in = self
             .graph
             .edges_directed(idx, Direction::Incoming)
-            .filter(move |e| *e.weight() == EdgeType::ConnectsTo && mask.contains(EdgeType::ConnectsTo))
+            .filter(move |e| {
+                *e.weight() == EdgeType::ConnectsTo && mask.contains(EdgeType::ConnectsTo)
+            })
             .map(|e| (e.source(), EdgeType::ConnectsTo));
         out.chain(peers_in)
     }
@@ -310,7 +303,9 @@ impl TopologyIndex {
         let peers_out = self
             .graph
             .edges_directed(idx, Direction::Outgoing)
-            .filter(move |e| *e.weight() == EdgeType::ConnectsTo && mask.contains(EdgeType::ConnectsTo))
+            .filter(move |e| {
+                *e.weight() == EdgeType::ConnectsTo && mask.contains(EdgeType::ConnectsTo)
+            })
             .map(|e| (e.target(), EdgeType::ConnectsTo));
         inc.chain(peers_out)
     }
@@ -397,6 +392,36 @@ impl TopologyIndex {
             frontier = next;
         }
         None
+    }
+
+    /// The blast radius within `max_depth` steps, at most `limit` nodes.
+    pub fn impact_of_bounded(
+        &self,
+        idx: NodeIndex,
+        mask: EdgeMask,
+        max_depth: usize,
+        limit: usize,
+    ) -> Vec<(NodeIndex, usize)> {
+        let mut seen = FxHashSet::default();
+        seen.insert(idx);
+        let mut out = Vec::new();
+        let mut frontier = vec![idx];
+        for depth in 1..=max_depth {
+            let mut next = Vec::new();
+            for n in frontier {
+                for (d, _) in self.downstream_neighbours(n, mask) {
+                    if out.len() >= limit {
+                        return out;
+                    }
+                    if seen.insert(d) {
+                        out.push((d, depth));
+                        next.push(d);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        out
     }
 
     /// Everything a fault on `idx` can reach, with depth: the blast radius.
@@ -529,8 +554,7 @@ edges:
 
     #[test]
     fn unknown_fields_and_edge_types_are_errors_with_lines() {
-        let errs =
-            TopologyFile::parse("nodes:\n  - {id: a, colour: red}\n", "x.yaml").unwrap_err();
+        let errs = TopologyFile::parse("nodes:\n  - {id: a, colour: red}\n", "x.yaml").unwrap_err();
         assert_eq!(errs[0].line, Some(2));
         assert!(errs[0].message.contains("colour"));
         let errs = TopologyFile::parse(

@@ -1,0 +1,604 @@
+//! Acceptance tests of the correlation engine, read like Alertmanager's: push alerts at event
+//! times, expect incident updates.
+
+use corral_core::incident::{EventAction, IncidentUpdate};
+use corral_core::model::{Alert, Severity, Status};
+use corral_core::{Engine, RuleSet, TopologyFile, TopologyIndex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const T0: i64 = 1_764_000_000_000; // 2025-11-24T16:00:00Z
+
+/// A small data centre: two racks behind a core, a database on a VM, services on top.
+const TOPO: &str = r#"
+nodes:
+  - {id: core-1, kind: switch}
+  - {id: tor-a, kind: switch}
+  - {id: tor-b, kind: switch}
+  - {id: host-a1, kind: host}
+  - {id: host-a2, kind: host}
+  - {id: host-a3, kind: host}
+  - {id: host-b1, kind: host}
+  - {id: host-b2, kind: host}
+  - {id: esx-1, kind: hypervisor}
+  - {id: db-1, kind: database, service: payroll, aliases: [10.0.0.5]}
+  - {id: payroll-api, kind: service, service: payroll}
+  - {id: hr-portal, kind: service, service: hr}
+  - {id: web-b, kind: service, service: shop}
+  - {id: cyc-1, kind: service}
+  - {id: cyc-2, kind: service}
+  - {id: island, kind: host}
+edges:
+  - {from: tor-a, to: core-1, type: connects_to}
+  - {from: tor-b, to: core-1, type: connects_to}
+  - {from: host-a1, to: tor-a, type: part_of}
+  - {from: host-a2, to: tor-a, type: part_of}
+  - {from: host-a3, to: tor-a, type: part_of}
+  - {from: host-b1, to: tor-b, type: part_of}
+  - {from: host-b2, to: tor-b, type: part_of}
+  - {from: esx-1, to: host-a1, type: runs_on}
+  - {from: db-1, to: esx-1, type: runs_on}
+  - {from: payroll-api, to: db-1, type: depends_on}
+  - {from: hr-portal, to: payroll-api, type: depends_on}
+  - {from: web-b, to: host-b1, type: runs_on}
+  - {from: cyc-1, to: cyc-2, type: depends_on}
+  - {from: cyc-2, to: cyc-1, type: depends_on}
+"#;
+
+struct Harness {
+    engine: Engine,
+    updates: Vec<IncidentUpdate>,
+}
+
+impl Harness {
+    fn new(rules_yaml: &str) -> Harness {
+        let rules = if rules_yaml.is_empty() {
+            RuleSet::default()
+        } else {
+            RuleSet::from_yaml(rules_yaml, "test.yaml").expect("valid rules")
+        };
+        let topo = TopologyIndex::build(&TopologyFile::parse(TOPO, "topo.yaml").unwrap());
+        Harness {
+            engine: Engine::new(Arc::new(rules), Arc::new(topo)),
+            updates: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, a: Alert) -> &mut Self {
+        self.engine.ingest(a, &mut self.updates);
+        self
+    }
+
+    fn fire(&mut self, secs: i64, name: &str, resource: &str) -> &mut Self {
+        self.push(alert(secs, name, resource, Status::Firing))
+    }
+
+    fn resolve(&mut self, secs: i64, name: &str, resource: &str) -> &mut Self {
+        self.push(alert(secs, name, resource, Status::Resolved))
+    }
+
+    fn tick(&mut self, secs: i64) -> &mut Self {
+        self.engine.advance_to(T0 + secs * 1000, &mut self.updates);
+        self
+    }
+
+    fn finish(&mut self) -> &mut Self {
+        self.engine.finish(&mut self.updates);
+        self
+    }
+
+    /// Last update of each incident, merged incidents folded away.
+    fn incidents(&self) -> BTreeMap<String, IncidentUpdate> {
+        let mut last = BTreeMap::new();
+        for u in &self.updates {
+            last.insert(u.dedup_key.clone(), u.clone());
+        }
+        last.retain(|_, u: &mut IncidentUpdate| u.payload.custom_details.merged_into.is_none());
+        last
+    }
+
+    /// Member names per incident (alert name@resource), sorted, for readable assertions.
+    fn groups(&self) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = self
+            .incidents()
+            .values()
+            .map(|u| {
+                let mut v: Vec<String> = u
+                    .payload
+                    .custom_details
+                    .alerts
+                    .iter()
+                    .map(|fp| fp.to_string())
+                    .collect();
+                v.sort();
+                v
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+/// Alerts in these tests use "name@resource" as their fingerprint, so groups read plainly.
+fn alert(secs: i64, name: &str, resource: &str, status: Status) -> Alert {
+    let mut a = Alert::firing(name, resource, T0 + secs * 1000);
+    a.fingerprint = format!("{name}@{resource}").into();
+    a.status = status;
+    if status == Status::Resolved {
+        a.ends_at = Some(T0 + secs * 1000);
+    }
+    a
+}
+
+fn g(items: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = items.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn repeats_fold_into_one_incident_per_failure() {
+    let mut h = Harness::new("");
+    for i in 0..10 {
+        h.fire(i * 30, "HostDown", "host-b2");
+    }
+    h.finish();
+    assert_eq!(h.groups(), vec![g(&["HostDown@host-b2"])]);
+    let inc = h.incidents().into_values().next().unwrap();
+    assert_eq!(inc.payload.custom_details.event_count, 10);
+    assert_eq!(inc.payload.custom_details.alert_count, 1);
+    assert_eq!(h.engine.stats().deduplicated, 9);
+}
+
+#[test]
+fn topology_groups_a_failure_and_names_the_upstream_root_cause() {
+    let mut h = Harness::new("");
+    h.fire(0, "HostDown", "host-a1")
+        .fire(20, "VMDown", "esx-1")
+        .fire(40, "DatabaseDown", "db-1")
+        .fire(50, "HighErrorRate", "payroll-api")
+        // Unrelated, same time, other rack:
+        .fire(30, "DiskFull", "host-b2")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&[
+                "DatabaseDown@db-1",
+                "HighErrorRate@payroll-api",
+                "HostDown@host-a1",
+                "VMDown@esx-1"
+            ]),
+            g(&["DiskFull@host-b2"]),
+        ]
+    );
+    let big = h
+        .incidents()
+        .into_values()
+        .find(|u| u.payload.custom_details.alert_count == 4)
+        .unwrap();
+    let rc = &big.payload.custom_details.root_cause;
+    assert_eq!(rc.resource, "host-a1");
+    assert_eq!(rc.name.as_deref(), Some("HostDown"));
+    assert!(rc.reason.contains("upstream of 3 other"), "{}", rc.reason);
+    assert!(big
+        .payload
+        .custom_details
+        .impacted_services
+        .contains(&"payroll".to_string()));
+    assert!(big
+        .payload
+        .custom_details
+        .impacted_services
+        .contains(&"hr".to_string()));
+}
+
+#[test]
+fn silent_shared_upstream_is_named_as_monitoring_gap() {
+    let mut h = Harness::new("");
+    h.fire(0, "HostUnreachable", "host-a2")
+        .fire(5, "HostUnreachable", "host-a3")
+        .fire(9, "HostUnreachable", "host-a1")
+        .finish();
+    let incs = h.incidents();
+    assert_eq!(incs.len(), 1);
+    let rc = &incs
+        .values()
+        .next()
+        .unwrap()
+        .payload
+        .custom_details
+        .root_cause;
+    assert_eq!(rc.resource, "tor-a");
+    assert!(rc.fingerprint.is_none());
+    assert!(rc.reason.contains("monitoring gap"), "{}", rc.reason);
+}
+
+#[test]
+fn alerts_far_apart_in_time_do_not_group() {
+    let mut h = Harness::new("");
+    h.fire(0, "HostDown", "host-a2")
+        .fire(3600, "DiskFull", "host-a3")
+        .finish();
+    assert_eq!(h.groups().len(), 2);
+}
+
+#[test]
+fn unknown_resources_still_correlate_by_resource_and_time() {
+    let mut h = Harness::new("");
+    h.fire(0, "CpuHigh", "mystery-box")
+        .fire(10, "MemHigh", "mystery-box")
+        .fire(20, "CpuHigh", "other-box")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CpuHigh@mystery-box", "MemHigh@mystery-box"]),
+            g(&["CpuHigh@other-box"])
+        ]
+    );
+    assert_eq!(h.incidents().len(), 2);
+}
+
+#[test]
+fn resolves_when_every_alert_resolved_after_the_hold() {
+    let mut h = Harness::new("settings: {resolve_hold: 2m, allowed_lateness: 30s}\n");
+    h.fire(0, "HostDown", "host-b1")
+        .fire(10, "ServiceDown", "web-b")
+        .resolve(100, "HostDown", "host-b1")
+        .resolve(110, "ServiceDown", "web-b")
+        .tick(200);
+    assert!(h
+        .updates
+        .iter()
+        .all(|u| u.event_action == EventAction::Trigger));
+    h.tick(110 + 120 + 30);
+    let last = h.updates.last().unwrap();
+    assert_eq!(last.event_action, EventAction::Resolve);
+    assert_eq!(
+        last.payload.timestamp,
+        corral_core::model::format_event_time(T0 + 110_000)
+    );
+    assert_eq!(h.engine.stats().incidents_resolved, 1);
+}
+
+#[test]
+fn resolved_incident_does_not_swallow_a_new_failure_on_the_same_resource() {
+    let mut h = Harness::new("settings: {resolve_hold: 1m, allowed_lateness: 10s}\n");
+    h.fire(0, "HostDown", "host-b1")
+        .resolve(60, "HostDown", "host-b1")
+        .tick(200);
+    let first = h.incidents().into_keys().next().unwrap();
+    h.fire(230, "HostDown", "host-b1").finish();
+    let incs = h.incidents();
+    assert_eq!(incs.len(), 2, "{:?}", incs.keys());
+    let second = incs.keys().find(|k| **k != first).unwrap();
+    assert_eq!(incs[&first].event_action, EventAction::Resolve);
+    assert_eq!(incs[second].event_action, EventAction::Trigger);
+}
+
+#[test]
+fn a_member_firing_again_within_the_hold_reopens_the_same_incident() {
+    let mut h = Harness::new("settings: {resolve_hold: 5m}\n");
+    h.fire(0, "HostDown", "host-b1")
+        .resolve(60, "HostDown", "host-b1")
+        .fire(120, "HostDown", "host-b1")
+        .tick(1000)
+        .finish();
+    assert_eq!(h.incidents().len(), 1);
+    assert!(h
+        .updates
+        .iter()
+        .all(|u| u.event_action == EventAction::Trigger));
+}
+
+#[test]
+fn bridging_alert_merges_two_incidents() {
+    let mut h = Harness::new("");
+    // Two hosts in different racks: separate incidents (4 hops apart through the core, more
+    // than the default 2).
+    h.fire(0, "HostDown", "host-a2")
+        .fire(5, "HostDown", "host-b2");
+    assert_eq!(h.incidents().len(), 2);
+    // The core switch alerting explains both: it bridges them.
+    h.fire(10, "SwitchDown", "core-1").finish();
+    let incs = h.incidents();
+    assert_eq!(incs.len(), 1, "{:#?}", h.groups());
+    let inc = incs.values().next().unwrap();
+    assert_eq!(inc.payload.custom_details.merged_from.len(), 1);
+    assert_eq!(inc.payload.custom_details.root_cause.resource, "core-1");
+    // The absorbed incident was closed, pointing at the survivor.
+    let closed: Vec<_> = h
+        .updates
+        .iter()
+        .filter(|u| u.payload.custom_details.merged_into.is_some())
+        .collect();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].event_action, EventAction::Resolve);
+    assert_eq!(
+        closed[0].payload.custom_details.merged_into.as_deref(),
+        Some(inc.dedup_key.as_str())
+    );
+    assert_eq!(h.engine.stats().incidents_merged, 1);
+}
+
+#[test]
+fn out_of_order_within_lateness_gives_the_same_incidents() {
+    let mut in_order = Harness::new("");
+    in_order
+        .fire(0, "HostDown", "host-a1")
+        .fire(20, "VMDown", "esx-1")
+        .fire(40, "DatabaseDown", "db-1")
+        .fire(45, "DiskFull", "host-b2")
+        .finish();
+    let mut shuffled = Harness::new("");
+    shuffled
+        .fire(40, "DatabaseDown", "db-1")
+        .fire(45, "DiskFull", "host-b2")
+        .fire(0, "HostDown", "host-a1")
+        .fire(20, "VMDown", "esx-1")
+        .finish();
+    assert_eq!(in_order.groups(), shuffled.groups());
+    assert_eq!(shuffled.engine.stats().late_events, 0);
+    let root = |h: &Harness| {
+        h.incidents()
+            .values()
+            .map(|u| u.payload.custom_details.root_cause.resource.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(root(&in_order), root(&shuffled));
+}
+
+#[test]
+fn late_events_beyond_lateness_are_counted_and_still_correlated() {
+    let mut h = Harness::new("settings: {allowed_lateness: 30s}\n");
+    h.fire(0, "HostDown", "host-a1")
+        .fire(100, "DiskFull", "host-b2");
+    // 100 s late: beyond the 30 s lateness, but the host's incident is still open.
+    h.fire(10, "VMDown", "esx-1").finish();
+    assert_eq!(h.engine.stats().late_events, 1);
+    assert!(h
+        .groups()
+        .contains(&g(&["HostDown@host-a1", "VMDown@esx-1"])));
+}
+
+#[test]
+fn flapping_alert_does_not_open_incident_after_incident() {
+    let mut h = Harness::new(
+        "settings: {resolve_hold: 1m, allowed_lateness: 0s, flapping: {window: 30m, max_changes: 4, quiet: 30m}}\n",
+    );
+    // Flaps every 3 minutes: longer than the resolve hold, so without flap detection each
+    // firing would be a new incident.
+    for i in 0..10 {
+        h.fire(i * 360, "PingLoss", "host-b2");
+        h.resolve(i * 360 + 180, "PingLoss", "host-b2");
+    }
+    h.tick(10_000).finish();
+    let opened = h.engine.stats().incidents_opened;
+    assert!(opened <= 2, "flapping opened {opened} incidents");
+    assert_eq!(h.engine.stats().flapping_alerts, 1);
+    assert!(
+        h.engine
+            .stats()
+            .suppressed
+            .get("flapping")
+            .copied()
+            .unwrap_or(0)
+            >= 1
+    );
+}
+
+const INHIBIT: &str = r#"
+inhibit:
+  - name: host-down-mutes-service-checks
+    source_match: {name: HostDown}
+    target_match: {name: [ServiceCheckFailed, HighLatency]}
+    equal: [resource]
+"#;
+
+#[test]
+fn inhibited_target_opens_nothing_while_source_fires() {
+    let mut h = Harness::new(INHIBIT);
+    h.fire(0, "HostDown", "island")
+        .fire(10, "ServiceCheckFailed", "island")
+        // Different resource: the `equal` label differs, so no inhibition.
+        .fire(12, "ServiceCheckFailed", "mystery")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@island"]), g(&["ServiceCheckFailed@mystery"])]
+    );
+    assert_eq!(h.engine.stats().suppressed.get("inhibited"), Some(&1));
+}
+
+#[test]
+fn inhibited_target_comes_back_when_source_resolves_and_its_resolve_propagates() {
+    let mut h = Harness::new(&format!(
+        "{INHIBIT}settings: {{resolve_hold: 1m, allowed_lateness: 0s}}\n"
+    ));
+    h.fire(0, "HostDown", "island")
+        .fire(10, "HighLatency", "island");
+    h.resolve(100, "HostDown", "island");
+    // The target still fires: it is no longer muted and joins an incident.
+    let with_target = h.updates.iter().any(|u| {
+        u.payload
+            .custom_details
+            .alerts
+            .contains(&"HighLatency@island".to_string())
+    });
+    assert!(with_target, "released target must be reported");
+    // Its resolve closes the incident: an inhibited alert never leaves an incident hanging.
+    h.resolve(150, "HighLatency", "island").tick(400).finish();
+    let incs = h.incidents();
+    assert!(
+        incs.values()
+            .all(|u| u.event_action == EventAction::Resolve),
+        "{incs:#?}"
+    );
+}
+
+#[test]
+fn maintenance_window_mutes_matching_alerts_only_inside_the_window() {
+    let rules = format!(
+        "maintenance:\n  - name: rack-b-work\n    match: {{resource: {{regex: 'host-b.*'}}}}\n    start: {}\n    end: {}\n",
+        T0,
+        T0 + 600_000
+    );
+    let mut h = Harness::new(&rules);
+    h.fire(0, "HostDown", "host-b1")
+        .fire(10, "HostDown", "host-a2")
+        .fire(700, "DiskFull", "host-b2")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["DiskFull@host-b2"]), g(&["HostDown@host-a2"])]
+    );
+    assert_eq!(
+        h.engine.stats().suppressed.get("maintenance:rack-b-work"),
+        Some(&1)
+    );
+}
+
+#[test]
+fn maintenance_end_lets_a_still_firing_alert_through() {
+    let rules = format!(
+        "maintenance:\n  - name: w\n    match: {{name: HostDown}}\n    start: {}\n    end: {}\n",
+        T0,
+        T0 + 300_000
+    );
+    let mut h = Harness::new(&rules);
+    h.fire(0, "HostDown", "host-b1")
+        .fire(200, "HostDown", "host-b1");
+    assert!(h.incidents().is_empty());
+    h.fire(400, "HostDown", "host-b1").finish();
+    assert_eq!(h.groups(), vec![g(&["HostDown@host-b1"])]);
+}
+
+#[test]
+fn suppression_and_severity_mapping() {
+    let mut h = Harness::new(
+        "suppress:\n  - name: watchdog\n    match: {name: Watchdog}\nseverity:\n  - match: {name: DiskFull}\n    set: critical\n",
+    );
+    h.fire(0, "Watchdog", "island")
+        .fire(5, "DiskFull", "island")
+        .finish();
+    assert_eq!(h.groups(), vec![g(&["DiskFull@island"])]);
+    let inc = h.incidents().into_values().next().unwrap();
+    assert_eq!(inc.payload.severity, Severity::Critical);
+    assert_eq!(
+        h.engine.stats().suppressed.get("suppress:watchdog"),
+        Some(&1)
+    );
+}
+
+#[test]
+fn min_alerts_holds_an_incident_until_enough_alerts_join() {
+    let mut h = Harness::new("groupings:\n  - name: t\n    min_alerts: 3\n");
+    h.fire(0, "HostDown", "host-a1").fire(5, "VMDown", "esx-1");
+    assert!(h.updates.is_empty());
+    h.fire(9, "DatabaseDown", "db-1");
+    assert_eq!(h.updates.len(), 1);
+    assert_eq!(h.updates[0].payload.custom_details.alert_count, 3);
+}
+
+#[test]
+fn group_by_groups_alerts_without_topology() {
+    let mut h = Harness::new(
+        "groupings:\n  - name: by-cluster\n    match: {labels: {cluster: {exists: true}}}\n    group_by: [labels.cluster]\n    topology: false\n  - name: topology\n",
+    );
+    let mut a = alert(0, "PodCrash", "pod-1", Status::Firing);
+    a.labels = vec![("cluster".into(), "k1".into())];
+    let mut b = alert(5, "PodCrash", "pod-2", Status::Firing);
+    b.labels = vec![("cluster".into(), "k1".into())];
+    let mut c = alert(6, "PodCrash", "pod-3", Status::Firing);
+    c.labels = vec![("cluster".into(), "k2".into())];
+    h.push(a).push(b).push(c).finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["PodCrash@pod-1", "PodCrash@pod-2"]),
+            g(&["PodCrash@pod-3"])
+        ]
+    );
+}
+
+#[test]
+fn expired_alerts_resolve_their_incident() {
+    let mut h =
+        Harness::new("settings: {alert_expiry: 10m, resolve_hold: 1m, allowed_lateness: 0s}\n");
+    h.fire(0, "HostDown", "island").tick(600 + 60 + 1);
+    assert_eq!(h.engine.stats().expired_alerts, 1);
+    assert_eq!(h.updates.last().unwrap().event_action, EventAction::Resolve);
+}
+
+#[test]
+fn cycles_and_isolated_nodes_do_not_trouble_correlation() {
+    let mut h = Harness::new("");
+    h.fire(0, "Err", "cyc-1")
+        .fire(3, "Err", "cyc-2")
+        .fire(4, "Down", "island")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["Down@island"]), g(&["Err@cyc-1", "Err@cyc-2"])]
+    );
+}
+
+#[test]
+fn updates_are_coalesced_per_interval_and_always_list_every_member() {
+    let mut h = Harness::new("settings: {update_interval: 1m}\n");
+    h.fire(0, "HostUnreachable", "host-a1");
+    for (i, host) in ["host-a2", "host-a3"].iter().enumerate() {
+        h.fire(5 + i as i64, "HostUnreachable", host);
+    }
+    assert_eq!(
+        h.updates.len(),
+        1,
+        "joins within the interval are coalesced"
+    );
+    h.tick(61);
+    assert_eq!(h.updates.len(), 2);
+    assert_eq!(h.updates[1].payload.custom_details.alert_count, 3);
+    assert_eq!(h.updates[1].payload.custom_details.alerts.len(), 3);
+}
+
+#[test]
+fn resolve_of_unknown_alert_is_counted_not_an_incident() {
+    let mut h = Harness::new("");
+    h.resolve(0, "HostDown", "island").finish();
+    assert!(h.updates.is_empty());
+    assert_eq!(h.engine.stats().orphan_resolves, 1);
+}
+
+#[test]
+fn snapshot_restore_continues_identically() {
+    let script = |h: &mut Harness, from: usize, to: usize| {
+        let steps: Vec<(i64, &str, &str, Status)> = vec![
+            (0, "HostDown", "host-a1", Status::Firing),
+            (10, "VMDown", "esx-1", Status::Firing),
+            (20, "DiskFull", "host-b2", Status::Firing),
+            (30, "DatabaseDown", "db-1", Status::Firing),
+            (400, "HostDown", "host-a1", Status::Resolved),
+            (410, "VMDown", "esx-1", Status::Resolved),
+            (420, "DatabaseDown", "db-1", Status::Resolved),
+            (2000, "DiskFull", "host-b2", Status::Firing),
+        ];
+        for (s, n, r, st) in &steps[from..to] {
+            h.push(alert(*s, n, r, *st));
+        }
+    };
+    let mut straight = Harness::new("");
+    script(&mut straight, 0, 8);
+    straight.finish();
+
+    let mut first = Harness::new("");
+    script(&mut first, 0, 4);
+    let snap = first.engine.snapshot();
+    let mut second = Harness::new("");
+    second.engine.restore(&snap).unwrap();
+    second.updates = first.updates.clone();
+    script(&mut second, 4, 8);
+    second.finish();
+    assert_eq!(straight.updates, second.updates);
+    assert!(second.engine.restore(b"{not json").is_err());
+}
