@@ -290,6 +290,44 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
+/// `firing` or `resolved`, with an error that names what was sent instead (serde's enum error
+/// for a number is only "expected value").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StatusField(pub Status);
+
+impl<'de> Deserialize<'de> for StatusField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<StatusField, D::Error> {
+        let t = Text::deserialize(d)?;
+        match t.0.as_str() {
+            "firing" => Ok(StatusField(Status::Firing)),
+            "resolved" => Ok(StatusField(Status::Resolved)),
+            other => Err(de::Error::custom(format_args!(
+                "status {other:?} is neither firing nor resolved"
+            ))),
+        }
+    }
+}
+
+/// One of corral's four severities, by name.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SeverityField(pub Severity);
+
+impl<'de> Deserialize<'de> for SeverityField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SeverityField, D::Error> {
+        let t = Text::deserialize(d)?;
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str() == t.0)
+            .map(SeverityField)
+            .ok_or_else(|| {
+                de::Error::custom(format_args!(
+                    "severity {:?} is none of critical, error, warning, info",
+                    t.0
+                ))
+            })
+    }
+}
+
 /// Calls `each` for every payload of a JSON record: the record itself, or each element when the
 /// record is a JSON array of payloads. A bad element does not spoil its neighbours.
 pub fn for_each_payload(

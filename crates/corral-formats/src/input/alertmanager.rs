@@ -3,10 +3,10 @@
 //! labels kept in `labels`.
 
 use crate::common::{
-    alert, ctx, finish, label, resource_from_labels, Problems, Time, GO_ZERO_TIME_MS,
+    alert, ctx, finish, label, resource_from_labels, Problems, StatusField, Time, GO_ZERO_TIME_MS,
 };
 use corral_core::model::{labels_as_map, Labels, Str};
-use corral_core::{Alert, Severity, Status};
+use corral_core::{Alert, Severity};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -30,7 +30,7 @@ pub(crate) struct LoosePayload<'a> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct AmAlert {
-    status: Status,
+    status: StatusField,
     #[serde(with = "labels_as_map")]
     labels: Labels,
     #[serde(default, with = "labels_as_map")]
@@ -112,7 +112,7 @@ fn convert(source: &str, a: AmAlert) -> Result<Alert, String> {
     };
     // An alert about no particular target (Watchdog, a cluster-wide rule) is its own resource.
     let resource = resource_from_labels(&a.labels).unwrap_or_else(|| name.clone());
-    let mut out = alert(source, name, a.status, severity, resource);
+    let mut out = alert(source, name, a.status.0, severity, resource);
     out.service = label(&a.labels, "service")
         .filter(|s| !s.is_empty())
         .map(Str::from);
