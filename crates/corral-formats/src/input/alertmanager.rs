@@ -3,7 +3,8 @@
 //! labels kept in `labels`.
 
 use crate::common::{
-    alert, ctx, finish, label, resource_from_labels, Problems, StatusField, Time, GO_ZERO_TIME_MS,
+    alert, ctx, finish, label, resource_from_labels, utf8, Problems, StatusField, Time,
+    GO_ZERO_TIME_MS,
 };
 use corral_core::model::{labels_as_map, Labels, Str};
 use corral_core::{Alert, Severity};
@@ -59,7 +60,11 @@ pub(crate) fn parse_webhook(
     problems: &mut Problems,
 ) {
     let convert = |a| convert(source, a);
-    match serde_json::from_slice::<Payload>(payload) {
+    let text = match utf8(payload) {
+        Ok(t) => t,
+        Err(e) => return problems.push(context, e),
+    };
+    match serde_json::from_str::<Payload>(text) {
         Ok(p) => {
             if let Err(e) = check_version(p.version.as_deref()) {
                 return problems.push(context, e);
@@ -71,7 +76,7 @@ pub(crate) fn parse_webhook(
                 }
             }
         }
-        Err(whole) => match serde_json::from_slice::<LoosePayload>(payload) {
+        Err(whole) => match serde_json::from_str::<LoosePayload>(text) {
             Ok(loose) => {
                 for (i, raw) in loose.alerts.iter().enumerate() {
                     let here = ctx(context, &format!("alerts[{i}]"));

@@ -1,7 +1,7 @@
 //! `native`: corral's own normalized alert (SPEC §1), one JSON object per line. The hot path of
 //! every replay, so it deserializes straight into `CompactString`s with no intermediate value.
 
-use crate::common::{finish, Problems, SeverityField, StatusField, Time};
+use crate::common::{finish, utf8, Problems, SeverityField, StatusField, Time};
 use corral_core::model::{labels_as_map, Labels, Str};
 use corral_core::Alert;
 use serde::Deserialize;
@@ -38,7 +38,7 @@ pub(crate) fn parse(payload: &[u8], context: &str, out: &mut Vec<Alert>, problem
 }
 
 fn parse_one(payload: &[u8]) -> Result<Alert, String> {
-    let r: NativeRecord = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    let r: NativeRecord = serde_json::from_str(utf8(payload)?).map_err(|e| e.to_string())?;
     let a = Alert {
         fingerprint: r.fingerprint.unwrap_or_default(),
         source: r.source,
