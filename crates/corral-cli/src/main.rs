@@ -3,6 +3,7 @@
 
 mod cmd;
 mod input;
+mod pipeline;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
