@@ -33,6 +33,8 @@ enum Command {
     Replay(cmd::replay::Args),
     /// Validate rules, topology and config; list every error with file and line.
     Check(cmd::check::Args),
+    /// Import a CMDB into a topology, or list what breaks if a node goes down.
+    Topology(cmd::topology::Args),
     /// Write synthetic alert storms with ground truth (SPEC §5).
     Simulate(cmd::simulate::Args),
     /// Score incidents against ground truth (SPEC §5): one JSON object of figures.
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(a) => cmd::replay::run(a),
         Command::Check(a) => cmd::check::run(a),
+        Command::Topology(a) => cmd::topology::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::Score(a) => cmd::score::run(a),
         Command::Nab(a) => cmd::nab::run(a),

@@ -1,6 +1,7 @@
 pub mod check;
 pub mod nab;
 pub mod replay;
+pub mod topology;
 pub mod score;
 pub mod simulate;
 pub mod train;
