@@ -133,6 +133,9 @@ pub struct SeriesDetector {
     season_var: f64,
     /// Whether the profile is used now.
     seasonal: bool,
+    /// Slot of the latest sample and the start of that slot (a cache).
+    slot: u8,
+    slot_start: i64,
     calibration: [Calibration; 2],
     /// Strongest recent report, and samples since it.
     last_report: f64,
@@ -175,6 +178,8 @@ impl SeriesDetector {
             plain_var: 0.0,
             season_var: 0.0,
             seasonal: false,
+            slot: 0,
+            slot_start: i64::MAX,
             calibration: [Calibration::default(); 2],
             last_report: 0.0,
             since_report: u32::MAX,
@@ -194,12 +199,19 @@ impl SeriesDetector {
         self.seasonal
     }
 
-    fn profile_slot(config: &DetectorConfig, t_ms: i64) -> usize {
+    fn profile_slot(&mut self, config: &DetectorConfig, t_ms: i64) -> usize {
         let slot_ms = config.season_slot_minutes.max(1) as i64 * 60_000;
+        // Most samples land in the slot of the previous one: skip the divisions then.
+        if t_ms >= self.slot_start && t_ms - self.slot_start < slot_ms {
+            return self.slot as usize;
+        }
         let slots =
             (config.season_period_hours as i64 * HOUR_MS / slot_ms).clamp(1, PROFILE_SLOTS as i64);
         // The epoch (a Thursday, midnight UTC) is the origin of every cycle.
-        (t_ms.div_euclid(slot_ms).rem_euclid(slots)) as usize
+        let n = t_ms.div_euclid(slot_ms);
+        self.slot_start = n * slot_ms;
+        self.slot = n.rem_euclid(slots) as u8;
+        self.slot as usize
     }
 
     /// Scores one sample at event time `t_ms` and learns from it. Non-finite values score 0
@@ -214,7 +226,7 @@ impl SeriesDetector {
         } else {
             value
         };
-        let slot = Self::profile_slot(config, t_ms);
+        let slot = self.profile_slot(config, t_ms);
         let expected = self.season_base + self.profile[slot] as f64;
         let residual = if self.seasonal {
             value - expected

@@ -303,15 +303,9 @@ impl AnomalyModel for BaselineModel {
         let alpha = self.rate_alpha();
         // Resolves say a condition ended; only firing occurrences make an alert rate.
         if alert.status == Status::Firing {
-            self.resources
-                .entry(alert.resource.clone())
-                .or_default()
-                .observe(t, alpha);
+            observe_rate(&mut self.resources, &alert.resource, t, alpha);
             if let Some(service) = &alert.service {
-                self.services
-                    .entry(service.clone())
-                    .or_default()
-                    .observe(t, alpha);
+                observe_rate(&mut self.services, service, t, alpha);
             }
         }
         match self.noise.get_mut(&alert.fingerprint) {
@@ -388,6 +382,19 @@ impl AnomalyModel for BaselineModel {
         self.noise
             .get(&alert.fingerprint)
             .map_or(0.0, NoiseStats::chronic_score)
+    }
+}
+
+/// Counts an alert in a key's rate profile; looks up before inserting so that the common case
+/// does not clone the key.
+fn observe_rate(map: &mut FxHashMap<Str, RateBaseline>, key: &Str, t: i64, alpha: f64) {
+    match map.get_mut(key) {
+        Some(b) => b.observe(t, alpha),
+        None => {
+            let mut b = RateBaseline::default();
+            b.observe(t, alpha);
+            map.insert(key.clone(), b);
+        }
     }
 }
 
