@@ -25,7 +25,7 @@ fn noise(i: u64) -> f64 {
 /// A daily cycle with noise and a rare spike, one sample a minute.
 fn value(series: u64, i: u64) -> f64 {
     let phase = (i % 1440) as f64 / 1440.0 * std::f64::consts::TAU;
-    let spike = if (i + series * 37) % 5000 == 0 {
+    let spike = if (i + series * 37).is_multiple_of(5000) {
         60.0
     } else {
         0.0

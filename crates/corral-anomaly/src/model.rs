@@ -28,15 +28,16 @@ pub const MIN_TRUSTED_MINUTES: u32 = 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("{}: cannot read model: {source}", path.display())]
+    // I/O errors are part of the message, not a `source`, so that they are printed once.
+    #[error("{}: cannot read model: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{}: cannot write model: {source}", path.display())]
+    #[error("{}: cannot write model: {error}", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}:{line}:{column}: invalid model: {message}", path.display())]
     Parse {
@@ -204,14 +205,14 @@ impl BaselineModel {
     /// Writes `<dir>/baselines.json`, creating `dir`.
     pub fn save(&self, dir: &Path) -> Result<PathBuf, ModelError> {
         let path = dir.join(MODEL_FILE);
-        let write_err = |source| ModelError::Write {
+        let write_err = |error| ModelError::Write {
             path: path.clone(),
-            source,
+            error,
         };
         std::fs::create_dir_all(dir).map_err(write_err)?;
         let text = serde_json::to_string(self).map_err(|e| ModelError::Write {
             path: path.clone(),
-            source: std::io::Error::other(e),
+            error: std::io::Error::other(e),
         })?;
         std::fs::write(&path, text).map_err(write_err)?;
         Ok(path)
@@ -219,9 +220,9 @@ impl BaselineModel {
 
     /// Reads a model file, refusing any `format_version` but [`FORMAT_VERSION`].
     pub fn load(path: &Path) -> Result<BaselineModel, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ModelError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::from_json(path, &text)
     }
