@@ -6,6 +6,10 @@ use corral_core::{Engine, RuleSet, TopologyIndex};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::sync::Arc;
 
+// The same allocator as the `corral` binary, so the figures match what users run.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn engine(c: &mut Criterion) {
     let topo = topology(10_000);
     let index = Arc::new(TopologyIndex::build(&topo));

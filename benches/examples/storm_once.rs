@@ -4,6 +4,10 @@
 use corral_benches::{storm, topology};
 use corral_core::{Engine, RuleSet, TopologyIndex};
 use std::sync::Arc;
+
+// The same allocator as the `corral` binary, so the figures match what users run.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 
 fn main() {
