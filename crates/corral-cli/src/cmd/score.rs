@@ -7,6 +7,7 @@
 use anyhow::{bail, Context};
 use corral_core::incident::IncidentUpdate;
 use corral_core::model::{parse_event_time, Alert};
+use corral_core::Engine;
 use corral_quality::io::read_ndjson_file;
 use corral_quality::plot::{storm_svg, Series};
 use corral_quality::strategies::{alec_style, alertmanager_style, AlecConfig, AmStyleConfig};
@@ -14,9 +15,13 @@ use corral_quality::{missed_targets, score, Truth};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Strategy {
+    /// corral's own engine with --rules (default: the shipped rules) and --topology, in
+    /// process: the same incidents `corral replay` writes for the native stream.
+    Corral,
     /// Alertmanager grouping: group_by labels, group_wait 30s, group_interval 5m, no topology.
     Alertmanager,
     /// ALEC DBSCAN over time and topology hops, re-clustered every 30 s.
@@ -41,9 +46,12 @@ pub struct Args {
     /// Score a reference strategy run over --alerts instead of an incidents file.
     #[arg(long, value_enum, requires = "alerts")]
     pub strategy: Option<Strategy>,
-    /// Topology for --strategy alec (SPEC §3).
+    /// Topology for --strategy alec and corral (SPEC §3).
     #[arg(long)]
     pub topology: Option<PathBuf>,
+    /// Rules for --strategy corral (file or directory; default: the shipped rules).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
     /// Alertmanager-style group_by labels (`alertname` is the alert name, `...` all labels).
     #[arg(
         long,
@@ -109,6 +117,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (Some(strategy), _) => {
             let alerts = alerts.as_deref().expect("clap requires --alerts");
             let out = match strategy {
+                Strategy::Corral => {
+                    let rules = crate::input::load_rules(args.rules.as_deref())
+                        .map_err(crate::input::config_errors)?;
+                    let topo = crate::input::load_topology(args.topology.as_deref())
+                        .map_err(crate::input::config_errors)?;
+                    let mut engine = Engine::new(Arc::new(rules), Arc::new(topo));
+                    let mut out = Vec::new();
+                    for a in alerts {
+                        engine.ingest(a.clone(), &mut out);
+                    }
+                    engine.finish(&mut out);
+                    out
+                }
                 Strategy::Alertmanager => {
                     let cfg = AmStyleConfig {
                         group_by: args.group_by.clone(),

@@ -115,10 +115,11 @@ pub fn standard() -> Vec<ScenarioConfig> {
             name: "storm-1m".into(),
             nodes: 10_000,
             span_minutes: 720,
-            failures: 1200,
+            failures: 5200,
+            failure_minutes: (15, 60),
             repeat_interval_s: 60,
-            chronic_noisy_checks: 300,
-            one_offs_per_hour: 200.0,
+            chronic_noisy_checks: 800,
+            one_offs_per_hour: 500.0,
             ..ScenarioConfig::default()
         },
     ]
