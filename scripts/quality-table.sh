@@ -32,6 +32,7 @@ run_corral() {
   if "$CORRAL" replay "$dir/alerts.ndjson" --topology "$dir/topology.yaml" \
        --output "$dir/incidents.corral.ndjson" 2>"$dir/replay.log"; then
     "$CORRAL" score --incidents "$dir/incidents.corral.ndjson" --truth "$dir/truth.ndjson" \
+      --topology "$dir/topology.yaml" \
       --alerts "$dir/alerts.ndjson" --output "$dir/score.corral.json"
     echo replay
   else

@@ -28,7 +28,7 @@ enum Command {
     /// Validate rules, topology and config; list every error with file and line.
     Check(cmd::check::Args),
     /// Write synthetic alert storms with ground truth (SPEC §5).
-    Simulate(cmd::simulate::Args),
+    Simulate(Box<cmd::simulate::Args>),
     /// Score incidents against ground truth (SPEC §5): one JSON object of figures.
     Score(cmd::score::Args),
 }
@@ -42,7 +42,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(a) => cmd::replay::run(a),
         Command::Check(a) => cmd::check::run(a),
-        Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Simulate(a) => cmd::simulate::run(*a),
         Command::Score(a) => cmd::score::run(a),
     };
     match result {

@@ -4,7 +4,7 @@
 use corral_core::model::Alert;
 use corral_core::{Engine, RuleSet, TopologyIndex};
 use corral_quality::sim::{generate, suite};
-use corral_quality::{missed_targets, score, Score, Truth};
+use corral_quality::{missed_targets, score_with_topology, Score, Truth};
 use std::sync::Arc;
 
 const DEFAULT_RULES: &str = include_str!("../../../rules/default.yaml");
@@ -18,7 +18,8 @@ fn run(name: &str, seed: u64) -> Score {
     let s = generate(&cfg, seed, None).unwrap();
     let rules = RuleSet::from_sources(&[("rules/default.yaml".into(), DEFAULT_RULES.into())])
         .expect("shipped rules are valid");
-    let mut engine = Engine::new(Arc::new(rules), Arc::new(TopologyIndex::build(&s.topology)));
+    let topo = Arc::new(TopologyIndex::build(&s.topology));
+    let mut engine = Engine::new(Arc::new(rules), topo.clone());
     let alerts: Vec<Alert> = s.alerts().collect();
     let mut out = Vec::new();
     for a in &alerts {
@@ -26,7 +27,7 @@ fn run(name: &str, seed: u64) -> Score {
     }
     engine.finish(&mut out);
     let truth = Truth::from_records(s.truth.clone()).unwrap();
-    score(&out, &truth, Some(&alerts))
+    score_with_topology(&out, &truth, Some(&alerts), Some(&topo))
 }
 
 /// What the engine reaches today on the quiet smoke scenario: every failure reported, grouped

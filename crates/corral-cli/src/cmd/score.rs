@@ -7,11 +7,11 @@
 use anyhow::{bail, Context};
 use corral_core::incident::IncidentUpdate;
 use corral_core::model::{parse_event_time, Alert};
-use corral_core::Engine;
+use corral_core::{Engine, TopologyIndex};
 use corral_quality::io::read_ndjson_file;
 use corral_quality::plot::{storm_svg, Series};
 use corral_quality::strategies::{alec_style, alertmanager_style, AlecConfig, AmStyleConfig};
-use corral_quality::{missed_targets, score, Truth};
+use corral_quality::{missed_targets, score_with_topology, Truth};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,7 +46,8 @@ pub struct Args {
     /// Score a reference strategy run over --alerts instead of an incidents file.
     #[arg(long, value_enum, requires = "alerts")]
     pub strategy: Option<Strategy>,
-    /// Topology for --strategy alec and corral (SPEC §3).
+    /// Topology (SPEC §3): for --strategy alec and corral, and so that a root cause named by an
+    /// alias of the right node counts.
     #[arg(long)]
     pub topology: Option<PathBuf>,
     /// Rules for --strategy corral (file or directory; default: the shipped rules).
@@ -113,6 +114,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(p) => Some(read_ndjson_file(p).map_err(anyhow::Error::msg)?),
         None => None,
     };
+    let topology: Option<Arc<TopologyIndex>> = match &args.topology {
+        Some(p) => Some(Arc::new(
+            crate::input::load_topology(Some(p)).map_err(crate::input::config_errors)?,
+        )),
+        None => None,
+    };
     let updates: Vec<IncidentUpdate> = match (args.strategy, &args.incidents) {
         (Some(strategy), _) => {
             let alerts = alerts.as_deref().expect("clap requires --alerts");
@@ -120,9 +127,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Strategy::Corral => {
                     let rules = crate::input::load_rules(args.rules.as_deref())
                         .map_err(crate::input::config_errors)?;
-                    let topo = crate::input::load_topology(args.topology.as_deref())
-                        .map_err(crate::input::config_errors)?;
-                    let mut engine = Engine::new(Arc::new(rules), Arc::new(topo));
+                    let topo = topology
+                        .clone()
+                        .unwrap_or_else(|| Arc::new(TopologyIndex::empty()));
+                    let mut engine = Engine::new(Arc::new(rules), topo);
                     let mut out = Vec::new();
                     for a in alerts {
                         engine.ingest(a.clone(), &mut out);
@@ -138,12 +146,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     alertmanager_style(alerts, &cfg)
                 }
                 Strategy::Alec => {
-                    let topo = match &args.topology {
-                        Some(p) => crate::input::load_topology(Some(p))
-                            .map_err(crate::input::config_errors)?,
-                        None => bail!("--strategy alec needs --topology"),
+                    let Some(topo) = &topology else {
+                        bail!("--strategy alec needs --topology");
                     };
-                    alec_style(alerts, &topo, &AlecConfig::default())
+                    alec_style(alerts, topo, &AlecConfig::default())
                 }
             };
             if let Some(p) = &args.write_incidents {
@@ -155,7 +161,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("--incidents or --strategy is required"),
     };
 
-    let s = score(&updates, &truth, alerts.as_deref());
+    let s = score_with_topology(&updates, &truth, alerts.as_deref(), topology.as_deref());
     let json = if args.pretty {
         serde_json::to_string_pretty(&s)?
     } else {
