@@ -149,8 +149,7 @@ fn bad_inputs_are_clear_errors() {
         path(dir.path()),
         "--propagation",
         "2",
-        "--late-rate",
-        "-1",
+        "--late-rate=-1",
     ]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
