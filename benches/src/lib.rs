@@ -1,1 +1,181 @@
-//! Bench support.
+//! Inputs for the criterion benches: a layered 10k-node topology and a storm of alerts over it,
+//! built deterministically in memory so that every run measures the same work. (Quality is
+//! measured with `corral simulate`; this is only load.)
+
+use corral_core::model::{compute_fingerprint, Alert, Severity, Status};
+use corral_core::topology::{EdgeSpec, EdgeType, NodeSpec, TopologyFile};
+
+/// Small deterministic PRNG (SplitMix64): benches need repeatable input, not statistical quality.
+pub struct SplitMix(u64);
+
+impl SplitMix {
+    pub fn new(seed: u64) -> SplitMix {
+        SplitMix(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// `switches` top-of-rack switches under 4 cores, 20 hosts per switch, 2 services per host,
+/// each service depending on one of 50 databases.
+pub fn topology(nodes: usize) -> TopologyFile {
+    let switches = (nodes / 63).max(1);
+    let mut t = TopologyFile::default();
+    let node = |id: String, kind: &str, service: Option<String>| NodeSpec {
+        id,
+        kind: Some(kind.into()),
+        service,
+        aliases: Vec::new(),
+        labels: Default::default(),
+    };
+    let edge = |from: &str, to: &str, edge_type| EdgeSpec {
+        from: from.into(),
+        to: to.into(),
+        edge_type,
+    };
+    for c in 0..4 {
+        t.nodes.push(node(format!("core-{c}"), "switch", None));
+    }
+    for d in 0..50 {
+        t.nodes.push(node(
+            format!("db-{d}"),
+            "database",
+            Some(format!("svc-{}", d % 25)),
+        ));
+    }
+    for s in 0..switches {
+        let sw = format!("tor-{s}");
+        t.nodes.push(node(sw.clone(), "switch", None));
+        t.edges
+            .push(edge(&sw, &format!("core-{}", s % 4), EdgeType::ConnectsTo));
+        for h in 0..20 {
+            let host = format!("host-{s}-{h}");
+            t.nodes.push(node(host.clone(), "host", None));
+            t.edges.push(edge(&host, &sw, EdgeType::PartOf));
+            for a in 0..2 {
+                let app = format!("app-{s}-{h}-{a}");
+                t.nodes.push(node(
+                    app.clone(),
+                    "service",
+                    Some(format!("svc-{}", (s + a) % 25)),
+                ));
+                t.edges.push(edge(&app, &host, EdgeType::RunsOn));
+                t.edges.push(edge(
+                    &app,
+                    &format!("db-{}", (s * 7 + h + a) % 50),
+                    EdgeType::DependsOn,
+                ));
+            }
+        }
+    }
+    t
+}
+
+/// A storm of `n` alert occurrences: failures of switches, hosts and databases every few
+/// seconds, each raising symptoms below it that repeat every 30 s, plus background noise.
+pub fn storm(topo: &TopologyFile, n: usize, seed: u64) -> Vec<Alert> {
+    let mut rng = SplitMix::new(seed);
+    let switches = topo
+        .nodes
+        .iter()
+        .filter(|n| n.id.starts_with("tor-"))
+        .count();
+    let mut out = Vec::with_capacity(n);
+    let t0 = 1_764_000_000_000i64;
+    let mut t = t0;
+    while out.len() < n {
+        t += 1_000 + rng.below(4_000) as i64;
+        let s = rng.below(switches);
+        let h = rng.below(20);
+        // One failure: a host and its apps, repeated a few times.
+        let mut burst: Vec<(String, String, Severity)> = vec![(
+            format!("host-{s}-{h}"),
+            "HostDown".into(),
+            Severity::Critical,
+        )];
+        for a in 0..2 {
+            burst.push((
+                format!("app-{s}-{h}-{a}"),
+                "ServiceUnavailable".into(),
+                Severity::Error,
+            ));
+            burst.push((
+                format!("app-{s}-{h}-{a}"),
+                "HighLatency".into(),
+                Severity::Warning,
+            ));
+        }
+        if rng.below(4) == 0 {
+            let other = rng.below(20);
+            burst.push((
+                format!("host-{s}-{other}"),
+                "PacketLoss".into(),
+                Severity::Warning,
+            ));
+        }
+        let repeats = 1 + rng.below(6);
+        for r in 0..repeats {
+            for (i, (res, name, sev)) in burst.iter().enumerate() {
+                if out.len() >= n {
+                    break;
+                }
+                out.push(make_alert(
+                    name,
+                    res,
+                    *sev,
+                    t + (r as i64) * 30_000 + i as i64 * 500,
+                ));
+            }
+        }
+        // Background noise.
+        let noisy = format!("host-{}-{}", rng.below(switches), rng.below(20));
+        if out.len() < n {
+            out.push(make_alert("DiskSpaceLow", &noisy, Severity::Warning, t));
+        }
+    }
+    out.truncate(n);
+    out
+}
+
+fn make_alert(name: &str, resource: &str, severity: Severity, t: i64) -> Alert {
+    let labels = vec![
+        ("alertname".into(), name.into()),
+        ("instance".into(), format!("{resource}:9100").into()),
+        ("job".into(), "node".into()),
+    ];
+    Alert {
+        fingerprint: compute_fingerprint("alertmanager", name, resource, &labels),
+        source: "alertmanager".into(),
+        name: name.into(),
+        status: Status::Firing,
+        severity,
+        resource: resource.into(),
+        service: None,
+        summary: None,
+        labels,
+        annotations: Vec::new(),
+        starts_at: t,
+        ends_at: None,
+        value: None,
+    }
+}
+
+/// The storm as native NDJSON, one alert per line.
+pub fn to_ndjson(alerts: &[Alert]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(alerts.len() * 300);
+    for a in alerts {
+        serde_json::to_writer(&mut buf, a).expect("alerts serialize");
+        buf.push(b'\n');
+    }
+    buf
+}

@@ -3,9 +3,15 @@
 
 mod cmd;
 mod input;
+mod pipeline;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+
+// Correlation allocates many small, short-lived strings and vectors; mimalloc handles that
+// pattern markedly better than the system allocator.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +37,10 @@ enum Command {
     Simulate(Box<cmd::simulate::Args>),
     /// Score incidents against ground truth (SPEC §5): one JSON object of figures.
     Score(cmd::score::Args),
+    /// Run the default anomaly detector over the NAB corpus and score it with NAB's rules.
+    Nab(cmd::nab::Args),
+    /// Learn baselines and noise statistics from historical alert and metric files.
+    Train(cmd::train::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +54,8 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd::check::run(a),
         Command::Simulate(a) => cmd::simulate::run(*a),
         Command::Score(a) => cmd::score::run(a),
+        Command::Nab(a) => cmd::nab::run(a),
+        Command::Train(a) => cmd::train::run(a),
     };
     match result {
         Ok(code) => code,

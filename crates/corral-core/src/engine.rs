@@ -68,6 +68,8 @@ pub struct EngineStats {
     pub incidents_opened: u64,
     pub incidents_resolved: u64,
     pub incidents_merged: u64,
+    /// Closed solo incidents reopened by their alert firing again (recurring checks).
+    pub incidents_reopened: u64,
     /// Incidents that closed before reaching their rule's `min_alerts`.
     pub incidents_held: u64,
     pub updates_emitted: u64,
@@ -87,7 +89,14 @@ pub enum AnchorKey {
     Node(u32),
     Resource(Str),
     Group(u16, u64),
+    /// Business service: links an alert on a resource the CMDB does not know to alerts of the
+    /// same service (alerts the CMDB knows link to each other through the graph, not this).
+    Service(Str),
 }
+
+/// Hops recorded on a service anchor by an alert whose resource the topology knows: two such
+/// alerts never link through it, one of them unknown to the topology does.
+const WEAK: u8 = u8::MAX;
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct AnchorEntry {
@@ -166,6 +175,8 @@ enum StateTimer {
     Close(u32),
     /// Drop a resolved alert that belongs to no open incident, once its flap history is stale.
     Forget(Str),
+    /// Stop offering a closed solo incident for reopening.
+    DropReopenable(Str),
 }
 
 /// Serializable engine state for checkpoints (`corral.state`).
@@ -180,6 +191,7 @@ struct Snapshot {
     inhibited: Vec<((u16, u64), Vec<Str>)>,
     state_timers: Vec<(Millis, StateTimer)>,
     emit_timers: Vec<(Millis, u32)>,
+    reopenable: Vec<(Str, Incident, Millis)>,
     now: Millis,
     next_seq: u64,
     stats: EngineStats,
@@ -203,10 +215,16 @@ pub struct Engine {
     inhibited: FxHashMap<(u16, u64), Vec<Str>>,
     state_timers: BinaryHeap<Reverse<(Millis, StateTimer)>>,
     emit_timers: BinaryHeap<Reverse<(Millis, u32)>>,
+    /// Closed incidents that had one alert to themselves, by that alert, with when they closed.
+    reopenable: FxHashMap<Str, (Incident, Millis)>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
     group_cache: FxHashMap<(u16, u32), GroupNeighbourhood>,
     /// Per node: its upstream neighbourhood for root cause.
     rca_cache: FxHashMap<u32, RcaNeighbourhood>,
+    /// Per root-cause node: the services its failure impacts.
+    impact_cache: FxHashMap<u32, Arc<[Str]>>,
+    /// Root-cause preference rank of each node's kind.
+    kind_ranks: Vec<u16>,
     now: Millis,
     started: bool,
     next_seq: u64,
@@ -223,7 +241,9 @@ impl Engine {
         topology: Arc<TopologyIndex>,
         config: EngineConfig,
     ) -> Engine {
+        let kind_ranks = kind_ranks(&rules, &topology);
         Engine {
+            kind_ranks,
             rules,
             topology,
             anomaly: Box::new(NoBaseline),
@@ -237,8 +257,10 @@ impl Engine {
             inhibited: FxHashMap::default(),
             state_timers: BinaryHeap::new(),
             emit_timers: BinaryHeap::new(),
+            reopenable: FxHashMap::default(),
             group_cache: FxHashMap::default(),
             rca_cache: FxHashMap::default(),
+            impact_cache: FxHashMap::default(),
             now: Millis::MIN,
             started: false,
             next_seq: 1,
@@ -296,6 +318,8 @@ impl Engine {
         self.topology = topology;
         self.group_cache.clear();
         self.rca_cache.clear();
+        self.impact_cache.clear();
+        self.kind_ranks = kind_ranks(&self.rules, &self.topology);
         let topo = self.topology.clone();
         let rules = self.rules.clone();
         for (fp, st) in self.dedup.alerts.iter_mut() {
@@ -340,12 +364,13 @@ impl Engine {
 
         let topo = self.topology.clone();
         let rules = self.rules.clone();
-        let node = topo.resolve(&alert.resource).map(|n| n.index() as u32);
-        let rule = rules.grouping_for(&alert, &|a| kind_of(&topo, a)) as u16;
+        // Topology and rule lookups happen once per fingerprint, not per repeat.
         let (merged, state) = self.dedup.merge(&alert, &rules.settings.flapping, || {
+            let node = topo.resolve(&alert.resource).map(|n| n.index() as u32);
+            let rule = rules.grouping_for(&alert, &|a| kind_of(&topo, a)) as u16;
             AlertState::new(&alert, node, rule)
         });
-        let fp = alert.fingerprint;
+        let fp = alert.fingerprint.clone();
         if merged.started_flapping {
             self.stats.flapping_alerts += 1;
         }
@@ -356,7 +381,7 @@ impl Engine {
                     let deadline = state.last_update + rules.settings.alert_expiry;
                     self.state_timers
                         .push(Reverse((deadline, StateTimer::Expire(fp.clone()))));
-                    self.on_fire(&fp, t, true, out);
+                    self.on_fire(&alert, t, true, out);
                 } else {
                     self.stats.orphan_resolves += 1;
                 }
@@ -387,14 +412,14 @@ impl Engine {
                 // A muted alert that keeps firing is looked at again: its maintenance window
                 // may have ended or its inhibiting source resolved.
                 if status == Status::Firing && mute.is_muted() {
-                    self.on_fire(&fp, t, false, out);
+                    self.on_fire(&alert, t, false, out);
                 }
             }
             Change::Refired => {
                 let deadline = state.last_update + rules.settings.alert_expiry;
                 self.state_timers
                     .push(Reverse((deadline, StateTimer::Expire(fp.clone()))));
-                self.on_fire(&fp, t, true, out);
+                self.on_fire(&alert, t, true, out);
             }
             Change::Resolved => {
                 self.on_resolve(&fp, t, out);
@@ -439,6 +464,16 @@ impl Engine {
                     StateTimer::Expire(fp) => self.fire_expire(&fp, at, out),
                     StateTimer::Close(inc) => self.fire_close(inc, at, out),
                     StateTimer::Forget(fp) => self.fire_forget(&fp, at),
+                    StateTimer::DropReopenable(fp) => {
+                        let window = self.rules.settings.reopen_window;
+                        if self
+                            .reopenable
+                            .get(&fp)
+                            .is_some_and(|(_, closed)| closed + window <= at)
+                        {
+                            self.reopenable.remove(&fp);
+                        }
+                    }
                 }
             }
         }
@@ -474,21 +509,28 @@ impl Engine {
 
     /// A firing alert: `transition` is true when it just started firing (new or re-fired),
     /// false when an already firing alert is looked at again.
-    fn on_fire(&mut self, fp: &Str, t: Millis, transition: bool, out: &mut Vec<IncidentUpdate>) {
+    /// `view` is the occurrence (or, for a released target, its state as an alert).
+    fn on_fire(
+        &mut self,
+        view: &Alert,
+        t: Millis,
+        transition: bool,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
         let rules = self.rules.clone();
         let topo = self.topology.clone();
+        let fp = &view.fingerprint;
         let Some(state) = self.dedup.alerts.get(fp) else {
             return;
         };
-        let view = state.as_alert(fp);
         let current_incident = state.incident().map(|i| self.find(i));
         let member_of_open = current_incident.filter(|i| self.incidents.contains_key(i));
 
         // Register as an inhibition source first: a source is never muted by its own rule.
         if transition {
             for (ri, rule) in rules.inhibit.iter().enumerate() {
-                if rule.source.matches_with(&view, &|a| kind_of(&topo, a)) {
-                    let key = (ri as u16, equal_hash(&view, &rule.equal));
+                if rule.source.matches_with(view, &|a| kind_of(&topo, a)) {
+                    let key = (ri as u16, equal_hash(view, &rule.equal));
                     *self.inhibit_sources.entry(key).or_default() += 1;
                 }
             }
@@ -496,7 +538,7 @@ impl Engine {
         let previous_mute = state.mute;
 
         if member_of_open.is_none() {
-            if let Some(mute) = self.mute_for(&view, t) {
+            if let Some(mute) = self.mute_for(view, t) {
                 let reason = match mute {
                     Mute::Maintenance(i) => {
                         format!("maintenance:{}", rules.maintenance[i as usize].name)
@@ -514,7 +556,7 @@ impl Engine {
                     st.mute = mute;
                 }
                 if let Mute::Inhibited(ri) = mute {
-                    let key = (ri, equal_hash(&view, &rules.inhibit[ri as usize].equal));
+                    let key = (ri, equal_hash(view, &rules.inhibit[ri as usize].equal));
                     self.inhibited.entry(key).or_default().push(fp.clone());
                 }
                 return;
@@ -526,7 +568,7 @@ impl Engine {
 
         match member_of_open {
             Some(inc) => self.reactivate(fp, inc, t, out),
-            None => self.correlate(fp, t, out),
+            None => self.correlate(view, t, out),
         }
     }
 
@@ -641,11 +683,14 @@ impl Engine {
             }
         }
         for target in released {
-            let still_firing = self.dedup.alerts.get(&target).is_some_and(|s| {
-                s.status == Status::Firing && matches!(s.mute, Mute::Inhibited(_))
-            });
-            if still_firing {
-                self.on_fire(&target, t, false, out);
+            let view = self
+                .dedup
+                .alerts
+                .get(&target)
+                .filter(|s| s.status == Status::Firing && matches!(s.mute, Mute::Inhibited(_)))
+                .map(|s| s.as_alert(&target));
+            if let Some(view) = view {
+                self.on_fire(&view, t, false, out);
             }
         }
     }
@@ -702,15 +747,17 @@ impl Engine {
     // Correlation
     // -----------------------------------------------------------------------------------------
 
-    fn correlate(&mut self, fp: &Str, t: Millis, out: &mut Vec<IncidentUpdate>) {
+    fn correlate(&mut self, view: &Alert, t: Millis, out: &mut Vec<IncidentUpdate>) {
+        let fp = &view.fingerprint;
         let anchors = self.anchors_of(fp);
         let Some(rule_idx) = self.dedup.alerts.get(fp).map(|s| s.rule) else {
             return;
         };
         let rule = &self.rules.groupings[rule_idx as usize];
         let (window, max_hops) = (rule.window, rule.max_hops);
-        let mut candidates: SmallVec<[(u32, String); 4]> = SmallVec::new();
-        for a in &anchors {
+        // (incident, index of the anchor that links to it)
+        let mut candidates: SmallVec<[(u32, usize); 4]> = SmallVec::new();
+        for (ai, a) in anchors.iter().enumerate() {
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
             };
@@ -724,18 +771,25 @@ impl Engine {
                 let close = t >= e.first - window && t <= e.last + window;
                 // Related when the path through the shared anchor is within the rule's hops;
                 // through a hub only when an alert sits on the hub itself.
-                let near = u16::from(a.hops) + u16::from(e.min_hops) <= u16::from(max_hops);
+                let limit = match a.key {
+                    AnchorKey::Service(_) => u16::from(WEAK),
+                    _ => u16::from(max_hops),
+                };
+                let near = u16::from(a.hops) + u16::from(e.min_hops) <= limit;
                 let linked = near && (!a.hub || a.hops == 0 || e.min_hops == 0);
                 if close && linked {
                     let live = find_in(&self.merged_into, e.incident);
                     if !candidates.iter().any(|(c, _)| *c == live) {
-                        candidates.push((live, describe_anchor(&self.topology, &a.key, a.hops)));
+                        candidates.push((live, ai));
                     }
                 }
             }
         }
         let inc_id = match candidates.len() {
-            0 => self.new_incident(t, rule_idx),
+            0 => match self.take_reopenable(fp, t) {
+                Some(id) => id,
+                None => self.new_incident(t, rule_idx),
+            },
             1 => candidates[0].0,
             _ => {
                 let ids: Vec<u32> = candidates.iter().map(|(c, _)| *c).collect();
@@ -746,8 +800,8 @@ impl Engine {
             .iter()
             .find(|(c, _)| *c == inc_id)
             .or(candidates.first())
-            .map(|(_, why)| why.clone());
-        self.join(inc_id, fp, &anchors, t, reason, out);
+            .map(|&(_, ai)| ai);
+        self.join(inc_id, view, &anchors, t, reason, out);
     }
 
     /// Anchors of an alert under its grouping rule.
@@ -800,6 +854,21 @@ impl Engine {
                 hops: 0,
                 hub: false,
             }),
+        }
+        if rule.topology {
+            let node_service = st.node().and_then(|n| {
+                self.topology
+                    .node(NodeIndex::new(n as usize))
+                    .service
+                    .clone()
+            });
+            if let Some(service) = st.service.clone().or(node_service) {
+                out.push(AlertAnchor {
+                    key: AnchorKey::Service(service),
+                    hops: if st.node().is_some() { WEAK } else { 0 },
+                    hub: false,
+                });
+            }
         }
         if !rule.group_by.is_empty() {
             let view = st.as_alert(fp);
@@ -869,24 +938,25 @@ impl Engine {
         id
     }
 
+    /// `reason` is the index of the anchor that linked the alert to the incident, if any.
     fn join(
         &mut self,
         inc_id: u32,
-        fp: &Str,
+        view: &Alert,
         anchors: &[AlertAnchor],
         t: Millis,
-        reason: Option<String>,
+        reason: Option<usize>,
         out: &mut Vec<IncidentUpdate>,
     ) {
         let rules = self.rules.clone();
+        let fp = &view.fingerprint;
         let Some(st) = self.dedup.alerts.get_mut(fp) else {
             return;
         };
         st.incident = inc_id;
         st.active = true;
-        let view = st.as_alert(fp);
         let (node, rule, count) = (st.node(), st.rule, st.count);
-        let chronic = self.anomaly.chronic_noise(&view);
+        let chronic = self.anomaly.chronic_noise(view);
         let node_service = node.and_then(|n| {
             self.topology
                 .node(NodeIndex::new(n as usize))
@@ -941,6 +1011,10 @@ impl Engine {
         }
         if inc.explanation.len() < MAX_EXPLANATION {
             let rule_name = &rules.groupings[rule as usize].name;
+            let reason = reason.map(|ai| {
+                let a = &anchors[ai];
+                describe_anchor(&self.topology, &a.key, a.hops)
+            });
             inc.explanation.push(match reason {
                 Some(why) => format!(
                     "{} {} on {} joined: {why} (rule {rule_name})",
@@ -1183,7 +1257,48 @@ impl Engine {
                     }
                 }
             }
+            let window = self.rules.settings.reopen_window;
+            if inc.opened && inc.members.len() == 1 && inc.merged_from.is_empty() && window > 0 {
+                let fp = inc.members[0].clone();
+                self.state_timers.push(Reverse((
+                    at + window,
+                    StateTimer::DropReopenable(fp.clone()),
+                )));
+                self.reopenable.insert(fp, (inc, at));
+            }
         }
+    }
+
+    /// The closed solo incident this alert may reopen, taken out of the reopenable set.
+    fn take_reopenable(&mut self, fp: &Str, t: Millis) -> Option<u32> {
+        let window = self.rules.settings.reopen_window;
+        let (_, closed) = self.reopenable.get(fp)?;
+        if t > closed + window {
+            return None;
+        }
+        let (mut inc, _) = self.reopenable.remove(fp)?;
+        let id = inc.seq as u32;
+        inc.members.clear();
+        inc.resources.clear();
+        inc.coverage.clear();
+        inc.active = 0;
+        inc.phase = Phase::Open;
+        inc.last_emit = Millis::MIN;
+        if inc.explanation.len() < MAX_EXPLANATION {
+            inc.explanation.push(format!(
+                "reopened: {fp} fired again alone within the reopen window"
+            ));
+        }
+        self.stats.incidents_reopened += 1;
+        self.incidents.insert(id, inc);
+        // The previous episode's anchor entries would come back to life with its old times
+        // and link anything in between: drop them; join registers fresh ones.
+        for a in self.anchors_of(fp) {
+            if let Some(entries) = self.anchors.get_mut(&a.key) {
+                entries.retain(|e| e.incident != id);
+            }
+        }
+        Some(id)
     }
 
     fn emit(
@@ -1234,7 +1349,10 @@ impl Engine {
             });
             cands.push(Candidate {
                 resource: info.id.as_str(),
-                kind_rank: rules.kind_rank(&info.kind),
+                kind_rank: self
+                    .kind_ranks
+                    .get(n as usize)
+                    .map_or(usize::MAX, |&r| r as usize),
                 cover: *cover,
                 alerting,
             });
@@ -1310,15 +1428,16 @@ impl Engine {
         let services: Vec<String> = inc.services.iter().map(|s| s.to_string()).collect();
         let mut impacted: BTreeSet<String> = services.iter().cloned().collect();
         if let Some(n) = topo.resolve(&root.resource) {
-            for (d, depth) in topo.impact_of_bounded(n, EdgeMask::ALL, 4, 512) {
-                let _ = depth;
-                if let Some(s) = &topo.node(d).service {
-                    impacted.insert(s.to_string());
+            let n = n.index() as u32;
+            let services = match self.impact_cache.get(&n) {
+                Some(s) => s.clone(),
+                None => {
+                    let v = impacted_services(topo, n);
+                    self.impact_cache.insert(n, v.clone());
+                    v
                 }
-            }
-            if let Some(s) = &topo.node(n).service {
-                impacted.insert(s.to_string());
-            }
+            };
+            impacted.extend(services.iter().map(|s| s.to_string()));
         }
         let res_refs: Vec<&str> = inc.resources.keys().map(|k| k.as_str()).collect();
         let svc_refs: Vec<&str> = inc.services.iter().map(|k| k.as_str()).collect();
@@ -1417,6 +1536,11 @@ impl Engine {
                 .map(|Reverse(t)| t.clone())
                 .collect(),
             emit_timers: self.emit_timers.iter().map(|Reverse(t)| *t).collect(),
+            reopenable: self
+                .reopenable
+                .iter()
+                .map(|(k, (i, at))| (k.clone(), i.clone(), *at))
+                .collect(),
             now: self.now,
             next_seq: self.next_seq,
             stats: self.stats.clone(),
@@ -1446,14 +1570,45 @@ impl Engine {
         self.inhibited = snap.inhibited.into_iter().collect();
         self.state_timers = snap.state_timers.into_iter().map(Reverse).collect();
         self.emit_timers = snap.emit_timers.into_iter().map(Reverse).collect();
+        self.reopenable = snap
+            .reopenable
+            .into_iter()
+            .map(|(k, i, at)| (k, (i, at)))
+            .collect();
         self.now = snap.now;
         self.started = snap.now != Millis::MIN;
         self.next_seq = snap.next_seq;
         self.stats = snap.stats;
         self.group_cache.clear();
         self.rca_cache.clear();
+        self.impact_cache.clear();
         Ok(())
     }
+}
+
+/// Services that break when `node` fails: its own and those of everything it impacts, within a
+/// bounded blast radius.
+fn impacted_services(topo: &TopologyIndex, node: u32) -> Arc<[Str]> {
+    let n = NodeIndex::new(node as usize);
+    let mut set: BTreeSet<Str> = BTreeSet::new();
+    if let Some(s) = &topo.node(n).service {
+        set.insert(s.clone());
+    }
+    for (d, _) in topo.impact_of_bounded(n, EdgeMask::ALL, 6, 4096) {
+        if let Some(s) = &topo.node(d).service {
+            set.insert(s.clone());
+        }
+    }
+    set.into_iter().collect()
+}
+
+fn kind_ranks(rules: &RuleSet, topo: &TopologyIndex) -> Vec<u16> {
+    (0..topo.node_count())
+        .map(|i| {
+            let kind = &topo.node(NodeIndex::new(i)).kind;
+            rules.kind_rank(kind).min(u16::MAX as usize) as u16
+        })
+        .collect()
 }
 
 fn find_in(merged: &FxHashMap<u32, u32>, mut id: u32) -> u32 {
@@ -1492,5 +1647,6 @@ fn describe_anchor(topo: &TopologyIndex, key: &AnchorKey, hops: u8) -> String {
         }
         AnchorKey::Resource(r) => format!("same resource {r} (not in topology)"),
         AnchorKey::Group(_, _) => "same group_by values".to_string(),
+        AnchorKey::Service(s) => format!("same service {s}, resource not in topology"),
     }
 }

@@ -218,12 +218,52 @@ pub fn parse_event_time(s: &str) -> Option<Millis> {
 }
 
 /// Formats event time as RFC 3339 UTC with second precision, or milliseconds when present.
+/// Hand-rolled (days-to-civil, Howard Hinnant's algorithm): it runs for every incident update.
 pub fn format_event_time(ms: Millis) -> String {
-    match chrono::DateTime::from_timestamp_millis(ms) {
-        Some(dt) if ms % 1000 == 0 => dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        None => ms.to_string(),
+    if !(0..=253_402_300_799_999).contains(&ms) {
+        // Outside years 1970..=9999: rare enough for the general formatter.
+        return match chrono::DateTime::from_timestamp_millis(ms) {
+            Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            None => ms.to_string(),
+        };
     }
+    let secs = ms.div_euclid(1000);
+    let milli = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut out = String::with_capacity(24);
+    let push2 = |out: &mut String, v: i64| {
+        out.push((b'0' + (v / 10) as u8) as char);
+        out.push((b'0' + (v % 10) as u8) as char);
+    };
+    push2(&mut out, year / 100);
+    push2(&mut out, year % 100);
+    out.push('-');
+    push2(&mut out, month);
+    out.push('-');
+    push2(&mut out, day);
+    out.push('T');
+    push2(&mut out, sod / 3600);
+    out.push(':');
+    push2(&mut out, sod / 60 % 60);
+    out.push(':');
+    push2(&mut out, sod % 60);
+    if milli != 0 {
+        out.push('.');
+        out.push((b'0' + (milli / 100) as u8) as char);
+        push2(&mut out, milli % 100);
+    }
+    out.push('Z');
+    out
 }
 
 /// Serde helper: event time in as RFC 3339 or epoch ms, out as RFC 3339.
@@ -382,6 +422,23 @@ mod tests {
         );
         assert_eq!(parse_event_time("yesterday"), None);
         assert_eq!(format_event_time(1_700_000_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(
+            format_event_time(1_700_000_000_042),
+            "2023-11-14T22:13:20.042Z"
+        );
+        assert_eq!(format_event_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_event_time(951_782_400_000), "2000-02-29T00:00:00Z");
+        // Agrees with chrono over a spread of instants.
+        for i in 0..2000i64 {
+            let ms = i * 7_919_993_117 + i % 1000;
+            let dt = chrono::DateTime::from_timestamp_millis(ms).unwrap();
+            let want = if ms % 1000 == 0 {
+                dt.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            } else {
+                dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+            };
+            assert_eq!(format_event_time(ms), want);
+        }
     }
 
     #[test]

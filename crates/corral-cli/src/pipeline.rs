@@ -1,0 +1,151 @@
+//! The replay pipeline shared by `replay`, `explain`, `diff` and `test`: bytes → decode →
+//! engine → incident updates, in event time, with dead letters kept and counted.
+
+use anyhow::{Context, Result};
+use corral_core::{Alert, Engine, IncidentUpdate, RuleSet, TopologyIndex};
+use corral_formats::{decode_stream, DeadLetter, Format};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One input: a path, or stdin for `-`.
+pub fn open_input(path: &Path) -> Result<(Box<dyn BufRead>, Option<u64>)> {
+    if path == Path::new("-") {
+        return Ok((
+            Box::new(BufReader::with_capacity(1 << 20, io::stdin().lock())),
+            None,
+        ));
+    }
+    let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let len = f.metadata().ok().map(|m| m.len());
+    Ok((Box::new(BufReader::with_capacity(1 << 20, f)), len))
+}
+
+/// Resolves `--format` for one input, detecting it when `auto`.
+pub fn resolve_format(name: &str, reader: &mut dyn BufRead, input: &Path) -> Result<Format> {
+    match Format::from_name(name).map_err(anyhow::Error::msg)? {
+        Some(f) => Ok(f),
+        None => {
+            let sample = reader
+                .fill_buf()
+                .with_context(|| format!("reading {}", input.display()))?;
+            corral_formats::detect(sample).map_err(|why| {
+                anyhow::anyhow!("{}: {why} (pass --format to choose)", input.display())
+            })
+        }
+    }
+}
+
+/// A dead letter with the input it came from.
+#[derive(Debug, serde::Serialize)]
+pub struct InputDeadLetter {
+    pub input: String,
+    pub record: u64,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// Everything a run decoded, in input order.
+pub struct Decoded {
+    pub alerts: Vec<Alert>,
+    pub dead: Vec<InputDeadLetter>,
+    pub bytes: u64,
+}
+
+/// Inputs as given on the command line; none means stdin.
+pub fn inputs_or_stdin(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    if inputs.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        inputs.to_vec()
+    }
+}
+
+/// Streams every input through `on_alert`, one after the other, reporting dead letters.
+/// A progress bar over the input bytes is drawn when stderr is a terminal.
+pub fn stream_inputs(
+    inputs: &[PathBuf],
+    format: &str,
+    mut on_alert: impl FnMut(Alert),
+    mut on_dead: impl FnMut(InputDeadLetter),
+) -> Result<u64> {
+    let mut bytes = 0;
+    for input in inputs_or_stdin(inputs) {
+        let (mut reader, len) = open_input(&input)?;
+        let fmt = resolve_format(format, &mut reader, &input)?;
+        let name = input.display().to_string();
+        let progress = progress_bar(len, &name);
+        let reader: Box<dyn BufRead> = match &progress {
+            Some(pb) => Box::new(BufReader::with_capacity(1 << 20, pb.wrap_read(reader))),
+            None => reader,
+        };
+        let stats = decode_stream(&fmt, reader, &mut on_alert, |d: DeadLetter| {
+            on_dead(InputDeadLetter {
+                input: name.clone(),
+                record: d.record,
+                reason: d.reason,
+                raw: d.raw,
+            })
+        })
+        .with_context(|| format!("reading {name}"))?;
+        if let Some(pb) = progress {
+            pb.finish_and_clear();
+        }
+        bytes += stats.bytes;
+    }
+    Ok(bytes)
+}
+
+/// Decodes every input into memory (for commands that replay more than once).
+pub fn decode_all(inputs: &[PathBuf], format: &str) -> Result<Decoded> {
+    let mut alerts = Vec::new();
+    let mut dead = Vec::new();
+    let bytes = stream_inputs(inputs, format, |a| alerts.push(a), |d| dead.push(d))?;
+    Ok(Decoded {
+        alerts,
+        dead,
+        bytes,
+    })
+}
+
+fn progress_bar(len: Option<u64>, name: &str) -> Option<indicatif::ProgressBar> {
+    if !io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = match len {
+        Some(l) => indicatif::ProgressBar::new(l),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_message(name.to_string());
+    Some(pb)
+}
+
+/// Runs alerts through a fresh engine and returns every update.
+pub fn correlate(
+    alerts: impl IntoIterator<Item = Alert>,
+    rules: Arc<RuleSet>,
+    topology: Arc<TopologyIndex>,
+) -> (Vec<IncidentUpdate>, Engine) {
+    let mut engine = Engine::new(rules, topology);
+    let mut out = Vec::new();
+    for a in alerts {
+        engine.ingest(a, &mut out);
+    }
+    engine.finish(&mut out);
+    (out, engine)
+}
+
+/// Reads all of a small input (used for fixtures embedded in the binary).
+pub fn read_to_vec(mut r: impl Read) -> io::Result<Vec<u8>> {
+    let mut v = Vec::new();
+    r.read_to_end(&mut v)?;
+    Ok(v)
+}

@@ -1,0 +1,248 @@
+//! `alertmanager`: the Prometheus Alertmanager webhook (payload version "4"). Each element of
+//! `alerts[]` is one alert; its identity stays Alertmanager's: the given `fingerprint`, and all
+//! labels kept in `labels`.
+
+use crate::common::{
+    alert, ctx, finish, label, resource_from_labels, Problems, Time, GO_ZERO_TIME_MS,
+};
+use corral_core::model::{labels_as_map, Labels, Str};
+use corral_core::{Alert, Severity, Status};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+pub const SOURCE: &str = "alertmanager";
+
+#[derive(Deserialize)]
+pub(crate) struct Payload<'a> {
+    #[serde(default, borrow)]
+    pub version: Option<Cow<'a, str>>,
+    pub alerts: Vec<AmAlert>,
+}
+
+/// Second chance after a failed parse: keep the good alerts, name the bad ones.
+#[derive(Deserialize)]
+pub(crate) struct LoosePayload<'a> {
+    #[serde(borrow)]
+    pub alerts: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AmAlert {
+    status: Status,
+    #[serde(with = "labels_as_map")]
+    labels: Labels,
+    #[serde(default, with = "labels_as_map")]
+    annotations: Labels,
+    starts_at: Time,
+    #[serde(default)]
+    ends_at: Option<Time>,
+    #[serde(default)]
+    fingerprint: Option<Str>,
+    /// Grafana's rendered query values, kept as an annotation.
+    #[serde(default)]
+    value_string: Option<String>,
+}
+
+pub(crate) fn parse(payload: &[u8], context: &str, out: &mut Vec<Alert>, problems: &mut Problems) {
+    parse_webhook(SOURCE, check_version, payload, context, out, problems)
+}
+
+/// The Alertmanager webhook shape, shared with Grafana's unified alerting webhook.
+pub(crate) fn parse_webhook(
+    source: &str,
+    check_version: fn(Option<&str>) -> Result<(), String>,
+    payload: &[u8],
+    context: &str,
+    out: &mut Vec<Alert>,
+    problems: &mut Problems,
+) {
+    let convert = |a| convert(source, a);
+    match serde_json::from_slice::<Payload>(payload) {
+        Ok(p) => {
+            if let Err(e) = check_version(p.version.as_deref()) {
+                return problems.push(context, e);
+            }
+            for (i, a) in p.alerts.into_iter().enumerate() {
+                match convert(a) {
+                    Ok(a) => out.push(a),
+                    Err(e) => problems.push(&ctx(context, &format!("alerts[{i}]")), e),
+                }
+            }
+        }
+        Err(whole) => match serde_json::from_slice::<LoosePayload>(payload) {
+            Ok(loose) => {
+                for (i, raw) in loose.alerts.iter().enumerate() {
+                    let here = ctx(context, &format!("alerts[{i}]"));
+                    match serde_json::from_str::<AmAlert>(raw.get()) {
+                        Ok(a) => match convert(a) {
+                            Ok(a) => out.push(a),
+                            Err(e) => problems.push(&here, e),
+                        },
+                        Err(e) => problems.push(&here, e),
+                    }
+                }
+                if problems.is_empty() {
+                    // The alerts were fine: the envelope around them is what is wrong.
+                    problems.push(context, whole);
+                }
+            }
+            Err(_) => problems.push(context, whole),
+        },
+    }
+}
+
+fn check_version(v: Option<&str>) -> Result<(), String> {
+    match v {
+        None | Some("4") => Ok(()),
+        Some(other) => Err(format!(
+            "unsupported Alertmanager webhook version {other:?} (expected \"4\")"
+        )),
+    }
+}
+
+fn convert(source: &str, a: AmAlert) -> Result<Alert, String> {
+    let name: Str = label(&a.labels, "alertname")
+        .ok_or("alert has no `alertname` label")?
+        .into();
+    let severity = match label(&a.labels, "severity") {
+        Some(s) => Severity::parse_loose(s).unwrap_or(Severity::Warning),
+        None => Severity::Warning,
+    };
+    // An alert about no particular target (Watchdog, a cluster-wide rule) is its own resource.
+    let resource = resource_from_labels(&a.labels).unwrap_or_else(|| name.clone());
+    let mut out = alert(source, name, a.status, severity, resource);
+    out.service = label(&a.labels, "service")
+        .filter(|s| !s.is_empty())
+        .map(Str::from);
+    out.summary = label(&a.annotations, "summary")
+        .or_else(|| label(&a.annotations, "description"))
+        .map(str::to_string);
+    out.fingerprint = a.fingerprint.unwrap_or_default();
+    out.starts_at = a.starts_at.0;
+    out.ends_at = a.ends_at.map(|t| t.0).filter(|&t| t != GO_ZERO_TIME_MS);
+    out.labels = a.labels;
+    out.annotations = a.annotations;
+    let sorted = match a.value_string {
+        Some(v) if !v.is_empty() => {
+            out.annotations.push(("value_string".into(), v.into()));
+            false
+        }
+        _ => true,
+    };
+    finish(out, sorted)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{parse_record, Format};
+    use corral_core::{Severity, Status};
+
+    const PAYLOAD: &str = r#"{
+      "version": "4", "groupKey": "{}:{alertname=\"NodeDown\"}", "truncatedAlerts": 0,
+      "status": "firing", "receiver": "corral",
+      "groupLabels": {"alertname": "NodeDown"}, "commonLabels": {"alertname": "NodeDown"},
+      "commonAnnotations": {}, "externalURL": "http://am:9093",
+      "alerts": [
+        {"status": "firing",
+         "labels": {"alertname": "NodeDown", "instance": "db-4.prod:9100", "job": "node",
+                    "severity": "critical", "service": "payroll"},
+         "annotations": {"summary": "db-4 is down", "description": "no scrape for 5m"},
+         "startsAt": "2026-11-25T02:11:07.123456789Z", "endsAt": "0001-01-01T00:00:00Z",
+         "generatorURL": "http://prom:9090/graph", "fingerprint": "c6fa5b3e7a8c1f20"},
+        {"status": "resolved",
+         "labels": {"alertname": "HighLatency", "pod": "api-7f9c", "severity": "page"},
+         "annotations": {"description": "p99 above 2s"},
+         "startsAt": "2026-11-25T02:00:00Z", "endsAt": "2026-11-25T02:30:00+01:00"}
+      ]}"#;
+
+    #[test]
+    fn maps_every_field() {
+        let mut out = Vec::new();
+        parse_record(&Format::Alertmanager, PAYLOAD.as_bytes(), &mut out).unwrap();
+        assert_eq!(out.len(), 2);
+        let a = &out[0];
+        assert_eq!(a.source, "alertmanager");
+        assert_eq!(a.fingerprint, "c6fa5b3e7a8c1f20");
+        assert_eq!(a.name, "NodeDown");
+        assert_eq!(a.status, Status::Firing);
+        assert_eq!(a.severity, Severity::Critical);
+        assert_eq!(a.resource, "db-4.prod");
+        assert_eq!(a.service.as_deref(), Some("payroll"));
+        assert_eq!(a.summary.as_deref(), Some("db-4 is down"));
+        assert_eq!(a.starts_at, 1_795_572_667_123);
+        assert_eq!(a.ends_at, None, "Go zero time means no end");
+        assert_eq!(
+            a.labels.len(),
+            5,
+            "all labels are kept: identity is Alertmanager's"
+        );
+        assert_eq!(a.label("instance"), Some("db-4.prod:9100"));
+        assert_eq!(a.annotations.len(), 2);
+        let b = &out[1];
+        assert_eq!(b.status, Status::Resolved);
+        assert_eq!(b.severity, Severity::Critical, "`page` maps loosely");
+        assert_eq!(b.resource, "api-7f9c");
+        assert_eq!(b.summary.as_deref(), Some("p99 above 2s"));
+        assert_eq!(b.ends_at, Some(1_795_570_200_000));
+        assert_eq!(b.fingerprint.len(), 16, "computed when absent");
+    }
+
+    #[test]
+    fn default_severity_is_warning_and_resource_falls_back() {
+        let p = r#"{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"Watchdog"},"startsAt":"2026-01-01T00:00:00Z"}]}"#;
+        let mut out = Vec::new();
+        parse_record(&Format::Alertmanager, p.as_bytes(), &mut out).unwrap();
+        assert_eq!(out[0].severity, Severity::Warning);
+        assert_eq!(out[0].resource, "Watchdog");
+    }
+
+    #[test]
+    fn json_array_of_payloads() {
+        let rec = format!("[{PAYLOAD}, {PAYLOAD}]");
+        let mut out = Vec::new();
+        parse_record(&Format::Alertmanager, rec.as_bytes(), &mut out).unwrap();
+        assert_eq!(out.len(), 4);
+    }
+
+    #[test]
+    fn a_bad_alert_is_named_and_its_neighbours_kept() {
+        let p = r#"{"version":"4","alerts":[
+            {"status":"firing","labels":{"alertname":"A","host":"h"},"startsAt":"2026-01-01T00:00:00Z"},
+            {"status":"firing","labels":{"host":"h"},"startsAt":"2026-01-01T00:00:00Z"},
+            {"status":"firing","labels":{"alertname":"C"},"startsAt":12.5e99}]}"#;
+        let mut out = Vec::new();
+        let e = parse_record(&Format::Alertmanager, p.as_bytes(), &mut out).unwrap_err();
+        assert_eq!(out.len(), 1);
+        assert!(
+            e.contains("alerts[1]: alert has no `alertname` label"),
+            "{e}"
+        );
+        assert!(
+            e.contains("alerts[2]: epoch milliseconds out of range"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_version_and_missing_alerts() {
+        let mut out = Vec::new();
+        let e = parse_record(
+            &Format::Alertmanager,
+            br#"{"version":"3","alerts":[]}"#,
+            &mut out,
+        )
+        .unwrap_err();
+        assert!(e.contains("version \"3\""), "{e}");
+        let e = parse_record(&Format::Alertmanager, br#"{"version":"4"}"#, &mut out).unwrap_err();
+        assert!(e.contains("missing field `alerts`"), "{e}");
+        let e = parse_record(
+            &Format::Alertmanager,
+            br#"{"version":"4","alerts":{}}"#,
+            &mut out,
+        )
+        .unwrap_err();
+        assert!(e.contains("invalid type: map"), "{e}");
+    }
+}

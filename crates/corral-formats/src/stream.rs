@@ -1,0 +1,418 @@
+//! Framing a byte stream into records. JSON inputs are one record per line (NDJSON) with a
+//! fallback for pretty-printed documents: a line that opens a JSON value without closing it
+//! starts a multi-line record that runs until the value closes. Memory stays bounded by the
+//! largest record, never by the stream.
+
+use crate::common::Problems;
+use crate::{parse_into, Format};
+use corral_core::Alert;
+use std::io::{self, BufRead};
+
+/// A record larger than this is dead-lettered without being buffered whole.
+pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
+
+/// How much of a bad record a dead letter keeps.
+const DEAD_LETTER_RAW_BYTES: usize = 2048;
+
+/// A record that could not be decoded (or only partly: see [`crate::parse_record`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// 1-based line number where the record starts (for XML: the 1-based event number).
+    pub record: u64,
+    /// Why it was rejected, with the position inside the record when there is one.
+    pub reason: String,
+    /// The first 2 KiB of the record, lossy UTF-8.
+    pub raw: String,
+}
+
+impl DeadLetter {
+    pub fn new(record: u64, reason: impl Into<String>, raw: &[u8]) -> DeadLetter {
+        let cut = raw.len().min(DEAD_LETTER_RAW_BYTES);
+        DeadLetter {
+            record,
+            reason: reason.into(),
+            raw: String::from_utf8_lossy(&raw[..cut]).into_owned(),
+        }
+    }
+}
+
+/// What a decode run saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DecodeStats {
+    /// Non-blank records read (lines, multi-line documents, XML events).
+    pub records: u64,
+    /// Alerts delivered to `on_alert`.
+    pub alerts: u64,
+    /// Dead letters delivered to `on_dead`.
+    pub dead_letters: u64,
+    /// Bytes read from the input.
+    pub bytes: u64,
+}
+
+/// Decodes a whole stream (a file, stdin) record by record: `on_alert` for each alert,
+/// `on_dead` for each bad record. Only I/O errors stop it; bad data never does.
+pub fn decode_stream(
+    format: &Format,
+    input: impl BufRead,
+    mut on_alert: impl FnMut(Alert),
+    mut on_dead: impl FnMut(DeadLetter),
+) -> io::Result<DecodeStats> {
+    if *format == Format::Alec {
+        return crate::input::alec::decode(input, on_alert, on_dead);
+    }
+    let mut input = input;
+    let mut stats = DecodeStats::default();
+    let mut line = Vec::with_capacity(4096);
+    let mut alerts: Vec<Alert> = Vec::with_capacity(64);
+    let mut pending = Pending::default();
+    let mut line_no: u64 = 0;
+
+    loop {
+        line.clear();
+        let read = read_line_capped(&mut input, &mut line, MAX_RECORD_BYTES)?;
+        if read.bytes == 0 {
+            break;
+        }
+        stats.bytes += read.bytes as u64;
+        line_no += 1;
+        if read.truncated {
+            if pending.active() {
+                let p = pending.take();
+                let reason = unterminated(p.start, "a line too long interrupted it");
+                deliver_dead(&mut stats, p.start, reason, &p.buf, &mut on_dead);
+            }
+            let reason = format!(
+                "record longer than {} MiB, not decoded",
+                MAX_RECORD_BYTES / (1024 * 1024)
+            );
+            stats.records += 1;
+            deliver_dead(&mut stats, line_no, reason, &line, &mut on_dead);
+            continue;
+        }
+        let text = trim(&line);
+
+        if pending.active() {
+            let fresh_value = line.first().is_some_and(|b| *b == b'{' || *b == b'[');
+            if fresh_value {
+                // A value opening at column 0 inside a pretty-printed document means the
+                // previous one never closed: dead-letter it and start over with this line.
+                let p = pending.take();
+                let reason = unterminated(p.start, "a new value began at column 0");
+                stats.records += 1;
+                deliver_dead(&mut stats, p.start, reason, &p.buf, &mut on_dead);
+            } else {
+                pending.buf.extend_from_slice(&line);
+                pending.depth.feed(&line);
+                if pending.buf.len() > MAX_RECORD_BYTES {
+                    let p = pending.take();
+                    let reason = format!(
+                        "record starting at line {} is longer than {} MiB, not decoded",
+                        p.start,
+                        MAX_RECORD_BYTES / (1024 * 1024)
+                    );
+                    stats.records += 1;
+                    deliver_dead(&mut stats, p.start, reason, &p.buf, &mut on_dead);
+                } else if pending.depth.closed() {
+                    let p = pending.take();
+                    let mut problems = Problems::default();
+                    parse_into(format, &p.buf, &mut alerts, &mut problems);
+                    deliver(
+                        &mut stats,
+                        p.start,
+                        &p.buf,
+                        &mut alerts,
+                        &mut on_alert,
+                        &mut on_dead,
+                        problems,
+                    );
+                    pending.recycle(p.buf);
+                }
+                continue;
+            }
+        }
+        if text.is_empty() {
+            continue;
+        }
+        let mut problems = Problems::default();
+        parse_into(format, text, &mut alerts, &mut problems);
+        if !problems.is_empty() && alerts.is_empty() {
+            let mut depth = Depth::default();
+            depth.feed(text);
+            if depth.open() {
+                // The start of a pretty-printed value: gather lines until it closes.
+                pending.begin(line_no, &line, depth);
+                continue;
+            }
+        }
+        deliver(
+            &mut stats,
+            line_no,
+            text,
+            &mut alerts,
+            &mut on_alert,
+            &mut on_dead,
+            problems,
+        );
+    }
+    if pending.active() {
+        let p = pending.take();
+        let reason = unterminated(p.start, "the input ended");
+        stats.records += 1;
+        deliver_dead(&mut stats, p.start, reason, &p.buf, &mut on_dead);
+    }
+    Ok(stats)
+}
+
+fn deliver(
+    stats: &mut DecodeStats,
+    record_no: u64,
+    record: &[u8],
+    alerts: &mut Vec<Alert>,
+    on_alert: &mut impl FnMut(Alert),
+    on_dead: &mut impl FnMut(DeadLetter),
+    problems: Problems,
+) {
+    stats.records += 1;
+    stats.alerts += alerts.len() as u64;
+    for a in alerts.drain(..) {
+        on_alert(a);
+    }
+    if !problems.is_empty() {
+        stats.dead_letters += 1;
+        on_dead(DeadLetter::new(record_no, problems.into_reason(), record));
+    }
+}
+
+fn unterminated(start: u64, why: &str) -> String {
+    format!("JSON value starting at line {start} never closed: {why}")
+}
+
+fn deliver_dead(
+    stats: &mut DecodeStats,
+    record: u64,
+    reason: String,
+    raw: &[u8],
+    on_dead: &mut impl FnMut(DeadLetter),
+) {
+    stats.dead_letters += 1;
+    on_dead(DeadLetter::new(record, reason, raw));
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &b[start..end]
+}
+
+/// A multi-line record being gathered.
+#[derive(Default)]
+struct Pending {
+    start: u64,
+    buf: Vec<u8>,
+    depth: Depth,
+    active: bool,
+}
+
+struct Taken {
+    start: u64,
+    buf: Vec<u8>,
+}
+
+impl Pending {
+    fn active(&self) -> bool {
+        self.active
+    }
+    fn begin(&mut self, start: u64, line: &[u8], depth: Depth) {
+        self.start = start;
+        self.buf.clear();
+        self.buf.extend_from_slice(line);
+        self.depth = depth;
+        self.active = true;
+    }
+    fn take(&mut self) -> Taken {
+        self.active = false;
+        self.depth = Depth::default();
+        Taken {
+            start: self.start,
+            buf: std::mem::take(&mut self.buf),
+        }
+    }
+    fn recycle(&mut self, mut buf: Vec<u8>) {
+        buf.clear();
+        self.buf = buf;
+    }
+}
+
+/// Bracket depth of JSON text outside strings, fed line by line.
+#[derive(Default, Clone, Copy)]
+struct Depth {
+    depth: i64,
+    in_string: bool,
+    escaped: bool,
+    opened: bool,
+}
+
+impl Depth {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    self.opened = true;
+                }
+                b'}' | b']' => self.depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    fn open(&self) -> bool {
+        self.opened && self.depth > 0
+    }
+    fn closed(&self) -> bool {
+        self.opened && self.depth <= 0
+    }
+}
+
+struct LineRead {
+    bytes: usize,
+    truncated: bool,
+}
+
+/// Reads one line (with its `\n`) into `buf`, keeping at most `max` bytes of it; the rest of an
+/// overlong line is skipped without being stored.
+fn read_line_capped(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<LineRead> {
+    let mut total = 0;
+    let mut truncated = false;
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = max.saturating_sub(buf.len());
+        if take > room {
+            truncated = true;
+        }
+        buf.extend_from_slice(&chunk[..take.min(room)]);
+        total += take;
+        r.consume(take);
+        if done {
+            break;
+        }
+    }
+    Ok(LineRead {
+        bytes: total,
+        truncated,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(format: &Format, input: &str) -> (Vec<Alert>, Vec<DeadLetter>, DecodeStats) {
+        let mut alerts = Vec::new();
+        let mut dead = Vec::new();
+        let stats = decode_stream(
+            format,
+            input.as_bytes(),
+            |a| alerts.push(a),
+            |d| dead.push(d),
+        )
+        .unwrap();
+        (alerts, dead, stats)
+    }
+
+    const GOOD: &str = r#"{"source":"s","name":"n","status":"firing","severity":"info","resource":"r","starts_at":1}"#;
+
+    #[test]
+    fn ndjson_with_blank_and_bad_lines() {
+        let input = format!("{GOOD}\n\n   \n{{\"oops\": 1}}\nnot json\n{GOOD}\r\n");
+        let (alerts, dead, stats) = run(&Format::Native, &input);
+        assert_eq!(alerts.len(), 2);
+        assert_eq!(dead.len(), 2);
+        assert_eq!(dead[0].record, 4);
+        assert!(
+            dead[0].reason.contains("missing field `source`"),
+            "{}",
+            dead[0].reason
+        );
+        assert_eq!(dead[0].raw, "{\"oops\": 1}");
+        assert_eq!(dead[1].record, 5);
+        assert_eq!(stats.records, 4);
+        assert_eq!(stats.alerts, 2);
+        assert_eq!(stats.dead_letters, 2);
+        assert_eq!(stats.bytes, input.len() as u64);
+    }
+
+    #[test]
+    fn pretty_printed_documents_are_gathered() {
+        let pretty = "{\n  \"version\": \"4\",\n  \"alerts\": [\n    {\"status\": \"firing\", \"labels\": {\"alertname\": \"A\", \"host\": \"h\"}, \"startsAt\": \"2026-01-01T00:00:00Z\"}\n  ]\n}\n";
+        let input = format!("{pretty}{pretty}");
+        let (alerts, dead, stats) = run(&Format::Alertmanager, &input);
+        assert!(dead.is_empty(), "{dead:?}");
+        assert_eq!(alerts.len(), 2);
+        assert_eq!(stats.records, 2);
+    }
+
+    #[test]
+    fn unterminated_value_is_dead_lettered_and_the_next_one_read() {
+        let input = format!("{{\n  \"source\": \"s\",\n{GOOD}\n");
+        let (alerts, dead, _) = run(&Format::Native, &input);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].record, 1);
+        assert!(
+            dead[0].reason.contains("never closed"),
+            "{}",
+            dead[0].reason
+        );
+        let (alerts, dead, _) = run(&Format::Native, "{\n \"a\": [1,\n");
+        assert!(alerts.is_empty());
+        assert!(dead[0].reason.contains("the input ended"));
+    }
+
+    #[test]
+    fn overlong_lines_are_refused_without_buffering() {
+        let mut buf = Vec::new();
+        let long = [b'x'; 100];
+        let mut r = io::BufReader::with_capacity(16, &long[..]);
+        let read = read_line_capped(&mut r, &mut buf, 10).unwrap();
+        assert!(read.truncated);
+        assert_eq!(read.bytes, 100);
+        assert_eq!(buf.len(), 10);
+    }
+
+    #[test]
+    fn dead_letter_raw_is_capped_and_lossy() {
+        let mut raw = vec![b'a'; 5000];
+        raw[0] = 0xff;
+        let d = DeadLetter::new(3, "bad", &raw);
+        assert!(d.raw.starts_with('\u{fffd}'));
+        assert!(d.raw.len() <= 2048 + 2);
+    }
+}
