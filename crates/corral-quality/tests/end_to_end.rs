@@ -30,28 +30,25 @@ fn run(name: &str, seed: u64) -> Score {
     score_with_topology(&out, &truth, Some(&alerts), Some(&topo))
 }
 
-/// What the engine reaches today on the quiet smoke scenario: every failure reported, grouped
-/// and rooted correctly, no noise pulled into real incidents.
+/// The quiet smoke scenario (3 failures, chronic checks and one-off noise) meets every target:
+/// missed 0, compression within 2 points of ideal, fragmented and noise at most 5%, ARI 0.9,
+/// root cause top-1 90%.
 #[test]
-fn smoke_quiet_grouping_and_root_cause_targets() {
+fn smoke_quiet_meets_every_target() {
     let s = run("smoke-quiet", 1);
-    assert_eq!(s.missed_incidents, 0, "{s:#?}");
-    assert!(s.fragmented_share <= 0.05, "{s:#?}");
-    assert!(s.noise_in_incidents <= 0.05, "{s:#?}");
-    assert!(s.ari >= 0.9, "{s:#?}");
-    assert!(s.rca_top1.unwrap() >= 0.9, "{s:#?}");
+    let missed = missed_targets(&s);
+    assert!(missed.is_empty(), "{missed:?}\n{s:#?}");
+    assert_eq!(s.missed_incidents, 0);
     assert!(s.time_to_incident_p99_s.is_some());
 }
 
-/// Every target, compression included. Ignored while the engine opens a new incident each time
-/// a chronic noisy check re-fires (see docs/quality.md, "Findings"): the ideal counts each
-/// noise alert once. Run with `cargo test -p corral-quality -- --ignored`.
+/// Every phenomenon at once (HA pairs, flapping, overlaps, CMDB gaps, aliases, late delivery).
+/// Ignored while the engine misses ARI and root cause here (see docs/quality.md, "Findings").
+/// Run with `cargo test -p corral-quality -- --ignored`.
 #[test]
-#[ignore = "engine misses the compression target on re-firing chronic checks (docs/quality.md)"]
-fn smoke_scenarios_meet_every_target() {
-    for name in ["smoke-quiet", "smoke-mixed"] {
-        let s = run(name, 1);
-        let missed = missed_targets(&s);
-        assert!(missed.is_empty(), "{name}: {missed:?}\n{s:#?}");
-    }
+#[ignore = "engine misses ARI and RCA targets on smoke-mixed (docs/quality.md, Findings)"]
+fn smoke_mixed_meets_every_target() {
+    let s = run("smoke-mixed", 1);
+    let missed = missed_targets(&s);
+    assert!(missed.is_empty(), "{missed:?}\n{s:#?}");
 }
