@@ -36,7 +36,7 @@ enum Command {
     /// Import a CMDB into a topology, or list what breaks if a node goes down.
     Topology(cmd::topology::Args),
     /// Write synthetic alert storms with ground truth (SPEC §5).
-    Simulate(cmd::simulate::Args),
+    Simulate(Box<cmd::simulate::Args>),
     /// Score incidents against ground truth (SPEC §5): one JSON object of figures.
     Score(cmd::score::Args),
     /// Run the default anomaly detector over the NAB corpus and score it with NAB's rules.
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
         Command::Replay(a) => cmd::replay::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Topology(a) => cmd::topology::run(a),
-        Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Simulate(a) => cmd::simulate::run(*a),
         Command::Score(a) => cmd::score::run(a),
         Command::Nab(a) => cmd::nab::run(a),
         Command::Train(a) => cmd::train::run(a),
