@@ -3,6 +3,7 @@
 
 mod cmd;
 mod input;
+mod pipeline;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,8 +39,10 @@ enum Command {
     Ingest(cmd::ingest::Args),
     /// Load harness: produce alerts into Kafka, run the service, report alerts/s and latency.
     BenchKafka(cmd::bench_kafka::Args),
+    /// Import a CMDB into a topology, or list what breaks if a node goes down.
+    Topology(cmd::topology::Args),
     /// Write synthetic alert storms with ground truth (SPEC §5).
-    Simulate(cmd::simulate::Args),
+    Simulate(Box<cmd::simulate::Args>),
     /// Score incidents against ground truth (SPEC §5): one JSON object of figures.
     Score(cmd::score::Args),
     /// Run the default anomaly detector over the NAB corpus and score it with NAB's rules.
@@ -70,7 +73,8 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::BenchKafka(a) => cmd::bench_kafka::run(a),
-        Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Topology(a) => cmd::topology::run(a),
+        Command::Simulate(a) => cmd::simulate::run(*a),
         Command::Score(a) => cmd::score::run(a),
         Command::Nab(a) => cmd::nab::run(a),
         Command::Train(a) => cmd::train::run(a),

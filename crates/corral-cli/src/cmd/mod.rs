@@ -6,4 +6,5 @@ pub mod replay;
 pub mod run;
 pub mod score;
 pub mod simulate;
+pub mod topology;
 pub mod train;
