@@ -1034,8 +1034,18 @@ pub fn run_correlator(
     consumer.subscribe(&[&topic])?;
     tracing::info!(topic = %topic, group = %cfg.kafka.group_id, delivery = ?cfg.delivery, instance = %opts.instance_id, "consuming");
 
-    let linger = Duration::from_millis(cfg.processing.batch_linger_ms);
-    let batch_max = cfg.processing.batch_max_records;
+    // Exactly-once batches are transactions, each with checkpoints: fewer and larger.
+    let (linger, batch_max) = if eos {
+        (
+            Duration::from_millis(cfg.processing.transaction_interval_ms),
+            cfg.processing.transaction_max_records,
+        )
+    } else {
+        (
+            Duration::from_millis(cfg.processing.batch_linger_ms),
+            cfg.processing.batch_max_records,
+        )
+    };
     let max_in_flight = cfg.processing.max_in_flight;
     let checkpoint_every = Duration::from_millis(cfg.processing.checkpoint_interval_ms);
     let mut last_metrics = Instant::now();
@@ -1060,7 +1070,7 @@ pub fn run_correlator(
             || pl
                 .batch_started
                 .is_some_and(|s| now.duration_since(s) >= linger)
-            || (got_none && pl.batch_records > 0);
+            || (got_none && pl.batch_records > 0 && !eos);
         if batch_due {
             pl.finish_batch(&consumer);
             // Backpressure: while too much output is unacknowledged, serve acks, read nothing.
