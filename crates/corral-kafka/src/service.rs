@@ -221,7 +221,17 @@ impl ClientContext for CorralConsumerContext {
     fn stats(&self, statistics: Statistics) {
         if let Some(t) = statistics.topics.get(&self.topic) {
             for (p, s) in &t.partitions {
-                if *p >= 0 && s.consumer_lag >= 0 {
+                // librdkafka's consumer_lag counts from the consumer's own commits; offsets
+                // committed through transactions (exactly-once) leave it at -1, so fall back to
+                // the last stable offset minus the next offset to be read.
+                let lag = if s.consumer_lag >= 0 {
+                    s.consumer_lag
+                } else if s.app_offset >= 0 && s.ls_offset >= 0 {
+                    (s.ls_offset - s.app_offset).max(0)
+                } else {
+                    -1
+                };
+                if *p >= 0 && lag >= 0 {
                     self.control
                         .metrics
                         .consumer_lag
@@ -229,7 +239,7 @@ impl ClientContext for CorralConsumerContext {
                             ("topic".to_string(), self.topic.clone()),
                             ("partition".to_string(), p.to_string()),
                         ])
-                        .set(s.consumer_lag);
+                        .set(lag);
                 }
             }
         }
