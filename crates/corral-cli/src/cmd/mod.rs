@@ -1,7 +1,10 @@
+pub mod bench_kafka;
 pub mod check;
+pub mod ingest;
 pub mod nab;
 pub mod replay;
 pub mod topology;
+pub mod run;
 pub mod score;
 pub mod simulate;
 pub mod train;
