@@ -1,6 +1,9 @@
 pub mod check;
+pub mod diff;
+pub mod explain;
 pub mod nab;
-pub mod train;
 pub mod replay;
 pub mod score;
 pub mod simulate;
+pub mod test;
+pub mod train;
