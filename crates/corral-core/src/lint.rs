@@ -506,7 +506,7 @@ mod tests {
     #[test]
     fn window_longer_than_expiry() {
         let rs = rules(
-            "settings: {alert_expiry: 1h}\ngroupings:\n  - name: slow\n    window: 2h\n  - name: ok\n    window: 30m\n",
+            "settings: {alert_expiry: 1h}\ngroupings:\n  - name: slow\n    match: {name: BatchLate}\n    window: 2h\n  - name: ok\n    window: 30m\n",
         );
         let l = lint(&rs, &LintContext::default());
         assert_eq!(codes(&l), vec!["window-exceeds-expiry"]);
