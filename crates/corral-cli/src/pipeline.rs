@@ -12,7 +12,10 @@ use std::sync::Arc;
 /// One input: a path, or stdin for `-`.
 pub fn open_input(path: &Path) -> Result<(Box<dyn BufRead>, Option<u64>)> {
     if path == Path::new("-") {
-        return Ok((Box::new(BufReader::with_capacity(1 << 20, io::stdin().lock())), None));
+        return Ok((
+            Box::new(BufReader::with_capacity(1 << 20, io::stdin().lock())),
+            None,
+        ));
     }
     let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let len = f.metadata().ok().map(|m| m.len());
@@ -27,8 +30,9 @@ pub fn resolve_format(name: &str, reader: &mut dyn BufRead, input: &Path) -> Res
             let sample = reader
                 .fill_buf()
                 .with_context(|| format!("reading {}", input.display()))?;
-            corral_formats::detect(sample)
-                .map_err(|why| anyhow::anyhow!("{}: {why} (pass --format to choose)", input.display()))
+            corral_formats::detect(sample).map_err(|why| {
+                anyhow::anyhow!("{}: {why} (pass --format to choose)", input.display())
+            })
         }
     }
 }
@@ -98,7 +102,11 @@ pub fn decode_all(inputs: &[PathBuf], format: &str) -> Result<Decoded> {
     let mut alerts = Vec::new();
     let mut dead = Vec::new();
     let bytes = stream_inputs(inputs, format, |a| alerts.push(a), |d| dead.push(d))?;
-    Ok(Decoded { alerts, dead, bytes })
+    Ok(Decoded {
+        alerts,
+        dead,
+        bytes,
+    })
 }
 
 fn progress_bar(len: Option<u64>, name: &str) -> Option<indicatif::ProgressBar> {

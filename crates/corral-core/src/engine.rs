@@ -68,6 +68,8 @@ pub struct EngineStats {
     pub incidents_opened: u64,
     pub incidents_resolved: u64,
     pub incidents_merged: u64,
+    /// Closed solo incidents reopened by their alert firing again (recurring checks).
+    pub incidents_reopened: u64,
     /// Incidents that closed before reaching their rule's `min_alerts`.
     pub incidents_held: u64,
     pub updates_emitted: u64,
@@ -87,7 +89,14 @@ pub enum AnchorKey {
     Node(u32),
     Resource(Str),
     Group(u16, u64),
+    /// Business service: links an alert on a resource the CMDB does not know to alerts of the
+    /// same service (alerts the CMDB knows link to each other through the graph, not this).
+    Service(Str),
 }
+
+/// Hops recorded on a service anchor by an alert whose resource the topology knows: two such
+/// alerts never link through it, one of them unknown to the topology does.
+const WEAK: u8 = u8::MAX;
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct AnchorEntry {
@@ -166,6 +175,8 @@ enum StateTimer {
     Close(u32),
     /// Drop a resolved alert that belongs to no open incident, once its flap history is stale.
     Forget(Str),
+    /// Stop offering a closed solo incident for reopening.
+    DropReopenable(Str),
 }
 
 /// Serializable engine state for checkpoints (`corral.state`).
@@ -180,6 +191,7 @@ struct Snapshot {
     inhibited: Vec<((u16, u64), Vec<Str>)>,
     state_timers: Vec<(Millis, StateTimer)>,
     emit_timers: Vec<(Millis, u32)>,
+    reopenable: Vec<(Str, Incident, Millis)>,
     now: Millis,
     next_seq: u64,
     stats: EngineStats,
@@ -203,6 +215,8 @@ pub struct Engine {
     inhibited: FxHashMap<(u16, u64), Vec<Str>>,
     state_timers: BinaryHeap<Reverse<(Millis, StateTimer)>>,
     emit_timers: BinaryHeap<Reverse<(Millis, u32)>>,
+    /// Closed incidents that had one alert to themselves, by that alert, with when they closed.
+    reopenable: FxHashMap<Str, (Incident, Millis)>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
     group_cache: FxHashMap<(u16, u32), GroupNeighbourhood>,
     /// Per node: its upstream neighbourhood for root cause.
@@ -243,6 +257,7 @@ impl Engine {
             inhibited: FxHashMap::default(),
             state_timers: BinaryHeap::new(),
             emit_timers: BinaryHeap::new(),
+            reopenable: FxHashMap::default(),
             group_cache: FxHashMap::default(),
             rca_cache: FxHashMap::default(),
             impact_cache: FxHashMap::default(),
@@ -455,6 +470,16 @@ impl Engine {
                     StateTimer::Expire(fp) => self.fire_expire(&fp, at, out),
                     StateTimer::Close(inc) => self.fire_close(inc, at, out),
                     StateTimer::Forget(fp) => self.fire_forget(&fp, at),
+                    StateTimer::DropReopenable(fp) => {
+                        let window = self.rules.settings.reopen_window;
+                        if self
+                            .reopenable
+                            .get(&fp)
+                            .is_some_and(|(_, closed)| closed + window <= at)
+                        {
+                            self.reopenable.remove(&fp);
+                        }
+                    }
                 }
             }
         }
@@ -752,7 +777,11 @@ impl Engine {
                 let close = t >= e.first - window && t <= e.last + window;
                 // Related when the path through the shared anchor is within the rule's hops;
                 // through a hub only when an alert sits on the hub itself.
-                let near = u16::from(a.hops) + u16::from(e.min_hops) <= u16::from(max_hops);
+                let limit = match a.key {
+                    AnchorKey::Service(_) => u16::from(WEAK),
+                    _ => u16::from(max_hops),
+                };
+                let near = u16::from(a.hops) + u16::from(e.min_hops) <= limit;
                 let linked = near && (!a.hub || a.hops == 0 || e.min_hops == 0);
                 if close && linked {
                     let live = find_in(&self.merged_into, e.incident);
@@ -763,7 +792,10 @@ impl Engine {
             }
         }
         let inc_id = match candidates.len() {
-            0 => self.new_incident(t, rule_idx),
+            0 => match self.take_reopenable(fp, t) {
+                Some(id) => id,
+                None => self.new_incident(t, rule_idx),
+            },
             1 => candidates[0].0,
             _ => {
                 let ids: Vec<u32> = candidates.iter().map(|(c, _)| *c).collect();
@@ -828,6 +860,21 @@ impl Engine {
                 hops: 0,
                 hub: false,
             }),
+        }
+        if rule.topology {
+            let node_service = st.node().and_then(|n| {
+                self.topology
+                    .node(NodeIndex::new(n as usize))
+                    .service
+                    .clone()
+            });
+            if let Some(service) = st.service.clone().or(node_service) {
+                out.push(AlertAnchor {
+                    key: AnchorKey::Service(service),
+                    hops: if st.node().is_some() { WEAK } else { 0 },
+                    hub: false,
+                });
+            }
         }
         if !rule.group_by.is_empty() {
             let view = st.as_alert(fp);
@@ -1216,7 +1263,48 @@ impl Engine {
                     }
                 }
             }
+            let window = self.rules.settings.reopen_window;
+            if inc.opened && inc.members.len() == 1 && inc.merged_from.is_empty() && window > 0 {
+                let fp = inc.members[0].clone();
+                self.state_timers.push(Reverse((
+                    at + window,
+                    StateTimer::DropReopenable(fp.clone()),
+                )));
+                self.reopenable.insert(fp, (inc, at));
+            }
         }
+    }
+
+    /// The closed solo incident this alert may reopen, taken out of the reopenable set.
+    fn take_reopenable(&mut self, fp: &Str, t: Millis) -> Option<u32> {
+        let window = self.rules.settings.reopen_window;
+        let (_, closed) = self.reopenable.get(fp)?;
+        if t > closed + window {
+            return None;
+        }
+        let (mut inc, _) = self.reopenable.remove(fp)?;
+        let id = inc.seq as u32;
+        inc.members.clear();
+        inc.resources.clear();
+        inc.coverage.clear();
+        inc.active = 0;
+        inc.phase = Phase::Open;
+        inc.last_emit = Millis::MIN;
+        if inc.explanation.len() < MAX_EXPLANATION {
+            inc.explanation.push(format!(
+                "reopened: {fp} fired again alone within the reopen window"
+            ));
+        }
+        self.stats.incidents_reopened += 1;
+        self.incidents.insert(id, inc);
+        // The previous episode's anchor entries would come back to life with its old times
+        // and link anything in between: drop them; join registers fresh ones.
+        for a in self.anchors_of(fp) {
+            if let Some(entries) = self.anchors.get_mut(&a.key) {
+                entries.retain(|e| e.incident != id);
+            }
+        }
+        Some(id)
     }
 
     fn emit(
@@ -1454,6 +1542,11 @@ impl Engine {
                 .map(|Reverse(t)| t.clone())
                 .collect(),
             emit_timers: self.emit_timers.iter().map(|Reverse(t)| *t).collect(),
+            reopenable: self
+                .reopenable
+                .iter()
+                .map(|(k, (i, at))| (k.clone(), i.clone(), *at))
+                .collect(),
             now: self.now,
             next_seq: self.next_seq,
             stats: self.stats.clone(),
@@ -1483,6 +1576,11 @@ impl Engine {
         self.inhibited = snap.inhibited.into_iter().collect();
         self.state_timers = snap.state_timers.into_iter().map(Reverse).collect();
         self.emit_timers = snap.emit_timers.into_iter().map(Reverse).collect();
+        self.reopenable = snap
+            .reopenable
+            .into_iter()
+            .map(|(k, i, at)| (k, (i, at)))
+            .collect();
         self.now = snap.now;
         self.started = snap.now != Millis::MIN;
         self.next_seq = snap.next_seq;
@@ -1555,5 +1653,6 @@ fn describe_anchor(topo: &TopologyIndex, key: &AnchorKey, hops: u8) -> String {
         }
         AnchorKey::Resource(r) => format!("same resource {r} (not in topology)"),
         AnchorKey::Group(_, _) => "same group_by values".to_string(),
+        AnchorKey::Service(s) => format!("same service {s}, resource not in topology"),
     }
 }

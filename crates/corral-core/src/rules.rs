@@ -55,6 +55,7 @@ struct SettingsSpec {
     alert_expiry: Option<String>,
     update_interval: Option<String>,
     resolve_hold: Option<String>,
+    reopen_window: Option<String>,
     flapping: Option<FlappingSpec>,
     root_cause: Option<RootCauseSpec>,
     max_neighbourhood: Option<usize>,
@@ -149,6 +150,10 @@ pub struct Settings {
     /// An incident whose alerts have all resolved closes only after staying quiet this long, so
     /// that a member firing again (a flap) reopens the same incident instead of a new one.
     pub resolve_hold: Millis,
+    /// An alert that had an incident to itself and fires again alone within this long after
+    /// that incident resolved reopens it (same `dedup_key`) instead of opening another: a
+    /// recurring check is one ticket, not one per episode. `0s` disables.
+    pub reopen_window: Millis,
     pub flapping: Flapping,
     pub root_cause: RootCauseHints,
     /// Largest topology neighbourhood one alert may look at (keeps per-alert cost bounded).
@@ -178,6 +183,7 @@ impl Default for Settings {
             alert_expiry: 4 * 3_600_000,
             update_interval: 30_000,
             resolve_hold: 5 * 60_000,
+            reopen_window: 6 * 3_600_000,
             flapping: Flapping {
                 window: 15 * 60_000,
                 max_changes: 6,
@@ -514,6 +520,12 @@ impl RuleSet {
             s.update_interval.as_deref(),
             st.update_interval,
             "settings.update_interval",
+            sink,
+        );
+        st.reopen_window = dur(
+            s.reopen_window.as_deref(),
+            st.reopen_window,
+            "settings.reopen_window",
             sink,
         );
         st.resolve_hold = dur(

@@ -241,6 +241,36 @@ fn unknown_resources_still_correlate_by_resource_and_time() {
 }
 
 #[test]
+fn resources_missing_from_the_cmdb_link_by_service_only_through_a_known_alert() {
+    let mut h = Harness::new("");
+    let mut ghost = alert(20, "HighErrorRate", "payroll-api-7f9c", Status::Firing);
+    ghost.service = Some("payroll".into());
+    let mut other_ghost = alert(25, "HighErrorRate", "shop-5d2a", Status::Firing);
+    other_ghost.service = Some("shop".into());
+    h.fire(0, "DatabaseDown", "db-1")
+        .push(ghost)
+        .push(other_ghost);
+    // Two alerts the CMDB knows, same service but unrelated in the graph, stay apart.
+    h.fire(30, "DiskFull", "host-b2");
+    let mut known_same_service = alert(31, "HighLatency", "web-b", Status::Firing);
+    known_same_service.service = Some("payroll".into());
+    h.push(known_same_service).finish();
+    let groups = h.groups();
+    assert!(
+        groups.contains(&g(&[
+            "DatabaseDown@db-1",
+            "HighErrorRate@payroll-api-7f9c",
+            "HighLatency@web-b"
+        ])),
+        "{groups:?}"
+    );
+    assert!(
+        groups.contains(&g(&["HighErrorRate@shop-5d2a"])),
+        "{groups:?}"
+    );
+}
+
+#[test]
 fn resolves_when_every_alert_resolved_after_the_hold() {
     let mut h = Harness::new("settings: {resolve_hold: 2m, allowed_lateness: 30s}\n");
     h.fire(0, "HostDown", "host-b1")
@@ -266,15 +296,54 @@ fn resolves_when_every_alert_resolved_after_the_hold() {
 fn resolved_incident_does_not_swallow_a_new_failure_on_the_same_resource() {
     let mut h = Harness::new("settings: {resolve_hold: 1m, allowed_lateness: 10s}\n");
     h.fire(0, "HostDown", "host-b1")
+        .fire(5, "ServiceDown", "web-b")
         .resolve(60, "HostDown", "host-b1")
+        .resolve(60, "ServiceDown", "web-b")
         .tick(200);
     let first = h.incidents().into_keys().next().unwrap();
-    h.fire(230, "HostDown", "host-b1").finish();
+    h.fire(230, "HostDown", "host-b1")
+        .fire(231, "DiskFull", "host-b1")
+        .finish();
     let incs = h.incidents();
     assert_eq!(incs.len(), 2, "{:?}", incs.keys());
     let second = incs.keys().find(|k| **k != first).unwrap();
     assert_eq!(incs[&first].event_action, EventAction::Resolve);
     assert_eq!(incs[second].event_action, EventAction::Trigger);
+    assert_eq!(
+        incs[second].payload.custom_details.alerts,
+        vec![
+            "HostDown@host-b1".to_string(),
+            "DiskFull@host-b1".to_string()
+        ]
+    );
+}
+
+#[test]
+fn a_recurring_solo_alert_reopens_its_incident_within_the_reopen_window() {
+    let rules = "settings: {resolve_hold: 1m, allowed_lateness: 0s, reopen_window: 2h}\n";
+    let mut h = Harness::new(rules);
+    for episode in 0..5 {
+        let t = episode * 1200;
+        h.fire(t, "DiskSpaceLow", "island")
+            .resolve(t + 120, "DiskSpaceLow", "island");
+    }
+    h.tick(20_000).finish();
+    assert_eq!(h.incidents().len(), 1, "one ticket for a recurring check");
+    assert_eq!(h.engine.stats().incidents_reopened, 4);
+    // A different alert on the same resource is a new failure, never a reopen.
+    h.fire(20_100, "HostDown", "island").finish();
+    assert_eq!(h.incidents().len(), 2);
+
+    // Past the window, or with reopening disabled, each episode is its own incident.
+    let mut off =
+        Harness::new("settings: {resolve_hold: 1m, allowed_lateness: 0s, reopen_window: 0s}\n");
+    for episode in 0..3 {
+        let t = episode * 1200;
+        off.fire(t, "DiskSpaceLow", "island")
+            .resolve(t + 120, "DiskSpaceLow", "island");
+    }
+    off.tick(20_000).finish();
+    assert_eq!(off.incidents().len(), 3);
 }
 
 #[test]

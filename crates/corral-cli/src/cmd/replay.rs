@@ -154,10 +154,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .collect::<std::collections::HashSet<_>>()
             .len() as u64;
         let produced = match args.strategy.as_str() {
-            "alertmanager" => corral_quality::strategies::alertmanager_style(
-                &decoded.alerts,
-                &Default::default(),
-            ),
+            "alertmanager" => {
+                corral_quality::strategies::alertmanager_style(&decoded.alerts, &Default::default())
+            }
             _ => corral_quality::strategies::alec_style(
                 &decoded.alerts,
                 &topology,
@@ -174,13 +173,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
         w.flush().context("writing dead letters")?;
     }
     if dead_count > 0 && args.dead_letter.is_none() {
-        eprintln!("{dead_count} record(s) could not be parsed; pass --dead-letter FILE to keep them all");
+        eprintln!(
+            "{dead_count} record(s) could not be parsed; pass --dead-letter FILE to keep them all"
+        );
     }
 
     if args.stats {
         let seconds = started.elapsed().as_secs_f64();
         let n = incidents.len() as u64;
-        let ratio = |total: u64| if total == 0 { 0.0 } else { 1.0 - n as f64 / total as f64 };
+        let ratio = |total: u64| {
+            if total == 0 {
+                0.0
+            } else {
+                1.0 - n as f64 / total as f64
+            }
+        };
         let stats = RunStats {
             strategy: args.strategy.clone(),
             alerts,
@@ -193,7 +200,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             late_events: engine_stats.as_ref().map_or(0, |s| s.late_events),
             suppressed: engine_stats.as_ref().map_or(0, |s| s.suppressed_total()),
             seconds: round4(seconds),
-            alerts_per_second: if seconds > 0.0 { (events as f64 / seconds).round() } else { 0.0 },
+            alerts_per_second: if seconds > 0.0 {
+                (events as f64 / seconds).round()
+            } else {
+                0.0
+            },
             engine: engine_stats,
         };
         eprintln!("{}", serde_json::to_string_pretty(&stats)?);
