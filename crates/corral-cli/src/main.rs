@@ -49,6 +49,12 @@ enum Command {
     Nab(cmd::nab::Args),
     /// Learn baselines and noise statistics from historical alert and metric files.
     Train(cmd::train::Args),
+    /// Run rule unit tests: input alerts at event-time offsets and the incidents expected.
+    Test(cmd::test::Args),
+    /// Why alerts were (or were not) grouped, and why a root cause was chosen.
+    Explain(cmd::explain::Args),
+    /// How incidents and the SPEC §5 figures change between two rule sets.
+    Diff(cmd::diff::Args),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +84,9 @@ fn main() -> ExitCode {
         Command::Score(a) => cmd::score::run(a),
         Command::Nab(a) => cmd::nab::run(a),
         Command::Train(a) => cmd::train::run(a),
+        Command::Test(a) => cmd::test::run(a),
+        Command::Explain(a) => cmd::explain::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
     };
     match result {
         Ok(code) => code,
