@@ -29,6 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Replay the shipped demo (built in): a 400-node topology and 4 hours of alerts.
+    Demo(cmd::demo::Args),
     /// Run the whole pipeline over files at full speed in event time and write incidents.
     Replay(cmd::replay::Args),
     /// Validate rules, topology and config; list every error with file and line.
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
             .init();
     }
     let result = match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
         Command::Replay(a) => cmd::replay::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Topology(a) => cmd::topology::run(a),

@@ -1,5 +1,6 @@
 pub mod bench_kafka;
 pub mod check;
+pub mod demo;
 pub mod diff;
 pub mod explain;
 pub mod ingest;
