@@ -100,12 +100,8 @@ pub fn stream_inputs(
 pub fn decode_all(inputs: &[PathBuf], format: &str) -> Result<Decoded> {
     let mut alerts = Vec::new();
     let mut dead = Vec::new();
-    let bytes = stream_inputs(inputs, format, |a| alerts.push(a), |d| dead.push(d))?;
-    Ok(Decoded {
-        alerts,
-        dead,
-        bytes,
-    })
+    stream_inputs(inputs, format, |a| alerts.push(a), |d| dead.push(d))?;
+    Ok(Decoded { alerts, dead })
 }
 
 fn progress_bar(len: Option<u64>, name: &str) -> Option<indicatif::ProgressBar> {
