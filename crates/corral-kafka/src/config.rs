@@ -180,6 +180,14 @@ pub struct ProcessingConfig {
     /// Output messages not yet acknowledged above which consumption pauses (backpressure).
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// Exactly-once: how long one transaction collects records (ms). Each commit also
+    /// checkpoints the partitions it touched, so transactions are longer than at-least-once
+    /// batches; updates become visible to read_committed readers when it commits.
+    #[serde(default = "default_txn_interval")]
+    pub transaction_interval_ms: u64,
+    /// Exactly-once: most records in one transaction.
+    #[serde(default = "default_txn_max")]
+    pub transaction_max_records: usize,
     /// When a partition sees no record for this long (ms), its event-time clock advances with
     /// the wall clock so that holds and expiries still fire on a quiet stream. 0 disables it.
     #[serde(default = "default_idle_advance")]
@@ -193,6 +201,8 @@ impl Default for ProcessingConfig {
             batch_linger_ms: default_batch_linger(),
             checkpoint_interval_ms: default_checkpoint(),
             max_in_flight: default_max_in_flight(),
+            transaction_interval_ms: default_txn_interval(),
+            transaction_max_records: default_txn_max(),
             idle_advance_ms: default_idle_advance(),
         }
     }
@@ -238,6 +248,12 @@ fn default_checkpoint() -> u64 {
     5_000
 }
 fn default_max_in_flight() -> usize {
+    200_000
+}
+fn default_txn_interval() -> u64 {
+    500
+}
+fn default_txn_max() -> usize {
     200_000
 }
 fn default_idle_advance() -> u64 {
@@ -405,6 +421,12 @@ impl ServiceConfig {
             sink.at(
                 "processing.max_in_flight",
                 "must be at least processing.batch_max_records",
+            );
+        }
+        if p.transaction_interval_ms == 0 || p.transaction_max_records == 0 {
+            sink.at(
+                "processing",
+                "transaction_interval_ms and transaction_max_records must be at least 1",
             );
         }
         if p.checkpoint_interval_ms == 0 {

@@ -221,7 +221,17 @@ impl ClientContext for CorralConsumerContext {
     fn stats(&self, statistics: Statistics) {
         if let Some(t) = statistics.topics.get(&self.topic) {
             for (p, s) in &t.partitions {
-                if *p >= 0 && s.consumer_lag >= 0 {
+                // librdkafka's consumer_lag counts from the consumer's own commits; offsets
+                // committed through transactions (exactly-once) leave it at -1, so fall back to
+                // the last stable offset minus the next offset to be read.
+                let lag = if s.consumer_lag >= 0 {
+                    s.consumer_lag
+                } else if s.app_offset >= 0 && s.ls_offset >= 0 {
+                    (s.ls_offset - s.app_offset).max(0)
+                } else {
+                    -1
+                };
+                if *p >= 0 && lag >= 0 {
                     self.control
                         .metrics
                         .consumer_lag
@@ -229,7 +239,7 @@ impl ClientContext for CorralConsumerContext {
                             ("topic".to_string(), self.topic.clone()),
                             ("partition".to_string(), p.to_string()),
                         ])
-                        .set(s.consumer_lag);
+                        .set(lag);
                 }
             }
         }
@@ -1034,8 +1044,18 @@ pub fn run_correlator(
     consumer.subscribe(&[&topic])?;
     tracing::info!(topic = %topic, group = %cfg.kafka.group_id, delivery = ?cfg.delivery, instance = %opts.instance_id, "consuming");
 
-    let linger = Duration::from_millis(cfg.processing.batch_linger_ms);
-    let batch_max = cfg.processing.batch_max_records;
+    // Exactly-once batches are transactions, each with checkpoints: fewer and larger.
+    let (linger, batch_max) = if eos {
+        (
+            Duration::from_millis(cfg.processing.transaction_interval_ms),
+            cfg.processing.transaction_max_records,
+        )
+    } else {
+        (
+            Duration::from_millis(cfg.processing.batch_linger_ms),
+            cfg.processing.batch_max_records,
+        )
+    };
     let max_in_flight = cfg.processing.max_in_flight;
     let checkpoint_every = Duration::from_millis(cfg.processing.checkpoint_interval_ms);
     let mut last_metrics = Instant::now();
@@ -1060,7 +1080,7 @@ pub fn run_correlator(
             || pl
                 .batch_started
                 .is_some_and(|s| now.duration_since(s) >= linger)
-            || (got_none && pl.batch_records > 0);
+            || (got_none && pl.batch_records > 0 && !eos);
         if batch_due {
             pl.finish_batch(&consumer);
             // Backpressure: while too much output is unacknowledged, serve acks, read nothing.

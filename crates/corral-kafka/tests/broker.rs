@@ -160,7 +160,7 @@ rules: rules.yaml
 topology: topology.yaml
 input: {{format: native}}
 http: {{listen: '127.0.0.1:{port}', token_env: CORRAL_TEST_TOKEN}}
-processing: {{batch_max_records: 50, batch_linger_ms: 5, checkpoint_interval_ms: 100, idle_advance_ms: 0}}
+processing: {{batch_max_records: 50, batch_linger_ms: 5, checkpoint_interval_ms: 100, transaction_interval_ms: 20, transaction_max_records: 50, idle_advance_ms: 0}}
 {extra}",
             b = self.bootstrap,
             p = self.prefix
