@@ -56,25 +56,26 @@ const PROBATION_CAP_ROWS: f64 = PROBATION_PERCENT * 5000.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NabError {
-    #[error("{path}: {source}")]
+    // The I/O error is part of the message, not a `source`, so that it is printed once.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path}:{line}: {message}")]
+    #[error("{}:{line}: {message}", path.display())]
     Parse {
         path: PathBuf,
         line: usize,
         message: String,
     },
-    #[error("{path}: {message}")]
+    #[error("{}: {message}", path.display())]
     Labels { path: PathBuf, message: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> NabError + '_ {
-    move |source| NabError::Io {
+    move |error| NabError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
