@@ -367,7 +367,11 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
                         format!("shared upstream {id}")
                     };
                     let mut paths = Vec::new();
-                    for (al, h) in [(a, x.hops), (b, y.hops)] {
+                    // A path of 0 hops is the resource itself: nothing to show.
+                    for (al, h) in [(a, x.hops), (b, y.hops)]
+                        .into_iter()
+                        .filter(|(_, h)| *h > 0)
+                    {
                         if let Some(s) = topo.resolve(&al.resource) {
                             paths.push(describe_path(topo, *n, s.index(), h));
                         }
