@@ -765,4 +765,41 @@ mod tests {
             Some(1_388_534_400)
         );
     }
+
+    #[test]
+    fn results_are_written_in_nab_layout_with_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = file(6, &[(2, 3)]);
+        f.category = "realKnownCause".into();
+        f.name = "nyc_taxi".into();
+        let path =
+            write_results(dir.path(), "corral", &f, &[0.0, 0.1, 0.9, 0.2, 0.0, 0.5]).unwrap();
+        assert_eq!(
+            path,
+            dir.path().join("corral/realKnownCause/corral_nyc_taxi.csv")
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "timestamp,value,anomaly_score,label");
+        assert_eq!(lines.len(), 7);
+        let labels: Vec<&str> = lines[1..]
+            .iter()
+            .map(|l| l.rsplit(',').next().unwrap())
+            .collect();
+        assert_eq!(labels, ["0", "0", "1", "1", "0", "0"]);
+        assert!(lines[3].ends_with(",0.9,1"));
+    }
+
+    #[test]
+    fn windows_follow_nab_when_timestamps_step_back() {
+        // Rows: 0, 60, 120, 60, 120, 180 seconds; a window from 60 to 120 runs from the first
+        // row stamped 60 to the first row stamped 120, as NAB's `timestamps.index` does.
+        let mut f = file(6, &[]);
+        f.timestamps = vec![0, 60, 120, 60, 120, 180];
+        f.windows = vec![(60, 120)];
+        assert_eq!(f.window_rows(), vec![(1, 2)]);
+        // A window between rows still covers the rows inside it.
+        f.windows = vec![(100, 170)];
+        assert_eq!(f.window_rows(), vec![(2, 4)]);
+    }
 }

@@ -29,18 +29,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Replay the shipped demo (built in): a 400-node topology and 4 hours of alerts.
+    Demo(cmd::demo::Args),
     /// Run the whole pipeline over files at full speed in event time and write incidents.
     Replay(cmd::replay::Args),
     /// Validate rules, topology and config; list every error with file and line.
     Check(cmd::check::Args),
+    /// Import a CMDB into a topology, or list what breaks if a node goes down.
+    Topology(cmd::topology::Args),
     /// The service: Kafka in, Kafka out, HTTP metrics, health, reload and ingest.
     Run(cmd::run::Args),
     /// Only the HTTP ingest endpoints, forwarding alerts to the Kafka input topic.
     Ingest(cmd::ingest::Args),
     /// Load harness: produce alerts into Kafka, run the service, report alerts/s and latency.
     BenchKafka(cmd::bench_kafka::Args),
-    /// Import a CMDB into a topology, or list what breaks if a node goes down.
-    Topology(cmd::topology::Args),
     /// Write synthetic alert storms with ground truth (SPEC §5).
     Simulate(Box<cmd::simulate::Args>),
     /// Score incidents against ground truth (SPEC §5): one JSON object of figures.
@@ -49,6 +51,12 @@ enum Command {
     Nab(cmd::nab::Args),
     /// Learn baselines and noise statistics from historical alert and metric files.
     Train(cmd::train::Args),
+    /// Run rule unit tests: input alerts at event-time offsets and the incidents expected.
+    Test(cmd::test::Args),
+    /// Why alerts were (or were not) grouped, and why a root cause was chosen.
+    Explain(cmd::explain::Args),
+    /// How incidents and the SPEC §5 figures change between two rule sets.
+    Diff(cmd::diff::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,16 +76,20 @@ fn main() -> ExitCode {
             .init();
     }
     let result = match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
         Command::Replay(a) => cmd::replay::run(a),
         Command::Check(a) => cmd::check::run(a),
+        Command::Topology(a) => cmd::topology::run(a),
+        Command::Simulate(a) => cmd::simulate::run(*a),
         Command::Run(a) => cmd::run::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::BenchKafka(a) => cmd::bench_kafka::run(a),
-        Command::Topology(a) => cmd::topology::run(a),
-        Command::Simulate(a) => cmd::simulate::run(*a),
         Command::Score(a) => cmd::score::run(a),
         Command::Nab(a) => cmd::nab::run(a),
         Command::Train(a) => cmd::train::run(a),
+        Command::Test(a) => cmd::test::run(a),
+        Command::Explain(a) => cmd::explain::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
     };
     match result {
         Ok(code) => code,

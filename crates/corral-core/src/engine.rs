@@ -298,6 +298,12 @@ impl Engine {
         self.dedup.len()
     }
 
+    /// What the engine remembers of one alert (status, mute reason, grouping rule), for rule
+    /// tests and explanations.
+    pub fn alert_state(&self, fingerprint: &str) -> Option<&AlertState> {
+        self.dedup.alerts.get(fingerprint)
+    }
+
     pub fn open_incidents(&self) -> usize {
         self.incidents.values().filter(|i| i.opened).count()
     }

@@ -10,6 +10,7 @@ pub mod dedup;
 pub mod duration;
 pub mod engine;
 pub mod incident;
+pub mod lint;
 pub mod matcher;
 pub mod model;
 pub mod rootcause;

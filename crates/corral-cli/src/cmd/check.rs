@@ -1,6 +1,14 @@
-//! `corral check`: validate rules and topology, listing every error with its file and line.
+//! `corral check`: validate rules and topology, listing every error with its file and line, then
+//! lint the rules (rules that can never match, shadowed rules, labels nothing carries, windows
+//! longer than the alert expiry, maintenance windows in the past). Warnings fail the check only
+//! with `--strict`.
 
 use crate::input;
+use crate::pipeline;
+use anyhow::bail;
+use corral_core::lint::{lint, LintContext};
+use corral_core::model::parse_event_time;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,11 +23,33 @@ pub struct Args {
     /// Topology file (YAML or JSON).
     #[arg(long)]
     pub topology: Option<PathBuf>,
+    /// Alert files whose labels count as "in use" for the unused-label lint.
+    #[arg(long, num_args = 1..)]
+    pub fixtures: Vec<PathBuf>,
+    /// Format of the fixtures: auto, native, alertmanager, ... or mapping:FILE.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// What counts as now for maintenance windows (RFC 3339 or epoch ms; default: the clock).
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let now = match &args.now {
+        Some(s) => match parse_event_time(s) {
+            Some(t) => t,
+            None => bail!("--now {s:?}: expected RFC 3339 or epoch milliseconds"),
+        },
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0),
+    };
     let mut errors = Vec::new();
-    match input::load_rules(args.rules.as_deref()) {
+    let rules = match input::load_rules(args.rules.as_deref()) {
         Ok(rules) => {
             let name = args
                 .rules
@@ -34,27 +64,69 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 rules.maintenance.len(),
                 rules.severity.len()
             );
+            Some(rules)
         }
-        Err(e) => errors.extend(e),
-    }
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    let mut topology = None;
     if let Some(t) = &args.topology {
         match input::load_topology_file(t) {
-            Ok(f) => println!(
-                "{}: ok ({} nodes, {} edges)",
-                t.display(),
-                f.nodes.len(),
-                f.edges.len()
-            ),
+            Ok(f) => {
+                println!(
+                    "{}: ok ({} nodes, {} edges)",
+                    t.display(),
+                    f.nodes.len(),
+                    f.edges.len()
+                );
+                topology = Some(f);
+            }
             Err(e) => errors.extend(e),
         }
     }
-    if errors.is_empty() {
-        Ok(ExitCode::SUCCESS)
+    let fixture_labels = if args.fixtures.is_empty() {
+        None
     } else {
-        for e in &errors {
-            eprintln!("{e}");
+        let decoded = pipeline::decode_all(&args.fixtures, &args.format)?;
+        for d in &decoded.dead {
+            eprintln!(
+                "{}:{}: fixture record skipped: {}",
+                d.input, d.record, d.reason
+            );
         }
-        eprintln!("{} error(s)", errors.len());
-        Ok(ExitCode::from(1))
+        let labels: BTreeSet<String> = decoded
+            .alerts
+            .iter()
+            .flat_map(|a| a.labels.iter().map(|(k, _)| k.to_string()))
+            .collect();
+        Some(labels)
+    };
+    let mut warnings = Vec::new();
+    if let Some(rules) = &rules {
+        warnings = lint(
+            rules,
+            &LintContext {
+                topology: topology.as_ref(),
+                fixture_labels: fixture_labels.as_ref(),
+                now: Some(now),
+            },
+        );
     }
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    if !errors.is_empty() || !warnings.is_empty() {
+        eprintln!("{} error(s), {} warning(s)", errors.len(), warnings.len());
+    }
+    let failed = !errors.is_empty() || (args.strict && !warnings.is_empty());
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

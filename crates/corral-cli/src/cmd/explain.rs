@@ -1,0 +1,859 @@
+//! `corral explain [INPUT...] --incident ID | --alerts FP,FP`: over a replay, why alerts were
+//! grouped (the chain of links: time gap, shared upstream, hops and edge types, rule), or why
+//! not (the closest link and what it missed by), and why the root cause was chosen over the
+//! other candidates.
+//!
+//! Links are re-derived with the engine's own criteria: two alerts link when they share an
+//! anchor (the resource node or a node upstream of it within the rule's `max_hops`, over the
+//! rule's edge types, or equal `group_by` values), the hops on both sides add up to at most
+//! `max_hops`, and their first firing times are within the rule's `window`. The rule is that of
+//! the later alert (the one that joined).
+
+use crate::input;
+use crate::pipeline;
+use anyhow::{bail, Result};
+use corral_core::dedup::Mute;
+use corral_core::duration::format_duration;
+use corral_core::matcher::{field_value, Field};
+use corral_core::model::{format_event_time, Alert, Millis, Severity, Status};
+use corral_core::rules::GroupingRule;
+use corral_core::topology::{EdgeMask, TopologyIndex};
+use corral_core::{Engine, IncidentUpdate, RuleSet};
+use corral_quality::score::{final_incidents, FinalIncidents};
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// A topology node, by its index in the graph.
+type NodeIdx = usize;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Alert files; `-` or none reads stdin.
+    pub inputs: Vec<PathBuf>,
+    /// Input format: auto, native, alertmanager, ... or mapping:FILE.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// Topology file (YAML or JSON, SPEC §3).
+    #[arg(long)]
+    pub topology: Option<PathBuf>,
+    /// Rules file or directory (default: the shipped rules, built in).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Learned baselines written by `corral train`.
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+    /// Explain this incident (its `dedup_key`, or one it absorbed).
+    #[arg(long, conflicts_with = "alerts", required_unless_present = "alerts")]
+    pub incident: Option<String>,
+    /// Explain why these alerts were or were not grouped (fingerprints, or NAME@RESOURCE).
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub alerts: Vec<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A replay kept in memory, with what explanations need about each alert.
+pub struct Replay {
+    pub rules: Arc<RuleSet>,
+    pub topology: Arc<TopologyIndex>,
+    pub engine: Engine,
+    pub updates: Vec<IncidentUpdate>,
+    pub finals: FinalIncidents,
+    /// First firing occurrence of each fingerprint.
+    pub first: BTreeMap<String, Alert>,
+    /// Canonical incident index of each member fingerprint.
+    pub incident_of: BTreeMap<String, usize>,
+}
+
+impl Replay {
+    pub fn run(alerts: &[Alert], rules: Arc<RuleSet>, topology: Arc<TopologyIndex>) -> Replay {
+        let mut first: BTreeMap<String, Alert> = BTreeMap::new();
+        for a in alerts {
+            if a.status == Status::Firing && a.value.is_none() {
+                first
+                    .entry(a.fingerprint.to_string())
+                    .or_insert_with(|| a.clone());
+            }
+        }
+        let (updates, engine) =
+            pipeline::correlate(alerts.iter().cloned(), rules.clone(), topology.clone());
+        let finals = final_incidents(&updates);
+        let mut incident_of = BTreeMap::new();
+        for (i, members) in finals.members.iter().enumerate() {
+            for fp in members {
+                incident_of.entry(fp.clone()).or_insert(i);
+            }
+        }
+        Replay {
+            rules,
+            topology,
+            engine,
+            updates,
+            finals,
+            first,
+            incident_of,
+        }
+    }
+
+    /// A fingerprint from a fingerprint or `NAME@RESOURCE`.
+    pub fn resolve_ref(&self, r: &str) -> Result<String> {
+        if self.first.contains_key(r) || self.engine.alert_state(r).is_some() {
+            return Ok(r.to_string());
+        }
+        if let Some((name, resource)) = r.split_once('@') {
+            let hits: Vec<&String> = self
+                .first
+                .iter()
+                .filter(|(_, a)| a.name == name && a.resource == resource)
+                .map(|(fp, _)| fp)
+                .collect();
+            match hits.len() {
+                1 => return Ok(hits[0].clone()),
+                0 => {}
+                n => bail!("{r} names {n} alerts (different labels); give a fingerprint"),
+            }
+        }
+        bail!("no alert {r:?} in the input (give a fingerprint or NAME@RESOURCE)")
+    }
+
+    /// `NAME@RESOURCE (fingerprint)`, for people.
+    pub fn label_of(&self, fp: &str) -> String {
+        self.label(fp)
+    }
+
+    /// Where an alert ended up, for people.
+    pub fn placement_of(&self, fp: &str) -> String {
+        self.placement(fp)
+    }
+
+    fn rule_of(&self, fp: &str) -> usize {
+        match self.engine.alert_state(fp) {
+            Some(st) => st.rule as usize,
+            None => self.rules.groupings.len() - 1,
+        }
+    }
+
+    fn label(&self, fp: &str) -> String {
+        match self.first.get(fp) {
+            Some(a) => format!("{}@{} ({fp})", a.name, a.resource),
+            None => fp.to_string(),
+        }
+    }
+
+    /// Where an alert ended up: an incident id, or why it is in none.
+    fn placement(&self, fp: &str) -> String {
+        if let Some(&i) = self.incident_of.get(fp) {
+            return format!("incident {}", self.finals.ids[i]);
+        }
+        match self.engine.alert_state(fp).map(|s| s.mute) {
+            Some(Mute::Suppressed(i)) => format!(
+                "no incident: suppressed by rule {:?}",
+                self.rules.suppress[i as usize].name
+            ),
+            Some(Mute::Maintenance(i)) => format!(
+                "no incident: in maintenance window {:?}",
+                self.rules.maintenance[i as usize].name
+            ),
+            Some(Mute::Inhibited(i)) => format!(
+                "no incident: inhibited by rule {:?}",
+                self.rules.inhibit[i as usize].name
+            ),
+            Some(Mute::Flapping) => "no incident: flapping".into(),
+            _ if self.first.contains_key(fp) => {
+                "no incident: held below its rule's min_alerts, or only resolved".into()
+            }
+            _ => "no incident: never fired".into(),
+        }
+    }
+}
+
+/// One anchor of one alert: what it can share, and how far from the alert it is.
+#[derive(Clone, Debug)]
+struct Anchor {
+    key: AnchorKey,
+    hops: u8,
+    hub: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum AnchorKey {
+    Node(NodeIdx),
+    Resource(String),
+    Group(usize, Vec<String>),
+}
+
+fn anchors(
+    replay: &Replay,
+    alert: &Alert,
+    rule_idx: usize,
+    hops: u8,
+    mask: EdgeMask,
+) -> Vec<Anchor> {
+    let rule = &replay.rules.groupings[rule_idx];
+    let topo = &replay.topology;
+    let mut out = Vec::new();
+    match topo.resolve(&alert.resource) {
+        Some(node) if rule.topology => {
+            for u in topo.upstream_within(node, hops, mask, replay.rules.settings.max_neighbourhood)
+            {
+                out.push(Anchor {
+                    key: AnchorKey::Node(u.node.index()),
+                    hops: u.hops,
+                    hub: u.hops > 0 && topo.downstream_degree(u.node) > rule.max_fanout,
+                });
+            }
+        }
+        Some(node) => out.push(Anchor {
+            key: AnchorKey::Node(node.index()),
+            hops: 0,
+            hub: false,
+        }),
+        None => out.push(Anchor {
+            key: AnchorKey::Resource(alert.resource.to_string()),
+            hops: 0,
+            hub: false,
+        }),
+    }
+    if !rule.group_by.is_empty() {
+        let values: Vec<String> = rule
+            .group_by
+            .iter()
+            .map(|f| match f {
+                Field::Kind => topo
+                    .resolve(&alert.resource)
+                    .map(|n| topo.node(n).kind.to_string())
+                    .unwrap_or_default(),
+                other => field_value(alert, other).unwrap_or("").to_string(),
+            })
+            .collect();
+        if values.iter().all(|v| !v.is_empty()) {
+            out.push(Anchor {
+                key: AnchorKey::Group(rule_idx, values),
+                hops: 0,
+                hub: false,
+            });
+        }
+    }
+    out
+}
+
+/// How two alerts relate under the joiner's rule.
+#[derive(Clone, Debug, Serialize)]
+pub struct Link {
+    pub from: String,
+    pub to: String,
+    pub rule: String,
+    pub delta_ms: Millis,
+    pub delta: String,
+    pub window: String,
+    /// What they share: `same resource X`, `upstream X`, `group_by values ...`; empty if nothing.
+    pub via: String,
+    pub hops: Option<u32>,
+    pub max_hops: u8,
+    /// Impact paths from the shared node to each alert's resource.
+    pub paths: Vec<String>,
+    pub linked: bool,
+    /// What it missed by, when not linked.
+    pub missed_by: Vec<String>,
+}
+
+fn fmt_delta(ms: Millis) -> String {
+    let ms = ms.abs();
+    if ms == 0 {
+        return "0s".into();
+    }
+    let (h, m, s, rest) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || (rest > 0 && out.is_empty()) {
+        if rest > 0 && h == 0 && m == 0 {
+            out.push_str(&format!("{}.{:03}s", s, rest));
+        } else {
+            out.push_str(&format!("{s}s"));
+        }
+    }
+    if out.is_empty() {
+        out.push_str(&format!("{rest}ms"));
+    }
+    out
+}
+
+fn describe_path(topo: &TopologyIndex, cause: NodeIdx, symptom: NodeIdx, hops: u8) -> String {
+    use petgraph::graph::NodeIndex;
+    let (c, s) = (NodeIndex::new(cause), NodeIndex::new(symptom));
+    match topo.impact_path(c, s, hops.max(1), EdgeMask::ALL) {
+        Some(steps) if steps.is_empty() => format!("{}", topo.node(s).id),
+        Some(steps) => {
+            let mut text = steps[0].from.to_string();
+            for st in &steps {
+                text.push_str(&format!(" -{}-> {}", st.edge.as_str(), st.to));
+            }
+            text
+        }
+        None => format!("{} .. {}", topo.node(s).id, topo.node(c).id),
+    }
+}
+
+/// The link between `a` (earlier) and `b` under `b`'s rule, with the closest shared anchor.
+fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
+    let (mut a, mut b) = (replay.first.get(a_fp)?, replay.first.get(b_fp)?);
+    let (mut a_fp, mut b_fp) = (a_fp, b_fp);
+    if b.event_time() < a.event_time() {
+        std::mem::swap(&mut a, &mut b);
+        std::mem::swap(&mut a_fp, &mut b_fp);
+    }
+    let (ra, rb) = (replay.rule_of(a_fp), replay.rule_of(b_fp));
+    let rule: &GroupingRule = &replay.rules.groupings[rb];
+    let rule_a = &replay.rules.groupings[ra];
+    let delta = b.event_time() - a.event_time();
+    let close = delta <= rule.window;
+    // Look further than the rules do, and over every edge type, to say by how much a link missed.
+    const SEARCH_HOPS: u8 = 8;
+    let wide_a = anchors(replay, a, ra, SEARCH_HOPS, EdgeMask::ALL);
+    let wide_b = anchors(replay, b, rb, SEARCH_HOPS, EdgeMask::ALL);
+    let strict_a = anchors(replay, a, ra, rule_a.max_hops, rule_a.edges);
+    let strict_b = anchors(replay, b, rb, rule.max_hops, rule.edges);
+    let best = |xs: &[Anchor], ys: &[Anchor], hub_rule: bool| -> Option<(Anchor, Anchor)> {
+        let mut best: Option<(Anchor, Anchor)> = None;
+        for x in xs {
+            for y in ys.iter().filter(|y| y.key == x.key) {
+                if hub_rule && y.hub && x.hops > 0 && y.hops > 0 {
+                    continue;
+                }
+                let total = u32::from(x.hops) + u32::from(y.hops);
+                if best
+                    .as_ref()
+                    .is_none_or(|(bx, by)| total < u32::from(bx.hops) + u32::from(by.hops))
+                {
+                    best = Some((x.clone(), y.clone()));
+                }
+            }
+        }
+        best
+    };
+    let strict = best(&strict_a, &strict_b, true)
+        .filter(|(x, y)| u32::from(x.hops) + u32::from(y.hops) <= u32::from(rule.max_hops));
+    let chosen = strict.clone().or_else(|| best(&wide_a, &wide_b, false));
+    let topo = &replay.topology;
+    let mut missed = Vec::new();
+    if !close {
+        missed.push(format!(
+            "Δt {} > window {}",
+            fmt_delta(delta),
+            format_duration(rule.window)
+        ));
+    }
+    let (via, hops, paths) = match &chosen {
+        Some((x, y)) => {
+            let total = u32::from(x.hops) + u32::from(y.hops);
+            let (via, paths) = match &x.key {
+                AnchorKey::Node(n) => {
+                    let id = topo
+                        .node(petgraph::graph::NodeIndex::new(*n))
+                        .id
+                        .to_string();
+                    let via = if total == 0 {
+                        format!("same resource {id}")
+                    } else {
+                        format!("shared upstream {id}")
+                    };
+                    let mut paths = Vec::new();
+                    // A path of 0 hops is the resource itself: nothing to show.
+                    for (al, h) in [(a, x.hops), (b, y.hops)]
+                        .into_iter()
+                        .filter(|(_, h)| *h > 0)
+                    {
+                        if let Some(s) = topo.resolve(&al.resource) {
+                            paths.push(describe_path(topo, *n, s.index(), h));
+                        }
+                    }
+                    (via, paths)
+                }
+                AnchorKey::Resource(r) => (format!("same resource {r} (not in topology)"), vec![]),
+                AnchorKey::Group(_, v) => (
+                    format!(
+                        "same group_by values {} = {}",
+                        rule.group_by
+                            .iter()
+                            .map(|f| f.describe())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        v.join(",")
+                    ),
+                    vec![],
+                ),
+            };
+            if strict.is_none() {
+                if total > u32::from(rule.max_hops) {
+                    missed.push(format!("{total} hops > max_hops {}", rule.max_hops));
+                } else if rule.edges != EdgeMask::ALL {
+                    missed.push("the path uses edge types the rule does not follow".into());
+                } else if y.hub || x.hub {
+                    missed.push(format!(
+                        "the shared node is a hub (more than max_fanout {} dependents) with no \
+                         alert of its own",
+                        rule.max_fanout
+                    ));
+                }
+            }
+            (via, Some(total), paths)
+        }
+        None => {
+            missed.push(format!(
+                "nothing shared: no common upstream within {SEARCH_HOPS} hops{}",
+                if rule.group_by.is_empty() {
+                    ""
+                } else {
+                    " and different group_by values"
+                }
+            ));
+            (String::new(), None, Vec::new())
+        }
+    };
+    Some(Link {
+        from: replay.label(a_fp),
+        to: replay.label(b_fp),
+        rule: rule.name.clone(),
+        delta_ms: delta,
+        delta: fmt_delta(delta),
+        window: format_duration(rule.window),
+        via,
+        hops,
+        max_hops: rule.max_hops,
+        paths,
+        linked: missed.is_empty(),
+        missed_by: missed,
+    })
+}
+
+#[derive(Serialize)]
+struct Candidate {
+    resource: String,
+    kind: String,
+    alerting: bool,
+    explains: u32,
+    of: usize,
+    hop_sum: u32,
+    first_alert: Option<String>,
+    chosen: bool,
+}
+
+#[derive(Serialize)]
+struct RootCauseExplanation {
+    resource: String,
+    reason: String,
+    confidence: f64,
+    candidates: Vec<Candidate>,
+    paths: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct IncidentExplanation {
+    incident: String,
+    members: Vec<String>,
+    /// How each member joined: its link to an earlier member.
+    chain: Vec<Link>,
+    /// Members the pairwise links do not reach (joined through the incident's activity at a
+    /// shared anchor over a longer span); the engine's own record says how.
+    unlinked: Vec<String>,
+    engine_explanation: Vec<String>,
+    root_cause: RootCauseExplanation,
+}
+
+#[derive(Serialize)]
+struct PairExplanation {
+    alerts: Vec<String>,
+    placements: Vec<String>,
+    grouped: bool,
+    /// Chain of links joining them (grouped) or the direct link and what it missed by.
+    chain: Vec<Link>,
+    /// Why they are apart although the link criteria hold, when that is the case.
+    note: Option<String>,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let rules = Arc::new(input::load_rules(args.rules.as_deref()).map_err(input::config_errors)?);
+    let topology =
+        Arc::new(input::load_topology(args.topology.as_deref()).map_err(input::config_errors)?);
+    let decoded = pipeline::decode_all(&args.inputs, &args.format)?;
+    for d in decoded.dead.iter().take(20) {
+        eprintln!("dead letter: {}:{}: {}", d.input, d.record, d.reason);
+    }
+    let mut replay = Replay::run(&decoded.alerts, rules.clone(), topology.clone());
+    if let Some(dir) = &args.models {
+        // Anomaly models change root-cause choice through chronic noise: replay with them.
+        let model = corral_anomaly::load_models(dir)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        let mut engine = Engine::new(rules, topology);
+        engine.set_anomaly_model(model);
+        let mut out = Vec::new();
+        for a in &decoded.alerts {
+            engine.ingest(a.clone(), &mut out);
+        }
+        engine.finish(&mut out);
+        replay.finals = final_incidents(&out);
+        replay.incident_of.clear();
+        for (i, members) in replay.finals.members.iter().enumerate() {
+            for fp in members {
+                replay.incident_of.entry(fp.clone()).or_insert(i);
+            }
+        }
+        replay.updates = out;
+        replay.engine = engine;
+    }
+    if let Some(id) = &args.incident {
+        let e = explain_incident(&replay, id)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&e)?);
+        } else {
+            print!("{}", render_incident(&e));
+        }
+    } else {
+        if args.alerts.len() < 2 {
+            bail!("--alerts needs at least two alerts");
+        }
+        let fps = args
+            .alerts
+            .iter()
+            .map(|r| replay.resolve_ref(r))
+            .collect::<Result<Vec<_>>>()?;
+        let e = explain_pair(&replay, &fps);
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&e)?);
+        } else {
+            print!("{}", render_pair(&e));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn canonical_incident(replay: &Replay, id: &str) -> Result<usize> {
+    if let Some(i) = replay.finals.ids.iter().position(|x| x == id) {
+        return Ok(i);
+    }
+    // An absorbed incident: follow it to where its alerts went.
+    for u in replay.updates.iter().filter(|u| u.dedup_key == id) {
+        if let Some(fp) = u.payload.custom_details.alerts.first() {
+            if let Some(&i) = replay.incident_of.get(fp) {
+                return Ok(i);
+            }
+        }
+    }
+    let known: Vec<&str> = replay
+        .finals
+        .ids
+        .iter()
+        .take(10)
+        .map(|s| s.as_str())
+        .collect();
+    bail!(
+        "no incident {id:?} in this replay (incidents: {})",
+        known.join(", ")
+    )
+}
+
+fn explain_incident(replay: &Replay, id: &str) -> Result<IncidentExplanation> {
+    let idx = canonical_incident(replay, id)?;
+    let mut members: Vec<String> = replay.finals.members[idx].clone();
+    members.sort_by_key(|fp| {
+        (
+            replay.first.get(fp).map_or(Millis::MAX, |a| a.event_time()),
+            fp.clone(),
+        )
+    });
+    let mut chain = Vec::new();
+    let mut unlinked = Vec::new();
+    for (i, fp) in members.iter().enumerate().skip(1) {
+        // The earlier member it links to most closely in time.
+        let best = members[..i]
+            .iter()
+            .filter_map(|e| link(replay, e, fp))
+            .filter(|l| l.linked)
+            .min_by_key(|l| (l.delta_ms, l.hops));
+        match best {
+            Some(l) => chain.push(l),
+            None => unlinked.push(replay.label(fp)),
+        }
+    }
+    let last = replay
+        .updates
+        .iter()
+        .rev()
+        .find(|u| u.dedup_key == replay.finals.ids[idx]);
+    let engine_explanation = last
+        .map(|u| u.payload.custom_details.explanation.clone())
+        .unwrap_or_default();
+    let root_cause = explain_root_cause(replay, &members, last);
+    Ok(IncidentExplanation {
+        incident: replay.finals.ids[idx].clone(),
+        members: members.iter().map(|m| replay.label(m)).collect(),
+        chain,
+        unlinked,
+        engine_explanation,
+        root_cause,
+    })
+}
+
+fn explain_root_cause(
+    replay: &Replay,
+    members: &[String],
+    last: Option<&IncidentUpdate>,
+) -> RootCauseExplanation {
+    use petgraph::graph::NodeIndex;
+    let topo = &replay.topology;
+    let settings = &replay.rules.settings;
+    // Per distinct member resource: its node and first alert.
+    let mut resources: BTreeMap<NodeIdx, (Millis, Severity)> = BTreeMap::new();
+    let mut unknown = 0usize;
+    for fp in members {
+        let Some(a) = replay.first.get(fp) else {
+            continue;
+        };
+        match topo.resolve(&a.resource) {
+            Some(n) => {
+                let e = resources
+                    .entry(n.index())
+                    .or_insert((a.event_time(), a.severity));
+                e.0 = e.0.min(a.event_time());
+                e.1 = e.1.max(a.severity);
+            }
+            None => unknown += 1,
+        }
+    }
+    let total = resources.len() + unknown;
+    let mut cover: BTreeMap<NodeIdx, (u32, u32)> = BTreeMap::new();
+    for &n in resources.keys() {
+        for u in topo.upstream_within(
+            NodeIndex::new(n),
+            settings.root_cause.max_hops,
+            EdgeMask::ALL,
+            settings.max_neighbourhood,
+        ) {
+            let c = cover.entry(u.node.index()).or_default();
+            c.0 += 1;
+            c.1 += u32::from(u.hops);
+        }
+    }
+    let (chosen, reason, confidence) = match last {
+        Some(u) => {
+            let rc = &u.payload.custom_details.root_cause;
+            (rc.resource.clone(), rc.reason.clone(), rc.confidence)
+        }
+        None => (String::new(), String::new(), 0.0),
+    };
+    let mut candidates: Vec<Candidate> = cover
+        .iter()
+        .filter(|(n, (c, _))| resources.contains_key(n) || *c >= 2)
+        .map(|(&n, &(c, h))| {
+            let info = topo.node(NodeIndex::new(n));
+            Candidate {
+                resource: info.id.to_string(),
+                kind: info.kind.to_string(),
+                alerting: resources.contains_key(&n),
+                explains: c,
+                of: total,
+                hop_sum: h,
+                first_alert: resources.get(&n).map(|r| format_event_time(r.0)),
+                chosen: info.id == chosen,
+            }
+        })
+        .collect();
+    candidates.sort_by(|x, y| {
+        y.chosen
+            .cmp(&x.chosen)
+            .then(y.explains.cmp(&x.explains))
+            .then(y.alerting.cmp(&x.alerting))
+            .then(x.hop_sum.cmp(&y.hop_sum))
+            .then(x.first_alert.cmp(&y.first_alert))
+    });
+    candidates.truncate(8);
+    let mut paths = Vec::new();
+    if let Some(rc) = topo.resolve(&chosen) {
+        for &n in resources.keys() {
+            if n != rc.index() {
+                paths.push(describe_path(
+                    topo,
+                    rc.index(),
+                    n,
+                    settings.root_cause.max_hops,
+                ));
+            }
+        }
+    }
+    RootCauseExplanation {
+        resource: chosen,
+        reason,
+        confidence,
+        candidates,
+        paths,
+    }
+}
+
+fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
+    let placements: Vec<String> = fps.iter().map(|f| replay.placement(f)).collect();
+    let same = fps
+        .iter()
+        .map(|f| replay.incident_of.get(f))
+        .collect::<Vec<_>>();
+    let grouped = same[0].is_some() && same.iter().all(|s| *s == same[0]);
+    let mut chain = Vec::new();
+    if grouped {
+        let members = &replay.finals.members[*same[0].unwrap_or(&0)];
+        for target in &fps[1..] {
+            chain.extend(path_between(replay, members, &fps[0], target));
+        }
+    } else {
+        for target in &fps[1..] {
+            chain.extend(link(replay, &fps[0], target));
+        }
+    }
+    let note = (!grouped && chain.iter().any(|l| l.linked)).then(|| {
+        "the link criteria hold, yet they are apart: one of them is in no incident (see above), \
+         or the earlier incident had already closed when the later alert fired"
+            .to_string()
+    });
+    PairExplanation {
+        alerts: fps.iter().map(|f| replay.label(f)).collect(),
+        placements,
+        grouped,
+        chain,
+        note,
+    }
+}
+
+/// Shortest chain of links between two members of one incident (breadth first).
+fn path_between(replay: &Replay, members: &[String], from: &str, to: &str) -> Vec<Link> {
+    let mut prev: BTreeMap<&str, (&str, Link)> = BTreeMap::new();
+    let mut queue = VecDeque::from([from]);
+    let mut seen = std::collections::BTreeSet::from([from]);
+    while let Some(here) = queue.pop_front() {
+        if here == to {
+            break;
+        }
+        for m in members {
+            if seen.contains(m.as_str()) {
+                continue;
+            }
+            if let Some(l) = link(replay, here, m).filter(|l| l.linked) {
+                seen.insert(m.as_str());
+                prev.insert(m.as_str(), (here, l));
+                queue.push_back(m.as_str());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut cur = to;
+    while let Some((p, l)) = prev.get(cur) {
+        out.push(l.clone());
+        cur = p;
+    }
+    out.reverse();
+    if out.is_empty() && from != to {
+        // Joined through the incident's span at an anchor, not through one pairwise link: show
+        // the direct relation anyway.
+        out.extend(link(replay, from, to));
+    }
+    out
+}
+
+fn render_link(l: &Link) -> String {
+    let mut s = format!(
+        "{} → {}\n    rule {:?}: Δt {} (window {})",
+        l.from, l.to, l.rule, l.delta, l.window
+    );
+    match l.hops {
+        Some(h) => s.push_str(&format!(
+            "; {}, {h} hop{} (max_hops {})",
+            l.via,
+            if h == 1 { "" } else { "s" },
+            l.max_hops
+        )),
+        None => s.push_str("; no shared anchor"),
+    }
+    for p in &l.paths {
+        s.push_str(&format!("\n    path: {p}"));
+    }
+    if !l.linked {
+        s.push_str(&format!("\n    NOT linked: {}", l.missed_by.join("; ")));
+    }
+    s.push('\n');
+    s
+}
+
+fn render_incident(e: &IncidentExplanation) -> String {
+    let mut s = format!("incident {}: {} alerts\n", e.incident, e.members.len());
+    if let Some(first) = e.members.first() {
+        s.push_str(&format!("  opened by {first}\n"));
+    }
+    s.push_str("why these alerts are grouped:\n");
+    for l in &e.chain {
+        for line in render_link(l).lines() {
+            s.push_str(&format!("  {line}\n"));
+        }
+    }
+    for u in &e.unlinked {
+        s.push_str(&format!(
+            "  {u} joined through the incident's activity at a shared anchor (see the engine's record)\n"
+        ));
+    }
+    s.push_str("engine's record:\n");
+    for line in &e.engine_explanation {
+        s.push_str(&format!("  {line}\n"));
+    }
+    let rc = &e.root_cause;
+    s.push_str(&format!(
+        "root cause {} (confidence {}): {}\n",
+        rc.resource, rc.confidence, rc.reason
+    ));
+    s.push_str("  candidates (explains = member resources it is upstream of or is):\n");
+    for c in &rc.candidates {
+        s.push_str(&format!(
+            "  {} {:<24} {:<12} {:<10} explains {}/{}, hop sum {}{}\n",
+            if c.chosen { "*" } else { " " },
+            c.resource,
+            c.kind,
+            if c.alerting { "alerting" } else { "silent" },
+            c.explains,
+            c.of,
+            c.hop_sum,
+            c.first_alert
+                .as_ref()
+                .map(|t| format!(", first alert {t}"))
+                .unwrap_or_default()
+        ));
+    }
+    for p in &rc.paths {
+        s.push_str(&format!("  impact: {p}\n"));
+    }
+    s
+}
+
+fn render_pair(e: &PairExplanation) -> String {
+    let mut s = String::new();
+    for (a, p) in e.alerts.iter().zip(&e.placements) {
+        s.push_str(&format!("{a}: {p}\n"));
+    }
+    if e.grouped {
+        s.push_str("grouped, through this chain of links:\n");
+    } else {
+        s.push_str("not grouped; the closest link:\n");
+    }
+    for l in &e.chain {
+        for line in render_link(l).lines() {
+            s.push_str(&format!("  {line}\n"));
+        }
+    }
+    if let Some(n) = &e.note {
+        s.push_str(&format!("note: {n}\n"));
+    }
+    s
+}

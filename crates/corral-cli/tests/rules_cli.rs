@@ -1,0 +1,305 @@
+//! Rules as code, end to end through the `corral` binary: `test` on the shipped rule tests and on
+//! failing suites, `explain` and `diff` on fixtures with known answers, `check` lints.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn corral(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_corral"))
+        .args(args)
+        .output()
+        .expect("run corral")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/explain")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn rule_test_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            rule_test_files(&p, out);
+        } else if p.to_string_lossy().ends_with(".test.yaml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_shipped_rule_test_passes() {
+    let mut files = Vec::new();
+    rule_test_files(&repo().join("rules"), &mut files);
+    files.sort();
+    assert!(files.len() >= 3, "{files:?}");
+    let args: Vec<String> = std::iter::once("test".to_string())
+        .chain(files.iter().map(|p| p.display().to_string()))
+        .chain(std::iter::once("--verbose".to_string()))
+        .collect();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = corral(&refs);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains(" 0 failed"), "{out}");
+    assert!(!out.contains("FAIL"), "{out}");
+}
+
+#[test]
+fn failing_suite_exits_nonzero_with_a_readable_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("wrong.test.yaml");
+    std::fs::write(
+        &p,
+        format!(
+            "topology: {}\ntests:\n  - name: expects the wrong root cause and a missing alert\n    alerts:\n      - {{at: 0s, name: HostDown, resource: host-1, severity: critical}}\n      - {{at: 30s, name: DbDown, resource: db-1}}\n      - {{at: 40s, name: WebDown, resource: web-1}}\n    expect:\n      - eval_at: 2m\n        incidents:\n          - {{members: [HostDown@host-1, DbDown@db-1, WebDown@web-1], root_cause: db-1}}\n        suppressed: [DbDown@db-1]\n  - name: passes\n    alerts:\n      - {{at: 0s, name: HostDown, resource: host-1}}\n    expect:\n      - eval_at: 1m\n        incidents: [{{members: [HostDown@host-1]}}]\n",
+            fixture("topology.yaml")
+        ),
+    )
+    .unwrap();
+    let o = corral(&["test", &p.display().to_string()]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL"), "{out}");
+    assert!(out.contains("expects the wrong root cause"), "{out}");
+    assert!(out.contains("at eval_at 2m:"), "{out}");
+    assert!(
+        out.contains("- members: [\"DbDown@db-1\", \"HostDown@host-1\", \"WebDown@web-1\"]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("+ members: [\"DbDown@db-1\", \"HostDown@host-1\"]"),
+        "{out}"
+    );
+    assert!(out.contains("- root_cause: db-1"), "{out}");
+    assert!(out.contains("+ root_cause: host-1"), "{out}");
+    assert!(out.contains("+ unexpected incident"), "{out}");
+    assert!(out.contains("WebDown@web-1"), "{out}");
+    assert!(out.contains("suppressed:\n"), "{out}");
+    assert!(out.contains("- expected [DbDown@db-1]"), "{out}");
+    assert!(out.contains("+ got      []"), "{out}");
+    assert!(out.contains("1 rule tests passed, 1 failed"), "{out}");
+}
+
+#[test]
+fn broken_test_file_is_a_failure_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("broken.test.yaml");
+    std::fs::write(
+        &p,
+        "tests:\n  - name: t\n    alerts:\n      - {at: 0s, name: A, resource: r, severity: fatal}\n    expect: []\n",
+    )
+    .unwrap();
+    let o = corral(&["test", &p.display().to_string()]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("broken.test.yaml:4"), "{out}");
+    assert!(out.contains("fatal"), "{out}");
+}
+
+fn explain(extra: &[&str]) -> (Output, String, String) {
+    let alerts = fixture("alerts.ndjson");
+    let topo = fixture("topology.yaml");
+    let rules = fixture("rules-narrow.yaml");
+    let mut args = vec![
+        "explain",
+        alerts.as_str(),
+        "--topology",
+        topo.as_str(),
+        "--rules",
+        rules.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    let o = corral(&args);
+    let (out, err) = text(&o);
+    (o, out, err)
+}
+
+#[test]
+fn explain_incident_names_the_links_and_the_root_cause() {
+    let (o, out, err) = explain(&["--incident", "inc-2026-11-25-000001"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("incident inc-2026-11-25-000001: 3 alerts"),
+        "{out}"
+    );
+    assert!(
+        out.contains("opened by HostDown@host-1 (fp-host1)"),
+        "{out}"
+    );
+    // DbDown joined HostDown: 30 s apart, db-1 runs on host-1.
+    assert!(
+        out.contains("HostDown@host-1 (fp-host1) → DbDown@db-1 (fp-db)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Δt 30s (window 5m); shared upstream host-1, 1 hop (max_hops 2)"),
+        "{out}"
+    );
+    assert!(out.contains("path: db-1 -runs_on-> host-1"), "{out}");
+    // Latency joined DbDown, its direct dependency, closest in time.
+    assert!(
+        out.contains("DbDown@db-1 (fp-db) → Latency@api-1 (fp-api)"),
+        "{out}"
+    );
+    assert!(out.contains("root cause host-1"), "{out}");
+    assert!(
+        out.contains("impact: api-1 -depends_on-> db-1 -runs_on-> host-1"),
+        "{out}"
+    );
+
+    let (o, out, _) = explain(&["--incident", "inc-2026-11-25-000001", "--json"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["root_cause"]["resource"], "host-1");
+    assert_eq!(v["chain"].as_array().unwrap().len(), 2);
+    let cands = v["root_cause"]["candidates"].as_array().unwrap();
+    assert_eq!(cands[0]["resource"], "host-1");
+    assert_eq!(cands[0]["chosen"], true);
+    // The switch explains as many resources but is silent: the alerting host wins the tie.
+    let sw = cands.iter().find(|c| c["resource"] == "sw-1").unwrap();
+    assert_eq!(sw["alerting"], false);
+    assert_eq!(sw["explains"], 3);
+    assert_eq!(cands[0]["explains"], 3);
+}
+
+#[test]
+fn explain_alerts_says_what_a_link_missed_by() {
+    let (o, out, err) = explain(&["--alerts", "fp-host1,fp-web"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains("shared upstream sw-1, 3 hops (max_hops 2)"),
+        "{out}"
+    );
+    assert!(out.contains("NOT linked: 3 hops > max_hops 2"), "{out}");
+
+    let (_, out, _) = explain(&["--alerts", "fp-db,fp-late"]);
+    assert!(out.contains("NOT linked: Δt 12m > window 5m"), "{out}");
+    assert!(out.contains("same resource db-1"), "{out}");
+
+    let (_, out, _) = explain(&["--alerts", "HostDown@host-1,Latency@api-1", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["grouped"], true);
+    let chain = v["chain"].as_array().unwrap();
+    assert!(chain.iter().all(|l| l["linked"] == true), "{out}");
+    assert_eq!(chain.last().unwrap()["to"], "Latency@api-1 (fp-api)");
+
+    let (o, _, err) = explain(&["--alerts", "fp-host1,nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("no alert \"nope\""), "{err}");
+}
+
+#[test]
+fn diff_shows_the_merge_a_wider_rule_causes() {
+    let alerts = fixture("alerts.ndjson");
+    let o = corral(&[
+        "diff",
+        &alerts,
+        "--topology",
+        &fixture("topology.yaml"),
+        "--rules",
+        &fixture("rules-wide.yaml"),
+        "--against-rules",
+        &fixture("rules-narrow.yaml"),
+        "--truth",
+        &fixture("truth.ndjson"),
+        "--json",
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["baseline"]["incidents"], 3);
+    assert_eq!(v["candidate"]["incidents"], 1);
+    assert_eq!(v["baseline"]["score"]["ari"], 1.0);
+    assert!(v["candidate"]["score"]["ari"].as_f64().unwrap() < 1.0);
+    let merged = v["merged"].as_array().unwrap();
+    assert_eq!(merged.len(), 1, "{out}");
+    assert_eq!(merged[0]["from"].as_array().unwrap().len(), 3);
+    assert_eq!(v["unchanged_incidents"], 0);
+    let moved: Vec<&str> = v["moved_alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["alert"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        moved,
+        vec!["DbSlow@db-1 (fp-late)", "WebDown@web-1 (fp-web)"]
+    );
+
+    // Text form, and a rule set against itself changes nothing.
+    let o = corral(&[
+        "diff",
+        &alerts,
+        "--topology",
+        &fixture("topology.yaml"),
+        "--rules",
+        &fixture("rules-narrow.yaml"),
+        "--against-rules",
+        &fixture("rules-narrow.yaml"),
+    ]);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("incidents: 3 unchanged, 0 split, 0 merged, 0 new, 0 gone"),
+        "{out}"
+    );
+    assert!(!out.contains("moved alerts"), "{out}");
+}
+
+#[test]
+fn check_lints_warn_and_fail_only_when_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "groupings:\n  - name: all\n  - name: by-team\n    match: {labels: {team: dba}}\nmaintenance:\n  - name: last week\n    match: {service: payroll}\n    start: 2026-11-17T01:00:00Z\n    end: 2026-11-17T03:00:00Z\n",
+    )
+    .unwrap();
+    let rules = rules.display().to_string();
+    let args = [
+        "check",
+        "--rules",
+        rules.as_str(),
+        "--now",
+        "2026-11-25T00:00:00Z",
+        "--fixtures",
+    ];
+    let alerts = fixture("alerts.ndjson");
+    let mut a: Vec<&str> = args.to_vec();
+    a.push(&alerts);
+    let o = corral(&a);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        err.contains(":3: warning[shadowed]: grouping \"by-team\" never applies"),
+        "{err}"
+    );
+    assert!(err.contains("warning[unused-label]"), "{err}");
+    assert!(
+        err.contains("\"team\", which no fixture alert carries"),
+        "{err}"
+    );
+    assert!(err.contains(":6: warning[maintenance-past]"), "{err}");
+    assert!(err.contains("0 error(s), 3 warning(s)"), "{err}");
+    a.push("--strict");
+    assert_eq!(corral(&a).status.code(), Some(1));
+
+    // The shipped rules are clean, even strictly.
+    let o = corral(&["check", "--strict"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+}
