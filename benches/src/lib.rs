@@ -179,3 +179,28 @@ pub fn to_ndjson(alerts: &[Alert]) -> Vec<u8> {
     }
     buf
 }
+
+/// A topology of `nodes` nodes padded with service-to-service `depends_on` edges up to `edges`
+/// edges, for the load-and-index figure (100k nodes, 500k edges).
+pub fn large_topology(nodes: usize, edges: usize, seed: u64) -> TopologyFile {
+    let mut t = topology(nodes);
+    let apps: Vec<String> = t
+        .nodes
+        .iter()
+        .filter(|n| n.id.starts_with("app-"))
+        .map(|n| n.id.clone())
+        .collect();
+    let mut rng = SplitMix::new(seed);
+    while t.edges.len() < edges && !apps.is_empty() {
+        let a = rng.below(apps.len());
+        let b = rng.below(apps.len());
+        if a != b {
+            t.edges.push(EdgeSpec {
+                from: apps[a].clone(),
+                to: apps[b].clone(),
+                edge_type: EdgeType::DependsOn,
+            });
+        }
+    }
+    t
+}
