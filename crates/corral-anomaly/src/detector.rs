@@ -5,9 +5,12 @@
 //! - **point deviation**: how far the (de-seasonalised) value is from the recent level, in
 //!   recent standard deviations;
 //! - **level shift**: how far the short-term mean has moved from the long-term level;
+//! - **calibration**: each of these is judged against the series' own history of it (z of its
+//!   logarithm), so that a series that routinely jumps does not alarm on every jump;
 //! - **new extremes**: a value beyond everything seen so far (by a margin of the seen range);
-//! - **seasonality**: hour-of-day and day-of-week profiles are learned all along; when they
-//!   explain enough of the variance (`season_min_gain`), scoring uses the residual against them.
+//! - **seasonality**: a profile of the cycle (a day in 15-minute slots by default, or a week)
+//!   is learned all along; when it explains enough of the variance (`season_min_gain`),
+//!   scoring uses the residual against it, so a daily peak is normal and a missing one is not.
 //!
 //! Then, as an operator would want: a burst of anomalous samples reports its first (or a
 //! stronger) sample at full score and damps the weaker repeats for `suppress` samples, so one
@@ -42,13 +45,9 @@ pub struct DetectorConfig {
     /// range it goes beyond the old extreme.
     pub extreme_sigmas: f64,
     pub extreme_slope: f64,
-    /// Multipliers of the calibrated point, level-shift and volatility statistics (0 disables).
+    /// Multipliers of the calibrated point and level-shift statistics (0 disables).
     pub point_weight: f64,
     pub shift_weight: f64,
-    pub volatility_weight: f64,
-    /// Weights of each sample in the short- and long-term mean absolute change.
-    pub alpha_vol_fast: f64,
-    pub alpha_vol_slow: f64,
     /// Deviations are winsorised at this many standard deviations when updating the spread,
     /// so that one spike does not blind the detector to the next.
     pub clip_sigmas: f64,
@@ -80,9 +79,6 @@ impl Default for DetectorConfig {
             extreme_slope: 3.0,
             point_weight: 1.0,
             shift_weight: 1.0,
-            volatility_weight: 0.0,
-            alpha_vol_fast: 0.1,
-            alpha_vol_slow: 0.01,
             clip_sigmas: 4.0,
             log_nonnegative: false,
             suppress: 200,
@@ -128,11 +124,7 @@ pub struct SeriesDetector {
     /// Range of values seen so far.
     min: f64,
     max: f64,
-    /// Previous value and short/long mean absolute change (volatility).
-    last: f64,
-    vol_fast: f32,
-    vol_slow: f32,
-    /// Hour-of-week profile of the value around `season_base`.
+    /// Seasonal profile (a day by default) of the value around `season_base`.
     season_base: f64,
     #[serde(with = "profile_serde")]
     profile: [f32; PROFILE_SLOTS],
@@ -141,11 +133,17 @@ pub struct SeriesDetector {
     season_var: f64,
     /// Whether the profile is used now.
     seasonal: bool,
-    calibration: [Calibration; 3],
+    /// Slot of the latest sample and the start of that slot (a cache).
+    slot: u8,
+    slot_start: i64,
+    calibration: [Calibration; 2],
     /// Strongest recent report, and samples since it.
     last_report: f64,
     since_report: u32,
 }
+
+// The memory budget per series: a few hundred bytes, checked at compile time.
+const _: () = assert!(SeriesDetector::BYTES <= 600);
 
 mod profile_serde {
     use super::PROFILE_SLOTS;
@@ -178,15 +176,14 @@ impl SeriesDetector {
             fast_mean: 0.0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
-            last: 0.0,
-            vol_fast: 0.0,
-            vol_slow: 0.0,
             season_base: 0.0,
             profile: [0.0; PROFILE_SLOTS],
             plain_var: 0.0,
             season_var: 0.0,
             seasonal: false,
-            calibration: [Calibration::default(); 3],
+            slot: 0,
+            slot_start: i64::MAX,
+            calibration: [Calibration::default(); 2],
             last_report: 0.0,
             since_report: u32::MAX,
         }
@@ -205,12 +202,19 @@ impl SeriesDetector {
         self.seasonal
     }
 
-    fn profile_slot(config: &DetectorConfig, t_ms: i64) -> usize {
+    fn profile_slot(&mut self, config: &DetectorConfig, t_ms: i64) -> usize {
         let slot_ms = config.season_slot_minutes.max(1) as i64 * 60_000;
+        // Most samples land in the slot of the previous one: skip the divisions then.
+        if t_ms >= self.slot_start && t_ms - self.slot_start < slot_ms {
+            return self.slot as usize;
+        }
         let slots =
             (config.season_period_hours as i64 * HOUR_MS / slot_ms).clamp(1, PROFILE_SLOTS as i64);
         // The epoch (a Thursday, midnight UTC) is the origin of every cycle.
-        (t_ms.div_euclid(slot_ms).rem_euclid(slots)) as usize
+        let n = t_ms.div_euclid(slot_ms);
+        self.slot_start = n * slot_ms;
+        self.slot = n.rem_euclid(slots) as u8;
+        self.slot as usize
     }
 
     /// Scores one sample at event time `t_ms` and learns from it. Non-finite values score 0
@@ -225,7 +229,7 @@ impl SeriesDetector {
         } else {
             value
         };
-        let slot = Self::profile_slot(config, t_ms);
+        let slot = self.profile_slot(config, t_ms);
         let expected = self.season_base + self.profile[slot] as f64;
         let residual = if self.seasonal {
             value - expected
@@ -239,7 +243,6 @@ impl SeriesDetector {
             self.season_base = value;
             self.min = raw_value;
             self.max = raw_value;
-            self.last = value;
             self.samples = 1;
             return 0.0;
         }
@@ -250,12 +253,6 @@ impl SeriesDetector {
         let alpha_fast = config.alpha_fast;
         let fast = self.fast_mean + alpha_fast * (residual - self.fast_mean);
         let shift = (fast - self.mean).abs() / sd;
-        let change = (value - self.last).abs();
-        let vol_fast =
-            self.vol_fast as f64 + config.alpha_vol_fast * (change - self.vol_fast as f64);
-        let vol_slow = self.vol_slow as f64;
-        let floor = 1e-9 * (1.0 + self.mean.abs()) + 1e-3 * (self.max - self.min);
-        let volatility = ((vol_fast + floor) / (vol_slow + floor)).ln().abs();
 
         // How unusual each statistic is for this series.
         let ac = config
@@ -263,10 +260,7 @@ impl SeriesDetector {
             .max(1.0 / (self.samples as f64 + 1.0));
         let z_point = self.calibration[0].z_then_learn(point, ac);
         let z_shift = self.calibration[1].z_then_learn(shift, ac);
-        let z_vol = self.calibration[2].z_then_learn(volatility, ac);
-        let mut strength = (config.point_weight * z_point)
-            .max(config.shift_weight * z_shift)
-            .max(config.volatility_weight * z_vol);
+        let mut strength = (config.point_weight * z_point).max(config.shift_weight * z_shift);
 
         let range = self.max - self.min;
         let tolerance = config.range_tolerance * range;
@@ -278,7 +272,7 @@ impl SeriesDetector {
 
         self.min = self.min.min(raw_value);
         self.max = self.max.max(raw_value);
-        self.learn(config, slot, expected, value, residual, fast, change);
+        self.learn(config, slot, expected, value, residual, fast);
 
         if self.samples < config.warmup {
             return 0.0;
@@ -286,7 +280,6 @@ impl SeriesDetector {
         self.gate(config, raw)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn learn(
         &mut self,
         config: &DetectorConfig,
@@ -295,7 +288,6 @@ impl SeriesDetector {
         value: f64,
         residual: f64,
         fast: f64,
-        change: f64,
     ) {
         // Warm-up learns faster so that the first scores rest on a fair estimate.
         let a = config.alpha_level.max(1.0 / (self.samples as f64 + 1.0));
@@ -310,10 +302,6 @@ impl SeriesDetector {
         self.mean += a * clipped;
         self.var = (1.0 - a) * (self.var + a * clipped * clipped);
         self.fast_mean = fast;
-        self.last = value;
-        self.vol_fast += (config.alpha_vol_fast * (change - self.vol_fast as f64)) as f32;
-        let av = config.alpha_vol_slow.max(1.0 / (self.samples as f64 + 1.0));
-        self.vol_slow += (av * (change - self.vol_slow as f64)) as f32;
 
         // The profile learns from the raw value whether or not it is in use.
         let base_dev = value - self.season_base;
@@ -362,5 +350,131 @@ impl SeriesDetector {
 impl Default for SeriesDetector {
     fn default() -> Self {
         SeriesDetector::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = 60_000;
+
+    /// Deterministic noise in [-1, 1]: splitmix64 of the index, mean of two uniforms.
+    fn noise(i: i64) -> f64 {
+        let mix = |mut z: u64| {
+            z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let u = |z: u64| (z >> 11) as f64 / (1u64 << 53) as f64;
+        u(mix(i as u64)) + u(mix(i as u64 ^ 0xdead_beef)) - 1.0
+    }
+
+    #[test]
+    fn warm_up_scores_zero_and_is_reported() {
+        let c = DetectorConfig::default();
+        let mut d = SeriesDetector::new();
+        for i in 0..c.warmup as i64 - 1 {
+            let v = if i % 17 == 0 { 1e6 } else { noise(i) };
+            assert_eq!(d.score(&c, i * MINUTE, v), 0.0);
+            assert!(d.warming_up(&c));
+        }
+        d.score(&c, c.warmup as i64 * MINUTE, 0.0);
+        assert!(!d.warming_up(&c));
+    }
+
+    #[test]
+    fn a_spike_scores_high_and_its_repeats_are_damped() {
+        let c = DetectorConfig::default();
+        let mut d = SeriesDetector::new();
+        let mut alarms = 0;
+        let mut normal_max: f64 = 0.0;
+        for i in 0..3000 {
+            let s = d.score(&c, i * MINUTE, 100.0 + 5.0 * noise(i));
+            if i > 1000 {
+                normal_max = normal_max.max(s);
+                alarms += (s >= 0.62) as u32;
+            }
+        }
+        // Bounded noise: at most a rare new extreme by a hair.
+        assert!(alarms <= 2, "{alarms} alarms on noise");
+        let spike = d.score(&c, 3000 * MINUTE, 180.0);
+        let again = d.score(&c, 3001 * MINUTE, 170.0);
+        assert!(
+            spike > 0.8 && spike > normal_max + 0.1,
+            "spike {spike}, noise {normal_max}"
+        );
+        assert!(again < spike * 0.75, "repeat {again}");
+    }
+
+    #[test]
+    fn a_level_shift_is_detected() {
+        let c = DetectorConfig::default();
+        let mut d = SeriesDetector::new();
+        // A level inside the seen range (no new extreme) that the series never held for long.
+        for i in 0..2000 {
+            let base = if i % 500 == 0 { 130.0 } else { 100.0 };
+            d.score(&c, i * MINUTE, base + 2.0 * noise(i));
+        }
+        let best = (2000..2060)
+            .map(|i| d.score(&c, i * MINUTE, 120.0 + 2.0 * noise(i)))
+            .fold(0.0, f64::max);
+        assert!(best > 0.62, "{best}");
+    }
+
+    #[test]
+    fn daily_seasonality_is_detected_and_used() {
+        let c = DetectorConfig::default();
+        let mut d = SeriesDetector::new();
+        let day = 24 * 60;
+        let daily =
+            |i: i64| 50.0 + 40.0 * ((i % day) as f64 / day as f64 * std::f64::consts::TAU).sin();
+        let mut late_max: f64 = 0.0;
+        // Five-minute samples over ten days.
+        for k in 0..(10 * day / 5) {
+            let i = k * 5;
+            let s = d.score(&c, i * MINUTE, daily(i) + noise(i));
+            if k > 4 * day / 5 {
+                late_max = late_max.max(s);
+            }
+        }
+        assert!(d.seasonal());
+        assert!(late_max < 0.62, "{late_max}");
+        // The peak hour without its peak: well inside the seen range, yet anomalous.
+        let i = 10 * day + day / 4;
+        let missing_peak = (0..6)
+            .map(|k| d.score(&c, (i + 5 * k) * MINUTE, 50.0 + noise(i + k)))
+            .fold(0.0, f64::max);
+        assert!(missing_peak > 0.62, "{missing_peak}");
+
+        let mut flat = SeriesDetector::new();
+        for k in 0..3000 {
+            flat.score(&c, k * 5 * MINUTE, 50.0 + noise(k));
+        }
+        assert!(!flat.seasonal());
+    }
+
+    #[test]
+    fn non_finite_samples_are_ignored_and_scoring_is_deterministic() {
+        let c = DetectorConfig::default();
+        let run = || {
+            let mut d = SeriesDetector::new();
+            let mut out = Vec::new();
+            for i in 0..1000 {
+                let v = if i == 400 {
+                    f64::NAN
+                } else {
+                    10.0 + noise(i) + if i == 700 { 9.0 } else { 0.0 }
+                };
+                out.push(d.score(&c, i * MINUTE, v));
+            }
+            (out, d.samples())
+        };
+        let (a, n) = run();
+        assert_eq!(n, 999);
+        assert_eq!(a[400], 0.0);
+        assert_eq!(a, run().0);
+        assert!(a[700] > 0.62);
     }
 }

@@ -28,15 +28,16 @@ pub const MIN_TRUSTED_MINUTES: u32 = 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("{}: cannot read model: {source}", path.display())]
+    // I/O errors are part of the message, not a `source`, so that they are printed once.
+    #[error("{}: cannot read model: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{}: cannot write model: {source}", path.display())]
+    #[error("{}: cannot write model: {error}", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}:{line}:{column}: invalid model: {message}", path.display())]
     Parse {
@@ -204,14 +205,14 @@ impl BaselineModel {
     /// Writes `<dir>/baselines.json`, creating `dir`.
     pub fn save(&self, dir: &Path) -> Result<PathBuf, ModelError> {
         let path = dir.join(MODEL_FILE);
-        let write_err = |source| ModelError::Write {
+        let write_err = |error| ModelError::Write {
             path: path.clone(),
-            source,
+            error,
         };
         std::fs::create_dir_all(dir).map_err(write_err)?;
         let text = serde_json::to_string(self).map_err(|e| ModelError::Write {
             path: path.clone(),
-            source: std::io::Error::other(e),
+            error: std::io::Error::other(e),
         })?;
         std::fs::write(&path, text).map_err(write_err)?;
         Ok(path)
@@ -219,9 +220,9 @@ impl BaselineModel {
 
     /// Reads a model file, refusing any `format_version` but [`FORMAT_VERSION`].
     pub fn load(path: &Path) -> Result<BaselineModel, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ModelError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::from_json(path, &text)
     }
@@ -303,15 +304,9 @@ impl AnomalyModel for BaselineModel {
         let alpha = self.rate_alpha();
         // Resolves say a condition ended; only firing occurrences make an alert rate.
         if alert.status == Status::Firing {
-            self.resources
-                .entry(alert.resource.clone())
-                .or_default()
-                .observe(t, alpha);
+            observe_rate(&mut self.resources, &alert.resource, t, alpha);
             if let Some(service) = &alert.service {
-                self.services
-                    .entry(service.clone())
-                    .or_default()
-                    .observe(t, alpha);
+                observe_rate(&mut self.services, service, t, alpha);
             }
         }
         match self.noise.get_mut(&alert.fingerprint) {
@@ -388,6 +383,19 @@ impl AnomalyModel for BaselineModel {
         self.noise
             .get(&alert.fingerprint)
             .map_or(0.0, NoiseStats::chronic_score)
+    }
+}
+
+/// Counts an alert in a key's rate profile; looks up before inserting so that the common case
+/// does not clone the key.
+fn observe_rate(map: &mut FxHashMap<Str, RateBaseline>, key: &Str, t: i64, alpha: f64) {
+    match map.get_mut(key) {
+        Some(b) => b.observe(t, alpha),
+        None => {
+            let mut b = RateBaseline::default();
+            b.observe(t, alpha);
+            map.insert(key.clone(), b);
+        }
     }
 }
 

@@ -56,25 +56,26 @@ const PROBATION_CAP_ROWS: f64 = PROBATION_PERCENT * 5000.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NabError {
-    #[error("{path}: {source}")]
+    // The I/O error is part of the message, not a `source`, so that it is printed once.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path}:{line}: {message}")]
+    #[error("{}:{line}: {message}", path.display())]
     Parse {
         path: PathBuf,
         line: usize,
         message: String,
     },
-    #[error("{path}: {message}")]
+    #[error("{}: {message}", path.display())]
     Labels { path: PathBuf, message: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> NabError + '_ {
-    move |source| NabError::Io {
+    move |error| NabError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
@@ -763,5 +764,42 @@ mod tests {
             parse_nab_timestamp("2014-01-01 00:00:00.000000"),
             Some(1_388_534_400)
         );
+    }
+
+    #[test]
+    fn results_are_written_in_nab_layout_with_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = file(6, &[(2, 3)]);
+        f.category = "realKnownCause".into();
+        f.name = "nyc_taxi".into();
+        let path =
+            write_results(dir.path(), "corral", &f, &[0.0, 0.1, 0.9, 0.2, 0.0, 0.5]).unwrap();
+        assert_eq!(
+            path,
+            dir.path().join("corral/realKnownCause/corral_nyc_taxi.csv")
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "timestamp,value,anomaly_score,label");
+        assert_eq!(lines.len(), 7);
+        let labels: Vec<&str> = lines[1..]
+            .iter()
+            .map(|l| l.rsplit(',').next().unwrap())
+            .collect();
+        assert_eq!(labels, ["0", "0", "1", "1", "0", "0"]);
+        assert!(lines[3].ends_with(",0.9,1"));
+    }
+
+    #[test]
+    fn windows_follow_nab_when_timestamps_step_back() {
+        // Rows: 0, 60, 120, 60, 120, 180 seconds; a window from 60 to 120 runs from the first
+        // row stamped 60 to the first row stamped 120, as NAB's `timestamps.index` does.
+        let mut f = file(6, &[]);
+        f.timestamps = vec![0, 60, 120, 60, 120, 180];
+        f.windows = vec![(60, 120)];
+        assert_eq!(f.window_rows(), vec![(1, 2)]);
+        // A window between rows still covers the rows inside it.
+        f.windows = vec![(100, 170)];
+        assert_eq!(f.window_rows(), vec![(2, 4)]);
     }
 }

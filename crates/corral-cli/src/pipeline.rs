@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use corral_core::{Alert, Engine, IncidentUpdate, RuleSet, TopologyIndex};
 use corral_formats::{decode_stream, DeadLetter, Format};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Read};
+use std::io::{self, BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -50,7 +50,6 @@ pub struct InputDeadLetter {
 pub struct Decoded {
     pub alerts: Vec<Alert>,
     pub dead: Vec<InputDeadLetter>,
-    pub bytes: u64,
 }
 
 /// Inputs as given on the command line; none means stdin.
@@ -101,12 +100,8 @@ pub fn stream_inputs(
 pub fn decode_all(inputs: &[PathBuf], format: &str) -> Result<Decoded> {
     let mut alerts = Vec::new();
     let mut dead = Vec::new();
-    let bytes = stream_inputs(inputs, format, |a| alerts.push(a), |d| dead.push(d))?;
-    Ok(Decoded {
-        alerts,
-        dead,
-        bytes,
-    })
+    stream_inputs(inputs, format, |a| alerts.push(a), |d| dead.push(d))?;
+    Ok(Decoded { alerts, dead })
 }
 
 fn progress_bar(len: Option<u64>, name: &str) -> Option<indicatif::ProgressBar> {
@@ -141,11 +136,4 @@ pub fn correlate(
     }
     engine.finish(&mut out);
     (out, engine)
-}
-
-/// Reads all of a small input (used for fixtures embedded in the binary).
-pub fn read_to_vec(mut r: impl Read) -> io::Result<Vec<u8>> {
-    let mut v = Vec::new();
-    r.read_to_end(&mut v)?;
-    Ok(v)
 }

@@ -7,7 +7,7 @@
 //! explain it), or the resource name itself when the CMDB does not know it, and the values of
 //! the rule's `group_by` attributes. An index anchor → incidents makes the cost of one alert
 //! depend on its neighbourhood only, never on the number of open alerts. An alert that relates
-//! to several incidents bridges them: they merge into the oldest.
+//! to several incidents bridges them: they merge into the largest.
 //!
 //! Clocks: `now` is the newest event time seen; the watermark is `now − allowed_lateness`.
 //! Decisions that only emit (a coalesced update) run on `now`; decisions that destroy state
@@ -791,6 +791,22 @@ impl Engine {
                 }
             }
         }
+        // Links through a service (an alert the CMDB does not know) are weak: they never
+        // bridge incidents. When only such links exist, join the most recently active one.
+        let strong: SmallVec<[(u32, usize); 4]> = candidates
+            .iter()
+            .copied()
+            .filter(|&(_, ai)| !matches!(anchors[ai].key, AnchorKey::Service(_)))
+            .collect();
+        if strong.is_empty() && candidates.len() > 1 {
+            let latest = candidates
+                .iter()
+                .copied()
+                .max_by_key(|&(c, _)| self.incidents.get(&c).map(|i| (i.last_seen, i.seq)));
+            candidates = latest.into_iter().collect();
+        } else if !strong.is_empty() {
+            candidates = strong;
+        }
         let inc_id = match candidates.len() {
             0 => match self.take_reopenable(fp, t) {
                 Some(id) => id,
@@ -1076,11 +1092,15 @@ impl Engine {
         }
     }
 
-    /// Merges incidents bridged by one alert into the oldest; returns the survivor.
+    /// Merges incidents bridged by one alert into the largest; returns the survivor.
     fn merge(&mut self, ids: &[u32], fp: &Str, t: Millis, out: &mut Vec<IncidentUpdate>) -> u32 {
+        // The largest absorbs the others (ties: the oldest), so a big failure keeps its ticket.
         let survivor = *ids
             .iter()
-            .min_by_key(|i| self.incidents[i].seq)
+            .min_by_key(|i| {
+                let inc = &self.incidents[i];
+                (Reverse(inc.members.len()), inc.seq)
+            })
             .expect("at least two");
         for &other in ids {
             if other == survivor {

@@ -11,8 +11,10 @@ mod detect;
 mod input;
 mod json_path;
 pub mod mapping;
+pub mod output;
 mod stream;
 pub mod time;
+pub mod topology_import;
 
 pub use common::{MAX_LABELS, MAX_VALUE_BYTES};
 pub use detect::{detect, detect_stream};
@@ -21,6 +23,7 @@ pub use stream::{decode_stream, DeadLetter, DecodeStats, MAX_RECORD_BYTES};
 use common::{for_each_payload, Problems};
 use corral_core::Alert;
 pub use mapping::Mapping;
+pub use output::{encode, OutputFormat};
 use std::fmt;
 use std::sync::Arc;
 

@@ -15,5 +15,5 @@ pub mod sim;
 pub mod strategies;
 pub mod truth;
 
-pub use score::{missed_targets, score, Score};
+pub use score::{missed_targets, score, score_with_topology, Score};
 pub use truth::{Truth, TruthRecord};

@@ -130,7 +130,7 @@ pub fn storm_svg(
                 color.stroke_width(2),
             ))
             .map_err(|e| e.to_string())?
-            .label(format!("{} ({} incidents)", s.name, s.times_ms.len()))
+            .label(format!("{} ({} opened)", s.name, s.times_ms.len()))
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
             });
@@ -171,7 +171,7 @@ mod tests {
         let svg = std::fs::read_to_string(&p).unwrap();
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("incidents opened"));
-        assert!(svg.contains("corral (2 incidents)"));
+        assert!(svg.contains("corral (2 opened)"));
         let empty = Series {
             name: "none".into(),
             times_ms: vec![],

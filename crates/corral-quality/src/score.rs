@@ -7,13 +7,15 @@
 //! - figures that need event times or alert occurrences (`events`, `event_compression`,
 //!   `time_to_incident_*`) are `null` without `--alerts`;
 //! - `rca_top1` counts truth incidents that name a root cause; a truth incident's root cause
-//!   matches when the best-overlapping incident names its resource (or its fingerprint);
+//!   matches when the best-overlapping incident names its resource (or its fingerprint), or,
+//!   given the topology, another name of the same node;
 //! - pair precision and recall are 1 when there is no pair to get wrong.
 
 use crate::clustering::{adjusted_mutual_information, adjusted_rand_index, Contingency};
 use crate::truth::Truth;
 use corral_core::incident::IncidentUpdate;
 use corral_core::model::{parse_event_time, Alert};
+use corral_core::topology::TopologyIndex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
@@ -138,6 +140,17 @@ pub fn final_incidents(updates: &[IncidentUpdate]) -> FinalIncidents {
 
 /// Scores incidents against the truth; `alerts` is the input stream when known.
 pub fn score(updates: &[IncidentUpdate], truth: &Truth, alerts: Option<&[Alert]>) -> Score {
+    score_with_topology(updates, truth, alerts, None)
+}
+
+/// As [`score`]; with a topology, a root cause named by an alias of the right node (an IP, an
+/// FQDN) counts as the same resource, in either direction.
+pub fn score_with_topology(
+    updates: &[IncidentUpdate],
+    truth: &Truth,
+    alerts: Option<&[Alert]>,
+    topology: Option<&TopologyIndex>,
+) -> Score {
     let fin = final_incidents(updates);
 
     // The alert universe, with a dense index per fingerprint.
@@ -271,11 +284,18 @@ pub fn score(updates: &[IncidentUpdate], truth: &Truth, alerts: Option<&[Alert]>
             .map(|(&k, _)| k);
         let Some(k) = best else { continue };
         let (res, rc_fp) = &fin.root_cause[k];
+        let same_resource = |truth_res: &str| {
+            truth_res == res.as_str()
+                || topology.is_some_and(|t| match (t.resolve(truth_res), t.resolve(res)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => false,
+                })
+        };
         let hit = roots.iter().any(|fp| {
             rc_fp.as_deref() == Some(fp.as_str())
                 || resource_of
                     .get(fp.as_str())
-                    .is_some_and(|r| *r == res.as_str())
+                    .is_some_and(|r| same_resource(r))
         });
         if hit {
             rca_hits += 1;
@@ -528,6 +548,24 @@ mod tests {
             "{} vs {expected}",
             sc.ari
         );
+    }
+
+    #[test]
+    fn root_cause_named_by_alias_matches_with_the_topology() {
+        let s = stream();
+        let topo = corral_core::TopologyFile::parse(
+            "nodes:\n  - {id: host-1, aliases: [r1]}\n  - {id: r4}\n",
+            "t.yaml",
+        )
+        .unwrap();
+        let topo = TopologyIndex::build(&topo);
+        let updates = vec![
+            update("P", &[&s[0], &s[1], &s[2]], "host-1", 1_000, &[]),
+            update("Q", &[&s[3], &s[4]], "r4", 60_000, &[]),
+        ];
+        assert_eq!(score(&updates, &truth(), Some(&s)).rca_top1, Some(0.5));
+        let sc = score_with_topology(&updates, &truth(), Some(&s), Some(&topo));
+        assert_eq!(sc.rca_top1, Some(1.0));
     }
 
     #[test]

@@ -1,9 +1,14 @@
+pub mod bench_kafka;
 pub mod check;
+pub mod demo;
 pub mod diff;
 pub mod explain;
+pub mod ingest;
 pub mod nab;
 pub mod replay;
+pub mod run;
 pub mod score;
 pub mod simulate;
 pub mod test;
+pub mod topology;
 pub mod train;

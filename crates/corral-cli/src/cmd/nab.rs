@@ -4,6 +4,8 @@
 use anyhow::{Context, Result};
 use corral_anomaly::nab::{self, NabCorpus, ScoredFile};
 use corral_anomaly::DetectorConfig;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,6 +26,9 @@ pub struct Args {
     /// Print the scores as JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also print each file's standard-profile score and counts.
+    #[arg(long)]
+    per_file: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -58,6 +63,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .iter()
         .map(|p| nab::score_corpus(&scored, p))
         .collect();
+    let mut text = String::new();
     if args.json {
         let summary: Vec<_> = results
             .iter()
@@ -67,20 +73,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     "windows_missed": r.windows_missed, "false_positive_rows": r.false_positive_rows})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        text.push_str(&serde_json::to_string_pretty(&summary)?);
+        text.push('\n');
     } else {
-        println!(
+        let _ = writeln!(
+            text,
             "NAB corpus: {} files, {} windows; detector {:?}",
             corpus.files.len(),
             corpus.window_count(),
             args.detector
         );
-        println!(
+        let _ = writeln!(
+            text,
             "{:<20} {:>7} {:>10} {:>6} {:>6} {:>7}",
             "profile", "score", "threshold", "TP", "FN", "FP rows"
         );
         for r in &results {
-            println!(
+            let _ = writeln!(
+                text,
                 "{:<20} {:>7.2} {:>10.5} {:>6} {:>6} {:>7}",
                 r.profile,
                 r.normalized,
@@ -90,14 +100,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 r.false_positive_rows
             );
         }
-        if std::env::var_os("CORRAL_NAB_FILES").is_some() {
+        if args.per_file {
             for f in &results[0].files {
-                println!(
+                let _ = writeln!(
+                    text,
                     "  {:<60} {:>7.3} tp={} fn={} fp={}",
                     f.key, f.score, f.tp, f.fn_, f.fp
                 );
             }
         }
+    }
+    // A closed pipe (`| head`) is the reader's choice, not an error.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
     }
     Ok(ExitCode::SUCCESS)
 }

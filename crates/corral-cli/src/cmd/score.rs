@@ -7,16 +7,21 @@
 use anyhow::{bail, Context};
 use corral_core::incident::IncidentUpdate;
 use corral_core::model::{parse_event_time, Alert};
+use corral_core::{Engine, TopologyIndex};
 use corral_quality::io::read_ndjson_file;
 use corral_quality::plot::{storm_svg, Series};
 use corral_quality::strategies::{alec_style, alertmanager_style, AlecConfig, AmStyleConfig};
-use corral_quality::{missed_targets, score, Truth};
+use corral_quality::{missed_targets, score_with_topology, Truth};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Strategy {
+    /// corral's own engine with --rules (default: the shipped rules) and --topology, in
+    /// process: the same incidents `corral replay` writes for the native stream.
+    Corral,
     /// Alertmanager grouping: group_by labels, group_wait 30s, group_interval 5m, no topology.
     Alertmanager,
     /// ALEC DBSCAN over time and topology hops, re-clustered every 30 s.
@@ -41,9 +46,13 @@ pub struct Args {
     /// Score a reference strategy run over --alerts instead of an incidents file.
     #[arg(long, value_enum, requires = "alerts")]
     pub strategy: Option<Strategy>,
-    /// Topology for --strategy alec (SPEC §3).
+    /// Topology (SPEC §3): for --strategy alec and corral, and so that a root cause named by an
+    /// alias of the right node counts.
     #[arg(long)]
     pub topology: Option<PathBuf>,
+    /// Rules for --strategy corral (file or directory; default: the shipped rules).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
     /// Alertmanager-style group_by labels (`alertname` is the alert name, `...` all labels).
     #[arg(
         long,
@@ -105,10 +114,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(p) => Some(read_ndjson_file(p).map_err(anyhow::Error::msg)?),
         None => None,
     };
+    let topology: Option<Arc<TopologyIndex>> = match &args.topology {
+        Some(p) => Some(Arc::new(
+            crate::input::load_topology(Some(p)).map_err(crate::input::config_errors)?,
+        )),
+        None => None,
+    };
     let updates: Vec<IncidentUpdate> = match (args.strategy, &args.incidents) {
         (Some(strategy), _) => {
             let alerts = alerts.as_deref().expect("clap requires --alerts");
             let out = match strategy {
+                Strategy::Corral => {
+                    let rules = crate::input::load_rules(args.rules.as_deref())
+                        .map_err(crate::input::config_errors)?;
+                    let topo = topology
+                        .clone()
+                        .unwrap_or_else(|| Arc::new(TopologyIndex::empty()));
+                    let mut engine = Engine::new(Arc::new(rules), topo);
+                    let mut out = Vec::new();
+                    for a in alerts {
+                        engine.ingest(a.clone(), &mut out);
+                    }
+                    engine.finish(&mut out);
+                    out
+                }
                 Strategy::Alertmanager => {
                     let cfg = AmStyleConfig {
                         group_by: args.group_by.clone(),
@@ -117,12 +146,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     alertmanager_style(alerts, &cfg)
                 }
                 Strategy::Alec => {
-                    let topo = match &args.topology {
-                        Some(p) => crate::input::load_topology(Some(p))
-                            .map_err(crate::input::config_errors)?,
-                        None => bail!("--strategy alec needs --topology"),
+                    let Some(topo) = &topology else {
+                        bail!("--strategy alec needs --topology");
                     };
-                    alec_style(alerts, &topo, &AlecConfig::default())
+                    alec_style(alerts, topo, &AlecConfig::default())
                 }
             };
             if let Some(p) = &args.write_incidents {
@@ -134,7 +161,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("--incidents or --strategy is required"),
     };
 
-    let s = score(&updates, &truth, alerts.as_deref());
+    let s = score_with_topology(&updates, &truth, alerts.as_deref(), topology.as_deref());
     let json = if args.pretty {
         serde_json::to_string_pretty(&s)?
     } else {

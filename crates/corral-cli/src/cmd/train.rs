@@ -1,21 +1,22 @@
 //! `corral train [INPUT...] --out DIR`: learns baselines (metric series, alert rates per
-//! resource and service, chronic noise) from historical native NDJSON into `DIR/baselines.json`.
+//! resource and service, chronic noise) from historical alert and metric files (any input format)
+//! into `DIR/baselines.json`.
 
+use crate::pipeline;
 use anyhow::{Context, Result};
 use corral_anomaly::{ModelConfig, Trainer};
-use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Native NDJSON alert and metric files (`-` or none: stdin).
+    /// Alert and metric files (`-` or none: stdin).
     inputs: Vec<PathBuf>,
     /// Models directory to write (`baselines.json` inside).
     #[arg(long)]
     out: PathBuf,
-    /// Input format; training reads the native format.
-    #[arg(long, default_value = "native")]
+    /// Input format: auto, native, alertmanager, ... or mapping:FILE (SPEC §2).
+    #[arg(long, default_value = "auto")]
     format: String,
     /// Model tunables as JSON (fields of ModelConfig, e.g. '{"metric_threshold":0.7}').
     #[arg(long)]
@@ -29,43 +30,29 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    if args.format != "native" {
-        anyhow::bail!(
-            "train reads --format native (NDJSON of SPEC §1), not {:?}",
-            args.format
-        );
-    }
     let config: ModelConfig = match &args.config {
         Some(text) => serde_json::from_str(text).context("parsing --config")?,
         None => ModelConfig::default(),
     };
-    let mut trainer = Trainer::new(config);
-    let stdin_only = args.inputs.is_empty() || args.inputs.iter().all(|p| p.as_os_str() == "-");
-    if stdin_only {
-        trainer.add_ndjson("<stdin>", std::io::stdin().lock())?;
-    } else {
-        for path in &args.inputs {
-            if path.as_os_str() == "-" {
-                trainer.add_ndjson("<stdin>", std::io::stdin().lock())?;
-                continue;
-            }
-            let file =
-                std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            trainer
-                .add_ndjson(&path.display().to_string(), BufReader::new(file))
-                .with_context(|| format!("reading {}", path.display()))?;
-        }
+    let decoded = pipeline::decode_all(&args.inputs, &args.format)?;
+    for d in &decoded.dead {
+        eprintln!("corral: rejected {}:{}: {}", d.input, d.record, d.reason);
     }
-    let (model, rejected) = trainer.finish();
-    for r in &rejected {
-        eprintln!("corral: rejected {r}");
-    }
-    if args.strict && !rejected.is_empty() {
+    if args.strict && !decoded.dead.is_empty() {
         anyhow::bail!(
             "{} record(s) rejected; no model written (--strict)",
-            rejected.len()
+            decoded.dead.len()
         );
     }
+    let mut trainer = Trainer::new(config);
+    let names: Vec<String> = pipeline::inputs_or_stdin(&args.inputs)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    trainer.add_alerts(&names.join(","), decoded.alerts);
+    let (mut model, _) = trainer.finish();
+    model.trained.skipped_records = decoded.dead.len() as u64;
+    let rejected = decoded.dead.len();
     let path = model.save(&args.out)?;
     let t = &model.trained;
     eprintln!(
@@ -77,7 +64,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         t.anomalies_raised,
         model.resource_count(),
         model.service_count(),
-        rejected.len()
+        rejected
     );
     let chronic = model.chronic_alerts(args.chronic_min);
     if !chronic.is_empty() {

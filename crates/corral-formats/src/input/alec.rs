@@ -75,9 +75,10 @@ fn occurrence(alarm: &AlarmAttrs, event: Option<&[(String, String)]>) -> Result<
     if alarm.id.is_empty() {
         return Err("alarm has no id".into());
     }
-    if alarm.resource.is_empty() {
-        return Err(format!("alarm {:?} has no inventory-object-id", alarm.id));
-    }
+    // OpenNMS raises some alarms about itself (an import finished, a daemon restarted) with no
+    // inventory object: they stand alone, their own resource, flagged so rules can tell.
+    let attached = !alarm.resource.is_empty();
+    let resource = if attached { &alarm.resource } else { &alarm.id };
     let (sev_text, time_text, summary) = match event {
         Some(ev) => (get(ev, "severity"), get(ev, "time"), get(ev, "summary")),
         None => (
@@ -108,19 +109,16 @@ fn occurrence(alarm: &AlarmAttrs, event: Option<&[(String, String)]>) -> Result<
         .find(|s| !s.is_empty())
         .unwrap_or_default()
         .into();
-    let mut a = alert(
-        SOURCE,
-        name,
-        status,
-        severity,
-        alarm.resource.as_str().into(),
-    );
+    let mut a = alert(SOURCE, name, status, severity, resource.as_str().into());
     a.fingerprint = alarm.id.as_str().into();
     a.starts_at = time;
     if status == Status::Resolved {
         a.ends_at = Some(time);
     }
     let mut labels: Labels = Vec::new();
+    if !attached {
+        labels.push(("inventory_object".into(), "none".into()));
+    }
     if !alarm.object_type.is_empty() {
         labels.push((
             "inventory_object_type".into(),
@@ -330,7 +328,11 @@ mod tests {
 </alarms>"#;
         let mut out = Vec::new();
         let e = parse_record(&Format::Alec, doc, &mut out).unwrap_err();
-        assert_eq!(out.len(), 2, "e1 and the event-less alarm a2");
+        assert_eq!(
+            out.len(),
+            3,
+            "e1, the event-less alarm a2, and a3 (no inventory object)"
+        );
         assert_eq!(out[1].fingerprint, "a2");
         assert_eq!(out[1].severity, Severity::Critical);
         assert!(
@@ -341,10 +343,11 @@ mod tests {
             e.contains("record 3: alarm \"a1\": time \"yesterday\""),
             "{e}"
         );
-        assert!(
-            e.contains("record 5: alarm \"a3\" has no inventory-object-id"),
-            "{e}"
+        assert_eq!(
+            out[2].resource, "a3",
+            "an alarm without inventory object is its own resource"
         );
+        assert_eq!(out[2].label("inventory_object"), Some("none"));
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! labels kept in `labels`.
 
 use crate::common::{
-    alert, ctx, finish, label, resource_from_labels, Problems, Time, GO_ZERO_TIME_MS,
+    alert, ctx, finish, label, resource_from_labels, utf8, Problems, StatusField, Time,
+    GO_ZERO_TIME_MS,
 };
 use corral_core::model::{labels_as_map, Labels, Str};
-use corral_core::{Alert, Severity, Status};
+use corral_core::{Alert, Severity};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -30,7 +31,7 @@ pub(crate) struct LoosePayload<'a> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct AmAlert {
-    status: Status,
+    status: StatusField,
     #[serde(with = "labels_as_map")]
     labels: Labels,
     #[serde(default, with = "labels_as_map")]
@@ -59,7 +60,11 @@ pub(crate) fn parse_webhook(
     problems: &mut Problems,
 ) {
     let convert = |a| convert(source, a);
-    match serde_json::from_slice::<Payload>(payload) {
+    let text = match utf8(payload) {
+        Ok(t) => t,
+        Err(e) => return problems.push(context, e),
+    };
+    match serde_json::from_str::<Payload>(text) {
         Ok(p) => {
             if let Err(e) = check_version(p.version.as_deref()) {
                 return problems.push(context, e);
@@ -71,7 +76,7 @@ pub(crate) fn parse_webhook(
                 }
             }
         }
-        Err(whole) => match serde_json::from_slice::<LoosePayload>(payload) {
+        Err(whole) => match serde_json::from_str::<LoosePayload>(text) {
             Ok(loose) => {
                 for (i, raw) in loose.alerts.iter().enumerate() {
                     let here = ctx(context, &format!("alerts[{i}]"));
@@ -112,7 +117,7 @@ fn convert(source: &str, a: AmAlert) -> Result<Alert, String> {
     };
     // An alert about no particular target (Watchdog, a cluster-wide rule) is its own resource.
     let resource = resource_from_labels(&a.labels).unwrap_or_else(|| name.clone());
-    let mut out = alert(source, name, a.status, severity, resource);
+    let mut out = alert(source, name, a.status.0, severity, resource);
     out.service = label(&a.labels, "service")
         .filter(|s| !s.is_empty())
         .map(Str::from);

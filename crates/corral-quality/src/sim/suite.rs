@@ -110,13 +110,22 @@ pub fn standard() -> Vec<ScenarioConfig> {
             one_offs_per_hour: 30.0,
             ..ScenarioConfig::default()
         },
-        // The storm: about a million events on a 10k-node topology in twelve hours.
+        // The storm: about a million events on a 10k-node topology in twelve hours, from
+        // failures of shared infrastructure (switches, hypervisors, databases, services) with
+        // monitors re-notifying every 30 s.
         ScenarioConfig {
             name: "storm-1m".into(),
             nodes: 10_000,
             span_minutes: 720,
-            failures: 1200,
-            repeat_interval_s: 60,
+            failures: 1550,
+            roots: vec![
+                NodeRole::Switch,
+                NodeRole::Hypervisor,
+                NodeRole::Database,
+                NodeRole::Service,
+            ],
+            failure_minutes: (15, 60),
+            repeat_interval_s: 30,
             chronic_noisy_checks: 300,
             one_offs_per_hour: 200.0,
             ..ScenarioConfig::default()

@@ -1,0 +1,326 @@
+//! `corral bench-kafka`: the load harness. Produces N alerts of a synthetic storm into fresh
+//! topics of a real broker, runs the service in this process until every alert is consumed and
+//! every incident update acknowledged, and reports sustained alerts/s, consumer lag and decision
+//! latency (consume → incident update acknowledged by the broker) p50/p99.
+
+use crate::input;
+use corral_core::topology::{EdgeSpec, EdgeType, NodeSpec};
+use corral_core::{Alert, TopologyFile, TopologyIndex};
+use corral_kafka::config::{Delivery, ServiceConfig};
+use corral_kafka::domain::DomainMap;
+use corral_kafka::runner::{run_service, Mode};
+use corral_kafka::{Control, Loaded, RunOptions};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Kafka bootstrap servers.
+    #[arg(
+        long,
+        env = "CORRAL_KAFKA_BOOTSTRAP",
+        default_value = "127.0.0.1:19092"
+    )]
+    pub bootstrap: String,
+    /// Alert occurrences to produce.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub alerts: usize,
+    /// Partitions of the input topic.
+    #[arg(long, default_value_t = 4)]
+    pub partitions: i32,
+    /// Topology size: clusters of one service node and nine hosts that depend on it.
+    #[arg(long, default_value_t = 1_000)]
+    pub clusters: usize,
+    /// at_least_once or exactly_once.
+    #[arg(long, default_value = "at_least_once")]
+    pub delivery: String,
+    /// State checkpoint period (processing.checkpoint_interval_ms).
+    #[arg(long, default_value_t = 5000)]
+    pub checkpoint_interval_ms: u64,
+    /// Records per batch (processing.batch_max_records).
+    #[arg(long, default_value_t = 20_000)]
+    pub batch_max_records: usize,
+    /// Longest a batch waits to fill (processing.batch_linger_ms).
+    #[arg(long, default_value_t = 5)]
+    pub batch_linger_ms: u64,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Small deterministic generator (SplitMix64), so that runs are comparable.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn topology(clusters: usize) -> TopologyFile {
+    let mut f = TopologyFile::default();
+    for c in 0..clusters {
+        let svc = format!("svc-{c}");
+        f.nodes.push(NodeSpec {
+            id: svc.clone(),
+            kind: Some("service".into()),
+            service: Some(svc.clone()),
+            ..NodeSpec::default()
+        });
+        for h in 0..9 {
+            let host = format!("host-{c}-{h}");
+            f.nodes.push(NodeSpec {
+                id: host.clone(),
+                kind: Some("host".into()),
+                service: Some(svc.clone()),
+                ..NodeSpec::default()
+            });
+            f.edges.push(EdgeSpec {
+                from: host,
+                to: svc.clone(),
+                edge_type: EdgeType::DependsOn,
+            });
+        }
+    }
+    f
+}
+
+fn percentile(sorted: &[u32], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let delivery = match args.delivery.as_str() {
+        "at_least_once" => Delivery::AtLeastOnce,
+        "exactly_once" => Delivery::ExactlyOnce,
+        other => anyhow::bail!("--delivery {other:?}: use at_least_once or exactly_once"),
+    };
+    anyhow::ensure!(
+        args.clusters > 0 && args.alerts > 0,
+        "--alerts and --clusters must be positive"
+    );
+    let run_id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis();
+    let prefix = format!("bench-{run_id}");
+    let topo_file = topology(args.clusters);
+    let domains = DomainMap::build(&topo_file);
+    let rules = input::load_rules(None).map_err(input::config_errors)?;
+    let loaded = Loaded {
+        rules: Arc::new(rules),
+        topology: Arc::new(TopologyIndex::build(&topo_file)),
+        domains: Arc::new(domains),
+        anomaly: None,
+    };
+    let yaml = format!(
+        "kafka:\n  bootstrap_servers: '{b}'\n  group_id: {p}\n  topics: {{input: {p}.alerts, output: {p}.incidents, dead_letter: {p}.dlq, state: {p}.state}}\n  consumer: {{fetch.max.bytes: 52428800, max.partition.fetch.bytes: 10485760}}\ndelivery: {d}\nhttp: {{listen: '127.0.0.1:0'}}\ninput: {{format: native}}\nprocessing: {{checkpoint_interval_ms: {c}, batch_max_records: {bm}, batch_linger_ms: {bl}, max_in_flight: {mif}}}\n",
+        b = args.bootstrap,
+        p = prefix,
+        d = args.delivery,
+        c = args.checkpoint_interval_ms,
+        bm = args.batch_max_records,
+        bl = args.batch_linger_ms,
+        mif = args.batch_max_records.max(200_000),
+    );
+    let cfg = ServiceConfig::parse(&yaml, "bench").map_err(input::config_errors)?;
+    debug_assert_eq!(cfg.delivery, delivery);
+
+    // 1. The input topic and the alerts.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &args.bootstrap)
+        .create()?;
+    let input_topic = format!("{prefix}.alerts");
+    rt.block_on(admin.create_topics(
+        [&NewTopic::new(
+            &input_topic,
+            args.partitions,
+            TopicReplication::Fixed(1),
+        )],
+        &AdminOptions::new(),
+    ))?;
+    let producer: BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &args.bootstrap)
+        .set("linger.ms", "20")
+        .set("batch.size", "1000000")
+        .set("queue.buffering.max.messages", "1000000")
+        .set("compression.type", "lz4")
+        .create()?;
+    let mut rng = Rng(42);
+    let base: i64 = 1_764_036_000_000;
+    let names = [
+        "HostDown",
+        "HighLatency",
+        "DiskFull",
+        "ServiceUnavailable",
+        "PacketLoss",
+    ];
+    let produce_start = Instant::now();
+    for i in 0..args.alerts {
+        let c = rng.below(args.clusters);
+        let resource = if rng.below(10) == 0 {
+            format!("svc-{c}")
+        } else {
+            format!("host-{c}-{}", rng.below(9))
+        };
+        let name = names[rng.below(names.len())];
+        // About 2,000 occurrences per second of event time: a sustained storm.
+        let mut a = Alert::firing(name, &resource, base + (i as i64) / 2);
+        a.source = "bench".into();
+        a.service = Some(format!("svc-{c}").into());
+        a.fingerprint = format!("{name}/{resource}").into();
+        if rng.below(5) == 0 {
+            a.status = corral_core::Status::Resolved;
+            a.ends_at = Some(a.starts_at);
+        }
+        let key = loaded.domains.domain_of(&a);
+        let body = serde_json::to_vec(&a)?;
+        let mut rec = BaseRecord::to(&input_topic)
+            .key(key.as_bytes())
+            .payload(&body);
+        loop {
+            match producer.send(rec) {
+                Ok(()) => break,
+                Err((_, r)) => {
+                    rec = r;
+                    producer.poll(Duration::from_millis(10));
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(300))?;
+    let produce_secs = produce_start.elapsed().as_secs_f64();
+    eprintln!(
+        "produced {} alerts to {input_topic} in {produce_secs:.1} s ({:.0}/s)",
+        args.alerts,
+        args.alerts as f64 / produce_secs
+    );
+
+    // 2. The service, in this process, until everything is consumed and acknowledged.
+    let control =
+        Control::new(Arc::new(move || Ok(loaded.clone()))).map_err(input::config_errors)?;
+    let service_control = control.clone();
+    let service = std::thread::spawn(move || {
+        run_service(
+            cfg,
+            service_control,
+            RunOptions {
+                instance_id: "bench".into(),
+            },
+            Mode::Service,
+            false,
+        )
+    });
+    let m = &control.metrics;
+    let mut first: Option<Instant> = None;
+    let mut max_lag: i64 = 0;
+    let deadline = Instant::now() + Duration::from_secs(900);
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let consumed = m.records_consumed.get() as usize;
+        if consumed > 0 && first.is_none() {
+            first = Some(Instant::now());
+        }
+        let text = m.encode();
+        let lag: i64 = text
+            .lines()
+            .filter(|l| l.starts_with("corral_kafka_consumer_lag{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
+            .sum();
+        max_lag = max_lag.max(lag);
+        if consumed >= args.alerts {
+            break;
+        }
+        if service.is_finished() || Instant::now() > deadline {
+            control.request_shutdown();
+            let r = service.join();
+            anyhow::bail!(
+                "service stopped after {consumed} of {} alerts: {:?}",
+                args.alerts,
+                r.map(|r| r.err())
+            );
+        }
+    }
+    let done = Instant::now();
+    // Incident updates of the last records are acknowledged shortly after.
+    let mut last = m.updates_produced.get();
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = m.updates_produced.get();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    let first = first.unwrap_or(done);
+    let secs = done.duration_since(first).as_secs_f64().max(1e-6);
+    control.request_shutdown();
+    match service.join() {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => anyhow::bail!("service failed: {e:#}"),
+        Err(_) => anyhow::bail!("service panicked"),
+    }
+    let mut lat = std::mem::take(
+        &mut *control
+            .latencies_us
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()),
+    );
+    lat.sort_unstable();
+    let rate = args.alerts as f64 / secs;
+    let p50 = percentile(&lat, 0.50);
+    let p99 = percentile(&lat, 0.99);
+    let opened = m.incidents_opened.get();
+    let updates = m.updates_produced.get();
+    // Best effort: bench topics are not worth keeping on the broker.
+    let _ = rt.block_on(admin.delete_topics(
+        &[
+            &input_topic,
+            &format!("{prefix}.incidents"),
+            &format!("{prefix}.dlq"),
+            &format!("{prefix}.state"),
+        ],
+        &AdminOptions::new(),
+    ));
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "alerts": args.alerts, "partitions": args.partitions, "delivery": args.delivery,
+                "seconds": secs, "alerts_per_second": rate, "max_consumer_lag": max_lag,
+                "latency_p50_ms": p50, "latency_p99_ms": p99, "incidents_opened": opened,
+                "incident_updates": updates,
+            })
+        );
+    } else {
+        println!("alerts            {}", args.alerts);
+        println!("delivery          {}", args.delivery);
+        println!(
+            "sustained         {rate:.0} alerts/s ({secs:.2} s, {} partitions)",
+            args.partitions
+        );
+        println!("max consumer lag  {max_lag}");
+        println!(
+            "decision latency  p50 {p50:.2} ms, p99 {p99:.2} ms ({} updates)",
+            lat.len()
+        );
+        println!("incidents opened  {opened}, updates {updates}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

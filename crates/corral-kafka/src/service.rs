@@ -1,0 +1,1142 @@
+//! `corral run`: consume alerts, correlate, produce incident updates.
+//!
+//! One correlation thread owns an [`Engine`] per assigned input partition. Delivery:
+//!
+//! * at-least-once (default): every produced message (update, dead letter, checkpoint) carries
+//!   the epoch it was produced in. A checkpoint of a partition's engine (snapshot + next offset)
+//!   closes an epoch; the partition's offset is committed only once the broker has acknowledged
+//!   every message of that epoch and all earlier ones. After a crash the engine restarts from the
+//!   checkpoint and re-reads the records after it: updates may repeat, nothing is lost.
+//! * exactly-once: each batch is one Kafka transaction holding its updates, dead letters, the
+//!   checkpoints of the partitions it touched and their offsets (`send_offsets_to_transaction`).
+//!
+//! Rebalances: on revoke the partitions are checkpointed and committed before they are handed
+//! over; on assign their engines are restored from the state topic before any record is read.
+
+use crate::config::{Delivery, Partitioning, ServiceConfig};
+use crate::decode::{DecodeError, Decoder};
+use crate::domain::DomainMap;
+use crate::metrics::Metrics;
+use crate::state::{read_checkpoints, state_key, Checkpoint};
+use corral_core::engine::EngineConfig;
+use corral_core::{
+    Alert, ConfigError, Engine, EngineStats, IncidentUpdate, Millis, RuleSet, TopologyIndex,
+};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::statistics::Statistics;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Makes the learned-baselines model of a new engine (one per partition engine).
+pub type AnomalyFactory =
+    Arc<dyn Fn() -> Result<Box<dyn corral_core::anomaly::AnomalyModel>, String> + Send + Sync>;
+
+/// Rules, topology, topology domains and learned baselines, swapped as one on reload.
+#[derive(Clone)]
+pub struct Loaded {
+    pub rules: Arc<RuleSet>,
+    pub topology: Arc<TopologyIndex>,
+    pub domains: Arc<DomainMap>,
+    /// None: no models configured (neutral anomaly scores).
+    pub anomaly: Option<AnomalyFactory>,
+}
+
+/// Loads rules and topology from where the config says (called at start and on every reload).
+pub type Loader = Arc<dyn Fn() -> Result<Loaded, Vec<ConfigError>> + Send + Sync>;
+
+/// What the HTTP server, signal handlers and the correlation thread share.
+pub struct Control {
+    pub metrics: Metrics,
+    pub shutdown: AtomicBool,
+    pub ready: AtomicBool,
+    loader: Loader,
+    current: Mutex<Loaded>,
+    /// Set by a successful reload; the correlation thread installs it between records.
+    pending: Mutex<Option<Loaded>>,
+    /// Decision latencies in µs (bounded sample, for the load harness).
+    pub latencies_us: Mutex<Vec<u32>>,
+}
+
+const MAX_LATENCY_SAMPLES: usize = 2_000_000;
+
+impl Control {
+    pub fn new(loader: Loader) -> Result<Arc<Control>, Vec<ConfigError>> {
+        let loaded = loader()?;
+        Ok(Arc::new(Control {
+            metrics: Metrics::new(),
+            shutdown: AtomicBool::new(false),
+            ready: AtomicBool::new(false),
+            loader,
+            current: Mutex::new(loaded),
+            pending: Mutex::new(None),
+            latencies_us: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Loads rules and topology again. When they are invalid the running ones stay in force.
+    pub fn reload(&self) -> Result<(), Vec<ConfigError>> {
+        match (self.loader)() {
+            Ok(l) => {
+                *lock(&self.current) = l.clone();
+                *lock(&self.pending) = Some(l);
+                self.metrics.config_last_reload_successful.set(1);
+                tracing::info!("rules and topology reloaded");
+                Ok(())
+            }
+            Err(errors) => {
+                self.metrics.config_last_reload_successful.set(0);
+                for e in &errors {
+                    tracing::error!(error = %e, "reload rejected; keeping the running rules and topology");
+                }
+                Err(errors)
+            }
+        }
+    }
+
+    pub fn current(&self) -> Loaded {
+        lock(&self.current).clone()
+    }
+
+    fn take_pending(&self) -> Option<Loaded> {
+        lock(&self.pending).take()
+    }
+
+    pub fn request_shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::SeqCst)
+    }
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the data is still the
+/// best we have, and the service must keep going (or shut down cleanly).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Producer acknowledgements
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SentKind {
+    Update,
+    DeadLetter,
+    Checkpoint,
+}
+
+struct Sent {
+    epoch: u64,
+    /// When the input record that caused this message was consumed.
+    received: Instant,
+    kind: SentKind,
+}
+
+#[derive(Default)]
+struct AckState {
+    /// Epoch → messages produced in it and not yet acknowledged.
+    outstanding: BTreeMap<u64, u64>,
+    failed: Option<String>,
+}
+
+struct AckContext {
+    control: Arc<Control>,
+    state: Mutex<AckState>,
+}
+
+impl AckContext {
+    fn sent(&self, epoch: u64) {
+        *lock(&self.state).outstanding.entry(epoch).or_insert(0) += 1;
+    }
+
+    /// True when every message of `epoch` and of all earlier epochs was acknowledged.
+    fn acked_through(&self, epoch: u64) -> bool {
+        lock(&self.state)
+            .outstanding
+            .first_key_value()
+            .is_none_or(|(e, _)| *e > epoch)
+    }
+
+    fn failure(&self) -> Option<String> {
+        lock(&self.state).failed.clone()
+    }
+}
+
+impl ClientContext for AckContext {}
+
+impl ProducerContext for AckContext {
+    type DeliveryOpaque = Box<Sent>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, sent: Box<Sent>) {
+        let mut st = lock(&self.state);
+        match result {
+            Ok(_) => {
+                if let Some(n) = st.outstanding.get_mut(&sent.epoch) {
+                    *n -= 1;
+                    if *n == 0 {
+                        st.outstanding.remove(&sent.epoch);
+                    }
+                }
+                drop(st);
+                if sent.kind == SentKind::Update {
+                    let secs = sent.received.elapsed().as_secs_f64();
+                    self.control.metrics.processing_latency.observe(secs);
+                    self.control.metrics.updates_produced.inc();
+                    let mut l = lock(&self.control.latencies_us);
+                    if l.len() < MAX_LATENCY_SAMPLES {
+                        l.push((secs * 1e6).min(u32::MAX as f64) as u32);
+                    }
+                }
+            }
+            Err((e, _)) => {
+                // The epoch stays outstanding forever: its offsets are never committed.
+                if st.failed.is_none() {
+                    st.failed = Some(format!("{:?} message not delivered: {e}", sent.kind));
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer context: rebalances and lag
+// ---------------------------------------------------------------------------------------------
+
+struct CorralConsumerContext {
+    control: Arc<Control>,
+    pipeline: OnceLock<Arc<Mutex<Pipeline>>>,
+    topic: String,
+}
+
+impl ClientContext for CorralConsumerContext {
+    fn stats(&self, statistics: Statistics) {
+        if let Some(t) = statistics.topics.get(&self.topic) {
+            for (p, s) in &t.partitions {
+                // librdkafka's consumer_lag counts from the consumer's own commits; offsets
+                // committed through transactions (exactly-once) leave it at -1, so fall back to
+                // the last stable offset minus the next offset to be read.
+                let lag = if s.consumer_lag >= 0 {
+                    s.consumer_lag
+                } else if s.app_offset >= 0 && s.ls_offset >= 0 {
+                    (s.ls_offset - s.app_offset).max(0)
+                } else {
+                    -1
+                };
+                if *p >= 0 && lag >= 0 {
+                    self.control
+                        .metrics
+                        .consumer_lag
+                        .get_or_create(&vec![
+                            ("topic".to_string(), self.topic.clone()),
+                            ("partition".to_string(), p.to_string()),
+                        ])
+                        .set(lag);
+                }
+            }
+        }
+    }
+}
+
+impl ConsumerContext for CorralConsumerContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let (Rebalance::Revoke(tpl), Some(p)) = (rebalance, self.pipeline.get()) {
+            let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+            tracing::info!(partitions = ?parts, "partitions revoked");
+            self.control.ready.store(false, Ordering::SeqCst);
+            lock(p).on_revoke(consumer, &parts);
+        }
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match (rebalance, self.pipeline.get()) {
+            (Rebalance::Assign(tpl), Some(p)) => {
+                let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+                tracing::info!(partitions = ?parts, "partitions assigned");
+                let mut pl = lock(p);
+                pl.on_assign(consumer, &parts);
+                let ok = pl.fatal.is_none() && !pl.partitions.is_empty();
+                self.control.ready.store(ok, Ordering::SeqCst);
+            }
+            (Rebalance::Error(e), _) => tracing::warn!(error = %e, "rebalance error"),
+            _ => {}
+        }
+    }
+}
+
+type CorralConsumer = BaseConsumer<CorralConsumerContext>;
+
+// ---------------------------------------------------------------------------------------------
+// The correlation pipeline
+// ---------------------------------------------------------------------------------------------
+
+struct PartitionState {
+    engine: Engine,
+    /// Offset of the next record to process.
+    next_offset: i64,
+    /// Records below this offset are already in the restored state.
+    skip_below: i64,
+    max_event_time: Option<Millis>,
+    last_record_at: Instant,
+    last_idle_advance: Instant,
+    /// Changed since its last checkpoint.
+    dirty: bool,
+    touched_in_batch: bool,
+    stats_seen: EngineStats,
+    /// Chunk slot of the next checkpoint (the other one holds the last complete checkpoint).
+    next_slot: u8,
+}
+
+struct Pipeline {
+    cfg: Arc<ServiceConfig>,
+    control: Arc<Control>,
+    /// The topic correlated from: the input topic, or the repartition topic.
+    topic: String,
+    producer: BaseProducer<AckContext>,
+    eos: bool,
+    txn_open: bool,
+    decoder: Decoder,
+    loaded: Loaded,
+    partitions: BTreeMap<i32, PartitionState>,
+    epoch: u64,
+    pending_commits: VecDeque<(u64, Vec<(i32, i64)>)>,
+    last_checkpoint: Instant,
+    alerts: Vec<Alert>,
+    out: Vec<IncidentUpdate>,
+    fatal: Option<String>,
+    batch_records: usize,
+    batch_started: Option<Instant>,
+    /// `alerts_received_total{source}` handles, so the hot path does not build label sets.
+    checkpoint_seq: u64,
+    start_nanos: u64,
+    source_counters: rustc_hash::FxHashMap<
+        compact_str::CompactString,
+        prometheus_client::metrics::counter::Counter,
+    >,
+}
+
+impl Pipeline {
+    fn new_engine(&self, partition: i32) -> Result<Engine, String> {
+        let mut engine = Engine::with_config(
+            self.loaded.rules.clone(),
+            self.loaded.topology.clone(),
+            EngineConfig {
+                // Several engines write to one output topic: ids must not collide.
+                id_prefix: format!("inc-p{partition}"),
+            },
+        );
+        if let Some(make) = &self.loaded.anomaly {
+            engine.set_anomaly_model(make()?);
+        }
+        Ok(engine)
+    }
+
+    fn set_fatal(&mut self, why: String) {
+        tracing::error!(error = %why, "stopping: delivery guarantee at risk");
+        if self.fatal.is_none() {
+            self.fatal = Some(why);
+        }
+        self.control.request_shutdown();
+    }
+
+    fn on_assign(&mut self, _consumer: &CorralConsumer, parts: &[i32]) {
+        let group = self.cfg.kafka.group_id.clone();
+        let keys: Vec<String> = parts
+            .iter()
+            .map(|p| state_key(&group, &self.topic, *p))
+            .collect();
+        let found = match read_checkpoints(
+            &self.cfg.consumer_options(),
+            &self.cfg.kafka.topics.state,
+            &keys,
+            Duration::from_secs(60),
+        ) {
+            Ok(f) => f,
+            Err(e) => {
+                self.set_fatal(format!("cannot restore correlation state: {e}"));
+                return;
+            }
+        };
+        for (p, key) in parts.iter().zip(&keys) {
+            let mut engine = match self.new_engine(*p) {
+                Ok(e) => e,
+                Err(e) => {
+                    self.set_fatal(format!("models: {e}"));
+                    return;
+                }
+            };
+            let mut skip_below = 0;
+            let mut next_slot = 0;
+            if let Some(cp) = found.get(key) {
+                next_slot = cp.slot ^ 1;
+                if let Err(e) = engine.restore(&cp.snapshot) {
+                    self.set_fatal(format!("state of partition {p} cannot be restored: {e}"));
+                    return;
+                }
+                skip_below = cp.next_offset;
+                tracing::info!(
+                    partition = p,
+                    next_offset = cp.next_offset,
+                    bytes = cp.snapshot.len(),
+                    "state restored"
+                );
+            } else {
+                tracing::info!(partition = p, "no checkpoint; starting with empty state");
+            }
+            let stats_seen = engine.stats().clone();
+            let now = Instant::now();
+            self.partitions.insert(
+                *p,
+                PartitionState {
+                    max_event_time: engine.now(),
+                    engine,
+                    next_offset: skip_below,
+                    skip_below,
+                    last_record_at: now,
+                    last_idle_advance: now,
+                    dirty: false,
+                    touched_in_batch: false,
+                    stats_seen,
+                    next_slot,
+                },
+            );
+        }
+    }
+
+    fn on_revoke(&mut self, consumer: &CorralConsumer, parts: &[i32]) {
+        if self.fatal.is_some() {
+            // Nothing may be committed once a delivery failed.
+            for p in parts {
+                self.partitions.remove(p);
+            }
+            return;
+        }
+        if self.eos {
+            self.finish_batch(consumer);
+        } else {
+            self.end_batch_updates();
+            self.checkpoint(Some(parts));
+            self.drain_and_commit(consumer, CommitMode::Sync);
+        }
+        for p in parts {
+            self.partitions.remove(p);
+        }
+    }
+
+    fn ensure_txn(&mut self) {
+        if self.eos && !self.txn_open {
+            if let Err(e) = self.producer.begin_transaction() {
+                self.set_fatal(format!("begin transaction: {e}"));
+                return;
+            }
+            self.txn_open = true;
+        }
+    }
+
+    /// Produces one message; waits (serving acknowledgements) while the producer queue is full.
+    fn send(
+        &mut self,
+        topic: &str,
+        key: &[u8],
+        payload: &[u8],
+        headers: Option<OwnedHeaders>,
+        sent: Sent,
+    ) {
+        let epoch = sent.epoch;
+        let mut record = BaseRecord::with_opaque_to(topic, Box::new(sent))
+            .key(key)
+            .payload(payload);
+        if let Some(h) = headers {
+            record = record.headers(h);
+        }
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => {
+                    self.producer.context().sent(epoch);
+                    return;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    // Backpressure: nothing is consumed until the broker takes more.
+                    record = r;
+                    self.producer.poll(Duration::from_millis(50));
+                }
+                Err((e, _)) => {
+                    self.set_fatal(format!("produce to {topic}: {e}"));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn emit_updates(&mut self, received: Instant) {
+        if self.out.is_empty() {
+            return;
+        }
+        let out = std::mem::take(&mut self.out);
+        let topic = self.cfg.kafka.topics.output.clone();
+        for u in &out {
+            match serde_json::to_vec(u) {
+                Ok(bytes) => self.send(
+                    &topic,
+                    u.dedup_key.as_bytes(),
+                    &bytes,
+                    None,
+                    Sent {
+                        epoch: self.epoch,
+                        received,
+                        kind: SentKind::Update,
+                    },
+                ),
+                Err(e) => self.set_fatal(format!("cannot encode incident update: {e}")),
+            }
+        }
+        self.out = out;
+        self.out.clear();
+    }
+
+    fn dead_letter(&mut self, msg: &BorrowedMessage<'_>, err: &DecodeError, received: Instant) {
+        self.control.metrics.dead_lettered(err.kind);
+        tracing::warn!(partition = msg.partition(), offset = msg.offset(), reason = %err.message, "record dead-lettered");
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: "corral.error",
+                value: Some(err.message.as_bytes()),
+            })
+            .insert(Header {
+                key: "corral.error.kind",
+                value: Some(err.kind.as_bytes()),
+            })
+            .insert(Header {
+                key: "corral.source.topic",
+                value: Some(msg.topic().as_bytes()),
+            })
+            .insert(Header {
+                key: "corral.source.partition",
+                value: Some(msg.partition().to_string().as_bytes()),
+            })
+            .insert(Header {
+                key: "corral.source.offset",
+                value: Some(msg.offset().to_string().as_bytes()),
+            });
+        let topic = self.cfg.kafka.topics.dead_letter.clone();
+        let key = msg.key().unwrap_or_default().to_vec();
+        let payload = msg.payload().unwrap_or_default().to_vec();
+        self.send(
+            &topic,
+            &key,
+            &payload,
+            Some(headers),
+            Sent {
+                epoch: self.epoch,
+                received,
+                kind: SentKind::DeadLetter,
+            },
+        );
+    }
+
+    fn handle(&mut self, msg: &BorrowedMessage<'_>, received: Instant) {
+        let p = msg.partition();
+        let offset = msg.offset();
+        let Some(ps) = self.partitions.get(&p) else {
+            // A record of a partition whose assignment we have not seen: it will be re-read
+            // by whoever owns it (its offset is not committed here).
+            tracing::warn!(
+                partition = p,
+                offset,
+                "record for an unassigned partition ignored"
+            );
+            return;
+        };
+        if offset < ps.skip_below {
+            return;
+        }
+        self.ensure_txn();
+        self.control.metrics.records_consumed.inc();
+        if self.batch_started.is_none() {
+            self.batch_started = Some(received);
+        }
+        self.batch_records += 1;
+        let mut alerts = std::mem::take(&mut self.alerts);
+        alerts.clear();
+        // A bad record is dead-lettered; the good alerts of a partly bad one are still used.
+        if let Err(e) = self.decoder.decode(msg.payload(), &mut alerts) {
+            self.dead_letter(msg, &e, received);
+        }
+        if !alerts.is_empty() {
+            let mut out = std::mem::take(&mut self.out);
+            let ps = self.partitions.get_mut(&p).expect("checked above");
+            for a in alerts.drain(..) {
+                match self.source_counters.get(&a.source) {
+                    Some(c) => {
+                        c.inc();
+                    }
+                    None => {
+                        let c = self.control.metrics.received_counter(&a.source);
+                        c.inc();
+                        self.source_counters.insert(a.source.clone(), c);
+                    }
+                }
+                let t = a.event_time();
+                ps.max_event_time = Some(ps.max_event_time.map_or(t, |m| m.max(t)));
+                ps.engine.ingest(a, &mut out);
+            }
+            self.out = out;
+            self.emit_updates(received);
+        }
+        self.alerts = alerts;
+        let ps = self.partitions.get_mut(&p).expect("checked above");
+        ps.next_offset = offset + 1;
+        ps.dirty = true;
+        ps.touched_in_batch = true;
+        ps.last_record_at = received;
+    }
+
+    /// Brings every touched engine's clock to the newest event time it saw, so that coalesced
+    /// updates due by then go out with this batch.
+    fn end_batch_updates(&mut self) {
+        let now = Instant::now();
+        let parts: Vec<i32> = self
+            .partitions
+            .iter()
+            .filter(|(_, s)| s.touched_in_batch)
+            .map(|(p, _)| *p)
+            .collect();
+        for p in parts {
+            let mut out = std::mem::take(&mut self.out);
+            let ps = self.partitions.get_mut(&p).expect("listed");
+            ps.touched_in_batch = false;
+            if let Some(t) = ps.max_event_time {
+                ps.engine.advance_to(t, &mut out);
+            }
+            self.out = out;
+            self.emit_updates(now);
+        }
+    }
+
+    /// On a quiet partition, event time follows the wall clock so that holds, coalesced updates
+    /// and expiries still fire.
+    fn idle_advance(&mut self) {
+        let idle = self.cfg.processing.idle_advance_ms;
+        if idle == 0 {
+            return;
+        }
+        let now = Instant::now();
+        let parts: Vec<i32> = self
+            .partitions
+            .iter()
+            .filter(|(_, s)| {
+                s.max_event_time.is_some()
+                    && now.duration_since(s.last_record_at) >= Duration::from_millis(idle)
+                    && now.duration_since(s.last_idle_advance) >= Duration::from_millis(200)
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        for p in parts {
+            let mut out = std::mem::take(&mut self.out);
+            let ps = self.partitions.get_mut(&p).expect("listed");
+            ps.last_idle_advance = now;
+            let elapsed = now.duration_since(ps.last_record_at).as_millis() as Millis;
+            let target = ps.max_event_time.unwrap_or(0).saturating_add(elapsed);
+            let before = ps.engine.stats().updates_emitted;
+            ps.engine.advance_to(target, &mut out);
+            if ps.engine.stats().updates_emitted != before || !out.is_empty() {
+                ps.dirty = true;
+            }
+            let had_output = !out.is_empty();
+            self.out = out;
+            if had_output {
+                self.ensure_txn();
+                self.emit_updates(now);
+            }
+        }
+    }
+
+    /// Writes the state of the given partitions (all when None) that changed since their last
+    /// checkpoint, and queues their offsets for commit once everything up to here is acked.
+    fn checkpoint(&mut self, only: Option<&[i32]>) -> Vec<(i32, i64)> {
+        let topic = self.cfg.kafka.topics.state.clone();
+        let group = self.cfg.kafka.group_id.clone();
+        let mut offsets = Vec::new();
+        let parts: Vec<i32> = self
+            .partitions
+            .iter()
+            .filter(|(p, s)| s.dirty && only.is_none_or(|o| o.contains(p)))
+            .map(|(p, _)| *p)
+            .collect();
+        for p in parts {
+            let ps = self.partitions.get_mut(&p).expect("listed");
+            ps.dirty = false;
+            let cp = Checkpoint {
+                next_offset: ps.next_offset,
+                snapshot: ps.engine.snapshot(),
+                slot: ps.next_slot,
+            };
+            ps.next_slot ^= 1;
+            offsets.push((p, ps.next_offset));
+            let key = state_key(&group, &self.topic, p);
+            // Unique per checkpoint: tells its chunks from stale ones of the same slot.
+            self.checkpoint_seq += 1;
+            let id = (u64::from(std::process::id()) << 40) ^ self.start_nanos ^ self.checkpoint_seq;
+            for (k, v) in cp.records(&key, id) {
+                self.send(
+                    &topic,
+                    k.as_bytes(),
+                    &v,
+                    None,
+                    Sent {
+                        epoch: self.epoch,
+                        received: Instant::now(),
+                        kind: SentKind::Checkpoint,
+                    },
+                );
+            }
+            self.control.metrics.checkpoints_written.inc();
+        }
+        if !self.eos && !offsets.is_empty() {
+            self.pending_commits
+                .push_back((self.epoch, offsets.clone()));
+        }
+        self.epoch += 1;
+        self.last_checkpoint = Instant::now();
+        offsets
+    }
+
+    /// Commits the offsets of every checkpoint whose messages are all acknowledged.
+    fn commit_acked(&mut self, consumer: &CorralConsumer, mode: CommitMode) {
+        if let Some(f) = self.producer.context().failure() {
+            self.set_fatal(f);
+            return;
+        }
+        let mut tpl = TopicPartitionList::new();
+        let mut latest: BTreeMap<i32, i64> = BTreeMap::new();
+        while let Some((epoch, _)) = self.pending_commits.front() {
+            if !self.producer.context().acked_through(*epoch) {
+                break;
+            }
+            let (_, offsets) = self.pending_commits.pop_front().expect("front");
+            for (p, o) in offsets {
+                latest.insert(p, o);
+            }
+        }
+        for (p, o) in &latest {
+            if self.partitions.contains_key(p) {
+                let _ = tpl.add_partition_offset(&self.topic, *p, Offset::Offset(*o));
+            }
+        }
+        if tpl.count() > 0 {
+            if let Err(e) = consumer.commit(&tpl, mode) {
+                // A failed commit only means the records after the previous commit are read
+                // again after a restart: the checkpoint tells what to skip.
+                tracing::warn!(error = %e, "offset commit failed");
+            }
+        }
+    }
+
+    /// Waits until every produced message is acknowledged, then commits what they cover.
+    fn drain_and_commit(&mut self, consumer: &CorralConsumer, mode: CommitMode) {
+        if let Err(e) = self.producer.flush(Duration::from_secs(60)) {
+            self.set_fatal(format!("producer flush: {e}"));
+            return;
+        }
+        self.commit_acked(consumer, mode);
+    }
+
+    /// Closes the batch. Exactly-once: one transaction with updates, checkpoints and offsets.
+    fn finish_batch(&mut self, consumer: &CorralConsumer) {
+        self.end_batch_updates();
+        self.batch_records = 0;
+        self.batch_started = None;
+        if self.eos {
+            if !self.txn_open {
+                return;
+            }
+            let offsets = self.checkpoint(None);
+            if self.fatal.is_some() {
+                return;
+            }
+            let mut tpl = TopicPartitionList::new();
+            for (p, o) in &offsets {
+                let _ = tpl.add_partition_offset(&self.topic, *p, Offset::Offset(*o));
+            }
+            let result: Result<(), String> = (|| {
+                if tpl.count() > 0 {
+                    let meta = consumer
+                        .group_metadata()
+                        .ok_or_else(|| "consumer group metadata unavailable".to_string())?;
+                    self.producer
+                        .send_offsets_to_transaction(&tpl, &meta, Duration::from_secs(30))
+                        .map_err(|e| format!("send offsets: {e}"))?;
+                }
+                self.producer
+                    .commit_transaction(Duration::from_secs(60))
+                    .map_err(|e| format!("commit: {e}"))
+            })();
+            self.txn_open = false;
+            if let Err(e) = result {
+                let _ = self.producer.abort_transaction(Duration::from_secs(30));
+                self.set_fatal(format!(
+                    "transaction failed (aborted; restart resumes from the last commit): {e}"
+                ));
+            }
+        } else {
+            self.producer.poll(Duration::ZERO);
+            let due = self.last_checkpoint.elapsed()
+                >= Duration::from_millis(self.cfg.processing.checkpoint_interval_ms);
+            if due {
+                self.checkpoint(None);
+            } else {
+                self.epoch += 1;
+            }
+            self.commit_acked(consumer, CommitMode::Async);
+        }
+    }
+
+    fn apply_reload(&mut self, loaded: Loaded) {
+        for ps in self.partitions.values_mut() {
+            ps.engine
+                .reload(loaded.rules.clone(), loaded.topology.clone());
+        }
+        self.loaded = loaded;
+    }
+
+    fn refresh_metrics(&mut self) {
+        let mut active = 0usize;
+        let mut open = 0usize;
+        let mut alerts = 0u64;
+        let mut opened = 0u64;
+        for ps in self.partitions.values_mut() {
+            active += ps.engine.active_alerts();
+            open += ps.engine.open_incidents();
+            let now = ps.engine.stats().clone();
+            self.control.metrics.add_engine_delta(&ps.stats_seen, &now);
+            alerts += now.alerts;
+            opened += now.incidents_opened;
+            ps.stats_seen = now;
+        }
+        let m = &self.control.metrics;
+        m.active_alerts.set(active as i64);
+        m.open_incidents.set(open as i64);
+        if alerts > 0 {
+            m.compression_ratio.set(1.0 - opened as f64 / alerts as f64);
+        }
+    }
+
+    fn in_flight(&self) -> usize {
+        self.producer.in_flight_count().max(0) as usize
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service entry point
+// ---------------------------------------------------------------------------------------------
+
+/// Identifies this process among the group's (exactly-once transactional id, logs).
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub instance_id: String,
+}
+
+fn client_config(options: &BTreeMap<String, String>) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    for (k, v) in options {
+        c.set(k, v);
+    }
+    c
+}
+
+fn consumer_config(cfg: &ServiceConfig, group: &str) -> ClientConfig {
+    let mut opts = BTreeMap::new();
+    opts.insert("auto.offset.reset".to_string(), "earliest".to_string());
+    opts.insert("statistics.interval.ms".to_string(), "1000".to_string());
+    opts.extend(cfg.consumer_options());
+    let mut c = client_config(&opts);
+    c.set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("isolation.level", "read_committed");
+    c
+}
+
+fn producer_config(cfg: &ServiceConfig, transactional_id: Option<&str>) -> ClientConfig {
+    let mut opts = BTreeMap::new();
+    opts.insert("enable.idempotence".to_string(), "true".to_string());
+    opts.insert("linger.ms".to_string(), "2".to_string());
+    opts.insert("compression.type".to_string(), "lz4".to_string());
+    // An update lists every member of its incident: a storm's incident can pass 1 MB. The
+    // output topic is created to take it (OUTPUT_MAX_MESSAGE_BYTES).
+    opts.insert(
+        "message.max.bytes".to_string(),
+        OUTPUT_MAX_MESSAGE_BYTES.to_string(),
+    );
+    opts.insert(
+        "queue.buffering.max.messages".to_string(),
+        cfg.processing
+            .max_in_flight
+            .clamp(1, 10_000_000)
+            .to_string(),
+    );
+    if transactional_id.is_some() {
+        // A crashed process's open transaction blocks read_committed readers until it times out.
+        opts.insert("transaction.timeout.ms".to_string(), "10000".to_string());
+    }
+    opts.extend(cfg.producer_options());
+    let mut c = client_config(&opts);
+    if let Some(id) = transactional_id {
+        c.set("transactional.id", id);
+    }
+    c
+}
+
+/// Largest incident update corral produces (librdkafka `message.max.bytes`, and the output
+/// topic's `max.message.bytes` when corral creates it).
+pub const OUTPUT_MAX_MESSAGE_BYTES: usize = 16 << 20;
+
+/// Creates the topics corral writes (and the input topic) when they are missing. The state
+/// topic is compacted: only each partition's newest checkpoint matters.
+pub fn ensure_topics(cfg: &ServiceConfig, rt: &tokio::runtime::Runtime) -> anyhow::Result<()> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> =
+        client_config(&cfg.producer_options()).create()?;
+    let t = &cfg.kafka.topics;
+    let md = admin
+        .inner()
+        .fetch_metadata(None, Duration::from_secs(30))?;
+    let exists = |name: &str| {
+        md.topics()
+            .iter()
+            .any(|x| x.name() == name && x.error().is_none())
+    };
+    let input_partitions = md
+        .topics()
+        .iter()
+        .find(|x| x.name() == t.input)
+        .map(|x| x.partitions().len() as i32)
+        .filter(|n| *n > 0);
+    let mut wanted: Vec<NewTopic> = Vec::new();
+    let default_parts = input_partitions.unwrap_or(4);
+    if !exists(&t.input) {
+        wanted.push(NewTopic::new(
+            &t.input,
+            default_parts,
+            TopicReplication::Fixed(-1),
+        ));
+    }
+    if !exists(&t.output) {
+        wanted.push(NewTopic::new(
+            &t.output,
+            default_parts,
+            TopicReplication::Fixed(-1),
+        ));
+    }
+    if !exists(&t.dead_letter) {
+        wanted.push(NewTopic::new(
+            &t.dead_letter,
+            1,
+            TopicReplication::Fixed(-1),
+        ));
+    }
+    if !exists(&t.state) {
+        wanted.push(
+            NewTopic::new(&t.state, 1, TopicReplication::Fixed(-1))
+                .set("cleanup.policy", "compact")
+                .set("min.compaction.lag.ms", "0"),
+        );
+    }
+    if cfg.input.partitioning == Partitioning::Repartition && !exists(&t.repartition) {
+        wanted.push(NewTopic::new(
+            &t.repartition,
+            default_parts,
+            TopicReplication::Fixed(-1),
+        ));
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let results = rt.block_on(admin.create_topics(wanted.iter(), &AdminOptions::new()))?;
+    for r in results {
+        match r {
+            Ok(name) => tracing::info!(topic = %name, "topic created"),
+            Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
+                tracing::debug!(topic = %name, "topic already exists")
+            }
+            Err((name, code)) => anyhow::bail!("cannot create topic {name}: {code}"),
+        }
+    }
+    Ok(())
+}
+
+/// What a run did, for the load harness and logs.
+#[derive(Clone, Debug, Default)]
+pub struct RunSummary {
+    pub records: u64,
+}
+
+/// Runs the correlation loop until `control.shutdown` is set (SIGTERM) or a delivery guarantee
+/// is at risk (then returns an error without committing anything past what was acknowledged).
+pub fn run_correlator(
+    cfg: Arc<ServiceConfig>,
+    control: Arc<Control>,
+    opts: &RunOptions,
+) -> anyhow::Result<RunSummary> {
+    let eos = cfg.delivery == Delivery::ExactlyOnce;
+    let (topic, format) = match cfg.input.partitioning {
+        Partitioning::AsProduced => (cfg.kafka.topics.input.clone(), cfg.input.format.clone()),
+        Partitioning::Repartition => (cfg.kafka.topics.repartition.clone(), "native".to_string()),
+    };
+    let decoder = Decoder::new(&format).map_err(anyhow::Error::msg)?;
+    let txn_id = eos.then(|| {
+        let prefix = cfg
+            .kafka
+            .transactional_id
+            .clone()
+            .unwrap_or_else(|| cfg.kafka.group_id.clone());
+        format!("{prefix}-{}", opts.instance_id)
+    });
+    let producer: BaseProducer<AckContext> = producer_config(&cfg, txn_id.as_deref())
+        .create_with_context(AckContext {
+            control: control.clone(),
+            state: Mutex::new(AckState::default()),
+        })?;
+    if eos {
+        producer.init_transactions(Duration::from_secs(60))?;
+    }
+    let context = CorralConsumerContext {
+        control: control.clone(),
+        pipeline: OnceLock::new(),
+        topic: topic.clone(),
+    };
+    let consumer: CorralConsumer =
+        consumer_config(&cfg, &cfg.kafka.group_id).create_with_context(context)?;
+    let pipeline = Arc::new(Mutex::new(Pipeline {
+        cfg: cfg.clone(),
+        control: control.clone(),
+        topic: topic.clone(),
+        producer,
+        eos,
+        txn_open: false,
+        decoder,
+        loaded: control.current(),
+        partitions: BTreeMap::new(),
+        epoch: 1,
+        pending_commits: VecDeque::new(),
+        last_checkpoint: Instant::now(),
+        alerts: Vec::new(),
+        out: Vec::new(),
+        fatal: None,
+        batch_records: 0,
+        batch_started: None,
+        source_counters: Default::default(),
+        checkpoint_seq: 0,
+        start_nanos: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    }));
+    let _ = consumer.context().pipeline.set(pipeline.clone());
+    consumer.subscribe(&[&topic])?;
+    tracing::info!(topic = %topic, group = %cfg.kafka.group_id, delivery = ?cfg.delivery, instance = %opts.instance_id, "consuming");
+
+    // Exactly-once batches are transactions, each with checkpoints: fewer and larger.
+    let (linger, batch_max) = if eos {
+        (
+            Duration::from_millis(cfg.processing.transaction_interval_ms),
+            cfg.processing.transaction_max_records,
+        )
+    } else {
+        (
+            Duration::from_millis(cfg.processing.batch_linger_ms),
+            cfg.processing.batch_max_records,
+        )
+    };
+    let max_in_flight = cfg.processing.max_in_flight;
+    let checkpoint_every = Duration::from_millis(cfg.processing.checkpoint_interval_ms);
+    let mut last_metrics = Instant::now();
+    let mut last_housekeeping = Instant::now();
+    let mut records = 0u64;
+    let mut batch_open = false;
+    while !control.is_shutdown() {
+        // The pipeline lock is never held across consumer.poll: rebalance callbacks run in it.
+        let polled = consumer.poll(Duration::from_millis(if batch_open { 1 } else { 50 }));
+        let now = Instant::now();
+        let got_none = polled.is_none();
+        let mut pl = lock(&pipeline);
+        match polled {
+            Some(Ok(msg)) => {
+                pl.handle(&msg, now);
+                records += 1;
+            }
+            Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
+            None => {}
+        }
+        let batch_due = pl.batch_records >= batch_max
+            || pl
+                .batch_started
+                .is_some_and(|s| now.duration_since(s) >= linger)
+            || (got_none && pl.batch_records > 0 && !eos);
+        if batch_due {
+            pl.finish_batch(&consumer);
+            // Backpressure: while too much output is unacknowledged, serve acks, read nothing.
+            while pl.in_flight() >= max_in_flight && pl.fatal.is_none() && !control.is_shutdown() {
+                pl.producer.poll(Duration::from_millis(20));
+                pl.commit_acked(&consumer, CommitMode::Async);
+            }
+        }
+        // Housekeeping between records at most every 20 ms: acks, reloads, idle clocks, commits.
+        if pl.batch_records == 0
+            || now.duration_since(last_housekeeping) >= Duration::from_millis(20)
+        {
+            last_housekeeping = now;
+            pl.producer.poll(Duration::ZERO);
+            if let Some(l) = control.take_pending() {
+                pl.finish_batch(&consumer);
+                pl.apply_reload(l);
+            }
+            if pl.batch_records == 0 {
+                pl.idle_advance();
+                if pl.txn_open
+                    || (!pl.eos && !pl.pending_commits.is_empty())
+                    || pl.last_checkpoint.elapsed() >= checkpoint_every
+                {
+                    pl.finish_batch(&consumer);
+                }
+            }
+            if now.duration_since(last_metrics) >= Duration::from_secs(1) {
+                pl.refresh_metrics();
+                last_metrics = now;
+            }
+        }
+        if let Some(f) = &pl.fatal {
+            anyhow::bail!("{f}");
+        }
+        batch_open = pl.batch_records > 0;
+    }
+    // Graceful stop: drain in-flight work, checkpoint, commit; then leave the group.
+    {
+        let mut pl = lock(&pipeline);
+        if pl.fatal.is_none() {
+            pl.finish_batch(&consumer);
+            if !pl.eos {
+                pl.checkpoint(None);
+                pl.drain_and_commit(&consumer, CommitMode::Sync);
+            }
+        }
+        if let Some(f) = &pl.fatal {
+            anyhow::bail!("{f}");
+        }
+        pl.refresh_metrics();
+        pl.partitions.clear();
+    }
+    control.ready.store(false, Ordering::SeqCst);
+    consumer.unsubscribe();
+    drop(consumer);
+    tracing::info!(records, "stopped");
+    Ok(RunSummary { records })
+}

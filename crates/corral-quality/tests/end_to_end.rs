@@ -1,0 +1,54 @@
+//! A small simulated storm through corral's engine with the shipped default rules, scored
+//! against its ground truth: the quality targets of issue 3, end to end.
+
+use corral_core::model::Alert;
+use corral_core::{Engine, RuleSet, TopologyIndex};
+use corral_quality::sim::{generate, suite};
+use corral_quality::{missed_targets, score_with_topology, Score, Truth};
+use std::sync::Arc;
+
+const DEFAULT_RULES: &str = include_str!("../../../rules/default.yaml");
+
+fn run(name: &str, seed: u64) -> Score {
+    let cfg = suite::suite("smoke")
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap();
+    let s = generate(&cfg, seed, None).unwrap();
+    let rules = RuleSet::from_sources(&[("rules/default.yaml".into(), DEFAULT_RULES.into())])
+        .expect("shipped rules are valid");
+    let topo = Arc::new(TopologyIndex::build(&s.topology));
+    let mut engine = Engine::new(Arc::new(rules), topo.clone());
+    let alerts: Vec<Alert> = s.alerts().collect();
+    let mut out = Vec::new();
+    for a in &alerts {
+        engine.ingest(a.clone(), &mut out);
+    }
+    engine.finish(&mut out);
+    let truth = Truth::from_records(s.truth.clone()).unwrap();
+    score_with_topology(&out, &truth, Some(&alerts), Some(&topo))
+}
+
+/// The quiet smoke scenario (3 failures, chronic checks and one-off noise) meets every target:
+/// missed 0, compression within 2 points of ideal, fragmented and noise at most 5%, ARI 0.9,
+/// root cause top-1 90%.
+#[test]
+fn smoke_quiet_meets_every_target() {
+    let s = run("smoke-quiet", 1);
+    let missed = missed_targets(&s);
+    assert!(missed.is_empty(), "{missed:?}\n{s:#?}");
+    assert_eq!(s.missed_incidents, 0);
+    assert!(s.time_to_incident_p99_s.is_some());
+}
+
+/// Every phenomenon at once (HA pairs, flapping, overlaps, CMDB gaps, aliases, late delivery).
+/// Ignored while the engine misses ARI and root cause here (see docs/quality.md, "Findings").
+/// Run with `cargo test -p corral-quality -- --ignored`.
+#[test]
+#[ignore = "engine misses ARI and RCA targets on smoke-mixed (docs/quality.md, Findings)"]
+fn smoke_mixed_meets_every_target() {
+    let s = run("smoke-mixed", 1);
+    let missed = missed_targets(&s);
+    assert!(missed.is_empty(), "{missed:?}\n{s:#?}");
+}
