@@ -321,6 +321,21 @@ pub fn diff(
     }
 }
 
+/// The largest parts of a split or merge; the rest summed up (`--json` has them all).
+fn list_parts(parts: &[(IncidentRef, usize)]) -> Vec<String> {
+    const SHOWN: usize = 8;
+    let mut out: Vec<String> = parts
+        .iter()
+        .take(SHOWN)
+        .map(|(i, n)| format!("{} ({n})", i.id))
+        .collect();
+    if parts.len() > SHOWN {
+        let rest: usize = parts[SHOWN..].iter().map(|(_, n)| n).sum();
+        out.push(format!("{} more incidents ({rest})", parts.len() - SHOWN));
+    }
+    out
+}
+
 fn render_ref(r: &IncidentRef) -> String {
     format!("{} (root {}, {} alerts)", r.id, r.root_cause, r.alerts)
 }
@@ -406,11 +421,7 @@ pub fn render(r: &DiffReport, max_moved: usize) -> String {
         r.gone_incidents.len()
     ));
     for sp in &r.split {
-        let parts: Vec<String> = sp
-            .into
-            .iter()
-            .map(|(i, n)| format!("{} ({n})", i.id))
-            .collect();
+        let parts = list_parts(&sp.into);
         s.push_str(&format!(
             "split:  {} → {}{}\n",
             render_ref(&sp.baseline),
@@ -423,11 +434,7 @@ pub fn render(r: &DiffReport, max_moved: usize) -> String {
         ));
     }
     for m in &r.merged {
-        let parts: Vec<String> = m
-            .from
-            .iter()
-            .map(|(i, n)| format!("{} ({n})", i.id))
-            .collect();
+        let parts = list_parts(&m.from);
         s.push_str(&format!(
             "merged: {} ← {}{}\n",
             render_ref(&m.candidate),
