@@ -345,9 +345,7 @@ impl Engine {
     /// causes, in order.
     pub fn ingest(&mut self, mut alert: Alert, out: &mut Vec<IncidentUpdate>) {
         let t = alert.event_time();
-        if self.started && t < self.watermark() {
-            self.stats.late_events += 1;
-        }
+        let late = self.started && t < self.watermark();
         self.advance_to(t, out);
 
         if alert.value.is_some() {
@@ -376,6 +374,14 @@ impl Engine {
             let rule = rules.grouping_for(&alert, &|a| kind_of(&topo, a)) as u16;
             AlertState::new(&alert, node, rule)
         });
+        // Re-notifications carry the alert's original start (Alertmanager re-sends `startsAt`):
+        // they are not late, and they prove the alert still fires as of the engine's clock, so
+        // expiry counts from now rather than from that old start.
+        if merged.change == Change::Repeat && alert.status == Status::Firing {
+            state.last_update = state.last_update.max(self.now);
+        } else if late {
+            self.stats.late_events += 1;
+        }
         let fp = alert.fingerprint.clone();
         if merged.started_flapping {
             self.stats.flapping_alerts += 1;

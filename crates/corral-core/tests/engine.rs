@@ -592,6 +592,32 @@ fn group_by_groups_alerts_without_topology() {
 }
 
 #[test]
+fn re_notifications_with_the_original_start_keep_an_alert_alive_and_are_not_late() {
+    let mut h =
+        Harness::new("settings: {alert_expiry: 10m, resolve_hold: 1m, allowed_lateness: 0s}\n");
+    // Alertmanager re-sends a firing alert with its original startsAt every 5 minutes for an
+    // hour, while other traffic moves event time on.
+    h.fire(0, "HostDown", "island");
+    for minute in (5..=60).step_by(5) {
+        h.fire(minute * 60, "Heartbeat", "mystery");
+        h.fire(0, "HostDown", "island");
+    }
+    assert_eq!(h.engine.stats().expired_alerts, 0, "repeats keep it alive");
+    assert_eq!(
+        h.engine.stats().late_events,
+        0,
+        "re-notifications are not late"
+    );
+    assert!(h
+        .updates
+        .iter()
+        .all(|u| u.event_action == EventAction::Trigger));
+    // Once the repeats stop, it expires after the expiry.
+    h.tick(3600 + 600 + 60 + 1);
+    assert_eq!(h.engine.stats().expired_alerts, 2);
+}
+
+#[test]
 fn expired_alerts_resolve_their_incident() {
     let mut h =
         Harness::new("settings: {alert_expiry: 10m, resolve_hold: 1m, allowed_lateness: 0s}\n");
