@@ -5,6 +5,25 @@ use anyhow::{Context, Result};
 use corral_core::{ConfigError, RuleSet, TopologyFile, TopologyIndex};
 use std::path::{Path, PathBuf};
 
+/// The input flags shared by every command that reads alerts (SPEC §7).
+#[derive(clap::Args, Clone, Debug)]
+pub struct InputArgs {
+    /// Alert files; `-` or none reads stdin.
+    pub inputs: Vec<PathBuf>,
+    /// Input format: auto, native, alertmanager, ... or mapping:FILE.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// Topology file (YAML or JSON, SPEC §3).
+    #[arg(long)]
+    pub topology: Option<PathBuf>,
+    /// Rules file or directory (default: the shipped rules, built in).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Learned baselines written by `corral train`.
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+}
+
 /// The shipped default rule set, compiled in so that `corral` works from any directory.
 pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.yaml");
 pub const DEFAULT_RULES_NAME: &str = "rules/default.yaml (built in)";

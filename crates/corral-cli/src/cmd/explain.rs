@@ -22,7 +22,6 @@ use corral_core::{Engine, IncidentUpdate, RuleSet};
 use corral_quality::score::{final_incidents, FinalIncidents};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -31,20 +30,8 @@ type NodeIdx = usize;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Alert files; `-` or none reads stdin.
-    pub inputs: Vec<PathBuf>,
-    /// Input format: auto, native, alertmanager, ... or mapping:FILE.
-    #[arg(long, default_value = "auto")]
-    pub format: String,
-    /// Topology file (YAML or JSON, SPEC §3).
-    #[arg(long)]
-    pub topology: Option<PathBuf>,
-    /// Rules file or directory (default: the shipped rules, built in).
-    #[arg(long)]
-    pub rules: Option<PathBuf>,
-    /// Learned baselines written by `corral train`.
-    #[arg(long)]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: input::InputArgs,
     /// Explain this incident (its `dedup_key`, or one it absorbed).
     #[arg(long, conflicts_with = "alerts", required_unless_present = "alerts")]
     pub incident: Option<String>,
@@ -481,15 +468,17 @@ struct PairExplanation {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let rules = Arc::new(input::load_rules(args.rules.as_deref()).map_err(input::config_errors)?);
-    let topology =
-        Arc::new(input::load_topology(args.topology.as_deref()).map_err(input::config_errors)?);
-    let decoded = pipeline::decode_all(&args.inputs, &args.format)?;
+    let rules =
+        Arc::new(input::load_rules(args.input.rules.as_deref()).map_err(input::config_errors)?);
+    let topology = Arc::new(
+        input::load_topology(args.input.topology.as_deref()).map_err(input::config_errors)?,
+    );
+    let decoded = pipeline::decode_all(&args.input.inputs, &args.input.format)?;
     for d in decoded.dead.iter().take(20) {
         eprintln!("dead letter: {}:{}: {}", d.input, d.record, d.reason);
     }
     let mut replay = Replay::run(&decoded.alerts, rules.clone(), topology.clone());
-    if let Some(dir) = &args.models {
+    if let Some(dir) = &args.input.models {
         // Anomaly models change root-cause choice through chronic noise: replay with them.
         let model = corral_anomaly::load_models(dir)
             .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;

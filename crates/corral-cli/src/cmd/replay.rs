@@ -14,20 +14,8 @@ use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Alert files; `-` or none reads stdin.
-    pub inputs: Vec<PathBuf>,
-    /// Input format: auto, native, alertmanager, ... or mapping:FILE.
-    #[arg(long, default_value = "auto")]
-    pub format: String,
-    /// Topology file (YAML or JSON, SPEC §3).
-    #[arg(long)]
-    pub topology: Option<PathBuf>,
-    /// Rules file or directory (default: the shipped rules, built in).
-    #[arg(long)]
-    pub rules: Option<PathBuf>,
-    /// Learned baselines written by `corral train`.
-    #[arg(long)]
-    pub models: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: input::InputArgs,
     /// Write incident updates here instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -63,9 +51,11 @@ struct RunStats {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let rules = Arc::new(input::load_rules(args.rules.as_deref()).map_err(input::config_errors)?);
-    let topology =
-        Arc::new(input::load_topology(args.topology.as_deref()).map_err(input::config_errors)?);
+    let rules =
+        Arc::new(input::load_rules(args.input.rules.as_deref()).map_err(input::config_errors)?);
+    let topology = Arc::new(
+        input::load_topology(args.input.topology.as_deref()).map_err(input::config_errors)?,
+    );
     let mut out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(BufWriter::with_capacity(
             1 << 20,
@@ -112,7 +102,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
     let (events, alerts, engine_stats) = if args.strategy == "corral" {
         let mut engine = Engine::new(rules, topology);
-        if let Some(dir) = &args.models {
+        if let Some(dir) = &args.input.models {
             let model = corral_anomaly::load_models(dir)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
             engine.set_anomaly_model(model);
@@ -120,8 +110,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let mut batch: Vec<IncidentUpdate> = Vec::with_capacity(64);
         let mut write_err: Option<io::Error> = None;
         pipeline::stream_inputs(
-            &args.inputs,
-            &args.format,
+            &args.input.inputs,
+            &args.input.format,
             |alert| {
                 engine.ingest(alert, &mut batch);
                 for u in batch.drain(..) {
@@ -142,7 +132,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let s = engine.stats().clone();
         (s.events, s.alerts, Some(s))
     } else {
-        let decoded = pipeline::decode_all(&args.inputs, &args.format)?;
+        let decoded = pipeline::decode_all(&args.input.inputs, &args.input.format)?;
         for d in decoded.dead {
             on_dead(d);
         }
