@@ -723,6 +723,24 @@ fn poison_message_lands_in_the_dead_letter_topic_and_the_offset_moves_past_it() 
     );
 }
 
+/// Produces the first half of `all`, starts the service, kills it with SIGKILL once it is
+/// mid-stream (some output, not all input consumed), produces the rest and starts it again.
+fn crash_mid_stream_and_restart(
+    env: &Env,
+    config: &Path,
+    port: u16,
+    name: &str,
+    all: &[Alert],
+) -> Service {
+    let (first, second) = all.split_at(all.len() / 2);
+    env.produce(first);
+    let svc = Service::start(env, config, port, name);
+    let _ = env.read_until("incidents", Duration::from_secs(60), |m| m.len() >= 20);
+    svc.kill9();
+    env.produce(second);
+    Service::start(env, config, port, name)
+}
+
 /// Kill -9 mid-stream, restart: every alert is in an incident, final states equal an
 /// uninterrupted run (updates may repeat: at-least-once).
 #[test]
@@ -732,14 +750,7 @@ fn at_least_once_survives_kill_9_mid_stream() {
     };
     let (config, port) = env.config("corral.yaml", "at_least_once", "");
     let all = storm(3000, 0);
-    let (first, second) = all.split_at(1500);
-    env.produce(first);
-    let svc = Service::start(&env, &config, port, "alo");
-    // Wait until it is mid-stream (some output, not all input consumed), then kill it.
-    let _ = env.read_until("incidents", Duration::from_secs(60), |m| m.len() >= 20);
-    svc.kill9();
-    env.produce(second);
-    let svc = Service::start(&env, &config, port, "alo");
+    let svc = crash_mid_stream_and_restart(&env, &config, port, "alo", &all);
     let expected = final_states(&expected_updates(&all, 2));
     let raw = env.read_until("incidents", Duration::from_secs(120), |m| {
         final_states(&updates(m)) == expected
@@ -767,13 +778,7 @@ fn exactly_once_has_no_duplicate_updates_across_a_crash() {
     };
     let (config, port) = env.config("corral.yaml", "exactly_once", "");
     let all = storm(3000, 0);
-    let (first, second) = all.split_at(1500);
-    env.produce(first);
-    let svc = Service::start(&env, &config, port, "eos");
-    let _ = env.read_until("incidents", Duration::from_secs(60), |m| m.len() >= 20);
-    svc.kill9();
-    env.produce(second);
-    let svc = Service::start(&env, &config, port, "eos");
+    let svc = crash_mid_stream_and_restart(&env, &config, port, "eos", &all);
     let expected = expected_updates(&all, 2);
     let raw = env.read_until("incidents", Duration::from_secs(120), |m| {
         m.len() >= expected.len()
