@@ -624,4 +624,16 @@ processing: {{checkpoint_interval_ms: 500, idle_advance_ms: 500}}
         "{metrics}"
     );
     am.assert_alive();
+
+    // Passed: stop both and drop this run's topics (a failed run keeps them to look at).
+    drop(am);
+    drop(corral);
+    let roles = ["alerts", "incidents", "dlq", "state"].map(topic);
+    let names: Vec<&str> = roles.iter().map(String::as_str).collect();
+    for result in runtime
+        .block_on(admin.delete_topics(&names, &AdminOptions::new()))
+        .unwrap()
+    {
+        result.unwrap_or_else(|(name, e)| panic!("deleting topic {name}: {e}"));
+    }
 }
