@@ -103,13 +103,13 @@ fn find_tool(env_var: &str, names: &[&str]) -> PathBuf {
 
 /// A child process that is killed when the test ends, however it ends.
 struct Daemon {
-    name: &'static str,
+    name: String,
     child: Child,
     log: PathBuf,
 }
 
 impl Daemon {
-    fn spawn(name: &'static str, command: &mut Command, log: PathBuf) -> Daemon {
+    fn spawn(name: String, command: &mut Command, log: PathBuf) -> Daemon {
         let child = command
             .stdout(std::fs::File::create(log.with_extension("stdout")).unwrap())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -325,7 +325,7 @@ impl IncidentReader {
     /// The last update of each incident once `done` holds for them; panics at the deadline.
     fn final_states_until(
         &mut self,
-        daemons: &mut [&mut Daemon],
+        daemons: &mut [Daemon],
         what: &str,
         done: impl Fn(&BTreeMap<String, IncidentUpdate>) -> bool,
     ) -> BTreeMap<String, IncidentUpdate> {
@@ -382,8 +382,50 @@ fn members(u: &IncidentUpdate) -> BTreeSet<String> {
     u.payload.custom_details.alerts.iter().cloned().collect()
 }
 
+/// One Alertmanager: firing alerts become the expected incidents, resolved ones resolve them.
 #[test]
 fn alertmanager_webhooks_become_incidents_and_resolve() {
+    let metrics = scenario("one", 1);
+    // Five firing and five resolved notifications (more only if Alertmanager retried one).
+    assert!(
+        metric(
+            &metrics,
+            "corral_alerts_received_total{source=\"alertmanager\"}"
+        ) >= Some(10.0),
+        "{metrics}"
+    );
+}
+
+/// An Alertmanager pair that does not share notification state (each gets every alert, as HA
+/// pairs do when their gossip is cut) sends every notification twice: corral deduplicates them
+/// by Alertmanager's fingerprint, so the incidents are the same as with one.
+#[test]
+fn duplicate_webhooks_from_an_alertmanager_pair_make_the_same_incidents() {
+    let metrics = scenario("pair", 2);
+    assert!(
+        metric(
+            &metrics,
+            "corral_alerts_received_total{source=\"alertmanager\"}"
+        ) >= Some(20.0),
+        "{metrics}"
+    );
+    // The second copy of each firing alert is a repeat.
+    assert!(
+        metric(&metrics, "corral_alerts_deduplicated_total") >= Some(5.0),
+        "{metrics}"
+    );
+}
+
+/// The value of a metric line `NAME VALUE` (NAME with its labels, if any).
+fn metric(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Runs corral and `alertmanagers` Alertmanagers, pushes every alert to each of them, asserts
+/// the incidents and their resolves; returns corral's final /metrics.
+fn scenario(name: &str, alertmanagers: usize) -> String {
     let alertmanager = find_tool(
         "CORRAL_ALERTMANAGER_BIN",
         &["prometheus-alertmanager", "alertmanager"],
@@ -392,7 +434,7 @@ fn alertmanager_webhooks_become_incidents_and_resolve() {
     let bootstrap = kafka_broker::bootstrap();
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name);
-    let prefix = format!("am-e2e-{}-{}", now_ms(), std::process::id());
+    let prefix = format!("am-e2e-{}-{}-{name}", now_ms(), std::process::id());
     let topic = |role: &str| format!("{prefix}.{role}");
 
     // Kafka: the input topic (corral creates the others after it).
@@ -446,7 +488,11 @@ processing: {{checkpoint_interval_ms: 500, idle_advance_ms: 500}}
         .arg("--instance-id")
         .arg("am-e2e")
         .env("CORRAL_LOG", "info");
-    let mut corral = Daemon::spawn("corral run", &mut corral_command, path("corral.log"));
+    let mut corral = Daemon::spawn(
+        "corral run".to_string(),
+        &mut corral_command,
+        path("corral.log"),
+    );
     corral.wait_http_ok(corral_port, "/readyz");
     // The ingest endpoint refuses a request without the token: Alertmanager must send it.
     let (status, _) = http(corral_port, "POST", "/ingest/alertmanager", &[], b"{}").unwrap();
@@ -470,28 +516,45 @@ processing: {{checkpoint_interval_ms: 500, idle_advance_ms: 500}}
         String::from_utf8_lossy(&check.stderr),
         std::fs::read_to_string(path("alertmanager.yml")).unwrap()
     );
-    let am_port = free_port();
-    let mut am_command = Command::new(&alertmanager);
-    am_command
-        .arg(format!(
-            "--config.file={}",
-            path("alertmanager.yml").display()
-        ))
-        .arg(format!("--storage.path={}", path("am-data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
-        // A lone instance: no gossip listener to collide with other runs.
-        .arg("--cluster.listen-address=")
-        .arg("--log.level=debug");
-    let mut am = Daemon::spawn("alertmanager", &mut am_command, path("alertmanager.log"));
-    am.wait_http_ok(am_port, "/-/ready");
+    let mut ams: Vec<(Daemon, u16)> = Vec::new();
+    for i in 0..alertmanagers {
+        let am_port = free_port();
+        let mut am_command = Command::new(&alertmanager);
+        am_command
+            .arg(format!(
+                "--config.file={}",
+                path("alertmanager.yml").display()
+            ))
+            .arg(format!(
+                "--storage.path={}",
+                path(&format!("am-data-{i}")).display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
+            // Lone instances: no gossip listener to collide with other runs, no shared state.
+            .arg("--cluster.listen-address=")
+            .arg("--log.level=debug");
+        let log = path(&format!("alertmanager-{i}.log"));
+        let mut am = Daemon::spawn(format!("alertmanager {i}"), &mut am_command, log);
+        am.wait_http_ok(am_port, "/-/ready");
+        ams.push((am, am_port));
+    }
+    let am_ports: Vec<u16> = ams.iter().map(|a| a.1).collect();
+    let mut daemons: Vec<Daemon> = vec![corral];
+    daemons.extend(ams.into_iter().map(|a| a.0));
 
     // Fire every alert.
     let pushed_at = now_ms();
     let starts: Vec<i64> = ALERTS.iter().map(|a| pushed_at - a.3 * 1000).collect();
-    for (alert, start) in ALERTS.iter().zip(&starts) {
-        amtool(&amtool_bin, am_port, &add_alert_args(*alert, *start, None));
+    for &am_port in &am_ports {
+        for (alert, start) in ALERTS.iter().zip(&starts) {
+            amtool(&amtool_bin, am_port, &add_alert_args(*alert, *start, None));
+        }
     }
-    let fingerprints = alertmanager_fingerprints(am_port);
+    // Alertmanager's fingerprint is a hash of the labels: every instance agrees on it.
+    let fingerprints = alertmanager_fingerprints(am_ports[0]);
+    for &am_port in &am_ports[1..] {
+        assert_eq!(alertmanager_fingerprints(am_port), fingerprints);
+    }
     let fingerprint = |name: &str, instance: &str| -> String {
         fingerprints
             .get(&(name.to_string(), instance.to_string()))
@@ -507,11 +570,10 @@ processing: {{checkpoint_interval_ms: 500, idle_advance_ms: 500}}
     assert_eq!(rack.len(), 4, "distinct alerts have distinct fingerprints");
 
     let mut reader = IncidentReader::new(&bootstrap, &topic("incidents"));
-    let fired =
-        reader.final_states_until(&mut [&mut corral, &mut am], "the two incidents", |finals| {
-            let sets: Vec<_> = finals.values().map(members).collect();
-            sets.contains(&rack) && sets.contains(&island)
-        });
+    let fired = reader.final_states_until(&mut daemons, "the two incidents", |finals| {
+        let sets: Vec<_> = finals.values().map(members).collect();
+        sets.contains(&rack) && sets.contains(&island)
+    });
     // Exactly two incidents, each holding exactly its alerts: the rack failure as one, rooted at
     // the switch, and the unrelated disk on its own.
     assert_eq!(fired.len(), 2, "{fired:#?}");
@@ -550,23 +612,21 @@ processing: {{checkpoint_interval_ms: 500, idle_advance_ms: 500}}
 
     // Resolve every alert: same labels and start, an end in the past.
     let resolved_at = now_ms() - 1000;
-    for (alert, start) in ALERTS.iter().zip(&starts) {
-        amtool(
-            &amtool_bin,
-            am_port,
-            &add_alert_args(*alert, *start, Some(resolved_at)),
-        );
+    for &am_port in &am_ports {
+        for (alert, start) in ALERTS.iter().zip(&starts) {
+            amtool(
+                &amtool_bin,
+                am_port,
+                &add_alert_args(*alert, *start, Some(resolved_at)),
+            );
+        }
     }
-    let resolved = reader.final_states_until(
-        &mut [&mut corral, &mut am],
-        "both incidents to resolve",
-        |finals| {
-            finals.len() == 2
-                && finals
-                    .values()
-                    .all(|u| u.event_action == EventAction::Resolve)
-        },
-    );
+    let resolved = reader.final_states_until(&mut daemons, "both incidents to resolve", |finals| {
+        finals.len() == 2
+            && finals
+                .values()
+                .all(|u| u.event_action == EventAction::Resolve)
+    });
     // The same two incidents (same dedup keys) resolve, still listing every member.
     assert_eq!(
         resolved.keys().collect::<Vec<_>>(),
@@ -580,11 +640,6 @@ processing: {{checkpoint_interval_ms: 500, idle_advance_ms: 500}}
 
     // Every record was good (no dead letters) and corral's figures agree. They reach /metrics
     // within about a second of the updates.
-    let metric = |metrics: &str, name: &str| -> Option<f64> {
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-    };
     let deadline = Instant::now() + DEADLINE;
     let metrics = loop {
         let (status, metrics) = http(corral_port, "GET", "/metrics", &[], b"").unwrap();
@@ -611,23 +666,18 @@ processing: {{checkpoint_interval_ms: 500, idle_advance_ms: 500}}
         Some(0.0),
         "{metrics}"
     );
-    // Five firing and five resolved notifications (more only if Alertmanager retried one).
-    let received = metric(
-        &metrics,
-        "corral_alerts_received_total{source=\"alertmanager\"}",
-    );
-    assert!(received >= Some(10.0), "{metrics}");
     assert!(
         !metrics
             .lines()
             .any(|l| l.starts_with("corral_records_dead_lettered_total{") && !l.ends_with(" 0")),
         "{metrics}"
     );
-    am.assert_alive();
+    for d in &mut daemons {
+        d.assert_alive();
+    }
 
-    // Passed: stop both and drop this run's topics (a failed run keeps them to look at).
-    drop(am);
-    drop(corral);
+    // Passed: stop them all and drop this run's topics (a failed run keeps them to look at).
+    drop(daemons);
     let roles = ["alerts", "incidents", "dlq", "state"].map(topic);
     let names: Vec<&str> = roles.iter().map(String::as_str).collect();
     for result in runtime
@@ -636,4 +686,5 @@ processing: {{checkpoint_interval_ms: 500, idle_advance_ms: 500}}
     {
         result.unwrap_or_else(|(name, e)| panic!("deleting topic {name}: {e}"));
     }
+    metrics
 }
