@@ -813,6 +813,11 @@ impl Engine {
                 let linked = near && (!a.hub || a.hops == 0 || e.min_hops == 0);
                 if close && linked {
                     let live = find_in(&self.merged_into, e.incident);
+                    // Why each link was made, for `--log corral_core::engine=trace`.
+                    tracing::trace!(
+                        alert = %fp, t, incident = live, anchor = ?a.key, alert_hops = a.hops,
+                        member_hops = e.min_hops, first = e.first, last = e.last, "link"
+                    );
                     if !candidates.iter().any(|(c, _)| *c == live) {
                         candidates.push((live, ai));
                     }

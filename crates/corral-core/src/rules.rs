@@ -742,6 +742,20 @@ severity:
     }
 
     #[test]
+    fn impact_hops_below_max_hops_is_an_error_with_its_line() {
+        let bad = "groupings:\n  - name: a\n    max_hops: 3\n    impact_hops: 2\n";
+        let errs = RuleSet::from_yaml(bad, "hops.yaml").unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].line, Some(4));
+        assert!(errs[0]
+            .message
+            .contains("impact_hops (2) must be at least max_hops (3)"));
+        // Unset, impact_hops follows a larger max_hops.
+        let rs = RuleSet::from_yaml("groupings:\n  - {name: a, max_hops: 5}\n", "ok.yaml").unwrap();
+        assert_eq!(rs.groupings[0].impact_hops, 5);
+    }
+
+    #[test]
     fn unknown_top_level_key_is_an_error() {
         let errs = RuleSet::from_yaml("grouping: []\n", "x.yaml").unwrap_err();
         assert!(errs[0].message.contains("grouping"), "{errs:?}");
