@@ -779,7 +779,7 @@ impl Engine {
             return;
         };
         let rule = &self.rules.groupings[rule_idx as usize];
-        let (window, max_hops, impact_hops) = (rule.window, rule.max_hops, rule.impact_hops);
+        let window = rule.window;
         // (incident, index of the anchor that links to it)
         let mut candidates: SmallVec<[(u32, usize); 4]> = SmallVec::new();
         for (ai, a) in anchors.iter().enumerate() {
@@ -807,8 +807,7 @@ impl Engine {
                     AnchorKey::Service(_) => {
                         u16::from(a.hops) + u16::from(e.min_hops) <= u16::from(WEAK)
                     }
-                    _ if a.hops == 0 || e.min_hops == 0 => a.hops.max(e.min_hops) <= impact_hops,
-                    _ => u16::from(a.hops) + u16::from(e.min_hops) <= u16::from(max_hops),
+                    _ => rule.relates(a.hops, e.min_hops),
                 };
                 let linked = near && (!a.hub || a.hops == 0 || e.min_hops == 0);
                 if close && linked {
@@ -890,7 +889,7 @@ impl Engine {
                     None => {
                         let ups = self.topology.upstream_within(
                             NodeIndex::new(node as usize),
-                            rule.max_hops.max(rule.impact_hops),
+                            rule.reach(),
                             rule.edges,
                             self.rules.settings.max_neighbourhood,
                         );

@@ -240,6 +240,22 @@ pub struct GroupingRule {
 }
 
 impl GroupingRule {
+    /// Whether two alerts at these hops below a shared node relate through it: one on the node
+    /// and the other at most `impact_hops` below it, or both below it (a silent common cause)
+    /// at most `max_hops` apart in all.
+    pub fn relates(&self, hops_a: u8, hops_b: u8) -> bool {
+        if hops_a == 0 || hops_b == 0 {
+            hops_a.max(hops_b) <= self.impact_hops
+        } else {
+            u16::from(hops_a) + u16::from(hops_b) <= u16::from(self.max_hops)
+        }
+    }
+
+    /// How far upstream of an alert its anchors reach.
+    pub fn reach(&self) -> u8 {
+        self.max_hops.max(self.impact_hops)
+    }
+
     /// The rule that applies when no configured rule matches: topology and time only.
     pub fn fallback() -> GroupingRule {
         GroupingRule {
