@@ -32,9 +32,10 @@ use std::sync::Arc;
 
 /// How many join reasons an incident keeps for its `explanation`.
 const MAX_EXPLANATION: usize = 12;
-/// Reopenings after which an alert that keeps firing alone counts as recurring (a chronic
-/// check): from then on it reopens its own incident without correlating.
-const RECURRING_AFTER: u32 = 1;
+/// Times an alert must have fired again after resolving to count as a recurring check: from
+/// then on it keeps to its own incident and relates nothing (a real failure's alert fires once,
+/// or flaps once while it recovers; a chronic check comes back again and again).
+const RECURRING_AFTER: u32 = 2;
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -187,9 +188,6 @@ struct Incident {
     last_root: Option<(String, Severity)>,
     /// `events` as of the last emitted update.
     emitted_events: u64,
-    /// Times this solo incident was reopened by its alert firing again alone.
-    #[serde(default)]
-    reopened: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -743,7 +741,10 @@ impl Engine {
             return;
         };
         let inc_id = self.find(inc_id);
-        self.release_anchors(fp, inc_id, t);
+        // A recurring check registered nothing when it last fired (see `reactivate`).
+        if !self.recurring(fp) {
+            self.release_anchors(fp, inc_id, t);
+        }
         let hold = self.rules.settings.resolve_hold;
         if let Some(inc) = self.incidents.get_mut(&inc_id) {
             inc.active = inc.active.saturating_sub(1);
@@ -764,7 +765,12 @@ impl Engine {
         let was_active = std::mem::replace(&mut st.active, true);
         st.incident = inc_id;
         let severity = st.severity;
-        let anchors = self.anchors_of(fp);
+        // A recurring check stays in its incident but no longer makes its node an alerting one.
+        let anchors = if self.recurring(fp) {
+            SmallVec::new()
+        } else {
+            self.anchors_of(fp)
+        };
         if let Some(inc) = self.incidents.get_mut(&inc_id) {
             if !was_active {
                 inc.active += 1;
@@ -785,10 +791,17 @@ impl Engine {
 
     fn correlate(&mut self, view: &Alert, t: Millis, out: &mut Vec<IncidentUpdate>) {
         let fp = &view.fingerprint;
-        if let Some(inc_id) = self.take_recurring(fp, t) {
-            // A check that keeps firing and clearing on its own is its own story: it goes back
-            // to its incident without linking, and registers no anchors, so it neither absorbs
-            // nor bridges the failures that happen around it.
+        if self.recurring(fp) {
+            // A check that keeps firing and clearing is its own story: it goes back to its own
+            // incident (or opens one) without linking, and registers no anchors, so it neither
+            // absorbs nor bridges the failures that happen around it.
+            let inc_id = match self.take_reopenable(fp, t) {
+                Some(id) => id,
+                None => {
+                    let rule = self.dedup.alerts.get(fp).map_or(0, |s| s.rule);
+                    self.new_incident(t, rule)
+                }
+            };
             self.join(inc_id, view, &[], t, None, out);
             return;
         }
@@ -1027,7 +1040,6 @@ impl Engine {
                 emit_scheduled: false,
                 last_root: None,
                 emitted_events: 0,
-                reopened: 0,
             },
         );
         id
@@ -1408,14 +1420,13 @@ impl Engine {
         }
     }
 
-    /// The closed solo incident of a recurring alert (one that has already fired alone again
-    /// at least `RECURRING_AFTER` times), reopened.
-    fn take_recurring(&mut self, fp: &Str, t: Millis) -> Option<u32> {
-        let (inc, _) = self.reopenable.get(fp)?;
-        if inc.reopened < RECURRING_AFTER {
-            return None;
-        }
-        self.take_reopenable(fp, t)
+    /// Whether the alert is a recurring check: it has fired again after resolving at least
+    /// `RECURRING_AFTER` times.
+    fn recurring(&self, fp: &Str) -> bool {
+        self.dedup
+            .alerts
+            .get(fp)
+            .is_some_and(|s| u32::from(s.flap.refires) >= RECURRING_AFTER)
     }
 
     /// The closed solo incident this alert may reopen, taken out of the reopenable set.
@@ -1426,7 +1437,6 @@ impl Engine {
             return None;
         }
         let (mut inc, _) = self.reopenable.remove(fp)?;
-        inc.reopened += 1;
         let id = inc.seq as u32;
         inc.members.clear();
         inc.resources.clear();
