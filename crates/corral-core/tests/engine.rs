@@ -853,3 +853,34 @@ fn a_node_whose_alert_resolved_long_ago_no_longer_gathers_dependents() {
         .finish();
     assert_eq!(h.groups().len(), 1);
 }
+
+#[test]
+fn a_recurring_member_no_longer_makes_its_node_an_alerting_one() {
+    // A chronic check on tor-a first fires with a real failure below it and stays in that
+    // incident; after it has come back twice, its firing says nothing about tor-a any more, so
+    // host-a2 failing later is a failure of its own.
+    let mut h = Harness::new("");
+    h.fire(0, "CertificateExpiringSoon", "tor-a")
+        .fire(10, "HostDown", "host-a1")
+        .resolve(100, "CertificateExpiringSoon", "tor-a")
+        .fire(200, "CertificateExpiringSoon", "tor-a")
+        .resolve(300, "CertificateExpiringSoon", "tor-a")
+        .fire(400, "CertificateExpiringSoon", "tor-a")
+        .fire(700, "HostDown", "host-a2")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CertificateExpiringSoon@tor-a", "HostDown@host-a1"]),
+            g(&["HostDown@host-a2"]),
+        ]
+    );
+    assert_eq!(
+        h.engine
+            .alert_state("CertificateExpiringSoon@tor-a")
+            .unwrap()
+            .flap
+            .refires,
+        2
+    );
+}
