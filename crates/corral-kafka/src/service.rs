@@ -26,7 +26,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use std::collections::{BTreeMap, VecDeque};
@@ -60,8 +60,11 @@ pub struct Control {
     current: Mutex<Loaded>,
     /// Set by a successful reload; the correlation thread installs it between records.
     pending: Mutex<Option<Loaded>>,
-    /// Decision latencies in µs (bounded sample, for the load harness).
+    /// Decision latencies in µs, record consumed → its update acknowledged by the broker
+    /// (bounded sample, for the load harness).
     pub latencies_us: Mutex<Vec<u32>>,
+    /// Record consumed → its update handed to the producer: corral's own share of the above.
+    pub handoff_us: Mutex<Vec<u32>>,
 }
 
 const MAX_LATENCY_SAMPLES: usize = 2_000_000;
@@ -77,6 +80,7 @@ impl Control {
             current: Mutex::new(loaded),
             pending: Mutex::new(None),
             latencies_us: Mutex::new(Vec::new()),
+            handoff_us: Mutex::new(Vec::new()),
         }))
     }
 
@@ -154,8 +158,21 @@ struct AckContext {
 }
 
 impl AckContext {
+    /// Counted before the message is handed to librdkafka: the polling thread may deliver its
+    /// report before `send` even returns.
     fn sent(&self, epoch: u64) {
         *lock(&self.state).outstanding.entry(epoch).or_insert(0) += 1;
+    }
+
+    /// Takes back a `sent` whose message librdkafka refused.
+    fn unsent(&self, epoch: u64) {
+        let mut st = lock(&self.state);
+        if let Some(n) = st.outstanding.get_mut(&epoch) {
+            *n -= 1;
+            if *n == 0 {
+                st.outstanding.remove(&epoch);
+            }
+        }
     }
 
     /// True when every message of `epoch` and of all earlier epochs was acknowledged.
@@ -300,7 +317,9 @@ struct Pipeline {
     control: Arc<Control>,
     /// The topic correlated from: the input topic, or the repartition topic.
     topic: String,
-    producer: BaseProducer<AckContext>,
+    /// Its own thread serves delivery reports as they arrive, so acknowledgements (and the
+    /// latency measured from them) never wait for the correlation loop.
+    producer: ThreadedProducer<AckContext>,
     eos: bool,
     txn_open: bool,
     decoder: Decoder,
@@ -457,18 +476,17 @@ impl Pipeline {
         if let Some(h) = headers {
             record = record.headers(h);
         }
+        self.producer.context().sent(epoch);
         loop {
             match self.producer.send(record) {
-                Ok(()) => {
-                    self.producer.context().sent(epoch);
-                    return;
-                }
+                Ok(()) => return,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
                     // Backpressure: nothing is consumed until the broker takes more.
                     record = r;
-                    self.producer.poll(Duration::from_millis(50));
+                    std::thread::sleep(Duration::from_millis(1));
                 }
                 Err((e, _)) => {
+                    self.producer.context().unsent(epoch);
                     self.set_fatal(format!("produce to {topic}: {e}"));
                     return;
                 }
@@ -496,6 +514,13 @@ impl Pipeline {
                     },
                 ),
                 Err(e) => self.set_fatal(format!("cannot encode incident update: {e}")),
+            }
+        }
+        {
+            let us = (received.elapsed().as_secs_f64() * 1e6).min(u32::MAX as f64) as u32;
+            let mut h = lock(&self.control.handoff_us);
+            for _ in 0..out.len().min(MAX_LATENCY_SAMPLES.saturating_sub(h.len())) {
+                h.push(us);
             }
         }
         self.out = out;
@@ -746,6 +771,13 @@ impl Pipeline {
             self.set_fatal(format!("producer flush: {e}"));
             return;
         }
+        // flush returns once librdkafka's queues are empty; the last reports may still be in
+        // the polling thread's hands for a moment.
+        let ack = self.producer.context();
+        let until = Instant::now() + Duration::from_secs(10);
+        while !ack.acked_through(self.epoch) && ack.failure().is_none() && Instant::now() < until {
+            std::thread::sleep(Duration::from_micros(200));
+        }
         self.commit_acked(consumer, mode);
     }
 
@@ -787,7 +819,6 @@ impl Pipeline {
                 ));
             }
         } else {
-            self.producer.poll(Duration::ZERO);
             let due = self.last_checkpoint.elapsed()
                 >= Duration::from_millis(self.cfg.processing.checkpoint_interval_ms);
             if due {
@@ -1001,7 +1032,7 @@ pub fn run_correlator(
             .unwrap_or_else(|| cfg.kafka.group_id.clone());
         format!("{prefix}-{}", opts.instance_id)
     });
-    let producer: BaseProducer<AckContext> = producer_config(&cfg, txn_id.as_deref())
+    let producer: ThreadedProducer<AckContext> = producer_config(&cfg, txn_id.as_deref())
         .create_with_context(AckContext {
             control: control.clone(),
             state: Mutex::new(AckState::default()),
@@ -1083,18 +1114,18 @@ pub fn run_correlator(
             || (got_none && pl.batch_records > 0 && !eos);
         if batch_due {
             pl.finish_batch(&consumer);
-            // Backpressure: while too much output is unacknowledged, serve acks, read nothing.
+            // Backpressure: while too much output is unacknowledged, read nothing (the producer's
+            // thread serves the acknowledgements meanwhile).
             while pl.in_flight() >= max_in_flight && pl.fatal.is_none() && !control.is_shutdown() {
-                pl.producer.poll(Duration::from_millis(20));
+                std::thread::sleep(Duration::from_millis(2));
                 pl.commit_acked(&consumer, CommitMode::Async);
             }
         }
-        // Housekeeping between records at most every 20 ms: acks, reloads, idle clocks, commits.
+        // Housekeeping between records at most every 20 ms: reloads, idle clocks, commits.
         if pl.batch_records == 0
             || now.duration_since(last_housekeeping) >= Duration::from_millis(20)
         {
             last_housekeeping = now;
-            pl.producer.poll(Duration::ZERO);
             if let Some(l) = control.take_pending() {
                 pl.finish_batch(&consumer);
                 pl.apply_reload(l);

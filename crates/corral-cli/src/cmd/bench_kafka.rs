@@ -47,9 +47,51 @@ pub struct Args {
     /// Longest a batch waits to fill (processing.batch_linger_ms).
     #[arg(long, default_value_t = 5)]
     pub batch_linger_ms: u64,
+    /// Extra librdkafka option of the service's consumer, `key=value` (repeatable).
+    #[arg(long = "consumer-option", value_name = "KEY=VALUE")]
+    pub consumer_options: Vec<String>,
+    /// Extra librdkafka option of the service's producer, `key=value` (repeatable).
+    #[arg(long = "producer-option", value_name = "KEY=VALUE")]
+    pub producer_options: Vec<String>,
+    /// Process id of the broker on this machine: its CPU use while corral consumes is reported.
+    #[arg(long)]
+    pub broker_pid: Option<u32>,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ is 100 on every Linux ABI corral builds for.
+    Some((utime + stime) / 100.0)
+}
+
+/// `key=value` options as a YAML flow mapping body (`'k': 'v', ...`), keys and values quoted.
+fn yaml_options(base: &[(&str, &str)], extra: &[String]) -> anyhow::Result<String> {
+    let mut pairs: Vec<(String, String)> = base
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for o in extra {
+        let (k, v) = o
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("option {o:?}: expected KEY=VALUE"))?;
+        pairs.retain(|(pk, _)| pk != k);
+        pairs.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    Ok(pairs
+        .iter()
+        .map(|(k, v)| format!("{}: {}", quote(k), quote(v)))
+        .collect::<Vec<_>>()
+        .join(", "))
 }
 
 /// Small deterministic generator (SplitMix64), so that runs are comparable.
@@ -126,8 +168,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         domains: Arc::new(domains),
         anomaly: None,
     };
+    let consumer_yaml = yaml_options(
+        &[
+            ("fetch.max.bytes", "52428800"),
+            ("max.partition.fetch.bytes", "10485760"),
+        ],
+        &args.consumer_options,
+    )?;
+    let producer_yaml = yaml_options(&[], &args.producer_options)?;
     let yaml = format!(
-        "kafka:\n  bootstrap_servers: '{b}'\n  group_id: {p}\n  topics: {{input: {p}.alerts, output: {p}.incidents, dead_letter: {p}.dlq, state: {p}.state}}\n  consumer: {{fetch.max.bytes: 52428800, max.partition.fetch.bytes: 10485760}}\ndelivery: {d}\nhttp: {{listen: '127.0.0.1:0'}}\ninput: {{format: native}}\nprocessing: {{checkpoint_interval_ms: {c}, batch_max_records: {bm}, batch_linger_ms: {bl}, max_in_flight: {mif}}}\n",
+        "kafka:\n  bootstrap_servers: '{b}'\n  group_id: {p}\n  topics: {{input: {p}.alerts, output: {p}.incidents, dead_letter: {p}.dlq, state: {p}.state}}\n  consumer: {{{consumer_yaml}}}\n  producer: {{{producer_yaml}}}\ndelivery: {d}\nhttp: {{listen: '127.0.0.1:0'}}\ninput: {{format: native}}\nprocessing: {{checkpoint_interval_ms: {c}, batch_max_records: {bm}, batch_linger_ms: {bl}, max_in_flight: {mif}}}\n",
         b = args.bootstrap,
         p = prefix,
         d = args.delivery,
@@ -228,7 +278,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
     });
     let m = &control.metrics;
+    let broker_cpu = || args.broker_pid.and_then(|p| cpu_seconds(&p.to_string()));
     let mut first: Option<Instant> = None;
+    let mut cpu_at_first = (None, None);
     let mut max_lag: i64 = 0;
     let deadline = Instant::now() + Duration::from_secs(900);
     loop {
@@ -236,6 +288,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let consumed = m.records_consumed.get() as usize;
         if consumed > 0 && first.is_none() {
             first = Some(Instant::now());
+            cpu_at_first = (cpu_seconds("self"), broker_cpu());
         }
         let text = m.encode();
         let lag: i64 = text
@@ -258,6 +311,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let done = Instant::now();
+    let cpu_at_done = (cpu_seconds("self"), broker_cpu());
     // Incident updates of the last records are acknowledged shortly after.
     let mut last = m.updates_produced.get();
     loop {
@@ -283,6 +337,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|p| p.into_inner()),
     );
     lat.sort_unstable();
+    let mut handoff =
+        std::mem::take(&mut *control.handoff_us.lock().unwrap_or_else(|p| p.into_inner()));
+    handoff.sort_unstable();
+    let handoff_p99 = percentile(&handoff, 0.99);
+    // CPU used while consuming: corral (this process) per alert, and the broker's share.
+    let corral_cpu = cpu_at_first.0.zip(cpu_at_done.0).map(|(a, b)| b - a);
+    let broker_cpu = cpu_at_first.1.zip(cpu_at_done.1).map(|(a, b)| b - a);
+    let corral_us_per_alert = corral_cpu.map(|c| c * 1e6 / args.alerts as f64);
     let rate = args.alerts as f64 / secs;
     let p50 = percentile(&lat, 0.50);
     let p99 = percentile(&lat, 0.99);
@@ -305,7 +367,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "alerts": args.alerts, "partitions": args.partitions, "delivery": args.delivery,
                 "seconds": secs, "alerts_per_second": rate, "max_consumer_lag": max_lag,
                 "latency_p50_ms": p50, "latency_p99_ms": p99, "incidents_opened": opened,
-                "incident_updates": updates,
+                "incident_updates": updates, "handoff_p99_ms": handoff_p99,
+                "corral_cpu_seconds": corral_cpu, "corral_cpu_us_per_alert": corral_us_per_alert,
+                "broker_cpu_seconds": broker_cpu,
             })
         );
     } else {
@@ -321,6 +385,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             lat.len()
         );
         println!("incidents opened  {opened}, updates {updates}");
+        println!(
+            "handed to producer p99 {handoff_p99:.2} ms (consumed → update queued in librdkafka)"
+        );
+        if let (Some(c), Some(us)) = (corral_cpu, corral_us_per_alert) {
+            println!(
+                "corral CPU        {c:.2} s while consuming ({us:.2} µs per alert, {:.0} % of one core)",
+                100.0 * c / secs
+            );
+        }
+        if let Some(b) = broker_cpu {
+            println!(
+                "broker CPU        {b:.2} s while consuming ({:.0} % of one core)",
+                100.0 * b / secs
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
