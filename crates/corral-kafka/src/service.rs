@@ -14,13 +14,13 @@
 //! over; on assign their engines are restored from the state topic before any record is read.
 
 use crate::config::{Delivery, Partitioning, ServiceConfig};
-use crate::decode::{DecodeError, Decoder};
+use crate::decode::{DecodeError, DecodeWorker, DecodedBatch, Decoder, RawBatch, RawRecord};
 use crate::domain::DomainMap;
 use crate::metrics::Metrics;
 use crate::state::{read_checkpoints, state_key, Checkpoint};
 use corral_core::engine::EngineConfig;
 use corral_core::{
-    Alert, ConfigError, Engine, EngineStats, IncidentUpdate, Millis, RuleSet, TopologyIndex,
+    ConfigError, Engine, EngineStats, IncidentUpdate, Millis, RuleSet, TopologyIndex,
 };
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
@@ -68,6 +68,12 @@ pub struct Control {
 }
 
 const MAX_LATENCY_SAMPLES: usize = 2_000_000;
+
+/// Records per batch handed to the decode thread: large enough that the hand-off costs little
+/// per record, small enough that a record waits well under a millisecond to be decoded.
+const STAGE_BATCH_RECORDS: usize = 256;
+/// Decoded batches waiting for the correlation thread at most.
+const STAGE_BATCHES_IN_FLIGHT: usize = 8;
 
 impl Control {
     pub fn new(loader: Loader) -> Result<Arc<Control>, Vec<ConfigError>> {
@@ -322,13 +328,14 @@ struct Pipeline {
     producer: ThreadedProducer<AckContext>,
     eos: bool,
     txn_open: bool,
-    decoder: Decoder,
+    /// Polled records not yet handed to the decode thread.
+    staged: RawBatch,
+    decode: DecodeWorker,
     loaded: Loaded,
     partitions: BTreeMap<i32, PartitionState>,
     epoch: u64,
     pending_commits: VecDeque<(u64, Vec<(i32, i64)>)>,
     last_checkpoint: Instant,
-    alerts: Vec<Alert>,
     out: Vec<IncidentUpdate>,
     fatal: Option<String>,
     batch_records: usize,
@@ -438,6 +445,14 @@ impl Pipeline {
             }
             return;
         }
+        // The records of these partitions still in the decode stage belong in the checkpoint.
+        self.ingest_all();
+        if self.fatal.is_some() {
+            for p in parts {
+                self.partitions.remove(p);
+            }
+            return;
+        }
         if self.eos {
             self.finish_batch(consumer);
         } else {
@@ -527,9 +542,9 @@ impl Pipeline {
         self.out.clear();
     }
 
-    fn dead_letter(&mut self, msg: &BorrowedMessage<'_>, err: &DecodeError, received: Instant) {
+    fn dead_letter(&mut self, raw: &RawBatch, r: &RawRecord, err: &DecodeError) {
         self.control.metrics.dead_lettered(err.kind);
-        tracing::warn!(partition = msg.partition(), offset = msg.offset(), reason = %err.message, "record dead-lettered");
+        tracing::warn!(partition = r.partition, offset = r.offset, reason = %err.message, "record dead-lettered");
         let headers = OwnedHeaders::new()
             .insert(Header {
                 key: "corral.error",
@@ -541,87 +556,166 @@ impl Pipeline {
             })
             .insert(Header {
                 key: "corral.source.topic",
-                value: Some(msg.topic().as_bytes()),
+                value: Some(self.topic.as_bytes()),
             })
             .insert(Header {
                 key: "corral.source.partition",
-                value: Some(msg.partition().to_string().as_bytes()),
+                value: Some(r.partition.to_string().as_bytes()),
             })
             .insert(Header {
                 key: "corral.source.offset",
-                value: Some(msg.offset().to_string().as_bytes()),
+                value: Some(r.offset.to_string().as_bytes()),
             });
         let topic = self.cfg.kafka.topics.dead_letter.clone();
-        let key = msg.key().unwrap_or_default().to_vec();
-        let payload = msg.payload().unwrap_or_default().to_vec();
+        let key = raw.key(r).unwrap_or_default();
+        let payload = raw.payload(r).unwrap_or_default();
         self.send(
             &topic,
-            &key,
-            &payload,
+            key,
+            payload,
             Some(headers),
             Sent {
                 epoch: self.epoch,
-                received,
+                received: r.received,
                 kind: SentKind::DeadLetter,
             },
         );
     }
 
-    fn handle(&mut self, msg: &BorrowedMessage<'_>, received: Instant) {
-        let p = msg.partition();
-        let offset = msg.offset();
-        let Some(ps) = self.partitions.get(&p) else {
-            // A record of a partition whose assignment we have not seen: it will be re-read
-            // by whoever owns it (its offset is not committed here).
-            tracing::warn!(
-                partition = p,
-                offset,
-                "record for an unassigned partition ignored"
-            );
+    /// Takes a polled record into the decode stage; full batches go to the decode thread.
+    fn stage(&mut self, msg: &BorrowedMessage<'_>, received: Instant) {
+        self.staged.push(
+            msg.partition(),
+            msg.offset(),
+            msg.key(),
+            msg.payload(),
+            received,
+        );
+        if self.staged.len() >= STAGE_BATCH_RECORDS {
+            self.dispatch_staged();
+        }
+    }
+
+    /// Hands the staged records to the decode thread (waiting for the oldest batch in flight
+    /// when enough are, which bounds memory and latency).
+    fn dispatch_staged(&mut self) {
+        if self.staged.is_empty() {
             return;
+        }
+        while self.decode.in_flight() >= STAGE_BATCHES_IN_FLIGHT && self.fatal.is_none() {
+            self.ingest_next(true);
+        }
+        let raw = std::mem::take(&mut self.staged);
+        if let Err(e) = self.decode.submit(raw) {
+            self.set_fatal(e);
+        }
+    }
+
+    /// Correlates the oldest decoded batch (waiting for it when `wait`). False when there was
+    /// none.
+    fn ingest_next(&mut self, wait: bool) -> bool {
+        let next = if wait {
+            self.decode.next()
+        } else {
+            self.decode.try_next()
         };
-        if offset < ps.skip_below {
-            return;
-        }
-        self.ensure_txn();
-        self.control.metrics.records_consumed.inc();
-        if self.batch_started.is_none() {
-            self.batch_started = Some(received);
-        }
-        self.batch_records += 1;
-        let mut alerts = std::mem::take(&mut self.alerts);
-        alerts.clear();
-        // A bad record is dead-lettered; the good alerts of a partly bad one are still used.
-        if let Err(e) = self.decoder.decode(msg.payload(), &mut alerts) {
-            self.dead_letter(msg, &e, received);
-        }
-        if !alerts.is_empty() {
-            let mut out = std::mem::take(&mut self.out);
-            let ps = self.partitions.get_mut(&p).expect("checked above");
-            for a in alerts.drain(..) {
-                match self.source_counters.get(&a.source) {
-                    Some(c) => {
-                        c.inc();
-                    }
-                    None => {
-                        let c = self.control.metrics.received_counter(&a.source);
-                        c.inc();
-                        self.source_counters.insert(a.source.clone(), c);
-                    }
-                }
-                let t = a.event_time();
-                ps.max_event_time = Some(ps.max_event_time.map_or(t, |m| m.max(t)));
-                ps.engine.ingest(a, &mut out);
+        match next {
+            Ok(Some(batch)) => {
+                self.ingest(batch);
+                true
             }
-            self.out = out;
-            self.emit_updates(received);
+            Ok(None) => false,
+            Err(e) => {
+                self.set_fatal(e);
+                false
+            }
         }
-        self.alerts = alerts;
-        let ps = self.partitions.get_mut(&p).expect("checked above");
-        ps.next_offset = offset + 1;
-        ps.dirty = true;
-        ps.touched_in_batch = true;
-        ps.last_record_at = received;
+    }
+
+    /// Correlates every decoded batch that is ready, without waiting.
+    fn ingest_ready(&mut self) {
+        while self.fatal.is_none() && self.ingest_next(false) {}
+    }
+
+    /// Correlates every record polled so far: before a batch ends for lack of input, before
+    /// partitions are revoked and before shutdown, so that checkpoints cover all of them.
+    fn ingest_all(&mut self) {
+        self.dispatch_staged();
+        while self.fatal.is_none() && self.ingest_next(true) {}
+    }
+
+    /// Records polled from here on are in the decode stage, not yet in any engine.
+    fn staged_or_decoding(&self) -> bool {
+        !self.staged.is_empty() || self.decode.in_flight() > 0
+    }
+
+    fn ingest(&mut self, batch: DecodedBatch) {
+        let DecodedBatch {
+            raw,
+            alerts,
+            results,
+        } = batch;
+        let mut alerts = alerts.into_iter();
+        let mut start = 0;
+        for (r, (end, err)) in raw.records().iter().zip(results) {
+            let count = end - start;
+            start = end;
+            let p = r.partition;
+            let usable = match self.partitions.get(&p) {
+                // Records below the restored checkpoint are already in the state.
+                Some(ps) => r.offset >= ps.skip_below,
+                None => {
+                    // A record of a partition whose assignment we have not seen: it will be
+                    // re-read by whoever owns it (its offset is not committed here).
+                    tracing::warn!(
+                        partition = p,
+                        offset = r.offset,
+                        "record for an unassigned partition ignored"
+                    );
+                    false
+                }
+            };
+            if !usable {
+                alerts.by_ref().take(count).for_each(drop);
+                continue;
+            }
+            self.ensure_txn();
+            self.control.metrics.records_consumed.inc();
+            if self.batch_started.is_none() {
+                self.batch_started = Some(r.received);
+            }
+            self.batch_records += 1;
+            // A bad record is dead-lettered; the good alerts of a partly bad one are still used.
+            if let Some(e) = &err {
+                self.dead_letter(&raw, r, e);
+            }
+            if count > 0 {
+                let mut out = std::mem::take(&mut self.out);
+                let ps = self.partitions.get_mut(&p).expect("checked above");
+                for a in alerts.by_ref().take(count) {
+                    match self.source_counters.get(&a.source) {
+                        Some(c) => {
+                            c.inc();
+                        }
+                        None => {
+                            let c = self.control.metrics.received_counter(&a.source);
+                            c.inc();
+                            self.source_counters.insert(a.source.clone(), c);
+                        }
+                    }
+                    let t = a.event_time();
+                    ps.max_event_time = Some(ps.max_event_time.map_or(t, |m| m.max(t)));
+                    ps.engine.ingest(a, &mut out);
+                }
+                self.out = out;
+                self.emit_updates(r.received);
+            }
+            let ps = self.partitions.get_mut(&p).expect("checked above");
+            ps.next_offset = r.offset + 1;
+            ps.dirty = true;
+            ps.touched_in_batch = true;
+            ps.last_record_at = r.received;
+        }
     }
 
     /// Brings every touched engine's clock to the newest event time it saw, so that coalesced
@@ -1054,13 +1148,13 @@ pub fn run_correlator(
         producer,
         eos,
         txn_open: false,
-        decoder,
+        staged: RawBatch::default(),
+        decode: DecodeWorker::spawn(decoder)?,
         loaded: control.current(),
         partitions: BTreeMap::new(),
         epoch: 1,
         pending_commits: VecDeque::new(),
         last_checkpoint: Instant::now(),
-        alerts: Vec::new(),
         out: Vec::new(),
         fatal: None,
         batch_records: 0,
@@ -1093,19 +1187,28 @@ pub fn run_correlator(
     let mut last_housekeeping = Instant::now();
     let mut records = 0u64;
     let mut batch_open = false;
+    let mut decoding = false;
     while !control.is_shutdown() {
         // The pipeline lock is never held across consumer.poll: rebalance callbacks run in it.
-        let polled = consumer.poll(Duration::from_millis(if batch_open { 1 } else { 50 }));
+        // While records are in the decode stage, poll without waiting: they must not wait.
+        let timeout = match (decoding, batch_open) {
+            (true, _) => 0,
+            (false, true) => 1,
+            (false, false) => 50,
+        };
+        let polled = consumer.poll(Duration::from_millis(timeout));
         let now = Instant::now();
         let got_none = polled.is_none();
         let mut pl = lock(&pipeline);
         match polled {
             Some(Ok(msg)) => {
-                pl.handle(&msg, now);
+                pl.stage(&msg, now);
                 records += 1;
+                pl.ingest_ready();
             }
             Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
-            None => {}
+            // Nothing more to read right now: correlate everything polled so far.
+            None => pl.ingest_all(),
         }
         let batch_due = pl.batch_records >= batch_max
             || pl
@@ -1130,7 +1233,7 @@ pub fn run_correlator(
                 pl.finish_batch(&consumer);
                 pl.apply_reload(l);
             }
-            if pl.batch_records == 0 {
+            if pl.batch_records == 0 && !pl.staged_or_decoding() {
                 pl.idle_advance();
                 if pl.txn_open
                     || (!pl.eos && !pl.pending_commits.is_empty())
@@ -1148,10 +1251,12 @@ pub fn run_correlator(
             anyhow::bail!("{f}");
         }
         batch_open = pl.batch_records > 0;
+        decoding = pl.staged_or_decoding();
     }
     // Graceful stop: drain in-flight work, checkpoint, commit; then leave the group.
     {
         let mut pl = lock(&pipeline);
+        pl.ingest_all();
         if pl.fatal.is_none() {
             pl.finish_batch(&consumer);
             if !pl.eos {
