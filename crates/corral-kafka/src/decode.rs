@@ -171,6 +171,54 @@ pub struct DecodeWorker {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// Where batches are decoded: on the worker thread, or at once on the caller's.
+pub enum DecodeStage {
+    Thread(DecodeWorker),
+    Inline {
+        decoder: Decoder,
+        done: std::collections::VecDeque<DecodedBatch>,
+    },
+}
+
+impl DecodeStage {
+    pub fn new(decoder: Decoder, on_thread: bool) -> std::io::Result<DecodeStage> {
+        Ok(if on_thread {
+            DecodeStage::Thread(DecodeWorker::spawn(decoder)?)
+        } else {
+            DecodeStage::Inline {
+                decoder,
+                done: Default::default(),
+            }
+        })
+    }
+
+    pub fn in_flight(&self) -> usize {
+        match self {
+            DecodeStage::Thread(w) => w.in_flight(),
+            DecodeStage::Inline { done, .. } => done.len(),
+        }
+    }
+
+    pub fn submit(&mut self, raw: RawBatch) -> Result<(), String> {
+        match self {
+            DecodeStage::Thread(w) => w.submit(raw),
+            DecodeStage::Inline { decoder, done } => {
+                done.push_back(decoder.decode_batch(raw));
+                Ok(())
+            }
+        }
+    }
+
+    /// The oldest decoded batch, waiting for it when `wait`; None when there is none (yet).
+    pub fn next(&mut self, wait: bool) -> Result<Option<DecodedBatch>, String> {
+        match self {
+            DecodeStage::Thread(w) if wait => w.next(),
+            DecodeStage::Thread(w) => w.try_next(),
+            DecodeStage::Inline { done, .. } => Ok(done.pop_front()),
+        }
+    }
+}
+
 impl DecodeWorker {
     pub fn spawn(decoder: Decoder) -> std::io::Result<DecodeWorker> {
         let (to_worker, batches) = mpsc::channel::<RawBatch>();
@@ -316,6 +364,41 @@ mod tests {
 
     fn native(fingerprint: &str, t: i64) -> Vec<u8> {
         format!(r#"{{"fingerprint":"{fingerprint}","source":"s","name":"n","status":"firing","severity":"info","resource":"r","starts_at":{t}}}"#).into_bytes()
+    }
+
+    #[test]
+    fn inline_and_threaded_stages_decode_alike() {
+        let now = Instant::now();
+        let batch = || {
+            let mut raw = RawBatch::default();
+            raw.push(0, 0, None, Some(&native("a", 1)), now);
+            raw.push(0, 1, None, Some(b"nope"), now);
+            raw.push(0, 2, None, Some(&native("b", 2)), now);
+            raw
+        };
+        let mut got = Vec::new();
+        for on_thread in [false, true] {
+            let mut stage = DecodeStage::new(Decoder::new("native").unwrap(), on_thread).unwrap();
+            stage.submit(batch()).unwrap();
+            stage.submit(batch()).unwrap();
+            assert_eq!(stage.in_flight(), 2);
+            let mut summary = Vec::new();
+            while let Some(b) = stage.next(true).unwrap() {
+                let fps: Vec<String> = b.alerts.iter().map(|a| a.fingerprint.to_string()).collect();
+                let errs: Vec<Option<&str>> = b
+                    .results
+                    .iter()
+                    .map(|(_, e)| e.as_ref().map(|e| e.kind))
+                    .collect();
+                summary.push((fps, errs));
+            }
+            assert_eq!(stage.in_flight(), 0);
+            got.push(summary);
+        }
+        assert_eq!(got[0], got[1]);
+        assert_eq!(got[0].len(), 2);
+        assert_eq!(got[0][0].0, vec!["a", "b"]);
+        assert_eq!(got[0][0].1, vec![None, Some("parse"), None]);
     }
 
     #[test]

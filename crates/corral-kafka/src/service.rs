@@ -14,7 +14,7 @@
 //! over; on assign their engines are restored from the state topic before any record is read.
 
 use crate::config::{Delivery, Partitioning, ServiceConfig};
-use crate::decode::{DecodeError, DecodeWorker, DecodedBatch, Decoder, RawBatch, RawRecord};
+use crate::decode::{DecodeError, DecodeStage, DecodedBatch, Decoder, RawBatch, RawRecord};
 use crate::domain::DomainMap;
 use crate::metrics::Metrics;
 use crate::state::{read_checkpoints, state_key, Checkpoint};
@@ -73,7 +73,7 @@ const MAX_LATENCY_SAMPLES: usize = 2_000_000;
 /// per record, small enough that a record waits well under a millisecond to be decoded.
 const STAGE_BATCH_RECORDS: usize = 256;
 /// Decoded batches waiting for the correlation thread at most.
-const STAGE_BATCHES_IN_FLIGHT: usize = 8;
+const STAGE_BATCHES_IN_FLIGHT: usize = 2;
 
 impl Control {
     pub fn new(loader: Loader) -> Result<Arc<Control>, Vec<ConfigError>> {
@@ -330,7 +330,7 @@ struct Pipeline {
     txn_open: bool,
     /// Polled records not yet handed to the decode thread.
     staged: RawBatch,
-    decode: DecodeWorker,
+    decode: DecodeStage,
     loaded: Loaded,
     partitions: BTreeMap<i32, PartitionState>,
     epoch: u64,
@@ -614,12 +614,7 @@ impl Pipeline {
     /// Correlates the oldest decoded batch (waiting for it when `wait`). False when there was
     /// none.
     fn ingest_next(&mut self, wait: bool) -> bool {
-        let next = if wait {
-            self.decode.next()
-        } else {
-            self.decode.try_next()
-        };
-        match next {
+        match self.decode.next(wait) {
             Ok(Some(batch)) => {
                 self.ingest(batch);
                 true
@@ -1149,7 +1144,7 @@ pub fn run_correlator(
         eos,
         txn_open: false,
         staged: RawBatch::default(),
-        decode: DecodeWorker::spawn(decoder)?,
+        decode: DecodeStage::new(decoder, cfg.processing.decode_thread)?,
         loaded: control.current(),
         partitions: BTreeMap::new(),
         epoch: 1,

@@ -47,6 +47,9 @@ pub struct Args {
     /// Longest a batch waits to fill (processing.batch_linger_ms).
     #[arg(long, default_value_t = 5)]
     pub batch_linger_ms: u64,
+    /// Decode on a thread beside correlation (processing.decode_thread).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub decode_thread: bool,
     /// Extra librdkafka option of the service's consumer, `key=value` (repeatable).
     #[arg(long = "consumer-option", value_name = "KEY=VALUE")]
     pub consumer_options: Vec<String>,
@@ -56,6 +59,10 @@ pub struct Args {
     /// Process id of the broker on this machine: its CPU use while corral consumes is reported.
     #[arg(long)]
     pub broker_pid: Option<u32>,
+    /// Produce the alerts at this rate (alerts/s) while the service runs, to measure decision
+    /// latency at a steady load; 0: produce them all first and measure draining the backlog.
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -137,6 +144,76 @@ fn topology(clusters: usize) -> TopologyFile {
     f
 }
 
+/// The synthetic storm and where it goes.
+struct Storm {
+    producer: BaseProducer,
+    topic: String,
+    alerts: usize,
+    clusters: usize,
+    domains: Arc<DomainMap>,
+}
+
+impl Storm {
+    /// Produces every alert, at `rate` alerts/s when given (else as fast as the broker takes
+    /// them), and waits for the broker's acknowledgements. Returns the seconds it took.
+    fn produce(&self, rate: Option<f64>) -> anyhow::Result<f64> {
+        let mut rng = Rng(42);
+        let base: i64 = 1_764_036_000_000;
+        let names = [
+            "HostDown",
+            "HighLatency",
+            "DiskFull",
+            "ServiceUnavailable",
+            "PacketLoss",
+        ];
+        let start = Instant::now();
+        for i in 0..self.alerts {
+            if let Some(rate) = rate.filter(|_| i % 64 == 0) {
+                let due = start + Duration::from_secs_f64(i as f64 / rate);
+                let now = Instant::now();
+                if due > now {
+                    std::thread::sleep(due - now);
+                }
+            }
+            let c = rng.below(self.clusters);
+            let resource = if rng.below(10) == 0 {
+                format!("svc-{c}")
+            } else {
+                format!("host-{c}-{}", rng.below(9))
+            };
+            let name = names[rng.below(names.len())];
+            // About 2,000 occurrences per second of event time: a sustained storm.
+            let mut a = Alert::firing(name, &resource, base + (i as i64) / 2);
+            a.source = "bench".into();
+            a.service = Some(format!("svc-{c}").into());
+            a.fingerprint = format!("{name}/{resource}").into();
+            if rng.below(5) == 0 {
+                a.status = corral_core::Status::Resolved;
+                a.ends_at = Some(a.starts_at);
+            }
+            let key = self.domains.domain_of(&a);
+            let body = serde_json::to_vec(&a)?;
+            let mut rec = BaseRecord::to(&self.topic)
+                .key(key.as_bytes())
+                .payload(&body);
+            loop {
+                match self.producer.send(rec) {
+                    Ok(()) => break,
+                    Err((_, r)) => {
+                        rec = r;
+                        self.producer.poll(Duration::from_millis(10));
+                    }
+                }
+            }
+            if i % 1024 == 0 {
+                self.producer.poll(Duration::ZERO);
+            }
+        }
+        self.producer.flush(Duration::from_secs(300))?;
+        Ok(start.elapsed().as_secs_f64())
+    }
+}
+
 fn percentile(sorted: &[u32], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -177,13 +254,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )?;
     let producer_yaml = yaml_options(&[], &args.producer_options)?;
     let yaml = format!(
-        "kafka:\n  bootstrap_servers: '{b}'\n  group_id: {p}\n  topics: {{input: {p}.alerts, output: {p}.incidents, dead_letter: {p}.dlq, state: {p}.state}}\n  consumer: {{{consumer_yaml}}}\n  producer: {{{producer_yaml}}}\ndelivery: {d}\nhttp: {{listen: '127.0.0.1:0'}}\ninput: {{format: native}}\nprocessing: {{checkpoint_interval_ms: {c}, batch_max_records: {bm}, batch_linger_ms: {bl}, max_in_flight: {mif}}}\n",
+        "kafka:\n  bootstrap_servers: '{b}'\n  group_id: {p}\n  topics: {{input: {p}.alerts, output: {p}.incidents, dead_letter: {p}.dlq, state: {p}.state}}\n  consumer: {{{consumer_yaml}}}\n  producer: {{{producer_yaml}}}\ndelivery: {d}\nhttp: {{listen: '127.0.0.1:0'}}\ninput: {{format: native}}\nprocessing: {{checkpoint_interval_ms: {c}, batch_max_records: {bm}, batch_linger_ms: {bl}, max_in_flight: {mif}, decode_thread: {dt}}}\n",
         b = args.bootstrap,
         p = prefix,
         d = args.delivery,
         c = args.checkpoint_interval_ms,
         bm = args.batch_max_records,
         bl = args.batch_linger_ms,
+        dt = args.decode_thread,
         mif = args.batch_max_records.max(200_000),
     );
     let cfg = ServiceConfig::parse(&yaml, "bench").map_err(input::config_errors)?;
@@ -207,60 +285,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     ))?;
     let producer: BaseProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &args.bootstrap)
-        .set("linger.ms", "20")
+        .set("linger.ms", if args.rate > 0.0 { "1" } else { "20" })
         .set("batch.size", "1000000")
         .set("queue.buffering.max.messages", "1000000")
         .set("compression.type", "lz4")
         .create()?;
-    let mut rng = Rng(42);
-    let base: i64 = 1_764_036_000_000;
-    let names = [
-        "HostDown",
-        "HighLatency",
-        "DiskFull",
-        "ServiceUnavailable",
-        "PacketLoss",
-    ];
-    let produce_start = Instant::now();
-    for i in 0..args.alerts {
-        let c = rng.below(args.clusters);
-        let resource = if rng.below(10) == 0 {
-            format!("svc-{c}")
-        } else {
-            format!("host-{c}-{}", rng.below(9))
-        };
-        let name = names[rng.below(names.len())];
-        // About 2,000 occurrences per second of event time: a sustained storm.
-        let mut a = Alert::firing(name, &resource, base + (i as i64) / 2);
-        a.source = "bench".into();
-        a.service = Some(format!("svc-{c}").into());
-        a.fingerprint = format!("{name}/{resource}").into();
-        if rng.below(5) == 0 {
-            a.status = corral_core::Status::Resolved;
-            a.ends_at = Some(a.starts_at);
-        }
-        let key = loaded.domains.domain_of(&a);
-        let body = serde_json::to_vec(&a)?;
-        let mut rec = BaseRecord::to(&input_topic)
-            .key(key.as_bytes())
-            .payload(&body);
-        loop {
-            match producer.send(rec) {
-                Ok(()) => break,
-                Err((_, r)) => {
-                    rec = r;
-                    producer.poll(Duration::from_millis(10));
-                }
-            }
-        }
+    let storm = Storm {
+        producer,
+        topic: input_topic.clone(),
+        alerts: args.alerts,
+        clusters: args.clusters,
+        domains: loaded.domains.clone(),
+    };
+    let mut pacer = None;
+    if args.rate > 0.0 {
+        // Produced while the service runs (started below, once it is ready).
+        pacer = Some(storm);
+    } else {
+        let secs = storm.produce(None)?;
+        eprintln!(
+            "produced {} alerts to {input_topic} in {secs:.1} s ({:.0}/s)",
+            args.alerts,
+            args.alerts as f64 / secs
+        );
     }
-    producer.flush(Duration::from_secs(300))?;
-    let produce_secs = produce_start.elapsed().as_secs_f64();
-    eprintln!(
-        "produced {} alerts to {input_topic} in {produce_secs:.1} s ({:.0}/s)",
-        args.alerts,
-        args.alerts as f64 / produce_secs
-    );
 
     // 2. The service, in this process, until everything is consumed and acknowledged.
     let control =
@@ -277,6 +325,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             false,
         )
     });
+    let mut pacer_thread = None;
+    if let Some(storm) = pacer.take() {
+        let ready_by = Instant::now() + Duration::from_secs(60);
+        while !control.ready.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < ready_by
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let rate = args.rate;
+        pacer_thread = Some(std::thread::spawn(move || storm.produce(Some(rate))));
+    }
     let m = &control.metrics;
     let broker_cpu = || args.broker_pid.and_then(|p| cpu_seconds(&p.to_string()));
     let mut first: Option<Instant> = None;
@@ -311,6 +369,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let done = Instant::now();
+    if let Some(t) = pacer_thread {
+        match t.join() {
+            Ok(r) => {
+                r?;
+            }
+            Err(_) => anyhow::bail!("the producing thread panicked"),
+        }
+    }
     let cpu_at_done = (cpu_seconds("self"), broker_cpu());
     // Incident updates of the last records are acknowledged shortly after.
     let mut last = m.updates_produced.get();
@@ -365,6 +431,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "{}",
             serde_json::json!({
                 "alerts": args.alerts, "partitions": args.partitions, "delivery": args.delivery,
+                "rate": args.rate,
                 "seconds": secs, "alerts_per_second": rate, "max_consumer_lag": max_lag,
                 "latency_p50_ms": p50, "latency_p99_ms": p99, "incidents_opened": opened,
                 "incident_updates": updates, "handoff_p99_ms": handoff_p99,
