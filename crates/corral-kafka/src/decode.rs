@@ -212,7 +212,7 @@ impl DecodeStage {
     /// The oldest decoded batch, waiting for it when `wait`; None when there is none (yet).
     pub fn next(&mut self, wait: bool) -> Result<Option<DecodedBatch>, String> {
         match self {
-            DecodeStage::Thread(w) if wait => w.next(),
+            DecodeStage::Thread(w) if wait => w.wait_next(),
             DecodeStage::Thread(w) => w.try_next(),
             DecodeStage::Inline { done, .. } => Ok(done.pop_front()),
         }
@@ -268,7 +268,7 @@ impl DecodeWorker {
     }
 
     /// The oldest decoded batch, waiting for it; None when nothing is in flight.
-    pub fn next(&mut self) -> Result<Option<DecodedBatch>, String> {
+    pub fn wait_next(&mut self) -> Result<Option<DecodedBatch>, String> {
         if self.in_flight == 0 {
             return Ok(None);
         }
@@ -437,7 +437,7 @@ mod tests {
         }
         assert_eq!(w.in_flight(), 5);
         let mut seen = 0i64;
-        while let Some(b) = w.next().unwrap() {
+        while let Some(b) = w.wait_next().unwrap() {
             let mut start = 0;
             for (r, (end, err)) in b.raw.records().iter().zip(&b.results) {
                 assert_eq!(r.offset, seen, "batches come back in order");

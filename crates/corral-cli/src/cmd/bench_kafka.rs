@@ -80,6 +80,25 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
+/// Seconds the threads of a process have spent on a CPU and runnable but waiting for one,
+/// summed over its threads (`/proc/<pid>/task/*/schedstat`): the wait shows CPU contention.
+fn sched_seconds(pid: &str) -> Option<(f64, f64)> {
+    let mut on_cpu = 0u64;
+    let mut waiting = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let Ok(task) = task else { continue };
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        let mut f = text
+            .split_whitespace()
+            .map(|x| x.parse::<u64>().unwrap_or(0));
+        on_cpu += f.next().unwrap_or(0);
+        waiting += f.next().unwrap_or(0);
+    }
+    Some((on_cpu as f64 / 1e9, waiting as f64 / 1e9))
+}
+
 /// `key=value` options as a YAML flow mapping body (`'k': 'v', ...`), keys and values quoted.
 fn yaml_options(base: &[(&str, &str)], extra: &[String]) -> anyhow::Result<String> {
     let mut pairs: Vec<(String, String)> = base
@@ -285,7 +304,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     ))?;
     let producer: BaseProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &args.bootstrap)
-        .set("linger.ms", if args.rate > 0.0 { "1" } else { "20" })
+        .set("linger.ms", if args.rate > 0.0 { "5" } else { "20" })
         .set("batch.size", "1000000")
         .set("queue.buffering.max.messages", "1000000")
         .set("compression.type", "lz4")
@@ -339,6 +358,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let broker_cpu = || args.broker_pid.and_then(|p| cpu_seconds(&p.to_string()));
     let mut first: Option<Instant> = None;
     let mut cpu_at_first = (None, None);
+    let broker_sched = || args.broker_pid.and_then(|p| sched_seconds(&p.to_string()));
+    let mut sched_at_first = (None, None);
     let mut max_lag: i64 = 0;
     let deadline = Instant::now() + Duration::from_secs(900);
     loop {
@@ -347,6 +368,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if consumed > 0 && first.is_none() {
             first = Some(Instant::now());
             cpu_at_first = (cpu_seconds("self"), broker_cpu());
+            sched_at_first = (sched_seconds("self"), broker_sched());
         }
         let text = m.encode();
         let lag: i64 = text
@@ -378,6 +400,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let cpu_at_done = (cpu_seconds("self"), broker_cpu());
+    let sched_at_done = (sched_seconds("self"), broker_sched());
+    let delta = |a: Option<(f64, f64)>, b: Option<(f64, f64)>| {
+        a.zip(b).map(|(a, b)| (b.0 - a.0, b.1 - a.1))
+    };
+    let corral_sched = delta(sched_at_first.0, sched_at_done.0);
+    let broker_sched = delta(sched_at_first.1, sched_at_done.1);
     // Incident updates of the last records are acknowledged shortly after.
     let mut last = m.updates_produced.get();
     loop {
@@ -437,6 +465,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "incident_updates": updates, "handoff_p99_ms": handoff_p99,
                 "corral_cpu_seconds": corral_cpu, "corral_cpu_us_per_alert": corral_us_per_alert,
                 "broker_cpu_seconds": broker_cpu,
+                "corral_runqueue_wait_seconds": corral_sched.map(|s| s.1),
+                "broker_runqueue_wait_seconds": broker_sched.map(|s| s.1),
             })
         );
     } else {
@@ -459,6 +489,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!(
                 "corral CPU        {c:.2} s while consuming ({us:.2} µs per alert, {:.0} % of one core)",
                 100.0 * c / secs
+            );
+        }
+        if let Some((on, wait)) = corral_sched {
+            println!(
+                "corral threads    {on:.2} s on a CPU, {wait:.2} s runnable but waiting for one"
+            );
+        }
+        if let Some((on, wait)) = broker_sched {
+            println!(
+                "broker threads    {on:.2} s on a CPU, {wait:.2} s runnable but waiting for one"
             );
         }
         if let Some(b) = broker_cpu {
