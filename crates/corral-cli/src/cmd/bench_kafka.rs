@@ -13,6 +13,7 @@ use corral_kafka::{Control, Loaded, RunOptions};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -83,20 +84,30 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
 /// Seconds the threads of a process have spent on a CPU and runnable but waiting for one,
 /// summed over its threads (`/proc/<pid>/task/*/schedstat`): the wait shows CPU contention.
 fn sched_seconds(pid: &str) -> Option<(f64, f64)> {
-    let mut on_cpu = 0u64;
-    let mut waiting = 0u64;
+    let threads = thread_sched(pid)?;
+    let on_cpu = threads.values().map(|t| t.0).sum();
+    let waiting = threads.values().map(|t| t.1).sum();
+    Some((on_cpu, waiting))
+}
+
+/// Per thread (id, name): seconds on a CPU and runnable but waiting for one.
+fn thread_sched(pid: &str) -> Option<BTreeMap<(String, String), (f64, f64)>> {
+    let mut out = BTreeMap::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
         let Ok(task) = task else { continue };
         let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
             continue;
         };
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
         let mut f = text
             .split_whitespace()
-            .map(|x| x.parse::<u64>().unwrap_or(0));
-        on_cpu += f.next().unwrap_or(0);
-        waiting += f.next().unwrap_or(0);
+            .map(|x| x.parse::<u64>().unwrap_or(0) as f64 / 1e9);
+        let on_cpu = f.next().unwrap_or(0.0);
+        let waiting = f.next().unwrap_or(0.0);
+        let id = task.file_name().to_string_lossy().into_owned();
+        out.insert((id, name.trim().to_string()), (on_cpu, waiting));
     }
-    Some((on_cpu as f64 / 1e9, waiting as f64 / 1e9))
+    Some(out)
 }
 
 /// `key=value` options as a YAML flow mapping body (`'k': 'v', ...`), keys and values quoted.
@@ -360,6 +371,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut cpu_at_first = (None, None);
     let broker_sched = || args.broker_pid.and_then(|p| sched_seconds(&p.to_string()));
     let mut sched_at_first = (None, None);
+    let mut threads_at_first = None;
     let mut max_lag: i64 = 0;
     let deadline = Instant::now() + Duration::from_secs(900);
     loop {
@@ -369,6 +381,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             first = Some(Instant::now());
             cpu_at_first = (cpu_seconds("self"), broker_cpu());
             sched_at_first = (sched_seconds("self"), broker_sched());
+            threads_at_first = thread_sched("self");
         }
         let text = m.encode();
         let lag: i64 = text
@@ -401,6 +414,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let cpu_at_done = (cpu_seconds("self"), broker_cpu());
     let sched_at_done = (sched_seconds("self"), broker_sched());
+    // The busiest threads of corral while consuming: the busiest one bounds the rate a host
+    // without contention would reach.
+    let mut busiest: Vec<(String, f64)> = match (threads_at_first, thread_sched("self")) {
+        (Some(a), Some(b)) => b
+            .iter()
+            .map(|(k, v)| (k.1.clone(), v.0 - a.get(k).map_or(0.0, |x| x.0)))
+            .filter(|(_, s)| *s >= 0.05)
+            .collect(),
+        _ => Vec::new(),
+    };
+    busiest.sort_by(|x, y| y.1.total_cmp(&x.1));
     let delta = |a: Option<(f64, f64)>, b: Option<(f64, f64)>| {
         a.zip(b).map(|(a, b)| (b.0 - a.0, b.1 - a.1))
     };
@@ -466,6 +490,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "corral_cpu_seconds": corral_cpu, "corral_cpu_us_per_alert": corral_us_per_alert,
                 "broker_cpu_seconds": broker_cpu,
                 "corral_runqueue_wait_seconds": corral_sched.map(|s| s.1),
+                "corral_thread_cpu_seconds": busiest,
                 "broker_runqueue_wait_seconds": broker_sched.map(|s| s.1),
             })
         );
@@ -495,6 +520,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!(
                 "corral threads    {on:.2} s on a CPU, {wait:.2} s runnable but waiting for one"
             );
+        }
+        if !busiest.is_empty() {
+            let list: Vec<String> = busiest
+                .iter()
+                .map(|(n, s)| format!("{n} {s:.2} s"))
+                .collect();
+            println!("busiest threads   {}", list.join(", "));
         }
         if let Some((on, wait)) = broker_sched {
             println!(
