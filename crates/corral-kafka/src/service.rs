@@ -110,6 +110,16 @@ impl Control {
         }
     }
 
+    /// One decision latency: record consumed at `received` → its update delivered now.
+    fn observe_latency(&self, received: Instant) {
+        let secs = received.elapsed().as_secs_f64();
+        self.metrics.processing_latency.observe(secs);
+        let mut l = lock(&self.latencies_us);
+        if l.len() < MAX_LATENCY_SAMPLES {
+            l.push((secs * 1e6).min(u32::MAX as f64) as u32);
+        }
+    }
+
     pub fn current(&self) -> Loaded {
         lock(&self.current).clone()
     }
@@ -161,6 +171,9 @@ struct AckState {
 struct AckContext {
     control: Arc<Control>,
     state: Mutex<AckState>,
+    /// Exactly-once: an update is decided when its transaction commits (read_committed readers
+    /// see it then), not when the broker acknowledges its write; see `Pipeline::txn_updates`.
+    latency_at_commit: bool,
 }
 
 impl AckContext {
@@ -211,12 +224,9 @@ impl ProducerContext for AckContext {
                 }
                 drop(st);
                 if sent.kind == SentKind::Update {
-                    let secs = sent.received.elapsed().as_secs_f64();
-                    self.control.metrics.processing_latency.observe(secs);
                     self.control.metrics.updates_produced.inc();
-                    let mut l = lock(&self.control.latencies_us);
-                    if l.len() < MAX_LATENCY_SAMPLES {
-                        l.push((secs * 1e6).min(u32::MAX as f64) as u32);
+                    if !self.latency_at_commit {
+                        self.control.observe_latency(sent.received);
                     }
                 }
             }
@@ -328,6 +338,8 @@ struct Pipeline {
     producer: ThreadedProducer<AckContext>,
     eos: bool,
     txn_open: bool,
+    /// Exactly-once: when the records behind the open transaction's updates were consumed.
+    txn_updates: Vec<Instant>,
     /// Polled records not yet handed to the decode thread.
     staged: RawBatch,
     decode: DecodeStage,
@@ -529,6 +541,9 @@ impl Pipeline {
                     },
                 ),
                 Err(e) => self.set_fatal(format!("cannot encode incident update: {e}")),
+            }
+            if self.eos {
+                self.txn_updates.push(received);
             }
         }
         {
@@ -901,6 +916,12 @@ impl Pipeline {
                     .map_err(|e| format!("commit: {e}"))
             })();
             self.txn_open = false;
+            let decided = std::mem::take(&mut self.txn_updates);
+            if result.is_ok() {
+                for received in decided {
+                    self.control.observe_latency(received);
+                }
+            }
             if let Err(e) = result {
                 let _ = self.producer.abort_transaction(Duration::from_secs(30));
                 self.set_fatal(format!(
@@ -1125,6 +1146,7 @@ pub fn run_correlator(
         .create_with_context(AckContext {
             control: control.clone(),
             state: Mutex::new(AckState::default()),
+            latency_at_commit: eos,
         })?;
     if eos {
         producer.init_transactions(Duration::from_secs(60))?;
@@ -1143,6 +1165,7 @@ pub fn run_correlator(
         producer,
         eos,
         txn_open: false,
+        txn_updates: Vec::new(),
         staged: RawBatch::default(),
         decode: DecodeStage::new(decoder, cfg.processing.decode_thread)?,
         loaded: control.current(),
