@@ -192,6 +192,10 @@ pub struct ProcessingConfig {
     /// the wall clock so that holds and expiries still fire on a quiet stream. 0 disables it.
     #[serde(default = "default_idle_advance")]
     pub idle_advance_ms: u64,
+    /// Decode records on a thread of their own, beside correlation (true), or on the
+    /// correlation thread (false: one busy thread instead of two, for one-core hosts).
+    #[serde(default = "default_decode_thread")]
+    pub decode_thread: bool,
 }
 
 impl Default for ProcessingConfig {
@@ -204,10 +208,14 @@ impl Default for ProcessingConfig {
             transaction_interval_ms: default_txn_interval(),
             transaction_max_records: default_txn_max(),
             idle_advance_ms: default_idle_advance(),
+            decode_thread: default_decode_thread(),
         }
     }
 }
 
+fn default_decode_thread() -> bool {
+    true
+}
 fn default_bootstrap() -> String {
     "127.0.0.1:9092".into()
 }

@@ -14,19 +14,19 @@
 //! over; on assign their engines are restored from the state topic before any record is read.
 
 use crate::config::{Delivery, Partitioning, ServiceConfig};
-use crate::decode::{DecodeError, Decoder};
+use crate::decode::{DecodeError, DecodeStage, DecodedBatch, Decoder, RawBatch, RawRecord};
 use crate::domain::DomainMap;
 use crate::metrics::Metrics;
 use crate::state::{read_checkpoints, state_key, Checkpoint};
 use corral_core::engine::EngineConfig;
 use corral_core::{
-    Alert, ConfigError, Engine, EngineStats, IncidentUpdate, Millis, RuleSet, TopologyIndex,
+    ConfigError, Engine, EngineStats, IncidentUpdate, Millis, RuleSet, TopologyIndex,
 };
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use std::collections::{BTreeMap, VecDeque};
@@ -60,11 +60,20 @@ pub struct Control {
     current: Mutex<Loaded>,
     /// Set by a successful reload; the correlation thread installs it between records.
     pending: Mutex<Option<Loaded>>,
-    /// Decision latencies in µs (bounded sample, for the load harness).
+    /// Decision latencies in µs, record consumed → its update acknowledged by the broker
+    /// (bounded sample, for the load harness).
     pub latencies_us: Mutex<Vec<u32>>,
+    /// Record consumed → its update handed to the producer: corral's own share of the above.
+    pub handoff_us: Mutex<Vec<u32>>,
 }
 
 const MAX_LATENCY_SAMPLES: usize = 2_000_000;
+
+/// Records per batch handed to the decode thread: large enough that the hand-off costs little
+/// per record, small enough that a record waits well under a millisecond to be decoded.
+const STAGE_BATCH_RECORDS: usize = 256;
+/// Decoded batches waiting for the correlation thread at most.
+const STAGE_BATCHES_IN_FLIGHT: usize = 2;
 
 impl Control {
     pub fn new(loader: Loader) -> Result<Arc<Control>, Vec<ConfigError>> {
@@ -77,6 +86,7 @@ impl Control {
             current: Mutex::new(loaded),
             pending: Mutex::new(None),
             latencies_us: Mutex::new(Vec::new()),
+            handoff_us: Mutex::new(Vec::new()),
         }))
     }
 
@@ -97,6 +107,16 @@ impl Control {
                 }
                 Err(errors)
             }
+        }
+    }
+
+    /// One decision latency: record consumed at `received` → its update delivered now.
+    fn observe_latency(&self, received: Instant) {
+        let secs = received.elapsed().as_secs_f64();
+        self.metrics.processing_latency.observe(secs);
+        let mut l = lock(&self.latencies_us);
+        if l.len() < MAX_LATENCY_SAMPLES {
+            l.push((secs * 1e6).min(u32::MAX as f64) as u32);
         }
     }
 
@@ -151,11 +171,27 @@ struct AckState {
 struct AckContext {
     control: Arc<Control>,
     state: Mutex<AckState>,
+    /// Exactly-once: an update is decided when its transaction commits (read_committed readers
+    /// see it then), not when the broker acknowledges its write; see `Pipeline::txn_updates`.
+    latency_at_commit: bool,
 }
 
 impl AckContext {
+    /// Counted before the message is handed to librdkafka: the polling thread may deliver its
+    /// report before `send` even returns.
     fn sent(&self, epoch: u64) {
         *lock(&self.state).outstanding.entry(epoch).or_insert(0) += 1;
+    }
+
+    /// Takes back a `sent` whose message librdkafka refused.
+    fn unsent(&self, epoch: u64) {
+        let mut st = lock(&self.state);
+        if let Some(n) = st.outstanding.get_mut(&epoch) {
+            *n -= 1;
+            if *n == 0 {
+                st.outstanding.remove(&epoch);
+            }
+        }
     }
 
     /// True when every message of `epoch` and of all earlier epochs was acknowledged.
@@ -188,12 +224,9 @@ impl ProducerContext for AckContext {
                 }
                 drop(st);
                 if sent.kind == SentKind::Update {
-                    let secs = sent.received.elapsed().as_secs_f64();
-                    self.control.metrics.processing_latency.observe(secs);
                     self.control.metrics.updates_produced.inc();
-                    let mut l = lock(&self.control.latencies_us);
-                    if l.len() < MAX_LATENCY_SAMPLES {
-                        l.push((secs * 1e6).min(u32::MAX as f64) as u32);
+                    if !self.latency_at_commit {
+                        self.control.observe_latency(sent.received);
                     }
                 }
             }
@@ -300,16 +333,21 @@ struct Pipeline {
     control: Arc<Control>,
     /// The topic correlated from: the input topic, or the repartition topic.
     topic: String,
-    producer: BaseProducer<AckContext>,
+    /// Its own thread serves delivery reports as they arrive, so acknowledgements (and the
+    /// latency measured from them) never wait for the correlation loop.
+    producer: ThreadedProducer<AckContext>,
     eos: bool,
     txn_open: bool,
-    decoder: Decoder,
+    /// Exactly-once: when the records behind the open transaction's updates were consumed.
+    txn_updates: Vec<Instant>,
+    /// Polled records not yet handed to the decode thread.
+    staged: RawBatch,
+    decode: DecodeStage,
     loaded: Loaded,
     partitions: BTreeMap<i32, PartitionState>,
     epoch: u64,
     pending_commits: VecDeque<(u64, Vec<(i32, i64)>)>,
     last_checkpoint: Instant,
-    alerts: Vec<Alert>,
     out: Vec<IncidentUpdate>,
     fatal: Option<String>,
     batch_records: usize,
@@ -419,6 +457,14 @@ impl Pipeline {
             }
             return;
         }
+        // The records of these partitions still in the decode stage belong in the checkpoint.
+        self.ingest_all();
+        if self.fatal.is_some() {
+            for p in parts {
+                self.partitions.remove(p);
+            }
+            return;
+        }
         if self.eos {
             self.finish_batch(consumer);
         } else {
@@ -457,18 +503,17 @@ impl Pipeline {
         if let Some(h) = headers {
             record = record.headers(h);
         }
+        self.producer.context().sent(epoch);
         loop {
             match self.producer.send(record) {
-                Ok(()) => {
-                    self.producer.context().sent(epoch);
-                    return;
-                }
+                Ok(()) => return,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
                     // Backpressure: nothing is consumed until the broker takes more.
                     record = r;
-                    self.producer.poll(Duration::from_millis(50));
+                    std::thread::sleep(Duration::from_millis(1));
                 }
                 Err((e, _)) => {
+                    self.producer.context().unsent(epoch);
                     self.set_fatal(format!("produce to {topic}: {e}"));
                     return;
                 }
@@ -497,14 +542,24 @@ impl Pipeline {
                 ),
                 Err(e) => self.set_fatal(format!("cannot encode incident update: {e}")),
             }
+            if self.eos {
+                self.txn_updates.push(received);
+            }
+        }
+        {
+            let us = (received.elapsed().as_secs_f64() * 1e6).min(u32::MAX as f64) as u32;
+            let mut h = lock(&self.control.handoff_us);
+            for _ in 0..out.len().min(MAX_LATENCY_SAMPLES.saturating_sub(h.len())) {
+                h.push(us);
+            }
         }
         self.out = out;
         self.out.clear();
     }
 
-    fn dead_letter(&mut self, msg: &BorrowedMessage<'_>, err: &DecodeError, received: Instant) {
+    fn dead_letter(&mut self, raw: &RawBatch, r: &RawRecord, err: &DecodeError) {
         self.control.metrics.dead_lettered(err.kind);
-        tracing::warn!(partition = msg.partition(), offset = msg.offset(), reason = %err.message, "record dead-lettered");
+        tracing::warn!(partition = r.partition, offset = r.offset, reason = %err.message, "record dead-lettered");
         let headers = OwnedHeaders::new()
             .insert(Header {
                 key: "corral.error",
@@ -516,87 +571,161 @@ impl Pipeline {
             })
             .insert(Header {
                 key: "corral.source.topic",
-                value: Some(msg.topic().as_bytes()),
+                value: Some(self.topic.as_bytes()),
             })
             .insert(Header {
                 key: "corral.source.partition",
-                value: Some(msg.partition().to_string().as_bytes()),
+                value: Some(r.partition.to_string().as_bytes()),
             })
             .insert(Header {
                 key: "corral.source.offset",
-                value: Some(msg.offset().to_string().as_bytes()),
+                value: Some(r.offset.to_string().as_bytes()),
             });
         let topic = self.cfg.kafka.topics.dead_letter.clone();
-        let key = msg.key().unwrap_or_default().to_vec();
-        let payload = msg.payload().unwrap_or_default().to_vec();
+        let key = raw.key(r).unwrap_or_default();
+        let payload = raw.payload(r).unwrap_or_default();
         self.send(
             &topic,
-            &key,
-            &payload,
+            key,
+            payload,
             Some(headers),
             Sent {
                 epoch: self.epoch,
-                received,
+                received: r.received,
                 kind: SentKind::DeadLetter,
             },
         );
     }
 
-    fn handle(&mut self, msg: &BorrowedMessage<'_>, received: Instant) {
-        let p = msg.partition();
-        let offset = msg.offset();
-        let Some(ps) = self.partitions.get(&p) else {
-            // A record of a partition whose assignment we have not seen: it will be re-read
-            // by whoever owns it (its offset is not committed here).
-            tracing::warn!(
-                partition = p,
-                offset,
-                "record for an unassigned partition ignored"
-            );
+    /// Takes a polled record into the decode stage; full batches go to the decode thread.
+    fn stage(&mut self, msg: &BorrowedMessage<'_>, received: Instant) {
+        self.staged.push(
+            msg.partition(),
+            msg.offset(),
+            msg.key(),
+            msg.payload(),
+            received,
+        );
+        if self.staged.len() >= STAGE_BATCH_RECORDS {
+            self.dispatch_staged();
+        }
+    }
+
+    /// Hands the staged records to the decode thread (waiting for the oldest batch in flight
+    /// when enough are, which bounds memory and latency).
+    fn dispatch_staged(&mut self) {
+        if self.staged.is_empty() {
             return;
-        };
-        if offset < ps.skip_below {
-            return;
         }
-        self.ensure_txn();
-        self.control.metrics.records_consumed.inc();
-        if self.batch_started.is_none() {
-            self.batch_started = Some(received);
+        while self.decode.in_flight() >= STAGE_BATCHES_IN_FLIGHT && self.fatal.is_none() {
+            self.ingest_next(true);
         }
-        self.batch_records += 1;
-        let mut alerts = std::mem::take(&mut self.alerts);
-        alerts.clear();
-        // A bad record is dead-lettered; the good alerts of a partly bad one are still used.
-        if let Err(e) = self.decoder.decode(msg.payload(), &mut alerts) {
-            self.dead_letter(msg, &e, received);
+        let raw = std::mem::take(&mut self.staged);
+        if let Err(e) = self.decode.submit(raw) {
+            self.set_fatal(e);
         }
-        if !alerts.is_empty() {
-            let mut out = std::mem::take(&mut self.out);
-            let ps = self.partitions.get_mut(&p).expect("checked above");
-            for a in alerts.drain(..) {
-                match self.source_counters.get(&a.source) {
-                    Some(c) => {
-                        c.inc();
-                    }
-                    None => {
-                        let c = self.control.metrics.received_counter(&a.source);
-                        c.inc();
-                        self.source_counters.insert(a.source.clone(), c);
-                    }
-                }
-                let t = a.event_time();
-                ps.max_event_time = Some(ps.max_event_time.map_or(t, |m| m.max(t)));
-                ps.engine.ingest(a, &mut out);
+    }
+
+    /// Correlates the oldest decoded batch (waiting for it when `wait`). False when there was
+    /// none.
+    fn ingest_next(&mut self, wait: bool) -> bool {
+        match self.decode.next(wait) {
+            Ok(Some(batch)) => {
+                self.ingest(batch);
+                true
             }
-            self.out = out;
-            self.emit_updates(received);
+            Ok(None) => false,
+            Err(e) => {
+                self.set_fatal(e);
+                false
+            }
         }
-        self.alerts = alerts;
-        let ps = self.partitions.get_mut(&p).expect("checked above");
-        ps.next_offset = offset + 1;
-        ps.dirty = true;
-        ps.touched_in_batch = true;
-        ps.last_record_at = received;
+    }
+
+    /// Correlates every decoded batch that is ready, without waiting.
+    fn ingest_ready(&mut self) {
+        while self.fatal.is_none() && self.ingest_next(false) {}
+    }
+
+    /// Correlates every record polled so far: before a batch ends for lack of input, before
+    /// partitions are revoked and before shutdown, so that checkpoints cover all of them.
+    fn ingest_all(&mut self) {
+        self.dispatch_staged();
+        while self.fatal.is_none() && self.ingest_next(true) {}
+    }
+
+    /// Records polled from here on are in the decode stage, not yet in any engine.
+    fn staged_or_decoding(&self) -> bool {
+        !self.staged.is_empty() || self.decode.in_flight() > 0
+    }
+
+    fn ingest(&mut self, batch: DecodedBatch) {
+        let DecodedBatch {
+            raw,
+            alerts,
+            results,
+        } = batch;
+        let mut alerts = alerts.into_iter();
+        let mut start = 0;
+        for (r, (end, err)) in raw.records().iter().zip(results) {
+            let count = end - start;
+            start = end;
+            let p = r.partition;
+            let usable = match self.partitions.get(&p) {
+                // Records below the restored checkpoint are already in the state.
+                Some(ps) => r.offset >= ps.skip_below,
+                None => {
+                    // A record of a partition whose assignment we have not seen: it will be
+                    // re-read by whoever owns it (its offset is not committed here).
+                    tracing::warn!(
+                        partition = p,
+                        offset = r.offset,
+                        "record for an unassigned partition ignored"
+                    );
+                    false
+                }
+            };
+            if !usable {
+                alerts.by_ref().take(count).for_each(drop);
+                continue;
+            }
+            self.ensure_txn();
+            self.control.metrics.records_consumed.inc();
+            if self.batch_started.is_none() {
+                self.batch_started = Some(r.received);
+            }
+            self.batch_records += 1;
+            // A bad record is dead-lettered; the good alerts of a partly bad one are still used.
+            if let Some(e) = &err {
+                self.dead_letter(&raw, r, e);
+            }
+            if count > 0 {
+                let mut out = std::mem::take(&mut self.out);
+                let ps = self.partitions.get_mut(&p).expect("checked above");
+                for a in alerts.by_ref().take(count) {
+                    match self.source_counters.get(&a.source) {
+                        Some(c) => {
+                            c.inc();
+                        }
+                        None => {
+                            let c = self.control.metrics.received_counter(&a.source);
+                            c.inc();
+                            self.source_counters.insert(a.source.clone(), c);
+                        }
+                    }
+                    let t = a.event_time();
+                    ps.max_event_time = Some(ps.max_event_time.map_or(t, |m| m.max(t)));
+                    ps.engine.ingest(a, &mut out);
+                }
+                self.out = out;
+                self.emit_updates(r.received);
+            }
+            let ps = self.partitions.get_mut(&p).expect("checked above");
+            ps.next_offset = r.offset + 1;
+            ps.dirty = true;
+            ps.touched_in_batch = true;
+            ps.last_record_at = r.received;
+        }
     }
 
     /// Brings every touched engine's clock to the newest event time it saw, so that coalesced
@@ -746,6 +875,13 @@ impl Pipeline {
             self.set_fatal(format!("producer flush: {e}"));
             return;
         }
+        // flush returns once librdkafka's queues are empty; the last reports may still be in
+        // the polling thread's hands for a moment.
+        let ack = self.producer.context();
+        let until = Instant::now() + Duration::from_secs(10);
+        while !ack.acked_through(self.epoch) && ack.failure().is_none() && Instant::now() < until {
+            std::thread::sleep(Duration::from_micros(200));
+        }
         self.commit_acked(consumer, mode);
     }
 
@@ -780,6 +916,12 @@ impl Pipeline {
                     .map_err(|e| format!("commit: {e}"))
             })();
             self.txn_open = false;
+            let decided = std::mem::take(&mut self.txn_updates);
+            if result.is_ok() {
+                for received in decided {
+                    self.control.observe_latency(received);
+                }
+            }
             if let Err(e) = result {
                 let _ = self.producer.abort_transaction(Duration::from_secs(30));
                 self.set_fatal(format!(
@@ -787,7 +929,6 @@ impl Pipeline {
                 ));
             }
         } else {
-            self.producer.poll(Duration::ZERO);
             let due = self.last_checkpoint.elapsed()
                 >= Duration::from_millis(self.cfg.processing.checkpoint_interval_ms);
             if due {
@@ -1001,10 +1142,11 @@ pub fn run_correlator(
             .unwrap_or_else(|| cfg.kafka.group_id.clone());
         format!("{prefix}-{}", opts.instance_id)
     });
-    let producer: BaseProducer<AckContext> = producer_config(&cfg, txn_id.as_deref())
+    let producer: ThreadedProducer<AckContext> = producer_config(&cfg, txn_id.as_deref())
         .create_with_context(AckContext {
             control: control.clone(),
             state: Mutex::new(AckState::default()),
+            latency_at_commit: eos,
         })?;
     if eos {
         producer.init_transactions(Duration::from_secs(60))?;
@@ -1023,13 +1165,14 @@ pub fn run_correlator(
         producer,
         eos,
         txn_open: false,
-        decoder,
+        txn_updates: Vec::new(),
+        staged: RawBatch::default(),
+        decode: DecodeStage::new(decoder, cfg.processing.decode_thread)?,
         loaded: control.current(),
         partitions: BTreeMap::new(),
         epoch: 1,
         pending_commits: VecDeque::new(),
         last_checkpoint: Instant::now(),
-        alerts: Vec::new(),
         out: Vec::new(),
         fatal: None,
         batch_records: 0,
@@ -1062,19 +1205,28 @@ pub fn run_correlator(
     let mut last_housekeeping = Instant::now();
     let mut records = 0u64;
     let mut batch_open = false;
+    let mut decoding = false;
     while !control.is_shutdown() {
         // The pipeline lock is never held across consumer.poll: rebalance callbacks run in it.
-        let polled = consumer.poll(Duration::from_millis(if batch_open { 1 } else { 50 }));
+        // While records are in the decode stage, poll without waiting: they must not wait.
+        let timeout = match (decoding, batch_open) {
+            (true, _) => 0,
+            (false, true) => 1,
+            (false, false) => 50,
+        };
+        let polled = consumer.poll(Duration::from_millis(timeout));
         let now = Instant::now();
         let got_none = polled.is_none();
         let mut pl = lock(&pipeline);
         match polled {
             Some(Ok(msg)) => {
-                pl.handle(&msg, now);
+                pl.stage(&msg, now);
                 records += 1;
+                pl.ingest_ready();
             }
             Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
-            None => {}
+            // Nothing more to read right now: correlate everything polled so far.
+            None => pl.ingest_all(),
         }
         let batch_due = pl.batch_records >= batch_max
             || pl
@@ -1083,23 +1235,23 @@ pub fn run_correlator(
             || (got_none && pl.batch_records > 0 && !eos);
         if batch_due {
             pl.finish_batch(&consumer);
-            // Backpressure: while too much output is unacknowledged, serve acks, read nothing.
+            // Backpressure: while too much output is unacknowledged, read nothing (the producer's
+            // thread serves the acknowledgements meanwhile).
             while pl.in_flight() >= max_in_flight && pl.fatal.is_none() && !control.is_shutdown() {
-                pl.producer.poll(Duration::from_millis(20));
+                std::thread::sleep(Duration::from_millis(2));
                 pl.commit_acked(&consumer, CommitMode::Async);
             }
         }
-        // Housekeeping between records at most every 20 ms: acks, reloads, idle clocks, commits.
+        // Housekeeping between records at most every 20 ms: reloads, idle clocks, commits.
         if pl.batch_records == 0
             || now.duration_since(last_housekeeping) >= Duration::from_millis(20)
         {
             last_housekeeping = now;
-            pl.producer.poll(Duration::ZERO);
             if let Some(l) = control.take_pending() {
                 pl.finish_batch(&consumer);
                 pl.apply_reload(l);
             }
-            if pl.batch_records == 0 {
+            if pl.batch_records == 0 && !pl.staged_or_decoding() {
                 pl.idle_advance();
                 if pl.txn_open
                     || (!pl.eos && !pl.pending_commits.is_empty())
@@ -1117,10 +1269,12 @@ pub fn run_correlator(
             anyhow::bail!("{f}");
         }
         batch_open = pl.batch_records > 0;
+        decoding = pl.staged_or_decoding();
     }
     // Graceful stop: drain in-flight work, checkpoint, commit; then leave the group.
     {
         let mut pl = lock(&pipeline);
+        pl.ingest_all();
         if pl.fatal.is_none() {
             pl.finish_batch(&consumer);
             if !pl.eos {

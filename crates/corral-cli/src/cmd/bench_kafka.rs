@@ -13,6 +13,7 @@ use corral_kafka::{Control, Loaded, RunOptions};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -47,9 +48,87 @@ pub struct Args {
     /// Longest a batch waits to fill (processing.batch_linger_ms).
     #[arg(long, default_value_t = 5)]
     pub batch_linger_ms: u64,
+    /// Decode on a thread beside correlation (processing.decode_thread).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub decode_thread: bool,
+    /// Extra librdkafka option of the service's consumer, `key=value` (repeatable).
+    #[arg(long = "consumer-option", value_name = "KEY=VALUE")]
+    pub consumer_options: Vec<String>,
+    /// Extra librdkafka option of the service's producer, `key=value` (repeatable).
+    #[arg(long = "producer-option", value_name = "KEY=VALUE")]
+    pub producer_options: Vec<String>,
+    /// Process id of the broker on this machine: its CPU use while corral consumes is reported.
+    #[arg(long)]
+    pub broker_pid: Option<u32>,
+    /// Produce the alerts at this rate (alerts/s) while the service runs, to measure decision
+    /// latency at a steady load; 0: produce them all first and measure draining the backlog.
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ is 100 on every Linux ABI corral builds for.
+    Some((utime + stime) / 100.0)
+}
+
+/// Seconds the threads of a process have spent on a CPU and runnable but waiting for one,
+/// summed over its threads (`/proc/<pid>/task/*/schedstat`): the wait shows CPU contention.
+fn sched_seconds(pid: &str) -> Option<(f64, f64)> {
+    let threads = thread_sched(pid)?;
+    let on_cpu = threads.values().map(|t| t.0).sum();
+    let waiting = threads.values().map(|t| t.1).sum();
+    Some((on_cpu, waiting))
+}
+
+/// Per thread (id, name): seconds on a CPU and runnable but waiting for one.
+fn thread_sched(pid: &str) -> Option<BTreeMap<(String, String), (f64, f64)>> {
+    let mut out = BTreeMap::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let Ok(task) = task else { continue };
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let mut f = text
+            .split_whitespace()
+            .map(|x| x.parse::<u64>().unwrap_or(0) as f64 / 1e9);
+        let on_cpu = f.next().unwrap_or(0.0);
+        let waiting = f.next().unwrap_or(0.0);
+        let id = task.file_name().to_string_lossy().into_owned();
+        out.insert((id, name.trim().to_string()), (on_cpu, waiting));
+    }
+    Some(out)
+}
+
+/// `key=value` options as a YAML flow mapping body (`'k': 'v', ...`), keys and values quoted.
+fn yaml_options(base: &[(&str, &str)], extra: &[String]) -> anyhow::Result<String> {
+    let mut pairs: Vec<(String, String)> = base
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for o in extra {
+        let (k, v) = o
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("option {o:?}: expected KEY=VALUE"))?;
+        pairs.retain(|(pk, _)| pk != k);
+        pairs.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    Ok(pairs
+        .iter()
+        .map(|(k, v)| format!("{}: {}", quote(k), quote(v)))
+        .collect::<Vec<_>>()
+        .join(", "))
 }
 
 /// Small deterministic generator (SplitMix64), so that runs are comparable.
@@ -95,6 +174,76 @@ fn topology(clusters: usize) -> TopologyFile {
     f
 }
 
+/// The synthetic storm and where it goes.
+struct Storm {
+    producer: BaseProducer,
+    topic: String,
+    alerts: usize,
+    clusters: usize,
+    domains: Arc<DomainMap>,
+}
+
+impl Storm {
+    /// Produces every alert, at `rate` alerts/s when given (else as fast as the broker takes
+    /// them), and waits for the broker's acknowledgements. Returns the seconds it took.
+    fn produce(&self, rate: Option<f64>) -> anyhow::Result<f64> {
+        let mut rng = Rng(42);
+        let base: i64 = 1_764_036_000_000;
+        let names = [
+            "HostDown",
+            "HighLatency",
+            "DiskFull",
+            "ServiceUnavailable",
+            "PacketLoss",
+        ];
+        let start = Instant::now();
+        for i in 0..self.alerts {
+            if let Some(rate) = rate.filter(|_| i % 64 == 0) {
+                let due = start + Duration::from_secs_f64(i as f64 / rate);
+                let now = Instant::now();
+                if due > now {
+                    std::thread::sleep(due - now);
+                }
+            }
+            let c = rng.below(self.clusters);
+            let resource = if rng.below(10) == 0 {
+                format!("svc-{c}")
+            } else {
+                format!("host-{c}-{}", rng.below(9))
+            };
+            let name = names[rng.below(names.len())];
+            // About 2,000 occurrences per second of event time: a sustained storm.
+            let mut a = Alert::firing(name, &resource, base + (i as i64) / 2);
+            a.source = "bench".into();
+            a.service = Some(format!("svc-{c}").into());
+            a.fingerprint = format!("{name}/{resource}").into();
+            if rng.below(5) == 0 {
+                a.status = corral_core::Status::Resolved;
+                a.ends_at = Some(a.starts_at);
+            }
+            let key = self.domains.domain_of(&a);
+            let body = serde_json::to_vec(&a)?;
+            let mut rec = BaseRecord::to(&self.topic)
+                .key(key.as_bytes())
+                .payload(&body);
+            loop {
+                match self.producer.send(rec) {
+                    Ok(()) => break,
+                    Err((_, r)) => {
+                        rec = r;
+                        self.producer.poll(Duration::from_millis(10));
+                    }
+                }
+            }
+            if i % 1024 == 0 {
+                self.producer.poll(Duration::ZERO);
+            }
+        }
+        self.producer.flush(Duration::from_secs(300))?;
+        Ok(start.elapsed().as_secs_f64())
+    }
+}
+
 fn percentile(sorted: &[u32], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -126,14 +275,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         domains: Arc::new(domains),
         anomaly: None,
     };
+    let consumer_yaml = yaml_options(
+        &[
+            ("fetch.max.bytes", "52428800"),
+            ("max.partition.fetch.bytes", "10485760"),
+        ],
+        &args.consumer_options,
+    )?;
+    let producer_yaml = yaml_options(&[], &args.producer_options)?;
     let yaml = format!(
-        "kafka:\n  bootstrap_servers: '{b}'\n  group_id: {p}\n  topics: {{input: {p}.alerts, output: {p}.incidents, dead_letter: {p}.dlq, state: {p}.state}}\n  consumer: {{fetch.max.bytes: 52428800, max.partition.fetch.bytes: 10485760}}\ndelivery: {d}\nhttp: {{listen: '127.0.0.1:0'}}\ninput: {{format: native}}\nprocessing: {{checkpoint_interval_ms: {c}, batch_max_records: {bm}, batch_linger_ms: {bl}, max_in_flight: {mif}}}\n",
+        "kafka:\n  bootstrap_servers: '{b}'\n  group_id: {p}\n  topics: {{input: {p}.alerts, output: {p}.incidents, dead_letter: {p}.dlq, state: {p}.state}}\n  consumer: {{{consumer_yaml}}}\n  producer: {{{producer_yaml}}}\ndelivery: {d}\nhttp: {{listen: '127.0.0.1:0'}}\ninput: {{format: native}}\nprocessing: {{checkpoint_interval_ms: {c}, batch_max_records: {bm}, batch_linger_ms: {bl}, max_in_flight: {mif}, decode_thread: {dt}}}\n",
         b = args.bootstrap,
         p = prefix,
         d = args.delivery,
         c = args.checkpoint_interval_ms,
         bm = args.batch_max_records,
         bl = args.batch_linger_ms,
+        dt = args.decode_thread,
         mif = args.batch_max_records.max(200_000),
     );
     let cfg = ServiceConfig::parse(&yaml, "bench").map_err(input::config_errors)?;
@@ -157,60 +315,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     ))?;
     let producer: BaseProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &args.bootstrap)
-        .set("linger.ms", "20")
+        .set("linger.ms", if args.rate > 0.0 { "5" } else { "20" })
         .set("batch.size", "1000000")
         .set("queue.buffering.max.messages", "1000000")
         .set("compression.type", "lz4")
         .create()?;
-    let mut rng = Rng(42);
-    let base: i64 = 1_764_036_000_000;
-    let names = [
-        "HostDown",
-        "HighLatency",
-        "DiskFull",
-        "ServiceUnavailable",
-        "PacketLoss",
-    ];
-    let produce_start = Instant::now();
-    for i in 0..args.alerts {
-        let c = rng.below(args.clusters);
-        let resource = if rng.below(10) == 0 {
-            format!("svc-{c}")
-        } else {
-            format!("host-{c}-{}", rng.below(9))
-        };
-        let name = names[rng.below(names.len())];
-        // About 2,000 occurrences per second of event time: a sustained storm.
-        let mut a = Alert::firing(name, &resource, base + (i as i64) / 2);
-        a.source = "bench".into();
-        a.service = Some(format!("svc-{c}").into());
-        a.fingerprint = format!("{name}/{resource}").into();
-        if rng.below(5) == 0 {
-            a.status = corral_core::Status::Resolved;
-            a.ends_at = Some(a.starts_at);
-        }
-        let key = loaded.domains.domain_of(&a);
-        let body = serde_json::to_vec(&a)?;
-        let mut rec = BaseRecord::to(&input_topic)
-            .key(key.as_bytes())
-            .payload(&body);
-        loop {
-            match producer.send(rec) {
-                Ok(()) => break,
-                Err((_, r)) => {
-                    rec = r;
-                    producer.poll(Duration::from_millis(10));
-                }
-            }
-        }
+    let storm = Storm {
+        producer,
+        topic: input_topic.clone(),
+        alerts: args.alerts,
+        clusters: args.clusters,
+        domains: loaded.domains.clone(),
+    };
+    let mut pacer = None;
+    if args.rate > 0.0 {
+        // Produced while the service runs (started below, once it is ready).
+        pacer = Some(storm);
+    } else {
+        let secs = storm.produce(None)?;
+        eprintln!(
+            "produced {} alerts to {input_topic} in {secs:.1} s ({:.0}/s)",
+            args.alerts,
+            args.alerts as f64 / secs
+        );
     }
-    producer.flush(Duration::from_secs(300))?;
-    let produce_secs = produce_start.elapsed().as_secs_f64();
-    eprintln!(
-        "produced {} alerts to {input_topic} in {produce_secs:.1} s ({:.0}/s)",
-        args.alerts,
-        args.alerts as f64 / produce_secs
-    );
 
     // 2. The service, in this process, until everything is consumed and acknowledged.
     let control =
@@ -227,8 +355,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             false,
         )
     });
+    let mut pacer_thread = None;
+    if let Some(storm) = pacer.take() {
+        let ready_by = Instant::now() + Duration::from_secs(60);
+        while !control.ready.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < ready_by
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let rate = args.rate;
+        pacer_thread = Some(std::thread::spawn(move || storm.produce(Some(rate))));
+    }
     let m = &control.metrics;
+    let broker_cpu = || args.broker_pid.and_then(|p| cpu_seconds(&p.to_string()));
     let mut first: Option<Instant> = None;
+    let mut cpu_at_first = (None, None);
+    let broker_sched = || args.broker_pid.and_then(|p| sched_seconds(&p.to_string()));
+    let mut sched_at_first = (None, None);
+    let mut threads_at_first = None;
     let mut max_lag: i64 = 0;
     let deadline = Instant::now() + Duration::from_secs(900);
     loop {
@@ -236,6 +379,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let consumed = m.records_consumed.get() as usize;
         if consumed > 0 && first.is_none() {
             first = Some(Instant::now());
+            cpu_at_first = (cpu_seconds("self"), broker_cpu());
+            sched_at_first = (sched_seconds("self"), broker_sched());
+            threads_at_first = thread_sched("self");
         }
         let text = m.encode();
         let lag: i64 = text
@@ -258,6 +404,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let done = Instant::now();
+    if let Some(t) = pacer_thread {
+        match t.join() {
+            Ok(r) => {
+                r?;
+            }
+            Err(_) => anyhow::bail!("the producing thread panicked"),
+        }
+    }
+    let cpu_at_done = (cpu_seconds("self"), broker_cpu());
+    let sched_at_done = (sched_seconds("self"), broker_sched());
+    // The busiest threads of corral while consuming: the busiest one bounds the rate a host
+    // without contention would reach.
+    let mut busiest: Vec<(String, f64)> = match (threads_at_first, thread_sched("self")) {
+        (Some(a), Some(b)) => b
+            .iter()
+            .map(|(k, v)| (k.1.clone(), v.0 - a.get(k).map_or(0.0, |x| x.0)))
+            .filter(|(_, s)| *s >= 0.05)
+            .collect(),
+        _ => Vec::new(),
+    };
+    busiest.sort_by(|x, y| y.1.total_cmp(&x.1));
+    let delta = |a: Option<(f64, f64)>, b: Option<(f64, f64)>| {
+        a.zip(b).map(|(a, b)| (b.0 - a.0, b.1 - a.1))
+    };
+    let corral_sched = delta(sched_at_first.0, sched_at_done.0);
+    let broker_sched = delta(sched_at_first.1, sched_at_done.1);
     // Incident updates of the last records are acknowledged shortly after.
     let mut last = m.updates_produced.get();
     loop {
@@ -283,6 +455,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|p| p.into_inner()),
     );
     lat.sort_unstable();
+    let mut handoff =
+        std::mem::take(&mut *control.handoff_us.lock().unwrap_or_else(|p| p.into_inner()));
+    handoff.sort_unstable();
+    let handoff_p99 = percentile(&handoff, 0.99);
+    // CPU used while consuming: corral (this process) per alert, and the broker's share.
+    let corral_cpu = cpu_at_first.0.zip(cpu_at_done.0).map(|(a, b)| b - a);
+    let broker_cpu = cpu_at_first.1.zip(cpu_at_done.1).map(|(a, b)| b - a);
+    let corral_us_per_alert = corral_cpu.map(|c| c * 1e6 / args.alerts as f64);
     let rate = args.alerts as f64 / secs;
     let p50 = percentile(&lat, 0.50);
     let p99 = percentile(&lat, 0.99);
@@ -303,9 +483,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "{}",
             serde_json::json!({
                 "alerts": args.alerts, "partitions": args.partitions, "delivery": args.delivery,
+                "rate": args.rate,
                 "seconds": secs, "alerts_per_second": rate, "max_consumer_lag": max_lag,
                 "latency_p50_ms": p50, "latency_p99_ms": p99, "incidents_opened": opened,
-                "incident_updates": updates,
+                "incident_updates": updates, "handoff_p99_ms": handoff_p99,
+                "corral_cpu_seconds": corral_cpu, "corral_cpu_us_per_alert": corral_us_per_alert,
+                "broker_cpu_seconds": broker_cpu,
+                "corral_runqueue_wait_seconds": corral_sched.map(|s| s.1),
+                "corral_thread_cpu_seconds": busiest,
+                "broker_runqueue_wait_seconds": broker_sched.map(|s| s.1),
             })
         );
     } else {
@@ -321,6 +507,38 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             lat.len()
         );
         println!("incidents opened  {opened}, updates {updates}");
+        println!(
+            "handed to producer p99 {handoff_p99:.2} ms (consumed → update queued in librdkafka)"
+        );
+        if let (Some(c), Some(us)) = (corral_cpu, corral_us_per_alert) {
+            println!(
+                "corral CPU        {c:.2} s while consuming ({us:.2} µs per alert, {:.0} % of one core)",
+                100.0 * c / secs
+            );
+        }
+        if let Some((on, wait)) = corral_sched {
+            println!(
+                "corral threads    {on:.2} s on a CPU, {wait:.2} s runnable but waiting for one"
+            );
+        }
+        if !busiest.is_empty() {
+            let list: Vec<String> = busiest
+                .iter()
+                .map(|(n, s)| format!("{n} {s:.2} s"))
+                .collect();
+            println!("busiest threads   {}", list.join(", "));
+        }
+        if let Some((on, wait)) = broker_sched {
+            println!(
+                "broker threads    {on:.2} s on a CPU, {wait:.2} s runnable but waiting for one"
+            );
+        }
+        if let Some(b) = broker_cpu {
+            println!(
+                "broker CPU        {b:.2} s while consuming ({:.0} % of one core)",
+                100.0 * b / secs
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
