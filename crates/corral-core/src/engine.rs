@@ -126,6 +126,13 @@ impl AnchorEntry {
     fn alerting_at(&self, t: Millis, window: Millis) -> bool {
         self.on_active > 0 || (self.on_last != Millis::MIN && t <= self.on_last + window)
     }
+
+    /// Whether the entry can still link an alert starting at `t` or later under any rule whose
+    /// window is at most `max_window`; a stale entry is dropped, so the entries of an anchor
+    /// under a busy node stay few however many failures passed below it.
+    fn live_at(&self, t: Millis, max_window: Millis) -> bool {
+        self.alerting_at(t, max_window) || t <= self.last + max_window
+    }
 }
 
 /// One anchor of one alert, as computed for correlation.
@@ -811,6 +818,8 @@ impl Engine {
         };
         let rule = &self.rules.groupings[rule_idx as usize];
         let window = rule.window;
+        // Entries stale even for the earliest event still on time are pruned on the way.
+        let (watermark, max_window) = (self.watermark(), self.rules.max_window());
         // (incident, index of the anchor that links to it)
         let mut candidates: SmallVec<[(u32, usize); 4]> = SmallVec::new();
         for (ai, a) in anchors.iter().enumerate() {
@@ -820,22 +829,28 @@ impl Engine {
             let incidents = &self.incidents;
             let merged = &self.merged_into;
             entries.retain(|e| {
-                let live = find_in(merged, e.incident);
-                incidents.contains_key(&live)
+                e.live_at(watermark, max_window)
+                    && incidents.contains_key(&find_in(merged, e.incident))
             });
             for e in entries.iter() {
-                // With a member alerting on the anchor, the new alert may be its impact: the
-                // window follows the newest member related through it. Otherwise the relation
-                // is a common cause (a silent shared upstream, or the new alert is on it), and a
-                // cause makes its dependents fail together: the window counts from the first
-                // member that pointed at the anchor and never slides with later joiners (that
-                // slide chains unrelated failures across a busy graph).
-                let (member_hops, until) = if e.alerting_at(t, window) {
-                    (0, e.last)
+                // Related in time when the alert starts within the window of the first member
+                // related through this anchor. That window never slides with later joiners: in
+                // a busy graph a sliding window chains unrelated failures, minute after minute,
+                // into one giant incident (the classic failure of single-linkage correlation);
+                // a cause makes its dependents fail together. Only alerts on the very resource
+                // of a firing member follow the newest member there.
+                let alerting = e.alerting_at(t, window);
+                let member_hops = if alerting {
+                    0
                 } else if e.below_hops != NO_HOPS {
-                    (e.below_hops, e.first)
+                    e.below_hops
                 } else {
                     continue;
+                };
+                let until = if alerting && a.hops == 0 {
+                    e.last
+                } else {
+                    e.first
                 };
                 let close = t >= e.first - window && t <= until + window;
                 // Related when one alert sits on the anchor and the other is within the rule's
@@ -1338,8 +1353,12 @@ impl Engine {
     fn sweep_anchors(&mut self) {
         let incidents = &self.incidents;
         let merged = &self.merged_into;
+        let (watermark, max_window) = (self.watermark(), self.rules.max_window());
         self.anchors.retain(|_, entries| {
-            entries.retain(|e| incidents.contains_key(&find_in(merged, e.incident)));
+            entries.retain(|e| {
+                e.live_at(watermark, max_window)
+                    && incidents.contains_key(&find_in(merged, e.incident))
+            });
             !entries.is_empty()
         });
         self.anchors.shrink_to_fit();

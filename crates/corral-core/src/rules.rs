@@ -621,6 +621,11 @@ impl RuleSet {
     }
 
     /// The grouping rule for an alert: the first whose matcher accepts it.
+    /// The longest grouping window: an anchor entry older than this links nothing any more.
+    pub fn max_window(&self) -> Millis {
+        self.groupings.iter().map(|g| g.window).max().unwrap_or(0)
+    }
+
     pub fn grouping_for(
         &self,
         alert: &crate::model::Alert,

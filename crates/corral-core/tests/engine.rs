@@ -843,15 +843,33 @@ fn a_node_whose_alert_resolved_long_ago_no_longer_gathers_dependents() {
             g(&["HostDown@host-a2"]),
         ]
     );
-    // While tor-a still fails, the same late dependent is its impact.
+    // While tor-a fails, a dependent starting within the window of it is its impact; one
+    // starting ten minutes later is not, however recently other dependents joined (the window
+    // does not slide from member to member). More alerts on a resource that still fires keep
+    // joining it.
     let mut h = Harness::new("");
     h.fire(0, "SwitchDown", "tor-a")
         .fire(10, "HostUnreachable", "host-a1")
         .fire(200, "PacketLoss", "host-a1")
+        .fire(250, "HostDown", "host-a2")
+        .fire(290, "HostDown", "host-a3")
         .fire(440, "HighLatency", "host-a1")
-        .fire(600, "HostDown", "host-a2")
+        .fire(600, "HypervisorDown", "esx-1")
         .finish();
-    assert_eq!(h.groups().len(), 1);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&[
+                "HighLatency@host-a1",
+                "HostDown@host-a2",
+                "HostDown@host-a3",
+                "HostUnreachable@host-a1",
+                "PacketLoss@host-a1",
+                "SwitchDown@tor-a"
+            ]),
+            g(&["HypervisorDown@esx-1"]),
+        ]
+    );
 }
 
 #[test]
