@@ -165,6 +165,10 @@ impl Alert {
 
     /// Sorts labels by key and drops duplicate keys (last one wins), as SPEC §1 identity expects.
     pub fn normalize_labels(labels: &mut Labels) {
+        // Most producers (corral's own output among them) already send keys sorted and unique.
+        if labels.windows(2).all(|w| w[0].0 < w[1].0) {
+            return;
+        }
         labels.sort_by(|a, b| a.0.cmp(&b.0));
         labels.dedup_by(|later, earlier| {
             if later.0 == earlier.0 {
