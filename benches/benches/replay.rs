@@ -52,7 +52,7 @@ fn replay(
 }
 
 /// Where `corral replay --output /dev/null` writes: bytes counted, not kept.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct CountingSink {
     bytes: u64,
 }
