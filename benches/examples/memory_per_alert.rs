@@ -52,7 +52,10 @@ fn alert(i: usize, nodes: &[String], total: usize) -> Alert {
     let name = NAMES[(i / nodes.len()) % NAMES.len()];
     let labels: Labels = vec![
         ("alertname".into(), name.into()),
-        ("device".into(), compact_str::format_compact!("dev{}", i / nodes.len())),
+        (
+            "device".into(),
+            compact_str::format_compact!("dev{}", i / nodes.len()),
+        ),
         ("job".into(), "node".into()),
     ];
     Alert {
@@ -102,7 +105,11 @@ fn main() {
         out.clear();
     }
     let after = rss_bytes();
-    assert_eq!(engine.active_alerts(), n, "every alert is distinct and firing");
+    assert_eq!(
+        engine.active_alerts(),
+        n,
+        "every alert is distinct and firing"
+    );
     let per_alert = (after - before) as f64 / n as f64;
     let labels_per_alert = label_bytes as f64 / n as f64;
     println!(
