@@ -311,9 +311,10 @@ pub(crate) fn opt_string<'a>(s: &mut Scanner<'a>) -> Option<Option<&'a str>> {
 /// A label map with string values, sorted as `labels_as_map` sorts it; `null` is no labels.
 /// Numbers and booleans (kept as text by serde) go to serde_json.
 pub(crate) fn labels(s: &mut Scanner<'_>) -> Option<Labels> {
-    let mut out: Labels = Vec::with_capacity(4);
+    // Grows on the first push (to 4): an empty map allocates nothing.
+    let mut out: Labels = Vec::new();
     if s.null() {
-        return Some(Vec::new());
+        return Some(out);
     }
     s.object(|key, s| {
         out.push((Str::from(key), Str::from(s.string()?)));
