@@ -32,6 +32,9 @@ use std::sync::Arc;
 
 /// How many join reasons an incident keeps for its `explanation`.
 const MAX_EXPLANATION: usize = 12;
+/// Reopenings after which an alert that keeps firing alone counts as recurring (a chronic
+/// check): from then on it reopens its own incident without correlating.
+const RECURRING_AFTER: u32 = 1;
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -101,10 +104,27 @@ const WEAK: u8 = u8::MAX;
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct AnchorEntry {
     incident: u32,
+    /// First and last time a member registered this anchor.
     first: Millis,
     last: Millis,
-    /// Fewest hops between this anchor and a member below it (0: a member sits on it).
-    min_hops: u8,
+    /// Fewest hops from this anchor down to a member below it (`NO_HOPS`: none below; `WEAK`
+    /// on a service anchor: only alerts the topology knows).
+    below_hops: u8,
+    /// Members sitting on the anchor itself that are active (firing) now.
+    on_active: u32,
+    /// When a member on the anchor was last active (`Millis::MIN`: never).
+    on_last: Millis,
+}
+
+/// `below_hops` of an entry with no member below its anchor (a member below is 1+ hops away).
+const NO_HOPS: u8 = 0;
+
+impl AnchorEntry {
+    /// Whether the anchor is an alerting node for a link at `t`: a member on it fires, or did
+    /// within the window. A node whose alert is long gone is no reason to relate anything.
+    fn alerting_at(&self, t: Millis, window: Millis) -> bool {
+        self.on_active > 0 || (self.on_last != Millis::MIN && t <= self.on_last + window)
+    }
 }
 
 /// One anchor of one alert, as computed for correlation.
@@ -167,6 +187,9 @@ struct Incident {
     last_root: Option<(String, Severity)>,
     /// `events` as of the last emitted update.
     emitted_events: u64,
+    /// Times this solo incident was reopened by its alert firing again alone.
+    #[serde(default)]
+    reopened: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -197,7 +220,7 @@ struct Snapshot {
     stats: EngineStats,
 }
 
-const SNAPSHOT_VERSION: u32 = 1;
+const SNAPSHOT_VERSION: u32 = 2;
 
 pub struct Engine {
     rules: Arc<RuleSet>,
@@ -720,6 +743,7 @@ impl Engine {
             return;
         };
         let inc_id = self.find(inc_id);
+        self.release_anchors(fp, inc_id, t);
         let hold = self.rules.settings.resolve_hold;
         if let Some(inc) = self.incidents.get_mut(&inc_id) {
             inc.active = inc.active.saturating_sub(1);
@@ -749,7 +773,7 @@ impl Engine {
             inc.last_seen = inc.last_seen.max(t);
             inc.severity = inc.severity.max(severity);
         }
-        self.register_anchors(inc_id, &anchors, t);
+        self.register_anchors(inc_id, &anchors, t, !was_active);
         if !was_active {
             self.mark_dirty(inc_id, out);
         }
@@ -761,12 +785,19 @@ impl Engine {
 
     fn correlate(&mut self, view: &Alert, t: Millis, out: &mut Vec<IncidentUpdate>) {
         let fp = &view.fingerprint;
+        if let Some(inc_id) = self.take_recurring(fp, t) {
+            // A check that keeps firing and clearing on its own is its own story: it goes back
+            // to its incident without linking, and registers no anchors, so it neither absorbs
+            // nor bridges the failures that happen around it.
+            self.join(inc_id, view, &[], t, None, out);
+            return;
+        }
         let anchors = self.anchors_of(fp);
         let Some(rule_idx) = self.dedup.alerts.get(fp).map(|s| s.rule) else {
             return;
         };
         let rule = &self.rules.groupings[rule_idx as usize];
-        let (window, max_hops) = (rule.window, rule.max_hops);
+        let window = rule.window;
         // (incident, index of the anchor that links to it)
         let mut candidates: SmallVec<[(u32, usize); 4]> = SmallVec::new();
         for (ai, a) in anchors.iter().enumerate() {
@@ -780,17 +811,37 @@ impl Engine {
                 incidents.contains_key(&live)
             });
             for e in entries.iter() {
-                let close = t >= e.first - window && t <= e.last + window;
-                // Related when the path through the shared anchor is within the rule's hops;
-                // through a hub only when an alert sits on the hub itself.
-                let limit = match a.key {
-                    AnchorKey::Service(_) => u16::from(WEAK),
-                    _ => u16::from(max_hops),
+                // With a member alerting on the anchor, the new alert may be its impact: the
+                // window follows the newest member related through it. Otherwise the relation
+                // is a common cause (a silent shared upstream, or the new alert is on it), and a
+                // cause makes its dependents fail together: the window counts from the first
+                // member that pointed at the anchor and never slides with later joiners (that
+                // slide chains unrelated failures across a busy graph).
+                let (member_hops, until) = if e.alerting_at(t, window) {
+                    (0, e.last)
+                } else if e.below_hops != NO_HOPS {
+                    (e.below_hops, e.first)
+                } else {
+                    continue;
                 };
-                let near = u16::from(a.hops) + u16::from(e.min_hops) <= limit;
-                let linked = near && (!a.hub || a.hops == 0 || e.min_hops == 0);
+                let close = t >= e.first - window && t <= until + window;
+                // Related when one alert sits on the anchor and the other is within the rule's
+                // impact hops below it, or when both are below it (a silent shared upstream)
+                // within `max_hops` together; through a hub only when an alert is on the hub.
+                let near = match a.key {
+                    AnchorKey::Service(_) => {
+                        u16::from(a.hops) + u16::from(member_hops) <= u16::from(WEAK)
+                    }
+                    _ => rule.relates(a.hops, member_hops),
+                };
+                let linked = near && (!a.hub || a.hops == 0 || member_hops == 0);
                 if close && linked {
                     let live = find_in(&self.merged_into, e.incident);
+                    // Why each link was made, for `--log corral_core::engine=trace`.
+                    tracing::trace!(
+                        alert = %fp, t, incident = live, anchor = ?a.key, alert_hops = a.hops,
+                        member_hops, first = e.first, last = e.last, "link"
+                    );
                     if !candidates.iter().any(|(c, _)| *c == live) {
                         candidates.push((live, ai));
                     }
@@ -811,7 +862,15 @@ impl Engine {
                 .max_by_key(|&(c, _)| self.incidents.get(&c).map(|i| (i.last_seen, i.seq)));
             candidates = latest.into_iter().collect();
         } else if !strong.is_empty() {
-            candidates = strong;
+            // A weak link still gathers incidents made only of alerts the CMDB does not know:
+            // they had nowhere better to go, and the strong incident is where they belong.
+            let mut gathered = strong;
+            for &(c, ai) in &candidates {
+                if !gathered.iter().any(|(g, _)| *g == c) && self.outside_topology(c) {
+                    gathered.push((c, ai));
+                }
+            }
+            candidates = gathered;
         }
         let inc_id = match candidates.len() {
             0 => match self.take_reopenable(fp, t) {
@@ -832,6 +891,13 @@ impl Engine {
         self.join(inc_id, view, &anchors, t, reason, out);
     }
 
+    /// Whether every member of the incident is on a resource the topology does not know.
+    fn outside_topology(&self, inc_id: u32) -> bool {
+        self.incidents
+            .get(&inc_id)
+            .is_some_and(|i| i.resources.values().all(|r| r.node == NONE))
+    }
+
     /// Anchors of an alert under its grouping rule.
     fn anchors_of(&mut self, fp: &Str) -> SmallVec<[AlertAnchor; 8]> {
         let mut out = SmallVec::new();
@@ -848,7 +914,7 @@ impl Engine {
                     None => {
                         let ups = self.topology.upstream_within(
                             NodeIndex::new(node as usize),
-                            rule.max_hops,
+                            rule.reach(),
                             rule.edges,
                             self.rules.settings.max_neighbourhood,
                         );
@@ -961,6 +1027,7 @@ impl Engine {
                 emit_scheduled: false,
                 last_root: None,
                 emitted_events: 0,
+                reopened: 0,
             },
         );
         id
@@ -1060,7 +1127,7 @@ impl Engine {
                 ),
             });
         }
-        self.register_anchors(inc_id, anchors, t);
+        self.register_anchors(inc_id, anchors, t, true);
 
         let min_alerts = rules.groupings[self.incidents[&inc_id].rule as usize].min_alerts;
         let inc = self.incidents.get_mut(&inc_id).expect("present");
@@ -1075,25 +1142,65 @@ impl Engine {
         }
     }
 
-    fn register_anchors(&mut self, inc_id: u32, anchors: &[AlertAnchor], t: Millis) {
+    /// Records an active member's anchors; `becomes_active` counts it on the anchors it sits on.
+    fn register_anchors(
+        &mut self,
+        inc_id: u32,
+        anchors: &[AlertAnchor],
+        t: Millis,
+        becomes_active: bool,
+    ) {
         for a in anchors {
             let entries = self.anchors.entry(a.key.clone()).or_default();
-            match entries
+            let e = match entries
                 .iter_mut()
-                .find(|e| find_in(&self.merged_into, e.incident) == inc_id)
+                .position(|e| find_in(&self.merged_into, e.incident) == inc_id)
             {
-                Some(e) => {
-                    e.incident = inc_id;
-                    e.first = e.first.min(t);
-                    e.last = e.last.max(t);
-                    e.min_hops = e.min_hops.min(a.hops);
+                Some(i) => &mut entries[i],
+                None => {
+                    entries.push(AnchorEntry {
+                        incident: inc_id,
+                        first: t,
+                        last: t,
+                        below_hops: NO_HOPS,
+                        on_active: 0,
+                        on_last: Millis::MIN,
+                    });
+                    entries.last_mut().expect("pushed")
                 }
-                None => entries.push(AnchorEntry {
-                    incident: inc_id,
-                    first: t,
-                    last: t,
-                    min_hops: a.hops,
-                }),
+            };
+            e.incident = inc_id;
+            e.first = e.first.min(t);
+            e.last = e.last.max(t);
+            if a.hops == 0 {
+                e.on_last = e.on_last.max(t);
+                if becomes_active {
+                    e.on_active += 1;
+                }
+            } else {
+                e.below_hops = match e.below_hops {
+                    NO_HOPS => a.hops,
+                    h => h.min(a.hops),
+                };
+            }
+        }
+    }
+
+    /// A member stops firing: the anchors it sits on stop counting it as alerting.
+    fn release_anchors(&mut self, fp: &Str, inc_id: u32, t: Millis) {
+        for a in self.anchors_of(fp) {
+            if a.hops != 0 {
+                continue;
+            }
+            let Some(entries) = self.anchors.get_mut(&a.key) else {
+                continue;
+            };
+            if let Some(e) = entries
+                .iter_mut()
+                .find(|e| e.on_active > 0 && find_in(&self.merged_into, e.incident) == inc_id)
+            {
+                e.on_active -= 1;
+                e.on_last = e.on_last.max(t);
             }
         }
     }
@@ -1301,6 +1408,16 @@ impl Engine {
         }
     }
 
+    /// The closed solo incident of a recurring alert (one that has already fired alone again
+    /// at least `RECURRING_AFTER` times), reopened.
+    fn take_recurring(&mut self, fp: &Str, t: Millis) -> Option<u32> {
+        let (inc, _) = self.reopenable.get(fp)?;
+        if inc.reopened < RECURRING_AFTER {
+            return None;
+        }
+        self.take_reopenable(fp, t)
+    }
+
     /// The closed solo incident this alert may reopen, taken out of the reopenable set.
     fn take_reopenable(&mut self, fp: &Str, t: Millis) -> Option<u32> {
         let window = self.rules.settings.reopen_window;
@@ -1309,6 +1426,7 @@ impl Engine {
             return None;
         }
         let (mut inc, _) = self.reopenable.remove(fp)?;
+        inc.reopened += 1;
         let id = inc.seq as u32;
         inc.members.clear();
         inc.resources.clear();

@@ -85,6 +85,7 @@ struct GroupingSpec {
     matcher: BTreeMap<String, Value>,
     window: Option<String>,
     max_hops: Option<u8>,
+    impact_hops: Option<u8>,
     edge_types: Option<Vec<EdgeType>>,
     #[serde(default)]
     group_by: Vec<String>,
@@ -225,7 +226,12 @@ pub struct GroupingRule {
     pub origin: Origin,
     pub matcher: Matcher,
     pub window: Millis,
+    /// Two alerts that share an upstream node (neither on it) relate when their hops to it sum
+    /// to at most this.
     pub max_hops: u8,
+    /// An alert relates to an alerting node at most this many hops upstream of it (the
+    /// impact of a failure reaches further than a guess at a silent common cause).
+    pub impact_hops: u8,
     pub edges: EdgeMask,
     pub group_by: Vec<Field>,
     pub topology: bool,
@@ -234,6 +240,22 @@ pub struct GroupingRule {
 }
 
 impl GroupingRule {
+    /// Whether two alerts at these hops below a shared node relate through it: one on the node
+    /// and the other at most `impact_hops` below it, or both below it (a silent common cause)
+    /// at most `max_hops` apart in all.
+    pub fn relates(&self, hops_a: u8, hops_b: u8) -> bool {
+        if hops_a == 0 || hops_b == 0 {
+            hops_a.max(hops_b) <= self.impact_hops
+        } else {
+            u16::from(hops_a) + u16::from(hops_b) <= u16::from(self.max_hops)
+        }
+    }
+
+    /// How far upstream of an alert its anchors reach.
+    pub fn reach(&self) -> u8 {
+        self.max_hops.max(self.impact_hops)
+    }
+
     /// The rule that applies when no configured rule matches: topology and time only.
     pub fn fallback() -> GroupingRule {
         GroupingRule {
@@ -242,6 +264,7 @@ impl GroupingRule {
             matcher: Matcher::default(),
             window: 5 * 60_000,
             max_hops: 2,
+            impact_hops: 3,
             edges: EdgeMask::ALL,
             group_by: Vec::new(),
             topology: true,
@@ -398,13 +421,22 @@ impl RuleSet {
                     "min_alerts must be at least 1",
                 );
             }
+            let max_hops = g.max_hops.unwrap_or(fallback.max_hops);
+            let impact_hops = g.impact_hops.unwrap_or(fallback.impact_hops.max(max_hops));
+            if impact_hops < max_hops {
+                sink.at(
+                    &format!("{path}.impact_hops"),
+                    &format!("impact_hops ({impact_hops}) must be at least max_hops ({max_hops})"),
+                );
+            }
             let origin = origin(sink, &path);
             self.groupings.push(GroupingRule {
                 name: g.name,
                 origin,
                 matcher,
                 window,
-                max_hops: g.max_hops.unwrap_or(fallback.max_hops),
+                max_hops,
+                impact_hops,
                 edges: g
                     .edge_types
                     .as_deref()
@@ -723,6 +755,20 @@ severity:
         assert_eq!(errs[2].line, Some(8));
         assert_eq!(errs[3].line, Some(13));
         assert!(errs.iter().all(|e| e.file == "bad.yaml"));
+    }
+
+    #[test]
+    fn impact_hops_below_max_hops_is_an_error_with_its_line() {
+        let bad = "groupings:\n  - name: a\n    max_hops: 3\n    impact_hops: 2\n";
+        let errs = RuleSet::from_yaml(bad, "hops.yaml").unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].line, Some(4));
+        assert!(errs[0]
+            .message
+            .contains("impact_hops (2) must be at least max_hops (3)"));
+        // Unset, impact_hops follows a larger max_hops.
+        let rs = RuleSet::from_yaml("groupings:\n  - {name: a, max_hops: 5}\n", "ok.yaml").unwrap();
+        assert_eq!(rs.groupings[0].impact_hops, 5);
     }
 
     #[test]
