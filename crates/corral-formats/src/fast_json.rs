@@ -60,12 +60,15 @@ impl<'a> Scanner<'a> {
     /// A string without escapes, borrowed from the input. Gives up on `\` (the value would
     /// need unescaping) and on control characters (serde_json refuses them with its own error).
     pub fn string(&mut self) -> Option<&'a str> {
-        self.eat(b'"')?;
-        let start = self.at;
-        let len = find_special(&self.bytes[start..])?;
-        if self.bytes[start + len] != b'"' {
+        self.skip_ws();
+        let (&b'"', body) = self.bytes.get(self.at..)?.split_first()? else {
+            return None;
+        };
+        let len = find_special(body)?;
+        if body[len] != b'"' {
             return None;
         }
+        let start = self.at + 1;
         self.at = start + len + 1;
         // Both ends sit on an ASCII quote, so they are char boundaries of valid UTF-8.
         self.text.get(start..start + len)
@@ -258,9 +261,8 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// Offset of the first byte that ends or interrupts a plain string: `"`, `\` or a control
 /// character. Eight bytes at a time (SWAR): strings are short, so this beats a call to memchr.
 fn find_special(bytes: &[u8]) -> Option<usize> {
-    let mut chunks = bytes.chunks_exact(8);
     let mut offset = 0;
-    for chunk in &mut chunks {
+    while let Some(chunk) = bytes.get(offset..offset + 8) {
         let word = u64::from_le_bytes(chunk.try_into().ok()?);
         let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
         // Borrows can flag bytes above a real hit, never below it: the lowest flag is exact.
@@ -272,8 +274,7 @@ fn find_special(bytes: &[u8]) -> Option<usize> {
         }
         offset += 8;
     }
-    chunks
-        .remainder()
+    bytes[offset..]
         .iter()
         .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
         .map(|i| offset + i)
