@@ -1,9 +1,17 @@
 //! Input parsing cost per alert: `parse_record` on one line, and `decode_stream` over a whole
-//! NDJSON buffer (framing included), for the native and Alertmanager formats.
+//! NDJSON buffer (framing included), for the native and Alertmanager formats. Measured in CPU
+//! time of the bench thread (`ThreadCpuTime`): the machine is shared, wall time is not stable.
+//!
+//! `cargo bench -p corral-benches --bench parse`
 
+use corral_benches::ThreadCpuTime;
 use corral_formats::{decode_stream, parse_record, Format};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
+
+// The same allocator as the `corral` binary, so the figures match what users run.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const LINES: usize = 10_000;
 
@@ -40,7 +48,7 @@ fn alertmanager_lines() -> Vec<String> {
         .collect()
 }
 
-fn bench_parse(c: &mut Criterion) {
+fn bench_parse(c: &mut Criterion<ThreadCpuTime>) {
     let mut group = c.benchmark_group("parse");
     for (format, lines) in [
         (Format::Native, native_lines()),
@@ -83,5 +91,9 @@ fn bench_parse(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_parse);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = bench_parse
+}
 criterion_main!(benches);

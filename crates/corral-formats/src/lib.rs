@@ -8,6 +8,7 @@
 
 mod common;
 mod detect;
+mod fast_json;
 mod input;
 mod json_path;
 pub mod mapping;

@@ -91,13 +91,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     let mut updates = 0u64;
     let mut incidents = std::collections::HashSet::new();
+    // Each update is encoded into one reused buffer and handed to the writer in one call:
+    // serde_json makes dozens of small writes per update, each a virtual call through `dyn Write`.
+    let mut encoded: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut write_update = |u: &IncidentUpdate, out: &mut dyn Write| -> io::Result<()> {
         updates += 1;
         if !incidents.contains(u.dedup_key.as_str()) {
             incidents.insert(u.dedup_key.clone());
         }
-        serde_json::to_writer(&mut *out, u)?;
-        out.write_all(b"\n")
+        encoded.clear();
+        serde_json::to_writer(&mut encoded, u)?;
+        encoded.push(b'\n');
+        out.write_all(&encoded)
     };
 
     let (events, alerts, engine_stats) = if args.strategy == "corral" {

@@ -6,6 +6,7 @@ use crate::common::{
     alert, ctx, finish, label, resource_from_labels, utf8, Problems, StatusField, Time,
     GO_ZERO_TIME_MS,
 };
+use crate::fast_json::{self, Scanner, Seen};
 use corral_core::model::{labels_as_map, Labels, Str};
 use corral_core::{Alert, Severity};
 use serde::Deserialize;
@@ -64,7 +65,11 @@ pub(crate) fn parse_webhook(
         Ok(t) => t,
         Err(e) => return problems.push(context, e),
     };
-    match serde_json::from_str::<Payload>(text) {
+    let parsed = match scan_payload(text) {
+        Some(p) => Ok(p),
+        None => serde_json::from_str::<Payload>(text),
+    };
+    match parsed {
         Ok(p) => {
             if let Err(e) = check_version(p.version.as_deref()) {
                 return problems.push(context, e);
@@ -96,6 +101,84 @@ pub(crate) fn parse_webhook(
             Err(_) => problems.push(context, whole),
         },
     }
+}
+
+/// The payload as the fast scanner reads it, or `None` to let serde_json decide (and explain).
+fn scan_payload(text: &str) -> Option<Payload<'_>> {
+    let mut s = Scanner::new(text);
+    let mut seen = Seen::default();
+    let mut version = None;
+    let mut alerts = Vec::new();
+    s.object(|key, s| {
+        match key {
+            "version" => {
+                seen.first(0)?;
+                version = fast_json::opt_string(s)?.map(Cow::Borrowed);
+            }
+            "alerts" => {
+                seen.first(1)?;
+                s.array(|s| {
+                    alerts.push(scan_alert(s)?);
+                    Some(())
+                })?;
+            }
+            _ => s.skip_value()?,
+        }
+        Some(())
+    })?;
+    if !s.at_end() || !seen.has(1) {
+        return None;
+    }
+    Some(Payload { version, alerts })
+}
+
+fn scan_alert(s: &mut Scanner<'_>) -> Option<AmAlert> {
+    let mut seen = Seen::default();
+    let (mut status, mut labels, mut annotations) = (None, None, Vec::new());
+    let (mut starts_at, mut ends_at, mut fingerprint, mut value_string) = (None, None, None, None);
+    s.object(|key, s| {
+        match key {
+            "status" => {
+                seen.first(0)?;
+                status = Some(fast_json::status(s)?);
+            }
+            "labels" => {
+                seen.first(1)?;
+                labels = Some(fast_json::labels(s)?);
+            }
+            "annotations" => {
+                seen.first(2)?;
+                annotations = fast_json::labels(s)?;
+            }
+            "startsAt" => {
+                seen.first(3)?;
+                starts_at = Some(fast_json::time(s)?);
+            }
+            "endsAt" => {
+                seen.first(4)?;
+                ends_at = fast_json::opt_time(s)?;
+            }
+            "fingerprint" => {
+                seen.first(5)?;
+                fingerprint = fast_json::opt_string(s)?.map(Str::from);
+            }
+            "valueString" => {
+                seen.first(6)?;
+                value_string = fast_json::opt_string(s)?.map(str::to_string);
+            }
+            _ => s.skip_value()?,
+        }
+        Some(())
+    })?;
+    Some(AmAlert {
+        status: status?,
+        labels: labels?,
+        annotations,
+        starts_at: starts_at?,
+        ends_at,
+        fingerprint,
+        value_string,
+    })
 }
 
 fn check_version(v: Option<&str>) -> Result<(), String> {
@@ -249,5 +332,102 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("invalid type: map"), "{e}");
+    }
+
+    fn value() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(r#""firing""#.to_string()),
+            Just(r#""resolved""#.to_string()),
+            Just(r#""4""#.to_string()),
+            Just(r#""2026-11-25T02:11:07.123Z""#.to_string()),
+            Just(r#""0001-01-01T00:00:00Z""#.to_string()),
+            Just(r#""{}:{alertname=\"NodeDown\"}""#.to_string()),
+            Just(r#""caf\u00e9""#.to_string()),
+            Just(r#""bad \x escape""#.to_string()),
+            Just("null".to_string()),
+            Just("false".to_string()),
+            Just("-12".to_string()),
+            Just("1700000000000".to_string()),
+            Just("2.5e3".to_string()),
+            Just("1.".to_string()),
+            Just(r#"{"alertname":"A","instance":"h:9100","severity":"page"}"#.to_string()),
+            Just(r#"{"alertname":"B","port":5432}"#.to_string()),
+            Just(r#"{"summary":"s","description":"d"}"#.to_string()),
+            Just(r#"{"a":[1,{"b":null}],"c":"\n"}"#.to_string()),
+            Just(r#"[1,2]"#.to_string()),
+            "[a-z0-9]{0,8}".prop_map(|s| format!("\"{s}\"")),
+        ]
+    }
+
+    fn object(members: &[(&str, String)]) -> String {
+        let body: Vec<String> = members
+            .iter()
+            .map(|(k, v)| format!("\"{k}\": {v}"))
+            .collect();
+        format!("{{{}}}", body.join(","))
+    }
+
+    const ALERT_KEYS: &[&str] = &[
+        "status",
+        "labels",
+        "annotations",
+        "startsAt",
+        "endsAt",
+        "fingerprint",
+        "valueString",
+        "generatorURL",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The fast scanner never disagrees with serde_json: whatever payload it accepts,
+        /// serde_json accepts and reads into the same alerts (or the same per-alert errors).
+        #[test]
+        fn fast_scan_agrees_with_serde(
+            envelope in proptest::collection::vec(
+                (proptest::sample::select(vec!["version", "groupKey", "receiver", "alerts"]), value()),
+                0..4,
+            ),
+            alerts in proptest::collection::vec(
+                proptest::collection::vec(
+                    (proptest::sample::select(ALERT_KEYS.to_vec()), value()),
+                    0..8,
+                ),
+                0..4,
+            ),
+            base in proptest::bool::ANY,
+        ) {
+            let alerts: Vec<String> = alerts
+                .iter()
+                .map(|fields| {
+                    let mut m: Vec<(&str, String)> = if base {
+                        vec![
+                            ("status", r#""firing""#.to_string()),
+                            ("labels", r#"{"alertname":"A","host":"h"}"#.to_string()),
+                            ("startsAt", r#""2026-01-01T00:00:00Z""#.to_string()),
+                        ]
+                    } else {
+                        Vec::new()
+                    };
+                    m.extend(fields.iter().map(|(k, v)| (*k, v.clone())));
+                    object(&m)
+                })
+                .collect();
+            let mut m: Vec<(&str, String)> = vec![("alerts", format!("[{}]", alerts.join(",")))];
+            m.extend(envelope.iter().map(|(k, v)| (*k, v.clone())));
+            let text = object(&m);
+            if let Some(fast) = super::scan_payload(&text) {
+                let slow = serde_json::from_str::<super::Payload>(&text);
+                proptest::prop_assert!(slow.is_ok(), "{text}: {:?}", slow.err());
+                let slow = slow.unwrap();
+                proptest::prop_assert_eq!(&fast.version, &slow.version);
+                let read = |p: super::Payload| -> Vec<Result<corral_core::Alert, String>> {
+                    p.alerts.into_iter().map(|a| super::convert("alertmanager", a)).collect()
+                };
+                proptest::prop_assert_eq!(read(fast), read(slow), "{}", text);
+            }
+        }
     }
 }

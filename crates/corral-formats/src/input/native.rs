@@ -1,7 +1,10 @@
 //! `native`: corral's own normalized alert (SPEC §1), one JSON object per line. The hot path of
-//! every replay, so it deserializes straight into `CompactString`s with no intermediate value.
+//! every replay: a record is first read by the strict scanner of `fast_json`, and only when that
+//! is not sure (escapes, loose types, unknown fields, errors) by serde_json, straight into
+//! `CompactString`s with no intermediate value.
 
 use crate::common::{finish, utf8, Problems, SeverityField, StatusField, Time};
+use crate::fast_json::{self, Scanner, Seen};
 use corral_core::model::{labels_as_map, Labels, Str};
 use corral_core::Alert;
 use serde::Deserialize;
@@ -38,7 +41,15 @@ pub(crate) fn parse(payload: &[u8], context: &str, out: &mut Vec<Alert>, problem
 }
 
 fn parse_one(payload: &[u8]) -> Result<Alert, String> {
-    let r: NativeRecord = serde_json::from_str(utf8(payload)?).map_err(|e| e.to_string())?;
+    let text = utf8(payload)?;
+    let r = match scan(text) {
+        Some(r) => r,
+        None => serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?,
+    };
+    convert(r)
+}
+
+fn convert(r: NativeRecord) -> Result<Alert, String> {
     let a = Alert {
         fingerprint: r.fingerprint.unwrap_or_default(),
         source: r.source,
@@ -56,6 +67,93 @@ fn parse_one(payload: &[u8]) -> Result<Alert, String> {
     };
     // labels_as_map already sorted both sets.
     finish(a, true)
+}
+
+/// The record as the fast scanner reads it, or `None` to let serde_json decide (and explain).
+fn scan(text: &str) -> Option<NativeRecord> {
+    let mut s = Scanner::new(text);
+    let mut seen = Seen::default();
+    let (mut fingerprint, mut source, mut name, mut resource) = (None, None, None, None);
+    let (mut status, mut severity, mut starts_at) = (None, None, None);
+    let (mut service, mut summary, mut ends_at, mut value) = (None, None, None, None);
+    let (mut labels, mut annotations) = (Vec::new(), Vec::new());
+    s.object(|key, s| {
+        match key {
+            "fingerprint" => {
+                seen.first(0)?;
+                fingerprint = fast_json::opt_string(s)?.map(Str::from);
+            }
+            "source" => {
+                seen.first(1)?;
+                source = Some(Str::from(s.string()?));
+            }
+            "name" => {
+                seen.first(2)?;
+                name = Some(Str::from(s.string()?));
+            }
+            "status" => {
+                seen.first(3)?;
+                status = Some(fast_json::status(s)?);
+            }
+            "severity" => {
+                seen.first(4)?;
+                severity = Some(fast_json::severity(s)?);
+            }
+            "resource" => {
+                seen.first(5)?;
+                resource = Some(Str::from(s.string()?));
+            }
+            "service" => {
+                seen.first(6)?;
+                service = fast_json::opt_string(s)?.map(Str::from);
+            }
+            "summary" => {
+                seen.first(7)?;
+                summary = fast_json::opt_string(s)?.map(str::to_string);
+            }
+            "labels" => {
+                seen.first(8)?;
+                labels = fast_json::labels(s)?;
+            }
+            "annotations" => {
+                seen.first(9)?;
+                annotations = fast_json::labels(s)?;
+            }
+            "starts_at" => {
+                seen.first(10)?;
+                starts_at = Some(fast_json::time(s)?);
+            }
+            "ends_at" => {
+                seen.first(11)?;
+                ends_at = fast_json::opt_time(s)?;
+            }
+            "value" => {
+                seen.first(12)?;
+                value = fast_json::opt_f64(s)?;
+            }
+            // serde skips unknown fields; leave that (and its checks) to it.
+            _ => return None,
+        }
+        Some(())
+    })?;
+    if !s.at_end() {
+        return None;
+    }
+    Some(NativeRecord {
+        fingerprint,
+        source: source?,
+        name: name?,
+        status: status?,
+        severity: severity?,
+        resource: resource?,
+        service,
+        summary,
+        labels,
+        annotations,
+        starts_at: starts_at?,
+        ends_at,
+        value,
+    })
 }
 
 #[cfg(test)]
@@ -159,5 +257,79 @@ mod tests {
         let mut out = Vec::new();
         parse_record(&Format::Native, b"  \r\n", &mut out).unwrap();
         assert!(out.is_empty());
+    }
+
+    /// JSON snippets for a field's value: kept, refused, and ones the fast scanner leaves to
+    /// serde_json (escapes, numbers as text, nulls, nested values).
+    fn value() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(r#""firing""#.to_string()),
+            Just(r#""resolved""#.to_string()),
+            Just(r#""critical""#.to_string()),
+            Just(r#""info""#.to_string()),
+            Just(r#""burning""#.to_string()),
+            Just(r#""2026-11-25T02:11:07.5Z""#.to_string()),
+            Just(r#""1700000000000""#.to_string()),
+            Just(r#""a\"b""#.to_string()),
+            Just(r#""caf\u00e9""#.to_string()),
+            Just(r#""é ü""#.to_string()),
+            Just("\"tab\there\"".to_string()),
+            Just(r#""""#.to_string()),
+            Just("null".to_string()),
+            Just("true".to_string()),
+            Just("0".to_string()),
+            Just("-0".to_string()),
+            Just("1700000000000".to_string()),
+            Just("99.5".to_string()),
+            Just("1e3".to_string()),
+            Just("12.5e99".to_string()),
+            Just("18446744073709551616".to_string()),
+            Just("01".to_string()),
+            Just(r#"{"b":"2","a":"1","a":"3"}"#.to_string()),
+            Just(r#"{"port":5432}"#.to_string()),
+            Just(r#"{}"#.to_string()),
+            Just(r#"[1,2]"#.to_string()),
+            "[a-z0-9 -]{0,12}".prop_map(|s| format!("\"{s}\"")),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The fast scanner never disagrees with serde_json: whatever it accepts, serde_json
+        /// accepts and reads into the same alert.
+        #[test]
+        fn fast_scan_agrees_with_serde(
+            fields in proptest::collection::vec(
+                (proptest::sample::select(vec![
+                    "fingerprint", "source", "name", "status", "severity", "resource", "service",
+                    "summary", "labels", "annotations", "starts_at", "ends_at", "value", "extra",
+                ]), value()),
+                0..16,
+            ),
+            space in proptest::sample::select(vec!["", " ", "\n\t", "\r\n "]),
+            tail in proptest::sample::select(vec!["", " ", "\n", "x", "}", ",{}"]),
+            base in proptest::bool::ANY,
+        ) {
+            // Half the cases start from a valid record so that most of them parse.
+            let mut members: Vec<String> = if base {
+                [("source", r#""s""#), ("name", r#""n""#), ("status", r#""firing""#),
+                 ("severity", r#""info""#), ("resource", r#""r""#), ("starts_at", "1")]
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\"{space}:{space}{v}"))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            members.extend(fields.iter().map(|(k, v)| format!("\"{k}\"{space}:{space}{v}")));
+            let text = format!("{space}{{{}}}{tail}", members.join(&format!("{space},")));
+            let fast = super::scan(&text);
+            let slow = serde_json::from_str::<super::NativeRecord>(&text);
+            if let Some(fast) = fast {
+                proptest::prop_assert!(slow.is_ok(), "{text}: {:?}", slow.err());
+                proptest::prop_assert_eq!(super::convert(fast), super::convert(slow.unwrap()), "{}", text);
+            }
+        }
     }
 }

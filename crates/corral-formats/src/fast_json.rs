@@ -1,0 +1,475 @@
+//! A strict scanner for the flat JSON objects of the hot input formats (native, Alertmanager).
+//!
+//! It reads only a subset of what serde_json reads and answers `None` ("not sure") for anything
+//! outside it: an escape in a string it keeps, a type it does not expect, a duplicate field, a
+//! number it would have to round. The caller then decodes the record again with serde_json,
+//! whose error messages are the ones users see. So this path never gives a different answer,
+//! only a faster one: no intermediate tokens, no visitor calls, strings copied once.
+
+use crate::common::{SeverityField, StatusField, Time};
+use crate::time::parse_time;
+use corral_core::model::{Labels, Str};
+use corral_core::{Alert, Severity, Status};
+
+/// Deepest nesting `skip_value` follows before giving up (serde_json's own limit is 128).
+const MAX_SKIP_DEPTH: u32 = 64;
+
+pub(crate) struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(text: &'a str) -> Scanner<'a> {
+        Scanner {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    /// The next significant byte, not consumed.
+    pub fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.bytes.get(self.at).copied()
+    }
+
+    /// Consumes `expected` (after whitespace), or gives up.
+    pub fn eat(&mut self, expected: u8) -> Option<()> {
+        if self.peek()? == expected {
+            self.at += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// Only whitespace is left.
+    pub fn at_end(&mut self) -> bool {
+        self.skip_ws();
+        self.at == self.bytes.len()
+    }
+
+    /// A string without escapes, borrowed from the input. Gives up on `\` (the value would
+    /// need unescaping) and on control characters (serde_json refuses them with its own error).
+    pub fn string(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        let (&b'"', body) = self.bytes.get(self.at..)?.split_first()? else {
+            return None;
+        };
+        let len = find_special(body)?;
+        if body[len] != b'"' {
+            return None;
+        }
+        let start = self.at + 1;
+        self.at = start + len + 1;
+        // Both ends sit on an ASCII quote, so they are char boundaries of valid UTF-8.
+        self.text.get(start..start + len)
+    }
+
+    /// `null`, consumed; false (nothing consumed) when the next value is something else.
+    pub fn null(&mut self) -> bool {
+        if self.peek() == Some(b'n') && self.bytes[self.at..].starts_with(b"null") {
+            self.at += 4;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// One JSON number token, checked against JSON's grammar, as text.
+    pub fn number(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        let start = self.at;
+        let digits = |s: &mut Self| {
+            let from = s.at;
+            while s.bytes.get(s.at).is_some_and(u8::is_ascii_digit) {
+                s.at += 1;
+            }
+            s.at > from
+        };
+        if self.bytes.get(self.at) == Some(&b'-') {
+            self.at += 1;
+        }
+        match self.bytes.get(self.at)? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => {
+                digits(self);
+            }
+            _ => return None,
+        }
+        if self.bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            if !digits(self) {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.at) {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.at) {
+                self.at += 1;
+            }
+            if !digits(self) {
+                return None;
+            }
+        }
+        self.text.get(start..self.at)
+    }
+
+    /// Reads an object member by member: `member` gets each key (unescaped keys only) with the
+    /// scanner placed before the value, and must consume that value.
+    pub fn object(
+        &mut self,
+        mut member: impl FnMut(&'a str, &mut Scanner<'a>) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.eat(b':')?;
+            member(key, self)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Reads an array element by element; `element` must consume each one.
+    pub fn array(&mut self, mut element: impl FnMut(&mut Scanner<'a>) -> Option<()>) -> Option<()> {
+        self.eat(b'[')?;
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            element(self)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Skips any value that serde_json would accept (and ignore) in an unknown field.
+    pub fn skip_value(&mut self) -> Option<()> {
+        self.skip_nested(0)
+    }
+
+    fn skip_nested(&mut self, depth: u32) -> Option<()> {
+        if depth > MAX_SKIP_DEPTH {
+            return None;
+        }
+        match self.peek()? {
+            b'"' => self.skip_string(),
+            b'{' => {
+                self.at += 1;
+                if self.peek()? == b'}' {
+                    self.at += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_string()?;
+                    self.eat(b':')?;
+                    self.skip_nested(depth + 1)?;
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b'}' => {
+                            self.at += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.at += 1;
+                if self.peek()? == b']' {
+                    self.at += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_nested(depth + 1)?;
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b']' => {
+                            self.at += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number().map(drop),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if self.bytes[self.at..].starts_with(word) {
+            self.at += word.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// Skips a string whose value is not kept: the simple escapes are fine here, `\u` is left
+    /// to serde_json (surrogate pairs have rules of their own).
+    fn skip_string(&mut self) -> Option<()> {
+        self.eat(b'"')?;
+        loop {
+            match *self.bytes.get(self.at)? {
+                b'"' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                b'\\' => match self.bytes.get(self.at + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 2,
+                    _ => return None,
+                },
+                c if c < 0x20 => return None,
+                _ => self.at += 1,
+            }
+        }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Offset of the first byte that ends or interrupts a plain string: `"`, `\` or a control
+/// character. Eight bytes at a time (SWAR): strings are short, so this beats a call to memchr.
+fn find_special(bytes: &[u8]) -> Option<usize> {
+    let mut offset = 0;
+    while let Some(chunk) = bytes.get(offset..offset + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+        // Borrows can flag bytes above a real hit, never below it: the lowest flag is exact.
+        let hits = zero_byte(word ^ (ONES * u64::from(b'"')))
+            | zero_byte(word ^ (ONES * u64::from(b'\\')))
+            | (word.wrapping_sub(ONES * 0x20) & !word & HIGHS);
+        if hits != 0 {
+            return Some(offset + (hits.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    bytes[offset..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|i| offset + i)
+}
+
+/// Fields already seen in one object, to give up on a duplicate as serde's derive refuses it.
+#[derive(Default)]
+pub(crate) struct Seen(u32);
+
+impl Seen {
+    /// Marks field `bit`; `None` when it was already there.
+    pub fn first(&mut self, bit: u32) -> Option<()> {
+        let mask = 1 << bit;
+        if self.0 & mask != 0 {
+            return None;
+        }
+        self.0 |= mask;
+        Some(())
+    }
+
+    pub fn has(&self, bit: u32) -> bool {
+        self.0 & (1 << bit) != 0
+    }
+}
+
+/// `null` as `None`, or a string kept as it is.
+pub(crate) fn opt_string<'a>(s: &mut Scanner<'a>) -> Option<Option<&'a str>> {
+    if s.null() {
+        Some(None)
+    } else {
+        s.string().map(Some)
+    }
+}
+
+/// A label map with string values, sorted as `labels_as_map` sorts it; `null` is no labels.
+/// Numbers and booleans (kept as text by serde) go to serde_json.
+pub(crate) fn labels(s: &mut Scanner<'_>) -> Option<Labels> {
+    // Grows on the first push (to 4): an empty map allocates nothing.
+    let mut out: Labels = Vec::new();
+    if s.null() {
+        return Some(out);
+    }
+    s.object(|key, s| {
+        out.push((Str::from(key), Str::from(s.string()?)));
+        Some(())
+    })?;
+    Alert::normalize_labels(&mut out);
+    Some(out)
+}
+
+/// Event time as [`Time`] reads it: RFC 3339 text, or epoch milliseconds.
+pub(crate) fn time(s: &mut Scanner<'_>) -> Option<Time> {
+    if s.peek()? == b'"' {
+        return parse_time(s.string()?).map(Time);
+    }
+    let token = s.number()?;
+    if !token.contains(['.', 'e', 'E']) {
+        if let Ok(ms) = token.parse::<i64>() {
+            return Some(Time(ms));
+        }
+    }
+    // Fractions, exponents and huge integers: serde_json's own number reading, for the same
+    // rounding and range errors.
+    serde_json::from_str::<Time>(token).ok()
+}
+
+pub(crate) fn opt_time(s: &mut Scanner<'_>) -> Option<Option<Time>> {
+    if s.null() {
+        Some(None)
+    } else {
+        time(s).map(Some)
+    }
+}
+
+/// `firing` or `resolved`; anything else (and its error message) is serde_json's business.
+pub(crate) fn status(s: &mut Scanner<'_>) -> Option<StatusField> {
+    match s.string()? {
+        "firing" => Some(StatusField(Status::Firing)),
+        "resolved" => Some(StatusField(Status::Resolved)),
+        _ => None,
+    }
+}
+
+pub(crate) fn severity(s: &mut Scanner<'_>) -> Option<SeverityField> {
+    let name = s.string()?;
+    Severity::ALL
+        .into_iter()
+        .find(|v| v.as_str() == name)
+        .map(SeverityField)
+}
+
+/// An optional number, read by serde_json itself so that rounding is identical.
+pub(crate) fn opt_f64(s: &mut Scanner<'_>) -> Option<Option<f64>> {
+    if s.null() {
+        return Some(None);
+    }
+    serde_json::from_str::<f64>(s.number()?).ok().map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_without_escapes_are_borrowed() {
+        let mut s = Scanner::new(r#"  "héllo" "a\"b" "#);
+        assert_eq!(s.string(), Some("héllo"));
+        assert_eq!(s.string(), None, "escapes go to serde_json");
+        let mut s = Scanner::new("\"tab\there\"");
+        assert_eq!(s.string(), None, "control characters go to serde_json");
+    }
+
+    #[test]
+    fn special_bytes_are_found_at_every_offset() {
+        for len in 0..40 {
+            for (at, special) in
+                (0..len).flat_map(|at| [(at, b'"'), (at, b'\\'), (at, 0x1f), (at, 0)])
+            {
+                // Bytes around the hit that sit just beside the special values.
+                let mut bytes: Vec<u8> = (0..len)
+                    .map(|i| [b'#', b'!', b']', 0x20, 0x80][i % 5])
+                    .collect();
+                bytes[at] = special;
+                if at + 1 < len {
+                    bytes[at + 1] = b'"';
+                }
+                assert_eq!(
+                    find_special(&bytes),
+                    Some(at),
+                    "len {len} at {at} {special}"
+                );
+            }
+            let plain: Vec<u8> = (0..len)
+                .map(|i| [b'a', 0x20, 0x7f, 0xc3, b'#'][i % 5])
+                .collect();
+            assert_eq!(find_special(&plain), None, "len {len}");
+        }
+    }
+
+    #[test]
+    fn numbers_follow_json_grammar() {
+        for ok in ["0", "-0", "12", "-12.5", "1e9", "1.5E-3", "2e+2"] {
+            let mut s = Scanner::new(ok);
+            assert_eq!(s.number(), Some(ok), "{ok}");
+            assert!(s.at_end());
+        }
+        for bad in ["-", "1.", ".5", "1e", "+1", "x"] {
+            let mut s = Scanner::new(bad);
+            assert!(s.number().is_none() || !s.at_end(), "{bad}");
+        }
+        // A leading zero ends the token: what follows is not a delimiter.
+        let mut s = Scanner::new("012");
+        assert_eq!(s.number(), Some("0"));
+        assert!(!s.at_end());
+    }
+
+    #[test]
+    fn skips_what_serde_json_ignores() {
+        let mut s =
+            Scanner::new(r#"{"a":[1,-2.5e3,true,false,null,{"b":"c\"d\n"}],"e":{},"f":[]} "#);
+        assert_eq!(s.skip_value(), Some(()));
+        assert!(s.at_end());
+        for bad in [
+            r#"[1,]"#,
+            r#"{"a" 1}"#,
+            r#""\u0041""#,
+            r#"tru"#,
+            r#"{"a":1"#,
+        ] {
+            let mut s = Scanner::new(bad);
+            assert!(s.skip_value().is_none() || !s.at_end(), "{bad}");
+        }
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert_eq!(Scanner::new(&deep).skip_value(), None);
+    }
+
+    #[test]
+    fn objects_and_arrays_visit_every_member() {
+        let mut keys = Vec::new();
+        let mut s = Scanner::new(r#"{"a": "1", "b" : "2"}"#);
+        s.object(|k, s| {
+            keys.push((k, s.string()?));
+            Some(())
+        })
+        .unwrap();
+        assert_eq!(keys, [("a", "1"), ("b", "2")]);
+        let mut n = 0;
+        Scanner::new("[ {}, {} ]")
+            .array(|s| {
+                n += 1;
+                s.object(|_, _| None)
+            })
+            .unwrap();
+        assert_eq!(n, 2);
+        let mut seen = Seen::default();
+        assert!(seen.first(3).is_some() && seen.first(3).is_none() && seen.has(3));
+    }
+}
