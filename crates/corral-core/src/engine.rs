@@ -61,7 +61,8 @@ pub struct EngineStats {
     pub late_events: u64,
     /// Resolves of fingerprints never seen firing.
     pub orphan_resolves: u64,
-    /// Alerts kept out of incidents, by reason (`maintenance`, `suppress:<rule>`, `inhibited`, `flapping`).
+    /// Alerts kept out of incidents, by reason (`maintenance`, `suppress:<rule>`,
+    /// `chronic:<rule>`, `inhibited`, `flapping`).
     pub suppressed: BTreeMap<String, u64>,
     pub flapping_alerts: u64,
     pub expired_alerts: u64,
@@ -80,6 +81,15 @@ pub struct EngineStats {
 impl EngineStats {
     pub fn suppressed_total(&self) -> u64 {
         self.suppressed.values().sum()
+    }
+
+    /// Alerts kept out of incidents by `chronic_above` suppress rules (reasons `chronic:<rule>`).
+    pub fn chronic_suppressed_total(&self) -> u64 {
+        self.suppressed
+            .iter()
+            .filter(|(reason, _)| reason.starts_with("chronic:"))
+            .map(|(_, n)| n)
+            .sum()
     }
 }
 
@@ -555,7 +565,7 @@ impl Engine {
                     Mute::Maintenance(i) => {
                         format!("maintenance:{}", rules.maintenance[i as usize].name)
                     }
-                    Mute::Suppressed(i) => format!("suppress:{}", rules.suppress[i as usize].name),
+                    Mute::Suppressed(i) => rules.suppress[i as usize].reason(),
                     Mute::Inhibited(_) => "inhibited".to_string(),
                     Mute::Flapping => "flapping".to_string(),
                     Mute::None => unreachable!("mute_for returns a mute"),
@@ -595,7 +605,11 @@ impl Engine {
             }
         }
         for (i, s) in rules.suppress.iter().enumerate() {
-            if s.matcher.matches_with(view, &kind) {
+            // The chronic score is asked only of alerts the rule's matcher accepts.
+            if s.matcher.matches_with(view, &kind)
+                && s.chronic_above
+                    .is_none_or(|min| self.anomaly.chronic_noise(view) > min)
+            {
                 return Some(Mute::Suppressed(i as u16));
             }
         }
