@@ -102,6 +102,16 @@ pub enum AnchorKey {
     /// Business service: links an alert on a resource the CMDB does not know to alerts of the
     /// same service (alerts the CMDB knows link to each other through the graph, not this).
     Service(Str),
+    /// A learned group of alert names that fire together (`AnomalyModel::cooccurrence_group`):
+    /// weak like `Service`, for alerts the CMDB does not know.
+    Cooccurring(u32),
+}
+
+impl AnchorKey {
+    /// Weak anchors link an alert the CMDB does not know; they never bridge incidents.
+    fn is_weak(&self) -> bool {
+        matches!(self, AnchorKey::Service(_) | AnchorKey::Cooccurring(_))
+    }
 }
 
 /// Hops recorded on a service anchor by an alert whose resource the topology knows: two such
@@ -797,9 +807,10 @@ impl Engine {
                 let close = t >= e.first - window && t <= e.last + window;
                 // Related when the path through the shared anchor is within the rule's hops;
                 // through a hub only when an alert sits on the hub itself.
-                let limit = match a.key {
-                    AnchorKey::Service(_) => u16::from(WEAK),
-                    _ => u16::from(max_hops),
+                let limit = if a.key.is_weak() {
+                    u16::from(WEAK)
+                } else {
+                    u16::from(max_hops)
                 };
                 let near = u16::from(a.hops) + u16::from(e.min_hops) <= limit;
                 let linked = near && (!a.hub || a.hops == 0 || e.min_hops == 0);
@@ -811,12 +822,13 @@ impl Engine {
                 }
             }
         }
-        // Links through a service (an alert the CMDB does not know) are weak: they never
-        // bridge incidents. When only such links exist, join the most recently active one.
+        // Links through a service or a learned co-occurrence (an alert the CMDB does not know)
+        // are weak: they never bridge incidents. When only such links exist, join the most
+        // recently active one.
         let strong: SmallVec<[(u32, usize); 4]> = candidates
             .iter()
             .copied()
-            .filter(|&(_, ai)| !matches!(anchors[ai].key, AnchorKey::Service(_)))
+            .filter(|&(_, ai)| !anchors[ai].key.is_weak())
             .collect();
         if strong.is_empty() && candidates.len() > 1 {
             let latest = candidates
@@ -907,6 +919,14 @@ impl Engine {
             if let Some(service) = st.service.clone().or(node_service) {
                 out.push(AlertAnchor {
                     key: AnchorKey::Service(service),
+                    hops: if st.node().is_some() { WEAK } else { 0 },
+                    hub: false,
+                });
+            }
+            // Learned from history (`corral train`); `None` without a model.
+            if let Some(group) = self.anomaly.cooccurrence_group(&st.name) {
+                out.push(AlertAnchor {
+                    key: AnchorKey::Cooccurring(group),
                     hops: if st.node().is_some() { WEAK } else { 0 },
                     hub: false,
                 });
@@ -1694,5 +1714,8 @@ fn describe_anchor(topo: &TopologyIndex, key: &AnchorKey, hops: u8) -> String {
         AnchorKey::Resource(r) => format!("same resource {r} (not in topology)"),
         AnchorKey::Group(_, _) => "same group_by values".to_string(),
         AnchorKey::Service(s) => format!("same service {s}, resource not in topology"),
+        AnchorKey::Cooccurring(g) => {
+            format!("alert names that fire together (learned group {g}), resource not in topology")
+        }
     }
 }
