@@ -5,10 +5,12 @@
 //! Each alert name becomes one row of an ndarray matrix: over the training span cut into
 //! buckets (`bucket_minutes`), a 1 in every bucket within `spread_buckets` of one of its
 //! onsets (an alert starting to fire; repeats of a firing alert are not onsets). Rows are
-//! scaled to unit length, so the Euclidean distance between two rows is √(2 − 2·cos): DBSCAN
-//! with tolerance √(2 − 2·`min_similarity`) groups names whose onset patterns have at least that
-//! cosine similarity, chained through core names with `min_points` neighbours (self included).
-//! Names with fewer than `min_onsets` onsets are left out: too little evidence.
+//! centred on their mean and scaled to unit length, so the Euclidean distance between two rows
+//! is √(2 − 2·r), r the Pearson correlation of their onset patterns: DBSCAN with tolerance
+//! √(2 − 2·`min_similarity`) groups names whose onsets are correlated at least that much,
+//! chained through core names with `min_points` neighbours (self included). Centring matters:
+//! a check that fires all day overlaps with every failure by chance, but is not correlated
+//! with any. Names with fewer than `min_onsets` onsets are left out: too little evidence.
 
 use std::collections::BTreeMap;
 
@@ -37,7 +39,7 @@ pub struct CooccurrenceConfig {
     pub bucket_minutes: u32,
     /// An onset marks its bucket and this many buckets on each side.
     pub spread_buckets: u32,
-    /// Cosine similarity of onset patterns at which two names are neighbours.
+    /// Correlation of onset patterns at which two names are neighbours.
     pub min_similarity: f64,
     /// DBSCAN's minimum neighbourhood (the name itself included) of a core name; at least 2.
     pub min_points: usize,
@@ -184,6 +186,8 @@ impl CooccurrenceLearner {
                 }
             }
             let mut r = matrix.row_mut(row);
+            let mean = r.mean().unwrap_or(0.0);
+            r -= mean;
             let norm = r.dot(&r).sqrt();
             if norm > 0.0 {
                 r /= norm;
