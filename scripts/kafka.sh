@@ -127,6 +127,11 @@ probe() {
 }
 
 start() {
+    # Concurrent starts (parallel test processes) queue here instead of racing to format and
+    # launch; the broker itself does not inherit the lock (9>&- below).
+    mkdir -p "$HOME_DIR"
+    exec 9>"$HOME_DIR/start-$PORT.lock"
+    flock -w 300 9 || { log "another start has held $HOME_DIR/start-$PORT.lock for 300 s"; exit 1; }
     if running_pid >/dev/null && probe; then
         log "already running at $BOOTSTRAP"; echo "$BOOTSTRAP"; return 0
     fi
@@ -143,7 +148,7 @@ start() {
     fi
     log "starting broker on $BOOTSTRAP (log: $LOGFILE)"
     nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
-        -Dlog4j2.configurationFile="$LOG4J" -cp "$LIB/*" kafka.Kafka "$CONF" >>"$LOGFILE" 2>&1 </dev/null &
+        -Dlog4j2.configurationFile="$LOG4J" -cp "$LIB/*" kafka.Kafka "$CONF" >>"$LOGFILE" 2>&1 </dev/null 9>&- &
     echo $! >"$PIDFILE"
     local deadline=$((SECONDS + 120))
     until probe; do

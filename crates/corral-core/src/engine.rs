@@ -32,6 +32,9 @@ use std::sync::Arc;
 
 /// How many join reasons an incident keeps for its `explanation`.
 const MAX_EXPLANATION: usize = 12;
+/// Reopenings after which an alert that keeps firing alone counts as recurring (a chronic
+/// check): from then on it reopens its own incident without correlating.
+const RECURRING_AFTER: u32 = 1;
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -187,6 +190,9 @@ struct Incident {
     last_root: Option<(String, Severity)>,
     /// `events` as of the last emitted update.
     emitted_events: u64,
+    /// Times this solo incident was reopened by its alert firing again alone.
+    #[serde(default)]
+    reopened: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -785,12 +791,19 @@ impl Engine {
 
     fn correlate(&mut self, view: &Alert, t: Millis, out: &mut Vec<IncidentUpdate>) {
         let fp = &view.fingerprint;
+        if let Some(inc_id) = self.take_recurring(fp, t) {
+            // A check that keeps firing and clearing on its own is its own story: it goes back
+            // to its incident without linking, and registers no anchors, so it neither absorbs
+            // nor bridges the failures that happen around it.
+            self.join(inc_id, view, &[], t, None, out);
+            return;
+        }
         let anchors = self.anchors_of(fp);
         let Some(rule_idx) = self.dedup.alerts.get(fp).map(|s| s.rule) else {
             return;
         };
         let rule = &self.rules.groupings[rule_idx as usize];
-        let (window, max_hops) = (rule.window, rule.max_hops);
+        let (window, max_hops, impact_hops) = (rule.window, rule.max_hops, rule.impact_hops);
         // (incident, index of the anchor that links to it)
         let mut candidates: SmallVec<[(u32, usize); 4]> = SmallVec::new();
         for (ai, a) in anchors.iter().enumerate() {
@@ -804,15 +817,24 @@ impl Engine {
                 incidents.contains_key(&live)
             });
             for e in entries.iter() {
-                let close = t >= e.first - window && t <= e.last + window;
-                // Related when the path through the shared anchor is within the rule's hops;
-                // through a hub only when an alert sits on the hub itself.
-                let limit = if a.key.is_weak() {
-                    u16::from(WEAK)
-                } else {
-                    u16::from(max_hops)
+                // When no member sits on the anchor (it is upstream of them: a silent shared
+                // upstream, or the new alert is on it), the relation is a common cause, and a
+                // cause makes its dependents fail together: the window counts from the first
+                // member that pointed at the anchor and never slides with later joiners (that
+                // slide chains unrelated failures across a busy graph).
+                let until = if e.min_hops > 0 { e.first } else { e.last };
+                let close = t >= e.first - window && t <= until + window;
+                // Related when one alert sits on the anchor and the other is within the rule's
+                // impact hops below it, or when both are below it (a silent shared upstream)
+                // within `max_hops` together; through a hub only when an alert is on the hub.
+                let near = match a.key {
+                    // Service or learned co-occurrence: one of the two is not in the CMDB.
+                    _ if a.key.is_weak() => {
+                        u16::from(a.hops) + u16::from(e.min_hops) <= u16::from(WEAK)
+                    }
+                    _ if a.hops == 0 || e.min_hops == 0 => a.hops.max(e.min_hops) <= impact_hops,
+                    _ => u16::from(a.hops) + u16::from(e.min_hops) <= u16::from(max_hops),
                 };
-                let near = u16::from(a.hops) + u16::from(e.min_hops) <= limit;
                 let linked = near && (!a.hub || a.hops == 0 || e.min_hops == 0);
                 if close && linked {
                     let live = find_in(&self.merged_into, e.incident);
@@ -837,7 +859,15 @@ impl Engine {
                 .max_by_key(|&(c, _)| self.incidents.get(&c).map(|i| (i.last_seen, i.seq)));
             candidates = latest.into_iter().collect();
         } else if !strong.is_empty() {
-            candidates = strong;
+            // A weak link still gathers incidents made only of alerts the CMDB does not know:
+            // they had nowhere better to go, and the strong incident is where they belong.
+            let mut gathered = strong;
+            for &(c, ai) in &candidates {
+                if !gathered.iter().any(|(g, _)| *g == c) && self.outside_topology(c) {
+                    gathered.push((c, ai));
+                }
+            }
+            candidates = gathered;
         }
         let inc_id = match candidates.len() {
             0 => match self.take_reopenable(fp, t) {
@@ -858,6 +888,13 @@ impl Engine {
         self.join(inc_id, view, &anchors, t, reason, out);
     }
 
+    /// Whether every member of the incident is on a resource the topology does not know.
+    fn outside_topology(&self, inc_id: u32) -> bool {
+        self.incidents
+            .get(&inc_id)
+            .is_some_and(|i| i.resources.values().all(|r| r.node == NONE))
+    }
+
     /// Anchors of an alert under its grouping rule.
     fn anchors_of(&mut self, fp: &Str) -> SmallVec<[AlertAnchor; 8]> {
         let mut out = SmallVec::new();
@@ -874,7 +911,7 @@ impl Engine {
                     None => {
                         let ups = self.topology.upstream_within(
                             NodeIndex::new(node as usize),
-                            rule.max_hops,
+                            rule.max_hops.max(rule.impact_hops),
                             rule.edges,
                             self.rules.settings.max_neighbourhood,
                         );
@@ -995,6 +1032,7 @@ impl Engine {
                 emit_scheduled: false,
                 last_root: None,
                 emitted_events: 0,
+                reopened: 0,
             },
         );
         id
@@ -1335,6 +1373,16 @@ impl Engine {
         }
     }
 
+    /// The closed solo incident of a recurring alert (one that has already fired alone again
+    /// at least `RECURRING_AFTER` times), reopened.
+    fn take_recurring(&mut self, fp: &Str, t: Millis) -> Option<u32> {
+        let (inc, _) = self.reopenable.get(fp)?;
+        if inc.reopened < RECURRING_AFTER {
+            return None;
+        }
+        self.take_reopenable(fp, t)
+    }
+
     /// The closed solo incident this alert may reopen, taken out of the reopenable set.
     fn take_reopenable(&mut self, fp: &Str, t: Millis) -> Option<u32> {
         let window = self.rules.settings.reopen_window;
@@ -1343,6 +1391,7 @@ impl Engine {
             return None;
         }
         let (mut inc, _) = self.reopenable.remove(fp)?;
+        inc.reopened += 1;
         let id = inc.seq as u32;
         inc.members.clear();
         inc.resources.clear();

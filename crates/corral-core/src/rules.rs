@@ -85,6 +85,7 @@ struct GroupingSpec {
     matcher: BTreeMap<String, Value>,
     window: Option<String>,
     max_hops: Option<u8>,
+    impact_hops: Option<u8>,
     edge_types: Option<Vec<EdgeType>>,
     #[serde(default)]
     group_by: Vec<String>,
@@ -226,7 +227,12 @@ pub struct GroupingRule {
     pub origin: Origin,
     pub matcher: Matcher,
     pub window: Millis,
+    /// Two alerts that share an upstream node (neither on it) relate when their hops to it sum
+    /// to at most this.
     pub max_hops: u8,
+    /// An alert relates to an alerting node at most this many hops upstream of it (the
+    /// impact of a failure reaches further than a guess at a silent common cause).
+    pub impact_hops: u8,
     pub edges: EdgeMask,
     pub group_by: Vec<Field>,
     pub topology: bool,
@@ -243,6 +249,7 @@ impl GroupingRule {
             matcher: Matcher::default(),
             window: 5 * 60_000,
             max_hops: 2,
+            impact_hops: 3,
             edges: EdgeMask::ALL,
             group_by: Vec::new(),
             topology: true,
@@ -415,13 +422,22 @@ impl RuleSet {
                     "min_alerts must be at least 1",
                 );
             }
+            let max_hops = g.max_hops.unwrap_or(fallback.max_hops);
+            let impact_hops = g.impact_hops.unwrap_or(fallback.impact_hops.max(max_hops));
+            if impact_hops < max_hops {
+                sink.at(
+                    &format!("{path}.impact_hops"),
+                    &format!("impact_hops ({impact_hops}) must be at least max_hops ({max_hops})"),
+                );
+            }
             let origin = origin(sink, &path);
             self.groupings.push(GroupingRule {
                 name: g.name,
                 origin,
                 matcher,
                 window,
-                max_hops: g.max_hops.unwrap_or(fallback.max_hops),
+                max_hops,
+                impact_hops,
                 edges: g
                     .edge_types
                     .as_deref()

@@ -1,7 +1,8 @@
 //! Integration tests of `corral run` against a real Kafka broker (scripts/kafka.sh start).
 //!
-//! The broker address comes from CORRAL_KAFKA_BOOTSTRAP. Under CI (`CI` set) a missing address
-//! fails every test; locally the tests skip with a loud message.
+//! The broker address comes from CORRAL_KAFKA_BOOTSTRAP; when it is unset the tests start the
+//! broker themselves with `scripts/kafka.sh start`, and fail with the reason when that fails
+//! (`support/kafka_broker.rs`). They never pass without having run.
 //!
 //! The service runs in child processes (this test binary re-executed on the ignored
 //! `child_process_hook` test), so that a test can SIGKILL it mid-stream, SIGTERM it, SIGHUP it
@@ -25,6 +26,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "support/kafka_broker.rs"]
+mod kafka_broker;
 
 const T0: i64 = 1_764_036_000_000;
 
@@ -57,22 +61,6 @@ edges:
 /// engine produces from the same records.
 const RULES: &str = "settings: {update_interval: 0s, allowed_lateness: 10s}\n";
 
-fn bootstrap() -> Option<String> {
-    match std::env::var("CORRAL_KAFKA_BOOTSTRAP") {
-        Ok(b) if !b.is_empty() => Some(b),
-        _ => {
-            if std::env::var_os("CI").is_some() {
-                panic!("CORRAL_KAFKA_BOOTSTRAP is not set under CI: start the broker with scripts/kafka.sh start");
-            }
-            eprintln!(
-                "\n!!!!!!!! SKIPPED: CORRAL_KAFKA_BOOTSTRAP is not set. Run `scripts/kafka.sh start` and\n\
-                 !!!!!!!! export CORRAL_KAFKA_BOOTSTRAP=127.0.0.1:19092 to run the Kafka integration tests.\n"
-            );
-            None
-        }
-    }
-}
-
 fn unique(name: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let t = std::time::SystemTime::now()
@@ -104,8 +92,8 @@ struct Env {
 }
 
 impl Env {
-    fn new(name: &str, input_partitions: i32) -> Option<Env> {
-        let bootstrap = bootstrap()?;
+    fn new(name: &str, input_partitions: i32) -> Env {
+        let bootstrap = kafka_broker::bootstrap();
         let env = Env {
             bootstrap,
             dir: tempfile::tempdir().unwrap(),
@@ -135,7 +123,7 @@ impl Env {
         {
             r.unwrap();
         }
-        Some(env)
+        env
     }
 
     fn topic(&self, role: &str) -> String {
@@ -613,9 +601,7 @@ fn tracing_subscriber_init() {
 
 #[test]
 fn end_to_end_incidents_for_a_fixture() {
-    let Some(env) = Env::new("e2e", 2) else {
-        return;
-    };
+    let env = Env::new("e2e", 2);
     let (config, port) = env.config("corral.yaml", "at_least_once", "");
     let alerts = vec![
         fire(0, "HostDown", "host-a1"),
@@ -682,9 +668,7 @@ fn end_to_end_incidents_for_a_fixture() {
 
 #[test]
 fn poison_message_lands_in_the_dead_letter_topic_and_the_offset_moves_past_it() {
-    let Some(env) = Env::new("dlq", 1) else {
-        return;
-    };
+    let env = Env::new("dlq", 1);
     let (config, port) = env.config("corral.yaml", "at_least_once", "");
     let good1 = serde_json::to_vec(&fire(0, "HostDown", "island")).unwrap();
     let good2 = serde_json::to_vec(&fire(5, "DiskFull", "island")).unwrap();
@@ -745,9 +729,7 @@ fn crash_mid_stream_and_restart(
 /// uninterrupted run (updates may repeat: at-least-once).
 #[test]
 fn at_least_once_survives_kill_9_mid_stream() {
-    let Some(env) = Env::new("alo", 2) else {
-        return;
-    };
+    let env = Env::new("alo", 2);
     let (config, port) = env.config("corral.yaml", "at_least_once", "");
     let all = storm(3000, 0);
     let svc = crash_mid_stream_and_restart(&env, &config, port, "alo", &all);
@@ -773,9 +755,7 @@ fn at_least_once_survives_kill_9_mid_stream() {
 /// uninterrupted run produces: no duplicate and no missing update.
 #[test]
 fn exactly_once_has_no_duplicate_updates_across_a_crash() {
-    let Some(env) = Env::new("eos", 2) else {
-        return;
-    };
+    let env = Env::new("eos", 2);
     let (config, port) = env.config("corral.yaml", "exactly_once", "");
     let all = storm(3000, 0);
     let svc = crash_mid_stream_and_restart(&env, &config, port, "eos", &all);
@@ -809,9 +789,7 @@ fn exactly_once_has_no_duplicate_updates_across_a_crash() {
 /// first (which checkpoints them on revoke); then the first leaves. Nothing is lost.
 #[test]
 fn rebalance_between_two_processes_loses_nothing() {
-    let Some(env) = Env::new("rebalance", 4) else {
-        return;
-    };
+    let env = Env::new("rebalance", 4);
     let (config_a, port_a) = env.config("a.yaml", "at_least_once", "");
     let (config_b, port_b) = env.config("b.yaml", "at_least_once", "");
     let all = storm(4000, 0);
@@ -840,9 +818,7 @@ fn rebalance_between_two_processes_loses_nothing() {
 
 #[test]
 fn invalid_config_on_reload_keeps_the_service_running_with_the_old_config() {
-    let Some(env) = Env::new("reload", 1) else {
-        return;
-    };
+    let env = Env::new("reload", 1);
     let (config, port) = env.config("corral.yaml", "at_least_once", "");
     let svc = Service::start(&env, &config, port, "reload");
     env.produce(&[fire(0, "HostDown", "host-b1")]);
@@ -893,9 +869,7 @@ fn invalid_config_on_reload_keeps_the_service_running_with_the_old_config() {
 
 #[test]
 fn http_ingest_validates_authenticates_and_produces_to_the_input_topic() {
-    let Some(env) = Env::new("ingest", 1) else {
-        return;
-    };
+    let env = Env::new("ingest", 1);
     let (config, port) = env.config(
         "corral.yaml",
         "at_least_once",
@@ -970,9 +944,7 @@ fn http_ingest_validates_authenticates_and_produces_to_the_input_topic() {
 /// failure is still correlated as one incident.
 #[test]
 fn repartition_brings_a_domain_together_when_producers_key_otherwise() {
-    let Some(env) = Env::new("repart", 4) else {
-        return;
-    };
+    let env = Env::new("repart", 4);
     let (config, port) = env.config("corral.yaml", "at_least_once", "");
     let text = std::fs::read_to_string(&config).unwrap().replace(
         "input: {format: native}",
