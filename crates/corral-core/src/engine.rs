@@ -803,7 +803,7 @@ impl Engine {
             return;
         };
         let rule = &self.rules.groupings[rule_idx as usize];
-        let (window, max_hops, impact_hops) = (rule.window, rule.max_hops, rule.impact_hops);
+        let window = rule.window;
         // (incident, index of the anchor that links to it)
         let mut candidates: SmallVec<[(u32, usize); 4]> = SmallVec::new();
         for (ai, a) in anchors.iter().enumerate() {
@@ -832,12 +832,16 @@ impl Engine {
                     _ if a.key.is_weak() => {
                         u16::from(a.hops) + u16::from(e.min_hops) <= u16::from(WEAK)
                     }
-                    _ if a.hops == 0 || e.min_hops == 0 => a.hops.max(e.min_hops) <= impact_hops,
-                    _ => u16::from(a.hops) + u16::from(e.min_hops) <= u16::from(max_hops),
+                    _ => rule.relates(a.hops, e.min_hops),
                 };
                 let linked = near && (!a.hub || a.hops == 0 || e.min_hops == 0);
                 if close && linked {
                     let live = find_in(&self.merged_into, e.incident);
+                    // Why each link was made, for `--log corral_core::engine=trace`.
+                    tracing::trace!(
+                        alert = %fp, t, incident = live, anchor = ?a.key, alert_hops = a.hops,
+                        member_hops = e.min_hops, first = e.first, last = e.last, "link"
+                    );
                     if !candidates.iter().any(|(c, _)| *c == live) {
                         candidates.push((live, ai));
                     }
@@ -911,7 +915,7 @@ impl Engine {
                     None => {
                         let ups = self.topology.upstream_within(
                             NodeIndex::new(node as usize),
-                            rule.max_hops.max(rule.impact_hops),
+                            rule.reach(),
                             rule.edges,
                             self.rules.settings.max_neighbourhood,
                         );

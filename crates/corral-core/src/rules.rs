@@ -241,6 +241,22 @@ pub struct GroupingRule {
 }
 
 impl GroupingRule {
+    /// Whether two alerts at these hops below a shared node relate through it: one on the node
+    /// and the other at most `impact_hops` below it, or both below it (a silent common cause)
+    /// at most `max_hops` apart in all.
+    pub fn relates(&self, hops_a: u8, hops_b: u8) -> bool {
+        if hops_a == 0 || hops_b == 0 {
+            hops_a.max(hops_b) <= self.impact_hops
+        } else {
+            u16::from(hops_a) + u16::from(hops_b) <= u16::from(self.max_hops)
+        }
+    }
+
+    /// How far upstream of an alert its anchors reach.
+    pub fn reach(&self) -> u8 {
+        self.max_hops.max(self.impact_hops)
+    }
+
     /// The rule that applies when no configured rule matches: topology and time only.
     pub fn fallback() -> GroupingRule {
         GroupingRule {
@@ -795,6 +811,20 @@ severity:
         assert!(errs[0].message.contains("got 1"));
         assert_eq!(errs[1].line, Some(5));
         assert!(errs[2].message.contains("empty matcher"), "{got:#?}");
+    }
+
+    #[test]
+    fn impact_hops_below_max_hops_is_an_error_with_its_line() {
+        let bad = "groupings:\n  - name: a\n    max_hops: 3\n    impact_hops: 2\n";
+        let errs = RuleSet::from_yaml(bad, "hops.yaml").unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].line, Some(4));
+        assert!(errs[0]
+            .message
+            .contains("impact_hops (2) must be at least max_hops (3)"));
+        // Unset, impact_hops follows a larger max_hops.
+        let rs = RuleSet::from_yaml("groupings:\n  - {name: a, max_hops: 5}\n", "ok.yaml").unwrap();
+        assert_eq!(rs.groupings[0].impact_hops, 5);
     }
 
     #[test]

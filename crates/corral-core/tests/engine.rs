@@ -697,3 +697,123 @@ fn snapshot_restore_continues_identically() {
     assert_eq!(straight.updates, second.updates);
     assert!(second.engine.restore(b"{not json").is_err());
 }
+
+#[test]
+fn a_recurring_check_neither_absorbs_nor_joins_a_nearby_failure() {
+    let rules = "settings: {resolve_hold: 1m, allowed_lateness: 0s, reopen_window: 2h}\n";
+    // The check fires first in its third episode: before, its reopened incident took in the
+    // failure that followed.
+    let mut h = Harness::new(rules);
+    for episode in 0..3 {
+        let t = episode * 1200;
+        h.fire(t, "DiskSpaceLow", "host-a2");
+        if episode < 2 {
+            h.resolve(t + 120, "DiskSpaceLow", "host-a2");
+        }
+    }
+    h.fire(2410, "SwitchDown", "tor-a")
+        .fire(2420, "HostUnreachable", "host-a1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DiskSpaceLow@host-a2"]),
+            g(&["HostUnreachable@host-a1", "SwitchDown@tor-a"]),
+        ]
+    );
+    // The failure first, then the check's third episode: the check keeps to itself.
+    let mut h = Harness::new(rules);
+    for episode in 0..2 {
+        let t = episode * 1200;
+        h.fire(t, "DiskSpaceLow", "host-a2")
+            .resolve(t + 120, "DiskSpaceLow", "host-a2");
+    }
+    h.fire(2390, "SwitchDown", "tor-a")
+        .fire(2400, "DiskSpaceLow", "host-a2")
+        .fire(2410, "HostUnreachable", "host-a1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DiskSpaceLow@host-a2"]),
+            g(&["HostUnreachable@host-a1", "SwitchDown@tor-a"]),
+        ]
+    );
+    assert_eq!(h.engine.stats().incidents_reopened, 2);
+}
+
+#[test]
+fn a_silent_common_cause_links_only_alerts_that_start_together() {
+    // host-a2, host-a3 and host-a1 share the silent tor-a. Each started within the window of
+    // the one before, but host-a1 started 8 minutes after the first: a common cause makes its
+    // dependents fail together, so the window must not slide from member to member.
+    let mut h = Harness::new("");
+    h.fire(0, "HostUnreachable", "host-a2")
+        .fire(240, "HostUnreachable", "host-a3")
+        .fire(480, "HostUnreachable", "host-a1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostUnreachable@host-a1"]),
+            g(&["HostUnreachable@host-a2", "HostUnreachable@host-a3"]),
+        ]
+    );
+}
+
+#[test]
+fn an_alerting_node_gathers_dependents_up_to_impact_hops() {
+    // db-1 runs on esx-1, on host-a1, behind tor-a: three hops below the failed switch, with
+    // nothing alerting in between.
+    let run = |rules: &str| {
+        let mut h = Harness::new(rules);
+        h.fire(0, "SwitchDown", "tor-a")
+            .fire(60, "DatabaseDown", "db-1")
+            .finish();
+        h
+    };
+    let h = run("");
+    assert_eq!(
+        h.groups(),
+        vec![g(&["DatabaseDown@db-1", "SwitchDown@tor-a"])]
+    );
+    let rc = &h
+        .incidents()
+        .values()
+        .next()
+        .unwrap()
+        .payload
+        .custom_details
+        .root_cause
+        .clone();
+    assert_eq!(rc.resource, "tor-a");
+    // The root alert arriving after its symptom links the same way.
+    let mut late_root = Harness::new("");
+    late_root
+        .fire(0, "DatabaseDown", "db-1")
+        .fire(45, "SwitchDown", "tor-a")
+        .finish();
+    assert_eq!(late_root.groups().len(), 1);
+    // With impact reaching two hops only, they are two failures.
+    let h = run("groupings:\n  - {name: near, impact_hops: 2}\n");
+    assert_eq!(h.groups().len(), 2);
+}
+
+#[test]
+fn a_service_link_gathers_an_incident_of_alerts_the_cmdb_does_not_know() {
+    let mut h = Harness::new("");
+    let mut ghost = alert(5, "HighErrorRate", "payroll-api-7f9c", Status::Firing);
+    ghost.service = Some("payroll".into());
+    h.fire(0, "HostDown", "host-a1").push(ghost);
+    // db-1 (service payroll) relates to host-a1 through the graph and to the ghost through its
+    // service: the ghost's incident had nowhere better to go and is gathered in.
+    h.fire(10, "DatabaseDown", "db-1").finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "DatabaseDown@db-1",
+            "HighErrorRate@payroll-api-7f9c",
+            "HostDown@host-a1"
+        ])]
+    );
+}

@@ -314,13 +314,15 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
     const SEARCH_HOPS: u8 = 8;
     let wide_a = anchors(replay, a, ra, SEARCH_HOPS, EdgeMask::ALL);
     let wide_b = anchors(replay, b, rb, SEARCH_HOPS, EdgeMask::ALL);
-    let strict_a = anchors(replay, a, ra, rule_a.max_hops, rule_a.edges);
-    let strict_b = anchors(replay, b, rb, rule.max_hops, rule.edges);
-    let best = |xs: &[Anchor], ys: &[Anchor], hub_rule: bool| -> Option<(Anchor, Anchor)> {
+    let strict_a = anchors(replay, a, ra, rule_a.reach(), rule_a.edges);
+    let strict_b = anchors(replay, b, rb, rule.reach(), rule.edges);
+    // Strictly: the engine's relation (hubs only with an alert on them); otherwise the nearest.
+    let best = |xs: &[Anchor], ys: &[Anchor], strict: bool| -> Option<(Anchor, Anchor)> {
         let mut best: Option<(Anchor, Anchor)> = None;
         for x in xs {
             for y in ys.iter().filter(|y| y.key == x.key) {
-                if hub_rule && y.hub && x.hops > 0 && y.hops > 0 {
+                if strict && ((y.hub && x.hops > 0 && y.hops > 0) || !rule.relates(x.hops, y.hops))
+                {
                     continue;
                 }
                 let total = u32::from(x.hops) + u32::from(y.hops);
@@ -334,8 +336,7 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
         }
         best
     };
-    let strict = best(&strict_a, &strict_b, true)
-        .filter(|(x, y)| u32::from(x.hops) + u32::from(y.hops) <= u32::from(rule.max_hops));
+    let strict = best(&strict_a, &strict_b, true);
     let chosen = strict.clone().or_else(|| best(&wide_a, &wide_b, false));
     let topo = &replay.topology;
     let mut missed = Vec::new();
@@ -387,8 +388,15 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
                 ),
             };
             if strict.is_none() {
-                if total > u32::from(rule.max_hops) {
-                    missed.push(format!("{total} hops > max_hops {}", rule.max_hops));
+                if !rule.relates(x.hops, y.hops) {
+                    missed.push(if x.hops == 0 || y.hops == 0 {
+                        format!("{total} hops > impact_hops {}", rule.impact_hops)
+                    } else {
+                        format!(
+                            "{total} hops > max_hops {} (silent shared upstream)",
+                            rule.max_hops
+                        )
+                    });
                 } else if rule.edges != EdgeMask::ALL {
                     missed.push("the path uses edge types the rule does not follow".into());
                 } else if y.hub || x.hub {
