@@ -10,7 +10,9 @@
 //! √(2 − 2·`min_similarity`) groups names whose onsets are correlated at least that much,
 //! chained through core names with `min_points` neighbours (self included). Centring matters:
 //! a check that fires all day overlaps with every failure by chance, but is not correlated
-//! with any. Names with fewer than `min_onsets` onsets are left out: too little evidence.
+//! with any. Names with fewer than `min_onsets` onsets are left out (too little evidence), and
+//! so are names active in more than `max_active_share` of the buckets: in a history that busy
+//! (a storm), firing near them is what every name does, and tells nothing.
 
 use std::collections::BTreeMap;
 
@@ -45,6 +47,9 @@ pub struct CooccurrenceConfig {
     pub min_points: usize,
     /// Names with fewer onsets in the history are not grouped.
     pub min_onsets: usize,
+    /// Names whose onsets (with their spread) cover more than this share of the buckets are not
+    /// grouped: saturated, they co-occur with everything.
+    pub max_active_share: f64,
 }
 
 impl Default for CooccurrenceConfig {
@@ -56,6 +61,7 @@ impl Default for CooccurrenceConfig {
             min_similarity: 0.5,
             min_points: 3,
             min_onsets: 3,
+            max_active_share: 0.4,
         }
     }
 }
@@ -77,6 +83,12 @@ impl CooccurrenceConfig {
             errs.push(format!(
                 "cooccurrence.min_points must be at least 2, got {}",
                 self.min_points
+            ));
+        }
+        if !(self.max_active_share > 0.0 && self.max_active_share <= 1.0) {
+            errs.push(format!(
+                "cooccurrence.max_active_share must be above 0 and at most 1, got {}",
+                self.max_active_share
             ));
         }
         if errs.is_empty() {
@@ -185,6 +197,20 @@ impl CooccurrenceLearner {
                     matrix[[row, c]] = 1.0;
                 }
             }
+        }
+        // Saturated names leave the matrix before clustering.
+        let keep: Vec<usize> = (0..names.len())
+            .filter(|&row| {
+                let active = matrix.row(row).iter().filter(|&&v| v > 0.0).count();
+                active as f64 <= config.max_active_share * columns as f64
+            })
+            .collect();
+        if keep.len() < config.min_points {
+            return Ok(learned);
+        }
+        let names: Vec<(&Str, &Vec<i64>)> = keep.iter().map(|&row| names[row]).collect();
+        let mut matrix = matrix.select(ndarray::Axis(0), &keep);
+        for row in 0..names.len() {
             let mut r = matrix.row_mut(row);
             let mean = r.mean().unwrap_or(0.0);
             r -= mean;
@@ -308,11 +334,32 @@ mod tests {
     }
 
     #[test]
+    fn a_name_firing_all_the_time_is_not_grouped() {
+        let mut l = history();
+        // A check with an onset every three minutes is active in every bucket: it overlaps
+        // each failure, but that says nothing.
+        for k in 0..200 {
+            fire(&mut l, "Heartbeat", &format!("hb-{k}"), k * 3 * MIN);
+        }
+        let c = l.fit(&CooccurrenceConfig::default()).unwrap();
+        assert_eq!(c.groups.len(), 1);
+        assert!(!c.groups[0].contains(&Str::from("Heartbeat")));
+        assert_eq!(c.group_of("Heartbeat"), None);
+        // Allowed to be saturated, it still does not correlate with the failures.
+        let lax = CooccurrenceConfig {
+            max_active_share: 1.0,
+            ..CooccurrenceConfig::default()
+        };
+        assert_eq!(l.fit(&lax).unwrap().group_of("Heartbeat"), None);
+    }
+
+    #[test]
     fn invalid_configuration_is_refused_with_every_reason() {
         let bad = CooccurrenceConfig {
             bucket_minutes: 0,
             min_similarity: 1.0,
             min_points: 1,
+            max_active_share: 0.0,
             ..CooccurrenceConfig::default()
         };
         let err = history().fit(&bad).unwrap_err();
@@ -322,6 +369,7 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("min_points must be at least 2"), "{err}");
+        assert!(err.contains("max_active_share must be above 0"), "{err}");
     }
 
     #[test]
