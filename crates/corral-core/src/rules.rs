@@ -443,7 +443,7 @@ impl RuleSet {
             if impact_hops < max_hops {
                 sink.at(
                     &format!("{path}.impact_hops"),
-                    &format!("impact_hops ({impact_hops}) must be at least max_hops ({max_hops})"),
+                    format!("impact_hops ({impact_hops}) must be at least max_hops ({max_hops})"),
                 );
             }
             let origin = origin(sink, &path);
