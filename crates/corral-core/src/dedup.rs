@@ -34,14 +34,19 @@ pub struct FlapState {
     pub changes: u16,
     pub last_change: Millis,
     pub flapping: bool,
+    /// Times the alert fired again after resolving, over its whole life (saturating).
+    pub refires: u16,
 }
 
 impl FlapState {
     /// Records a status change at `t`; returns true when the alert has just started flapping.
     pub fn record_change(&mut self, t: Millis, cfg: &Flapping) -> bool {
         if self.flapping && t - self.last_change >= cfg.quiet {
-            // Quiet long enough: the check has settled.
-            *self = FlapState::default();
+            // Quiet long enough: the check has settled (its history of refiring stays).
+            *self = FlapState {
+                refires: self.refires,
+                ..FlapState::default()
+            };
         }
         if self.changes == 0 || t - self.window_start > cfg.window {
             self.window_start = t;
@@ -221,6 +226,9 @@ impl DedupTable {
             (Status::Firing, Status::Resolved) => Change::Resolved,
         };
         let mut started_flapping = false;
+        if change == Change::Refired {
+            state.flap.refires = state.flap.refires.saturating_add(1);
+        }
         if matches!(change, Change::Refired | Change::Resolved) {
             started_flapping = state.flap.record_change(t, flapping);
         }

@@ -32,9 +32,10 @@ use std::sync::Arc;
 
 /// How many join reasons an incident keeps for its `explanation`.
 const MAX_EXPLANATION: usize = 12;
-/// Reopenings after which an alert that keeps firing alone counts as recurring (a chronic
-/// check): from then on it reopens its own incident without correlating.
-const RECURRING_AFTER: u32 = 1;
+/// Times an alert must have fired again after resolving to count as a recurring check: from
+/// then on it keeps to its own incident and relates nothing (a real failure's alert fires once,
+/// or flaps once while it recovers; a chronic check comes back again and again).
+const RECURRING_AFTER: u32 = 2;
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -124,10 +125,27 @@ const WEAK: u8 = u8::MAX;
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct AnchorEntry {
     incident: u32,
+    /// First and last time a member registered this anchor.
     first: Millis,
     last: Millis,
-    /// Fewest hops between this anchor and a member below it (0: a member sits on it).
-    min_hops: u8,
+    /// Fewest hops from this anchor down to a member below it (`NO_HOPS`: none below; `WEAK`
+    /// on a service anchor: only alerts the topology knows).
+    below_hops: u8,
+    /// Members sitting on the anchor itself that are active (firing) now.
+    on_active: u32,
+    /// When a member on the anchor was last active (`Millis::MIN`: never).
+    on_last: Millis,
+}
+
+/// `below_hops` of an entry with no member below its anchor (a member below is 1+ hops away).
+const NO_HOPS: u8 = 0;
+
+impl AnchorEntry {
+    /// Whether the anchor is an alerting node for a link at `t`: a member on it fires, or did
+    /// within the window. A node whose alert is long gone is no reason to relate anything.
+    fn alerting_at(&self, t: Millis, window: Millis) -> bool {
+        self.on_active > 0 || (self.on_last != Millis::MIN && t <= self.on_last + window)
+    }
 }
 
 /// One anchor of one alert, as computed for correlation.
@@ -190,9 +208,6 @@ struct Incident {
     last_root: Option<(String, Severity)>,
     /// `events` as of the last emitted update.
     emitted_events: u64,
-    /// Times this solo incident was reopened by its alert firing again alone.
-    #[serde(default)]
-    reopened: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -223,7 +238,7 @@ struct Snapshot {
     stats: EngineStats,
 }
 
-const SNAPSHOT_VERSION: u32 = 1;
+const SNAPSHOT_VERSION: u32 = 2;
 
 pub struct Engine {
     rules: Arc<RuleSet>,
@@ -750,6 +765,10 @@ impl Engine {
             return;
         };
         let inc_id = self.find(inc_id);
+        // A recurring check registered nothing when it last fired (see `reactivate`).
+        if !self.recurring(fp) {
+            self.release_anchors(fp, inc_id, t);
+        }
         let hold = self.rules.settings.resolve_hold;
         if let Some(inc) = self.incidents.get_mut(&inc_id) {
             inc.active = inc.active.saturating_sub(1);
@@ -770,7 +789,12 @@ impl Engine {
         let was_active = std::mem::replace(&mut st.active, true);
         st.incident = inc_id;
         let severity = st.severity;
-        let anchors = self.anchors_of(fp);
+        // A recurring check stays in its incident but no longer makes its node an alerting one.
+        let anchors = if self.recurring(fp) {
+            SmallVec::new()
+        } else {
+            self.anchors_of(fp)
+        };
         if let Some(inc) = self.incidents.get_mut(&inc_id) {
             if !was_active {
                 inc.active += 1;
@@ -779,7 +803,7 @@ impl Engine {
             inc.last_seen = inc.last_seen.max(t);
             inc.severity = inc.severity.max(severity);
         }
-        self.register_anchors(inc_id, &anchors, t);
+        self.register_anchors(inc_id, &anchors, t, !was_active);
         if !was_active {
             self.mark_dirty(inc_id, out);
         }
@@ -791,10 +815,17 @@ impl Engine {
 
     fn correlate(&mut self, view: &Alert, t: Millis, out: &mut Vec<IncidentUpdate>) {
         let fp = &view.fingerprint;
-        if let Some(inc_id) = self.take_recurring(fp, t) {
-            // A check that keeps firing and clearing on its own is its own story: it goes back
-            // to its incident without linking, and registers no anchors, so it neither absorbs
-            // nor bridges the failures that happen around it.
+        if self.recurring(fp) {
+            // A check that keeps firing and clearing is its own story: it goes back to its own
+            // incident (or opens one) without linking, and registers no anchors, so it neither
+            // absorbs nor bridges the failures that happen around it.
+            let inc_id = match self.take_reopenable(fp, t) {
+                Some(id) => id,
+                None => {
+                    let rule = self.dedup.alerts.get(fp).map_or(0, |s| s.rule);
+                    self.new_incident(t, rule)
+                }
+            };
             self.join(inc_id, view, &[], t, None, out);
             return;
         }
@@ -817,12 +848,19 @@ impl Engine {
                 incidents.contains_key(&live)
             });
             for e in entries.iter() {
-                // When no member sits on the anchor (it is upstream of them: a silent shared
-                // upstream, or the new alert is on it), the relation is a common cause, and a
+                // With a member alerting on the anchor, the new alert may be its impact: the
+                // window follows the newest member related through it. Otherwise the relation
+                // is a common cause (a silent shared upstream, or the new alert is on it), and a
                 // cause makes its dependents fail together: the window counts from the first
                 // member that pointed at the anchor and never slides with later joiners (that
                 // slide chains unrelated failures across a busy graph).
-                let until = if e.min_hops > 0 { e.first } else { e.last };
+                let (member_hops, until) = if e.alerting_at(t, window) {
+                    (0, e.last)
+                } else if e.below_hops != NO_HOPS {
+                    (e.below_hops, e.first)
+                } else {
+                    continue;
+                };
                 let close = t >= e.first - window && t <= until + window;
                 // Related when one alert sits on the anchor and the other is within the rule's
                 // impact hops below it, or when both are below it (a silent shared upstream)
@@ -830,17 +868,17 @@ impl Engine {
                 let near = match a.key {
                     // Service or learned co-occurrence: one of the two is not in the CMDB.
                     _ if a.key.is_weak() => {
-                        u16::from(a.hops) + u16::from(e.min_hops) <= u16::from(WEAK)
+                        u16::from(a.hops) + u16::from(member_hops) <= u16::from(WEAK)
                     }
-                    _ => rule.relates(a.hops, e.min_hops),
+                    _ => rule.relates(a.hops, member_hops),
                 };
-                let linked = near && (!a.hub || a.hops == 0 || e.min_hops == 0);
+                let linked = near && (!a.hub || a.hops == 0 || member_hops == 0);
                 if close && linked {
                     let live = find_in(&self.merged_into, e.incident);
                     // Why each link was made, for `--log corral_core::engine=trace`.
                     tracing::trace!(
                         alert = %fp, t, incident = live, anchor = ?a.key, alert_hops = a.hops,
-                        member_hops = e.min_hops, first = e.first, last = e.last, "link"
+                        member_hops, first = e.first, last = e.last, "link"
                     );
                     if !candidates.iter().any(|(c, _)| *c == live) {
                         candidates.push((live, ai));
@@ -1036,7 +1074,6 @@ impl Engine {
                 emit_scheduled: false,
                 last_root: None,
                 emitted_events: 0,
-                reopened: 0,
             },
         );
         id
@@ -1136,7 +1173,7 @@ impl Engine {
                 ),
             });
         }
-        self.register_anchors(inc_id, anchors, t);
+        self.register_anchors(inc_id, anchors, t, true);
 
         let min_alerts = rules.groupings[self.incidents[&inc_id].rule as usize].min_alerts;
         let inc = self.incidents.get_mut(&inc_id).expect("present");
@@ -1151,25 +1188,65 @@ impl Engine {
         }
     }
 
-    fn register_anchors(&mut self, inc_id: u32, anchors: &[AlertAnchor], t: Millis) {
+    /// Records an active member's anchors; `becomes_active` counts it on the anchors it sits on.
+    fn register_anchors(
+        &mut self,
+        inc_id: u32,
+        anchors: &[AlertAnchor],
+        t: Millis,
+        becomes_active: bool,
+    ) {
         for a in anchors {
             let entries = self.anchors.entry(a.key.clone()).or_default();
-            match entries
+            let e = match entries
                 .iter_mut()
-                .find(|e| find_in(&self.merged_into, e.incident) == inc_id)
+                .position(|e| find_in(&self.merged_into, e.incident) == inc_id)
             {
-                Some(e) => {
-                    e.incident = inc_id;
-                    e.first = e.first.min(t);
-                    e.last = e.last.max(t);
-                    e.min_hops = e.min_hops.min(a.hops);
+                Some(i) => &mut entries[i],
+                None => {
+                    entries.push(AnchorEntry {
+                        incident: inc_id,
+                        first: t,
+                        last: t,
+                        below_hops: NO_HOPS,
+                        on_active: 0,
+                        on_last: Millis::MIN,
+                    });
+                    entries.last_mut().expect("pushed")
                 }
-                None => entries.push(AnchorEntry {
-                    incident: inc_id,
-                    first: t,
-                    last: t,
-                    min_hops: a.hops,
-                }),
+            };
+            e.incident = inc_id;
+            e.first = e.first.min(t);
+            e.last = e.last.max(t);
+            if a.hops == 0 {
+                e.on_last = e.on_last.max(t);
+                if becomes_active {
+                    e.on_active += 1;
+                }
+            } else {
+                e.below_hops = match e.below_hops {
+                    NO_HOPS => a.hops,
+                    h => h.min(a.hops),
+                };
+            }
+        }
+    }
+
+    /// A member stops firing: the anchors it sits on stop counting it as alerting.
+    fn release_anchors(&mut self, fp: &Str, inc_id: u32, t: Millis) {
+        for a in self.anchors_of(fp) {
+            if a.hops != 0 {
+                continue;
+            }
+            let Some(entries) = self.anchors.get_mut(&a.key) else {
+                continue;
+            };
+            if let Some(e) = entries
+                .iter_mut()
+                .find(|e| e.on_active > 0 && find_in(&self.merged_into, e.incident) == inc_id)
+            {
+                e.on_active -= 1;
+                e.on_last = e.on_last.max(t);
             }
         }
     }
@@ -1377,14 +1454,13 @@ impl Engine {
         }
     }
 
-    /// The closed solo incident of a recurring alert (one that has already fired alone again
-    /// at least `RECURRING_AFTER` times), reopened.
-    fn take_recurring(&mut self, fp: &Str, t: Millis) -> Option<u32> {
-        let (inc, _) = self.reopenable.get(fp)?;
-        if inc.reopened < RECURRING_AFTER {
-            return None;
-        }
-        self.take_reopenable(fp, t)
+    /// Whether the alert is a recurring check: it has fired again after resolving at least
+    /// `RECURRING_AFTER` times.
+    fn recurring(&self, fp: &Str) -> bool {
+        self.dedup
+            .alerts
+            .get(fp)
+            .is_some_and(|s| u32::from(s.flap.refires) >= RECURRING_AFTER)
     }
 
     /// The closed solo incident this alert may reopen, taken out of the reopenable set.
@@ -1395,7 +1471,6 @@ impl Engine {
             return None;
         }
         let (mut inc, _) = self.reopenable.remove(fp)?;
-        inc.reopened += 1;
         let id = inc.seq as u32;
         inc.members.clear();
         inc.resources.clear();

@@ -817,3 +817,70 @@ fn a_service_link_gathers_an_incident_of_alerts_the_cmdb_does_not_know() {
         ])]
     );
 }
+
+#[test]
+fn a_node_whose_alert_resolved_long_ago_no_longer_gathers_dependents() {
+    // tor-a fails for a minute; host-a1 below it keeps alerting for a while. Ten minutes on,
+    // host-a2 (also below tor-a) fails: tor-a has been healthy for nine minutes, so host-a2 is
+    // a failure of its own, however recently host-a1's alerts joined.
+    let mut h = Harness::new("");
+    h.fire(0, "SwitchDown", "tor-a")
+        .fire(10, "HostUnreachable", "host-a1")
+        .resolve(60, "SwitchDown", "tor-a")
+        .fire(200, "PacketLoss", "host-a1")
+        .fire(440, "HighLatency", "host-a1")
+        .fire(600, "HostDown", "host-a2")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&[
+                "HighLatency@host-a1",
+                "HostUnreachable@host-a1",
+                "PacketLoss@host-a1",
+                "SwitchDown@tor-a"
+            ]),
+            g(&["HostDown@host-a2"]),
+        ]
+    );
+    // While tor-a still fails, the same late dependent is its impact.
+    let mut h = Harness::new("");
+    h.fire(0, "SwitchDown", "tor-a")
+        .fire(10, "HostUnreachable", "host-a1")
+        .fire(200, "PacketLoss", "host-a1")
+        .fire(440, "HighLatency", "host-a1")
+        .fire(600, "HostDown", "host-a2")
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+}
+
+#[test]
+fn a_recurring_member_no_longer_makes_its_node_an_alerting_one() {
+    // A chronic check on tor-a first fires with a real failure below it and stays in that
+    // incident; after it has come back twice, its firing says nothing about tor-a any more, so
+    // host-a2 failing later is a failure of its own.
+    let mut h = Harness::new("");
+    h.fire(0, "CertificateExpiringSoon", "tor-a")
+        .fire(10, "HostDown", "host-a1")
+        .resolve(100, "CertificateExpiringSoon", "tor-a")
+        .fire(200, "CertificateExpiringSoon", "tor-a")
+        .resolve(300, "CertificateExpiringSoon", "tor-a")
+        .fire(400, "CertificateExpiringSoon", "tor-a")
+        .fire(700, "HostDown", "host-a2")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CertificateExpiringSoon@tor-a", "HostDown@host-a1"]),
+            g(&["HostDown@host-a2"]),
+        ]
+    );
+    assert_eq!(
+        h.engine
+            .alert_state("CertificateExpiringSoon@tor-a")
+            .unwrap()
+            .flap
+            .refires,
+        2
+    );
+}
