@@ -6,6 +6,7 @@
 //! [`BaselineModel`] implements the core's [`corral_core::anomaly::AnomalyModel`]; the engine
 //! feeds it every alert and metric sample and asks it for incident scores and chronic noise.
 
+pub mod cooccur;
 pub mod detector;
 pub mod model;
 pub mod nab;
@@ -13,6 +14,7 @@ pub mod noise;
 pub mod rate;
 pub mod train;
 
+pub use cooccur::{Cooccurrence, CooccurrenceConfig};
 pub use detector::{DetectorConfig, SeriesDetector};
 pub use model::{load_models, BaselineModel, ModelConfig, ModelError, FORMAT_VERSION, MODEL_FILE};
 pub use train::{TrainError, Trainer};

@@ -12,12 +12,14 @@ use corral_core::model::{compute_fingerprint, Alert, Labels, Severity, Status, S
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::cooccur::{Cooccurrence, CooccurrenceConfig};
 use crate::detector::{DetectorConfig, SeriesDetector};
 use crate::noise::NoiseStats;
 use crate::rate::{rate_excess, RateBaseline};
 
 /// Version of the model file format. Bump on any incompatible change; loading refuses others.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: learned co-occurrence groups of alert names (`cooccurrence`).
+pub const FORMAT_VERSION: u32 = 2;
 /// File name of the model inside a models directory.
 pub const MODEL_FILE: &str = "baselines.json";
 /// Source and name of the synthetic alerts raised for anomalous metric samples (SPEC §6).
@@ -67,6 +69,15 @@ pub struct ModelConfig {
     pub rate_memory_minutes: f64,
     /// Rate excess (standard errors) that scores 0.5 as an incident anomaly.
     pub rate_half_score: f64,
+    /// Clustering of alert names by co-occurrence (`corral train`).
+    pub cooccurrence: CooccurrenceConfig,
+}
+
+impl ModelConfig {
+    /// Every problem of the tunables that would make training meaningless.
+    pub fn validate(&self) -> Result<(), String> {
+        self.cooccurrence.validate()
+    }
 }
 
 impl Default for ModelConfig {
@@ -76,6 +87,7 @@ impl Default for ModelConfig {
             metric_threshold: 0.62,
             rate_memory_minutes: 7.0 * 24.0 * 60.0,
             rate_half_score: 4.0,
+            cooccurrence: CooccurrenceConfig::default(),
         }
     }
 }
@@ -134,6 +146,9 @@ pub struct BaselineModel {
     /// Latest event time seen; rate profiles are closed up to it before scoring.
     #[serde(default)]
     clock: i64,
+    /// Groups of alert names that fire together, learned by `corral train`.
+    #[serde(default)]
+    pub cooccurrence: Cooccurrence,
 }
 
 impl BaselineModel {
@@ -252,7 +267,9 @@ impl BaselineModel {
                 })
             }
         }
-        serde_json::from_str(text).map_err(parse_err)
+        let mut model: BaselineModel = serde_json::from_str(text).map_err(parse_err)?;
+        model.cooccurrence.reindex();
+        Ok(model)
     }
 
     /// The synthetic alert for an anomalous sample: same resource and service, labels carry
@@ -383,6 +400,10 @@ impl AnomalyModel for BaselineModel {
         self.noise
             .get(&alert.fingerprint)
             .map_or(0.0, NoiseStats::chronic_score)
+    }
+
+    fn cooccurrence_group(&self, name: &str) -> Option<u32> {
+        self.cooccurrence.group_of(name)
     }
 }
 

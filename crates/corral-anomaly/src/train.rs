@@ -7,6 +7,7 @@ use std::io::BufRead;
 use corral_core::anomaly::AnomalyModel;
 use corral_core::model::{compute_fingerprint, Alert};
 
+use crate::cooccur::CooccurrenceLearner;
 use crate::model::{BaselineModel, ModelConfig};
 
 /// A record that could not be learned from, with where it was and why.
@@ -22,6 +23,7 @@ pub struct Trainer {
     model: BaselineModel,
     records: Vec<Alert>,
     rejected: Vec<TrainError>,
+    cooccurrence: CooccurrenceLearner,
 }
 
 /// Parses one native NDJSON record; a missing fingerprint is computed as SPEC §1 says.
@@ -53,12 +55,15 @@ pub fn parse_native_record(line: &str) -> Result<Alert, String> {
 }
 
 impl Trainer {
-    pub fn new(config: ModelConfig) -> Trainer {
-        Trainer {
+    /// A trainer with these tunables; refused with every reason when they are invalid.
+    pub fn new(config: ModelConfig) -> Result<Trainer, String> {
+        config.validate()?;
+        Ok(Trainer {
             model: BaselineModel::new(config),
             records: Vec::new(),
             rejected: Vec::new(),
-        }
+            cooccurrence: CooccurrenceLearner::default(),
+        })
     }
 
     /// Reads native NDJSON records from `reader`, named `input` in errors. Blank lines are
@@ -106,8 +111,14 @@ impl Trainer {
                 }
             } else {
                 self.model.observe_alert(record);
+                self.cooccurrence.observe(record);
             }
         }
+        // The configuration was validated by `new`, the only way it can fail.
+        self.model.cooccurrence = self
+            .cooccurrence
+            .fit(&self.model.config.cooccurrence)
+            .unwrap_or_default();
         self.model.trained.skipped_records = self.rejected.len() as u64;
         (self.model, self.rejected)
     }

@@ -134,7 +134,7 @@ fn chronic_alerts_are_recognised_and_reported_with_counts() {
 #[test]
 fn models_round_trip_and_other_versions_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let mut trainer = Trainer::new(ModelConfig::default());
+    let mut trainer = Trainer::new(ModelConfig::default()).unwrap();
     let mut history = String::new();
     for i in 0..300i64 {
         history.push_str(&format!(
@@ -178,27 +178,37 @@ fn models_round_trip_and_other_versions_are_refused() {
     );
     assert!(load_models(dir.path()).is_ok());
 
-    // Another version is refused with the reason, before anything else is read.
+    // Another version is refused with the reason, before anything else is read: a newer one,
+    // and version 1 (before co-occurrence groups).
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        text.replacen("\"format_version\":1", "\"format_version\":2", 1),
-    )
-    .unwrap();
-    let err = load_models(dir.path()).err().unwrap();
-    assert!(matches!(err, ModelError::Version { ref found, .. } if found == "2"));
-    assert!(
-        err.to_string()
-            .contains("format_version 2 is not supported"),
-        "{err}"
-    );
+    for other in [3, 1] {
+        std::fs::write(
+            &path,
+            text.replacen(
+                &format!("\"format_version\":{FORMAT_VERSION}"),
+                &format!("\"format_version\":{other}"),
+                1,
+            ),
+        )
+        .unwrap();
+        let err = load_models(dir.path()).err().unwrap();
+        assert!(
+            matches!(err, ModelError::Version { ref found, .. } if *found == other.to_string())
+        );
+        assert!(
+            err.to_string().contains(&format!(
+                "format_version {other} is not supported (this corral reads version 2); retrain"
+            )),
+            "{err}"
+        );
+    }
     std::fs::write(&path, "{\"resources\":{}}").unwrap();
     assert!(load_models(dir.path())
         .err()
         .unwrap()
         .to_string()
         .contains("format_version missing"));
-    std::fs::write(&path, "{\"format_version\":1,\n\"series\":[}").unwrap();
+    std::fs::write(&path, "{\"format_version\":2,\n\"series\":[}").unwrap();
     let err = load_models(dir.path()).err().unwrap();
     assert!(matches!(err, ModelError::Parse { line: 2, .. }), "{err}");
     assert!(load_models(&dir.path().join("absent"))
@@ -211,7 +221,7 @@ fn models_round_trip_and_other_versions_are_refused() {
 #[test]
 fn trained_metric_baselines_carry_over_to_live_scoring() {
     // Trained on a steady series, the model flags a jump at once, without a new warm-up.
-    let mut trainer = Trainer::new(ModelConfig::default());
+    let mut trainer = Trainer::new(ModelConfig::default()).unwrap();
     trainer.add_alerts(
         "mem",
         (0..1000).map(|i| sample("s9", "db-2", T0 + i * MINUTE, 200.0 + noise(i))),

@@ -19,6 +19,13 @@ pub trait AnomalyModel: Send {
 
     /// How chronic an alert is, in [0, 1]: 1 means it fires constantly at baseline (noise).
     fn chronic_noise(&self, alert: &Alert) -> f64;
+
+    /// The learned group of alert names that tend to fire together with `name` (from
+    /// co-occurrence in history), if any. The engine uses it as a weak relation for alerts on
+    /// resources the topology does not know, like a shared service.
+    fn cooccurrence_group(&self, _name: &str) -> Option<u32> {
+        None
+    }
 }
 
 /// What the engine knows of an incident's alert burst.

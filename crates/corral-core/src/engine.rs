@@ -65,7 +65,8 @@ pub struct EngineStats {
     pub late_events: u64,
     /// Resolves of fingerprints never seen firing.
     pub orphan_resolves: u64,
-    /// Alerts kept out of incidents, by reason (`maintenance`, `suppress:<rule>`, `inhibited`, `flapping`).
+    /// Alerts kept out of incidents, by reason (`maintenance`, `suppress:<rule>`,
+    /// `chronic:<rule>`, `inhibited`, `flapping`).
     pub suppressed: BTreeMap<String, u64>,
     pub flapping_alerts: u64,
     pub expired_alerts: u64,
@@ -85,6 +86,15 @@ impl EngineStats {
     pub fn suppressed_total(&self) -> u64 {
         self.suppressed.values().sum()
     }
+
+    /// Alerts kept out of incidents by `chronic_above` suppress rules (reasons `chronic:<rule>`).
+    pub fn chronic_suppressed_total(&self) -> u64 {
+        self.suppressed
+            .iter()
+            .filter(|(reason, _)| reason.starts_with("chronic:"))
+            .map(|(_, n)| n)
+            .sum()
+    }
 }
 
 /// What an alert can share with an incident to be related to it.
@@ -96,6 +106,16 @@ pub enum AnchorKey {
     /// Business service: links an alert on a resource the CMDB does not know to alerts of the
     /// same service (alerts the CMDB knows link to each other through the graph, not this).
     Service(Str),
+    /// A learned group of alert names that fire together (`AnomalyModel::cooccurrence_group`):
+    /// weak like `Service`, for alerts the CMDB does not know.
+    Cooccurring(u32),
+}
+
+impl AnchorKey {
+    /// Weak anchors link an alert the CMDB does not know; they never bridge incidents.
+    fn is_weak(&self) -> bool {
+        matches!(self, AnchorKey::Service(_) | AnchorKey::Cooccurring(_))
+    }
 }
 
 /// Hops recorded on a service anchor by an alert whose resource the topology knows: two such
@@ -583,7 +603,7 @@ impl Engine {
                     Mute::Maintenance(i) => {
                         format!("maintenance:{}", rules.maintenance[i as usize].name)
                     }
-                    Mute::Suppressed(i) => format!("suppress:{}", rules.suppress[i as usize].name),
+                    Mute::Suppressed(i) => rules.suppress[i as usize].reason(),
                     Mute::Inhibited(_) => "inhibited".to_string(),
                     Mute::Flapping => "flapping".to_string(),
                     Mute::None => unreachable!("mute_for returns a mute"),
@@ -623,7 +643,11 @@ impl Engine {
             }
         }
         for (i, s) in rules.suppress.iter().enumerate() {
-            if s.matcher.matches_with(view, &kind) {
+            // The chronic score is asked only of alerts the rule's matcher accepts.
+            if s.matcher.matches_with(view, &kind)
+                && s.chronic_above
+                    .is_none_or(|min| self.anomaly.chronic_noise(view) > min)
+            {
                 return Some(Mute::Suppressed(i as u16));
             }
         }
@@ -857,7 +881,8 @@ impl Engine {
                 // impact hops below it, or when both are below it (a silent shared upstream)
                 // within `max_hops` together; through a hub only when an alert is on the hub.
                 let near = match a.key {
-                    AnchorKey::Service(_) => {
+                    // Service or learned co-occurrence: one of the two is not in the CMDB.
+                    _ if a.key.is_weak() => {
                         u16::from(a.hops) + u16::from(member_hops) <= u16::from(WEAK)
                     }
                     _ => rule.relates(a.hops, member_hops),
@@ -876,12 +901,13 @@ impl Engine {
                 }
             }
         }
-        // Links through a service (an alert the CMDB does not know) are weak: they never
-        // bridge incidents. When only such links exist, join the most recently active one.
+        // Links through a service or a learned co-occurrence (an alert the CMDB does not know)
+        // are weak: they never bridge incidents. When only such links exist, join the most
+        // recently active one.
         let strong: SmallVec<[(u32, usize); 4]> = candidates
             .iter()
             .copied()
-            .filter(|&(_, ai)| !matches!(anchors[ai].key, AnchorKey::Service(_)))
+            .filter(|&(_, ai)| !anchors[ai].key.is_weak())
             .collect();
         if strong.is_empty() && candidates.len() > 1 {
             let latest = candidates
@@ -987,6 +1013,14 @@ impl Engine {
             if let Some(service) = st.service.clone().or(node_service) {
                 out.push(AlertAnchor {
                     key: AnchorKey::Service(service),
+                    hops: if st.node().is_some() { WEAK } else { 0 },
+                    hub: false,
+                });
+            }
+            // Learned from history (`corral train`); `None` without a model.
+            if let Some(group) = self.anomaly.cooccurrence_group(&st.name) {
+                out.push(AlertAnchor {
+                    key: AnchorKey::Cooccurring(group),
                     hops: if st.node().is_some() { WEAK } else { 0 },
                     hub: false,
                 });
@@ -1827,5 +1861,8 @@ fn describe_anchor(topo: &TopologyIndex, key: &AnchorKey, hops: u8) -> String {
         AnchorKey::Resource(r) => format!("same resource {r} (not in topology)"),
         AnchorKey::Group(_, _) => "same group_by values".to_string(),
         AnchorKey::Service(s) => format!("same service {s}, resource not in topology"),
+        AnchorKey::Cooccurring(g) => {
+            format!("alert names that fire together (learned group {g}), resource not in topology")
+        }
     }
 }

@@ -13,6 +13,8 @@
 //!   topology node carries;
 //! - `window-exceeds-expiry`: a grouping window longer than `settings.alert_expiry`;
 //! - `maintenance-past`: a maintenance window that ended before "now".
+//! - `chronic-without-models`: a suppress rule with `chronic_above` checked without a trained
+//!   model: with no model nothing is chronic, so the rule suppresses nothing.
 
 use crate::duration::format_duration;
 use crate::matcher::{Field, Matcher, ValueMatch};
@@ -51,6 +53,8 @@ pub struct LintContext<'a> {
     pub fixture_labels: Option<&'a BTreeSet<String>>,
     /// Event time that counts as "now" for maintenance windows.
     pub now: Option<Millis>,
+    /// Whether a trained anomaly model will be loaded with these rules; `None` when unknown.
+    pub models_loaded: Option<bool>,
 }
 
 pub fn lint(rules: &RuleSet, ctx: &LintContext<'_>) -> Vec<Lint> {
@@ -245,6 +249,24 @@ pub fn lint(rules: &RuleSet, ctx: &LintContext<'_>) -> Vec<Lint> {
                     format_duration(expiry)
                 ),
             );
+        }
+    }
+
+    if ctx.models_loaded == Some(false) {
+        for s in &rules.suppress {
+            if let Some(min) = s.chronic_above {
+                push(
+                    &mut out,
+                    "chronic-without-models",
+                    &s.origin,
+                    format!(
+                        "suppress rule {:?} has chronic_above: {min}, but no trained model is \
+                         loaded: without one no alert is chronic and the rule suppresses nothing \
+                         (train with `corral train`, load with --models)",
+                        s.name
+                    ),
+                );
+            }
         }
     }
 
@@ -483,6 +505,7 @@ mod tests {
                 topology: Some(&topo),
                 fixture_labels: Some(&fixture),
                 now: None,
+                models_loaded: None,
             },
         );
         let msgs: Vec<&str> = l.iter().map(|l| l.message.as_str()).collect();
@@ -534,6 +557,30 @@ mod tests {
             .message
             .contains("\"old\" ended at 2026-11-20T03:00:00Z"));
         // Without a clock the core cannot tell.
+        assert!(lint(&rs, &LintContext::default()).is_empty());
+    }
+
+    #[test]
+    fn chronic_rule_without_models() {
+        let rs = rules(
+            "suppress:\n  - name: no-info\n    match: {severity: info}\n  - name: chronic-disk\n    match: {name: DiskAlmostFull}\n    chronic_above: 0.8\n",
+        );
+        let without = LintContext {
+            models_loaded: Some(false),
+            ..Default::default()
+        };
+        let l = lint(&rs, &without);
+        assert_eq!(codes(&l), vec!["chronic-without-models"], "{l:#?}");
+        assert_eq!(l[0].line, Some(4));
+        assert!(l[0]
+            .message
+            .contains("\"chronic-disk\" has chronic_above: 0.8"));
+        let with = LintContext {
+            models_loaded: Some(true),
+            ..Default::default()
+        };
+        assert!(lint(&rs, &with).is_empty());
+        // Unknown (a service config whose models the check does not read): not judged.
         assert!(lint(&rs, &LintContext::default()).is_empty());
     }
 }

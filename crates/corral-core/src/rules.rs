@@ -104,8 +104,9 @@ fn default_true() -> bool {
 #[serde(deny_unknown_fields)]
 struct SuppressSpec {
     name: String,
-    #[serde(rename = "match")]
+    #[serde(default, rename = "match")]
     matcher: BTreeMap<String, Value>,
+    chronic_above: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -279,6 +280,22 @@ pub struct SuppressRule {
     pub name: String,
     pub origin: Origin,
     pub matcher: Matcher,
+    /// Suppress only matching alerts whose learned chronic-noise score (the anomaly model's
+    /// `chronic_noise`, in [0, 1]) is above this. Without a trained model nothing is chronic,
+    /// so such a rule suppresses nothing.
+    pub chronic_above: Option<f64>,
+}
+
+impl SuppressRule {
+    /// The reason counted when this rule keeps an alert out of incidents: `chronic:<name>` for
+    /// a chronic-noise rule, `suppress:<name>` otherwise.
+    pub fn reason(&self) -> String {
+        if self.chronic_above.is_some() {
+            format!("chronic:{}", self.name)
+        } else {
+            format!("suppress:{}", self.name)
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -455,17 +472,29 @@ impl RuleSet {
                 continue;
             };
             let matcher = Matcher::compile(&s.matcher, &format!("{path}.match"), sink);
-            if matcher.is_empty() {
-                sink.at(
+            match s.chronic_above {
+                // Without a chronic condition an empty matcher is every alert.
+                None if matcher.is_empty() => sink.at(
                     &format!("{path}.match"),
                     "a suppress rule with an empty matcher would drop every alert",
-                );
+                ),
+                // Scores are in [0, 1]: 1 or more can never be exceeded, and a negative
+                // threshold would suppress every alert.
+                Some(t) if !(0.0..1.0).contains(&t) => sink.at(
+                    &format!("{path}.chronic_above"),
+                    format!(
+                        "chronic_above must be at least 0 and below 1 (a chronic-noise score \
+                         is in [0, 1]), got {t}"
+                    ),
+                ),
+                _ => {}
             }
             let origin = origin(sink, &path);
             self.suppress.push(SuppressRule {
                 name: s.name,
                 origin,
                 matcher,
+                chronic_above: s.chronic_above,
             });
         }
 
@@ -760,6 +789,33 @@ severity:
         assert_eq!(errs[2].line, Some(8));
         assert_eq!(errs[3].line, Some(13));
         assert!(errs.iter().all(|e| e.file == "bad.yaml"));
+    }
+
+    #[test]
+    fn chronic_suppress_rules() {
+        let rs = RuleSet::from_yaml(
+            "suppress:\n  - name: chronic\n    chronic_above: 0.8\n  - name: chronic-disks\n    match: {name: DiskAlmostFull}\n    chronic_above: 0.5\n  - name: plain\n    match: {severity: info}\n",
+            "c.yaml",
+        )
+        .unwrap();
+        assert_eq!(rs.suppress[0].chronic_above, Some(0.8));
+        assert!(rs.suppress[0].matcher.is_empty());
+        assert_eq!(rs.suppress[0].reason(), "chronic:chronic");
+        assert_eq!(rs.suppress[1].reason(), "chronic:chronic-disks");
+        assert_eq!(rs.suppress[2].chronic_above, None);
+        assert_eq!(rs.suppress[2].reason(), "suppress:plain");
+
+        let bad = "suppress:\n  - name: never\n    chronic_above: 1.0\n  - name: all\n    chronic_above: -0.1\n  - name: nothing\n";
+        let errs = RuleSet::from_yaml(bad, "bad.yaml").unwrap_err();
+        let got: Vec<_> = errs.iter().map(|e| (e.line, e.message.clone())).collect();
+        assert_eq!(errs.len(), 3, "{got:#?}");
+        assert_eq!(errs[0].line, Some(3));
+        assert!(errs[0]
+            .message
+            .contains("chronic_above must be at least 0 and below 1"));
+        assert!(errs[0].message.contains("got 1"));
+        assert_eq!(errs[1].line, Some(5));
+        assert!(errs[2].message.contains("empty matcher"), "{got:#?}");
     }
 
     #[test]

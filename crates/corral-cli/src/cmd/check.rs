@@ -23,6 +23,10 @@ pub struct Args {
     /// Topology file (YAML or JSON).
     #[arg(long)]
     pub topology: Option<PathBuf>,
+    /// Trained models directory (or `baselines.json`) the rules will run with: validated, and
+    /// `chronic_above` suppress rules are not flagged as unable to suppress.
+    #[arg(long)]
+    pub models: Option<PathBuf>,
     /// Alert files whose labels count as "in use" for the unused-label lint.
     #[arg(long, num_args = 1..)]
     pub fixtures: Vec<PathBuf>,
@@ -86,6 +90,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Err(e) => errors.extend(e),
         }
     }
+    if let Some(dir) = &args.models {
+        match corral_anomaly::load_models(dir) {
+            Ok(_) => println!("{}: ok (trained model)", dir.display()),
+            // The model error names the file (and line) itself.
+            Err(e) => errors.push(corral_core::yaml_pos::ConfigError {
+                file: "--models".into(),
+                line: None,
+                message: e.to_string(),
+            }),
+        }
+    }
     let fixture_labels = if args.fixtures.is_empty() {
         None
     } else {
@@ -111,6 +126,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 topology: topology.as_ref(),
                 fixture_labels: fixture_labels.as_ref(),
                 now: Some(now),
+                // A service config names its own models, which this check does not read.
+                models_loaded: if args.config.is_some() && args.models.is_none() {
+                    None
+                } else {
+                    Some(args.models.is_some())
+                },
             },
         );
     }

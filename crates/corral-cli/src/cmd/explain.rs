@@ -137,10 +137,17 @@ impl Replay {
             return format!("incident {}", self.finals.ids[i]);
         }
         match self.engine.alert_state(fp).map(|s| s.mute) {
-            Some(Mute::Suppressed(i)) => format!(
-                "no incident: suppressed by rule {:?}",
-                self.rules.suppress[i as usize].name
-            ),
+            Some(Mute::Suppressed(i)) => {
+                let rule = &self.rules.suppress[i as usize];
+                match rule.chronic_above {
+                    Some(min) => format!(
+                        "no incident: suppressed as chronic noise (learned score above {min}) \
+                         by rule {:?}",
+                        rule.name
+                    ),
+                    None => format!("no incident: suppressed by rule {:?}", rule.name),
+                }
+            }
             Some(Mute::Maintenance(i)) => format!(
                 "no incident: in maintenance window {:?}",
                 self.rules.maintenance[i as usize].name

@@ -44,6 +44,8 @@ struct RunStats {
     dead_letters: u64,
     late_events: u64,
     suppressed: u64,
+    /// Of `suppressed`, alerts kept out by `chronic_above` rules (learned chronic noise).
+    chronic_suppressed: u64,
     seconds: f64,
     alerts_per_second: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,6 +196,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             dead_letters: dead_count,
             late_events: engine_stats.as_ref().map_or(0, |s| s.late_events),
             suppressed: engine_stats.as_ref().map_or(0, |s| s.suppressed_total()),
+            chronic_suppressed: engine_stats
+                .as_ref()
+                .map_or(0, |s| s.chronic_suppressed_total()),
             seconds: round4(seconds),
             alerts_per_second: if seconds > 0.0 {
                 (events as f64 / seconds).round()

@@ -1,7 +1,8 @@
 //! `corral test FILE...`: rule unit tests, in the spirit of `promtool test rules`.
 //!
 //! A test file names the rules (`rules:`, relative to the test file; default the shipped rules)
-//! and topology (`topology:`, a path or inline nodes and edges) under test. Each test feeds input
+//! and topology (`topology:`, a path or inline nodes and edges) under test, and optionally a
+//! trained model (`models:`) for rules that depend on learned baselines (`chronic_above`). Each test feeds input
 //! alerts at event-time offsets (`at: 30s`) and checks, at evaluation times (`eval_at: 5m`), the
 //! incidents as they stand (members, root cause, severity, status...; fields left out are not
 //! checked) and which alerts are suppressed, inhibited, in maintenance or flapping. Failures
@@ -68,6 +69,10 @@ struct TestFile {
     /// Event time of offset 0 (RFC 3339 or epoch ms).
     #[serde(default)]
     start: Option<String>,
+    /// A trained model (`corral train` output: a directory or its `baselines.json`), relative
+    /// to the test file; every test starts from it, as `replay --models` does.
+    #[serde(default)]
+    models: Option<String>,
     tests: Vec<TestCase>,
 }
 
@@ -246,6 +251,12 @@ pub fn run_file(path: &Path, only: Option<&str>) -> FileReport {
         Ok(t) => Arc::new(t),
         Err(e) => return fail(format!("topology is invalid:\n{}", errors_text(&e))),
     };
+    let models = parsed.models.as_deref().map(|m| dir.join(m));
+    if let Some(m) = &models {
+        if let Err(e) = corral_anomaly::load_models(m) {
+            return fail(format!("models are invalid: {e}"));
+        }
+    }
     let start = match parsed.start.as_deref() {
         None => parse_event_time("2026-01-01T00:00:00Z").unwrap_or(0),
         Some(s) => match parse_event_time(s) {
@@ -264,7 +275,13 @@ pub fn run_file(path: &Path, only: Option<&str>) -> FileReport {
         if only.is_some_and(|o| !case.name.contains(o)) {
             continue;
         }
-        let failures = match run_case(case, i, start, &rules, &topology, &mut sink) {
+        let failures = match run_case(
+            case,
+            i,
+            start,
+            (&rules, &topology, models.as_deref()),
+            &mut sink,
+        ) {
             Ok(f) => f,
             Err(()) => {
                 let errs = std::mem::take(&mut sink.errors);
@@ -406,8 +423,7 @@ fn run_case(
     case: &TestCase,
     index: usize,
     start: Millis,
-    rules: &Arc<RuleSet>,
-    topology: &Arc<TopologyIndex>,
+    (rules, topology, models): (&Arc<RuleSet>, &Arc<TopologyIndex>, Option<&Path>),
     sink: &mut ErrorSink,
 ) -> Result<Vec<String>, ()> {
     let path = format!("tests[{index}]");
@@ -491,6 +507,16 @@ fn run_case(
     evals.sort();
 
     let mut engine = Engine::new(rules.clone(), topology.clone());
+    if let Some(m) = models {
+        // Validated when the file was read; a file changed since is reported, not unwrapped.
+        match corral_anomaly::load_models(m) {
+            Ok(model) => engine.set_anomaly_model(model),
+            Err(e) => {
+                sink.at("models", format!("models are invalid: {e}"));
+                return Err(());
+            }
+        }
+    }
     let mut updates: Vec<IncidentUpdate> = Vec::new();
     let mut next = 0;
     let mut failures = Vec::new();

@@ -44,7 +44,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             decoded.dead.len()
         );
     }
-    let mut trainer = Trainer::new(config);
+    let mut trainer = Trainer::new(config).map_err(|e| anyhow::anyhow!("--config: {e}"))?;
     let names: Vec<String> = pipeline::inputs_or_stdin(&args.inputs)
         .iter()
         .map(|p| p.display().to_string())
@@ -66,6 +66,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         model.service_count(),
         rejected
     );
+    let groups = &model.cooccurrence.groups;
+    eprintln!(
+        "alert names that fire together (linfa DBSCAN over {} names with enough onsets): {} group(s)",
+        model.cooccurrence.names_considered,
+        groups.len()
+    );
+    for (i, g) in groups.iter().enumerate().take(20) {
+        let names: Vec<&str> = g.iter().map(|n| n.as_str()).collect();
+        eprintln!("  group {i}: {}", names.join(", "));
+    }
     let chronic = model.chronic_alerts(args.chronic_min);
     if !chronic.is_empty() {
         eprintln!(
