@@ -844,8 +844,8 @@ impl Engine {
         let window = rule.window;
         // Entries stale even for the earliest event still on time are pruned on the way.
         let (watermark, max_window) = (self.watermark(), self.rules.max_window());
-        // (incident, index of the anchor that links to it)
-        let mut candidates: SmallVec<[(u32, usize); 4]> = SmallVec::new();
+        // (incident, index of the anchor that links to it, whether the link is weak)
+        let mut candidates: SmallVec<[(u32, usize, bool); 4]> = SmallVec::new();
         for (ai, a) in anchors.iter().enumerate() {
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
@@ -895,8 +895,14 @@ impl Engine {
                         alert = %fp, t, incident = live, anchor = ?a.key, alert_hops = a.hops,
                         member_hops, first = e.first, last = e.last, "link"
                     );
-                    if !candidates.iter().any(|(c, _)| *c == live) {
-                        candidates.push((live, ai));
+                    // Weak: through a service or learned group (one alert unknown to the CMDB),
+                    // or the new alert names a silent node as the cause of members further
+                    // below it than a common cause may reach: enough to join, never to bridge.
+                    let weak = a.key.is_weak() || (a.hops == 0 && member_hops > rule.max_hops);
+                    match candidates.iter_mut().find(|(c, _, _)| *c == live) {
+                        Some(c) if c.2 && !weak => *c = (live, ai, false),
+                        Some(_) => {}
+                        None => candidates.push((live, ai, weak)),
                     }
                 }
             }
@@ -904,24 +910,21 @@ impl Engine {
         // Links through a service or a learned co-occurrence (an alert the CMDB does not know)
         // are weak: they never bridge incidents. When only such links exist, join the most
         // recently active one.
-        let strong: SmallVec<[(u32, usize); 4]> = candidates
-            .iter()
-            .copied()
-            .filter(|&(_, ai)| !anchors[ai].key.is_weak())
-            .collect();
+        let strong: SmallVec<[(u32, usize, bool); 4]> =
+            candidates.iter().copied().filter(|c| !c.2).collect();
         if strong.is_empty() && candidates.len() > 1 {
             let latest = candidates
                 .iter()
                 .copied()
-                .max_by_key(|&(c, _)| self.incidents.get(&c).map(|i| (i.last_seen, i.seq)));
+                .max_by_key(|&(c, _, _)| self.incidents.get(&c).map(|i| (i.last_seen, i.seq)));
             candidates = latest.into_iter().collect();
         } else if !strong.is_empty() {
             // A weak link still gathers incidents made only of alerts the CMDB does not know:
             // they had nowhere better to go, and the strong incident is where they belong.
             let mut gathered = strong;
-            for &(c, ai) in &candidates {
-                if !gathered.iter().any(|(g, _)| *g == c) && self.outside_topology(c) {
-                    gathered.push((c, ai));
+            for &(c, ai, weak) in &candidates {
+                if !gathered.iter().any(|(g, _, _)| *g == c) && self.outside_topology(c) {
+                    gathered.push((c, ai, weak));
                 }
             }
             candidates = gathered;
@@ -933,15 +936,15 @@ impl Engine {
             },
             1 => candidates[0].0,
             _ => {
-                let ids: Vec<u32> = candidates.iter().map(|(c, _)| *c).collect();
+                let ids: Vec<u32> = candidates.iter().map(|(c, _, _)| *c).collect();
                 self.merge(&ids, fp, t, out)
             }
         };
         let reason = candidates
             .iter()
-            .find(|(c, _)| *c == inc_id)
+            .find(|(c, _, _)| *c == inc_id)
             .or(candidates.first())
-            .map(|&(_, ai)| ai);
+            .map(|&(_, ai, _)| ai);
         self.join(inc_id, view, &anchors, t, reason, out);
     }
 
