@@ -902,3 +902,32 @@ fn a_recurring_member_no_longer_makes_its_node_an_alerting_one() {
         2
     );
 }
+
+#[test]
+fn a_deep_guess_at_a_silent_cause_joins_but_never_bridges() {
+    // hr-portal alerts alone; host-a1 fails separately. esx-1 then alerts: it runs on the
+    // failed host-a1 (impact, one hop: strong), and it is three hops above hr-portal, more than
+    // a common cause may reach (max_hops 2): that guess is enough to join an incident but not to
+    // merge two, so hr-portal keeps its own incident.
+    let mut h = Harness::new("");
+    h.fire(0, "PortalErrors", "hr-portal")
+        .fire(10, "HostDown", "host-a1")
+        .fire(30, "VMDown", "esx-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-a1", "VMDown@esx-1"]),
+            g(&["PortalErrors@hr-portal"]),
+        ]
+    );
+    // With only that guess to go on, esx-1 joins hr-portal's incident.
+    let mut h = Harness::new("");
+    h.fire(0, "PortalErrors", "hr-portal")
+        .fire(30, "VMDown", "esx-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["PortalErrors@hr-portal", "VMDown@esx-1"])]
+    );
+}
