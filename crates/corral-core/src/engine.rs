@@ -826,13 +826,8 @@ impl Engine {
             // A check that keeps firing and clearing is its own story: it goes back to its own
             // incident (or opens one) without linking, and registers no anchors, so it neither
             // absorbs nor bridges the failures that happen around it.
-            let inc_id = match self.take_reopenable(fp, t) {
-                Some(id) => id,
-                None => {
-                    let rule = self.dedup.alerts.get(fp).map_or(0, |s| s.rule);
-                    self.new_incident(t, rule)
-                }
-            };
+            let rule = self.dedup.alerts.get(fp).map_or(0, |s| s.rule);
+            let inc_id = self.reopen_or_open(fp, t, rule);
             self.join(inc_id, view, &[], t, None, out);
             return;
         }
@@ -930,10 +925,7 @@ impl Engine {
             candidates = gathered;
         }
         let inc_id = match candidates.len() {
-            0 => match self.take_reopenable(fp, t) {
-                Some(id) => id,
-                None => self.new_incident(t, rule_idx),
-            },
+            0 => self.reopen_or_open(fp, t, rule_idx),
             1 => candidates[0].0,
             _ => {
                 let ids: Vec<u32> = candidates.iter().map(|(c, _, _)| *c).collect();
@@ -946,6 +938,14 @@ impl Engine {
             .or(candidates.first())
             .map(|&(_, ai, _)| ai);
         self.join(inc_id, view, &anchors, t, reason, out);
+    }
+
+    /// The alert's own closed solo incident reopened, or a new incident.
+    fn reopen_or_open(&mut self, fp: &Str, t: Millis, rule: u16) -> u32 {
+        match self.take_reopenable(fp, t) {
+            Some(id) => id,
+            None => self.new_incident(t, rule),
+        }
     }
 
     /// Whether every member of the incident is on a resource the topology does not know.
