@@ -92,6 +92,14 @@ pub fn load_topology(path: Option<&Path>) -> Result<TopologyIndex, Vec<ConfigErr
     }
 }
 
+/// Learned baselines from a `corral train` output directory (`--models`), or none.
+pub fn load_model(
+    dir: Option<&Path>,
+) -> Result<Option<Box<dyn corral_core::anomaly::AnomalyModel>>> {
+    dir.map(|d| corral_anomaly::load_models(d).map_err(|e| anyhow::anyhow!("{}: {e}", d.display())))
+        .transpose()
+}
+
 /// Prints configuration errors, one per line, `file:line: message`, and turns them into an error.
 pub fn config_errors(errors: Vec<ConfigError>) -> anyhow::Error {
     for e in &errors {

@@ -2,6 +2,7 @@
 //! engine → incident updates, in event time, with dead letters kept and counted.
 
 use anyhow::{Context, Result};
+use corral_core::anomaly::AnomalyModel;
 use corral_core::{Alert, Engine, IncidentUpdate, RuleSet, TopologyIndex};
 use corral_formats::{decode_stream, DeadLetter, Format};
 use std::fs::File;
@@ -128,8 +129,12 @@ pub fn correlate(
     alerts: impl IntoIterator<Item = Alert>,
     rules: Arc<RuleSet>,
     topology: Arc<TopologyIndex>,
+    model: Option<Box<dyn AnomalyModel>>,
 ) -> (Vec<IncidentUpdate>, Engine) {
     let mut engine = Engine::new(rules, topology);
+    if let Some(model) = model {
+        engine.set_anomaly_model(model);
+    }
     let mut out = Vec::new();
     for a in alerts {
         engine.ingest(a, &mut out);

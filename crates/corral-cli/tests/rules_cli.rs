@@ -303,3 +303,61 @@ fn check_lints_warn_and_fail_only_when_strict() {
     let o = corral(&["check", "--strict"]);
     assert!(o.status.success(), "{:?}", text(&o));
 }
+
+#[test]
+fn diff_applies_models_to_both_sides() {
+    // A host outage plus a disk check that the shipped example model knows as chronic noise.
+    let dir = tempfile::tempdir().unwrap();
+    let alerts = dir.path().join("alerts.ndjson");
+    std::fs::write(
+        &alerts,
+        concat!(
+            r#"{"source":"alertmanager","name":"HostDown","status":"firing","severity":"critical","resource":"host-1","labels":{},"starts_at":"2026-11-25T02:00:00Z"}"#,
+            "\n",
+            r#"{"fingerprint":"disk-db-1","source":"nagios","name":"DiskAlmostFull","status":"firing","severity":"warning","resource":"db-1","labels":{},"starts_at":"2026-11-25T02:00:05Z"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let topology = dir.path().join("topology.yaml");
+    std::fs::write(
+        &topology,
+        "nodes:\n  - {id: host-1, kind: host}\n  - {id: db-1, kind: database}\nedges:\n  - {from: db-1, to: host-1, type: runs_on}\n",
+    )
+    .unwrap();
+    let examples = repo().join("rules/examples");
+    let run = |models: bool| {
+        let mut args = vec![
+            "diff".to_string(),
+            alerts.display().to_string(),
+            "--topology".into(),
+            topology.display().to_string(),
+            "--rules".into(),
+            examples.join("chronic-noise.yaml").display().to_string(),
+            "--against-rules".into(),
+            repo().join("rules/default.yaml").display().to_string(),
+            "--json".into(),
+        ];
+        if models {
+            args.push("--models".into());
+            args.push(examples.join("chronic-noise.models").display().to_string());
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = corral(&refs);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{out}\n{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+
+    // With the model the candidate's chronic rule mutes the disk check: it leaves the outage.
+    let v = run(true);
+    assert_eq!(v["candidate"]["suppressed"], 1, "{v}");
+    assert_eq!(v["baseline"]["suppressed"], 0, "{v}");
+    assert_eq!(v["candidate"]["alerts_in_incidents"], 1, "{v}");
+    assert_eq!(v["baseline"]["alerts_in_incidents"], 2, "{v}");
+
+    // Without it nothing is chronic, and both rule sets group the same way.
+    let v = run(false);
+    assert_eq!(v["candidate"]["suppressed"], 0, "{v}");
+    assert_eq!(v["unchanged_incidents"], 1, "{v}");
+}

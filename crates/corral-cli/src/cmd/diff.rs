@@ -16,17 +16,10 @@ use std::sync::Arc;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Alert files; `-` or none reads stdin.
-    pub inputs: Vec<PathBuf>,
-    /// Input format: auto, native, alertmanager, ... or mapping:FILE.
-    #[arg(long, default_value = "auto")]
-    pub format: String,
-    /// Topology file (YAML or JSON, SPEC §3).
-    #[arg(long)]
-    pub topology: Option<PathBuf>,
-    /// Candidate rules file or directory (default: the shipped rules, built in).
-    #[arg(long)]
-    pub rules: Option<PathBuf>,
+    /// The shared input flags; `--rules` is the candidate rule set (default: the shipped rules),
+    /// and `--models` applies to both sides.
+    #[command(flatten)]
+    pub input: input::InputArgs,
     /// Baseline rules file or directory to compare against.
     #[arg(long)]
     pub against_rules: PathBuf,
@@ -107,11 +100,12 @@ pub struct DiffReport {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let candidate_rules =
-        Arc::new(input::load_rules(args.rules.as_deref()).map_err(input::config_errors)?);
+        Arc::new(input::load_rules(args.input.rules.as_deref()).map_err(input::config_errors)?);
     let baseline_rules =
         Arc::new(input::load_rules(Some(&args.against_rules)).map_err(input::config_errors)?);
-    let topology =
-        Arc::new(input::load_topology(args.topology.as_deref()).map_err(input::config_errors)?);
+    let topology = Arc::new(
+        input::load_topology(args.input.topology.as_deref()).map_err(input::config_errors)?,
+    );
     let truth = match &args.truth {
         Some(p) => {
             let text =
@@ -120,7 +114,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         None => None,
     };
-    let decoded = pipeline::decode_all(&args.inputs, &args.format)?;
+    let decoded = pipeline::decode_all(&args.input.inputs, &args.input.format)?;
     if !decoded.dead.is_empty() {
         eprintln!(
             "{} record(s) could not be parsed (first: {}:{}: {})",
@@ -130,17 +124,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
             decoded.dead[0].reason
         );
     }
+    // A model is consumed by its engine, so each side loads its own copy.
+    let models = args.input.models.as_deref();
     let report = diff(
         &decoded.alerts,
-        baseline_rules,
-        candidate_rules,
+        Side {
+            name: args.against_rules.display().to_string(),
+            rules: baseline_rules,
+            model: input::load_model(models)?,
+        },
+        Side {
+            name: args
+                .input
+                .rules
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| input::DEFAULT_RULES_NAME.to_string()),
+            rules: candidate_rules,
+            model: input::load_model(models)?,
+        },
         topology,
         truth.as_ref(),
-        args.against_rules.display().to_string(),
-        args.rules
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| input::DEFAULT_RULES_NAME.to_string()),
     );
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -191,17 +195,23 @@ fn incident_ref(replay: &Replay, i: usize) -> IncidentRef {
     }
 }
 
+/// One side of a diff: a rule set (and the learned baselines it runs with), by name.
+pub struct Side {
+    pub name: String,
+    pub rules: Arc<corral_core::RuleSet>,
+    pub model: Option<Box<dyn corral_core::anomaly::AnomalyModel>>,
+}
+
 pub fn diff(
     alerts: &[corral_core::Alert],
-    baseline_rules: Arc<corral_core::RuleSet>,
-    candidate_rules: Arc<corral_core::RuleSet>,
+    baseline: Side,
+    candidate: Side,
     topology: Arc<corral_core::TopologyIndex>,
     truth: Option<&Truth>,
-    baseline_name: String,
-    candidate_name: String,
 ) -> DiffReport {
-    let base = Replay::run(alerts, baseline_rules, topology.clone());
-    let cand = Replay::run(alerts, candidate_rules, topology);
+    let (baseline_name, candidate_name) = (baseline.name, candidate.name);
+    let base = Replay::run(alerts, baseline.rules, topology.clone(), baseline.model);
+    let cand = Replay::run(alerts, candidate.rules, topology, candidate.model);
 
     // Overlaps between baseline incident i and candidate incident j.
     let mut overlap: BTreeMap<(usize, usize), usize> = BTreeMap::new();

@@ -12,6 +12,7 @@
 use crate::input;
 use crate::pipeline;
 use anyhow::{bail, Result};
+use corral_core::anomaly::AnomalyModel;
 use corral_core::dedup::Mute;
 use corral_core::duration::format_duration;
 use corral_core::matcher::{field_value, Field};
@@ -57,7 +58,14 @@ pub struct Replay {
 }
 
 impl Replay {
-    pub fn run(alerts: &[Alert], rules: Arc<RuleSet>, topology: Arc<TopologyIndex>) -> Replay {
+    /// Replays `alerts` through the engine, with learned baselines when given (they change
+    /// root-cause choice and suppression through chronic noise).
+    pub fn run(
+        alerts: &[Alert],
+        rules: Arc<RuleSet>,
+        topology: Arc<TopologyIndex>,
+        model: Option<Box<dyn AnomalyModel>>,
+    ) -> Replay {
         let mut first: BTreeMap<String, Alert> = BTreeMap::new();
         for a in alerts {
             if a.status == Status::Firing && a.value.is_none() {
@@ -66,8 +74,12 @@ impl Replay {
                     .or_insert_with(|| a.clone());
             }
         }
-        let (updates, engine) =
-            pipeline::correlate(alerts.iter().cloned(), rules.clone(), topology.clone());
+        let (updates, engine) = pipeline::correlate(
+            alerts.iter().cloned(),
+            rules.clone(),
+            topology.clone(),
+            model,
+        );
         let finals = final_incidents(&updates);
         let mut incident_of = BTreeMap::new();
         for (i, members) in finals.members.iter().enumerate() {
@@ -492,28 +504,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for d in decoded.dead.iter().take(20) {
         eprintln!("dead letter: {}:{}: {}", d.input, d.record, d.reason);
     }
-    let mut replay = Replay::run(&decoded.alerts, rules.clone(), topology.clone());
-    if let Some(dir) = &args.input.models {
-        // Anomaly models change root-cause choice through chronic noise: replay with them.
-        let model = corral_anomaly::load_models(dir)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-        let mut engine = Engine::new(rules, topology);
-        engine.set_anomaly_model(model);
-        let mut out = Vec::new();
-        for a in &decoded.alerts {
-            engine.ingest(a.clone(), &mut out);
-        }
-        engine.finish(&mut out);
-        replay.finals = final_incidents(&out);
-        replay.incident_of.clear();
-        for (i, members) in replay.finals.members.iter().enumerate() {
-            for fp in members {
-                replay.incident_of.entry(fp.clone()).or_insert(i);
-            }
-        }
-        replay.updates = out;
-        replay.engine = engine;
-    }
+    let model = input::load_model(args.input.models.as_deref())?;
+    let replay = Replay::run(&decoded.alerts, rules, topology, model);
     if let Some(id) = &args.incident {
         let e = explain_incident(&replay, id)?;
         if args.json {

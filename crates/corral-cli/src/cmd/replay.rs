@@ -109,9 +109,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
     let (events, alerts, engine_stats) = if args.strategy == "corral" {
         let mut engine = Engine::new(rules, topology);
-        if let Some(dir) = &args.input.models {
-            let model = corral_anomaly::load_models(dir)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        if let Some(model) = input::load_model(args.input.models.as_deref())? {
             engine.set_anomaly_model(model);
         }
         let mut batch: Vec<IncidentUpdate> = Vec::with_capacity(64);
