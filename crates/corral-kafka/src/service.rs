@@ -20,7 +20,8 @@ use crate::metrics::Metrics;
 use crate::state::{read_checkpoints, state_key, Checkpoint};
 use corral_core::engine::EngineConfig;
 use corral_core::{
-    ConfigError, Engine, EngineStats, IncidentUpdate, Millis, RuleSet, TopologyIndex,
+    ConfigError, Engine, EngineSnapshot, EngineStats, IncidentUpdate, Millis, RuleSet,
+    TopologyIndex,
 };
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
@@ -60,11 +61,20 @@ pub struct Control {
     current: Mutex<Loaded>,
     /// Set by a successful reload; the correlation thread installs it between records.
     pending: Mutex<Option<Loaded>>,
-    /// Decision latencies in µs, record consumed → its update acknowledged by the broker
-    /// (bounded sample, for the load harness).
-    pub latencies_us: Mutex<Vec<u32>>,
-    /// Record consumed → its update handed to the producer: corral's own share of the above.
-    pub handoff_us: Mutex<Vec<u32>>,
+    /// Decision latency of every incident update (bounded sample, for the load harness).
+    pub latencies: Mutex<Vec<LatencySample>>,
+}
+
+/// One incident update's decision latency, split where corral hands the update to librdkafka.
+#[derive(Clone, Copy, Debug)]
+pub struct LatencySample {
+    /// When the record that caused the update was consumed (or the engine released it).
+    pub consumed: Instant,
+    /// Consumed → update handed to the producer: corral's own share, in µs.
+    pub handoff_us: u32,
+    /// Consumed → update acknowledged by the broker (exactly-once: its transaction committed),
+    /// in µs.
+    pub total_us: u32,
 }
 
 const MAX_LATENCY_SAMPLES: usize = 2_000_000;
@@ -85,8 +95,7 @@ impl Control {
             loader,
             current: Mutex::new(loaded),
             pending: Mutex::new(None),
-            latencies_us: Mutex::new(Vec::new()),
-            handoff_us: Mutex::new(Vec::new()),
+            latencies: Mutex::new(Vec::new()),
         }))
     }
 
@@ -110,13 +119,19 @@ impl Control {
         }
     }
 
-    /// One decision latency: record consumed at `received` → its update delivered now.
-    fn observe_latency(&self, received: Instant) {
+    /// One decision latency: record consumed at `received`, its update handed to the producer
+    /// at `queued`, delivered now.
+    fn observe_latency(&self, received: Instant, queued: Instant) {
         let secs = received.elapsed().as_secs_f64();
         self.metrics.processing_latency.observe(secs);
-        let mut l = lock(&self.latencies_us);
+        let micros = |d: Duration| d.as_micros().min(u32::MAX as u128) as u32;
+        let mut l = lock(&self.latencies);
         if l.len() < MAX_LATENCY_SAMPLES {
-            l.push((secs * 1e6).min(u32::MAX as f64) as u32);
+            l.push(LatencySample {
+                consumed: received,
+                handoff_us: micros(queued.saturating_duration_since(received)),
+                total_us: micros(received.elapsed()),
+            });
         }
     }
 
@@ -158,6 +173,8 @@ struct Sent {
     epoch: u64,
     /// When the input record that caused this message was consumed.
     received: Instant,
+    /// When it was handed to the producer.
+    queued: Instant,
     kind: SentKind,
 }
 
@@ -205,6 +222,14 @@ impl AckContext {
     fn failure(&self) -> Option<String> {
         lock(&self.state).failed.clone()
     }
+
+    /// A message could not be produced: nothing more may be committed.
+    fn fail(&self, why: String) {
+        let mut st = lock(&self.state);
+        if st.failed.is_none() {
+            st.failed = Some(why);
+        }
+    }
 }
 
 impl ClientContext for AckContext {}
@@ -226,7 +251,7 @@ impl ProducerContext for AckContext {
                 if sent.kind == SentKind::Update {
                     self.control.metrics.updates_produced.inc();
                     if !self.latency_at_commit {
-                        self.control.observe_latency(sent.received);
+                        self.control.observe_latency(sent.received, sent.queued);
                     }
                 }
             }
@@ -234,6 +259,132 @@ impl ProducerContext for AckContext {
                 // The epoch stays outstanding forever: its offsets are never committed.
                 if st.failed.is_none() {
                     st.failed = Some(format!("{:?} message not delivered: {e}", sent.kind));
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// State checkpoints, encoded and produced beside the correlation thread
+// ---------------------------------------------------------------------------------------------
+
+/// One partition's checkpoint: its engine's state copied at the end of `epoch`.
+struct CheckpointJob {
+    /// Manifest key of the partition (`state_key`).
+    key: String,
+    id: u64,
+    epoch: u64,
+    next_offset: i64,
+    slot: u8,
+    snapshot: EngineSnapshot,
+}
+
+impl CheckpointJob {
+    /// The state topic records (chunks, then the manifest).
+    fn records(&self) -> Vec<(String, Vec<u8>)> {
+        Checkpoint {
+            next_offset: self.next_offset,
+            snapshot: self.snapshot.encode(),
+            slot: self.slot,
+        }
+        .records(&self.key, self.id)
+    }
+}
+
+/// Encodes checkpoints (JSON of the whole state: tens of milliseconds for a large one) and
+/// produces them, in the order submitted, on a thread of its own. Each submitted job holds its
+/// epoch open (one `sent` taken by the submitter) until all its records are handed to the
+/// producer, so that no offset is committed before its checkpoint is acknowledged.
+struct CheckpointWriter {
+    jobs: Option<std::sync::mpsc::Sender<CheckpointJob>>,
+    /// Jobs submitted and not yet produced.
+    pending: Arc<(Mutex<usize>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CheckpointWriter {
+    fn spawn(
+        producer: Arc<ThreadedProducer<AckContext>>,
+        topic: String,
+    ) -> std::io::Result<CheckpointWriter> {
+        let (tx, rx) = std::sync::mpsc::channel::<CheckpointJob>();
+        let pending = Arc::new((Mutex::new(0usize), std::sync::Condvar::new()));
+        let done = pending.clone();
+        let thread = std::thread::Builder::new()
+            .name("corral-checkpoint".into())
+            .spawn(move || {
+                for job in rx {
+                    produce_checkpoint(&producer, &topic, &job);
+                    // Releases the epoch held by the submitter.
+                    producer.context().unsent(job.epoch);
+                    let (count, changed) = &*done;
+                    *lock(count) -= 1;
+                    changed.notify_all();
+                }
+            })?;
+        Ok(CheckpointWriter {
+            jobs: Some(tx),
+            pending,
+            thread: Some(thread),
+        })
+    }
+
+    fn submit(&self, job: CheckpointJob) -> Result<(), String> {
+        let jobs = self.jobs.as_ref().ok_or("checkpoint writer stopped")?;
+        *lock(&self.pending.0) += 1;
+        jobs.send(job).map_err(|_| {
+            *lock(&self.pending.0) -= 1;
+            "checkpoint writer stopped".to_string()
+        })
+    }
+
+    /// Waits until every submitted checkpoint is handed to the producer.
+    fn wait_idle(&self) {
+        let (count, changed) = &*self.pending;
+        let mut n = lock(count);
+        while *n > 0 {
+            n = changed.wait(n).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Drop for CheckpointWriter {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Produces one checkpoint's records; waits while the producer queue is full. A refused record
+/// fails the run (nothing more is committed).
+fn produce_checkpoint(producer: &ThreadedProducer<AckContext>, topic: &str, job: &CheckpointJob) {
+    let ack = producer.context();
+    for (key, value) in job.records() {
+        let now = Instant::now();
+        let sent = Sent {
+            epoch: job.epoch,
+            received: now,
+            queued: now,
+            kind: SentKind::Checkpoint,
+        };
+        let mut record = BaseRecord::with_opaque_to(topic, Box::new(sent))
+            .key(key.as_bytes())
+            .payload(&value);
+        ack.sent(job.epoch);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    record = r;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err((e, _)) => {
+                    ack.unsent(job.epoch);
+                    ack.fail(format!("produce to {topic}: {e}"));
+                    return;
                 }
             }
         }
@@ -335,11 +486,14 @@ struct Pipeline {
     topic: String,
     /// Its own thread serves delivery reports as they arrive, so acknowledgements (and the
     /// latency measured from them) never wait for the correlation loop.
-    producer: ThreadedProducer<AckContext>,
+    producer: Arc<ThreadedProducer<AckContext>>,
+    /// At-least-once: encodes and produces state checkpoints beside the correlation thread.
+    checkpoints: Option<CheckpointWriter>,
     eos: bool,
     txn_open: bool,
-    /// Exactly-once: when the records behind the open transaction's updates were consumed.
-    txn_updates: Vec<Instant>,
+    /// Exactly-once: when the records behind the open transaction's updates were consumed, and
+    /// when the updates were handed to the producer.
+    txn_updates: Vec<(Instant, Instant)>,
     /// Polled records not yet handed to the decode thread.
     staged: RawBatch,
     decode: DecodeStage,
@@ -528,6 +682,7 @@ impl Pipeline {
         let out = std::mem::take(&mut self.out);
         let topic = self.cfg.kafka.topics.output.clone();
         for u in &out {
+            let queued = Instant::now();
             match serde_json::to_vec(u) {
                 Ok(bytes) => self.send(
                     &topic,
@@ -537,20 +692,14 @@ impl Pipeline {
                     Sent {
                         epoch: self.epoch,
                         received,
+                        queued,
                         kind: SentKind::Update,
                     },
                 ),
                 Err(e) => self.set_fatal(format!("cannot encode incident update: {e}")),
             }
             if self.eos {
-                self.txn_updates.push(received);
-            }
-        }
-        {
-            let us = (received.elapsed().as_secs_f64() * 1e6).min(u32::MAX as f64) as u32;
-            let mut h = lock(&self.control.handoff_us);
-            for _ in 0..out.len().min(MAX_LATENCY_SAMPLES.saturating_sub(h.len())) {
-                h.push(us);
+                self.txn_updates.push((received, queued));
             }
         }
         self.out = out;
@@ -592,6 +741,7 @@ impl Pipeline {
             Sent {
                 epoch: self.epoch,
                 received: r.received,
+                queued: Instant::now(),
                 kind: SentKind::DeadLetter,
             },
         );
@@ -803,29 +953,50 @@ impl Pipeline {
         for p in parts {
             let ps = self.partitions.get_mut(&p).expect("listed");
             ps.dirty = false;
-            let cp = Checkpoint {
-                next_offset: ps.next_offset,
-                snapshot: ps.engine.snapshot(),
-                slot: ps.next_slot,
-            };
+            // Only the copy of the state is taken here; its encoding, the costly part, is the
+            // writer's (at-least-once), so that records do not wait behind it.
+            let snapshot = ps.engine.snapshot_state();
+            let (next_offset, slot) = (ps.next_offset, ps.next_slot);
             ps.next_slot ^= 1;
-            offsets.push((p, ps.next_offset));
+            offsets.push((p, next_offset));
             let key = state_key(&group, &self.topic, p);
             // Unique per checkpoint: tells its chunks from stale ones of the same slot.
             self.checkpoint_seq += 1;
             let id = (u64::from(std::process::id()) << 40) ^ self.start_nanos ^ self.checkpoint_seq;
-            for (k, v) in cp.records(&key, id) {
-                self.send(
-                    &topic,
-                    k.as_bytes(),
-                    &v,
-                    None,
-                    Sent {
-                        epoch: self.epoch,
-                        received: Instant::now(),
-                        kind: SentKind::Checkpoint,
-                    },
-                );
+            let job = CheckpointJob {
+                key,
+                id,
+                epoch: self.epoch,
+                next_offset,
+                slot,
+                snapshot,
+            };
+            match &self.checkpoints {
+                Some(writer) => {
+                    // Holds the epoch open until the writer has produced every chunk.
+                    self.producer.context().sent(self.epoch);
+                    if let Err(e) = writer.submit(job) {
+                        self.producer.context().unsent(self.epoch);
+                        self.set_fatal(e);
+                    }
+                }
+                None => {
+                    for (k, v) in job.records() {
+                        let now = Instant::now();
+                        self.send(
+                            &topic,
+                            k.as_bytes(),
+                            &v,
+                            None,
+                            Sent {
+                                epoch: job.epoch,
+                                received: now,
+                                queued: now,
+                                kind: SentKind::Checkpoint,
+                            },
+                        );
+                    }
+                }
             }
             self.control.metrics.checkpoints_written.inc();
         }
@@ -871,6 +1042,9 @@ impl Pipeline {
 
     /// Waits until every produced message is acknowledged, then commits what they cover.
     fn drain_and_commit(&mut self, consumer: &CorralConsumer, mode: CommitMode) {
+        if let Some(writer) = &self.checkpoints {
+            writer.wait_idle();
+        }
         if let Err(e) = self.producer.flush(Duration::from_secs(60)) {
             self.set_fatal(format!("producer flush: {e}"));
             return;
@@ -918,8 +1092,8 @@ impl Pipeline {
             self.txn_open = false;
             let decided = std::mem::take(&mut self.txn_updates);
             if result.is_ok() {
-                for received in decided {
-                    self.control.observe_latency(received);
+                for (received, queued) in decided {
+                    self.control.observe_latency(received, queued);
                 }
             }
             if let Err(e) = result {
@@ -1115,6 +1289,22 @@ pub fn ensure_topics(cfg: &ServiceConfig, rt: &tokio::runtime::Runtime) -> anyho
     Ok(())
 }
 
+/// Fetches the partitions and leaders of the topics corral writes into the producer's metadata
+/// cache before the first record is read. Otherwise the first updates after a start (a burst:
+/// every incident opens then) wait in librdkafka for that round trip.
+fn warm_up_producer(producer: &ThreadedProducer<AckContext>, cfg: &ServiceConfig) {
+    let t = &cfg.kafka.topics;
+    for topic in [&t.output, &t.dead_letter, &t.state] {
+        if let Err(e) = producer
+            .client()
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+        {
+            // Not fatal: librdkafka fetches it again on the first send.
+            tracing::warn!(topic = %topic, error = %e, "producer metadata not fetched at start");
+        }
+    }
+}
+
 /// What a run did, for the load harness and logs.
 #[derive(Clone, Debug, Default)]
 pub struct RunSummary {
@@ -1142,15 +1332,17 @@ pub fn run_correlator(
             .unwrap_or_else(|| cfg.kafka.group_id.clone());
         format!("{prefix}-{}", opts.instance_id)
     });
-    let producer: ThreadedProducer<AckContext> = producer_config(&cfg, txn_id.as_deref())
-        .create_with_context(AckContext {
+    let producer: Arc<ThreadedProducer<AckContext>> = Arc::new(
+        producer_config(&cfg, txn_id.as_deref()).create_with_context(AckContext {
             control: control.clone(),
             state: Mutex::new(AckState::default()),
             latency_at_commit: eos,
-        })?;
+        })?,
+    );
     if eos {
         producer.init_transactions(Duration::from_secs(60))?;
     }
+    warm_up_producer(&producer, &cfg);
     let context = CorralConsumerContext {
         control: control.clone(),
         pipeline: OnceLock::new(),
@@ -1162,6 +1354,15 @@ pub fn run_correlator(
         cfg: cfg.clone(),
         control: control.clone(),
         topic: topic.clone(),
+        checkpoints: if eos {
+            // Exactly-once: a checkpoint belongs to its transaction, produced before its commit.
+            None
+        } else {
+            Some(CheckpointWriter::spawn(
+                producer.clone(),
+                cfg.kafka.topics.state.clone(),
+            )?)
+        },
         producer,
         eos,
         txn_open: false,

@@ -9,7 +9,7 @@ use corral_core::{Alert, TopologyFile, TopologyIndex};
 use corral_kafka::config::{Delivery, ServiceConfig};
 use corral_kafka::domain::DomainMap;
 use corral_kafka::runner::{run_service, Mode};
-use corral_kafka::{Control, Loaded, RunOptions};
+use corral_kafka::{Control, LatencySample, Loaded, RunOptions};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -64,6 +64,11 @@ pub struct Args {
     /// latency at a steady load; 0: produce them all first and measure draining the backlog.
     #[arg(long, default_value_t = 0.0)]
     pub rate: f64,
+    /// Write every incident update's latency to this CSV file (ms since the first record was
+    /// consumed, consumed → handed to the producer µs, consumed → acknowledged µs), to see when
+    /// the slow ones happen.
+    #[arg(long)]
+    pub latency_csv: Option<std::path::PathBuf>,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -244,6 +249,104 @@ impl Storm {
     }
 }
 
+/// Waits until every partition of `topic` has a leader.
+fn wait_for_leaders(admin: &AdminClient<DefaultClientContext>, topic: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let md = admin
+            .inner()
+            .fetch_metadata(Some(topic), Duration::from_secs(10))?;
+        let ready = md.topics().iter().any(|t| {
+            t.name() == topic
+                && t.error().is_none()
+                && !t.partitions().is_empty()
+                && t.partitions()
+                    .iter()
+                    .all(|p| p.error().is_none() && p.leader() >= 0)
+        });
+        if ready {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "topic {topic} has no leader after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Length of the windows the decision latency is also reported by, so that a slow start or a
+/// periodic stall shows apart from the steady state.
+const LATENCY_WINDOW: Duration = Duration::from_secs(1);
+
+/// Decision latency percentiles (ms) of the run's incident updates.
+struct LatencyReport {
+    p50: f64,
+    p99: f64,
+    handoff_p99: f64,
+    /// Update handed to librdkafka → acknowledged by the broker.
+    producer_to_ack_p99: f64,
+    /// p99 of the updates whose records were consumed in each successive window.
+    p99_by_window: Vec<f64>,
+}
+
+impl LatencyReport {
+    fn of(samples: &[LatencySample], window: Duration) -> LatencyReport {
+        let sorted = |f: &dyn Fn(&LatencySample) -> u32, of: &[&LatencySample]| {
+            let mut v: Vec<u32> = of.iter().map(|s| f(s)).collect();
+            v.sort_unstable();
+            v
+        };
+        let all: Vec<&LatencySample> = samples.iter().collect();
+        let total = sorted(&|s| s.total_us, &all);
+        let mut by_window: Vec<Vec<&LatencySample>> = Vec::new();
+        if let Some(start) = samples.iter().map(|s| s.consumed).min() {
+            for s in samples {
+                let i = (s.consumed.duration_since(start).as_secs_f64() / window.as_secs_f64())
+                    as usize;
+                if by_window.len() <= i {
+                    by_window.resize_with(i + 1, Vec::new);
+                }
+                by_window[i].push(s);
+            }
+        }
+        LatencyReport {
+            p50: percentile(&total, 0.50),
+            p99: percentile(&total, 0.99),
+            handoff_p99: percentile(&sorted(&|s| s.handoff_us, &all), 0.99),
+            producer_to_ack_p99: percentile(
+                &sorted(&|s| s.total_us.saturating_sub(s.handoff_us), &all),
+                0.99,
+            ),
+            p99_by_window: by_window
+                .iter()
+                .map(|w| percentile(&sorted(&|s| s.total_us, w), 0.99))
+                .collect(),
+        }
+    }
+}
+
+fn write_latency_csv(path: &std::path::Path, samples: &[LatencySample]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut sorted: Vec<&LatencySample> = samples.iter().collect();
+    sorted.sort_by_key(|s| s.consumed);
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(w, "consumed_ms,handoff_us,total_us")?;
+    if let Some(start) = sorted.first().map(|s| s.consumed) {
+        for s in sorted {
+            writeln!(
+                w,
+                "{:.3},{},{}",
+                s.consumed.duration_since(start).as_secs_f64() * 1e3,
+                s.handoff_us,
+                s.total_us
+            )?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
 fn percentile(sorted: &[u32], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -313,6 +416,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )],
         &AdminOptions::new(),
     ))?;
+    // The service's topics exist before it starts, as in a deployment (the service creates the
+    // missing ones at start, and the first writes to a topic created a moment before wait for
+    // its leader): the figures are those of a running service, not of topic creation.
+    wait_for_leaders(&admin, &input_topic)?;
+    corral_kafka::service::ensure_topics(&cfg, &rt)?;
+    for t in [
+        &cfg.kafka.topics.output,
+        &cfg.kafka.topics.dead_letter,
+        &cfg.kafka.topics.state,
+    ] {
+        wait_for_leaders(&admin, t)?;
+    }
     let producer: BaseProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &args.bootstrap)
         .set("linger.ms", if args.rate > 0.0 { "5" } else { "20" })
@@ -344,17 +459,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let control =
         Control::new(Arc::new(move || Ok(loaded.clone()))).map_err(input::config_errors)?;
     let service_control = control.clone();
-    let service = std::thread::spawn(move || {
-        run_service(
-            cfg,
-            service_control,
-            RunOptions {
-                instance_id: "bench".into(),
-            },
-            Mode::Service,
-            false,
-        )
-    });
+    // Named threads, so that the harness's own work shows apart from corral's in the report.
+    let service = std::thread::Builder::new()
+        .name("corral-correlate".into())
+        .spawn(move || {
+            run_service(
+                cfg,
+                service_control,
+                RunOptions {
+                    instance_id: "bench".into(),
+                },
+                Mode::Service,
+                false,
+            )
+        })?;
     let mut pacer_thread = None;
     if let Some(storm) = pacer.take() {
         let ready_by = Instant::now() + Duration::from_secs(60);
@@ -363,7 +481,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             std::thread::sleep(Duration::from_millis(20));
         }
         let rate = args.rate;
-        pacer_thread = Some(std::thread::spawn(move || storm.produce(Some(rate))));
+        pacer_thread = Some(
+            std::thread::Builder::new()
+                .name("bench-producer".into())
+                .spawn(move || storm.produce(Some(rate)))?,
+        );
     }
     let m = &control.metrics;
     let broker_cpu = || args.broker_pid.and_then(|p| cpu_seconds(&p.to_string()));
@@ -448,24 +570,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(Err(e)) => anyhow::bail!("service failed: {e:#}"),
         Err(_) => anyhow::bail!("service panicked"),
     }
-    let mut lat = std::mem::take(
-        &mut *control
-            .latencies_us
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()),
-    );
-    lat.sort_unstable();
-    let mut handoff =
-        std::mem::take(&mut *control.handoff_us.lock().unwrap_or_else(|p| p.into_inner()));
-    handoff.sort_unstable();
-    let handoff_p99 = percentile(&handoff, 0.99);
+    let samples = std::mem::take(&mut *control.latencies.lock().unwrap_or_else(|p| p.into_inner()));
+    let latency = LatencyReport::of(&samples, LATENCY_WINDOW);
+    if let Some(path) = &args.latency_csv {
+        write_latency_csv(path, &samples)?;
+    }
+    let handoff_p99 = latency.handoff_p99;
     // CPU used while consuming: corral (this process) per alert, and the broker's share.
     let corral_cpu = cpu_at_first.0.zip(cpu_at_done.0).map(|(a, b)| b - a);
     let broker_cpu = cpu_at_first.1.zip(cpu_at_done.1).map(|(a, b)| b - a);
     let corral_us_per_alert = corral_cpu.map(|c| c * 1e6 / args.alerts as f64);
     let rate = args.alerts as f64 / secs;
-    let p50 = percentile(&lat, 0.50);
-    let p99 = percentile(&lat, 0.99);
+    let (p50, p99) = (latency.p50, latency.p99);
     let opened = m.incidents_opened.get();
     let updates = m.updates_produced.get();
     // Best effort: bench topics are not worth keeping on the broker.
@@ -487,6 +603,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "seconds": secs, "alerts_per_second": rate, "max_consumer_lag": max_lag,
                 "latency_p50_ms": p50, "latency_p99_ms": p99, "incidents_opened": opened,
                 "incident_updates": updates, "handoff_p99_ms": handoff_p99,
+                "producer_to_ack_p99_ms": latency.producer_to_ack_p99,
+                "latency_p99_ms_by_window": latency.p99_by_window,
+                "latency_window_seconds": LATENCY_WINDOW.as_secs_f64(),
                 "corral_cpu_seconds": corral_cpu, "corral_cpu_us_per_alert": corral_us_per_alert,
                 "broker_cpu_seconds": broker_cpu,
                 "corral_runqueue_wait_seconds": corral_sched.map(|s| s.1),
@@ -504,11 +623,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("max consumer lag  {max_lag}");
         println!(
             "decision latency  p50 {p50:.2} ms, p99 {p99:.2} ms ({} updates)",
-            lat.len()
+            samples.len()
         );
         println!("incidents opened  {opened}, updates {updates}");
         println!(
             "handed to producer p99 {handoff_p99:.2} ms (consumed → update queued in librdkafka)"
+        );
+        println!(
+            "producer to ack   p99 {:.2} ms (update queued → acknowledged by the broker)",
+            latency.producer_to_ack_p99
+        );
+        let windows: Vec<String> = latency
+            .p99_by_window
+            .iter()
+            .map(|p| format!("{p:.1}"))
+            .collect();
+        println!(
+            "latency p99 by {:.0} s of consumption: {} ms",
+            LATENCY_WINDOW.as_secs_f64(),
+            windows.join(", ")
         );
         if let (Some(c), Some(us)) = (corral_cpu, corral_us_per_alert) {
             println!(
