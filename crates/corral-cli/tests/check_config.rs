@@ -85,7 +85,7 @@ fn broken_rules_and_a_missing_topology_named_by_the_config_are_errors() {
     let config = write(
         dir.path(),
         "corral.yaml",
-        "rules: rules.yaml\ntopology: no-such-topology.yaml\n",
+        "kafka:\n  bootstrap_servers: 127.0.0.1:9092\nrules: rules.yaml\ntopology: no-such-topology.yaml\n",
     );
     let (o, out, err) = check(&["--config", &config]);
     assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
