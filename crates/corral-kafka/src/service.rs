@@ -492,6 +492,10 @@ struct PartitionState {
     stats_seen: EngineStats,
     /// Chunk slot of the next checkpoint (the other one holds the last complete checkpoint).
     next_slot: u8,
+    /// At-least-once: when this partition's next periodic checkpoint is due. The partitions'
+    /// checkpoints are spread over the interval, so that the correlation thread copies one
+    /// engine's state at a time instead of all of them at once.
+    checkpoint_due_at: Instant,
 }
 
 struct Pipeline {
@@ -516,7 +520,6 @@ struct Pipeline {
     partitions: BTreeMap<i32, PartitionState>,
     epoch: u64,
     pending_commits: VecDeque<(u64, Vec<(i32, i64)>)>,
-    last_checkpoint: Instant,
     out: Vec<IncidentUpdate>,
     fatal: Option<String>,
     batch_records: usize,
@@ -572,7 +575,9 @@ impl Pipeline {
                 return;
             }
         };
-        for (p, key) in parts.iter().zip(&keys) {
+        let interval = Duration::from_millis(self.cfg.processing.checkpoint_interval_ms);
+        let assigned = parts.len().max(1) as u32;
+        for (i, (p, key)) in parts.iter().zip(&keys).enumerate() {
             let mut engine = match self.new_engine(*p) {
                 Ok(e) => e,
                 Err(e) => {
@@ -613,6 +618,7 @@ impl Pipeline {
                     touched_in_batch: false,
                     stats_seen,
                     next_slot,
+                    checkpoint_due_at: now + interval * (i as u32 + 1) / assigned,
                 },
             );
         }
@@ -965,9 +971,12 @@ impl Pipeline {
             .filter(|(p, s)| s.dirty && only.is_none_or(|o| o.contains(p)))
             .map(|(p, _)| *p)
             .collect();
+        let next_due =
+            Instant::now() + Duration::from_millis(self.cfg.processing.checkpoint_interval_ms);
         for p in parts {
             let ps = self.partitions.get_mut(&p).expect("listed");
             ps.dirty = false;
+            ps.checkpoint_due_at = next_due;
             // Only the copy of the state is taken here; its encoding, the costly part, is the
             // writer's (at-least-once), so that records do not wait behind it.
             let snapshot = ps.engine.snapshot_state();
@@ -1020,8 +1029,17 @@ impl Pipeline {
                 .push_back((self.epoch, offsets.clone()));
         }
         self.epoch += 1;
-        self.last_checkpoint = Instant::now();
         offsets
+    }
+
+    /// At-least-once: the changed partitions whose periodic checkpoint is due.
+    fn due_checkpoints(&self) -> Vec<i32> {
+        let now = Instant::now();
+        self.partitions
+            .iter()
+            .filter(|(_, s)| s.dirty && now >= s.checkpoint_due_at)
+            .map(|(p, _)| *p)
+            .collect()
     }
 
     /// Commits the offsets of every checkpoint whose messages are all acknowledged.
@@ -1119,10 +1137,9 @@ impl Pipeline {
                 ));
             }
         } else {
-            let due = self.last_checkpoint.elapsed()
-                >= Duration::from_millis(self.cfg.processing.checkpoint_interval_ms);
-            if due {
-                self.checkpoint(None);
+            let due = self.due_checkpoints();
+            if !due.is_empty() {
+                self.checkpoint(Some(&due));
             } else {
                 self.epoch += 1;
             }
@@ -1399,7 +1416,6 @@ pub fn run_correlator(
         partitions: BTreeMap::new(),
         epoch: 1,
         pending_commits: VecDeque::new(),
-        last_checkpoint: Instant::now(),
         out: Vec::new(),
         fatal: None,
         batch_records: 0,
@@ -1427,7 +1443,6 @@ pub fn run_correlator(
         )
     };
     let max_in_flight = cfg.processing.max_in_flight;
-    let checkpoint_every = Duration::from_millis(cfg.processing.checkpoint_interval_ms);
     let mut last_metrics = Instant::now();
     let mut last_housekeeping = Instant::now();
     let mut records = 0u64;
@@ -1482,7 +1497,7 @@ pub fn run_correlator(
                 pl.idle_advance();
                 if pl.txn_open
                     || (!pl.eos && !pl.pending_commits.is_empty())
-                    || pl.last_checkpoint.elapsed() >= checkpoint_every
+                    || (!pl.eos && !pl.due_checkpoints().is_empty())
                 {
                     pl.finish_batch(&consumer);
                 }
