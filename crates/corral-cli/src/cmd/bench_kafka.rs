@@ -690,8 +690,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             LATENCY_WINDOW.as_secs_f64()
         );
         if let (Some(c), Some(us)) = (corral_cpu, corral_us_per_alert) {
+            let harness = if args.rate > 0.0 {
+                format!("; the harness's producer, {harness_cpu:.2} s, not counted")
+            } else {
+                String::new()
+            };
             println!(
-                "corral CPU        {c:.2} s while consuming ({us:.2} µs per alert, {:.0} % of one core; the harness's producer, {harness_cpu:.2} s, not counted)",
+                "corral CPU        {c:.2} s while consuming ({us:.2} µs per alert, {:.0} % of one core{harness})",
                 100.0 * c / secs
             );
         }
