@@ -247,6 +247,16 @@ struct Snapshot {
 
 const SNAPSHOT_VERSION: u32 = 2;
 
+/// The engine's state at one moment, taken by [`Engine::snapshot_state`].
+pub struct EngineSnapshot(Snapshot);
+
+impl EngineSnapshot {
+    /// The bytes [`Engine::restore`] reads.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.0).unwrap_or_default()
+    }
+}
+
 pub struct Engine {
     rules: Arc<RuleSet>,
     topology: Arc<TopologyIndex>,
@@ -1724,7 +1734,13 @@ impl Engine {
 
     /// Serializes the whole correlation state (for the `corral.state` changelog).
     pub fn snapshot(&self) -> Vec<u8> {
-        let snap = Snapshot {
+        self.snapshot_state().encode()
+    }
+
+    /// A copy of the whole correlation state, to be encoded with [`EngineSnapshot::encode`]
+    /// (the costly part, which can run on another thread while the engine goes on).
+    pub fn snapshot_state(&self) -> EngineSnapshot {
+        EngineSnapshot(Snapshot {
             version: SNAPSHOT_VERSION,
             dedup: DedupTable {
                 alerts: self.dedup.alerts.clone(),
@@ -1760,8 +1776,7 @@ impl Engine {
             now: self.now,
             next_seq: self.next_seq,
             stats: self.stats.clone(),
-        };
-        serde_json::to_vec(&snap).unwrap_or_default()
+        })
     }
 
     /// Restores state written by [`Engine::snapshot`] into a fresh engine.

@@ -18,7 +18,7 @@ pub mod rules;
 pub mod topology;
 pub mod yaml_pos;
 
-pub use engine::{Engine, EngineStats};
+pub use engine::{Engine, EngineSnapshot, EngineStats};
 pub use incident::IncidentUpdate;
 pub use model::{Alert, Millis, Severity, Status};
 pub use rules::RuleSet;

@@ -14,4 +14,4 @@ pub mod service;
 pub mod state;
 
 pub use config::ServiceConfig;
-pub use service::{Control, Loaded, Loader, RunOptions};
+pub use service::{Control, LatencySample, Loaded, Loader, RunOptions};

@@ -9,7 +9,7 @@ use corral_core::{Alert, TopologyFile, TopologyIndex};
 use corral_kafka::config::{Delivery, ServiceConfig};
 use corral_kafka::domain::DomainMap;
 use corral_kafka::runner::{run_service, Mode};
-use corral_kafka::{Control, Loaded, RunOptions};
+use corral_kafka::{Control, LatencySample, Loaded, RunOptions};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -64,6 +64,11 @@ pub struct Args {
     /// latency at a steady load; 0: produce them all first and measure draining the backlog.
     #[arg(long, default_value_t = 0.0)]
     pub rate: f64,
+    /// Write every incident update's latency to this CSV file (ms since the first record was
+    /// consumed, consumed → handed to the producer µs, consumed → acknowledged µs), to see when
+    /// the slow ones happen.
+    #[arg(long)]
+    pub latency_csv: Option<std::path::PathBuf>,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -244,6 +249,122 @@ impl Storm {
     }
 }
 
+/// Waits until every partition of `topic` has a leader.
+fn wait_for_leaders(admin: &AdminClient<DefaultClientContext>, topic: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let md = admin
+            .inner()
+            .fetch_metadata(Some(topic), Duration::from_secs(10))?;
+        let ready = md.topics().iter().any(|t| {
+            t.name() == topic
+                && t.error().is_none()
+                && !t.partitions().is_empty()
+                && t.partitions()
+                    .iter()
+                    .all(|p| p.error().is_none() && p.leader() >= 0)
+        });
+        if ready {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "topic {topic} has no leader after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Name of the harness's producing thread (`--rate`), to tell its CPU from corral's.
+const PACER_THREAD: &str = "bench-producer";
+
+/// Length of the windows the decision latency is also reported by, so that a slow start or a
+/// periodic stall shows apart from the steady state.
+const LATENCY_WINDOW: Duration = Duration::from_secs(1);
+
+/// Decision latency percentiles (ms) of the run's incident updates.
+struct LatencyReport {
+    p50: f64,
+    p99: f64,
+    handoff_p99: f64,
+    /// Update handed to librdkafka → acknowledged by the broker.
+    producer_to_ack_p99: f64,
+    /// p99 of the updates whose records were consumed in each successive window.
+    p99_by_window: Vec<f64>,
+    /// p99 of the updates whose records were consumed after the first window: the steady state,
+    /// without the opening burst (every incident of the storm opens in the first tens of ms).
+    steady_p99: f64,
+}
+
+impl LatencyReport {
+    fn of(samples: &[LatencySample], window: Duration) -> LatencyReport {
+        let sorted = |f: &dyn Fn(&LatencySample) -> u32, of: &[&LatencySample]| {
+            let mut v: Vec<u32> = of.iter().map(|s| f(s)).collect();
+            v.sort_unstable();
+            v
+        };
+        let all: Vec<&LatencySample> = samples.iter().collect();
+        let total = sorted(&|s| s.total_us, &all);
+        let mut by_window: Vec<Vec<&LatencySample>> = Vec::new();
+        if let Some(start) = samples.iter().map(|s| s.consumed).min() {
+            for s in samples {
+                let i = (s.consumed.duration_since(start).as_secs_f64() / window.as_secs_f64())
+                    as usize;
+                if by_window.len() <= i {
+                    by_window.resize_with(i + 1, Vec::new);
+                }
+                by_window[i].push(s);
+            }
+        }
+        LatencyReport {
+            p50: percentile(&total, 0.50),
+            p99: percentile(&total, 0.99),
+            handoff_p99: percentile(&sorted(&|s| s.handoff_us, &all), 0.99),
+            producer_to_ack_p99: percentile(
+                &sorted(&|s| s.total_us.saturating_sub(s.handoff_us), &all),
+                0.99,
+            ),
+            p99_by_window: by_window
+                .iter()
+                .map(|w| percentile(&sorted(&|s| s.total_us, w), 0.99))
+                .collect(),
+            steady_p99: percentile(
+                &sorted(
+                    &|s| s.total_us,
+                    &by_window
+                        .iter()
+                        .skip(1)
+                        .flatten()
+                        .copied()
+                        .collect::<Vec<_>>(),
+                ),
+                0.99,
+            ),
+        }
+    }
+}
+
+fn write_latency_csv(path: &std::path::Path, samples: &[LatencySample]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut sorted: Vec<&LatencySample> = samples.iter().collect();
+    sorted.sort_by_key(|s| s.consumed);
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(w, "consumed_ms,handoff_us,total_us")?;
+    if let Some(start) = sorted.first().map(|s| s.consumed) {
+        for s in sorted {
+            writeln!(
+                w,
+                "{:.3},{},{}",
+                s.consumed.duration_since(start).as_secs_f64() * 1e3,
+                s.handoff_us,
+                s.total_us
+            )?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
 fn percentile(sorted: &[u32], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -313,6 +434,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )],
         &AdminOptions::new(),
     ))?;
+    // The service's topics exist before it starts, as in a deployment (the service creates the
+    // missing ones at start, and the first writes to a topic created a moment before wait for
+    // its leader): the figures are those of a running service, not of topic creation.
+    wait_for_leaders(&admin, &input_topic)?;
+    corral_kafka::service::ensure_topics(&cfg, &rt)?;
+    for t in [
+        &cfg.kafka.topics.output,
+        &cfg.kafka.topics.dead_letter,
+        &cfg.kafka.topics.state,
+    ] {
+        wait_for_leaders(&admin, t)?;
+    }
     let producer: BaseProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &args.bootstrap)
         .set("linger.ms", if args.rate > 0.0 { "5" } else { "20" })
@@ -344,17 +477,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let control =
         Control::new(Arc::new(move || Ok(loaded.clone()))).map_err(input::config_errors)?;
     let service_control = control.clone();
-    let service = std::thread::spawn(move || {
-        run_service(
-            cfg,
-            service_control,
-            RunOptions {
-                instance_id: "bench".into(),
-            },
-            Mode::Service,
-            false,
-        )
-    });
+    // Named threads, so that the harness's own work shows apart from corral's in the report.
+    let service = std::thread::Builder::new()
+        .name("corral-correlate".into())
+        .spawn(move || {
+            run_service(
+                cfg,
+                service_control,
+                RunOptions {
+                    instance_id: "bench".into(),
+                },
+                Mode::Service,
+                false,
+            )
+        })?;
     let mut pacer_thread = None;
     if let Some(storm) = pacer.take() {
         let ready_by = Instant::now() + Duration::from_secs(60);
@@ -363,14 +499,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             std::thread::sleep(Duration::from_millis(20));
         }
         let rate = args.rate;
-        pacer_thread = Some(std::thread::spawn(move || storm.produce(Some(rate))));
+        pacer_thread = Some(
+            std::thread::Builder::new()
+                .name(PACER_THREAD.into())
+                .spawn(move || storm.produce(Some(rate)))?,
+        );
     }
     let m = &control.metrics;
     let broker_cpu = || args.broker_pid.and_then(|p| cpu_seconds(&p.to_string()));
     let mut first: Option<Instant> = None;
     let mut cpu_at_first = (None, None);
     let broker_sched = || args.broker_pid.and_then(|p| sched_seconds(&p.to_string()));
-    let mut sched_at_first = (None, None);
+    let mut broker_sched_at_first = None;
     let mut threads_at_first = None;
     let mut max_lag: i64 = 0;
     let deadline = Instant::now() + Duration::from_secs(900);
@@ -380,7 +520,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if consumed > 0 && first.is_none() {
             first = Some(Instant::now());
             cpu_at_first = (cpu_seconds("self"), broker_cpu());
-            sched_at_first = (sched_seconds("self"), broker_sched());
+            broker_sched_at_first = broker_sched();
             threads_at_first = thread_sched("self");
         }
         let text = m.encode();
@@ -404,6 +544,38 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let done = Instant::now();
+    let cpu_at_done = (cpu_seconds("self"), broker_cpu());
+    let broker_sched_at_done = broker_sched();
+    // Per thread while consuming: seconds on a CPU and waiting for one. Measured while the
+    // harness's producing thread (--rate) still runs, so that it can be told apart from corral.
+    let threads: Vec<(String, (f64, f64))> = match (threads_at_first, thread_sched("self")) {
+        (Some(a), Some(b)) => b
+            .iter()
+            .map(|(k, v)| {
+                let before = a.get(k).copied().unwrap_or((0.0, 0.0));
+                (k.1.clone(), (v.0 - before.0, v.1 - before.1))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let corral_threads = threads.iter().filter(|(name, _)| name != PACER_THREAD);
+    let corral_sched = (!threads.is_empty()).then(|| {
+        corral_threads
+            .clone()
+            .fold((0.0, 0.0), |acc, (_, t)| (acc.0 + t.0, acc.1 + t.1))
+    });
+    let harness_cpu: f64 = threads
+        .iter()
+        .filter(|(name, _)| name == PACER_THREAD)
+        .map(|(_, t)| t.0)
+        .sum();
+    // The busiest threads of corral while consuming: the busiest one bounds the rate a host
+    // without contention would reach.
+    let mut busiest: Vec<(String, f64)> = corral_threads
+        .map(|(name, t)| (name.clone(), t.0))
+        .filter(|(_, s)| *s >= 0.05)
+        .collect();
+    busiest.sort_by(|x, y| y.1.total_cmp(&x.1));
     if let Some(t) = pacer_thread {
         match t.join() {
             Ok(r) => {
@@ -412,24 +584,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Err(_) => anyhow::bail!("the producing thread panicked"),
         }
     }
-    let cpu_at_done = (cpu_seconds("self"), broker_cpu());
-    let sched_at_done = (sched_seconds("self"), broker_sched());
-    // The busiest threads of corral while consuming: the busiest one bounds the rate a host
-    // without contention would reach.
-    let mut busiest: Vec<(String, f64)> = match (threads_at_first, thread_sched("self")) {
-        (Some(a), Some(b)) => b
-            .iter()
-            .map(|(k, v)| (k.1.clone(), v.0 - a.get(k).map_or(0.0, |x| x.0)))
-            .filter(|(_, s)| *s >= 0.05)
-            .collect(),
-        _ => Vec::new(),
-    };
-    busiest.sort_by(|x, y| y.1.total_cmp(&x.1));
     let delta = |a: Option<(f64, f64)>, b: Option<(f64, f64)>| {
         a.zip(b).map(|(a, b)| (b.0 - a.0, b.1 - a.1))
     };
-    let corral_sched = delta(sched_at_first.0, sched_at_done.0);
-    let broker_sched = delta(sched_at_first.1, sched_at_done.1);
+    let broker_sched = delta(broker_sched_at_first, broker_sched_at_done);
     // Incident updates of the last records are acknowledged shortly after.
     let mut last = m.updates_produced.get();
     loop {
@@ -448,24 +606,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(Err(e)) => anyhow::bail!("service failed: {e:#}"),
         Err(_) => anyhow::bail!("service panicked"),
     }
-    let mut lat = std::mem::take(
-        &mut *control
-            .latencies_us
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()),
-    );
-    lat.sort_unstable();
-    let mut handoff =
-        std::mem::take(&mut *control.handoff_us.lock().unwrap_or_else(|p| p.into_inner()));
-    handoff.sort_unstable();
-    let handoff_p99 = percentile(&handoff, 0.99);
+    let samples = std::mem::take(&mut *control.latencies.lock().unwrap_or_else(|p| p.into_inner()));
+    let latency = LatencyReport::of(&samples, LATENCY_WINDOW);
+    if let Some(path) = &args.latency_csv {
+        write_latency_csv(path, &samples)?;
+    }
+    let handoff_p99 = latency.handoff_p99;
     // CPU used while consuming: corral (this process) per alert, and the broker's share.
-    let corral_cpu = cpu_at_first.0.zip(cpu_at_done.0).map(|(a, b)| b - a);
+    let corral_cpu = cpu_at_first
+        .0
+        .zip(cpu_at_done.0)
+        .map(|(a, b)| (b - a - harness_cpu).max(0.0));
     let broker_cpu = cpu_at_first.1.zip(cpu_at_done.1).map(|(a, b)| b - a);
     let corral_us_per_alert = corral_cpu.map(|c| c * 1e6 / args.alerts as f64);
     let rate = args.alerts as f64 / secs;
-    let p50 = percentile(&lat, 0.50);
-    let p99 = percentile(&lat, 0.99);
+    let (p50, p99) = (latency.p50, latency.p99);
     let opened = m.incidents_opened.get();
     let updates = m.updates_produced.get();
     // Best effort: bench topics are not worth keeping on the broker.
@@ -487,7 +642,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "seconds": secs, "alerts_per_second": rate, "max_consumer_lag": max_lag,
                 "latency_p50_ms": p50, "latency_p99_ms": p99, "incidents_opened": opened,
                 "incident_updates": updates, "handoff_p99_ms": handoff_p99,
+                "producer_to_ack_p99_ms": latency.producer_to_ack_p99,
+                "latency_p99_ms_by_window": latency.p99_by_window,
+                "latency_steady_p99_ms": latency.steady_p99,
+                "latency_window_seconds": LATENCY_WINDOW.as_secs_f64(),
                 "corral_cpu_seconds": corral_cpu, "corral_cpu_us_per_alert": corral_us_per_alert,
+                "harness_producer_cpu_seconds": harness_cpu,
                 "broker_cpu_seconds": broker_cpu,
                 "corral_runqueue_wait_seconds": corral_sched.map(|s| s.1),
                 "corral_thread_cpu_seconds": busiest,
@@ -504,15 +664,39 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("max consumer lag  {max_lag}");
         println!(
             "decision latency  p50 {p50:.2} ms, p99 {p99:.2} ms ({} updates)",
-            lat.len()
+            samples.len()
         );
         println!("incidents opened  {opened}, updates {updates}");
         println!(
             "handed to producer p99 {handoff_p99:.2} ms (consumed → update queued in librdkafka)"
         );
+        println!(
+            "producer to ack   p99 {:.2} ms (update queued → acknowledged by the broker)",
+            latency.producer_to_ack_p99
+        );
+        let windows: Vec<String> = latency
+            .p99_by_window
+            .iter()
+            .map(|p| format!("{p:.1}"))
+            .collect();
+        println!(
+            "latency p99 by {:.0} s of consumption: {} ms",
+            LATENCY_WINDOW.as_secs_f64(),
+            windows.join(", ")
+        );
+        println!(
+            "steady latency    p99 {:.2} ms (updates of records consumed after the first {:.0} s)",
+            latency.steady_p99,
+            LATENCY_WINDOW.as_secs_f64()
+        );
         if let (Some(c), Some(us)) = (corral_cpu, corral_us_per_alert) {
+            let harness = if args.rate > 0.0 {
+                format!("; the harness's producer, {harness_cpu:.2} s, not counted")
+            } else {
+                String::new()
+            };
             println!(
-                "corral CPU        {c:.2} s while consuming ({us:.2} µs per alert, {:.0} % of one core)",
+                "corral CPU        {c:.2} s while consuming ({us:.2} µs per alert, {:.0} % of one core{harness})",
                 100.0 * c / secs
             );
         }

@@ -1,5 +1,6 @@
-//! `corral check`: validate rules and topology, listing every error with its file and line, then
-//! lint the rules (rules that can never match, shadowed rules, labels nothing carries, windows
+//! `corral check`: validate a service config (`--config`, as `corral run` reads it) and the rules,
+//! topology and models it names or the command line gives, listing every error with its file and
+//! line, then lint the rules (rules that can never match, shadowed rules, labels nothing carries, windows
 //! longer than the alert expiry, maintenance windows in the past). Warnings fail the check only
 //! with `--strict`.
 
@@ -8,16 +9,18 @@ use crate::pipeline;
 use anyhow::bail;
 use corral_core::lint::{lint, LintContext};
 use corral_core::model::parse_event_time;
+use corral_kafka::ServiceConfig;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Service config file (corral run) to validate with the rules and topology it names.
+    /// Service config file (corral run) to validate with the rules, topology and models it names
+    /// (`--rules`, `--topology` and `--models` take precedence over the config's).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Rules file or directory (default: the shipped rules).
+    /// Rules file or directory (default: the config's, else the shipped rules).
     #[arg(long)]
     pub rules: Option<PathBuf>,
     /// Topology file (YAML or JSON).
@@ -53,10 +56,35 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or(0),
     };
     let mut errors = Vec::new();
-    let rules = match input::load_rules(args.rules.as_deref()) {
+    let mut rules_path = args.rules.clone();
+    let mut topology_path = args.topology.clone();
+    let mut models_path = args.models.clone();
+    // Whether the models the rules run with are known (a config that fails to load names its
+    // own, unknown here).
+    let mut models_known = true;
+    if let Some(path) = &args.config {
+        match ServiceConfig::load(path) {
+            Ok(cfg) => {
+                println!(
+                    "{}: ok (service config: group {}, input {}, {:?})",
+                    path.display(),
+                    cfg.kafka.group_id,
+                    cfg.kafka.topics.input,
+                    cfg.delivery
+                );
+                rules_path = rules_path.or(cfg.rules);
+                topology_path = topology_path.or(cfg.topology);
+                models_path = models_path.or(cfg.models);
+            }
+            Err(e) => {
+                errors.extend(e);
+                models_known = models_path.is_some();
+            }
+        }
+    }
+    let rules = match input::load_rules(rules_path.as_deref()) {
         Ok(rules) => {
-            let name = args
-                .rules
+            let name = rules_path
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| input::DEFAULT_RULES_NAME.into());
@@ -76,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let mut topology = None;
-    if let Some(t) = &args.topology {
+    if let Some(t) = &topology_path {
         match input::load_topology_file(t) {
             Ok(f) => {
                 println!(
@@ -90,12 +118,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Err(e) => errors.extend(e),
         }
     }
-    if let Some(dir) = &args.models {
+    if let Some(dir) = &models_path {
         match corral_anomaly::load_models(dir) {
             Ok(_) => println!("{}: ok (trained model)", dir.display()),
             // The model error names the file (and line) itself.
             Err(e) => errors.push(corral_core::yaml_pos::ConfigError {
-                file: "--models".into(),
+                file: dir.display().to_string(),
                 line: None,
                 message: e.to_string(),
             }),
@@ -126,12 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 topology: topology.as_ref(),
                 fixture_labels: fixture_labels.as_ref(),
                 now: Some(now),
-                // A service config names its own models, which this check does not read.
-                models_loaded: if args.config.is_some() && args.models.is_none() {
-                    None
-                } else {
-                    Some(args.models.is_some())
-                },
+                models_loaded: models_known.then_some(models_path.is_some()),
             },
         );
     }

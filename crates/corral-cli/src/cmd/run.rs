@@ -88,11 +88,6 @@ pub fn start(
     mode: Mode,
 ) -> anyhow::Result<ExitCode> {
     let cfg = ServiceConfig::load(config).map_err(input::config_errors)?;
-    if cfg.models.is_some() {
-        tracing::warn!(
-            "models: learned baselines are not loaded by corral run yet; scoring is neutral"
-        );
-    }
     let control = Control::new(loader(&cfg)).map_err(input::config_errors)?;
     let opts = RunOptions {
         instance_id: instance_id(instance),
