@@ -75,6 +75,23 @@ fn every_config_error_is_reported_with_its_file_and_line() {
 }
 
 #[test]
+fn the_kafka_section_may_be_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "corral.yaml",
+        "delivery: at_least_once
+",
+    );
+    let (o, out, err) = check(&["--config", &config]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("corral.yaml: ok (service config: group corral"),
+        "{out}"
+    );
+}
+
+#[test]
 fn broken_rules_and_a_missing_topology_named_by_the_config_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     write(

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
+    /// Every key has a default, so a config may leave the section out (a local broker).
+    #[serde(default)]
     pub kafka: KafkaConfig,
     #[serde(default)]
     pub delivery: Delivery,
@@ -50,6 +52,20 @@ pub struct KafkaConfig {
     /// Prefix of the transactional id in exactly-once mode; the process adds its instance id.
     #[serde(default)]
     pub transactional_id: Option<String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            bootstrap_servers: default_bootstrap(),
+            group_id: default_group(),
+            topics: Topics::default(),
+            common: BTreeMap::new(),
+            consumer: BTreeMap::new(),
+            producer: BTreeMap::new(),
+            transactional_id: None,
+        }
+    }
 }
 
 /// librdkafka takes strings; YAML users write numbers and booleans too.
