@@ -36,6 +36,10 @@ const MAX_EXPLANATION: usize = 12;
 /// then on it keeps to its own incident and relates nothing (a real failure's alert fires once,
 /// or flaps once while it recovers; a chronic check comes back again and again).
 const RECURRING_AFTER: u32 = 2;
+/// Time coherence of propagation: how long a cause's own alert may start after the effects it
+/// explains. Effects follow their cause; its alert may only lag them by the scrape interval in
+/// which monitors notice the failure (15–60 s).
+const CAUSE_LAG_TOLERANCE: Millis = 60_000;
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -841,6 +845,12 @@ impl Engine {
         let (watermark, max_window) = (self.watermark(), self.rules.max_window());
         // (incident, index of the anchor that links to it, whether the link is weak)
         let mut candidates: SmallVec<[(u32, usize, bool); 4]> = SmallVec::new();
+        // Links that make the alert a symptom of an alerting member above it:
+        // (incident, hops up to that member, when the anchor was first registered).
+        let mut symptom_links: SmallVec<[(u32, u8, Millis); 4]> = SmallVec::new();
+        // Whether the alert sits on an anchor of some incident: it is (or shares the resource or
+        // group of) a possible cause of members below it.
+        let mut on_anchor_link = false;
         for (ai, a) in anchors.iter().enumerate() {
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
@@ -871,7 +881,14 @@ impl Engine {
                 } else {
                     e.first
                 };
-                let close = t >= e.first - window && t <= until + window;
+                let mut close = t >= e.first - window && t <= until + window;
+                if matches!(a.key, AnchorKey::Node(_)) && a.hops == 0 && !alerting {
+                    // The alert would be the cause of members below its node: a cause cannot
+                    // start failing after its effects, beyond the scrape interval that may delay
+                    // its own alert. Members failing well before it are a failure of their own
+                    // (a second failure upstream of a first one).
+                    close &= t <= e.first + CAUSE_LAG_TOLERANCE;
+                }
                 // Related when one alert sits on the anchor and the other is within the rule's
                 // impact hops below it, or when both are below it (a silent shared upstream)
                 // within `max_hops` together; through a hub only when an alert is on the hub.
@@ -894,10 +911,35 @@ impl Engine {
                     // or the new alert names a silent node as the cause of members further
                     // below it than a common cause may reach: enough to join, never to bridge.
                     let weak = a.key.is_weak() || (a.hops == 0 && member_hops > rule.max_hops);
+                    if !weak && a.hops == 0 {
+                        on_anchor_link = true;
+                    }
+                    if !a.key.is_weak() && a.hops > 0 && member_hops == 0 {
+                        symptom_links.push((live, a.hops, e.first));
+                    }
                     match candidates.iter_mut().find(|(c, _, _)| *c == live) {
                         Some(c) if c.2 && !weak => *c = (live, ai, false),
                         Some(_) => {}
                         None => candidates.push((live, ai, weak)),
+                    }
+                }
+            }
+        }
+        // Direction of impact: an alert below alerting members of several incidents is a
+        // symptom shared by independent failures, not evidence that they are one failure (with
+        // dozens of failures open, every busy switch has some). It joins the incident of its
+        // nearest alerting cause (then the most recent) and bridges nothing. An alert that is
+        // itself on an anchor (a possible cause of members below it) still bridges: a chain of
+        // causes runs through it.
+        if !on_anchor_link {
+            let nearest_cause = symptom_links
+                .iter()
+                .min_by_key(|&&(inc, hops, first)| (hops, Reverse(first), inc))
+                .map(|&(inc, _, _)| inc);
+            if let Some(cause_incident) = nearest_cause {
+                for c in candidates.iter_mut() {
+                    if c.0 != cause_incident {
+                        c.2 = true;
                     }
                 }
             }
