@@ -883,10 +883,17 @@ impl Engine {
                 };
                 let mut close = t >= e.first - window && t <= until + window;
                 if matches!(a.key, AnchorKey::Node(_)) && a.hops == 0 && !alerting {
-                    // The alert would be the cause of members below its node: a cause cannot
-                    // start failing after its effects, beyond the scrape interval that may delay
-                    // its own alert. Members failing well before it are a failure of their own
-                    // (a second failure upstream of a first one).
+                    // The alert would be the cause of members below its node (on nodes that
+                    // depend on it). A warning says its node is degraded, not down: it explains
+                    // no failure of its dependents (a disk filling up beside an outage is not its
+                    // cause). It still joins through its own upstream causes or a firing member
+                    // on its resource.
+                    if view.severity < Severity::Error {
+                        continue;
+                    }
+                    // A cause cannot start failing after its effects, beyond the scrape
+                    // interval that may delay its own alert. Members failing well before it are
+                    // a failure of their own (a second failure upstream of a first one).
                     close &= t <= e.first + CAUSE_LAG_TOLERANCE;
                 }
                 // Related when one alert sits on the anchor and the other is within the rule's

@@ -1044,3 +1044,36 @@ fn an_alerting_node_explaining_most_of_an_incident_beats_a_silent_guess() {
         .finish();
     assert_eq!(root_of(&h, "InstanceDown@vm-2"), "esx-9");
 }
+
+#[test]
+fn a_warning_does_not_claim_the_failures_of_its_dependents() {
+    // db-1 runs on esx-1. The database fails; a disk warning on esx-1 twenty seconds later says
+    // the hypervisor is degraded, not down: it does not explain the database and stays apart.
+    let mut h = Harness::new("");
+    let mut disk = alert(20, "DiskSpaceLow", "esx-1", Status::Firing);
+    disk.severity = Severity::Warning;
+    h.fire(0, "DatabaseDown", "db-1").push(disk).finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["DatabaseDown@db-1"]), g(&["DiskSpaceLow@esx-1"])]
+    );
+    // The hypervisor going down is the database's cause.
+    let mut h = Harness::new("");
+    h.fire(0, "DatabaseDown", "db-1")
+        .fire(20, "HypervisorDown", "esx-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["DatabaseDown@db-1", "HypervisorDown@esx-1"])]
+    );
+    assert_eq!(root_of(&h, "DatabaseDown@db-1"), "esx-1");
+    // A warning below a failed node is still that failure's symptom.
+    let mut h = Harness::new("");
+    let mut latency = alert(30, "HighLatency", "payroll-api", Status::Firing);
+    latency.severity = Severity::Warning;
+    h.fire(0, "DatabaseDown", "db-1").push(latency).finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["DatabaseDown@db-1", "HighLatency@payroll-api"])]
+    );
+}
