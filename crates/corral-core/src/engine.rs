@@ -845,12 +845,12 @@ impl Engine {
         let (watermark, max_window) = (self.watermark(), self.rules.max_window());
         // (incident, index of the anchor that links to it, whether the link is weak)
         let mut candidates: SmallVec<[(u32, usize, bool); 4]> = SmallVec::new();
-        // Links that make the alert a symptom of an alerting member above it:
-        // (incident, hops up to that member, when the anchor was first registered).
-        let mut symptom_links: SmallVec<[(u32, u8, Millis); 4]> = SmallVec::new();
-        // Whether the alert sits on an anchor of some incident: it is (or shares the resource or
-        // group of) a possible cause of members below it.
-        let mut on_anchor_link = false;
+        // Links to a firing member that explains the alert: on its own resource (0 hops) or on a
+        // node above it: (incident, hops up to that member, when the anchor was first registered).
+        let mut explained_by: SmallVec<[(u32, u8, Millis); 4]> = SmallVec::new();
+        // Whether the alert is a possible cause of members below its node (or shares their
+        // group_by values): such an alert ties the incidents it links to together.
+        let mut cause_link = false;
         for (ai, a) in anchors.iter().enumerate() {
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
@@ -918,11 +918,14 @@ impl Engine {
                     // or the new alert names a silent node as the cause of members further
                     // below it than a common cause may reach: enough to join, never to bridge.
                     let weak = a.key.is_weak() || (a.hops == 0 && member_hops > rule.max_hops);
-                    if !weak && a.hops == 0 {
-                        on_anchor_link = true;
+                    let same_resource = a.hops == 0
+                        && member_hops == 0
+                        && matches!(a.key, AnchorKey::Node(_) | AnchorKey::Resource(_));
+                    if !weak && a.hops == 0 && !same_resource {
+                        cause_link = true;
                     }
-                    if !a.key.is_weak() && a.hops > 0 && member_hops == 0 {
-                        symptom_links.push((live, a.hops, e.first));
+                    if !a.key.is_weak() && member_hops == 0 && (a.hops > 0 || same_resource) {
+                        explained_by.push((live, a.hops, e.first));
                     }
                     match candidates.iter_mut().find(|(c, _, _)| *c == live) {
                         Some(c) if c.2 && !weak => *c = (live, ai, false),
@@ -934,14 +937,15 @@ impl Engine {
         }
         // Direction of impact: an alert below alerting members of several incidents is a
         // symptom shared by independent failures, not evidence that they are one failure (with
-        // dozens of failures open, every busy switch has some). It joins the incident of its
-        // nearest alerting cause (then the most recent) and bridges nothing. An alert that is
-        // itself on an anchor (a possible cause of members below it) still bridges: a chain of
-        // causes runs through it.
-        if !on_anchor_link {
-            let nearest_cause = symptom_links
+        // dozens of failures open, every busy switch has some). It joins the incident of the
+        // firing explanation that started most recently (an older failure would already have
+        // caused it), then the nearest (its own resource, then the node closest above it), and
+        // bridges nothing. An alert that is itself a possible cause of members below it still
+        // bridges: a chain of causes runs through it.
+        if !cause_link {
+            let nearest_cause = explained_by
                 .iter()
-                .min_by_key(|&&(inc, hops, first)| (hops, Reverse(first), inc))
+                .min_by_key(|&&(inc, hops, first)| (Reverse(first), hops, inc))
                 .map(|&(inc, _, _)| inc);
             if let Some(cause_incident) = nearest_cause {
                 for c in candidates.iter_mut() {

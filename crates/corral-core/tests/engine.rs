@@ -1005,17 +1005,24 @@ edges:
 #[test]
 fn a_symptom_shared_by_two_failures_does_not_merge_them() {
     // db-orders and cache-1 fail independently; checkout, which needs both, starts failing ten
-    // seconds after the cache. It is a symptom below two alerting causes: it joins the nearest,
-    // most recent one and does not make the two failures one.
+    // seconds after the cache. It is a symptom below two alerting causes: it joins the one that
+    // started most recently (the database has been down for two minutes without hurting it) and
+    // does not make the two failures one. A second alert on checkout joins the first one's
+    // incident and bridges nothing either.
     let mut h = Harness::with_topology("", SHARED_TOPO);
     h.fire(0, "DatabaseDown", "db-orders")
         .fire(120, "CacheDown", "cache-1")
         .fire(130, "HighErrorRate", "checkout")
+        .fire(140, "HighLatency", "checkout")
         .finish();
     assert_eq!(
         h.groups(),
         vec![
-            g(&["CacheDown@cache-1", "HighErrorRate@checkout"]),
+            g(&[
+                "CacheDown@cache-1",
+                "HighErrorRate@checkout",
+                "HighLatency@checkout"
+            ]),
             g(&["DatabaseDown@db-orders"]),
         ]
     );
