@@ -940,12 +940,19 @@ impl Engine {
         // dozens of failures open, every busy switch has some). It joins the incident of the
         // firing explanation that started most recently (an older failure would already have
         // caused it), then the nearest (its own resource, then the node closest above it), and
-        // bridges nothing. An alert that is itself a possible cause of members below it still
+        // bridges nothing. An incident with a failure (error or above) comes before one of mere
+        // warnings: a degraded neighbour explains a symptom less well than a failed one. An alert that is itself a possible cause of members below it still
         // bridges: a chain of causes runs through it.
         if !cause_link {
             let nearest_cause = explained_by
                 .iter()
-                .min_by_key(|&&(inc, hops, first)| (Reverse(first), hops, inc))
+                .min_by_key(|&&(inc, hops, first)| {
+                    let failing = self
+                        .incidents
+                        .get(&inc)
+                        .is_some_and(|i| i.severity >= Severity::Error);
+                    (Reverse(failing), Reverse(first), hops, inc)
+                })
                 .map(|&(inc, _, _)| inc);
             if let Some(cause_incident) = nearest_cause {
                 for c in candidates.iter_mut() {

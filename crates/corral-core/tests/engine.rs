@@ -1028,6 +1028,22 @@ fn a_symptom_shared_by_two_failures_does_not_merge_them() {
     );
     assert_eq!(h.engine.stats().incidents_merged, 0);
     assert_eq!(root_of(&h, "HighErrorRate@checkout"), "cache-1");
+    // A warning on the cache says it is degraded, not failed: the failed database explains
+    // checkout's errors better, however recent the warning.
+    let mut h = Harness::with_topology("", SHARED_TOPO);
+    let mut evictions = alert(60, "CacheEvictionsHigh", "cache-1", Status::Firing);
+    evictions.severity = Severity::Warning;
+    h.fire(0, "DatabaseDown", "db-orders")
+        .push(evictions)
+        .fire(70, "HighErrorRate", "checkout")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CacheEvictionsHigh@cache-1"]),
+            g(&["DatabaseDown@db-orders", "HighErrorRate@checkout"]),
+        ]
+    );
 }
 
 #[test]
