@@ -899,6 +899,15 @@ impl Engine {
                 // Related when one alert sits on the anchor and the other is within the rule's
                 // impact hops below it, or when both are below it (a silent shared upstream)
                 // within `max_hops` together; through a hub only when an alert is on the hub.
+                // Both below the anchor: the link would guess that the silent shared node
+                // failed. A warning (degraded, not down) is no evidence of that failure.
+                if matches!(a.key, AnchorKey::Node(_))
+                    && a.hops > 0
+                    && member_hops > 0
+                    && view.severity < Severity::Error
+                {
+                    continue;
+                }
                 let near = match a.key {
                     // Service or learned co-occurrence: one of the two is not in the CMDB.
                     _ if a.key.is_weak() => {

@@ -1090,6 +1090,16 @@ fn a_warning_does_not_claim_the_failures_of_its_dependents() {
         vec![g(&["DatabaseDown@db-1", "HypervisorDown@esx-1"])]
     );
     assert_eq!(root_of(&h, "DatabaseDown@db-1"), "esx-1");
+    // Nor is a warning evidence that a silent shared upstream failed: a clock-skew warning on
+    // host-a3 beside host-a2 going down does not guess tor-a down and stays apart.
+    let mut h = Harness::new("");
+    let mut skew = alert(10, "NTPClockSkew", "host-a3", Status::Firing);
+    skew.severity = Severity::Warning;
+    h.fire(0, "HostDown", "host-a2").push(skew).finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a2"]), g(&["NTPClockSkew@host-a3"])]
+    );
     // A warning below a failed node is still that failure's symptom.
     let mut h = Harness::new("");
     let mut latency = alert(30, "HighLatency", "payroll-api", Status::Firing);
