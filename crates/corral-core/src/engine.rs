@@ -36,6 +36,10 @@ const MAX_EXPLANATION: usize = 12;
 /// then on it keeps to its own incident and relates nothing (a real failure's alert fires once,
 /// or flaps once while it recovers; a chronic check comes back again and again).
 const RECURRING_AFTER: u32 = 2;
+/// Time coherence of propagation: how long a cause's own alert may start after the effects it
+/// explains. Effects follow their cause; its alert may only lag them by the scrape interval in
+/// which monitors notice the failure (15–60 s).
+const CAUSE_LAG_TOLERANCE: Millis = 60_000;
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -851,6 +855,12 @@ impl Engine {
         let (watermark, max_window) = (self.watermark(), self.rules.max_window());
         // (incident, index of the anchor that links to it, whether the link is weak)
         let mut candidates: SmallVec<[(u32, usize, bool); 4]> = SmallVec::new();
+        // Links to a firing member that explains the alert: on its own resource (0 hops) or on a
+        // node above it: (incident, hops up to that member, when the anchor was first registered).
+        let mut explained_by: SmallVec<[(u32, u8, Millis); 4]> = SmallVec::new();
+        // Whether the alert is a possible cause of members below its node (or shares their
+        // group_by values): such an alert ties the incidents it links to together.
+        let mut cause_link = false;
         for (ai, a) in anchors.iter().enumerate() {
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
@@ -881,10 +891,33 @@ impl Engine {
                 } else {
                     e.first
                 };
-                let close = t >= e.first - window && t <= until + window;
+                let mut close = t >= e.first - window && t <= until + window;
+                if matches!(a.key, AnchorKey::Node(_)) && a.hops == 0 && !alerting {
+                    // The alert would be the cause of members below its node (on nodes that
+                    // depend on it). A warning says its node is degraded, not down: it explains
+                    // no failure of its dependents (a disk filling up beside an outage is not its
+                    // cause). It still joins through its own upstream causes or a firing member
+                    // on its resource.
+                    if view.severity < Severity::Error {
+                        continue;
+                    }
+                    // A cause cannot start failing after its effects, beyond the scrape
+                    // interval that may delay its own alert. Members failing well before it are
+                    // a failure of their own (a second failure upstream of a first one).
+                    close &= t <= e.first + CAUSE_LAG_TOLERANCE;
+                }
                 // Related when one alert sits on the anchor and the other is within the rule's
                 // impact hops below it, or when both are below it (a silent shared upstream)
                 // within `max_hops` together; through a hub only when an alert is on the hub.
+                // Both below the anchor: the link would guess that the silent shared node
+                // failed. A warning (degraded, not down) is no evidence of that failure.
+                if matches!(a.key, AnchorKey::Node(_))
+                    && a.hops > 0
+                    && member_hops > 0
+                    && view.severity < Severity::Error
+                {
+                    continue;
+                }
                 let near = match a.key {
                     // Service or learned co-occurrence: one of the two is not in the CMDB.
                     _ if a.key.is_weak() => {
@@ -904,10 +937,46 @@ impl Engine {
                     // or the new alert names a silent node as the cause of members further
                     // below it than a common cause may reach: enough to join, never to bridge.
                     let weak = a.key.is_weak() || (a.hops == 0 && member_hops > rule.max_hops);
+                    let same_resource = a.hops == 0
+                        && member_hops == 0
+                        && matches!(a.key, AnchorKey::Node(_) | AnchorKey::Resource(_));
+                    if !weak && a.hops == 0 && !same_resource {
+                        cause_link = true;
+                    }
+                    if !a.key.is_weak() && member_hops == 0 && (a.hops > 0 || same_resource) {
+                        explained_by.push((live, a.hops, e.first));
+                    }
                     match candidates.iter_mut().find(|(c, _, _)| *c == live) {
                         Some(c) if c.2 && !weak => *c = (live, ai, false),
                         Some(_) => {}
                         None => candidates.push((live, ai, weak)),
+                    }
+                }
+            }
+        }
+        // Direction of impact: an alert below alerting members of several incidents is a
+        // symptom shared by independent failures, not evidence that they are one failure (with
+        // dozens of failures open, every busy switch has some). It joins the incident of the
+        // firing explanation that started most recently (an older failure would already have
+        // caused it), then the nearest (its own resource, then the node closest above it), and
+        // bridges nothing. An incident with a failure (error or above) comes before one of mere
+        // warnings: a degraded neighbour explains a symptom less well than a failed one. An alert that is itself a possible cause of members below it still
+        // bridges: a chain of causes runs through it.
+        if !cause_link {
+            let nearest_cause = explained_by
+                .iter()
+                .min_by_key(|&&(inc, hops, first)| {
+                    let failing = self
+                        .incidents
+                        .get(&inc)
+                        .is_some_and(|i| i.severity >= Severity::Error);
+                    (Reverse(failing), Reverse(first), hops, inc)
+                })
+                .map(|&(inc, _, _)| inc);
+            if let Some(cause_incident) = nearest_cause {
+                for c in candidates.iter_mut() {
+                    if c.0 != cause_incident {
+                        c.2 = true;
                     }
                 }
             }

@@ -5,8 +5,10 @@
 //! away they are (`hop_sum`). The most probable cause is the node that explains the most alerting
 //! resources; an alerting node beats a silent one on equal footing, the nearer beats the farther,
 //! then the earliest to fire, the most severe, and the rule hints (preferred kinds and names).
-//! A silent node wins only when it explains strictly more than any alerting one: the members
-//! share an upstream that is itself not monitored (a gap in monitoring).
+//! A silent node wins only when it explains strictly more, and at least twice as many resources
+//! as any alerting one: the members share an upstream that is itself not monitored (a gap in
+//! monitoring). An alerting node that explains more than half of it is observed evidence and
+//! wins.
 
 use crate::model::{Millis, Severity, Str};
 use serde::{Deserialize, Serialize};
@@ -76,7 +78,15 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
     let best_silent = best_of(cands, &silent);
 
     let pick = match (best_alerting, best_silent) {
-        (Some(a), Some(s)) if cands[s].cover.covered > cands[a].cover.covered => s,
+        // An observed failure that explains more than half of what a silent guess explains is
+        // the better cause: the rest is more likely a second failure beside it (two VMs of one
+        // hypervisor failing minutes apart) than a hidden common cause.
+        (Some(a), Some(s))
+            if cands[s].cover.covered > cands[a].cover.covered
+                && cands[s].cover.covered >= 2 * cands[a].cover.covered =>
+        {
+            s
+        }
         (Some(a), _) => a,
         (None, Some(s)) => s,
         (None, None) => return None,
@@ -248,6 +258,23 @@ mod tests {
         assert_eq!(c[ch.index].resource, "switch", "nearest silent upstream");
         assert!(ch.reason.contains("monitoring gap"));
         assert!(ch.confidence < 0.9);
+    }
+
+    #[test]
+    fn an_alerting_node_explaining_more_than_half_beats_a_silent_guess() {
+        let fp = Str::from("x");
+        let mut c = vec![
+            alerting("vm-1", 3, 2, 0, &fp),
+            alerting("vm-2", 1, 0, 90_000, &fp),
+            silent("esx", 4, 6),
+        ];
+        assert_eq!(c[choose(&c, 4).unwrap().index].resource, "vm-1");
+        // Explaining exactly half is not enough: the silent guess explains twice as much.
+        c[0].cover = Cover {
+            covered: 2,
+            hop_sum: 1,
+        };
+        assert_eq!(c[choose(&c, 4).unwrap().index].resource, "esx");
     }
 
     #[test]

@@ -52,12 +52,16 @@ struct Harness {
 
 impl Harness {
     fn new(rules_yaml: &str) -> Harness {
+        Harness::with_topology(rules_yaml, TOPO)
+    }
+
+    fn with_topology(rules_yaml: &str, topology_yaml: &str) -> Harness {
         let rules = if rules_yaml.is_empty() {
             RuleSet::default()
         } else {
             RuleSet::from_yaml(rules_yaml, "test.yaml").expect("valid rules")
         };
-        let topo = TopologyIndex::build(&TopologyFile::parse(TOPO, "topo.yaml").unwrap());
+        let topo = TopologyIndex::build(&TopologyFile::parse(topology_yaml, "topo.yaml").unwrap());
         Harness {
             engine: Engine::new(Arc::new(rules), Arc::new(topo)),
             updates: Vec::new(),
@@ -929,5 +933,180 @@ fn a_deep_guess_at_a_silent_cause_joins_but_never_bridges() {
     assert_eq!(
         h.groups(),
         vec![g(&["PortalErrors@hr-portal", "VMDown@esx-1"])]
+    );
+}
+
+/// The root cause named by the incident holding `fingerprint`.
+fn root_of(h: &Harness, fingerprint: &str) -> String {
+    h.incidents()
+        .values()
+        .find(|u| {
+            u.payload
+                .custom_details
+                .alerts
+                .iter()
+                .any(|a| a == fingerprint)
+        })
+        .map(|u| u.payload.custom_details.root_cause.resource.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_cause_does_not_start_failing_after_its_effects() {
+    // host-a1 fails; three minutes later tor-a above it alerts. Effects follow their cause, and
+    // a cause's alert lags them by a scrape interval at most: tor-a cannot explain host-a1, so it
+    // is a second failure. host-a2 failing right after tor-a is tor-a's impact.
+    let mut h = Harness::new("");
+    h.fire(0, "HostDown", "host-a1")
+        .fire(180, "SwitchDown", "tor-a")
+        .fire(200, "HostUnreachable", "host-a2")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-a1"]),
+            g(&["HostUnreachable@host-a2", "SwitchDown@tor-a"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "SwitchDown@tor-a"), "tor-a");
+    assert_eq!(root_of(&h, "HostDown@host-a1"), "host-a1");
+    // Within the scrape interval, the switch's alert is late news of the cause: one incident.
+    let mut h = Harness::new("");
+    h.fire(0, "HostDown", "host-a1")
+        .fire(40, "SwitchDown", "tor-a")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a1", "SwitchDown@tor-a"])]
+    );
+    assert_eq!(root_of(&h, "HostDown@host-a1"), "tor-a");
+}
+
+/// A checkout service that needs both a database and a cache; two VMs share a hypervisor.
+const SHARED_TOPO: &str = r#"
+nodes:
+  - {id: db-orders, kind: database}
+  - {id: cache-1, kind: cache}
+  - {id: checkout, kind: service, service: shop}
+  - {id: esx-9, kind: hypervisor}
+  - {id: vm-1, kind: vm}
+  - {id: vm-2, kind: vm}
+  - {id: svc-1a, kind: service}
+  - {id: svc-1b, kind: service}
+edges:
+  - {from: checkout, to: db-orders, type: depends_on}
+  - {from: checkout, to: cache-1, type: depends_on}
+  - {from: vm-1, to: esx-9, type: runs_on}
+  - {from: vm-2, to: esx-9, type: runs_on}
+  - {from: svc-1a, to: vm-1, type: runs_on}
+  - {from: svc-1b, to: vm-1, type: runs_on}
+"#;
+
+#[test]
+fn a_symptom_shared_by_two_failures_does_not_merge_them() {
+    // db-orders and cache-1 fail independently; checkout, which needs both, starts failing ten
+    // seconds after the cache. It is a symptom below two alerting causes: it joins the one that
+    // started most recently (the database has been down for two minutes without hurting it) and
+    // does not make the two failures one. A second alert on checkout joins the first one's
+    // incident and bridges nothing either.
+    let mut h = Harness::with_topology("", SHARED_TOPO);
+    h.fire(0, "DatabaseDown", "db-orders")
+        .fire(120, "CacheDown", "cache-1")
+        .fire(130, "HighErrorRate", "checkout")
+        .fire(140, "HighLatency", "checkout")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&[
+                "CacheDown@cache-1",
+                "HighErrorRate@checkout",
+                "HighLatency@checkout"
+            ]),
+            g(&["DatabaseDown@db-orders"]),
+        ]
+    );
+    assert_eq!(h.engine.stats().incidents_merged, 0);
+    assert_eq!(root_of(&h, "HighErrorRate@checkout"), "cache-1");
+    // A warning on the cache says it is degraded, not failed: the failed database explains
+    // checkout's errors better, however recent the warning.
+    let mut h = Harness::with_topology("", SHARED_TOPO);
+    let mut evictions = alert(60, "CacheEvictionsHigh", "cache-1", Status::Firing);
+    evictions.severity = Severity::Warning;
+    h.fire(0, "DatabaseDown", "db-orders")
+        .push(evictions)
+        .fire(70, "HighErrorRate", "checkout")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CacheEvictionsHigh@cache-1"]),
+            g(&["DatabaseDown@db-orders", "HighErrorRate@checkout"]),
+        ]
+    );
+}
+
+#[test]
+fn an_alerting_node_explaining_most_of_an_incident_beats_a_silent_guess() {
+    // vm-1 fails with both its services; vm-2, on the same hypervisor, fails a minute and a
+    // half later. They share the silent esx-9, so they are one incident, but vm-1 explains
+    // three of its four resources: the observed failure is named, not the silent hypervisor.
+    let mut h = Harness::with_topology("", SHARED_TOPO);
+    h.fire(0, "InstanceDown", "vm-1")
+        .fire(10, "TargetDown", "svc-1a")
+        .fire(15, "TargetDown", "svc-1b")
+        .fire(90, "InstanceDown", "vm-2")
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+    assert_eq!(root_of(&h, "InstanceDown@vm-2"), "vm-1");
+    // Two lone VMs failing together: no alerting node explains more than itself, and the
+    // hypervisor they share is named as the monitoring gap.
+    let mut h = Harness::with_topology("", SHARED_TOPO);
+    h.fire(0, "InstanceDown", "vm-1")
+        .fire(5, "InstanceDown", "vm-2")
+        .finish();
+    assert_eq!(root_of(&h, "InstanceDown@vm-2"), "esx-9");
+}
+
+#[test]
+fn a_warning_does_not_claim_the_failures_of_its_dependents() {
+    // db-1 runs on esx-1. The database fails; a disk warning on esx-1 twenty seconds later says
+    // the hypervisor is degraded, not down: it does not explain the database and stays apart.
+    let mut h = Harness::new("");
+    let mut disk = alert(20, "DiskSpaceLow", "esx-1", Status::Firing);
+    disk.severity = Severity::Warning;
+    h.fire(0, "DatabaseDown", "db-1").push(disk).finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["DatabaseDown@db-1"]), g(&["DiskSpaceLow@esx-1"])]
+    );
+    // The hypervisor going down is the database's cause.
+    let mut h = Harness::new("");
+    h.fire(0, "DatabaseDown", "db-1")
+        .fire(20, "HypervisorDown", "esx-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["DatabaseDown@db-1", "HypervisorDown@esx-1"])]
+    );
+    assert_eq!(root_of(&h, "DatabaseDown@db-1"), "esx-1");
+    // Nor is a warning evidence that a silent shared upstream failed: a clock-skew warning on
+    // host-a3 beside host-a2 going down does not guess tor-a down and stays apart.
+    let mut h = Harness::new("");
+    let mut skew = alert(10, "NTPClockSkew", "host-a3", Status::Firing);
+    skew.severity = Severity::Warning;
+    h.fire(0, "HostDown", "host-a2").push(skew).finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a2"]), g(&["NTPClockSkew@host-a3"])]
+    );
+    // A warning below a failed node is still that failure's symptom.
+    let mut h = Harness::new("");
+    let mut latency = alert(30, "HighLatency", "payroll-api", Status::Firing);
+    latency.severity = Severity::Warning;
+    h.fire(0, "DatabaseDown", "db-1").push(latency).finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["DatabaseDown@db-1", "HighLatency@payroll-api"])]
     );
 }
