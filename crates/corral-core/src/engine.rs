@@ -232,14 +232,14 @@ enum StateTimer {
 struct Snapshot {
     version: u32,
     dedup: DedupTable,
-    incidents: Vec<(u32, Incident)>,
+    incidents: Vec<(u32, Box<Incident>)>,
     merged_into: Vec<(u32, u32)>,
     anchors: Vec<(AnchorKey, Vec<AnchorEntry>)>,
     inhibit_sources: Vec<((u16, u64), u32)>,
     inhibited: Vec<((u16, u64), Vec<Str>)>,
     state_timers: Vec<(Millis, StateTimer)>,
     emit_timers: Vec<(Millis, u32)>,
-    reopenable: Vec<(Str, Incident, Millis)>,
+    reopenable: Vec<(Str, Box<Incident>, Millis)>,
     now: Millis,
     next_seq: u64,
     stats: EngineStats,
@@ -253,7 +253,9 @@ pub struct Engine {
     anomaly: Box<dyn AnomalyModel>,
     config: EngineConfig,
     dedup: DedupTable,
-    incidents: FxHashMap<u32, Incident>,
+    /// Boxed: the table is probed for every anchor entry an alert looks at, and slots of a
+    /// pointer keep it in cache where ~300-byte incidents inline would not.
+    incidents: FxHashMap<u32, Box<Incident>>,
     merged_into: FxHashMap<u32, u32>,
     anchors: FxHashMap<AnchorKey, SmallVec<[AnchorEntry; 2]>>,
     anchors_at_sweep: usize,
@@ -264,7 +266,7 @@ pub struct Engine {
     state_timers: BinaryHeap<Reverse<(Millis, StateTimer)>>,
     emit_timers: BinaryHeap<Reverse<(Millis, u32)>>,
     /// Closed incidents that had one alert to themselves, by that alert, with when they closed.
-    reopenable: FxHashMap<Str, (Incident, Millis)>,
+    reopenable: FxHashMap<Str, (Box<Incident>, Millis)>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
     group_cache: FxHashMap<(u16, u32), GroupNeighbourhood>,
     /// Per node: its upstream neighbourhood for root cause.
@@ -1069,7 +1071,7 @@ impl Engine {
         let key = format!("{}-{}-{:06}", self.config.id_prefix, date, seq);
         self.incidents.insert(
             id,
-            Incident {
+            Box::new(Incident {
                 seq,
                 key,
                 rule,
@@ -1092,7 +1094,7 @@ impl Engine {
                 emit_scheduled: false,
                 last_root: None,
                 emitted_events: 0,
-            },
+            }),
         );
         id
     }
