@@ -21,13 +21,14 @@ use crate::matcher::{field_value, Field};
 use crate::model::{format_event_time, Alert, Millis, Severity, Status, Str};
 use crate::rootcause::{self, AlertingInfo, Candidate, Cover};
 use crate::rules::RuleSet;
+use crate::timer_heap::TimerHeap;
 use crate::topology::{EdgeMask, TopologyIndex};
 use petgraph::graph::NodeIndex;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// How many join reasons an incident keeps for its `explanation`.
@@ -263,8 +264,8 @@ pub struct Engine {
     inhibit_sources: FxHashMap<(u16, u64), u32>,
     /// Targets muted by each source group, released when the last source resolves.
     inhibited: FxHashMap<(u16, u64), Vec<Str>>,
-    state_timers: BinaryHeap<Reverse<(Millis, StateTimer)>>,
-    emit_timers: BinaryHeap<Reverse<(Millis, u32)>>,
+    state_timers: TimerHeap<Reverse<(Millis, StateTimer)>>,
+    emit_timers: TimerHeap<Reverse<(Millis, u32)>>,
     /// Closed incidents that had one alert to themselves, by that alert, with when they closed.
     reopenable: FxHashMap<Str, (Box<Incident>, Millis)>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
@@ -305,8 +306,8 @@ impl Engine {
             anchors_at_sweep: 1024,
             inhibit_sources: FxHashMap::default(),
             inhibited: FxHashMap::default(),
-            state_timers: BinaryHeap::new(),
-            emit_timers: BinaryHeap::new(),
+            state_timers: TimerHeap::new(),
+            emit_timers: TimerHeap::new(),
             reopenable: FxHashMap::default(),
             group_cache: FxHashMap::default(),
             rca_cache: FxHashMap::default(),
