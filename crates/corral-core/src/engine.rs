@@ -417,12 +417,12 @@ impl Engine {
         }
         self.anomaly.observe_alert(&alert);
 
-        let topo = self.topology.clone();
-        let rules = self.rules.clone();
-        // Topology and rule lookups happen once per fingerprint, not per repeat.
+        // Topology and rule lookups happen once per fingerprint, not per repeat. Borrowed, not
+        // cloned: two `Arc` clones are atomic operations on every occurrence.
+        let (topo, rules) = (&self.topology, &self.rules);
         let (merged, state) = self.dedup.merge(&alert, &rules.settings.flapping, || {
             let node = topo.resolve(&alert.resource).map(|n| n.index() as u32);
-            let rule = rules.grouping_for(&alert, &|a| kind_of(&topo, a)) as u16;
+            let rule = rules.grouping_for(&alert, &|a| kind_of(topo, a)) as u16;
             AlertState::new(&alert, node, rule)
         });
         // Re-notifications carry the alert's original start (Alertmanager re-sends `startsAt`):
@@ -441,7 +441,7 @@ impl Engine {
             Change::New => {
                 self.stats.alerts += 1;
                 if alert.status == Status::Firing {
-                    let deadline = state.last_update + rules.settings.alert_expiry;
+                    let deadline = state.last_update + self.rules.settings.alert_expiry;
                     self.state_timers
                         .push(Reverse((deadline, StateTimer::Expire(fp.clone()))));
                     self.on_fire(&alert, t, true, out);
@@ -479,7 +479,7 @@ impl Engine {
                 }
             }
             Change::Refired => {
-                let deadline = state.last_update + rules.settings.alert_expiry;
+                let deadline = state.last_update + self.rules.settings.alert_expiry;
                 self.state_timers
                     .push(Reverse((deadline, StateTimer::Expire(fp.clone()))));
                 self.on_fire(&alert, t, true, out);
