@@ -4,6 +4,10 @@
 
 use corral_core::model::{compute_fingerprint, Alert, Severity, Status};
 use corral_core::topology::{EdgeSpec, EdgeType, NodeSpec, TopologyFile};
+use corral_core::{Engine, IncidentUpdate, RuleSet, TopologyIndex};
+use corral_formats::{decode_stream, Format};
+use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
 
 /// Small deterministic PRNG (SplitMix64): benches need repeatable input, not statistical quality.
 pub struct SplitMix(u64);
@@ -293,4 +297,55 @@ pub fn to_alertmanager(alerts: &[Alert], per_payload: usize) -> Vec<u8> {
         buf.push(b'\n');
     }
     buf
+}
+
+/// Decodes, correlates and encodes `input`; returns (alerts, updates, bytes written).
+pub fn replay(
+    format: &Format,
+    input: &[u8],
+    rules: &Arc<RuleSet>,
+    index: &Arc<TopologyIndex>,
+) -> (u64, u64, u64) {
+    let mut engine = Engine::new(rules.clone(), index.clone());
+    let mut batch: Vec<IncidentUpdate> = Vec::with_capacity(64);
+    let mut out = BufWriter::with_capacity(1 << 20, CountingSink::default());
+    let mut updates = 0u64;
+    let mut write = |batch: &mut Vec<IncidentUpdate>, out: &mut BufWriter<CountingSink>| {
+        for u in batch.drain(..) {
+            updates += 1;
+            serde_json::to_writer(&mut *out, &u).expect("updates serialize");
+            out.write_all(b"\n").expect("sink accepts");
+        }
+    };
+    let stats = decode_stream(
+        format,
+        input,
+        |alert| {
+            engine.ingest(alert, &mut batch);
+            write(&mut batch, &mut out);
+        },
+        |d| panic!("bench input is valid: {d:?}"),
+    )
+    .expect("reading memory cannot fail");
+    engine.finish(&mut batch);
+    write(&mut batch, &mut out);
+    let sink = out.into_inner().expect("sink accepts");
+    (stats.alerts, updates, sink.bytes)
+}
+
+/// Where `corral replay --output /dev/null` writes: bytes counted, not kept.
+#[derive(Debug, Default)]
+pub struct CountingSink {
+    pub bytes: u64,
+}
+
+impl Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.bytes += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }

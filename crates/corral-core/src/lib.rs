@@ -15,6 +15,7 @@ pub mod matcher;
 pub mod model;
 pub mod rootcause;
 pub mod rules;
+pub mod timer_heap;
 pub mod topology;
 pub mod yaml_pos;
 

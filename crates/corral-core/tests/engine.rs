@@ -155,6 +155,38 @@ fn repeats_fold_into_one_incident_per_failure() {
 }
 
 #[test]
+fn a_repeat_that_changes_nothing_updates_dedup_state_but_emits_nothing() {
+    let mut h = Harness::new("");
+    // The join's coalesced update goes out by the tick.
+    h.fire(0, "HostDown", "host-b2")
+        .fire(5, "PortDown", "tor-b")
+        .tick(120);
+    let opened = h.updates.len();
+    assert!(opened > 0, "the first occurrences open an incident");
+    // Long after the update interval, so only a change could make the engine emit.
+    h.fire(600, "HostDown", "host-b2");
+    assert_eq!(h.updates.len(), opened, "a plain repeat is no news");
+    let st = h.engine.alert_state("HostDown@host-b2").expect("tracked");
+    assert_eq!((st.count, st.last_seen), (2, T0 + 600_000));
+    assert_eq!(
+        st.last_update,
+        T0 + 600_000,
+        "expiry counts from the repeat"
+    );
+    assert_eq!(h.engine.stats().deduplicated, 1);
+    // A repeat that raises the severity is news.
+    let mut worse = alert(630, "HostDown", "host-b2", Status::Firing);
+    worse.severity = Severity::Critical;
+    h.push(worse);
+    assert_eq!(h.updates.len(), opened + 1);
+    assert_eq!(h.updates[opened].payload.severity, Severity::Critical);
+    // The repeats' events reach the incident's last update at the end of input.
+    h.finish();
+    let inc = h.incidents().into_values().next().expect("one incident");
+    assert_eq!(inc.payload.custom_details.event_count, 4);
+}
+
+#[test]
 fn topology_groups_a_failure_and_names_the_upstream_root_cause() {
     let mut h = Harness::new("");
     h.fire(0, "HostDown", "host-a1")
