@@ -10,8 +10,8 @@
 //! the later alert (the one that joined). A link through a topology node must also respect the
 //! direction of impact, with the engine's own definition (`corral_core::causality`): a cause
 //! cannot start after its effects, a warning is never the cause of its dependents nor links
-//! through a silent shared upstream. An alert that is only a symptom of members of several
-//! incidents joins one of them and bridges nothing: two alerts apart although they link say so.
+//! through a silent shared upstream. An alert that is a symptom of firing members (and the cause
+//! of none) joins one incident and bridges nothing: two alerts apart although they link say so.
 
 use crate::input;
 use crate::pipeline;
@@ -281,9 +281,13 @@ pub struct Link {
     #[serde(skip)]
     to_fp: String,
     /// Whether the later alert links as a symptom of the earlier one (on its resource, or below
-    /// it): such a link joins an incident but bridges none.
+    /// it).
     #[serde(skip)]
     symptom: bool,
+    /// Whether the later alert links as the cause of the earlier one (on a node above it): only
+    /// such a link lets an alert that is also a symptom elsewhere bridge incidents.
+    #[serde(skip)]
+    cause: bool,
 }
 
 fn fmt_delta(ms: Millis) -> String {
@@ -348,9 +352,18 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
     let strict_a = anchors(replay, a, ra, rule_a.reach(), rule_a.edges);
     let strict_b = anchors(replay, b, rb, rule.reach(), rule.edges);
     // The engine's causality limits on a link through a node: `b` joins, `a` is the member.
+    // The member's side is its incident's first alert at the node, as the engine keeps it: a
+    // cause must not lag the first effect it would join, not only this one. Returns the breach
+    // and that first effect.
     let breach = |x: &Anchor, y: &Anchor| match x.key {
-        AnchorKey::Node(_) => {
-            causal_breach(b.severity, b.event_time(), y.hops, x.hops, a.event_time())
+        AnchorKey::Node(n) => {
+            let (effect_first, effect) = if y.hops == 0 && x.hops > 0 {
+                incident_first_at(replay, a_fp, n, b.event_time())
+            } else {
+                (a.event_time(), a_fp.to_string())
+            };
+            causal_breach(b.severity, b.event_time(), y.hops, x.hops, effect_first)
+                .map(|why| (why, effect))
         }
         _ => None,
     };
@@ -440,12 +453,24 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
                     vec![],
                 ),
             };
-            if let Some((_, _, why)) = &refused {
+            if let Some((_, _, (why, first_effect))) = &refused {
                 let node = via.trim_start_matches("shared upstream ");
                 let (cause, effect) = (
                     format!("{}@{}", b.name, b.resource),
                     format!("{}@{}", a.name, a.resource),
                 );
+                let lagged = if first_effect == a_fp {
+                    format!("its effect {effect}")
+                } else {
+                    // An earlier member of the same incident below the node set the time.
+                    let first = replay
+                        .first
+                        .get(first_effect)
+                        .map_or(first_effect.clone(), |f| {
+                            format!("{}@{}", f.name, f.resource)
+                        });
+                    format!("the first effect of {effect}'s incident there, {first}")
+                };
                 causality = Some(match why {
                     CausalBreach::CauseLagsEffect { .. } => "cause_lags_effect",
                     CausalBreach::WeakCause { .. } => "warning_as_cause",
@@ -455,8 +480,8 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
                 });
                 missed.push(match why {
                     CausalBreach::CauseLagsEffect { lag } => format!(
-                        "the cause {cause} started {} after its effect {effect}, more than the {} \
-                         a cause may lag",
+                        "the cause {cause} started {} after {lagged}, more than the {} a cause \
+                         may lag",
                         fmt_delta(*lag),
                         fmt_delta(CAUSE_LAG_TOLERANCE)
                     ),
@@ -507,6 +532,9 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
     let symptom = strict
         .as_ref()
         .is_some_and(|(x, _)| x.hops == 0 && !matches!(x.key, AnchorKey::Group(..)));
+    let cause = strict
+        .as_ref()
+        .is_some_and(|(x, y)| y.hops == 0 && x.hops > 0 && matches!(x.key, AnchorKey::Node(_)));
     Some(Link {
         from: replay.label(a_fp),
         to: replay.label(b_fp),
@@ -524,7 +552,48 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
         from_fp: a_fp.to_string(),
         to_fp: b_fp.to_string(),
         symptom,
+        cause,
     })
+}
+
+/// When the incident of `member_fp` first had an alert at `node` or below it (within each
+/// member's rule), among members that fired by `until`, and which alert that was: the time the
+/// engine keeps for the incident at that anchor. A member in no incident stands alone.
+fn incident_first_at(
+    replay: &Replay,
+    member_fp: &str,
+    node: NodeIdx,
+    until: Millis,
+) -> (Millis, String) {
+    let alone = [member_fp.to_string()];
+    let members = match replay.incident_of.get(member_fp) {
+        Some(&i) => replay.finals.members[i].as_slice(),
+        None => &alone[..],
+    };
+    let mut first = (
+        replay
+            .first
+            .get(member_fp)
+            .map_or(until, |a| a.event_time()),
+        member_fp.to_string(),
+    );
+    for m in members {
+        let Some(alert) = replay.first.get(m) else {
+            continue;
+        };
+        if alert.event_time() >= first.0 || alert.event_time() > until {
+            continue;
+        }
+        let rule_idx = replay.rule_of(m);
+        let rule = &replay.rules.groupings[rule_idx];
+        let at_node = anchors(replay, alert, rule_idx, rule.reach(), rule.edges)
+            .iter()
+            .any(|an| an.key == AnchorKey::Node(node));
+        if at_node {
+            first = (alert.event_time(), m.clone());
+        }
+    }
+    first
 }
 
 /// How strictly `link` looks for a shared anchor.
@@ -584,16 +653,18 @@ struct PairExplanation {
     chain: Vec<Link>,
     /// Why they are apart although the link criteria hold, when that is the case.
     note: Option<String>,
-    /// When the later alert is only a symptom of members of several incidents: where it went.
+    /// When the later alert is a symptom of a member of another incident, and the cause of
+    /// none: the incident it joined instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     shared_symptom: Option<SharedSymptom>,
 }
 
-/// An alert below (or beside) firing members of several incidents: it joined one.
+/// An alert that is a symptom of a firing member of one incident and links to another: it joined
+/// the first and bridged nothing.
 #[derive(Serialize)]
 struct SharedSymptom {
     symptom: String,
-    /// The member of the other incident it is also a symptom of.
+    /// The member of the other incident it also links to.
     apart_from: String,
     /// The incident it joined, and the member there it is a symptom of.
     joined: String,
@@ -846,17 +917,18 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
     } else {
         chain
             .iter()
-            .filter(|l| l.linked && l.symptom)
+            .filter(|l| l.linked && !l.cause)
             .find_map(|l| shared_symptom(replay, l))
     };
     let note = if let Some(s) = &shared_symptom {
         Some(format!(
-            "the link criteria hold, yet they are apart: {} is only a symptom of firing \
-             members of several incidents, of {} and of {}, and joined the incident of the \
-             latter, {}; a shared symptom is not a shared cause: it joins one incident (one with \
-             a failure before one of warnings, then that of the cause that started most \
-             recently, then the nearest) and bridges nothing",
-            s.symptom, s.apart_from, s.joined_through, s.joined
+            "the link criteria hold, yet they are apart: {} is a symptom of {}, a firing \
+             member of incident {}, which it joined; an alert that is a symptom of firing \
+             members and the cause of none joins one incident (one with a failure before one of \
+             warnings, then that of the cause that started most recently, then the nearest) and \
+             bridges nothing: a shared symptom is not a shared cause, so its link to {} does not \
+             tie the two incidents",
+            s.symptom, s.joined_through, s.joined, s.apart_from
         ))
     } else {
         (!grouped && chain.iter().any(|l| l.linked)).then(|| {
@@ -875,8 +947,8 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
     }
 }
 
-/// When the later alert of a symptom link went to another incident, where it is also a symptom
-/// of a member: the engine's choice among the incidents it is a symptom of.
+/// When the later alert of a link that is not a cause link went to another incident, where it is
+/// a symptom of a member: the engine's choice among the incidents it relates to.
 fn shared_symptom(replay: &Replay, l: &Link) -> Option<SharedSymptom> {
     let apart = *replay.incident_of.get(&l.from_fp)?;
     let joined = *replay.incident_of.get(&l.to_fp)?;
