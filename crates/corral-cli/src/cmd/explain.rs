@@ -959,13 +959,21 @@ fn shared_symptom(replay: &Replay, l: &Link) -> Option<SharedSymptom> {
         .iter()
         .filter(|m| **m != l.to_fp)
         .filter_map(|m| link(replay, m, &l.to_fp))
-        .filter(|j| j.linked && j.symptom && j.to_fp == l.to_fp)
+        // A symptom of `m` whichever fired first: alerts reach the engine in arrival order, and
+        // a cause may trail its symptoms by the scrape interval.
+        .filter(|j| {
+            j.linked && ((j.to_fp == l.to_fp && j.symptom) || (j.from_fp == l.to_fp && j.cause))
+        })
         .min_by_key(|j| (j.hops, j.delta_ms))?;
     Some(SharedSymptom {
         symptom: replay.label(&l.to_fp),
         apart_from: replay.label(&l.from_fp),
         joined: replay.finals.ids[joined].clone(),
-        joined_through: replay.label(&through.from_fp),
+        joined_through: replay.label(if through.to_fp == l.to_fp {
+            &through.from_fp
+        } else {
+            &through.to_fp
+        }),
     })
 }
 
