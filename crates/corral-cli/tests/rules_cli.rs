@@ -204,6 +204,182 @@ fn explain_alerts_says_what_a_link_missed_by() {
     assert!(err.contains("no alert \"nope\""), "{err}");
 }
 
+/// `explain` on causality.ndjson: one corner of the topology per linking rule of the engine.
+fn explain_causality(extra: &[&str]) -> (Output, String, String) {
+    let alerts = fixture("causality.ndjson");
+    let topo = fixture("causality-topology.yaml");
+    let rules = fixture("rules-narrow.yaml");
+    let mut args = vec![
+        "explain",
+        alerts.as_str(),
+        "--topology",
+        topo.as_str(),
+        "--rules",
+        rules.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    let o = corral(&args);
+    let (out, err) = text(&o);
+    (o, out, err)
+}
+
+fn pair_json(pair: &str) -> serde_json::Value {
+    let (o, out, err) = explain_causality(&["--alerts", pair, "--json"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn explain_alerts_says_which_causality_rule_kept_a_link_apart() {
+    // HostDown@host-a fired 95 s after DbDown on the database running on it: within the window
+    // and the hops, but a cause cannot start that long after its effect.
+    let (o, out, err) = explain_causality(&["--alerts", "fp-db-a,fp-host-a"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains(
+            "NOT linked: the cause HostDown@host-a started 1m35s after its effect DbDown@db-a, \
+             more than the 1m a cause may lag"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("note:"), "{out}");
+    let v = pair_json("fp-db-a,fp-host-a");
+    assert_eq!(v["grouped"], false);
+    assert_eq!(v["chain"][0]["linked"], false);
+    assert_eq!(v["chain"][0]["causality"], "cause_lags_effect");
+    assert_eq!(v["chain"][0]["via"], "shared upstream host-a");
+    assert!(v["note"].is_null(), "{v}");
+
+    // A warning on the host of a failed database is not its cause.
+    let (_, out, _) = explain_causality(&["--alerts", "DbDown@db-b,DiskFilling@host-b"]);
+    assert!(
+        out.contains(
+            "NOT linked: a warning does not link as the cause of its dependents \
+             (DiskFilling@host-b is a warning; DbDown@db-b depends on it)"
+        ),
+        "{out}"
+    );
+    let v = pair_json("fp-db-b,fp-host-b");
+    assert_eq!(v["chain"][0]["linked"], false);
+    assert_eq!(v["chain"][0]["causality"], "warning_as_cause");
+
+    // A warning on a database beside a failed one: their silent host is no shared cause.
+    let (_, out, _) = explain_causality(&["--alerts", "fp-db-c1,fp-db-c2"]);
+    assert!(
+        out.contains(
+            "NOT linked: a warning does not link through a silent shared upstream \
+             (DbSlow@db-c2 is a warning; host-c has no alert)"
+        ),
+        "{out}"
+    );
+    // HostDown@host-f is within a minute of HighErrorRate on a service two hops below, but its
+    // incident had an alert below host-f (InstanceDown) 66 s before: the engine keeps the
+    // incident's first time at the node, and so does the explanation.
+    let (_, out, _) = explain_causality(&["--alerts", "fp-app-f,fp-host-f"]);
+    assert!(
+        out.contains("Δt 41s (window 5m); shared upstream host-f"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "NOT linked: the cause HostDown@host-f started 1m6s after the first effect of \
+             HighErrorRate@app-f's incident there, InstanceDown@inst-f, more than the 1m a cause \
+             may lag"
+        ),
+        "{out}"
+    );
+
+    let v = pair_json("fp-db-c1,fp-db-c2");
+    assert_eq!(v["chain"][0]["linked"], false);
+    assert_eq!(
+        v["chain"][0]["causality"],
+        "warning_through_silent_upstream"
+    );
+    assert_eq!(v["chain"][0]["hops"], 2);
+}
+
+#[test]
+fn explain_alerts_names_the_incident_a_shared_symptom_joined() {
+    // AppDown depends on two failed hosts (two incidents): it links to both, joins the incident
+    // of the host that failed last, and bridges nothing.
+    let (o, out, err) = explain_causality(&["--alerts", "fp-host-d1,fp-app-d"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    let v = pair_json("fp-host-d1,fp-app-d");
+    let joined = v["shared_symptom"]["joined"].as_str().unwrap_or_default();
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains("shared upstream host-d1, 1 hop (max_hops 2)"),
+        "{out}"
+    );
+    assert!(!out.contains("NOT linked"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "note: the link criteria hold, yet they are apart: AppDown@app-d (fp-app-d) is a \
+             symptom of HostDown@host-d2 (fp-host-d2), a firing member of incident {joined}, \
+             which it joined"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("a shared symptom is not a shared cause"),
+        "{out}"
+    );
+    assert_eq!(v["chain"][0]["linked"], true);
+    let s = &v["shared_symptom"];
+    assert_eq!(s["symptom"], "AppDown@app-d (fp-app-d)");
+    assert_eq!(s["apart_from"], "HostDown@host-d1 (fp-host-d1)");
+    assert_eq!(s["joined_through"], "HostDown@host-d2 (fp-host-d2)");
+    // The incident it joined is the one it is placed in.
+    let placed = v["placements"][1].as_str().unwrap();
+    assert_eq!(
+        placed,
+        format!("incident {}", s["joined"].as_str().unwrap())
+    );
+
+    // Grouped alerts and pairs apart for another reason carry no shared-symptom record.
+    let v = pair_json("fp-host-d2,fp-app-d");
+    assert_eq!(v["grouped"], true);
+    assert!(v.get("shared_symptom").is_none(), "{v}");
+}
+
+#[test]
+fn explain_incident_says_when_a_silent_upstream_lacked_twice_the_evidence() {
+    // HostDown@host-e1 explains itself and its database; the silent switch explains those and
+    // the second host: more, but not twice as many.
+    let (_, out, _) = explain_causality(&["--alerts", "fp-host-e1,fp-host-e2", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["grouped"], true, "{out}");
+    let id = v["placements"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("incident ")
+        .to_string();
+    let (o, out, err) = explain_causality(&["--incident", &id]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("root cause host-e1"), "{out}");
+    assert!(
+        out.contains(
+            "silent sw-e explains 3 of 3 member resources, more than host-e1's 2, but a silent \
+             upstream needs at least twice the evidence of the best alerting node (4) to be \
+             named root cause"
+        ),
+        "{out}"
+    );
+    let (_, out, _) = explain_causality(&["--incident", &id, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["root_cause"]["resource"], "host-e1");
+    assert!(v["root_cause"]["silent_rule"]
+        .as_str()
+        .unwrap()
+        .starts_with("silent sw-e explains 3"));
+
+    // No silent candidate explains more than the chosen host here: nothing to say.
+    let (_, out, _) = explain(&["--incident", "inc-2026-11-25-000001", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["root_cause"].get("silent_rule").is_none(), "{out}");
+}
+
 #[test]
 fn diff_shows_the_merge_a_wider_rule_causes() {
     let alerts = fixture("alerts.ndjson");

@@ -15,6 +15,7 @@
 //! allowed lateness still finds the state it belongs to.
 
 use crate::anomaly::{AnomalyModel, Burst, NoBaseline};
+use crate::causality::causal_breach;
 use crate::dedup::{AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
@@ -37,10 +38,6 @@ const MAX_EXPLANATION: usize = 12;
 /// then on it keeps to its own incident and relates nothing (a real failure's alert fires once,
 /// or flaps once while it recovers; a chronic check comes back again and again).
 const RECURRING_AFTER: u32 = 2;
-/// Time coherence of propagation: how long a cause's own alert may start after the effects it
-/// explains. Effects follow their cause; its alert may only lag them by the scrape interval in
-/// which monitors notice the failure (15–60 s).
-const CAUSE_LAG_TOLERANCE: Millis = 60_000;
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -894,33 +891,20 @@ impl Engine {
                 } else {
                     e.first
                 };
-                let mut close = t >= e.first - window && t <= until + window;
-                if matches!(a.key, AnchorKey::Node(_)) && a.hops == 0 && !alerting {
-                    // The alert would be the cause of members below its node (on nodes that
-                    // depend on it). A warning says its node is degraded, not down: it explains
-                    // no failure of its dependents (a disk filling up beside an outage is not its
-                    // cause). It still joins through its own upstream causes or a firing member
-                    // on its resource.
-                    if view.severity < Severity::Error {
-                        continue;
-                    }
-                    // A cause cannot start failing after its effects, beyond the scrape
-                    // interval that may delay its own alert. Members failing well before it are
-                    // a failure of their own (a second failure upstream of a first one).
-                    close &= t <= e.first + CAUSE_LAG_TOLERANCE;
+                let close = t >= e.first - window && t <= until + window;
+                // Direction of impact (`causality`): a cause cannot start failing after its
+                // effects, beyond the scrape interval that may delay its own alert; a warning
+                // (degraded, not down) explains no failure of its dependents, and is no evidence
+                // that a silent shared upstream failed. A warning still joins through its own
+                // upstream causes or a firing member on its resource.
+                if matches!(a.key, AnchorKey::Node(_))
+                    && causal_breach(view.severity, t, a.hops, member_hops, e.first).is_some()
+                {
+                    continue;
                 }
                 // Related when one alert sits on the anchor and the other is within the rule's
                 // impact hops below it, or when both are below it (a silent shared upstream)
                 // within `max_hops` together; through a hub only when an alert is on the hub.
-                // Both below the anchor: the link would guess that the silent shared node
-                // failed. A warning (degraded, not down) is no evidence of that failure.
-                if matches!(a.key, AnchorKey::Node(_))
-                    && a.hops > 0
-                    && member_hops > 0
-                    && view.severity < Severity::Error
-                {
-                    continue;
-                }
                 let near = match a.key {
                     // Service or learned co-occurrence: one of the two is not in the CMDB.
                     _ if a.key.is_weak() => {

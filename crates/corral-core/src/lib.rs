@@ -6,6 +6,7 @@
 //! [`incident::IncidentUpdate`].
 
 pub mod anomaly;
+pub mod causality;
 pub mod dedup;
 pub mod duration;
 pub mod engine;

@@ -81,12 +81,7 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
         // An observed failure that explains more than half of what a silent guess explains is
         // the better cause: the rest is more likely a second failure beside it (two VMs of one
         // hypervisor failing minutes apart) than a hidden common cause.
-        (Some(a), Some(s))
-            if cands[s].cover.covered > cands[a].cover.covered
-                && cands[s].cover.covered >= 2 * cands[a].cover.covered =>
-        {
-            s
-        }
+        (Some(a), Some(s)) if silent_outweighs(cands[s].cover.covered, cands[a].cover.covered) => s,
         (Some(a), _) => a,
         (None, Some(s)) => s,
         (None, None) => return None,
@@ -139,6 +134,13 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
         reason,
         runner_up,
     })
+}
+
+/// Whether a silent node that explains `silent_covered` member resources is named root cause
+/// over the best alerting node, which explains `alerting_covered`: only with strictly more and at
+/// least twice the evidence (a hidden common cause is a guess; an alert is an observation).
+pub fn silent_outweighs(silent_covered: u32, alerting_covered: u32) -> bool {
+    silent_covered > alerting_covered && silent_covered >= 2 * alerting_covered
 }
 
 fn plural(n: u32) -> &'static str {

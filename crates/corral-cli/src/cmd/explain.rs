@@ -7,16 +7,22 @@
 //! anchor (the resource node or a node upstream of it within the rule's `max_hops`, over the
 //! rule's edge types, or equal `group_by` values), the hops on both sides add up to at most
 //! `max_hops`, and their first firing times are within the rule's `window`. The rule is that of
-//! the later alert (the one that joined).
+//! the later alert (the one that joined). A link through a topology node must also respect the
+//! direction of impact, with the engine's own definition (`corral_core::causality`): a cause
+//! cannot start after its effects, a warning is never the cause of its dependents nor links
+//! through a silent shared upstream. An alert that is a symptom of firing members (and the cause
+//! of none) joins one incident and bridges nothing: two alerts apart although they link say so.
 
 use crate::input;
 use crate::pipeline;
 use anyhow::{bail, Result};
 use corral_core::anomaly::AnomalyModel;
+use corral_core::causality::{causal_breach, CausalBreach, CAUSE_LAG_TOLERANCE};
 use corral_core::dedup::Mute;
 use corral_core::duration::format_duration;
 use corral_core::matcher::{field_value, Field};
 use corral_core::model::{format_event_time, Alert, Millis, Severity, Status};
+use corral_core::rootcause::silent_outweighs;
 use corral_core::rules::GroupingRule;
 use corral_core::topology::{EdgeMask, TopologyIndex};
 use corral_core::{Engine, IncidentUpdate, RuleSet};
@@ -265,6 +271,23 @@ pub struct Link {
     pub linked: bool,
     /// What it missed by, when not linked.
     pub missed_by: Vec<String>,
+    /// Which causality rule refused the closest link, when one did: `cause_lags_effect`,
+    /// `warning_as_cause`, `warning_through_silent_upstream`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub causality: Option<&'static str>,
+    /// Fingerprints of the earlier and the later (joining) alert.
+    #[serde(skip)]
+    from_fp: String,
+    #[serde(skip)]
+    to_fp: String,
+    /// Whether the later alert links as a symptom of the earlier one (on its resource, or below
+    /// it).
+    #[serde(skip)]
+    symptom: bool,
+    /// Whether the later alert links as the cause of the earlier one (on a node above it): only
+    /// such a link lets an alert that is also a symptom elsewhere bridge incidents.
+    #[serde(skip)]
+    cause: bool,
 }
 
 fn fmt_delta(ms: Millis) -> String {
@@ -328,13 +351,34 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
     let wide_b = anchors(replay, b, rb, SEARCH_HOPS, EdgeMask::ALL);
     let strict_a = anchors(replay, a, ra, rule_a.reach(), rule_a.edges);
     let strict_b = anchors(replay, b, rb, rule.reach(), rule.edges);
-    // Strictly: the engine's relation (hubs only with an alert on them); otherwise the nearest.
-    let best = |xs: &[Anchor], ys: &[Anchor], strict: bool| -> Option<(Anchor, Anchor)> {
+    // The engine's causality limits on a link through a node: `b` joins, `a` is the member.
+    // The member's side is its incident's first alert at the node, as the engine keeps it: a
+    // cause must not lag the first effect it would join, not only this one. Returns the breach
+    // and that first effect.
+    let breach = |x: &Anchor, y: &Anchor| match x.key {
+        AnchorKey::Node(n) => {
+            let (effect_first, effect) = if y.hops == 0 && x.hops > 0 {
+                incident_first_at(replay, a_fp, n, b.event_time())
+            } else {
+                (a.event_time(), a_fp.to_string())
+            };
+            causal_breach(b.severity, b.event_time(), y.hops, x.hops, effect_first)
+                .map(|why| (why, effect))
+        }
+        _ => None,
+    };
+    // Strictly: the engine's relation (hubs only with an alert on them), with or without its
+    // causality limits; otherwise the nearest.
+    let best = |xs: &[Anchor], ys: &[Anchor], strict: Strictness| -> Option<(Anchor, Anchor)> {
         let mut best: Option<(Anchor, Anchor)> = None;
         for x in xs {
             for y in ys.iter().filter(|y| y.key == x.key) {
-                if strict && ((y.hub && x.hops > 0 && y.hops > 0) || !rule.relates(x.hops, y.hops))
+                if strict != Strictness::Nearest
+                    && ((y.hub && x.hops > 0 && y.hops > 0) || !rule.relates(x.hops, y.hops))
                 {
+                    continue;
+                }
+                if strict == Strictness::Engine && breach(x, y).is_some() {
                     continue;
                 }
                 let total = u32::from(x.hops) + u32::from(y.hops);
@@ -348,8 +392,18 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
         }
         best
     };
-    let strict = best(&strict_a, &strict_b, true);
-    let chosen = strict.clone().or_else(|| best(&wide_a, &wide_b, false));
+    let strict = best(&strict_a, &strict_b, Strictness::Engine);
+    // The nearest link the hops allow but causality refuses, if any.
+    let refused = strict
+        .is_none()
+        .then(|| best(&strict_a, &strict_b, Strictness::HopsOnly))
+        .flatten()
+        .and_then(|(x, y)| breach(&x, &y).map(|why| (x, y, why)));
+    let chosen = strict
+        .clone()
+        .or_else(|| refused.clone().map(|(x, y, _)| (x, y)))
+        .or_else(|| best(&wide_a, &wide_b, Strictness::Nearest));
+    let mut causality = None;
     let topo = &replay.topology;
     let mut missed = Vec::new();
     if !close {
@@ -399,7 +453,48 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
                     vec![],
                 ),
             };
-            if strict.is_none() {
+            if let Some((_, _, (why, first_effect))) = &refused {
+                let node = via.trim_start_matches("shared upstream ");
+                let (cause, effect) = (
+                    format!("{}@{}", b.name, b.resource),
+                    format!("{}@{}", a.name, a.resource),
+                );
+                let lagged = if first_effect == a_fp {
+                    format!("its effect {effect}")
+                } else {
+                    // An earlier member of the same incident below the node set the time.
+                    let first = replay
+                        .first
+                        .get(first_effect)
+                        .map_or(first_effect.clone(), |f| {
+                            format!("{}@{}", f.name, f.resource)
+                        });
+                    format!("the first effect of {effect}'s incident there, {first}")
+                };
+                causality = Some(match why {
+                    CausalBreach::CauseLagsEffect { .. } => "cause_lags_effect",
+                    CausalBreach::WeakCause { .. } => "warning_as_cause",
+                    CausalBreach::WeakThroughSilentUpstream { .. } => {
+                        "warning_through_silent_upstream"
+                    }
+                });
+                missed.push(match why {
+                    CausalBreach::CauseLagsEffect { lag } => format!(
+                        "the cause {cause} started {} after {lagged}, more than the {} a cause \
+                         may lag",
+                        fmt_delta(*lag),
+                        fmt_delta(CAUSE_LAG_TOLERANCE)
+                    ),
+                    CausalBreach::WeakCause { severity } => format!(
+                        "a {severity} does not link as the cause of its dependents ({cause} is \
+                         a {severity}; {effect} depends on it)"
+                    ),
+                    CausalBreach::WeakThroughSilentUpstream { severity } => format!(
+                        "a {severity} does not link through a silent shared upstream ({cause} \
+                         is a {severity}; {node} has no alert)"
+                    ),
+                });
+            } else if strict.is_none() {
                 if !rule.relates(x.hops, y.hops) {
                     missed.push(if x.hops == 0 || y.hops == 0 {
                         format!("{total} hops > impact_hops {}", rule.impact_hops)
@@ -433,6 +528,13 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
             (String::new(), None, Vec::new())
         }
     };
+    // The joiner is a symptom of the member: on its resource, or below the node it sits on.
+    let symptom = strict
+        .as_ref()
+        .is_some_and(|(x, _)| x.hops == 0 && !matches!(x.key, AnchorKey::Group(..)));
+    let cause = strict
+        .as_ref()
+        .is_some_and(|(x, y)| y.hops == 0 && x.hops > 0 && matches!(x.key, AnchorKey::Node(_)));
     Some(Link {
         from: replay.label(a_fp),
         to: replay.label(b_fp),
@@ -446,7 +548,63 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
         paths,
         linked: missed.is_empty(),
         missed_by: missed,
+        causality,
+        from_fp: a_fp.to_string(),
+        to_fp: b_fp.to_string(),
+        symptom,
+        cause,
     })
+}
+
+/// When the incident of `member_fp` first had an alert at `node` or below it (within each
+/// member's rule), among members that fired by `until`, and which alert that was: the time the
+/// engine keeps for the incident at that anchor. A member in no incident stands alone.
+fn incident_first_at(
+    replay: &Replay,
+    member_fp: &str,
+    node: NodeIdx,
+    until: Millis,
+) -> (Millis, String) {
+    let alone = [member_fp.to_string()];
+    let members = match replay.incident_of.get(member_fp) {
+        Some(&i) => replay.finals.members[i].as_slice(),
+        None => &alone[..],
+    };
+    let mut first = (
+        replay
+            .first
+            .get(member_fp)
+            .map_or(until, |a| a.event_time()),
+        member_fp.to_string(),
+    );
+    for m in members {
+        let Some(alert) = replay.first.get(m) else {
+            continue;
+        };
+        if alert.event_time() >= first.0 || alert.event_time() > until {
+            continue;
+        }
+        let rule_idx = replay.rule_of(m);
+        let rule = &replay.rules.groupings[rule_idx];
+        let at_node = anchors(replay, alert, rule_idx, rule.reach(), rule.edges)
+            .iter()
+            .any(|an| an.key == AnchorKey::Node(node));
+        if at_node {
+            first = (alert.event_time(), m.clone());
+        }
+    }
+    first
+}
+
+/// How strictly `link` looks for a shared anchor.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strictness {
+    /// The engine's relation: hops, hubs and causality.
+    Engine,
+    /// Hops and hubs only, to say when causality alone refused a link.
+    HopsOnly,
+    /// The nearest shared anchor, to say by how much a link missed.
+    Nearest,
 }
 
 #[derive(Serialize)]
@@ -468,6 +626,9 @@ struct RootCauseExplanation {
     confidence: f64,
     candidates: Vec<Candidate>,
     paths: Vec<String>,
+    /// Why a silent candidate that explains more lost to the alerting one, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    silent_rule: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -492,6 +653,22 @@ struct PairExplanation {
     chain: Vec<Link>,
     /// Why they are apart although the link criteria hold, when that is the case.
     note: Option<String>,
+    /// When the later alert is a symptom of a member of another incident, and the cause of
+    /// none: the incident it joined instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shared_symptom: Option<SharedSymptom>,
+}
+
+/// An alert that is a symptom of a firing member of one incident and links to another: it joined
+/// the first and bridged nothing.
+#[derive(Serialize)]
+struct SharedSymptom {
+    symptom: String,
+    /// The member of the other incident it also links to.
+    apart_from: String,
+    /// The incident it joined, and the member there it is a symptom of.
+    joined: String,
+    joined_through: String,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -671,6 +848,28 @@ fn explain_root_cause(
             .then(x.hop_sum.cmp(&y.hop_sum))
             .then(x.first_alert.cmp(&y.first_alert))
     });
+    // Rule of evidence: a silent upstream that explains more than the chosen alerting node but
+    // less than twice as much lost for that reason.
+    let chosen_alerting = candidates.iter().find(|c| c.chosen && c.alerting);
+    let silent_rule = chosen_alerting.and_then(|a| {
+        let s = candidates
+            .iter()
+            .filter(|c| !c.alerting && c.explains > a.explains)
+            .max_by_key(|c| c.explains)?;
+        (!silent_outweighs(s.explains, a.explains)).then(|| {
+            format!(
+                "silent {} explains {} of {} member resources, more than {}'s {}, but a silent \
+                 upstream needs at least twice the evidence of the best alerting node ({}) to be \
+                 named root cause",
+                s.resource,
+                s.explains,
+                s.of,
+                a.resource,
+                a.explains,
+                2 * a.explains
+            )
+        })
+    });
     candidates.truncate(8);
     let mut paths = Vec::new();
     if let Some(rc) = topo.resolve(&chosen) {
@@ -691,6 +890,7 @@ fn explain_root_cause(
         confidence,
         candidates,
         paths,
+        silent_rule,
     }
 }
 
@@ -712,18 +912,69 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
             chain.extend(link(replay, &fps[0], target));
         }
     }
-    let note = (!grouped && chain.iter().any(|l| l.linked)).then(|| {
-        "the link criteria hold, yet they are apart: one of them is in no incident (see above), \
-         or the earlier incident had already closed when the later alert fired"
-            .to_string()
-    });
+    let shared_symptom = if grouped {
+        None
+    } else {
+        chain
+            .iter()
+            .filter(|l| l.linked && !l.cause)
+            .find_map(|l| shared_symptom(replay, l))
+    };
+    let note = if let Some(s) = &shared_symptom {
+        Some(format!(
+            "the link criteria hold, yet they are apart: {} is a symptom of {}, a firing \
+             member of incident {}, which it joined; an alert that is a symptom of firing \
+             members and the cause of none joins one incident (one with a failure before one of \
+             warnings, then that of the cause that started most recently, then the nearest) and \
+             bridges nothing: a shared symptom is not a shared cause, so its link to {} does not \
+             tie the two incidents",
+            s.symptom, s.joined_through, s.joined, s.apart_from
+        ))
+    } else {
+        (!grouped && chain.iter().any(|l| l.linked)).then(|| {
+            "the link criteria hold, yet they are apart: one of them is in no incident (see \
+             above), or the earlier incident had already closed when the later alert fired"
+                .to_string()
+        })
+    };
     PairExplanation {
         alerts: fps.iter().map(|f| replay.label(f)).collect(),
         placements,
         grouped,
         chain,
         note,
+        shared_symptom,
     }
+}
+
+/// When the later alert of a link that is not a cause link went to another incident, where it is
+/// a symptom of a member: the engine's choice among the incidents it relates to.
+fn shared_symptom(replay: &Replay, l: &Link) -> Option<SharedSymptom> {
+    let apart = *replay.incident_of.get(&l.from_fp)?;
+    let joined = *replay.incident_of.get(&l.to_fp)?;
+    if apart == joined {
+        return None;
+    }
+    let through = replay.finals.members[joined]
+        .iter()
+        .filter(|m| **m != l.to_fp)
+        .filter_map(|m| link(replay, m, &l.to_fp))
+        // A symptom of `m` whichever fired first: alerts reach the engine in arrival order, and
+        // a cause may trail its symptoms by the scrape interval.
+        .filter(|j| {
+            j.linked && ((j.to_fp == l.to_fp && j.symptom) || (j.from_fp == l.to_fp && j.cause))
+        })
+        .min_by_key(|j| (j.hops, j.delta_ms))?;
+    Some(SharedSymptom {
+        symptom: replay.label(&l.to_fp),
+        apart_from: replay.label(&l.from_fp),
+        joined: replay.finals.ids[joined].clone(),
+        joined_through: replay.label(if through.to_fp == l.to_fp {
+            &through.from_fp
+        } else {
+            &through.to_fp
+        }),
+    })
 }
 
 /// Shortest chain of links between two members of one incident (breadth first).
@@ -826,6 +1077,9 @@ fn render_incident(e: &IncidentExplanation) -> String {
                 .map(|t| format!(", first alert {t}"))
                 .unwrap_or_default()
         ));
+    }
+    if let Some(why) = &rc.silent_rule {
+        s.push_str(&format!("  {why}\n"));
     }
     for p in &rc.paths {
         s.push_str(&format!("  impact: {p}\n"));
