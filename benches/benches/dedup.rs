@@ -7,7 +7,7 @@
 
 use corral_benches::{storm, topology, ThreadCpuTime};
 use corral_core::dedup::{AlertState, DedupTable};
-use corral_core::{Engine, RuleSet, Status, TopologyIndex};
+use corral_core::{Engine, Status, TopologyIndex};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -19,10 +19,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn bench_dedup(c: &mut Criterion<ThreadCpuTime>) {
     let topo = topology(10_000);
     let index = Arc::new(TopologyIndex::build(&topo));
-    let rules = Arc::new(
-        RuleSet::from_yaml(include_str!("../../rules/default.yaml"), "default.yaml")
-            .expect("rules"),
-    );
+    let rules = corral_benches::default_rules();
     let alerts = storm(&topo, 1_000_000, 42);
     let mut g = c.benchmark_group("dedup");
     g.sample_size(10);

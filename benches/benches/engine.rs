@@ -2,7 +2,7 @@
 //! (dedup, suppression checks, topology correlation, root cause, updates), on one core.
 
 use corral_benches::{storm, topology};
-use corral_core::{Engine, RuleSet, TopologyIndex};
+use corral_core::{Engine, TopologyIndex};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::sync::Arc;
 
@@ -13,10 +13,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn engine(c: &mut Criterion) {
     let topo = topology(10_000);
     let index = Arc::new(TopologyIndex::build(&topo));
-    let rules = Arc::new(
-        RuleSet::from_yaml(include_str!("../../rules/default.yaml"), "default.yaml")
-            .expect("rules"),
-    );
+    let rules = corral_benches::default_rules();
     let n = 1_000_000;
     let alerts = storm(&topo, n, 42);
     let mut g = c.benchmark_group("correlate");

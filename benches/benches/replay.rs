@@ -6,7 +6,7 @@
 //! `cargo bench -p corral-benches --bench replay`
 
 use corral_benches::{replay, storm, to_alertmanager, to_ndjson, topology, ThreadCpuTime};
-use corral_core::{RuleSet, TopologyIndex};
+use corral_core::TopologyIndex;
 use corral_formats::Format;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
@@ -19,10 +19,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn bench_replay(c: &mut Criterion<ThreadCpuTime>) {
     let topo = topology(10_000);
     let index = Arc::new(TopologyIndex::build(&topo));
-    let rules = Arc::new(
-        RuleSet::from_yaml(include_str!("../../rules/default.yaml"), "default.yaml")
-            .expect("rules"),
-    );
+    let rules = corral_benches::default_rules();
     let n = 1_000_000;
     let alerts = storm(&topo, n, 42);
     let inputs = [

@@ -15,7 +15,7 @@
 use corral_benches::topology;
 use corral_core::dedup::AlertState;
 use corral_core::model::{compute_fingerprint, Alert, Labels, Severity, Status, Str};
-use corral_core::{Engine, RuleSet, TopologyIndex};
+use corral_core::{Engine, TopologyIndex};
 use std::sync::Arc;
 
 // The same allocator as the `corral` binary, so the figures match what users run.
@@ -83,10 +83,7 @@ fn main() {
     let topo = topology(10_000);
     let nodes: Vec<String> = topo.nodes.iter().map(|n| n.id.clone()).collect();
     let index = Arc::new(TopologyIndex::build(&topo));
-    let rules = Arc::new(
-        RuleSet::from_yaml(include_str!("../../rules/default.yaml"), "default.yaml")
-            .expect("rules"),
-    );
+    let rules = corral_benches::default_rules();
     let mut engine = Engine::new(rules, index);
     let mut out = Vec::new();
     let mut label_bytes = 0u64;

@@ -7,7 +7,7 @@
 //! ```
 
 use corral_benches::{replay, storm, to_alertmanager, to_ndjson, topology, ThreadCpuTime};
-use corral_core::{RuleSet, TopologyIndex};
+use corral_core::TopologyIndex;
 use corral_formats::Format;
 use std::sync::Arc;
 
@@ -28,10 +28,7 @@ fn main() {
     let passes: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(3);
     let topo = topology(10_000);
     let index = Arc::new(TopologyIndex::build(&topo));
-    let rules = Arc::new(
-        RuleSet::from_yaml(include_str!("../../rules/default.yaml"), "default.yaml")
-            .expect("rules"),
-    );
+    let rules = corral_benches::default_rules();
     let alerts = storm(&topo, n, 42);
     let input = match format {
         Format::Alertmanager => to_alertmanager(&alerts, 10),

@@ -2,7 +2,7 @@
 //! check between criterion runs (`cargo run --release -p corral-benches --example storm_once`).
 
 use corral_benches::{storm, topology};
-use corral_core::{Engine, RuleSet, TopologyIndex};
+use corral_core::{Engine, TopologyIndex};
 use std::sync::Arc;
 
 // The same allocator as the `corral` binary, so the figures match what users run.
@@ -17,10 +17,7 @@ fn main() {
         .unwrap_or(1_000_000);
     let topo = topology(10_000);
     let index = Arc::new(TopologyIndex::build(&topo));
-    let rules = Arc::new(
-        RuleSet::from_yaml(include_str!("../../rules/default.yaml"), "default.yaml")
-            .expect("rules"),
-    );
+    let rules = corral_benches::default_rules();
     let alerts = storm(&topo, n, 42);
     let mut e = Engine::new(rules, index);
     let mut out = Vec::new();

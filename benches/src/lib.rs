@@ -30,6 +30,14 @@ impl SplitMix {
     }
 }
 
+/// The shipped default rules, which every bench runs with.
+pub fn default_rules() -> std::sync::Arc<corral_core::RuleSet> {
+    std::sync::Arc::new(
+        corral_core::RuleSet::from_yaml(include_str!("../../rules/default.yaml"), "default.yaml")
+            .expect("the shipped rules parse"),
+    )
+}
+
 /// `switches` top-of-rack switches under 4 cores, 20 hosts per switch, 2 services per host,
 /// each service depending on one of 50 databases.
 pub fn topology(nodes: usize) -> TopologyFile {

@@ -111,9 +111,10 @@ fn broken_test_file_is_a_failure_with_its_line() {
     assert!(out.contains("fatal"), "{out}");
 }
 
-fn explain(extra: &[&str]) -> (Output, String, String) {
-    let alerts = fixture("alerts.ndjson");
-    let topo = fixture("topology.yaml");
+/// `explain` over a fixture's alerts and topology, with the narrow rules.
+fn explain_fixture(alerts: &str, topology: &str, extra: &[&str]) -> (Output, String, String) {
+    let alerts = fixture(alerts);
+    let topo = fixture(topology);
     let rules = fixture("rules-narrow.yaml");
     let mut args = vec![
         "explain",
@@ -127,6 +128,10 @@ fn explain(extra: &[&str]) -> (Output, String, String) {
     let o = corral(&args);
     let (out, err) = text(&o);
     (o, out, err)
+}
+
+fn explain(extra: &[&str]) -> (Output, String, String) {
+    explain_fixture("alerts.ndjson", "topology.yaml", extra)
 }
 
 #[test]
@@ -206,21 +211,7 @@ fn explain_alerts_says_what_a_link_missed_by() {
 
 /// `explain` on causality.ndjson: one corner of the topology per linking rule of the engine.
 fn explain_causality(extra: &[&str]) -> (Output, String, String) {
-    let alerts = fixture("causality.ndjson");
-    let topo = fixture("causality-topology.yaml");
-    let rules = fixture("rules-narrow.yaml");
-    let mut args = vec![
-        "explain",
-        alerts.as_str(),
-        "--topology",
-        topo.as_str(),
-        "--rules",
-        rules.as_str(),
-    ];
-    args.extend_from_slice(extra);
-    let o = corral(&args);
-    let (out, err) = text(&o);
-    (o, out, err)
+    explain_fixture("causality.ndjson", "causality-topology.yaml", extra)
 }
 
 fn pair_json(pair: &str) -> serde_json::Value {
