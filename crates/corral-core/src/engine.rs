@@ -227,6 +227,9 @@ enum StateTimer {
     Forget(Str),
     /// Stop offering a closed solo incident for reopening.
     DropReopenable(Str),
+    /// The maintenance window muting this alert ended: if it still fires, it comes back.
+    /// (A new variant: snapshots written before it existed still load.)
+    MaintenanceEnd(Str),
 }
 
 /// Serializable engine state for checkpoints (`corral.state`).
@@ -538,6 +541,7 @@ impl Engine {
                     StateTimer::Expire(fp) => self.fire_expire(&fp, at, out),
                     StateTimer::Close(inc) => self.fire_close(inc, at, out),
                     StateTimer::Forget(fp) => self.fire_forget(&fp, at),
+                    StateTimer::MaintenanceEnd(fp) => self.fire_maintenance_end(&fp, at, out),
                     StateTimer::DropReopenable(fp) => {
                         let window = self.rules.settings.reopen_window;
                         if self
@@ -629,6 +633,13 @@ impl Engine {
                 if let Some(st) = self.dedup.alerts.get_mut(fp) {
                     st.mute = mute;
                 }
+                // Like an expired silence in Alertmanager, the window's end must bring a still
+                // firing alert back without waiting for another occurrence of it.
+                if let Mute::Maintenance(i) = mute {
+                    let end = rules.maintenance[i as usize].end;
+                    self.state_timers
+                        .push(Reverse((end, StateTimer::MaintenanceEnd(fp.clone()))));
+                }
                 if let Mute::Inhibited(ri) = mute {
                     let key = (ri, equal_hash(view, &rules.inhibit[ri as usize].equal));
                     self.inhibited.entry(key).or_default().push(fp.clone());
@@ -711,6 +722,21 @@ impl Engine {
         self.release_inhibition_source(fp, at, out);
         self.deactivate(fp, at);
         self.schedule_forget(fp, at);
+    }
+
+    /// A maintenance window ended (the watermark passed its end): an alert it muted that still
+    /// fires is looked at again as if it had just arrived, at the window's end. Its mute is
+    /// re-evaluated, so another window, a suppression or an inhibition still holds it back.
+    fn fire_maintenance_end(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
+        let view = self
+            .dedup
+            .alerts
+            .get(fp)
+            .filter(|s| s.status == Status::Firing && matches!(s.mute, Mute::Maintenance(_)))
+            .map(|s| s.as_alert(fp));
+        if let Some(view) = view {
+            self.on_fire(&view, at, false, out);
+        }
     }
 
     /// How long a resolved alert is remembered: long enough to recognise it flapping.

@@ -554,9 +554,14 @@ fn maintenance_window_mutes_matching_alerts_only_inside_the_window() {
         .fire(10, "HostDown", "host-a2")
         .fire(700, "DiskFull", "host-b2")
         .finish();
+    // host-b1 still fires when the window ends, so it comes back then, and the later alert on
+    // the same rack joins it.
     assert_eq!(
         h.groups(),
-        vec![g(&["DiskFull@host-b2"]), g(&["HostDown@host-a2"])]
+        vec![
+            g(&["DiskFull@host-b2", "HostDown@host-b1"]),
+            g(&["HostDown@host-a2"])
+        ]
     );
     assert_eq!(
         h.engine.stats().suppressed.get("maintenance:rack-b-work"),
@@ -577,6 +582,74 @@ fn maintenance_end_lets_a_still_firing_alert_through() {
     assert!(h.incidents().is_empty());
     h.fire(400, "HostDown", "host-b1").finish();
     assert_eq!(h.groups(), vec![g(&["HostDown@host-b1"])]);
+}
+
+#[test]
+fn maintenance_end_brings_back_a_still_firing_alert_without_a_new_occurrence() {
+    let rules = format!(
+        "maintenance:\n  - name: w\n    match: {{name: HostDown}}\n    start: {}\n    end: {}\n",
+        T0,
+        T0 + 300_000
+    );
+    let mut h = Harness::new(&rules);
+    // Fires once inside the window and is never sent again (no Alertmanager re-notification).
+    h.fire(0, "HostDown", "host-b1").tick(200);
+    assert!(h.incidents().is_empty(), "muted during the window");
+    // Other traffic moves event time, and so the watermark, past the window's end.
+    h.fire(400, "DiskFull", "island").finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["DiskFull@island"]), g(&["HostDown@host-b1"])]
+    );
+}
+
+#[test]
+fn maintenance_end_waits_for_the_watermark() {
+    let rules = format!(
+        "settings:\n  allowed_lateness: 60s\nmaintenance:\n  - name: w\n    match: {{name: HostDown}}\n    start: {}\n    end: {}\n",
+        T0,
+        T0 + 300_000
+    );
+    let mut h = Harness::new(&rules);
+    h.fire(0, "HostDown", "host-b1").tick(330);
+    assert!(
+        h.incidents().is_empty(),
+        "event time is past the end but the watermark (30 s behind) is not"
+    );
+    h.tick(400).finish();
+    assert_eq!(h.groups(), vec![g(&["HostDown@host-b1"])]);
+}
+
+#[test]
+fn an_alert_resolved_inside_its_maintenance_window_stays_quiet_after_it() {
+    let rules = format!(
+        "maintenance:\n  - name: w\n    match: {{name: HostDown}}\n    start: {}\n    end: {}\n",
+        T0,
+        T0 + 300_000
+    );
+    let mut h = Harness::new(&rules);
+    h.fire(0, "HostDown", "host-b1")
+        .resolve(100, "HostDown", "host-b1")
+        .tick(1_000)
+        .finish();
+    assert!(h.incidents().is_empty(), "{:#?}", h.updates);
+}
+
+#[test]
+fn a_pending_maintenance_end_survives_a_snapshot() {
+    let rules = format!(
+        "maintenance:\n  - name: w\n    match: {{name: HostDown}}\n    start: {}\n    end: {}\n",
+        T0,
+        T0 + 300_000
+    );
+    let mut first = Harness::new(&rules);
+    first.fire(0, "HostDown", "host-b1").tick(200);
+    let snap = first.engine.snapshot();
+    let mut second = Harness::new(&rules);
+    second.engine.restore(&snap).unwrap();
+    assert!(second.incidents().is_empty());
+    second.tick(400).finish();
+    assert_eq!(second.groups(), vec![g(&["HostDown@host-b1"])]);
 }
 
 #[test]
