@@ -734,8 +734,20 @@ impl Engine {
             .get(fp)
             .filter(|s| s.status == Status::Firing && matches!(s.mute, Mute::Maintenance(_)))
             .map(|s| s.as_alert(fp));
-        if let Some(view) = view {
-            self.on_fire(&view, at, false, out);
+        let Some(view) = view else {
+            return;
+        };
+        let mute_before = self.dedup.alerts.get(fp).map(|s| s.mute);
+        self.on_fire(&view, at, false, out);
+        // Still muted by the same window: a reload moved its end later, and `on_fire` schedules
+        // nothing for an unchanged mute, so wait for the new end here.
+        let mute_after = self.dedup.alerts.get(fp).map(|s| s.mute);
+        if let Some(Mute::Maintenance(i)) = mute_after.filter(|m| Some(*m) == mute_before) {
+            let end = self.rules.maintenance[i as usize].end;
+            if end > at {
+                self.state_timers
+                    .push(Reverse((end, StateTimer::MaintenanceEnd(fp.clone()))));
+            }
         }
     }
 

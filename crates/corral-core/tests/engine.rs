@@ -621,6 +621,26 @@ fn maintenance_end_waits_for_the_watermark() {
 }
 
 #[test]
+fn a_maintenance_window_extended_by_a_reload_mutes_until_its_new_end() {
+    let window = |end_secs: i64| {
+        format!(
+            "maintenance:\n  - name: w\n    match: {{name: HostDown}}\n    start: {}\n    end: {}\n",
+            T0,
+            T0 + end_secs * 1000
+        )
+    };
+    let mut h = Harness::new(&window(300));
+    h.fire(0, "HostDown", "host-b1").tick(100);
+    let extended = RuleSet::from_yaml(&window(900), "test.yaml").expect("valid rules");
+    let topo = TopologyIndex::build(&TopologyFile::parse(TOPO, "topo.yaml").unwrap());
+    h.engine.reload(Arc::new(extended), Arc::new(topo));
+    h.tick(600);
+    assert!(h.incidents().is_empty(), "the window now ends at 900 s");
+    h.tick(1_000).finish();
+    assert_eq!(h.groups(), vec![g(&["HostDown@host-b1"])]);
+}
+
+#[test]
 fn an_alert_resolved_inside_its_maintenance_window_stays_quiet_after_it() {
     let rules = format!(
         "maintenance:\n  - name: w\n    match: {{name: HostDown}}\n    start: {}\n    end: {}\n",
