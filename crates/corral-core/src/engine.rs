@@ -363,7 +363,7 @@ impl Engine {
     /// What the engine remembers of one alert (status, mute reason, grouping rule), for rule
     /// tests and explanations.
     pub fn alert_state(&self, fingerprint: &str) -> Option<&AlertState> {
-        self.dedup.alerts.get(fingerprint).map(|s| &**s)
+        self.dedup.alerts.get(fingerprint)
     }
 
     pub fn open_incidents(&self) -> usize {
