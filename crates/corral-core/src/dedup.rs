@@ -414,6 +414,30 @@ mod tests {
     }
 
     #[test]
+    fn alert_map_finds_removes_and_round_trips_as_a_map() {
+        let mut t = DedupTable::default();
+        for (i, host) in ["h1", "h2", "h3"].into_iter().enumerate() {
+            let a = Alert::firing("Down", host, 1_000 * i as i64);
+            t.merge(&a, &cfg(), || AlertState::new(&a, Some(i as u32), 0));
+        }
+        let fp = Alert::firing("Down", "h2", 0).fingerprint;
+        assert_eq!(t.alerts.get(&fp).map(|s| s.node), Some(1));
+        // Snapshots store the table as a JSON object fingerprint -> state.
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json["alerts"].as_object().map(|m| m.len()), Some(3));
+        assert_eq!(json["alerts"][fp.as_str()]["resource"], "h2");
+        let restored: DedupTable = serde_json::from_value(json).unwrap();
+        assert_eq!(restored.len(), 3);
+        for (fp, state) in t.alerts.iter() {
+            assert_eq!(restored.alerts.get(fp), Some(state));
+        }
+        assert_eq!(t.alerts.remove(&fp).map(|s| s.node), Some(1));
+        assert_eq!(t.alerts.get(&fp), None);
+        assert_eq!(t.alerts.remove(&fp), None);
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
     fn repeats_merge_and_resolve_closes() {
         let mut t = DedupTable::default();
         let mut a = Alert::firing("Down", "h1", 10_000);
