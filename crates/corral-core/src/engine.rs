@@ -1138,7 +1138,7 @@ impl Engine {
                     .service
                     .clone()
             });
-            if let Some(service) = st.service.clone().or(node_service) {
+            if let Some(service) = st.service.as_deref().cloned().or(node_service) {
                 out.push(AlertAnchor {
                     key: AnchorKey::Service(service),
                     hops: if st.node().is_some() { WEAK } else { 0 },
