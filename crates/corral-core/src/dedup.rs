@@ -4,8 +4,12 @@
 
 use crate::model::{Alert, Millis, Severity, Status, Str};
 use crate::rules::Flapping;
-use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::hash::BuildHasher;
 
 /// Why an alert takes no part in opening incidents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,13 +71,63 @@ impl FlapState {
     }
 }
 
+/// The flap history of an alert, boxed and allocated only when the alert first changes status
+/// (most never do): 8 bytes in every `AlertState` instead of 24. Reads see the default history
+/// until then; a mutable borrow allocates it. Serialized as a plain `FlapState`.
+#[derive(Clone, Debug, Default)]
+pub struct FlapHistory(Option<Box<FlapState>>);
+
+static NO_FLAP_HISTORY: FlapState = FlapState {
+    window_start: 0,
+    changes: 0,
+    last_change: 0,
+    flapping: false,
+    refires: 0,
+};
+
+impl std::ops::Deref for FlapHistory {
+    type Target = FlapState;
+    fn deref(&self) -> &FlapState {
+        self.0.as_deref().unwrap_or(&NO_FLAP_HISTORY)
+    }
+}
+
+impl std::ops::DerefMut for FlapHistory {
+    fn deref_mut(&mut self) -> &mut FlapState {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl PartialEq for FlapHistory {
+    fn eq(&self, other: &FlapHistory) -> bool {
+        **self == **other
+    }
+}
+
+impl Serialize for FlapHistory {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for FlapHistory {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<FlapHistory, D::Error> {
+        let flap = FlapState::deserialize(deserializer)?;
+        Ok(FlapHistory(
+            (flap != FlapState::default()).then(|| Box::new(flap)),
+        ))
+    }
+}
+
 /// What corral remembers of one alert between occurrences. Kept small: a storm holds millions
-/// (160 bytes, one allocator size class; see `state_fits_one_small_size_class`).
+/// (128 bytes, so that with its fingerprint it fits the 160-byte allocator size class; see
+/// `entry_fits_one_small_size_class`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AlertState {
     pub name: Str,
     pub resource: Str,
-    pub service: Option<Str>,
+    /// Boxed: most alerts have none, and the box keeps the state at 128 bytes.
+    pub service: Option<Box<Str>>,
     /// A boxed slice, not a `Vec`: labels never change after the first occurrence, and the
     /// capacity word would cost 8 bytes per alert.
     pub labels: Box<[(Str, Str)]>,
@@ -90,7 +144,7 @@ pub struct AlertState {
     /// Grouping rule that applies.
     pub rule: u16,
     pub mute: Mute,
-    pub flap: FlapState,
+    pub flap: FlapHistory,
     /// Incident it belongs to (u32::MAX when none).
     pub incident: u32,
     /// True while the alert counts as active for its incident (firing, not expired).
@@ -104,7 +158,7 @@ impl AlertState {
         AlertState {
             name: alert.name.clone(),
             resource: alert.resource.clone(),
-            service: alert.service.clone(),
+            service: alert.service.clone().map(Box::new),
             labels: alert.labels.as_slice().into(),
             severity: alert.severity,
             status: alert.status,
@@ -115,7 +169,7 @@ impl AlertState {
             node: node.unwrap_or(NONE),
             rule,
             mute: Mute::None,
-            flap: FlapState::default(),
+            flap: FlapHistory::default(),
             incident: NONE,
             active: false,
         }
@@ -138,7 +192,7 @@ impl AlertState {
             status: self.status,
             severity: self.severity,
             resource: self.resource.clone(),
-            service: self.service.clone(),
+            service: self.service.as_deref().cloned(),
             summary: None,
             labels: self.labels.to_vec(),
             annotations: Vec::new(),
@@ -170,14 +224,158 @@ pub struct Merged {
     pub started_flapping: bool,
 }
 
-/// The dedup table: fingerprint → state.
+/// One alert of the table: its fingerprint and its state, in one allocation.
+#[derive(Clone, Debug, PartialEq)]
+struct Entry {
+    fingerprint: Str,
+    state: AlertState,
+}
+
+/// Fingerprint → state, as a hash table of boxed entries that carry their own key.
 ///
-/// States are boxed: a hash table keeps up to half its slots empty after growing, and an empty
-/// slot then costs a pointer (8 bytes) instead of a whole state (160). With 1M active alerts
-/// this takes the table from ~400 to ~240 bytes per alert.
+/// A storm holds millions of alerts, and a hash table keeps up to half its slots empty after
+/// growing: with the key in the box, a slot is one pointer (8 bytes, plus a control byte)
+/// instead of key and pointer (32). The fingerprint and the state share one allocation (152
+/// bytes, the 160-byte size class). Serialized as a map fingerprint → state, like the
+/// `HashMap` it replaces, so snapshots keep their format.
+#[derive(Clone, Debug, Default)]
+pub struct AlertMap {
+    entries: HashTable<Box<Entry>>,
+}
+
+fn hash_fingerprint(fingerprint: &str) -> u64 {
+    FxBuildHasher.hash_one(fingerprint)
+}
+
+impl AlertMap {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, fingerprint: &str) -> Option<&AlertState> {
+        self.entries
+            .find(hash_fingerprint(fingerprint), |e| {
+                e.fingerprint == fingerprint
+            })
+            .map(|e| &e.state)
+    }
+
+    pub fn get_mut(&mut self, fingerprint: &str) -> Option<&mut AlertState> {
+        self.entries
+            .find_mut(hash_fingerprint(fingerprint), |e| {
+                e.fingerprint == fingerprint
+            })
+            .map(|e| &mut e.state)
+    }
+
+    pub fn remove(&mut self, fingerprint: &str) -> Option<AlertState> {
+        self.entries
+            .find_entry(hash_fingerprint(fingerprint), |e| {
+                e.fingerprint == fingerprint
+            })
+            .ok()
+            .map(|occupied| occupied.remove().0.state)
+    }
+
+    /// Every state, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &AlertState> {
+        self.entries.iter().map(|e| &e.state)
+    }
+
+    /// Every alert, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Str, &AlertState)> {
+        self.entries.iter().map(|e| (&e.fingerprint, &e.state))
+    }
+
+    /// Every alert, in no particular order.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Str, &mut AlertState)> {
+        self.entries.iter_mut().map(|e| {
+            let Entry { fingerprint, state } = &mut **e;
+            (&*fingerprint, state)
+        })
+    }
+
+    /// The state of `fingerprint`, made by `make` if it is new; true when it was made.
+    pub fn get_or_insert_with(
+        &mut self,
+        fingerprint: &Str,
+        make: impl FnOnce() -> AlertState,
+    ) -> (&mut AlertState, bool) {
+        let entry = self.entries.entry(
+            hash_fingerprint(fingerprint),
+            |e| e.fingerprint == *fingerprint,
+            |e| hash_fingerprint(&e.fingerprint),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(occupied) => {
+                (&mut occupied.into_mut().state, false)
+            }
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                let entry = vacant.insert(Box::new(Entry {
+                    fingerprint: fingerprint.clone(),
+                    state: make(),
+                }));
+                (&mut entry.into_mut().state, true)
+            }
+        }
+    }
+
+    /// Inserts or replaces the state of `fingerprint`.
+    pub fn insert(&mut self, fingerprint: Str, state: AlertState) {
+        let hash = hash_fingerprint(&fingerprint);
+        match self.entries.entry(
+            hash,
+            |e| e.fingerprint == fingerprint,
+            |e| hash_fingerprint(&e.fingerprint),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(mut occupied) => {
+                occupied.get_mut().state = state
+            }
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                vacant.insert(Box::new(Entry { fingerprint, state }));
+            }
+        }
+    }
+}
+
+impl Serialize for AlertMap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (fingerprint, state) in self.iter() {
+            map.serialize_entry(fingerprint, state)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for AlertMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<AlertMap, D::Error> {
+        struct AlertMapVisitor;
+        impl<'de> Visitor<'de> for AlertMapVisitor {
+            type Value = AlertMap;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of fingerprint to alert state")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<AlertMap, A::Error> {
+                let mut map = AlertMap::default();
+                while let Some((fingerprint, state)) = access.next_entry::<Str, AlertState>()? {
+                    map.insert(fingerprint, state);
+                }
+                Ok(map)
+            }
+        }
+        deserializer.deserialize_map(AlertMapVisitor)
+    }
+}
+
+/// The dedup table: fingerprint → state.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct DedupTable {
-    pub alerts: FxHashMap<Str, Box<AlertState>>,
+    pub alerts: AlertMap,
 }
 
 impl DedupTable {
@@ -197,15 +395,7 @@ impl DedupTable {
         make: impl FnOnce() -> AlertState,
     ) -> (Merged, &mut AlertState) {
         let t = alert.event_time();
-        let mut is_new = false;
-        let state = self
-            .alerts
-            .entry(alert.fingerprint.clone())
-            .or_insert_with(|| {
-                is_new = true;
-                Box::new(make())
-            });
-        let state: &mut AlertState = state;
+        let (state, is_new) = self.alerts.get_or_insert_with(&alert.fingerprint, make);
         state.count = state.count.saturating_add(1);
         let merged = |change| Merged {
             change,
@@ -224,7 +414,7 @@ impl DedupTable {
         state.last_seen = t;
         state.severity = alert.severity;
         if alert.service.is_some() {
-            state.service.clone_from(&alert.service);
+            state.service = alert.service.clone().map(Box::new);
         }
         let change = match (state.status, alert.status) {
             (Status::Firing, Status::Firing) | (Status::Resolved, Status::Resolved) => {
@@ -267,10 +457,56 @@ mod tests {
     }
 
     #[test]
-    fn state_fits_one_small_size_class() {
+    fn entry_fits_one_small_size_class() {
         // 160 bytes is a size class of mimalloc (the binary's allocator) and of most others;
-        // a field more would put every state in the 192-byte class.
-        assert_eq!(std::mem::size_of::<AlertState>(), 160);
+        // 8 bytes more would put every entry (fingerprint + state) in the 192-byte class.
+        assert_eq!(std::mem::size_of::<AlertState>(), 128);
+        assert!(std::mem::size_of::<Entry>() <= 160);
+    }
+
+    #[test]
+    fn alert_map_finds_removes_and_round_trips_as_a_map() {
+        let mut t = DedupTable::default();
+        for (i, host) in ["h1", "h2", "h3"].into_iter().enumerate() {
+            let a = Alert::firing("Down", host, 1_000 * i as i64);
+            t.merge(&a, &cfg(), || AlertState::new(&a, Some(i as u32), 0));
+        }
+        let fp = Alert::firing("Down", "h2", 0).fingerprint;
+        assert_eq!(t.alerts.get(&fp).map(|s| s.node), Some(1));
+        // Snapshots store the table as a JSON object fingerprint -> state.
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json["alerts"].as_object().map(|m| m.len()), Some(3));
+        assert_eq!(json["alerts"][fp.as_str()]["resource"], "h2");
+        let restored: DedupTable = serde_json::from_value(json).unwrap();
+        assert_eq!(restored.len(), 3);
+        for (fp, state) in t.alerts.iter() {
+            assert_eq!(restored.alerts.get(fp), Some(state));
+        }
+        assert_eq!(t.alerts.remove(&fp).map(|s| s.node), Some(1));
+        assert_eq!(t.alerts.get(&fp), None);
+        assert_eq!(t.alerts.remove(&fp), None);
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn flap_history_reads_as_default_until_changed_and_serializes_as_flap_state() {
+        let mut history = FlapHistory::default();
+        assert_eq!(*history, FlapState::default());
+        assert_eq!(
+            serde_json::to_value(&history).unwrap(),
+            serde_json::to_value(FlapState::default()).unwrap()
+        );
+        assert!(history.0.is_none());
+        history.refires = 3;
+        assert!(history.0.is_some());
+        let json = serde_json::to_value(&history).unwrap();
+        assert_eq!(json["refires"], 3);
+        let restored: FlapHistory = serde_json::from_value(json).unwrap();
+        assert_eq!(restored, history);
+        // A default history restores unallocated.
+        let plain = serde_json::to_value(FlapState::default()).unwrap();
+        let restored: FlapHistory = serde_json::from_value(plain).unwrap();
+        assert!(restored.0.is_none());
     }
 
     #[test]

@@ -232,6 +232,70 @@ enum StateTimer {
     MaintenanceEnd(Str),
 }
 
+/// The engine's alert and incident timers, earliest first, ties in `StateTimer` order.
+///
+/// Expiries (one per active alert) live in a heap of their own as `(Millis, Str)`, 32 bytes,
+/// instead of 40 as a `StateTimer`: a storm holds millions. `Expire` is the smallest variant,
+/// so popping an expiry whenever it is due no later than the other heap's head fires every
+/// timer in exactly the order of a single heap.
+#[derive(Clone, Debug, Default)]
+struct StateTimers {
+    expiries: TimerHeap<Reverse<(Millis, Str)>>,
+    others: TimerHeap<Reverse<(Millis, StateTimer)>>,
+}
+
+impl StateTimers {
+    fn push(&mut self, Reverse((at, timer)): Reverse<(Millis, StateTimer)>) {
+        match timer {
+            StateTimer::Expire(fp) => self.expiries.push(Reverse((at, fp))),
+            other => self.others.push(Reverse((at, other))),
+        }
+    }
+
+    /// When the earliest timer falls due.
+    fn next_at(&self) -> Option<Millis> {
+        let expiry = self.expiries.peek().map(|Reverse((at, _))| *at);
+        let other = self.others.peek().map(|Reverse((at, _))| *at);
+        match (expiry, other) {
+            (Some(e), Some(o)) => Some(e.min(o)),
+            (e, o) => e.or(o),
+        }
+    }
+
+    fn pop(&mut self) -> Option<Reverse<(Millis, StateTimer)>> {
+        let expiry_first = match (self.expiries.peek(), self.others.peek()) {
+            (Some(Reverse((e, _))), Some(Reverse((o, _)))) => e <= o,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if expiry_first {
+            let Reverse((at, fp)) = self.expiries.pop()?;
+            Some(Reverse((at, StateTimer::Expire(fp))))
+        } else {
+            self.others.pop()
+        }
+    }
+
+    /// Every timer, in no particular order.
+    fn timers(&self) -> impl Iterator<Item = (Millis, StateTimer)> + '_ {
+        let expiries = self
+            .expiries
+            .iter()
+            .map(|Reverse((at, fp))| (*at, StateTimer::Expire(fp.clone())));
+        expiries.chain(self.others.iter().map(|Reverse(t)| t.clone()))
+    }
+}
+
+impl FromIterator<Reverse<(Millis, StateTimer)>> for StateTimers {
+    fn from_iter<I: IntoIterator<Item = Reverse<(Millis, StateTimer)>>>(iter: I) -> StateTimers {
+        let mut timers = StateTimers::default();
+        for timer in iter {
+            timers.push(timer);
+        }
+        timers
+    }
+}
+
 /// Serializable engine state for checkpoints (`corral.state`).
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
@@ -278,7 +342,7 @@ pub struct Engine {
     inhibit_sources: FxHashMap<(u16, u64), u32>,
     /// Targets muted by each source group, released when the last source resolves.
     inhibited: FxHashMap<(u16, u64), Vec<Str>>,
-    state_timers: TimerHeap<Reverse<(Millis, StateTimer)>>,
+    state_timers: StateTimers,
     emit_timers: TimerHeap<Reverse<(Millis, u32)>>,
     /// Closed incidents that had one alert to themselves, by that alert, with when they closed.
     reopenable: FxHashMap<Str, (Box<Incident>, Millis)>,
@@ -320,7 +384,7 @@ impl Engine {
             anchors_at_sweep: 1024,
             inhibit_sources: FxHashMap::default(),
             inhibited: FxHashMap::default(),
-            state_timers: TimerHeap::new(),
+            state_timers: StateTimers::default(),
             emit_timers: TimerHeap::new(),
             reopenable: FxHashMap::default(),
             group_cache: FxHashMap::default(),
@@ -366,7 +430,7 @@ impl Engine {
     /// What the engine remembers of one alert (status, mute reason, grouping rule), for rule
     /// tests and explanations.
     pub fn alert_state(&self, fingerprint: &str) -> Option<&AlertState> {
-        self.dedup.alerts.get(fingerprint).map(|s| &**s)
+        self.dedup.alerts.get(fingerprint)
     }
 
     pub fn open_incidents(&self) -> usize {
@@ -514,19 +578,14 @@ impl Engine {
         self.started = true;
         let watermark = self.watermark();
         loop {
-            let due_state =
-                matches!(self.state_timers.peek(), Some(Reverse((at, _))) if *at <= watermark);
+            let due_state = matches!(self.state_timers.next_at(), Some(at) if at <= watermark);
             let due_emit =
                 matches!(self.emit_timers.peek(), Some(Reverse((at, _))) if *at <= self.now);
             if !due_state && !due_emit {
                 break;
             }
             // Fire in time order across both heaps, emits first on a tie (they only report).
-            let state_at = self
-                .state_timers
-                .peek()
-                .map(|r| r.0 .0)
-                .unwrap_or(Millis::MAX);
+            let state_at = self.state_timers.next_at().unwrap_or(Millis::MAX);
             let emit_at = self
                 .emit_timers
                 .peek()
@@ -1117,7 +1176,7 @@ impl Engine {
                     .service
                     .clone()
             });
-            if let Some(service) = st.service.clone().or(node_service) {
+            if let Some(service) = st.service.as_deref().cloned().or(node_service) {
                 out.push(AlertAnchor {
                     key: AnchorKey::Service(service),
                     hops: if st.node().is_some() { WEAK } else { 0 },
@@ -1859,11 +1918,7 @@ impl Engine {
                 .iter()
                 .map(|(k, v)| (*k, v.clone()))
                 .collect(),
-            state_timers: self
-                .state_timers
-                .iter()
-                .map(|Reverse(t)| t.clone())
-                .collect(),
+            state_timers: self.state_timers.timers().collect(),
             emit_timers: self.emit_timers.iter().map(|Reverse(t)| *t).collect(),
             reopenable: self
                 .reopenable
@@ -2024,6 +2079,41 @@ mod tests {
             let b_list: Vec<Str> = b.iter().map(Str::from).collect::<BTreeSet<Str>>().into_iter().collect();
             let expected: Vec<String> = a.union(&b).cloned().collect();
             prop_assert_eq!(union_sorted(&a_list, &b_list), expected);
+        }
+
+        /// Split into two heaps, the timers still pop in the order of one heap of `StateTimer`s,
+        /// ties at the same millisecond included, with pushes and pops interleaved.
+        #[test]
+        fn state_timers_pop_in_single_heap_order(
+            ops in proptest::collection::vec((0i64..4, 0u8..4, "[a-c]{1,2}", any::<bool>()), 0..40),
+        ) {
+            let mut split = StateTimers::default();
+            let mut single = TimerHeap::new();
+            for (at, kind, fp, pop) in ops {
+                if pop {
+                    prop_assert_eq!(split.pop(), single.pop());
+                    continue;
+                }
+                let fp = Str::from(fp);
+                let timer = match kind {
+                    0 => StateTimer::Expire(fp),
+                    1 => StateTimer::Close(fp.len() as u32),
+                    2 => StateTimer::Forget(fp),
+                    _ => StateTimer::DropReopenable(fp),
+                };
+                split.push(Reverse((at, timer.clone())));
+                single.push(Reverse((at, timer)));
+                prop_assert_eq!(split.next_at(), single.peek().map(|Reverse((at, _))| *at));
+            }
+            let mut snapshot: Vec<_> = split.timers().collect();
+            let mut expected: Vec<_> = single.iter().map(|Reverse(t)| t.clone()).collect();
+            snapshot.sort();
+            expected.sort();
+            prop_assert_eq!(snapshot, expected);
+            while let Some(timer) = single.pop() {
+                prop_assert_eq!(split.pop(), Some(timer));
+            }
+            prop_assert_eq!(split.pop(), None);
         }
     }
 }
