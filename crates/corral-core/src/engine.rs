@@ -1044,8 +1044,9 @@ impl Engine {
         // firing explanation that started most recently (an older failure would already have
         // caused it), then the nearest (its own resource, then the node closest above it), and
         // bridges nothing. An incident with a failure (error or above) comes before one of mere
-        // warnings: a degraded neighbour explains a symptom less well than a failed one. An alert that is itself a possible cause of members below it still
-        // bridges: a chain of causes runs through it.
+        // warnings: a degraded neighbour explains a symptom less well than a failed one. An
+        // alert that is itself a possible cause of members below it still bridges: a chain of
+        // causes runs through it.
         if !cause_link {
             let nearest_cause = explained_by
                 .iter()
@@ -1808,19 +1809,21 @@ impl Engine {
         // The incident's services and those its root cause impacts, both sorted and unique:
         // merged rather than collected through a `BTreeSet<String>`, which allocated a string
         // per service per update (a quarter of this function's cost on a storm).
-        let mut impacted = services.clone();
-        if let Some(n) = topo.resolve(&root.resource) {
-            let n = n.index() as u32;
-            let services = match self.impact_cache.get(&n) {
-                Some(s) => s.clone(),
-                None => {
-                    let v = impacted_services(topo, n);
-                    self.impact_cache.insert(n, v.clone());
-                    v
-                }
-            };
-            impacted = union_sorted(&impacted, &services);
-        }
+        let impacted = match topo.resolve(&root.resource) {
+            Some(n) => {
+                let n = n.index() as u32;
+                let below = match self.impact_cache.get(&n) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let v = impacted_services(topo, n);
+                        self.impact_cache.insert(n, v.clone());
+                        v
+                    }
+                };
+                union_sorted(&services, &below)
+            }
+            None => services.clone(),
+        };
         let res_refs: Vec<&str> = inc.resources.keys().map(|k| k.as_str()).collect();
         let svc_refs: Vec<&str> = inc.services.iter().map(|k| k.as_str()).collect();
         let anomaly_score = self.anomaly.incident_score(&Burst {
@@ -2085,7 +2088,7 @@ mod tests {
         /// ties at the same millisecond included, with pushes and pops interleaved.
         #[test]
         fn state_timers_pop_in_single_heap_order(
-            ops in proptest::collection::vec((0i64..4, 0u8..4, "[a-c]{1,2}", any::<bool>()), 0..40),
+            ops in proptest::collection::vec((0i64..4, 0u8..5, "[a-c]{1,2}", any::<bool>()), 0..40),
         ) {
             let mut split = StateTimers::default();
             let mut single = TimerHeap::new();
@@ -2099,7 +2102,8 @@ mod tests {
                     0 => StateTimer::Expire(fp),
                     1 => StateTimer::Close(fp.len() as u32),
                     2 => StateTimer::Forget(fp),
-                    _ => StateTimer::DropReopenable(fp),
+                    3 => StateTimer::DropReopenable(fp),
+                    _ => StateTimer::MaintenanceEnd(fp),
                 };
                 split.push(Reverse((at, timer.clone())));
                 single.push(Reverse((at, timer)));
