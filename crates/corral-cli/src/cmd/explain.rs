@@ -328,7 +328,15 @@ fn describe_path(topo: &TopologyIndex, cause: NodeIdx, symptom: NodeIdx, hops: u
             }
             text
         }
-        None => format!("{} .. {}", topo.node(s).id, topo.node(c).id),
+        // Not an impact of `cause` within reach: the member joined through another link (a
+        // shared upstream, its service, a `group_by` value), which the grouping lines show.
+        None => format!(
+            "{} is not within {} hop{} downstream of {}",
+            topo.node(s).id,
+            hops.max(1),
+            if hops.max(1) == 1 { "" } else { "s" },
+            topo.node(c).id
+        ),
     }
 }
 
@@ -1106,4 +1114,40 @@ fn render_pair(e: &PairExplanation) -> String {
         s.push_str(&format!("note: {n}\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use corral_core::topology::TopologyFile;
+
+    const TOPO: &str = r#"
+nodes:
+  - {id: host-1, kind: host}
+  - {id: db-1, kind: database}
+  - {id: api-1, kind: service}
+  - {id: other-1, kind: host}
+edges:
+  - {from: db-1, to: host-1, type: runs_on}
+  - {from: api-1, to: db-1, type: depends_on}
+"#;
+
+    #[test]
+    fn an_impact_path_reads_from_symptom_to_cause_and_a_member_out_of_reach_says_so() {
+        let topo = TopologyIndex::build(&TopologyFile::parse(TOPO, "t.yaml").unwrap());
+        let idx = |id: &str| topo.resolve(id).unwrap().index();
+        assert_eq!(
+            describe_path(&topo, idx("host-1"), idx("api-1"), 3),
+            "api-1 -depends_on-> db-1 -runs_on-> host-1"
+        );
+        // Beyond the hop limit, or not downstream at all: a sentence, not a dangling `a .. b`.
+        assert_eq!(
+            describe_path(&topo, idx("host-1"), idx("api-1"), 1),
+            "api-1 is not within 1 hop downstream of host-1"
+        );
+        assert_eq!(
+            describe_path(&topo, idx("host-1"), idx("other-1"), 3),
+            "other-1 is not within 3 hops downstream of host-1"
+        );
+    }
 }
