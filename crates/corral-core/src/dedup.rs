@@ -9,7 +9,9 @@ use rustc_hash::FxBuildHasher;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::HashSet;
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 /// Why an alert takes no part in opening incidents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,8 +128,9 @@ impl<'de> Deserialize<'de> for FlapHistory {
 pub struct AlertState {
     pub name: Str,
     pub resource: Str,
-    /// Boxed: most alerts have none, and the box keeps the state at 128 bytes.
-    pub service: Option<Box<Str>>,
+    /// Shared with every alert of the same service ([`ServiceNames`]): a thin pointer keeps the
+    /// state at 128 bytes, and a million alerts of forty services hold forty strings.
+    pub service: Option<Arc<Str>>,
     /// A boxed slice, not a `Vec`: labels never change after the first occurrence, and the
     /// capacity word would cost 8 bytes per alert.
     pub labels: Box<[(Str, Str)]>,
@@ -158,7 +161,8 @@ impl AlertState {
         AlertState {
             name: alert.name.clone(),
             resource: alert.resource.clone(),
-            service: alert.service.clone().map(Box::new),
+            // Filled in, shared, by `DedupTable::merge`.
+            service: None,
             labels: alert.labels.as_slice().into(),
             severity: alert.severity,
             status: alert.status,
@@ -372,10 +376,48 @@ impl<'de> Deserialize<'de> for AlertMap {
     }
 }
 
+/// The service names alerts carry, one allocation per distinct name. Names no alert holds any
+/// more are dropped when the set has doubled since the last sweep, so churn through many
+/// services costs amortised O(1) per new name and the set stays within twice the live names.
+#[derive(Debug, Default)]
+pub struct ServiceNames {
+    names: HashSet<Arc<Str>, FxBuildHasher>,
+    sweep_at: usize,
+}
+
+impl ServiceNames {
+    const MIN_SWEEP: usize = 64;
+
+    pub fn intern(&mut self, name: &Str) -> Arc<Str> {
+        if let Some(shared) = self.names.get(name) {
+            return shared.clone();
+        }
+        if self.names.len() >= self.sweep_at.max(Self::MIN_SWEEP) {
+            // Only the set itself still holds these.
+            self.names.retain(|n| Arc::strong_count(n) > 1);
+            self.sweep_at = 2 * self.names.len();
+        }
+        let shared = Arc::new(name.clone());
+        self.names.insert(shared.clone());
+        shared
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
 /// The dedup table: fingerprint → state.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct DedupTable {
     pub alerts: AlertMap,
+    /// Rebuilt as alerts arrive; states restored from a snapshot keep their own copies.
+    #[serde(skip)]
+    pub services: ServiceNames,
 }
 
 impl DedupTable {
@@ -385,6 +427,17 @@ impl DedupTable {
 
     pub fn is_empty(&self) -> bool {
         self.alerts.is_empty()
+    }
+
+    /// Makes states read from a snapshot (each with its own copy of its service name) share
+    /// one name per service again.
+    pub fn share_service_names(&mut self) {
+        let services = &mut self.services;
+        for (_, state) in self.alerts.iter_mut() {
+            if let Some(name) = &state.service {
+                state.service = Some(services.intern(name));
+            }
+        }
     }
 
     /// Merges an occurrence into the table; `make` builds the state of a new fingerprint.
@@ -402,6 +455,7 @@ impl DedupTable {
             started_flapping: false,
         };
         if is_new {
+            state.service = alert.service.as_ref().map(|s| self.services.intern(s));
             return (merged(Change::New), state);
         }
         // Repeats merge: the earliest start and the newest fields win, as in Alertmanager. An
@@ -413,8 +467,10 @@ impl DedupTable {
         }
         state.last_seen = t;
         state.severity = alert.severity;
-        if alert.service.is_some() {
-            state.service = alert.service.clone().map(Box::new);
+        if let Some(service) = &alert.service {
+            if state.service.as_deref() != Some(service) {
+                state.service = Some(self.services.intern(service));
+            }
         }
         let change = match (state.status, alert.status) {
             (Status::Firing, Status::Firing) | (Status::Resolved, Status::Resolved) => {
@@ -486,6 +542,82 @@ mod tests {
         assert_eq!(t.alerts.get(&fp), None);
         assert_eq!(t.alerts.remove(&fp), None);
         assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn alerts_of_one_service_share_its_name_and_a_new_service_replaces_it() {
+        let mut t = DedupTable::default();
+        let mut fingerprints = Vec::new();
+        for host in ["h1", "h2"] {
+            let mut a = Alert::firing("Down", host, 0);
+            a.service = Some("payroll".into());
+            t.merge(&a, &cfg(), || AlertState::new(&a, None, 0));
+            fingerprints.push(a.fingerprint);
+        }
+        let service = |t: &DedupTable, fp: &Str| t.alerts.get(fp).unwrap().service.clone();
+        let (s1, s2) = (service(&t, &fingerprints[0]), service(&t, &fingerprints[1]));
+        assert_eq!(s1.as_deref().map(Str::as_str), Some("payroll"));
+        assert!(Arc::ptr_eq(s1.as_ref().unwrap(), s2.as_ref().unwrap()));
+        assert_eq!(t.services.len(), 1);
+
+        // A repeat naming the same service keeps the shared name; a newer one naming another
+        // service moves the alert to it; one naming none keeps what is known.
+        let mut a = Alert::firing("Down", "h1", 0);
+        a.service = Some("payroll".into());
+        a.starts_at = 1_000;
+        t.merge(&a, &cfg(), || unreachable!());
+        assert!(Arc::ptr_eq(
+            service(&t, &fingerprints[0]).as_ref().unwrap(),
+            s2.as_ref().unwrap()
+        ));
+        a.service = Some("billing".into());
+        a.starts_at = 2_000;
+        t.merge(&a, &cfg(), || unreachable!());
+        assert_eq!(
+            service(&t, &fingerprints[0]).as_deref().map(Str::as_str),
+            Some("billing")
+        );
+        a.service = None;
+        a.starts_at = 3_000;
+        t.merge(&a, &cfg(), || unreachable!());
+        assert_eq!(
+            service(&t, &fingerprints[0]).as_deref().map(Str::as_str),
+            Some("billing")
+        );
+
+        // Restored from a snapshot, states share their names again.
+        let json = serde_json::to_value(&t).unwrap();
+        let mut restored: DedupTable = serde_json::from_value(json).unwrap();
+        restored.alerts.insert(fingerprints[0].clone(), {
+            let mut st = restored.alerts.get(&fingerprints[1]).unwrap().clone();
+            st.service = Some(Arc::new("payroll".into()));
+            st
+        });
+        restored.share_service_names();
+        assert!(Arc::ptr_eq(
+            service(&restored, &fingerprints[0]).as_ref().unwrap(),
+            service(&restored, &fingerprints[1]).as_ref().unwrap()
+        ));
+    }
+
+    #[test]
+    fn service_names_no_alert_holds_are_swept_once_the_set_doubles() {
+        let mut names = ServiceNames::default();
+        let kept: Vec<Arc<Str>> = (0..10)
+            .map(|i| names.intern(&compact_str::format_compact!("kept-{i}")))
+            .collect();
+        // Names dropped by their alerts stay until the set reaches its sweep size...
+        for i in 0..ServiceNames::MIN_SWEEP - 10 {
+            drop(names.intern(&compact_str::format_compact!("gone-{i}")));
+        }
+        assert_eq!(names.len(), ServiceNames::MIN_SWEEP);
+        // ...then one new name sweeps every name no alert holds.
+        let new = names.intern(&"new".into());
+        assert_eq!(names.len(), kept.len() + 1);
+        for name in &kept {
+            assert!(Arc::ptr_eq(name, &names.intern(name)));
+        }
+        assert!(Arc::ptr_eq(&new, &names.intern(&"new".into())));
     }
 
     #[test]

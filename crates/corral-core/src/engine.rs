@@ -1903,6 +1903,7 @@ impl Engine {
             version: SNAPSHOT_VERSION,
             dedup: DedupTable {
                 alerts: self.dedup.alerts.clone(),
+                services: Default::default(),
             },
             incidents: self
                 .incidents
@@ -1945,6 +1946,7 @@ impl Engine {
             ));
         }
         self.dedup = snap.dedup;
+        self.dedup.share_service_names();
         self.incidents = snap.incidents.into_iter().collect();
         self.merged_into = snap.merged_into.into_iter().collect();
         self.anchors = snap
