@@ -2,7 +2,7 @@
 //! last seen, latest status and severity); `resolved` closes it; no update for the configured
 //! expiry expires it; too many state changes in a window mark it flapping.
 
-use crate::model::{Alert, Millis, Severity, Status, Str};
+use crate::model::{Alert, AlertHead, Millis, Severity, Status, Str};
 use crate::rules::Flapping;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
@@ -394,29 +394,46 @@ impl DedupTable {
         flapping: &Flapping,
         make: impl FnOnce() -> AlertState,
     ) -> (Merged, &mut AlertState) {
-        let t = alert.event_time();
         let (state, is_new) = self.alerts.get_or_insert_with(&alert.fingerprint, make);
-        state.count = state.count.saturating_add(1);
+        if is_new {
+            state.count = state.count.saturating_add(1);
+            let merged = Merged {
+                change: Change::New,
+                started_flapping: false,
+            };
+            return (merged, state);
+        }
+        let merged = state.merge_repeat(&alert.head(), flapping);
+        (merged, state)
+    }
+}
+
+impl AlertState {
+    /// Merges another occurrence of this alert. Only the head is read: a repeat never changes
+    /// an alert's name, resource or labels (the first occurrence's stay).
+    pub fn merge_repeat(&mut self, occurrence: &AlertHead<'_>, flapping: &Flapping) -> Merged {
+        let t = occurrence.event_time();
+        self.count = self.count.saturating_add(1);
         let merged = |change| Merged {
             change,
             started_flapping: false,
         };
-        if is_new {
-            return (merged(Change::New), state);
-        }
         // Repeats merge: the earliest start and the newest fields win, as in Alertmanager. An
         // occurrence older than what is known (late delivery) updates counts but not state.
-        state.first_seen = state.first_seen.min(alert.starts_at);
-        let newer = t >= state.last_seen;
+        self.first_seen = self.first_seen.min(occurrence.starts_at);
+        let newer = t >= self.last_seen;
         if !newer {
-            return (merged(Change::Repeat), state);
+            return merged(Change::Repeat);
         }
-        state.last_seen = t;
-        state.severity = alert.severity;
-        if alert.service.is_some() {
-            state.service = alert.service.clone().map(Box::new);
+        self.last_seen = t;
+        self.severity = occurrence.severity;
+        if let Some(service) = occurrence.service {
+            // Compared first: most repeats carry the service they had, and that needs no box.
+            if self.service.as_deref().map(Str::as_str) != Some(service) {
+                self.service = Some(Box::new(service.into()));
+            }
         }
-        let change = match (state.status, alert.status) {
+        let change = match (self.status, occurrence.status) {
             (Status::Firing, Status::Firing) | (Status::Resolved, Status::Resolved) => {
                 Change::Repeat
             }
@@ -425,22 +442,19 @@ impl DedupTable {
         };
         let mut started_flapping = false;
         if change == Change::Refired {
-            state.flap.refires = state.flap.refires.saturating_add(1);
+            self.flap.refires = self.flap.refires.saturating_add(1);
         }
         if matches!(change, Change::Refired | Change::Resolved) {
-            started_flapping = state.flap.record_change(t, flapping);
+            started_flapping = self.flap.record_change(t, flapping);
         }
-        state.status = alert.status;
-        if alert.status == Status::Firing {
-            state.last_update = t;
+        self.status = occurrence.status;
+        if occurrence.status == Status::Firing {
+            self.last_update = t;
         }
-        (
-            Merged {
-                change,
-                started_flapping,
-            },
-            state,
-        )
+        Merged {
+            change,
+            started_flapping,
+        }
     }
 }
 
