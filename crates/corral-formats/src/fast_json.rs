@@ -30,6 +30,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.at) {
             self.at += 1;
@@ -37,12 +38,14 @@ impl<'a> Scanner<'a> {
     }
 
     /// The next significant byte, not consumed.
+    #[inline(always)]
     pub fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
         self.bytes.get(self.at).copied()
     }
 
     /// Consumes `expected` (after whitespace), or gives up.
+    #[inline(always)]
     pub fn eat(&mut self, expected: u8) -> Option<()> {
         if self.peek()? == expected {
             self.at += 1;
@@ -60,6 +63,7 @@ impl<'a> Scanner<'a> {
 
     /// A string without escapes, borrowed from the input. Gives up on `\` (the value would
     /// need unescaping) and on control characters (serde_json refuses them with its own error).
+    #[inline(always)]
     pub fn string(&mut self) -> Option<&'a str> {
         self.skip_ws();
         let (&b'"', body) = self.bytes.get(self.at..)?.split_first()? else {
