@@ -334,21 +334,19 @@ pub(crate) fn normalize_raw_labels(labels: &mut RawLabels<'_>) {
 }
 
 /// The pairs as a [`Labels`] vector, normalized as `labels_as_map` leaves it.
-pub(crate) fn owned_labels(pairs: RawLabels<'_>) -> Labels {
+pub(crate) fn owned_labels(pairs: &[(&str, &str)]) -> Labels {
     let mut labels: Labels = pairs
-        .into_iter()
-        .map(|(k, v)| (Str::from(k), Str::from(v)))
+        .iter()
+        .map(|&(k, v)| (Str::from(k), Str::from(v)))
         .collect();
     Alert::normalize_labels(&mut labels);
     labels
 }
 
-/// The value of `key` in normalized pairs.
-pub(crate) fn raw_label<'a>(labels: &RawLabels<'a>, key: &str) -> Option<&'a str> {
-    labels
-        .binary_search_by(|(k, _)| (*k).cmp(key))
-        .ok()
-        .map(|i| labels[i].1)
+/// The value of `key` in normalized pairs (keys unique). A linear search: label sets are
+/// small, and comparing lengths first skips most keys without comparing their bytes.
+pub(crate) fn raw_label<'a>(labels: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
+    labels.iter().find(|(k, _)| *k == key).map(|&(_, v)| v)
 }
 
 /// A label map with string values, its pairs borrowed from the input in input order (`null`:
