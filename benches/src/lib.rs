@@ -2,10 +2,10 @@
 //! built deterministically in memory so that every run measures the same work. (Quality is
 //! measured with `corral simulate`; this is only load.)
 
-use corral_core::model::{compute_fingerprint, Alert, Severity, Status};
+use corral_core::model::{compute_fingerprint, Alert, AlertHead, Severity, Status};
 use corral_core::topology::{EdgeSpec, EdgeType, NodeSpec, TopologyFile};
 use corral_core::{Engine, IncidentUpdate, RuleSet, TopologyIndex};
-use corral_formats::{decode_stream, Format};
+use corral_formats::{decode_stream_to, write_update_json, DeadLetter, Format, Sink};
 use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
 
@@ -308,37 +308,65 @@ pub fn to_alertmanager(alerts: &[Alert], per_payload: usize) -> Vec<u8> {
 }
 
 /// Decodes, correlates and encodes `input`; returns (alerts, updates, bytes written).
+/// Plain repeats go to the engine by their head, without building the alert, as in
+/// `corral replay`.
 pub fn replay(
     format: &Format,
     input: &[u8],
     rules: &Arc<RuleSet>,
     index: &Arc<TopologyIndex>,
 ) -> (u64, u64, u64) {
-    let mut engine = Engine::new(rules.clone(), index.clone());
-    let mut batch: Vec<IncidentUpdate> = Vec::with_capacity(64);
-    let mut out = BufWriter::with_capacity(1 << 20, CountingSink::default());
-    let mut updates = 0u64;
-    let mut write = |batch: &mut Vec<IncidentUpdate>, out: &mut BufWriter<CountingSink>| {
-        for u in batch.drain(..) {
-            updates += 1;
-            serde_json::to_writer(&mut *out, &u).expect("updates serialize");
-            out.write_all(b"\n").expect("sink accepts");
-        }
+    let mut pipeline = Pipeline {
+        engine: Engine::new(rules.clone(), index.clone()),
+        batch: Vec::with_capacity(64),
+        out: BufWriter::with_capacity(1 << 20, CountingSink::default()),
+        encoded: Vec::with_capacity(64 * 1024),
+        updates: 0,
     };
-    let stats = decode_stream(
-        format,
-        input,
-        |alert| {
-            engine.ingest(alert, &mut batch);
-            write(&mut batch, &mut out);
-        },
-        |d| panic!("bench input is valid: {d:?}"),
-    )
-    .expect("reading memory cannot fail");
-    engine.finish(&mut batch);
-    write(&mut batch, &mut out);
-    let sink = out.into_inner().expect("sink accepts");
-    (stats.alerts, updates, sink.bytes)
+    let stats = decode_stream_to(format, input, &mut pipeline).expect("reading memory cannot fail");
+    pipeline.engine.finish(&mut pipeline.batch);
+    pipeline.write();
+    let sink = pipeline.out.into_inner().expect("sink accepts");
+    (stats.alerts, pipeline.updates, sink.bytes)
+}
+
+/// The replay bench's engine and output, as the decoder's sink.
+struct Pipeline {
+    engine: Engine,
+    batch: Vec<IncidentUpdate>,
+    out: BufWriter<CountingSink>,
+    /// One update's JSON, handed to the writer in one call, as `corral replay` does.
+    encoded: Vec<u8>,
+    updates: u64,
+}
+
+impl Pipeline {
+    fn write(&mut self) {
+        for u in self.batch.drain(..) {
+            self.updates += 1;
+            self.encoded.clear();
+            write_update_json(&u, &mut self.encoded);
+            self.encoded.push(b'\n');
+            self.out.write_all(&self.encoded).expect("sink accepts");
+        }
+    }
+}
+
+impl Sink for Pipeline {
+    fn repeat(&mut self, head: &AlertHead<'_>) -> bool {
+        let taken = self.engine.ingest_repeat(head, &mut self.batch);
+        self.write();
+        taken
+    }
+
+    fn alert(&mut self, alert: Alert) {
+        self.engine.ingest(alert, &mut self.batch);
+        self.write();
+    }
+
+    fn dead(&mut self, d: DeadLetter) {
+        panic!("bench input is valid: {d:?}")
+    }
 }
 
 /// Where `corral replay --output /dev/null` writes: bytes counted, not kept.

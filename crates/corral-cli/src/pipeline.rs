@@ -3,8 +3,8 @@
 
 use anyhow::{Context, Result};
 use corral_core::anomaly::AnomalyModel;
-use corral_core::{Alert, Engine, IncidentUpdate, RuleSet, TopologyIndex};
-use corral_formats::{decode_stream, DeadLetter, Format};
+use corral_core::{Alert, AlertHead, Engine, IncidentUpdate, RuleSet, TopologyIndex};
+use corral_formats::{decode_stream_to, DeadLetter, Format, Sink};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -67,8 +67,62 @@ pub fn inputs_or_stdin(inputs: &[PathBuf]) -> Vec<PathBuf> {
 pub fn stream_inputs(
     inputs: &[PathBuf],
     format: &str,
-    mut on_alert: impl FnMut(Alert),
-    mut on_dead: impl FnMut(InputDeadLetter),
+    on_alert: impl FnMut(Alert),
+    on_dead: impl FnMut(InputDeadLetter),
+) -> Result<u64> {
+    struct Callbacks<A, D>(A, D);
+    impl<A: FnMut(Alert), D: FnMut(InputDeadLetter)> InputSink for Callbacks<A, D> {
+        fn alert(&mut self, alert: Alert) {
+            (self.0)(alert)
+        }
+        fn dead(&mut self, dead: InputDeadLetter) {
+            (self.1)(dead)
+        }
+    }
+    stream_inputs_to(inputs, format, &mut Callbacks(on_alert, on_dead))
+}
+
+/// What [`stream_inputs_to`] delivers: [`corral_formats::Sink`] with dead letters that name
+/// their input.
+pub trait InputSink {
+    /// See [`corral_formats::Sink::repeat`]: true when the occurrence was taken by its head.
+    fn repeat(&mut self, _head: &AlertHead<'_>) -> bool {
+        false
+    }
+    fn alert(&mut self, alert: Alert);
+    fn dead(&mut self, dead: InputDeadLetter);
+}
+
+/// One input's sink: dead letters get the input's name.
+struct Named<'a, S> {
+    name: &'a str,
+    sink: &'a mut S,
+}
+
+impl<S: InputSink> Sink for Named<'_, S> {
+    fn repeat(&mut self, head: &AlertHead<'_>) -> bool {
+        self.sink.repeat(head)
+    }
+
+    fn alert(&mut self, alert: Alert) {
+        self.sink.alert(alert)
+    }
+
+    fn dead(&mut self, d: DeadLetter) {
+        self.sink.dead(InputDeadLetter {
+            input: self.name.to_string(),
+            record: d.record,
+            reason: d.reason,
+            raw: d.raw,
+        })
+    }
+}
+
+/// [`stream_inputs`] into a sink that may take plain repeats by their head.
+pub fn stream_inputs_to(
+    inputs: &[PathBuf],
+    format: &str,
+    sink: &mut impl InputSink,
 ) -> Result<u64> {
     let mut bytes = 0;
     for input in inputs_or_stdin(inputs) {
@@ -80,15 +134,12 @@ pub fn stream_inputs(
             Some(pb) => Box::new(BufReader::with_capacity(1 << 20, pb.wrap_read(reader))),
             None => reader,
         };
-        let stats = decode_stream(&fmt, reader, &mut on_alert, |d: DeadLetter| {
-            on_dead(InputDeadLetter {
-                input: name.clone(),
-                record: d.record,
-                reason: d.reason,
-                raw: d.raw,
-            })
-        })
-        .with_context(|| format!("reading {name}"))?;
+        let mut named = Named {
+            name: &name,
+            sink: &mut *sink,
+        };
+        let stats = decode_stream_to(&fmt, reader, &mut named)
+            .with_context(|| format!("reading {name}"))?;
         if let Some(pb) = progress {
             pb.finish_and_clear();
         }

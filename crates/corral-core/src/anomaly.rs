@@ -10,6 +10,12 @@ pub trait AnomalyModel: Send {
     /// Every accepted alert occurrence, to keep alert-rate baselines current.
     fn observe_alert(&mut self, alert: &Alert);
 
+    /// False when `observe_alert` ignores what it is given, which lets the engine take a plain
+    /// repeat without the whole alert ([`crate::Engine::ingest_repeat`]).
+    fn observes_alerts(&self) -> bool {
+        true
+    }
+
     /// A metric sample (`value` set). Returns a synthetic `Anomaly` alert when the sample's
     /// score crosses the threshold, else `None`.
     fn observe_metric(&mut self, sample: &Alert) -> Option<Alert>;
@@ -44,6 +50,10 @@ pub struct NoBaseline;
 
 impl AnomalyModel for NoBaseline {
     fn observe_alert(&mut self, _alert: &Alert) {}
+
+    fn observes_alerts(&self) -> bool {
+        false
+    }
 
     fn observe_metric(&mut self, _sample: &Alert) -> Option<Alert> {
         None

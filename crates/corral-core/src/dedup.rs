@@ -2,14 +2,13 @@
 //! last seen, latest status and severity); `resolved` closes it; no update for the configured
 //! expiry expires it; too many state changes in a window mark it flapping.
 
-use crate::model::{Alert, Millis, Severity, Status, Str};
+use crate::model::{Alert, AlertHead, Millis, Severity, Status, Str};
 use crate::rules::Flapping;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::HashSet;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
@@ -381,15 +380,20 @@ impl<'de> Deserialize<'de> for AlertMap {
 /// services costs amortised O(1) per new name and the set stays within twice the live names.
 #[derive(Debug, Default)]
 pub struct ServiceNames {
-    names: HashSet<Arc<Str>, FxBuildHasher>,
+    names: HashTable<Arc<Str>>,
     sweep_at: usize,
 }
 
 impl ServiceNames {
     const MIN_SWEEP: usize = 64;
 
-    pub fn intern(&mut self, name: &Str) -> Arc<Str> {
-        if let Some(shared) = self.names.get(name) {
+    fn hash(name: &str) -> u64 {
+        FxBuildHasher.hash_one(name)
+    }
+
+    pub fn intern(&mut self, name: &str) -> Arc<Str> {
+        let hash = Self::hash(name);
+        if let Some(shared) = self.names.find(hash, |n| n.as_str() == name) {
             return shared.clone();
         }
         if self.names.len() >= self.sweep_at.max(Self::MIN_SWEEP) {
@@ -397,8 +401,9 @@ impl ServiceNames {
             self.names.retain(|n| Arc::strong_count(n) > 1);
             self.sweep_at = 2 * self.names.len();
         }
-        let shared = Arc::new(name.clone());
-        self.names.insert(shared.clone());
+        let shared = Arc::new(Str::from(name));
+        self.names
+            .insert_unique(hash, shared.clone(), |n| Self::hash(n.as_str()));
         shared
     }
 
@@ -447,32 +452,52 @@ impl DedupTable {
         flapping: &Flapping,
         make: impl FnOnce() -> AlertState,
     ) -> (Merged, &mut AlertState) {
-        let t = alert.event_time();
         let (state, is_new) = self.alerts.get_or_insert_with(&alert.fingerprint, make);
-        state.count = state.count.saturating_add(1);
+        if is_new {
+            state.count = state.count.saturating_add(1);
+            state.service = alert.service.as_deref().map(|s| self.services.intern(s));
+            let merged = Merged {
+                change: Change::New,
+                started_flapping: false,
+            };
+            return (merged, state);
+        }
+        let merged = state.merge_repeat(&alert.head(), flapping, &mut self.services);
+        (merged, state)
+    }
+}
+
+impl AlertState {
+    /// Merges another occurrence of this alert. Only the head is read: a repeat never changes
+    /// an alert's name, resource or labels (the first occurrence's stay).
+    pub fn merge_repeat(
+        &mut self,
+        occurrence: &AlertHead<'_>,
+        flapping: &Flapping,
+        services: &mut ServiceNames,
+    ) -> Merged {
+        let t = occurrence.event_time();
+        self.count = self.count.saturating_add(1);
         let merged = |change| Merged {
             change,
             started_flapping: false,
         };
-        if is_new {
-            state.service = alert.service.as_ref().map(|s| self.services.intern(s));
-            return (merged(Change::New), state);
-        }
         // Repeats merge: the earliest start and the newest fields win, as in Alertmanager. An
         // occurrence older than what is known (late delivery) updates counts but not state.
-        state.first_seen = state.first_seen.min(alert.starts_at);
-        let newer = t >= state.last_seen;
+        self.first_seen = self.first_seen.min(occurrence.starts_at);
+        let newer = t >= self.last_seen;
         if !newer {
-            return (merged(Change::Repeat), state);
+            return merged(Change::Repeat);
         }
-        state.last_seen = t;
-        state.severity = alert.severity;
-        if let Some(service) = &alert.service {
-            if state.service.as_deref() != Some(service) {
-                state.service = Some(self.services.intern(service));
+        self.last_seen = t;
+        self.severity = occurrence.severity;
+        if let Some(service) = occurrence.service {
+            // Compared first: most repeats carry the service they had, and that needs no lookup.
+            if self.service.as_deref().map(Str::as_str) != Some(service) {
+                self.service = Some(services.intern(service));
             }
         }
-        let change = match (state.status, alert.status) {
+        let change = match (self.status, occurrence.status) {
             (Status::Firing, Status::Firing) | (Status::Resolved, Status::Resolved) => {
                 Change::Repeat
             }
@@ -481,22 +506,19 @@ impl DedupTable {
         };
         let mut started_flapping = false;
         if change == Change::Refired {
-            state.flap.refires = state.flap.refires.saturating_add(1);
+            self.flap.refires = self.flap.refires.saturating_add(1);
         }
         if matches!(change, Change::Refired | Change::Resolved) {
-            started_flapping = state.flap.record_change(t, flapping);
+            started_flapping = self.flap.record_change(t, flapping);
         }
-        state.status = alert.status;
-        if alert.status == Status::Firing {
-            state.last_update = t;
+        self.status = occurrence.status;
+        if occurrence.status == Status::Firing {
+            self.last_update = t;
         }
-        (
-            Merged {
-                change,
-                started_flapping,
-            },
-            state,
-        )
+        Merged {
+            change,
+            started_flapping,
+        }
     }
 }
 
@@ -612,12 +634,12 @@ mod tests {
         }
         assert_eq!(names.len(), ServiceNames::MIN_SWEEP);
         // ...then one new name sweeps every name no alert holds.
-        let new = names.intern(&"new".into());
+        let new = names.intern("new");
         assert_eq!(names.len(), kept.len() + 1);
         for name in &kept {
             assert!(Arc::ptr_eq(name, &names.intern(name)));
         }
-        assert!(Arc::ptr_eq(&new, &names.intern(&"new".into())));
+        assert!(Arc::ptr_eq(&new, &names.intern("new")));
     }
 
     #[test]

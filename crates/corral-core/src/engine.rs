@@ -19,7 +19,7 @@ use crate::causality::causal_breach;
 use crate::dedup::{AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
-use crate::model::{format_event_time, Alert, Millis, Severity, Status, Str};
+use crate::model::{format_event_time, Alert, AlertHead, Millis, Severity, Status, Str};
 use crate::rootcause::{self, AlertingInfo, Candidate, Cover};
 use crate::rules::RuleSet;
 use crate::timer_heap::TimerHeap;
@@ -528,28 +528,9 @@ impl Engine {
                 }
             }
             Change::Repeat => {
-                self.stats.deduplicated += 1;
-                let (inc, status, active, sev, mute) = (
-                    state.incident(),
-                    state.status,
-                    state.active,
-                    state.severity,
-                    state.mute,
-                );
-                let mut dirty = None;
-                if let Some(inc_id) = inc.map(|i| self.find(i)) {
-                    if let Some(i) = self.incidents.get_mut(&inc_id) {
-                        i.events += 1;
-                        i.last_seen = i.last_seen.max(t);
-                        if sev > i.severity && active {
-                            i.severity = sev;
-                            dirty = Some(inc_id);
-                        }
-                    }
-                }
-                if let Some(inc_id) = dirty {
-                    self.mark_dirty(inc_id, out);
-                }
+                let (status, mute) = (state.status, state.mute);
+                let member = (state.incident(), state.active, state.severity);
+                self.count_repeat(member, t, out);
                 // A muted alert that keeps firing is looked at again: its maintenance window
                 // may have ended or its inhibiting source resolved.
                 if status == Status::Firing && mute.is_muted() {
@@ -565,6 +546,71 @@ impl Engine {
             Change::Resolved => {
                 self.on_resolve(&fp, t, out);
             }
+        }
+    }
+
+    /// Takes an occurrence by its head alone when it is a plain repeat: an alert that is already
+    /// firing and not muted fires again, and nothing in the engine would read more of it than
+    /// the head (no severity rules, no anomaly model watching alerts, not a metric sample).
+    /// Returns true when it was ingested, with exactly the effect [`Engine::ingest`] of the
+    /// whole alert would have had; false when the whole alert is needed: then pass it to
+    /// `ingest`. In both cases the updates due by the occurrence's time are already in `out`
+    /// (moving the clock first is what `ingest` does too, and it does not do it twice).
+    ///
+    /// This is what lets a decoder skip building 90% of a storm's alerts.
+    pub fn ingest_repeat(&mut self, head: &AlertHead<'_>, out: &mut Vec<IncidentUpdate>) -> bool {
+        if head.status != Status::Firing
+            || head.value.is_some()
+            || !self.rules.severity.is_empty()
+            || self.anomaly.observes_alerts()
+        {
+            return false;
+        }
+        let t = head.event_time();
+        // Timers due by `t` may change this very alert (expire it), so they fire before the
+        // state is looked at. Not late: `advance_to` leaves `now` at `t` or later.
+        self.advance_to(t, out);
+        let flapping = &self.rules.settings.flapping;
+        let now = self.now;
+        let Some(state) = self.dedup.alerts.get_mut(head.fingerprint) else {
+            return false;
+        };
+        if state.status != Status::Firing || state.mute.is_muted() {
+            return false;
+        }
+        self.stats.events += 1;
+        let merged = state.merge_repeat(head, flapping, &mut self.dedup.services);
+        debug_assert_eq!(merged.change, Change::Repeat);
+        // As in `ingest`: a re-notification proves the alert fires as of the engine's clock.
+        state.last_update = state.last_update.max(now);
+        let member = (state.incident(), state.active, state.severity);
+        self.count_repeat(member, t, out);
+        true
+    }
+
+    /// What a repeat does to its alert's incident: one more event, a later `last_seen`, and a
+    /// higher severity when an active member's rose (which is worth an update). `member` is the
+    /// alert's (incident, active, severity) after the merge.
+    fn count_repeat(
+        &mut self,
+        (inc, active, sev): (Option<u32>, bool, Severity),
+        t: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        self.stats.deduplicated += 1;
+        let mut dirty = None;
+        if let Some(inc_id) = inc.map(|i| self.find(i)) {
+            if let Some(i) = self.incidents.get_mut(&inc_id) {
+                i.events += 1;
+                i.last_seen = i.last_seen.max(t);
+                if sev > i.severity && active {
+                    i.severity = sev;
+                    dirty = Some(inc_id);
+                }
+            }
+        }
+        if let Some(inc_id) = dirty {
+            self.mark_dirty(inc_id, out);
         }
     }
 

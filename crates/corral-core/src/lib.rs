@@ -22,7 +22,7 @@ pub mod yaml_pos;
 
 pub use engine::{Engine, EngineSnapshot, EngineStats};
 pub use incident::IncidentUpdate;
-pub use model::{Alert, Millis, Severity, Status};
+pub use model::{Alert, AlertHead, Millis, Severity, Status};
 pub use rules::RuleSet;
 pub use topology::{TopologyFile, TopologyIndex};
 pub use yaml_pos::ConfigError;

@@ -181,10 +181,71 @@ impl Alert {
     }
 }
 
+/// What the engine needs of an occurrence to merge it into an alert it already knows: its
+/// identity, status, severity, service and times, borrowed from the decoder's input.
+///
+/// A decoder hands this to [`crate::Engine::ingest_repeat`] before building the whole [`Alert`]:
+/// most occurrences of a storm repeat an alert that is already firing, and for those the rest
+/// of the alert (name, resource, labels, annotations, summary) is never read. The fields mean
+/// exactly what they mean in the [`Alert`] the same record decodes into ([`Alert::head`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AlertHead<'a> {
+    pub fingerprint: &'a str,
+    pub status: Status,
+    pub severity: Severity,
+    /// Already without the empty string, as in [`Alert::service`].
+    pub service: Option<&'a str>,
+    pub starts_at: Millis,
+    pub ends_at: Option<Millis>,
+    /// A metric sample, not an alert occurrence, when set.
+    pub value: Option<f64>,
+}
+
+impl AlertHead<'_> {
+    /// The same as [`Alert::event_time`] of the alert this head belongs to.
+    pub fn event_time(&self) -> Millis {
+        match (self.status, self.ends_at) {
+            (Status::Resolved, Some(end)) => end,
+            _ => self.starts_at,
+        }
+    }
+}
+
+impl Alert {
+    /// This alert's head, as a decoder would offer it before building the alert.
+    pub fn head(&self) -> AlertHead<'_> {
+        AlertHead {
+            fingerprint: &self.fingerprint,
+            status: self.status,
+            severity: self.severity,
+            service: self.service.as_deref(),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            value: self.value,
+        }
+    }
+}
+
 /// Stable fingerprint for sources that give none: xxh3 of source, name, resource and the sorted
 /// labels, each field terminated so that ("ab","c") and ("a","bc") differ. Stable across
 /// versions and platforms: users store these in tickets.
 pub fn compute_fingerprint(source: &str, name: &str, resource: &str, labels: &Labels) -> Str {
+    fingerprint_of(
+        source,
+        name,
+        resource,
+        labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+}
+
+/// [`compute_fingerprint`] over borrowed labels (sorted by key, keys unique), for decoders that
+/// have not built the label vector.
+pub fn fingerprint_of<'l>(
+    source: &str,
+    name: &str,
+    resource: &str,
+    labels: impl Iterator<Item = (&'l str, &'l str)> + Clone,
+) -> Str {
     // One-shot xxh3 over the bytes laid end to end in a stack buffer gives the same digest as
     // the streaming hasher fed piece by piece, at a fraction of the cost; identities too long
     // for the buffer take the streaming way.
@@ -203,7 +264,7 @@ pub fn compute_fingerprint(source: &str, name: &str, resource: &str, labels: &La
     for part in [source, name, resource] {
         put(part.as_bytes(), 0xff);
     }
-    for (k, v) in labels {
+    for (k, v) in labels.clone() {
         put(k.as_bytes(), 0xfe);
         put(v.as_bytes(), 0xff);
     }
@@ -218,7 +279,12 @@ pub fn compute_fingerprint(source: &str, name: &str, resource: &str, labels: &La
 }
 
 /// The fingerprint's definition: the fields fed one by one to a streaming xxh3.
-fn streamed_digest(source: &str, name: &str, resource: &str, labels: &Labels) -> u64 {
+fn streamed_digest<'l>(
+    source: &str,
+    name: &str,
+    resource: &str,
+    labels: impl Iterator<Item = (&'l str, &'l str)>,
+) -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     for part in [source, name, resource] {
         h.update(part.as_bytes());
@@ -446,6 +512,7 @@ mod tests {
 
     fn streamed_fingerprint(source: &str, name: &str, resource: &str, labels: &Labels) -> Str {
         let mut buf = [0u8; 16];
+        let labels = labels.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         hex16(streamed_digest(source, name, resource, labels), &mut buf);
         Str::from_utf8(&buf[..]).unwrap()
     }

@@ -171,21 +171,30 @@ pub fn label<'l>(labels: &'l Labels, key: &str) -> Option<&'l str> {
 /// address stays whole.
 pub fn strip_port(instance: &str) -> &str {
     let mut s = instance;
-    if let Some(i) = s.find("://") {
+    // Byte loops rather than `str::find` and friends: their searchers cost more to set up than
+    // a short instance name takes to walk, and this runs for most Alertmanager alerts. Every
+    // byte looked for is ASCII, so each offset found is a char boundary.
+    if let Some(i) = find_scheme_separator(s.as_bytes()) {
         s = &s[i + 3..];
     }
-    if let Some(i) = s.find('/') {
+    if let Some(i) = s.bytes().position(|b| b == b'/') {
         s = &s[..i];
     }
     if let Some(rest) = s.strip_prefix('[') {
         return rest.split(']').next().unwrap_or(rest);
     }
-    match s.rfind(':') {
+    match s.bytes().rposition(|b| b == b':') {
         // More than one colon without brackets: an IPv6 address, no port.
-        Some(i) if s[..i].contains(':') => s,
+        Some(i) if s.as_bytes()[..i].contains(&b':') => s,
         Some(i) if s[i + 1..].bytes().all(|b| b.is_ascii_digit()) => &s[..i],
         _ => s,
     }
+}
+
+/// Offset of the first `://`.
+fn find_scheme_separator(bytes: &[u8]) -> Option<usize> {
+    (0..bytes.len().saturating_sub(2))
+        .find(|&i| bytes[i] == b':' && bytes[i + 1] == b'/' && bytes[i + 2] == b'/')
 }
 
 /// Event time as RFC 3339 text or epoch milliseconds, parsed without an intermediate string.
@@ -393,6 +402,36 @@ mod tests {
         );
         assert_eq!(strip_port("db-1"), "db-1");
         assert_eq!(strip_port("host:http"), "host:http");
+        // The first `://` only; an empty port is a port.
+        assert_eq!(strip_port("a://b://c:1/x"), "b");
+        assert_eq!(strip_port("://"), "");
+        assert_eq!(strip_port(":/"), "");
+    }
+
+    /// `strip_port` as it was written with `str` searches, before its byte loops.
+    fn strip_port_with_str_searches(instance: &str) -> &str {
+        let mut s = instance;
+        if let Some(i) = s.find("://") {
+            s = &s[i + 3..];
+        }
+        if let Some(i) = s.find('/') {
+            s = &s[..i];
+        }
+        if let Some(rest) = s.strip_prefix('[') {
+            return rest.split(']').next().unwrap_or(rest);
+        }
+        match s.rfind(':') {
+            Some(i) if s[..i].contains(':') => s,
+            Some(i) if s[i + 1..].bytes().all(|b| b.is_ascii_digit()) => &s[..i],
+            _ => s,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn strip_port_agrees_with_its_str_search_form(instance in "[a:/\\[\\]0-9é.]{0,16}") {
+            proptest::prop_assert_eq!(strip_port(&instance), strip_port_with_str_searches(&instance));
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::common::{SeverityField, StatusField, Time};
 use crate::time::parse_time;
 use corral_core::model::{Labels, Str};
 use corral_core::{Alert, Severity, Status};
+use smallvec::SmallVec;
 
 /// Deepest nesting `skip_value` follows before giving up (serde_json's own limit is 128).
 const MAX_SKIP_DEPTH: u32 = 64;
@@ -29,6 +30,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.at) {
             self.at += 1;
@@ -36,12 +38,14 @@ impl<'a> Scanner<'a> {
     }
 
     /// The next significant byte, not consumed.
+    #[inline(always)]
     pub fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
         self.bytes.get(self.at).copied()
     }
 
     /// Consumes `expected` (after whitespace), or gives up.
+    #[inline(always)]
     pub fn eat(&mut self, expected: u8) -> Option<()> {
         if self.peek()? == expected {
             self.at += 1;
@@ -59,6 +63,7 @@ impl<'a> Scanner<'a> {
 
     /// A string without escapes, borrowed from the input. Gives up on `\` (the value would
     /// need unescaping) and on control characters (serde_json refuses them with its own error).
+    #[inline(always)]
     pub fn string(&mut self) -> Option<&'a str> {
         self.skip_ws();
         let (&b'"', body) = self.bytes.get(self.at..)?.split_first()? else {
@@ -260,7 +265,7 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// Offset of the first byte that ends or interrupts a plain string: `"`, `\` or a control
 /// character. Eight bytes at a time (SWAR): strings are short, so this beats a call to memchr.
-fn find_special(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn find_special(bytes: &[u8]) -> Option<usize> {
     let mut offset = 0;
     while let Some(chunk) = bytes.get(offset..offset + 8) {
         let word = u64::from_le_bytes(chunk.try_into().ok()?);
@@ -309,20 +314,54 @@ pub(crate) fn opt_string<'a>(s: &mut Scanner<'a>) -> Option<Option<&'a str>> {
     }
 }
 
-/// A label map with string values, sorted as `labels_as_map` sorts it; `null` is no labels.
-/// Numbers and booleans (kept as text by serde) go to serde_json.
-pub(crate) fn labels(s: &mut Scanner<'_>) -> Option<Labels> {
-    // Grows on the first push (to 4): an empty map allocates nothing.
-    let mut out: Labels = Vec::new();
+/// Label or annotation pairs as they appear in a record, borrowed from it.
+pub(crate) type RawLabels<'a> = SmallVec<[(&'a str, &'a str); 8]>;
+
+/// [`Alert::normalize_labels`] on borrowed pairs: sorted by key, the last of duplicates kept.
+pub(crate) fn normalize_raw_labels(labels: &mut RawLabels<'_>) {
+    if labels.windows(2).all(|w| w[0].0 < w[1].0) {
+        return;
+    }
+    labels.sort_by(|a, b| a.0.cmp(b.0));
+    labels.dedup_by(|later, earlier| {
+        if later.0 == earlier.0 {
+            std::mem::swap(&mut earlier.1, &mut later.1);
+            true
+        } else {
+            false
+        }
+    });
+}
+
+/// The pairs as a [`Labels`] vector, normalized as `labels_as_map` leaves it.
+pub(crate) fn owned_labels(pairs: &[(&str, &str)]) -> Labels {
+    let mut labels: Labels = pairs
+        .iter()
+        .map(|&(k, v)| (Str::from(k), Str::from(v)))
+        .collect();
+    Alert::normalize_labels(&mut labels);
+    labels
+}
+
+/// The value of `key` in normalized pairs (keys unique). A linear search: label sets are
+/// small, and comparing lengths first skips most keys without comparing their bytes.
+pub(crate) fn raw_label<'a>(labels: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
+    labels.iter().find(|(k, _)| *k == key).map(|&(_, v)| v)
+}
+
+/// A label map with string values, its pairs borrowed from the input in input order (`null`:
+/// none), appended to `out`. Numbers and booleans (kept as text by serde) go to serde_json.
+pub(crate) fn raw_labels<'a, const N: usize>(
+    s: &mut Scanner<'a>,
+    out: &mut SmallVec<[(&'a str, &'a str); N]>,
+) -> Option<()> {
     if s.null() {
-        return Some(out);
+        return Some(());
     }
     s.object(|key, s| {
-        out.push((Str::from(key), Str::from(s.string()?)));
+        out.push((key, s.string()?));
         Some(())
-    })?;
-    Alert::normalize_labels(&mut out);
-    Some(out)
+    })
 }
 
 /// Event time as [`Time`] reads it: RFC 3339 text, or epoch milliseconds.

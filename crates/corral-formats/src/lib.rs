@@ -16,10 +16,13 @@ pub mod output;
 mod stream;
 pub mod time;
 pub mod topology_import;
+mod update_json;
 
 pub use common::{MAX_LABELS, MAX_VALUE_BYTES};
 pub use detect::{detect, detect_stream};
-pub use stream::{decode_stream, DeadLetter, DecodeStats, MAX_RECORD_BYTES};
+pub use stream::{
+    decode_stream, decode_stream_to, DeadLetter, DecodeStats, Sink, MAX_RECORD_BYTES,
+};
 
 use common::{for_each_payload, Problems};
 use corral_core::Alert;
@@ -27,6 +30,7 @@ pub use mapping::Mapping;
 pub use output::{encode, OutputFormat};
 use std::fmt;
 use std::sync::Arc;
+pub use update_json::write_update_json;
 
 /// An input format of SPEC §2.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,7 +5,7 @@
 
 use crate::common::Problems;
 use crate::{parse_into, Format};
-use corral_core::Alert;
+use corral_core::{Alert, AlertHead};
 use std::io::{self, BufRead};
 
 /// A record larger than this is dead-lettered without being buffered whole.
@@ -41,7 +41,7 @@ impl DeadLetter {
 pub struct DecodeStats {
     /// Non-blank records read (lines, multi-line documents, XML events).
     pub records: u64,
-    /// Alerts delivered to `on_alert`.
+    /// Alerts decoded: delivered to `on_alert`, or taken by a sink from their head.
     pub alerts: u64,
     /// Dead letters delivered to `on_dead`.
     pub dead_letters: u64,
@@ -49,16 +49,63 @@ pub struct DecodeStats {
     pub bytes: u64,
 }
 
+/// Where [`decode_stream_to`] delivers what it decodes, in input order.
+pub trait Sink {
+    /// Offered an alert's head before the alert is built, for formats that can (native NDJSON
+    /// and Alertmanager payloads, one JSON object per line), and only for a record that decodes
+    /// without error. True: the
+    /// consumer took the occurrence from its head (e.g. [`corral_core::Engine::ingest_repeat`])
+    /// and the alert is not built; false: it comes next, whole, through [`Sink::alert`].
+    fn repeat(&mut self, _head: &AlertHead<'_>) -> bool {
+        false
+    }
+
+    fn alert(&mut self, alert: Alert);
+
+    fn dead(&mut self, dead: DeadLetter);
+}
+
+/// A [`Sink`] of two closures, which takes no repeat by its head.
+struct Callbacks<A, D> {
+    on_alert: A,
+    on_dead: D,
+}
+
+impl<A: FnMut(Alert), D: FnMut(DeadLetter)> Sink for Callbacks<A, D> {
+    fn alert(&mut self, alert: Alert) {
+        (self.on_alert)(alert)
+    }
+
+    fn dead(&mut self, dead: DeadLetter) {
+        (self.on_dead)(dead)
+    }
+}
+
 /// Decodes a whole stream (a file, stdin) record by record: `on_alert` for each alert,
 /// `on_dead` for each bad record. Only I/O errors stop it; bad data never does.
 pub fn decode_stream(
     format: &Format,
     input: impl BufRead,
-    mut on_alert: impl FnMut(Alert),
-    mut on_dead: impl FnMut(DeadLetter),
+    on_alert: impl FnMut(Alert),
+    on_dead: impl FnMut(DeadLetter),
+) -> io::Result<DecodeStats> {
+    decode_stream_to(format, input, &mut Callbacks { on_alert, on_dead })
+}
+
+/// [`decode_stream`] into a [`Sink`], which may take plain repeats without their alert being
+/// built (the replay's fast path). Records, alerts, dead letters and their order are the same.
+pub fn decode_stream_to(
+    format: &Format,
+    input: impl BufRead,
+    sink: &mut impl Sink,
 ) -> io::Result<DecodeStats> {
     if *format == Format::Alec {
-        return crate::input::alec::decode(input, on_alert, on_dead);
+        let sink = std::cell::RefCell::new(sink);
+        return crate::input::alec::decode(
+            input,
+            |a| sink.borrow_mut().alert(a),
+            |d| sink.borrow_mut().dead(d),
+        );
     }
     let mut input = input;
     let mut stats = DecodeStats::default();
@@ -79,14 +126,14 @@ pub fn decode_stream(
             if pending.active() {
                 let p = pending.take();
                 let reason = unterminated(p.start, "a line too long interrupted it");
-                deliver_dead(&mut stats, p.start, reason, &p.buf, &mut on_dead);
+                deliver_dead(&mut stats, p.start, reason, &p.buf, sink);
             }
             let reason = format!(
                 "record longer than {} MiB, not decoded",
                 MAX_RECORD_BYTES / (1024 * 1024)
             );
             stats.records += 1;
-            deliver_dead(&mut stats, line_no, reason, &line, &mut on_dead);
+            deliver_dead(&mut stats, line_no, reason, &line, sink);
             continue;
         }
         let text = trim(&line);
@@ -99,7 +146,7 @@ pub fn decode_stream(
                 let p = pending.take();
                 let reason = unterminated(p.start, "a new value began at column 0");
                 stats.records += 1;
-                deliver_dead(&mut stats, p.start, reason, &p.buf, &mut on_dead);
+                deliver_dead(&mut stats, p.start, reason, &p.buf, sink);
             } else {
                 pending.buf.extend_from_slice(&line);
                 pending.depth.feed(&line);
@@ -111,20 +158,12 @@ pub fn decode_stream(
                         MAX_RECORD_BYTES / (1024 * 1024)
                     );
                     stats.records += 1;
-                    deliver_dead(&mut stats, p.start, reason, &p.buf, &mut on_dead);
+                    deliver_dead(&mut stats, p.start, reason, &p.buf, sink);
                 } else if pending.depth.closed() {
                     let p = pending.take();
                     let mut problems = Problems::default();
                     parse_into(format, &p.buf, &mut alerts, &mut problems);
-                    deliver(
-                        &mut stats,
-                        p.start,
-                        &p.buf,
-                        &mut alerts,
-                        &mut on_alert,
-                        &mut on_dead,
-                        problems,
-                    );
+                    deliver(&mut stats, p.start, &p.buf, &mut alerts, sink, problems);
                     pending.recycle(p.buf);
                 }
                 continue;
@@ -134,7 +173,28 @@ pub fn decode_stream(
             continue;
         }
         let mut problems = Problems::default();
-        parse_into(format, text, &mut alerts, &mut problems);
+        if *format == Format::Alertmanager && text[0] == b'{' {
+            // One payload that reads cleanly: its alerts go to the sink head first, in order.
+            if let Some(n) = crate::input::alertmanager::deliver_or_repeat(text, sink) {
+                stats.records += 1;
+                stats.alerts += n;
+                continue;
+            }
+            parse_into(format, text, &mut alerts, &mut problems);
+        } else if *format == Format::Native && text[0] == b'{' {
+            // One object: the only record whose alert a sink may take by its head.
+            match crate::input::native::parse_or_repeat(text, |head| sink.repeat(head)) {
+                Ok(Some(alert)) => alerts.push(alert),
+                Ok(None) => {
+                    stats.records += 1;
+                    stats.alerts += 1;
+                    continue;
+                }
+                Err(e) => problems.push("", e),
+            }
+        } else {
+            parse_into(format, text, &mut alerts, &mut problems);
+        }
         if !problems.is_empty() && alerts.is_empty() {
             let mut depth = Depth::default();
             depth.feed(text);
@@ -144,21 +204,13 @@ pub fn decode_stream(
                 continue;
             }
         }
-        deliver(
-            &mut stats,
-            line_no,
-            text,
-            &mut alerts,
-            &mut on_alert,
-            &mut on_dead,
-            problems,
-        );
+        deliver(&mut stats, line_no, text, &mut alerts, sink, problems);
     }
     if pending.active() {
         let p = pending.take();
         let reason = unterminated(p.start, "the input ended");
         stats.records += 1;
-        deliver_dead(&mut stats, p.start, reason, &p.buf, &mut on_dead);
+        deliver_dead(&mut stats, p.start, reason, &p.buf, sink);
     }
     Ok(stats)
 }
@@ -168,18 +220,17 @@ fn deliver(
     record_no: u64,
     record: &[u8],
     alerts: &mut Vec<Alert>,
-    on_alert: &mut impl FnMut(Alert),
-    on_dead: &mut impl FnMut(DeadLetter),
+    sink: &mut impl Sink,
     problems: Problems,
 ) {
     stats.records += 1;
     stats.alerts += alerts.len() as u64;
     for a in alerts.drain(..) {
-        on_alert(a);
+        sink.alert(a);
     }
     if !problems.is_empty() {
         stats.dead_letters += 1;
-        on_dead(DeadLetter::new(record_no, problems.into_reason(), record));
+        sink.dead(DeadLetter::new(record_no, problems.into_reason(), record));
     }
 }
 
@@ -192,10 +243,10 @@ fn deliver_dead(
     record: u64,
     reason: String,
     raw: &[u8],
-    on_dead: &mut impl FnMut(DeadLetter),
+    sink: &mut impl Sink,
 ) {
     stats.dead_letters += 1;
-    on_dead(DeadLetter::new(record, reason, raw));
+    sink.dead(DeadLetter::new(record, reason, raw));
 }
 
 fn trim(b: &[u8]) -> &[u8] {
@@ -367,6 +418,54 @@ mod tests {
         assert_eq!(stats.alerts, 2);
         assert_eq!(stats.dead_letters, 2);
         assert_eq!(stats.bytes, input.len() as u64);
+    }
+
+    /// Takes the head of every other alert it is offered, and logs what it receives.
+    #[derive(Default)]
+    struct EveryOther {
+        offered: usize,
+        log: Vec<String>,
+    }
+
+    impl Sink for EveryOther {
+        fn repeat(&mut self, head: &AlertHead<'_>) -> bool {
+            self.offered += 1;
+            let take = self.offered.is_multiple_of(2);
+            if take {
+                self.log.push(format!("head {}", head.starts_at));
+            }
+            take
+        }
+        fn alert(&mut self, alert: Alert) {
+            self.log.push(format!("alert {}", alert.starts_at));
+        }
+        fn dead(&mut self, dead: DeadLetter) {
+            self.log.push(format!("dead {}", dead.record));
+        }
+    }
+
+    #[test]
+    fn a_sink_takes_heads_in_input_order_and_counts_stay_the_same() {
+        let line = |t: i64| GOOD.replace("\"starts_at\":1", &format!("\"starts_at\":{t}"));
+        let input = format!(
+            "{}\n{}\nnot json\n[{},{}]\n{}\n{{\n \"source\": \"s\",\n{}\n",
+            line(1),
+            line(2),
+            line(3),
+            line(4),
+            line(5),
+            line(6)
+        );
+        let (alerts, dead, stats) = run(&Format::Native, &input);
+        let mut sink = EveryOther::default();
+        let fast = decode_stream_to(&Format::Native, input.as_bytes(), &mut sink).unwrap();
+        assert_eq!(fast, stats);
+        assert_eq!((alerts.len(), dead.len()), (6, 2));
+        // Arrays and multi-line records are delivered whole; single objects are offered.
+        assert_eq!(
+            sink.log,
+            ["alert 1", "head 2", "dead 3", "alert 3", "alert 4", "alert 5", "dead 6", "head 6"]
+        );
     }
 
     #[test]

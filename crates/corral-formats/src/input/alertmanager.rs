@@ -3,12 +3,15 @@
 //! labels kept in `labels`.
 
 use crate::common::{
-    alert, ctx, finish, label, resource_from_labels, utf8, Problems, StatusField, Time,
-    GO_ZERO_TIME_MS,
+    alert, ctx, finish, label, resource_from_labels, strip_port, utf8, Problems, StatusField, Time,
+    GO_ZERO_TIME_MS, MAX_LABELS, MAX_VALUE_BYTES, RESOURCE_LABELS,
 };
-use crate::fast_json::{self, Scanner, Seen};
-use corral_core::model::{labels_as_map, Labels, Str};
-use corral_core::{Alert, Severity};
+use crate::fast_json::{
+    self, normalize_raw_labels, owned_labels, raw_label, RawLabels, Scanner, Seen,
+};
+use crate::Sink;
+use corral_core::model::{fingerprint_of, labels_as_map, Labels, Str};
+use corral_core::{Alert, AlertHead, Severity};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -66,7 +69,7 @@ pub(crate) fn parse_webhook(
         Err(e) => return problems.push(context, e),
     };
     let parsed = match scan_payload(text) {
-        Some(p) => Ok(p),
+        Some(p) => Ok(p.into_payload()),
         None => serde_json::from_str::<Payload>(text),
     };
     match parsed {
@@ -103,17 +106,163 @@ pub(crate) fn parse_webhook(
     }
 }
 
+/// A payload as the fast scanner reads it: every string borrowed from the input.
+pub(crate) struct RawPayload<'a> {
+    version: Option<&'a str>,
+    alerts: Vec<RawAmAlert<'a>>,
+}
+
+/// One alert of a [`RawPayload`]; labels in input order until [`RawAmAlert::identity`].
+struct RawAmAlert<'a> {
+    status: StatusField,
+    labels: RawLabels<'a>,
+    annotations: RawLabels<'a>,
+    starts_at: Time,
+    ends_at: Option<Time>,
+    fingerprint: Option<&'a str>,
+    value_string: Option<&'a str>,
+}
+
+impl<'a> RawPayload<'a> {
+    /// The payload as serde_json would have read it.
+    fn into_payload(self) -> Payload<'a> {
+        Payload {
+            version: self.version.map(Cow::Borrowed),
+            alerts: self
+                .alerts
+                .into_iter()
+                .map(RawAmAlert::into_alert)
+                .collect(),
+        }
+    }
+}
+
+/// What `convert` derives from an alert's labels, borrowed.
+struct Identity<'a> {
+    name: &'a str,
+    resource: &'a str,
+    severity: Severity,
+    service: Option<&'a str>,
+}
+
+impl<'a> RawAmAlert<'a> {
+    fn into_alert(self) -> AmAlert {
+        self.to_alert()
+    }
+
+    fn to_alert(&self) -> AmAlert {
+        AmAlert {
+            status: self.status,
+            labels: owned_labels(&self.labels),
+            annotations: owned_labels(&self.annotations),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            fingerprint: self.fingerprint.map(Str::from),
+            value_string: self.value_string.map(str::to_string),
+        }
+    }
+
+    /// Name, resource, severity and service as `convert` derives them, when `convert` and
+    /// `finish` will accept the alert (else `None`: the general path judges and explains).
+    /// Sorts the labels, as `convert` finds them.
+    fn identity(&mut self) -> Option<Identity<'a>> {
+        normalize_raw_labels(&mut self.labels);
+        let labels = &self.labels;
+        let name = raw_label(labels, "alertname").filter(|n| !n.is_empty())?;
+        let severity = match raw_label(labels, "severity") {
+            Some(s) => Severity::parse_loose(s).unwrap_or(Severity::Warning),
+            None => Severity::Warning,
+        };
+        let resource = raw_resource(labels).unwrap_or(name);
+        let service = raw_label(labels, "service").filter(|s| !s.is_empty());
+        let fits = |s: &str| s.len() <= MAX_VALUE_BYTES;
+        let pairs_fit = |pairs: &RawLabels<'_>, extra: usize| {
+            pairs.len() + extra <= MAX_LABELS && pairs.iter().all(|(k, v)| fits(k) && fits(v))
+        };
+        // `value_string` becomes one more annotation.
+        let value_string = self.value_string.filter(|v| !v.is_empty());
+        let clean = !resource.is_empty()
+            && fits(resource)
+            && self.fingerprint.is_none_or(fits)
+            && value_string.is_none_or(fits)
+            && pairs_fit(labels, 0)
+            && pairs_fit(&self.annotations, usize::from(value_string.is_some()));
+        clean.then_some(Identity {
+            name,
+            resource,
+            severity,
+            service,
+        })
+    }
+}
+
+/// [`resource_from_labels`] on sorted borrowed labels.
+fn raw_resource<'a>(labels: &RawLabels<'a>) -> Option<&'a str> {
+    RESOURCE_LABELS.iter().find_map(|key| {
+        let v = raw_label(labels, key).filter(|v| !v.is_empty())?;
+        Some(if *key == "instance" { strip_port(v) } else { v })
+    })
+}
+
+/// A whole record (one payload) for a stream whose sink takes plain repeats by their head
+/// ([`crate::Sink::repeat`]): when every part of it reads cleanly, each alert in turn is
+/// offered by its head and built and delivered only if declined; returns how many alerts it
+/// had. `None`, with nothing delivered, for any record that is not clean: the general path
+/// then decodes it (and names what is wrong). The alerts delivered and their order are those
+/// of [`parse`].
+pub(crate) fn deliver_or_repeat(payload: &[u8], sink: &mut impl Sink) -> Option<u64> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let mut p = scan_payload(text)?;
+    check_version(p.version).ok()?;
+    let identities: Vec<Identity<'_>> = p
+        .alerts
+        .iter_mut()
+        .map(RawAmAlert::identity)
+        .collect::<Option<_>>()?;
+    let n = p.alerts.len() as u64;
+    // By reference: moving these ~600-byte records out costs a copy each.
+    for (a, id) in p.alerts.iter().zip(identities) {
+        let computed;
+        let fingerprint = match a.fingerprint.filter(|f| !f.is_empty()) {
+            Some(given) => given,
+            None => {
+                computed = fingerprint_of(SOURCE, id.name, id.resource, a.labels.iter().copied());
+                computed.as_str()
+            }
+        };
+        let head = AlertHead {
+            fingerprint,
+            status: a.status.0,
+            severity: id.severity,
+            service: id.service,
+            starts_at: a.starts_at.0,
+            ends_at: a.ends_at.map(|t| t.0).filter(|&t| t != GO_ZERO_TIME_MS),
+            value: None,
+        };
+        if sink.repeat(&head) {
+            continue;
+        }
+        // `identity` checked everything `convert` and `finish` check.
+        if let Ok(alert) = convert(SOURCE, a.to_alert()) {
+            sink.alert(alert);
+        }
+    }
+    Some(n)
+}
+
 /// The payload as the fast scanner reads it, or `None` to let serde_json decide (and explain).
-fn scan_payload(text: &str) -> Option<Payload<'_>> {
+fn scan_payload(text: &str) -> Option<RawPayload<'_>> {
     let mut s = Scanner::new(text);
     let mut seen = Seen::default();
     let mut version = None;
-    let mut alerts = Vec::new();
+    // Room for a typical payload's alerts up front: growing a vector of these ~600-byte
+    // records copies them at every doubling.
+    let mut alerts = Vec::with_capacity(16);
     s.object(|key, s| {
         match key {
             "version" => {
                 seen.first(0)?;
-                version = fast_json::opt_string(s)?.map(Cow::Borrowed);
+                version = fast_json::opt_string(s)?;
             }
             "alerts" => {
                 seen.first(1)?;
@@ -129,12 +278,12 @@ fn scan_payload(text: &str) -> Option<Payload<'_>> {
     if !s.at_end() || !seen.has(1) {
         return None;
     }
-    Some(Payload { version, alerts })
+    Some(RawPayload { version, alerts })
 }
 
-fn scan_alert(s: &mut Scanner<'_>) -> Option<AmAlert> {
+fn scan_alert<'a>(s: &mut Scanner<'a>) -> Option<RawAmAlert<'a>> {
     let mut seen = Seen::default();
-    let (mut status, mut labels, mut annotations) = (None, None, Vec::new());
+    let (mut status, mut labels, mut annotations) = (None, RawLabels::new(), RawLabels::new());
     let (mut starts_at, mut ends_at, mut fingerprint, mut value_string) = (None, None, None, None);
     s.object(|key, s| {
         match key {
@@ -144,11 +293,13 @@ fn scan_alert(s: &mut Scanner<'_>) -> Option<AmAlert> {
             }
             "labels" => {
                 seen.first(1)?;
-                labels = Some(fast_json::labels(s)?);
+                // `null` reads as no labels, as `labels_as_map` reads it; the field itself is
+                // required.
+                fast_json::raw_labels(s, &mut labels)?;
             }
             "annotations" => {
                 seen.first(2)?;
-                annotations = fast_json::labels(s)?;
+                fast_json::raw_labels(s, &mut annotations)?;
             }
             "startsAt" => {
                 seen.first(3)?;
@@ -160,19 +311,22 @@ fn scan_alert(s: &mut Scanner<'_>) -> Option<AmAlert> {
             }
             "fingerprint" => {
                 seen.first(5)?;
-                fingerprint = fast_json::opt_string(s)?.map(Str::from);
+                fingerprint = fast_json::opt_string(s)?;
             }
             "valueString" => {
                 seen.first(6)?;
-                value_string = fast_json::opt_string(s)?.map(str::to_string);
+                value_string = fast_json::opt_string(s)?;
             }
             _ => s.skip_value()?,
         }
         Some(())
     })?;
-    Some(AmAlert {
+    if !seen.has(1) {
+        return None;
+    }
+    Some(RawAmAlert {
         status: status?,
-        labels: labels?,
+        labels,
         annotations,
         starts_at: starts_at?,
         ends_at,
@@ -379,6 +533,81 @@ mod tests {
         "generatorURL",
     ];
 
+    /// Records what the head path delivers; takes every head when `take`.
+    struct Recorder {
+        take: bool,
+        heads: Vec<String>,
+        alerts: Vec<corral_core::Alert>,
+    }
+
+    impl crate::Sink for Recorder {
+        fn repeat(&mut self, head: &corral_core::AlertHead<'_>) -> bool {
+            self.heads.push(format!("{head:?}"));
+            self.take
+        }
+        fn alert(&mut self, alert: corral_core::Alert) {
+            self.alerts.push(alert);
+        }
+        fn dead(&mut self, _: crate::DeadLetter) {
+            unreachable!("records go whole to the general path")
+        }
+    }
+
+    /// The head path takes a record only when `parse_record` accepts it whole, offers the head of
+    /// each of its alerts in order, and delivers the alerts it is not given.
+    fn head_path_delivers_what_parse_delivers(
+        text: &str,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let mut whole = Vec::new();
+        let parsed = parse_record(&Format::Alertmanager, text.as_bytes(), &mut whole);
+        let mut declining = Recorder {
+            take: false,
+            heads: Vec::new(),
+            alerts: Vec::new(),
+        };
+        let Some(n) = super::deliver_or_repeat(text.as_bytes(), &mut declining) else {
+            proptest::prop_assert!(declining.heads.is_empty() && declining.alerts.is_empty());
+            return Ok(());
+        };
+        proptest::prop_assert!(parsed.is_ok(), "{}: {:?}", text, parsed);
+        proptest::prop_assert_eq!(n as usize, whole.len());
+        proptest::prop_assert_eq!(&declining.alerts, &whole, "{}", text);
+        let heads: Vec<String> = whole.iter().map(|a| format!("{:?}", a.head())).collect();
+        proptest::prop_assert_eq!(&declining.heads, &heads);
+        let mut taking = Recorder {
+            take: true,
+            heads: Vec::new(),
+            alerts: Vec::new(),
+        };
+        proptest::prop_assert_eq!(
+            super::deliver_or_repeat(text.as_bytes(), &mut taking),
+            Some(n)
+        );
+        proptest::prop_assert!(taking.alerts.is_empty());
+        proptest::prop_assert_eq!(taking.heads, heads);
+        Ok(())
+    }
+
+    #[test]
+    fn the_head_path_reads_the_sample_payload_as_parse_does() {
+        let one_line = PAYLOAD.replace('\n', " ");
+        head_path_delivers_what_parse_delivers(&one_line).unwrap();
+        let mut r = Recorder {
+            take: false,
+            heads: Vec::new(),
+            alerts: Vec::new(),
+        };
+        assert_eq!(
+            super::deliver_or_repeat(one_line.as_bytes(), &mut r),
+            Some(2)
+        );
+        let bad_version = one_line.replace(r#""version": "4""#, r#""version": "3""#);
+        assert_eq!(
+            super::deliver_or_repeat(bad_version.as_bytes(), &mut r),
+            None
+        );
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
 
@@ -418,7 +647,8 @@ mod tests {
             let mut m: Vec<(&str, String)> = vec![("alerts", format!("[{}]", alerts.join(",")))];
             m.extend(envelope.iter().map(|(k, v)| (*k, v.clone())));
             let text = object(&m);
-            if let Some(fast) = super::scan_payload(&text) {
+            head_path_delivers_what_parse_delivers(&text)?;
+            if let Some(fast) = super::scan_payload(&text).map(super::RawPayload::into_payload) {
                 let slow = serde_json::from_str::<super::Payload>(&text);
                 proptest::prop_assert!(slow.is_ok(), "{text}: {:?}", slow.err());
                 let slow = slow.unwrap();

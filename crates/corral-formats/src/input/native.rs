@@ -3,10 +3,12 @@
 //! is not sure (escapes, loose types, unknown fields, errors) by serde_json, straight into
 //! `CompactString`s with no intermediate value.
 
-use crate::common::{finish, utf8, Problems, SeverityField, StatusField, Time};
-use crate::fast_json::{self, Scanner, Seen};
-use corral_core::model::{labels_as_map, Labels, Str};
-use corral_core::Alert;
+use crate::common::{
+    finish, utf8, Problems, SeverityField, StatusField, Time, MAX_LABELS, MAX_VALUE_BYTES,
+};
+use crate::fast_json::{self, normalize_raw_labels, owned_labels, RawLabels, Scanner, Seen};
+use corral_core::model::{fingerprint_of, labels_as_map, Labels, Str};
+use corral_core::{Alert, AlertHead};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -42,11 +44,49 @@ pub(crate) fn parse(payload: &[u8], context: &str, out: &mut Vec<Alert>, problem
 
 fn parse_one(payload: &[u8]) -> Result<Alert, String> {
     let text = utf8(payload)?;
-    let r = match scan(text) {
-        Some(r) => r,
-        None => serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?,
+    match scan(text) {
+        Some(r) => convert(r.into_record()),
+        None => convert(serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?),
+    }
+}
+
+/// One record (a single JSON object) decoded for a stream whose consumer takes plain repeats by
+/// their head ([`crate::Sink::repeat`]): when the record reads cleanly, `repeat` is offered its
+/// head first and the alert is built only if it declines. `Ok(None)`: taken as a repeat.
+/// Errors and alerts are exactly those of [`parse`]: the head is offered only for a record that
+/// `parse` accepts, with the same fingerprint, status, severity, service and times.
+pub(crate) fn parse_or_repeat(
+    payload: &[u8],
+    repeat: impl FnOnce(&AlertHead<'_>) -> bool,
+) -> Result<Option<Alert>, String> {
+    let text = utf8(payload)?;
+    let Some(raw) = scan(text) else {
+        return convert(serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?)
+            .map(Some);
     };
-    convert(r)
+    if raw.is_clean() {
+        let computed;
+        let fingerprint = match raw.fingerprint.filter(|f| !f.is_empty()) {
+            Some(given) => given,
+            None => {
+                computed = raw.computed_fingerprint();
+                computed.as_str()
+            }
+        };
+        let head = AlertHead {
+            fingerprint,
+            status: raw.status.0,
+            severity: raw.severity.0,
+            service: raw.service.filter(|s| !s.is_empty()),
+            starts_at: raw.starts_at.0,
+            ends_at: raw.ends_at.map(|t| t.0),
+            value: raw.value,
+        };
+        if repeat(&head) {
+            return Ok(None);
+        }
+    }
+    convert(raw.into_record()).map(Some)
 }
 
 fn convert(r: NativeRecord) -> Result<Alert, String> {
@@ -69,27 +109,98 @@ fn convert(r: NativeRecord) -> Result<Alert, String> {
     finish(a, true)
 }
 
+/// A record as the fast scanner reads it: every string borrowed from the input, labels in
+/// input order. Nothing is allocated until [`RawRecord::into_record`].
+struct RawRecord<'a> {
+    fingerprint: Option<&'a str>,
+    source: &'a str,
+    name: &'a str,
+    status: StatusField,
+    severity: SeverityField,
+    resource: &'a str,
+    service: Option<&'a str>,
+    summary: Option<&'a str>,
+    labels: RawLabels<'a>,
+    annotations: RawLabels<'a>,
+    starts_at: Time,
+    ends_at: Option<Time>,
+    value: Option<f64>,
+}
+
+impl RawRecord<'_> {
+    /// The record as serde_json would have read it (labels sorted, last duplicate kept).
+    fn into_record(self) -> NativeRecord {
+        NativeRecord {
+            fingerprint: self.fingerprint.map(Str::from),
+            source: Str::from(self.source),
+            name: Str::from(self.name),
+            status: self.status,
+            severity: self.severity,
+            resource: Str::from(self.resource),
+            service: self.service.map(Str::from),
+            summary: self.summary.map(str::to_string),
+            labels: owned_labels(&self.labels),
+            annotations: owned_labels(&self.annotations),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            value: self.value,
+        }
+    }
+
+    /// True when `finish` will accept the alert: names present, within every limit. Checked on
+    /// the raw pairs: duplicates only shrink a label set, so a raw count within the limit is
+    /// within it after normalizing too (and one above it is left to `finish` to judge).
+    fn is_clean(&self) -> bool {
+        let fits = |s: &str| s.len() <= MAX_VALUE_BYTES;
+        let pairs_fit = |pairs: &RawLabels<'_>| {
+            pairs.len() <= MAX_LABELS && pairs.iter().all(|(k, v)| fits(k) && fits(v))
+        };
+        !self.name.is_empty()
+            && !self.resource.is_empty()
+            && [self.source, self.name, self.resource]
+                .into_iter()
+                .all(fits)
+            && [self.fingerprint, self.service, self.summary]
+                .into_iter()
+                .all(|s| s.is_none_or(fits))
+            && pairs_fit(&self.labels)
+            && pairs_fit(&self.annotations)
+    }
+
+    /// The fingerprint `finish` computes for a record that gives none.
+    fn computed_fingerprint(&self) -> Str {
+        let mut labels = self.labels.clone();
+        normalize_raw_labels(&mut labels);
+        fingerprint_of(
+            self.source,
+            self.name,
+            self.resource,
+            labels.iter().copied(),
+        )
+    }
+}
+
 /// The record as the fast scanner reads it, or `None` to let serde_json decide (and explain).
-fn scan(text: &str) -> Option<NativeRecord> {
+fn scan(text: &str) -> Option<RawRecord<'_>> {
     let mut s = Scanner::new(text);
     let mut seen = Seen::default();
     let (mut fingerprint, mut source, mut name, mut resource) = (None, None, None, None);
     let (mut status, mut severity, mut starts_at) = (None, None, None);
     let (mut service, mut summary, mut ends_at, mut value) = (None, None, None, None);
-    let (mut labels, mut annotations) = (Vec::new(), Vec::new());
+    let (mut labels, mut annotations) = (RawLabels::new(), RawLabels::new());
     s.object(|key, s| {
         match key {
             "fingerprint" => {
                 seen.first(0)?;
-                fingerprint = fast_json::opt_string(s)?.map(Str::from);
+                fingerprint = fast_json::opt_string(s)?;
             }
             "source" => {
                 seen.first(1)?;
-                source = Some(Str::from(s.string()?));
+                source = Some(s.string()?);
             }
             "name" => {
                 seen.first(2)?;
-                name = Some(Str::from(s.string()?));
+                name = Some(s.string()?);
             }
             "status" => {
                 seen.first(3)?;
@@ -101,23 +212,23 @@ fn scan(text: &str) -> Option<NativeRecord> {
             }
             "resource" => {
                 seen.first(5)?;
-                resource = Some(Str::from(s.string()?));
+                resource = Some(s.string()?);
             }
             "service" => {
                 seen.first(6)?;
-                service = fast_json::opt_string(s)?.map(Str::from);
+                service = fast_json::opt_string(s)?;
             }
             "summary" => {
                 seen.first(7)?;
-                summary = fast_json::opt_string(s)?.map(str::to_string);
+                summary = fast_json::opt_string(s)?;
             }
             "labels" => {
                 seen.first(8)?;
-                labels = fast_json::labels(s)?;
+                fast_json::raw_labels(s, &mut labels)?;
             }
             "annotations" => {
                 seen.first(9)?;
-                annotations = fast_json::labels(s)?;
+                fast_json::raw_labels(s, &mut annotations)?;
             }
             "starts_at" => {
                 seen.first(10)?;
@@ -139,7 +250,7 @@ fn scan(text: &str) -> Option<NativeRecord> {
     if !s.at_end() {
         return None;
     }
-    Some(NativeRecord {
+    Some(RawRecord {
         fingerprint,
         source: source?,
         name: name?,
@@ -294,6 +405,52 @@ mod tests {
         ]
     }
 
+    /// `parse_or_repeat` gives what `parse_one` gives, and offers a head only for a record that
+    /// decodes, equal to the head of its alert.
+    fn head_is_offered_only_for_a_good_record_and_matches_its_alert(
+        text: &str,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let whole = super::parse_one(text.as_bytes());
+        let mut offered = None;
+        let declined = super::parse_or_repeat(text.as_bytes(), |head| {
+            offered = Some(format!("{head:?}"));
+            false
+        });
+        proptest::prop_assert_eq!(&declined, &whole.clone().map(Some), "{}", text);
+        if let Some(head) = offered {
+            let alert = whole
+                .as_ref()
+                .expect("a head is offered only for a good record");
+            proptest::prop_assert_eq!(head, format!("{:?}", alert.head()), "{}", text);
+            let taken = super::parse_or_repeat(text.as_bytes(), |_| true);
+            proptest::prop_assert_eq!(taken, Ok(None));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_good_record_offers_its_head_and_is_built_only_when_declined() {
+        let text = r#"{"source":"s","name":"n","status":"firing","severity":"info","resource":"r","service":"","labels":{"b":"2","a":"1","b":"3"},"starts_at":1700000000000}"#;
+        let mut heads = Vec::new();
+        let declined = super::parse_or_repeat(text.as_bytes(), |h| {
+            heads.push(format!("{h:?}"));
+            false
+        })
+        .unwrap()
+        .expect("declined: built whole");
+        assert_eq!(
+            declined.labels,
+            vec![("a".into(), "1".into()), ("b".into(), "3".into())]
+        );
+        assert_eq!(heads, [format!("{:?}", declined.head())]);
+        assert_eq!(declined.head().service, None, "an empty service is none");
+        assert_eq!(super::parse_or_repeat(text.as_bytes(), |_| true), Ok(None));
+        // A bad record is never offered, and errs as `parse` does.
+        let bad = r#"{"source":"s","name":"","status":"firing","severity":"info","resource":"r","starts_at":1}"#;
+        let e = super::parse_or_repeat(bad.as_bytes(), |_| panic!("not offered")).unwrap_err();
+        assert!(e.contains("name is empty"), "{e}");
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
 
@@ -324,7 +481,8 @@ mod tests {
             };
             members.extend(fields.iter().map(|(k, v)| format!("\"{k}\"{space}:{space}{v}")));
             let text = format!("{space}{{{}}}{tail}", members.join(&format!("{space},")));
-            let fast = super::scan(&text);
+            head_is_offered_only_for_a_good_record_and_matches_its_alert(&text)?;
+            let fast = super::scan(&text).map(super::RawRecord::into_record);
             let slow = serde_json::from_str::<super::NativeRecord>(&text);
             if let Some(fast) = fast {
                 proptest::prop_assert!(slow.is_ok(), "{text}: {:?}", slow.err());
