@@ -111,14 +111,27 @@ pub enum AnchorKey {
     /// A learned group of alert names that fire together (`AnomalyModel::cooccurrence_group`):
     /// weak like `Service`, for alerts the CMDB does not know.
     Cooccurring(u32),
+    /// The same check (alert name and every label that does not name the resource: cluster,
+    /// environment, job, ...) firing on several resources: weak like `Service`, looked up only
+    /// by an alert the CMDB does not know, and only within `CO_FIRING_WINDOW`.
+    CoFiring(u64),
 }
 
 impl AnchorKey {
     /// Weak anchors link an alert the CMDB does not know; they never bridge incidents.
     fn is_weak(&self) -> bool {
-        matches!(self, AnchorKey::Service(_) | AnchorKey::Cooccurring(_))
+        matches!(
+            self,
+            AnchorKey::Service(_) | AnchorKey::Cooccurring(_) | AnchorKey::CoFiring(_)
+        )
     }
 }
+
+/// How close in time the same check must start on two resources for a co-firing link: one
+/// scrape interval, the time monitors take to notice a failure. A cause makes the same check
+/// fail on its dependents together; beyond that, in a busy estate, the same check failing
+/// elsewhere is coincidence.
+const CO_FIRING_WINDOW: Millis = crate::causality::CAUSE_LAG_TOLERANCE;
 
 /// Hops recorded on a service anchor by an alert whose resource the topology knows: two such
 /// alerts never link through it, one of them unknown to the topology does.
@@ -958,6 +971,8 @@ impl Engine {
         // Whether the alert is a possible cause of members below its node (or shares their
         // group_by values): such an alert ties the incidents it links to together.
         let mut cause_link = false;
+        // Incidents related only as co-firing, with how far in time the same check started.
+        let mut co_firing: SmallVec<[(u32, Millis, usize); 2]> = SmallVec::new();
         for (ai, a) in anchors.iter().enumerate() {
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
@@ -968,6 +983,35 @@ impl Engine {
                 e.live_at(watermark, max_window)
                     && incidents.contains_key(&find_in(merged, e.incident))
             });
+            if matches!(a.key, AnchorKey::CoFiring(_)) {
+                // Co-firing: an alert the CMDB does not know joins an incident where the same
+                // check started on another resource within a scrape interval (the nearest in
+                // time wins below). An alert the CMDB knows links this way only to an alert it
+                // does not know (either arrival order); the topology decides between known ones.
+                let known = a.hops != 0;
+                for e in entries.iter() {
+                    if known && e.on_last == Millis::MIN {
+                        continue;
+                    }
+                    // The entry keeps only the first and the last start of the check in the
+                    // incident: the nearer of the two bounds how long ago it fired (a long
+                    // incident where the check fired now and then is not firing it now).
+                    let gap = (t - e.first).abs().min((t - e.last).abs());
+                    if gap > CO_FIRING_WINDOW {
+                        continue;
+                    }
+                    let live = find_in(&self.merged_into, e.incident);
+                    tracing::trace!(
+                        alert = %fp, t, incident = live, anchor = ?a.key,
+                        first = e.first, last = e.last, "co-firing link"
+                    );
+                    match co_firing.iter_mut().find(|(c, _, _)| *c == live) {
+                        Some(c) => c.1 = c.1.min(gap),
+                        None => co_firing.push((live, gap, ai)),
+                    }
+                }
+                continue;
+            }
             for e in entries.iter() {
                 // Related in time when the alert starts within the window of the first member
                 // related through this anchor. That window never slides with later joiners: in
@@ -1038,6 +1082,21 @@ impl Engine {
                 }
             }
         }
+        // An alert the CMDB knows never joins on co-firing alone (the topology found it no
+        // incident, so it starts one): it only gathers co-firing incidents of unknown resources
+        // into the incident its strong links choose.
+        let known = self
+            .dedup
+            .alerts
+            .get(fp)
+            .is_some_and(|s| s.node().is_some());
+        if !known || candidates.iter().any(|c| !c.2) {
+            for &(c, _, ai) in &co_firing {
+                if !candidates.iter().any(|(i, _, _)| *i == c) {
+                    candidates.push((c, ai, true));
+                }
+            }
+        }
         // Direction of impact: an alert below alerting members of several incidents is a
         // symptom shared by independent failures, not evidence that they are one failure (with
         // dozens of failures open, every busy switch has some). It joins the incident of the
@@ -1072,10 +1131,26 @@ impl Engine {
         let strong: SmallVec<[(u32, usize, bool); 4]> =
             candidates.iter().copied().filter(|c| !c.2).collect();
         if strong.is_empty() && candidates.len() > 1 {
-            let latest = candidates
-                .iter()
-                .copied()
-                .max_by_key(|&(c, _, _)| self.incidents.get(&c).map(|i| (i.last_seen, i.seq)));
+            // A shared service or learned group says more than a check that happened to fail
+            // at the same moment; among co-firing incidents, the nearest in time.
+            let co_firing_gap = |c: u32| {
+                let structural = candidates.iter().any(|&(i, ai, _)| {
+                    i == c && !matches!(anchors[ai].key, AnchorKey::CoFiring(_))
+                });
+                if structural {
+                    return 0;
+                }
+                co_firing
+                    .iter()
+                    .find(|(i, _, _)| *i == c)
+                    .map_or(Millis::MAX, |&(_, gap, _)| gap.saturating_add(1))
+            };
+            let latest = candidates.iter().copied().max_by_key(|&(c, _, _)| {
+                (
+                    Reverse(co_firing_gap(c)),
+                    self.incidents.get(&c).map(|i| (i.last_seen, i.seq)),
+                )
+            });
             candidates = latest.into_iter().collect();
         } else if !strong.is_empty() {
             // A weak link still gathers incidents made only of alerts the CMDB does not know:
@@ -1188,6 +1263,13 @@ impl Engine {
             if let Some(group) = self.anomaly.cooccurrence_group(&st.name) {
                 out.push(AlertAnchor {
                     key: AnchorKey::Cooccurring(group),
+                    hops: if st.node().is_some() { WEAK } else { 0 },
+                    hub: false,
+                });
+            }
+            if let Some(check) = check_signature(&st.name, &st.resource, &st.labels) {
+                out.push(AlertAnchor {
+                    key: AnchorKey::CoFiring(check),
                     hops: if st.node().is_some() { WEAK } else { 0 },
                     hub: false,
                 });
@@ -2063,7 +2145,32 @@ fn describe_anchor(topo: &TopologyIndex, key: &AnchorKey, hops: u8) -> String {
         AnchorKey::Cooccurring(g) => {
             format!("alert names that fire together (learned group {g}), resource not in topology")
         }
+        AnchorKey::CoFiring(_) => {
+            "same check firing on another resource within a scrape interval, resource not in topology"
+                .to_string()
+        }
     }
+}
+
+/// Identity of the check an alert reports, independent of the resource it fires on: its name
+/// and every label whose value does not name the resource (`instance`, `host`... carry it;
+/// `cluster`, `env`, `job`, `service` do not). `None` without such a label: a bare alert name
+/// firing somewhere in the estate at the same moment locates nothing.
+fn check_signature(name: &str, resource: &str, labels: &[(Str, Str)]) -> Option<u64> {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(name.as_bytes());
+    let mut scoped = false;
+    for (k, v) in labels {
+        if !resource.is_empty() && v.contains(resource) {
+            continue;
+        }
+        scoped = true;
+        h.update(&[0xff]);
+        h.update(k.as_bytes());
+        h.update(&[0xfe]);
+        h.update(v.as_bytes());
+    }
+    scoped.then(|| h.digest())
 }
 
 #[cfg(test)]
