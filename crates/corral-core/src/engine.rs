@@ -184,6 +184,8 @@ struct AlertAnchor {
 type GroupNeighbourhood = Arc<[(u32, u8, bool)]>;
 /// A node's upstream neighbourhood for root cause: (node, hops).
 type RcaNeighbourhood = Arc<[(u32, u8)]>;
+/// The nodes of a business service and those upstream of them: (node, fewest hops).
+type ServiceRegion = Arc<[(u32, u8)]>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Phase {
@@ -361,6 +363,8 @@ pub struct Engine {
     reopenable: FxHashMap<Str, (Box<Incident>, Millis)>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
     group_cache: FxHashMap<(u16, u32), GroupNeighbourhood>,
+    /// Per (rule, business service): the service's nodes and what is upstream of them.
+    service_region_cache: FxHashMap<(u16, Str), ServiceRegion>,
     /// Per node: its upstream neighbourhood for root cause.
     rca_cache: FxHashMap<u32, RcaNeighbourhood>,
     /// Per root-cause node: the services its failure impacts.
@@ -401,6 +405,7 @@ impl Engine {
             emit_timers: TimerHeap::new(),
             reopenable: FxHashMap::default(),
             group_cache: FxHashMap::default(),
+            service_region_cache: FxHashMap::default(),
             rca_cache: FxHashMap::default(),
             impact_cache: FxHashMap::default(),
             now: Millis::MIN,
@@ -465,6 +470,7 @@ impl Engine {
         self.rules = rules;
         self.topology = topology;
         self.group_cache.clear();
+        self.service_region_cache.clear();
         self.rca_cache.clear();
         self.impact_cache.clear();
         self.kind_ranks = kind_ranks(&self.rules, &self.topology);
@@ -1082,6 +1088,51 @@ impl Engine {
                 }
             }
         }
+        // An alert on a resource the CMDB does not know, of a business service the CMDB does
+        // know, is somewhere in that service: a failure already alerting on one of the
+        // service's nodes or upstream of them (within the rule's impact hops) explains it as it
+        // explains the service's known instances. Weak (the alert's place is a guess), and only
+        // a failure that was alerting when the alert started, at most a window before it
+        // (effects follow their cause), of error severity or above.
+        if rule.topology {
+            let service = self
+                .dedup
+                .alerts
+                .get(fp)
+                .filter(|s| s.node().is_none())
+                .and_then(|s| s.service.as_deref().cloned());
+            let via = anchors
+                .iter()
+                .position(|a| matches!(a.key, AnchorKey::Service(_)));
+            if let (Some(service), Some(via)) = (service, via) {
+                let region = self.service_region(rule_idx, &service);
+                for &(node, hops) in region.iter() {
+                    let Some(entries) = self.anchors.get(&AnchorKey::Node(node)) else {
+                        continue;
+                    };
+                    for e in entries.iter() {
+                        if e.on_active == 0 || e.first > t || t - e.first > window {
+                            continue;
+                        }
+                        let live = find_in(&self.merged_into, e.incident);
+                        if !self
+                            .incidents
+                            .get(&live)
+                            .is_some_and(|i| i.severity >= Severity::Error)
+                        {
+                            continue;
+                        }
+                        tracing::trace!(
+                            alert = %fp, t, incident = live, node, hops, first = e.first,
+                            "link through its service's place in the topology"
+                        );
+                        if !candidates.iter().any(|(c, _, _)| *c == live) {
+                            candidates.push((live, via, true));
+                        }
+                    }
+                }
+            }
+        }
         // An alert the CMDB knows never joins on co-firing alone (the topology found it no
         // incident, so it starts one): it only gathers co-firing incidents of unknown resources
         // into the incident its strong links choose.
@@ -1185,6 +1236,41 @@ impl Engine {
             Some(id) => id,
             None => self.new_incident(t, rule),
         }
+    }
+
+    /// The nodes of a business service and every node within the rule's impact hops upstream
+    /// of them, with the fewest hops: where a failure could explain a symptom of the service.
+    /// Bounded by `max_neighbourhood`, like any alert's neighbourhood.
+    fn service_region(&mut self, rule_idx: u16, service: &Str) -> ServiceRegion {
+        let key = (rule_idx, service.clone());
+        if let Some(r) = self.service_region_cache.get(&key) {
+            return r.clone();
+        }
+        let rule = &self.rules.groupings[rule_idx as usize];
+        let limit = self.rules.settings.max_neighbourhood;
+        let mut hops_of: FxHashMap<u32, u8> = FxHashMap::default();
+        let mut order: Vec<u32> = Vec::new();
+        'nodes: for &n in self.topology.nodes_of_service(service) {
+            for u in self
+                .topology
+                .upstream_within(n, rule.impact_hops, rule.edges, limit)
+            {
+                let id = u.node.index() as u32;
+                match hops_of.get_mut(&id) {
+                    Some(h) => *h = (*h).min(u.hops),
+                    None => {
+                        if order.len() >= limit {
+                            break 'nodes;
+                        }
+                        hops_of.insert(id, u.hops);
+                        order.push(id);
+                    }
+                }
+            }
+        }
+        let region: ServiceRegion = order.iter().map(|n| (*n, hops_of[n])).collect();
+        self.service_region_cache.insert(key, region.clone());
+        region
     }
 
     /// Whether every member of the incident is on a resource the topology does not know.
@@ -2048,6 +2134,7 @@ impl Engine {
         self.next_seq = snap.next_seq;
         self.stats = snap.stats;
         self.group_cache.clear();
+        self.service_region_cache.clear();
         self.rca_cache.clear();
         self.impact_cache.clear();
         Ok(())

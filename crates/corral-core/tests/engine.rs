@@ -1313,3 +1313,30 @@ fn a_co_firing_unknown_resource_is_gathered_whichever_arrives_first() {
         ])]
     );
 }
+
+#[test]
+fn an_unknown_resource_of_a_known_service_joins_a_failure_upstream_of_that_service() {
+    let mut h = Harness::new("");
+    let of_service = |secs: i64, name: &str, resource: &str, service: &str| {
+        let mut a = alert(secs, name, resource, Status::Firing);
+        a.service = Some(service.into());
+        a
+    };
+    // hr-portal (service hr) calls payroll-api, which calls db-1: an unregistered hr instance
+    // failing 40 s after db-1 went down is db-1's impact, though no hr alert is in the incident.
+    h.fire(100, "DatabaseDown", "db-1")
+        .push(of_service(140, "HighErrorRate", "hr-portal-5b7d", "hr"))
+        // Nothing upstream of shop's nodes (web-b) is failing when this one starts; host-b1,
+        // under web-b, fails only afterwards: a cause does not start after its effect.
+        .push(of_service(140, "HighErrorRate", "shop-9f3c", "shop"))
+        .fire(150, "HostDown", "host-b1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1", "HighErrorRate@hr-portal-5b7d"]),
+            g(&["HighErrorRate@shop-9f3c"]),
+            g(&["HostDown@host-b1"]),
+        ]
+    );
+}
