@@ -1115,10 +1115,10 @@ impl Engine {
                             continue;
                         }
                         let live = find_in(&self.merged_into, e.incident);
-                        if !self
+                        if self
                             .incidents
                             .get(&live)
-                            .is_some_and(|i| i.severity >= Severity::Error)
+                            .is_none_or(|i| i.severity < Severity::Error)
                         {
                             continue;
                         }
