@@ -111,14 +111,27 @@ pub enum AnchorKey {
     /// A learned group of alert names that fire together (`AnomalyModel::cooccurrence_group`):
     /// weak like `Service`, for alerts the CMDB does not know.
     Cooccurring(u32),
+    /// The same check (alert name and every label that does not name the resource: cluster,
+    /// environment, job, ...) firing on several resources: weak like `Service`, looked up only
+    /// by an alert the CMDB does not know, and only within `CO_FIRING_WINDOW`.
+    CoFiring(u64),
 }
 
 impl AnchorKey {
     /// Weak anchors link an alert the CMDB does not know; they never bridge incidents.
     fn is_weak(&self) -> bool {
-        matches!(self, AnchorKey::Service(_) | AnchorKey::Cooccurring(_))
+        matches!(
+            self,
+            AnchorKey::Service(_) | AnchorKey::Cooccurring(_) | AnchorKey::CoFiring(_)
+        )
     }
 }
+
+/// How close in time the same check must start on two resources for a co-firing link: one
+/// scrape interval, the time monitors take to notice a failure. A cause makes the same check
+/// fail on its dependents together; beyond that, in a busy estate, the same check failing
+/// elsewhere is coincidence.
+const CO_FIRING_WINDOW: Millis = crate::causality::CAUSE_LAG_TOLERANCE;
 
 /// Hops recorded on a service anchor by an alert whose resource the topology knows: two such
 /// alerts never link through it, one of them unknown to the topology does.
@@ -171,6 +184,8 @@ struct AlertAnchor {
 type GroupNeighbourhood = Arc<[(u32, u8, bool)]>;
 /// A node's upstream neighbourhood for root cause: (node, hops).
 type RcaNeighbourhood = Arc<[(u32, u8)]>;
+/// The nodes of a business service and those upstream of them: (node, fewest hops).
+type ServiceRegion = Arc<[(u32, u8)]>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Phase {
@@ -348,6 +363,8 @@ pub struct Engine {
     reopenable: FxHashMap<Str, (Box<Incident>, Millis)>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
     group_cache: FxHashMap<(u16, u32), GroupNeighbourhood>,
+    /// Per (rule, business service): the service's nodes and what is upstream of them.
+    service_region_cache: FxHashMap<(u16, Str), ServiceRegion>,
     /// Per node: its upstream neighbourhood for root cause.
     rca_cache: FxHashMap<u32, RcaNeighbourhood>,
     /// Per root-cause node: the services its failure impacts.
@@ -388,6 +405,7 @@ impl Engine {
             emit_timers: TimerHeap::new(),
             reopenable: FxHashMap::default(),
             group_cache: FxHashMap::default(),
+            service_region_cache: FxHashMap::default(),
             rca_cache: FxHashMap::default(),
             impact_cache: FxHashMap::default(),
             now: Millis::MIN,
@@ -452,6 +470,7 @@ impl Engine {
         self.rules = rules;
         self.topology = topology;
         self.group_cache.clear();
+        self.service_region_cache.clear();
         self.rca_cache.clear();
         self.impact_cache.clear();
         self.kind_ranks = kind_ranks(&self.rules, &self.topology);
@@ -1004,6 +1023,8 @@ impl Engine {
         // Whether the alert is a possible cause of members below its node (or shares their
         // group_by values): such an alert ties the incidents it links to together.
         let mut cause_link = false;
+        // Incidents related only as co-firing, with how far in time the same check started.
+        let mut co_firing: SmallVec<[(u32, Millis, usize); 2]> = SmallVec::new();
         for (ai, a) in anchors.iter().enumerate() {
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
@@ -1014,6 +1035,35 @@ impl Engine {
                 e.live_at(watermark, max_window)
                     && incidents.contains_key(&find_in(merged, e.incident))
             });
+            if matches!(a.key, AnchorKey::CoFiring(_)) {
+                // Co-firing: an alert the CMDB does not know joins an incident where the same
+                // check started on another resource within a scrape interval (the nearest in
+                // time wins below). An alert the CMDB knows links this way only to an alert it
+                // does not know (either arrival order); the topology decides between known ones.
+                let known = a.hops != 0;
+                for e in entries.iter() {
+                    if known && e.on_last == Millis::MIN {
+                        continue;
+                    }
+                    // The entry keeps only the first and the last start of the check in the
+                    // incident: the nearer of the two bounds how long ago it fired (a long
+                    // incident where the check fired now and then is not firing it now).
+                    let gap = (t - e.first).abs().min((t - e.last).abs());
+                    if gap > CO_FIRING_WINDOW {
+                        continue;
+                    }
+                    let live = find_in(&self.merged_into, e.incident);
+                    tracing::trace!(
+                        alert = %fp, t, incident = live, anchor = ?a.key,
+                        first = e.first, last = e.last, "co-firing link"
+                    );
+                    match co_firing.iter_mut().find(|(c, _, _)| *c == live) {
+                        Some(c) => c.1 = c.1.min(gap),
+                        None => co_firing.push((live, gap, ai)),
+                    }
+                }
+                continue;
+            }
             for e in entries.iter() {
                 // Related in time when the alert starts within the window of the first member
                 // related through this anchor. That window never slides with later joiners: in
@@ -1084,6 +1134,66 @@ impl Engine {
                 }
             }
         }
+        // An alert on a resource the CMDB does not know, of a business service the CMDB does
+        // know, is somewhere in that service: a failure already alerting on one of the
+        // service's nodes or upstream of them (within the rule's impact hops) explains it as it
+        // explains the service's known instances. Weak (the alert's place is a guess), and only
+        // a failure that was alerting when the alert started, at most a window before it
+        // (effects follow their cause), of error severity or above.
+        if rule.topology {
+            let service = self
+                .dedup
+                .alerts
+                .get(fp)
+                .filter(|s| s.node().is_none())
+                .and_then(|s| s.service.as_deref().cloned());
+            let via = anchors
+                .iter()
+                .position(|a| matches!(a.key, AnchorKey::Service(_)));
+            if let (Some(service), Some(via)) = (service, via) {
+                let region = self.service_region(rule_idx, &service);
+                for &(node, hops) in region.iter() {
+                    let Some(entries) = self.anchors.get(&AnchorKey::Node(node)) else {
+                        continue;
+                    };
+                    for e in entries.iter() {
+                        if e.on_active == 0 || e.first > t || t - e.first > window {
+                            continue;
+                        }
+                        let live = find_in(&self.merged_into, e.incident);
+                        if self
+                            .incidents
+                            .get(&live)
+                            .is_none_or(|i| i.severity < Severity::Error)
+                        {
+                            continue;
+                        }
+                        tracing::trace!(
+                            alert = %fp, t, incident = live, node, hops, first = e.first,
+                            "link through its service's place in the topology"
+                        );
+                        if !candidates.iter().any(|(c, _, _)| *c == live) {
+                            candidates.push((live, via, true));
+                        }
+                    }
+                }
+            }
+        }
+        // An alert the CMDB knows never joins on co-firing alone (the topology found it no
+        // incident, so it starts one): it only gathers co-firing incidents of unknown resources
+        // into the incident its strong links choose.
+        let known = self
+            .dedup
+            .alerts
+            .get(fp)
+            .is_some_and(|s| s.node().is_some());
+        if !known || candidates.iter().any(|c| !c.2) {
+            for &(c, _, ai) in &co_firing {
+                if !candidates.iter().any(|(i, _, _)| *i == c) {
+                    candidates.push((c, ai, true));
+                }
+            }
+        }
         // Direction of impact: an alert below alerting members of several incidents is a
         // symptom shared by independent failures, not evidence that they are one failure (with
         // dozens of failures open, every busy switch has some). It joins the incident of the
@@ -1118,10 +1228,26 @@ impl Engine {
         let strong: SmallVec<[(u32, usize, bool); 4]> =
             candidates.iter().copied().filter(|c| !c.2).collect();
         if strong.is_empty() && candidates.len() > 1 {
-            let latest = candidates
-                .iter()
-                .copied()
-                .max_by_key(|&(c, _, _)| self.incidents.get(&c).map(|i| (i.last_seen, i.seq)));
+            // A shared service or learned group says more than a check that happened to fail
+            // at the same moment; among co-firing incidents, the nearest in time.
+            let co_firing_gap = |c: u32| {
+                let structural = candidates.iter().any(|&(i, ai, _)| {
+                    i == c && !matches!(anchors[ai].key, AnchorKey::CoFiring(_))
+                });
+                if structural {
+                    return 0;
+                }
+                co_firing
+                    .iter()
+                    .find(|(i, _, _)| *i == c)
+                    .map_or(Millis::MAX, |&(_, gap, _)| gap.saturating_add(1))
+            };
+            let latest = candidates.iter().copied().max_by_key(|&(c, _, _)| {
+                (
+                    Reverse(co_firing_gap(c)),
+                    self.incidents.get(&c).map(|i| (i.last_seen, i.seq)),
+                )
+            });
             candidates = latest.into_iter().collect();
         } else if !strong.is_empty() {
             // A weak link still gathers incidents made only of alerts the CMDB does not know:
@@ -1156,6 +1282,41 @@ impl Engine {
             Some(id) => id,
             None => self.new_incident(t, rule),
         }
+    }
+
+    /// The nodes of a business service and every node within the rule's impact hops upstream
+    /// of them, with the fewest hops: where a failure could explain a symptom of the service.
+    /// Bounded by `max_neighbourhood`, like any alert's neighbourhood.
+    fn service_region(&mut self, rule_idx: u16, service: &Str) -> ServiceRegion {
+        let key = (rule_idx, service.clone());
+        if let Some(r) = self.service_region_cache.get(&key) {
+            return r.clone();
+        }
+        let rule = &self.rules.groupings[rule_idx as usize];
+        let limit = self.rules.settings.max_neighbourhood;
+        let mut hops_of: FxHashMap<u32, u8> = FxHashMap::default();
+        let mut order: Vec<u32> = Vec::new();
+        'nodes: for &n in self.topology.nodes_of_service(service) {
+            for u in self
+                .topology
+                .upstream_within(n, rule.impact_hops, rule.edges, limit)
+            {
+                let id = u.node.index() as u32;
+                match hops_of.get_mut(&id) {
+                    Some(h) => *h = (*h).min(u.hops),
+                    None => {
+                        if order.len() >= limit {
+                            break 'nodes;
+                        }
+                        hops_of.insert(id, u.hops);
+                        order.push(id);
+                    }
+                }
+            }
+        }
+        let region: ServiceRegion = order.iter().map(|n| (*n, hops_of[n])).collect();
+        self.service_region_cache.insert(key, region.clone());
+        region
     }
 
     /// Whether every member of the incident is on a resource the topology does not know.
@@ -1234,6 +1395,13 @@ impl Engine {
             if let Some(group) = self.anomaly.cooccurrence_group(&st.name) {
                 out.push(AlertAnchor {
                     key: AnchorKey::Cooccurring(group),
+                    hops: if st.node().is_some() { WEAK } else { 0 },
+                    hub: false,
+                });
+            }
+            if let Some(check) = check_signature(&st.name, &st.resource, &st.labels) {
+                out.push(AlertAnchor {
+                    key: AnchorKey::CoFiring(check),
                     hops: if st.node().is_some() { WEAK } else { 0 },
                     hub: false,
                 });
@@ -2014,6 +2182,7 @@ impl Engine {
         self.next_seq = snap.next_seq;
         self.stats = snap.stats;
         self.group_cache.clear();
+        self.service_region_cache.clear();
         self.rca_cache.clear();
         self.impact_cache.clear();
         Ok(())
@@ -2111,7 +2280,32 @@ fn describe_anchor(topo: &TopologyIndex, key: &AnchorKey, hops: u8) -> String {
         AnchorKey::Cooccurring(g) => {
             format!("alert names that fire together (learned group {g}), resource not in topology")
         }
+        AnchorKey::CoFiring(_) => {
+            "same check firing on another resource within a scrape interval, resource not in topology"
+                .to_string()
+        }
     }
+}
+
+/// Identity of the check an alert reports, independent of the resource it fires on: its name
+/// and every label whose value does not name the resource (`instance`, `host`... carry it;
+/// `cluster`, `env`, `job`, `service` do not). `None` without such a label: a bare alert name
+/// firing somewhere in the estate at the same moment locates nothing.
+fn check_signature(name: &str, resource: &str, labels: &[(Str, Str)]) -> Option<u64> {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(name.as_bytes());
+    let mut scoped = false;
+    for (k, v) in labels {
+        if !resource.is_empty() && v.contains(resource) {
+            continue;
+        }
+        scoped = true;
+        h.update(&[0xff]);
+        h.update(k.as_bytes());
+        h.update(&[0xfe]);
+        h.update(v.as_bytes());
+    }
+    scoped.then(|| h.digest())
 }
 
 #[cfg(test)]

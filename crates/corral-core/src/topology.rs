@@ -191,6 +191,8 @@ pub struct ImpactStep {
 pub struct TopologyIndex {
     graph: DiGraph<NodeInfo, EdgeType>,
     by_name: FxHashMap<Str, NodeIndex>,
+    /// Nodes carrying each business service, in file order.
+    by_service: FxHashMap<Str, Vec<NodeIndex>>,
 }
 
 impl TopologyIndex {
@@ -202,6 +204,7 @@ impl TopologyIndex {
         let mut graph = DiGraph::with_capacity(file.nodes.len(), file.edges.len());
         let mut by_name =
             FxHashMap::with_capacity_and_hasher(file.nodes.len() * 2, Default::default());
+        let mut by_service: FxHashMap<Str, Vec<NodeIndex>> = FxHashMap::default();
         for n in &file.nodes {
             let idx = graph.add_node(NodeInfo {
                 id: n.id.as_str().into(),
@@ -209,6 +212,12 @@ impl TopologyIndex {
                 service: n.service.as_deref().map(Str::from),
             });
             by_name.insert(Str::from(n.id.as_str()), idx);
+            if let Some(service) = &n.service {
+                by_service
+                    .entry(Str::from(service.as_str()))
+                    .or_insert_with(Vec::new)
+                    .push(idx);
+            }
         }
         for (n, idx) in file.nodes.iter().zip(graph.node_indices()) {
             for a in &n.aliases {
@@ -223,7 +232,16 @@ impl TopologyIndex {
                 }
             }
         }
-        TopologyIndex { graph, by_name }
+        TopologyIndex {
+            graph,
+            by_name,
+            by_service,
+        }
+    }
+
+    /// The nodes that carry a business service (empty when none does).
+    pub fn nodes_of_service(&self, service: &str) -> &[NodeIndex] {
+        self.by_service.get(service).map_or(&[], Vec::as_slice)
     }
 
     pub fn node_count(&self) -> usize {
@@ -481,6 +499,18 @@ edges:
         assert_eq!(t.resolve("payroll-db-04.other.example.com"), Some(db));
         assert_eq!(t.resolve("nope"), None);
         assert_eq!(t.resolve("10.0.9.9"), None);
+    }
+
+    #[test]
+    fn nodes_are_indexed_by_service() {
+        let t = index();
+        let payroll: Vec<_> = t
+            .nodes_of_service("payroll")
+            .iter()
+            .map(|&n| t.node(n).id.to_string())
+            .collect();
+        assert_eq!(payroll, vec!["payroll-api", "payroll-db-04"]);
+        assert!(t.nodes_of_service("nobody").is_empty());
     }
 
     #[test]

@@ -1235,3 +1235,108 @@ fn a_warning_does_not_claim_the_failures_of_its_dependents() {
         vec![g(&["DatabaseDown@db-1", "HighLatency@payroll-api"])]
     );
 }
+
+/// An alert as a Prometheus exporter sends it: `cluster` locates it, `instance` names the
+/// resource (so it says nothing about which check this is).
+fn scraped(secs: i64, name: &str, resource: &str, cluster: &str) -> Alert {
+    let mut a = alert(secs, name, resource, Status::Firing);
+    a.labels = vec![
+        ("cluster".into(), cluster.into()),
+        ("instance".into(), format!("{resource}:9100").into()),
+    ];
+    a
+}
+
+#[test]
+fn an_unknown_resource_joins_the_failure_where_the_same_check_fires_at_the_same_moment() {
+    let mut h = Harness::new("");
+    h.fire(0, "SwitchDown", "tor-a")
+        .push(scraped(10, "HostDown", "host-a1", "dc1"))
+        // Another failure in the other cluster, same check, same moment: its own incident.
+        .push(scraped(12, "HostDown", "island", "dc2"))
+        // An unregistered host of cluster dc1 goes down with host-a1: the same check in the
+        // same cluster within a scrape interval is the only evidence, and it is enough to join.
+        .push(scraped(25, "HostDown", "host-a9-unregistered", "dc1"))
+        // A different check at the same moment is no evidence; nor is the same check minutes on.
+        .push(scraped(26, "DiskFull", "disk-box", "dc1"))
+        .push(scraped(200, "HostDown", "ghost-later", "dc1"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DiskFull@disk-box"]),
+            g(&["HostDown@ghost-later"]),
+            g(&[
+                "HostDown@host-a1",
+                "HostDown@host-a9-unregistered",
+                "SwitchDown@tor-a"
+            ]),
+            g(&["HostDown@island"]),
+        ]
+    );
+}
+
+#[test]
+fn a_check_firing_at_the_same_moment_never_links_resources_the_cmdb_knows() {
+    let mut h = Harness::new("");
+    // island and host-b2 are unrelated in the topology: the same check failing on both within
+    // seconds is two failures (the CMDB decides for resources it knows). An unregistered host
+    // with the same check joins the failure nearest in time, and bridges nothing.
+    h.push(scraped(0, "HostDown", "island", "dc1"))
+        .push(scraped(40, "HostDown", "host-b2", "dc1"))
+        .push(scraped(45, "HostDown", "host-b9-unregistered", "dc1"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-b2", "HostDown@host-b9-unregistered"]),
+            g(&["HostDown@island"]),
+        ]
+    );
+}
+
+#[test]
+fn a_co_firing_unknown_resource_is_gathered_whichever_arrives_first() {
+    let mut h = Harness::new("");
+    // The unregistered host's alert arrives first and opens an incident of its own; host-a1,
+    // linked to the switch through the topology, brings it in when the same check fires on it.
+    h.push(scraped(0, "HostDown", "host-a9-unregistered", "dc1"))
+        .fire(5, "SwitchDown", "tor-a")
+        .push(scraped(10, "HostDown", "host-a1", "dc1"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "HostDown@host-a1",
+            "HostDown@host-a9-unregistered",
+            "SwitchDown@tor-a"
+        ])]
+    );
+}
+
+#[test]
+fn an_unknown_resource_of_a_known_service_joins_a_failure_upstream_of_that_service() {
+    let mut h = Harness::new("");
+    let of_service = |secs: i64, name: &str, resource: &str, service: &str| {
+        let mut a = alert(secs, name, resource, Status::Firing);
+        a.service = Some(service.into());
+        a
+    };
+    // hr-portal (service hr) calls payroll-api, which calls db-1: an unregistered hr instance
+    // failing 40 s after db-1 went down is db-1's impact, though no hr alert is in the incident.
+    h.fire(100, "DatabaseDown", "db-1")
+        .push(of_service(140, "HighErrorRate", "hr-portal-5b7d", "hr"))
+        // Nothing upstream of shop's nodes (web-b) is failing when this one starts; host-b1,
+        // under web-b, fails only afterwards: a cause does not start after its effect.
+        .push(of_service(140, "HighErrorRate", "shop-9f3c", "shop"))
+        .fire(150, "HostDown", "host-b1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1", "HighErrorRate@hr-portal-5b7d"]),
+            g(&["HighErrorRate@shop-9f3c"]),
+            g(&["HostDown@host-b1"]),
+        ]
+    );
+}

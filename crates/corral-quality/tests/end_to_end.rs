@@ -10,7 +10,11 @@ use std::sync::Arc;
 const DEFAULT_RULES: &str = include_str!("../../../rules/default.yaml");
 
 fn run(name: &str, seed: u64) -> Score {
-    let cfg = suite::suite("smoke")
+    run_in("smoke", name, seed)
+}
+
+fn run_in(suite_name: &str, name: &str, seed: u64) -> Score {
+    let cfg = suite::suite(suite_name)
         .unwrap()
         .into_iter()
         .find(|c| c.name == name)
@@ -51,4 +55,18 @@ fn smoke_mixed_hides_no_incident() {
     let s = run("smoke-mixed", 1);
     assert_eq!(s.missed_incidents, 0, "{s:#?}");
     assert!(s.compression > 0.0, "{s:#?}");
+}
+
+/// A quarter of the alerts on resources the CMDB does not know (`cmdb-gaps` of the standard
+/// suite, two seeds): they still join their failure, through their business service's place in
+/// the topology or the same check firing on a known resource at the same moment, without
+/// pulling noise in or gluing failures together (ARI was 0.87 and 0.62 before those links).
+#[test]
+fn alerts_on_resources_missing_from_the_cmdb_join_their_failure() {
+    for seed in [1, 2] {
+        let s = run_in("standard", "cmdb-gaps", seed);
+        assert_eq!(s.missed_incidents, 0, "seed {seed}: {s:#?}");
+        assert_eq!(s.noise_in_incidents, 0.0, "seed {seed}: {s:#?}");
+        assert!(s.ari >= 0.9, "seed {seed}: ARI {}\n{s:#?}", s.ari);
+    }
 }
