@@ -1304,7 +1304,10 @@ impl Engine {
         let res_key = node
             .map(|n| self.topology.node(NodeIndex::new(n as usize)).id.clone())
             .unwrap_or_else(|| view.resource.clone());
-        let new_resource = !inc.resources.contains_key(&res_key);
+        let (new_resource, was_failing) = match inc.resources.get(&res_key) {
+            Some(agg) => (false, agg.severity >= Severity::Error),
+            None => (true, false),
+        };
         let agg = inc.resources.entry(res_key).or_insert_with(|| ResourceAgg {
             node: node.unwrap_or(NONE),
             members: 0,
@@ -1323,12 +1326,16 @@ impl Engine {
         }
         agg.first_seen = agg.first_seen.min(view.starts_at);
         agg.chronic = agg.chronic.min(chronic);
-        if new_resource {
-            if let Some(ups) = rca_ups {
-                for &(n, hops) in ups.iter() {
-                    let c = inc.coverage.entry(n).or_default();
+        let becomes_failing = !was_failing && agg.severity >= Severity::Error;
+        if let Some(ups) = rca_ups {
+            for &(n, hops) in ups.iter() {
+                let c = inc.coverage.entry(n).or_default();
+                if new_resource {
                     c.covered += 1;
                     c.hop_sum += u32::from(hops);
+                }
+                if becomes_failing {
+                    c.add_failing(hops);
                 }
             }
         }
@@ -1494,6 +1501,11 @@ impl Engine {
             for ((key, agg), (_, ups)) in absorbed.resources.into_iter().zip(rca) {
                 match s.resources.get_mut(&key) {
                     Some(mine) => {
+                        if mine.severity < Severity::Error && agg.severity >= Severity::Error {
+                            for &(n, hops) in ups.iter().flat_map(|u| u.iter()) {
+                                s.coverage.entry(n).or_default().add_failing(hops);
+                            }
+                        }
                         mine.members += agg.members;
                         if (agg.severity, Reverse(agg.first_seen))
                             > (mine.severity, Reverse(mine.first_seen))
@@ -1511,6 +1523,9 @@ impl Engine {
                                 let c = s.coverage.entry(n).or_default();
                                 c.covered += 1;
                                 c.hop_sum += u32::from(hops);
+                                if agg.severity >= Severity::Error {
+                                    c.add_failing(hops);
+                                }
                             }
                         }
                         s.resources.insert(key, agg);
@@ -1745,7 +1760,7 @@ impl Engine {
                     kind_rank: usize::MAX,
                     cover: Cover {
                         covered: 1,
-                        hop_sum: 0,
+                        ..Cover::default()
                     },
                     alerting: Some(AlertingInfo {
                         first_seen: agg.first_seen,

@@ -1235,3 +1235,27 @@ fn a_warning_does_not_claim_the_failures_of_its_dependents() {
         vec![g(&["DatabaseDown@db-1", "HighLatency@payroll-api"])]
     );
 }
+
+#[test]
+fn a_degraded_node_is_not_named_over_a_failure_it_sits_above() {
+    // A latency warning on db-1 is firing when payroll-api, which depends on it, goes down a
+    // minute later: the failure joins as the warning's possible symptom, but a degraded
+    // database is not an outage, and the failed service is named.
+    let mut h = Harness::new("");
+    let mut slow = alert(0, "SlowQueries", "db-1", Status::Firing);
+    slow.severity = Severity::Warning;
+    h.push(slow).fire(60, "ServiceDown", "payroll-api").finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["ServiceDown@payroll-api", "SlowQueries@db-1"])]
+    );
+    assert_eq!(root_of(&h, "ServiceDown@payroll-api"), "payroll-api");
+    // With only warnings, the one upstream of the others is still named.
+    let mut h = Harness::new("");
+    let mut slow = alert(0, "SlowQueries", "db-1", Status::Firing);
+    slow.severity = Severity::Warning;
+    let mut latency = alert(30, "HighLatency", "payroll-api", Status::Firing);
+    latency.severity = Severity::Warning;
+    h.push(slow).push(latency).finish();
+    assert_eq!(root_of(&h, "HighLatency@payroll-api"), "db-1");
+}

@@ -804,7 +804,11 @@ fn explain_root_cause(
     }
     let total = resources.len() + unknown;
     let mut cover: BTreeMap<NodeIdx, (u32, u32)> = BTreeMap::new();
-    for &n in resources.keys() {
+    // Failing (error or above) member resources each node explains: once a member fails, a
+    // silent node is weighed by those only (a warning is no evidence that it went down).
+    let mut failing_cover: BTreeMap<NodeIdx, u32> = BTreeMap::new();
+    let any_failing = resources.values().any(|r| r.1 >= Severity::Error);
+    for (&n, &(_, severity)) in &resources {
         for u in topo.upstream_within(
             NodeIndex::new(n),
             settings.root_cause.max_hops,
@@ -814,6 +818,9 @@ fn explain_root_cause(
             let c = cover.entry(u.node.index()).or_default();
             c.0 += 1;
             c.1 += u32::from(u.hops);
+            if severity >= Severity::Error {
+                *failing_cover.entry(u.node.index()).or_default() += 1;
+            }
         }
     }
     let (chosen, reason, confidence) = match last {
@@ -856,11 +863,20 @@ fn explain_root_cause(
             .iter()
             .filter(|c| !c.alerting && c.explains > a.explains)
             .max_by_key(|c| c.explains)?;
-        (!silent_outweighs(s.explains, a.explains)).then(|| {
+        let evidence = match topo.resolve(&s.resource) {
+            Some(n) if any_failing => failing_cover.get(&n.index()).copied().unwrap_or(0),
+            _ => s.explains,
+        };
+        (!silent_outweighs(evidence, a.explains)).then(|| {
+            let failing = if evidence < s.explains {
+                format!(" ({evidence} failing outright; warnings are no evidence)")
+            } else {
+                String::new()
+            };
             format!(
-                "silent {} explains {} of {} member resources, more than {}'s {}, but a silent \
-                 upstream needs at least twice the evidence of the best alerting node ({}) to be \
-                 named root cause",
+                "silent {} explains {} of {} member resources{failing}, more than {}'s {}, but a \
+                 silent upstream needs at least twice the evidence of the best alerting node ({}) \
+                 to be named root cause",
                 s.resource,
                 s.explains,
                 s.of,
