@@ -946,6 +946,21 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
              tie the two incidents",
             s.symptom, s.joined_through, s.joined, s.apart_from
         ))
+    } else if let Some((effect, explained_by, incident, cause)) = (!grouped)
+        .then(|| {
+            chain
+                .iter()
+                .filter(|l| l.linked && l.cause)
+                .find_map(|l| explained_away(replay, l))
+        })
+        .flatten()
+    {
+        Some(format!(
+            "the link criteria hold, yet they are apart: {effect} was already explained by \
+             {explained_by}, an alerting member of incident {incident} above it; an alert links \
+             as the cause only of members that no alerting node of their incident explains yet \
+             (explaining away), so {cause} is a failure of its own"
+        ))
     } else {
         (!grouped && chain.iter().any(|l| l.linked)).then(|| {
             "the link criteria hold, yet they are apart: one of them is in no incident (see \
@@ -991,6 +1006,45 @@ fn shared_symptom(replay: &Replay, l: &Link) -> Option<SharedSymptom> {
             &through.to_fp
         }),
     })
+}
+
+/// When the later alert of a cause link stayed apart because a member of the earlier alert's
+/// incident, on a node above it, already explained it (the engine's explaining away): (effect,
+/// its explanation, that incident, the refused cause). An approximation from the final incidents:
+/// the engine decides on the members below the cause's node at the time it fires.
+fn explained_away(replay: &Replay, l: &Link) -> Option<(String, String, String, String)> {
+    let effect_incident = *replay.incident_of.get(&l.from_fp)?;
+    if replay.incident_of.get(&l.to_fp) == Some(&effect_incident) {
+        return None;
+    }
+    let cause_start = replay.first.get(&l.to_fp)?.event_time();
+    let explanation = replay.finals.members[effect_incident]
+        .iter()
+        .filter(|m| **m != l.from_fp)
+        .filter(|m| {
+            replay
+                .first
+                .get(m.as_str())
+                .is_some_and(|a| a.event_time() <= cause_start)
+        })
+        .filter_map(|m| link(replay, m, &l.from_fp))
+        .filter(|j| {
+            j.linked
+                && ((j.to_fp == l.from_fp && j.symptom) || (j.from_fp == l.from_fp && j.cause))
+                && j.hops.is_some_and(|h| h > 0)
+        })
+        .min_by_key(|j| (j.hops, j.delta_ms))?;
+    let explained_by = if explanation.to_fp == l.from_fp {
+        &explanation.from_fp
+    } else {
+        &explanation.to_fp
+    };
+    Some((
+        replay.label(&l.from_fp),
+        replay.label(explained_by),
+        replay.finals.ids[effect_incident].clone(),
+        replay.label(&l.to_fp),
+    ))
 }
 
 /// Shortest chain of links between two members of one incident (breadth first).
