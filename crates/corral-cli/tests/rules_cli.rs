@@ -335,6 +335,32 @@ fn explain_alerts_names_the_incident_a_shared_symptom_joined() {
 }
 
 #[test]
+fn explain_alerts_says_when_a_cause_was_explained_away() {
+    // app-g needs db-g and cache-g. The database fails, app-g ten seconds later; the cache
+    // thirty seconds on would be app-g's cause, but the database already explains it.
+    let (o, out, err) = explain_causality(&["--alerts", "fp-app-g,fp-cache-g"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains(
+            "note: the link criteria hold, yet they are apart: HighErrorRate@app-g (fp-app-g) \
+             was already explained by DbDown@db-g (fp-db-g)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("so CacheDown@cache-g (fp-cache-g) is a failure of its own"),
+        "{out}"
+    );
+    let v = pair_json("fp-app-g,fp-cache-g");
+    assert_eq!(v["grouped"], false);
+    assert_eq!(v["chain"][0]["linked"], true);
+    assert!(v["shared_symptom"].is_null(), "{v}");
+    // The database and its symptom are one incident.
+    assert_eq!(pair_json("fp-db-g,fp-app-g")["grouped"], true);
+}
+
+#[test]
 fn explain_incident_says_when_a_silent_upstream_lacked_twice_the_evidence() {
     // HostDown@host-e1 explains itself and its database; the silent switch explains those and
     // the second host: more, but not twice as many.

@@ -150,6 +150,16 @@ struct AnchorEntry {
     on_active: u32,
     /// When a member on the anchor was last active (`Millis::MIN`: never).
     on_last: Millis,
+    /// Members below the anchor that no alerting node above them explained when they joined
+    /// (they opened the incident, or linked as a cause or through a silent shared upstream).
+    /// Zero with members below: all are explained, and an alert on the anchor is no cause
+    /// they need. Entries from older snapshots count as unexplained, linking as before.
+    #[serde(default = "one")]
+    below_unexplained: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// `below_hops` of an entry with no member below its anchor (a member below is 1+ hops away).
@@ -986,7 +996,8 @@ impl Engine {
             inc.last_seen = inc.last_seen.max(t);
             inc.severity = inc.severity.max(severity);
         }
-        self.register_anchors(inc_id, &anchors, t, !was_active);
+        // Coming back, it counts as unexplained: that never refuses a link.
+        self.register_anchors(inc_id, &anchors, t, !was_active, false);
         if !was_active {
             self.mark_dirty(inc_id, out);
         }
@@ -1004,7 +1015,7 @@ impl Engine {
             // absorbs nor bridges the failures that happen around it.
             let rule = self.dedup.alerts.get(fp).map_or(0, |s| s.rule);
             let inc_id = self.reopen_or_open(fp, t, rule);
-            self.join(inc_id, view, &[], t, None, out);
+            self.join(inc_id, view, &[], t, None, false, out);
             return;
         }
         let anchors = self.anchors_of(fp);
@@ -1092,6 +1103,17 @@ impl Engine {
                 // upstream causes or a firing member on its resource.
                 if matches!(a.key, AnchorKey::Node(_))
                     && causal_breach(view.severity, t, a.hops, member_hops, e.first).is_some()
+                {
+                    continue;
+                }
+                // Explaining away: members below the alert's node that an alerting node of their
+                // incident already explains need no second cause. A failure beside the one that
+                // took them down (a service whose callers are already failing because of
+                // another) is its own incident, not a cause of theirs that merges the two.
+                if matches!(a.key, AnchorKey::Node(_))
+                    && a.hops == 0
+                    && member_hops > 0
+                    && e.below_unexplained == 0
                 {
                     continue;
                 }
@@ -1273,7 +1295,11 @@ impl Engine {
             .find(|(c, _, _)| *c == inc_id)
             .or(candidates.first())
             .map(|&(_, ai, _)| ai);
-        self.join(inc_id, view, &anchors, t, reason, out);
+        // Whether a firing member on a node above the alert's explains it in its incident.
+        let explained = explained_by
+            .iter()
+            .any(|&(inc, hops, _)| hops > 0 && self.find(inc) == inc_id);
+        self.join(inc_id, view, &anchors, t, reason, explained, out);
     }
 
     /// The alert's own closed solo incident reopened, or a new incident.
@@ -1475,7 +1501,9 @@ impl Engine {
         id
     }
 
-    /// `reason` is the index of the anchor that linked the alert to the incident, if any.
+    /// `reason` is the index of the anchor that linked the alert to the incident, if any;
+    /// `explained`, whether an alerting member above the alert's node explains it.
+    #[allow(clippy::too_many_arguments)]
     fn join(
         &mut self,
         inc_id: u32,
@@ -1483,6 +1511,7 @@ impl Engine {
         anchors: &[AlertAnchor],
         t: Millis,
         reason: Option<usize>,
+        explained: bool,
         out: &mut Vec<IncidentUpdate>,
     ) {
         let rules = self.rules.clone();
@@ -1518,7 +1547,10 @@ impl Engine {
         let res_key = node
             .map(|n| self.topology.node(NodeIndex::new(n as usize)).id.clone())
             .unwrap_or_else(|| view.resource.clone());
-        let new_resource = !inc.resources.contains_key(&res_key);
+        let (new_resource, was_failing) = match inc.resources.get(&res_key) {
+            Some(agg) => (false, agg.severity >= Severity::Error),
+            None => (true, false),
+        };
         let agg = inc.resources.entry(res_key).or_insert_with(|| ResourceAgg {
             node: node.unwrap_or(NONE),
             members: 0,
@@ -1537,12 +1569,16 @@ impl Engine {
         }
         agg.first_seen = agg.first_seen.min(view.starts_at);
         agg.chronic = agg.chronic.min(chronic);
-        if new_resource {
-            if let Some(ups) = rca_ups {
-                for &(n, hops) in ups.iter() {
-                    let c = inc.coverage.entry(n).or_default();
+        let becomes_failing = !was_failing && agg.severity >= Severity::Error;
+        if let Some(ups) = rca_ups {
+            for &(n, hops) in ups.iter() {
+                let c = inc.coverage.entry(n).or_default();
+                if new_resource {
                     c.covered += 1;
                     c.hop_sum += u32::from(hops);
+                }
+                if becomes_failing {
+                    c.add_failing(hops);
                 }
             }
         }
@@ -1569,7 +1605,7 @@ impl Engine {
                 ),
             });
         }
-        self.register_anchors(inc_id, anchors, t, true);
+        self.register_anchors(inc_id, anchors, t, true, explained);
 
         let min_alerts = rules.groupings[self.incidents[&inc_id].rule as usize].min_alerts;
         let inc = self.incidents.get_mut(&inc_id).expect("present");
@@ -1584,13 +1620,15 @@ impl Engine {
         }
     }
 
-    /// Records an active member's anchors; `becomes_active` counts it on the anchors it sits on.
+    /// Records an active member's anchors; `becomes_active` counts it on the anchors it sits on,
+    /// `explained` (an alerting member above explains it) on the anchors above it.
     fn register_anchors(
         &mut self,
         inc_id: u32,
         anchors: &[AlertAnchor],
         t: Millis,
         becomes_active: bool,
+        explained: bool,
     ) {
         for a in anchors {
             let entries = self.anchors.entry(a.key.clone()).or_default();
@@ -1607,6 +1645,7 @@ impl Engine {
                         below_hops: NO_HOPS,
                         on_active: 0,
                         on_last: Millis::MIN,
+                        below_unexplained: 0,
                     });
                     entries.last_mut().expect("pushed")
                 }
@@ -1624,6 +1663,9 @@ impl Engine {
                     NO_HOPS => a.hops,
                     h => h.min(a.hops),
                 };
+                if !explained {
+                    e.below_unexplained += 1;
+                }
             }
         }
     }
@@ -1708,6 +1750,11 @@ impl Engine {
             for ((key, agg), (_, ups)) in absorbed.resources.into_iter().zip(rca) {
                 match s.resources.get_mut(&key) {
                     Some(mine) => {
+                        if mine.severity < Severity::Error && agg.severity >= Severity::Error {
+                            for &(n, hops) in ups.iter().flat_map(|u| u.iter()) {
+                                s.coverage.entry(n).or_default().add_failing(hops);
+                            }
+                        }
                         mine.members += agg.members;
                         if (agg.severity, Reverse(agg.first_seen))
                             > (mine.severity, Reverse(mine.first_seen))
@@ -1725,6 +1772,9 @@ impl Engine {
                                 let c = s.coverage.entry(n).or_default();
                                 c.covered += 1;
                                 c.hop_sum += u32::from(hops);
+                                if agg.severity >= Severity::Error {
+                                    c.add_failing(hops);
+                                }
                             }
                         }
                         s.resources.insert(key, agg);
@@ -1959,7 +2009,7 @@ impl Engine {
                     kind_rank: usize::MAX,
                     cover: Cover {
                         covered: 1,
-                        hop_sum: 0,
+                        ..Cover::default()
                     },
                     alerting: Some(AlertingInfo {
                         first_seen: agg.first_seen,

@@ -8,7 +8,9 @@
 //! A silent node wins only when it explains strictly more, and at least twice as many resources
 //! as any alerting one: the members share an upstream that is itself not monitored (a gap in
 //! monitoring). An alerting node that explains more than half of it is observed evidence and
-//! wins.
+//! wins. A warning is not an outage: while any member fails outright (error or above), a node
+//! with warnings only is not named, and a silent node counts only the failing resources below it.
+//! Alert names matter only through the rules' hints (`prefer_names`), never built in.
 
 use crate::model::{Millis, Severity, Str};
 use serde::{Deserialize, Serialize};
@@ -21,6 +23,20 @@ pub const EARLIEST_TOLERANCE: Millis = 30_000;
 pub struct Cover {
     pub covered: u32,
     pub hop_sum: u32,
+    /// Of the covered resources, those failing outright (an alert at error or above): the only
+    /// evidence that a silent node failed (a warning says its own node is degraded, no more).
+    #[serde(default)]
+    pub failing: u32,
+    #[serde(default)]
+    pub failing_hop_sum: u32,
+}
+
+impl Cover {
+    /// Counts a covered resource, `hops` below the node, as failing.
+    pub fn add_failing(&mut self, hops: u8) {
+        self.failing += 1;
+        self.failing_hop_sum += u32::from(hops);
+    }
 }
 
 /// One candidate as the chooser sees it.
@@ -61,10 +77,24 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
     let members = members.max(1) as f64;
     // Chronic noise makes a poor root cause: consider such nodes only when nothing else alerts.
     let usable_alerting = |c: &Candidate| c.alerting.as_ref().is_some_and(|a| a.chronic < 0.5);
+    // A warning is not an outage: a node that is merely degraded (its worst alert below error)
+    // is named only when no usable member fails outright. A warning upstream of a failure (a
+    // latency or certificate check on an instance whose service then goes down) is a
+    // neighbour's symptom or noise, not what broke; the engine never links a warning as a cause
+    // either (`causality`).
+    let failing = |c: &Candidate| {
+        usable_alerting(c)
+            && c.alerting
+                .as_ref()
+                .is_some_and(|a| a.severity >= Severity::Error)
+    };
+    let any_failing = cands.iter().any(failing);
     let any_usable = cands.iter().any(usable_alerting);
     let alerting: Vec<usize> = (0..cands.len())
         .filter(|&i| {
-            if any_usable {
+            if any_failing {
+                failing(&cands[i])
+            } else if any_usable {
                 usable_alerting(&cands[i])
             } else {
                 cands[i].alerting.is_some()
@@ -72,6 +102,28 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
         })
         .collect();
     let best_alerting = best_of(cands, &alerting);
+    // Once a member fails outright, a silent node is only as likely a cause as the failures
+    // below it: warnings under it (degraded neighbours, noise) are no evidence it went down.
+    let weighed: Vec<Candidate<'_>>;
+    let cands = if any_failing {
+        weighed = cands
+            .iter()
+            .map(|c| match c.alerting {
+                Some(_) => c.clone(),
+                None => Candidate {
+                    cover: Cover {
+                        covered: c.cover.failing,
+                        hop_sum: c.cover.failing_hop_sum,
+                        ..c.cover
+                    },
+                    ..c.clone()
+                },
+            })
+            .collect();
+        &weighed[..]
+    } else {
+        cands
+    };
     let silent: Vec<usize> = (0..cands.len())
         .filter(|&i| cands[i].alerting.is_none() && cands[i].cover.covered >= 2)
         .collect();
@@ -212,7 +264,12 @@ mod tests {
         Candidate {
             resource,
             kind_rank: 5,
-            cover: Cover { covered, hop_sum },
+            cover: Cover {
+                covered,
+                hop_sum,
+                failing: covered,
+                failing_hop_sum: hop_sum,
+            },
             alerting: Some(AlertingInfo {
                 first_seen,
                 severity: Severity::Error,
@@ -228,7 +285,12 @@ mod tests {
         Candidate {
             resource,
             kind_rank: 1,
-            cover: Cover { covered, hop_sum },
+            cover: Cover {
+                covered,
+                hop_sum,
+                failing: covered,
+                failing_hop_sum: hop_sum,
+            },
             alerting: None,
         }
     }
@@ -275,6 +337,8 @@ mod tests {
         c[0].cover = Cover {
             covered: 2,
             hop_sum: 1,
+            failing: 2,
+            failing_hop_sum: 1,
         };
         assert_eq!(c[choose(&c, 4).unwrap().index].resource, "esx");
     }
@@ -295,6 +359,28 @@ mod tests {
         c[0].alerting.as_mut().unwrap().severity = Severity::Error;
         c[0].kind_rank = 0;
         assert_eq!(c[choose(&c, 2).unwrap().index].resource, "a");
+    }
+
+    #[test]
+    fn a_warning_is_named_only_when_nothing_fails_outright() {
+        let fp = Str::from("x");
+        let mut c = vec![
+            alerting("slow-db", 2, 1, 0, &fp),
+            alerting("api", 1, 0, 60_000, &fp),
+            // The shared host covers both, but only the api fails outright below it.
+            silent("host", 2, 3),
+        ];
+        c[0].alerting.as_mut().unwrap().severity = Severity::Warning;
+        c[2].cover.failing = 1;
+        c[2].cover.failing_hop_sum = 2;
+        assert_eq!(c[choose(&c, 2).unwrap().index].resource, "api");
+        // Counting the warning, the silent host would have had twice the api's evidence.
+        c[2].cover.failing = 2;
+        assert_eq!(c[choose(&c, 2).unwrap().index].resource, "host");
+        // Only warnings: the one upstream of the other is named.
+        c[1].alerting.as_mut().unwrap().severity = Severity::Warning;
+        c.pop();
+        assert_eq!(c[choose(&c, 2).unwrap().index].resource, "slow-db");
     }
 
     #[test]

@@ -1340,3 +1340,60 @@ fn an_unknown_resource_of_a_known_service_joins_a_failure_upstream_of_that_servi
         ]
     );
 }
+
+#[test]
+fn a_degraded_node_is_not_named_over_a_failure_it_sits_above() {
+    // A latency warning on db-1 is firing when payroll-api, which depends on it, goes down a
+    // minute later: the failure joins as the warning's possible symptom, but a degraded
+    // database is not an outage, and the failed service is named.
+    let mut h = Harness::new("");
+    let mut slow = alert(0, "SlowQueries", "db-1", Status::Firing);
+    slow.severity = Severity::Warning;
+    h.push(slow).fire(60, "ServiceDown", "payroll-api").finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["ServiceDown@payroll-api", "SlowQueries@db-1"])]
+    );
+    assert_eq!(root_of(&h, "ServiceDown@payroll-api"), "payroll-api");
+    // With only warnings, the one upstream of the others is still named.
+    let mut h = Harness::new("");
+    let mut slow = alert(0, "SlowQueries", "db-1", Status::Firing);
+    slow.severity = Severity::Warning;
+    let mut latency = alert(30, "HighLatency", "payroll-api", Status::Firing);
+    latency.severity = Severity::Warning;
+    h.push(slow).push(latency).finish();
+    assert_eq!(root_of(&h, "HighLatency@payroll-api"), "db-1");
+}
+
+#[test]
+fn a_failure_is_no_cause_of_symptoms_another_failure_already_explains() {
+    // db-orders goes down and checkout, which needs it, fails ten seconds later: the database
+    // explains it. cache-1, which checkout also needs, fails thirty seconds on: checkout needs
+    // no second cause, so the cache is a failure of its own, named as such, not a cause that
+    // merges into the database's incident.
+    let mut h = Harness::with_topology("", SHARED_TOPO);
+    h.fire(0, "DatabaseDown", "db-orders")
+        .fire(10, "HighErrorRate", "checkout")
+        .fire(40, "CacheDown", "cache-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CacheDown@cache-1"]),
+            g(&["DatabaseDown@db-orders", "HighErrorRate@checkout"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "CacheDown@cache-1"), "cache-1");
+    assert_eq!(root_of(&h, "HighErrorRate@checkout"), "db-orders");
+    // A symptom nothing explains yet still takes a cause that fires after it: checkout fails
+    // first, then the cache (within a scrape interval), and they are one failure.
+    let mut h = Harness::with_topology("", SHARED_TOPO);
+    h.fire(0, "HighErrorRate", "checkout")
+        .fire(30, "CacheDown", "cache-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["CacheDown@cache-1", "HighErrorRate@checkout"])]
+    );
+    assert_eq!(root_of(&h, "HighErrorRate@checkout"), "cache-1");
+}

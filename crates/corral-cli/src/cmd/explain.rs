@@ -812,7 +812,11 @@ fn explain_root_cause(
     }
     let total = resources.len() + unknown;
     let mut cover: BTreeMap<NodeIdx, (u32, u32)> = BTreeMap::new();
-    for &n in resources.keys() {
+    // Failing (error or above) member resources each node explains: once a member fails, a
+    // silent node is weighed by those only (a warning is no evidence that it went down).
+    let mut failing_cover: BTreeMap<NodeIdx, u32> = BTreeMap::new();
+    let any_failing = resources.values().any(|r| r.1 >= Severity::Error);
+    for (&n, &(_, severity)) in &resources {
         for u in topo.upstream_within(
             NodeIndex::new(n),
             settings.root_cause.max_hops,
@@ -822,6 +826,9 @@ fn explain_root_cause(
             let c = cover.entry(u.node.index()).or_default();
             c.0 += 1;
             c.1 += u32::from(u.hops);
+            if severity >= Severity::Error {
+                *failing_cover.entry(u.node.index()).or_default() += 1;
+            }
         }
     }
     let (chosen, reason, confidence) = match last {
@@ -864,11 +871,20 @@ fn explain_root_cause(
             .iter()
             .filter(|c| !c.alerting && c.explains > a.explains)
             .max_by_key(|c| c.explains)?;
-        (!silent_outweighs(s.explains, a.explains)).then(|| {
+        let evidence = match topo.resolve(&s.resource) {
+            Some(n) if any_failing => failing_cover.get(&n.index()).copied().unwrap_or(0),
+            _ => s.explains,
+        };
+        (!silent_outweighs(evidence, a.explains)).then(|| {
+            let failing = if evidence < s.explains {
+                format!(" ({evidence} failing outright; warnings are no evidence)")
+            } else {
+                String::new()
+            };
             format!(
-                "silent {} explains {} of {} member resources, more than {}'s {}, but a silent \
-                 upstream needs at least twice the evidence of the best alerting node ({}) to be \
-                 named root cause",
+                "silent {} explains {} of {} member resources{failing}, more than {}'s {}, but a \
+                 silent upstream needs at least twice the evidence of the best alerting node ({}) \
+                 to be named root cause",
                 s.resource,
                 s.explains,
                 s.of,
@@ -938,6 +954,21 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
              tie the two incidents",
             s.symptom, s.joined_through, s.joined, s.apart_from
         ))
+    } else if let Some((effect, explained_by, incident, cause)) = (!grouped)
+        .then(|| {
+            chain
+                .iter()
+                .filter(|l| l.linked && l.cause)
+                .find_map(|l| explained_away(replay, l))
+        })
+        .flatten()
+    {
+        Some(format!(
+            "the link criteria hold, yet they are apart: {effect} was already explained by \
+             {explained_by}, an alerting member of incident {incident} above it; an alert links \
+             as the cause only of members that no alerting node of their incident explains yet \
+             (explaining away), so {cause} is a failure of its own"
+        ))
     } else {
         (!grouped && chain.iter().any(|l| l.linked)).then(|| {
             "the link criteria hold, yet they are apart: one of them is in no incident (see \
@@ -983,6 +1014,45 @@ fn shared_symptom(replay: &Replay, l: &Link) -> Option<SharedSymptom> {
             &through.to_fp
         }),
     })
+}
+
+/// When the later alert of a cause link stayed apart because a member of the earlier alert's
+/// incident, on a node above it, already explained it (the engine's explaining away): (effect,
+/// its explanation, that incident, the refused cause). An approximation from the final incidents:
+/// the engine decides on the members below the cause's node at the time it fires.
+fn explained_away(replay: &Replay, l: &Link) -> Option<(String, String, String, String)> {
+    let effect_incident = *replay.incident_of.get(&l.from_fp)?;
+    if replay.incident_of.get(&l.to_fp) == Some(&effect_incident) {
+        return None;
+    }
+    let cause_start = replay.first.get(&l.to_fp)?.event_time();
+    let explanation = replay.finals.members[effect_incident]
+        .iter()
+        .filter(|m| **m != l.from_fp)
+        .filter(|m| {
+            replay
+                .first
+                .get(m.as_str())
+                .is_some_and(|a| a.event_time() <= cause_start)
+        })
+        .filter_map(|m| link(replay, m, &l.from_fp))
+        .filter(|j| {
+            j.linked
+                && ((j.to_fp == l.from_fp && j.symptom) || (j.from_fp == l.from_fp && j.cause))
+                && j.hops.is_some_and(|h| h > 0)
+        })
+        .min_by_key(|j| (j.hops, j.delta_ms))?;
+    let explained_by = if explanation.to_fp == l.from_fp {
+        &explanation.from_fp
+    } else {
+        &explanation.to_fp
+    };
+    Some((
+        replay.label(&l.from_fp),
+        replay.label(explained_by),
+        replay.finals.ids[effect_incident].clone(),
+        replay.label(&l.to_fp),
+    ))
 }
 
 /// Shortest chain of links between two members of one incident (breadth first).
