@@ -157,6 +157,69 @@ impl AnchorEntry {
     }
 }
 
+/// The entries of one anchor, in registration order, with what is known of their incidents.
+#[derive(Clone, Debug, Default)]
+struct AnchorEntries {
+    entries: SmallVec<[AnchorEntry; 2]>,
+    /// `Engine::incidents_removed` when every entry's incident was last seen open: until another
+    /// incident closes or is merged away they all still are, and `prune` skips the lookups.
+    checked_at: u64,
+}
+
+/// `checked_at` of entries whose incidents were never checked (restored from a snapshot).
+const UNCHECKED: u64 = u64::MAX;
+
+impl AnchorEntries {
+    fn from_vec(entries: Vec<AnchorEntry>) -> AnchorEntries {
+        AnchorEntries {
+            entries: SmallVec::from_vec(entries),
+            checked_at: UNCHECKED,
+        }
+    }
+
+    /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
+    /// or of an incident that closed. Exactly what checking every entry's incident would keep:
+    /// an incident only stops being open where the engine closes or merges it away, which moves
+    /// `incidents_removed` on, and entries are only added for open incidents.
+    fn prune(
+        &mut self,
+        watermark: Millis,
+        max_window: Millis,
+        incidents: &FxHashMap<u32, Box<Incident>>,
+        merged: &FxHashMap<u32, u32>,
+        incidents_removed: u64,
+    ) {
+        if self.checked_at == incidents_removed {
+            debug_assert!(
+                self.entries
+                    .iter()
+                    .all(|e| incidents.contains_key(&find_in(merged, e.incident))),
+                "an anchor entry of a closed incident was taken for open"
+            );
+            self.entries.retain(|e| e.live_at(watermark, max_window));
+        } else {
+            self.entries.retain(|e| {
+                e.live_at(watermark, max_window)
+                    && incidents.contains_key(&find_in(merged, e.incident))
+            });
+            self.checked_at = incidents_removed;
+        }
+    }
+}
+
+impl std::ops::Deref for AnchorEntries {
+    type Target = SmallVec<[AnchorEntry; 2]>;
+    fn deref(&self) -> &Self::Target {
+        &self.entries
+    }
+}
+
+impl std::ops::DerefMut for AnchorEntries {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.entries
+    }
+}
+
 /// One anchor of one alert, as computed for correlation.
 #[derive(Clone, Debug)]
 struct AlertAnchor {
@@ -336,8 +399,11 @@ pub struct Engine {
     /// pointer keep it in cache where ~300-byte incidents inline would not.
     incidents: FxHashMap<u32, Box<Incident>>,
     merged_into: FxHashMap<u32, u32>,
-    anchors: FxHashMap<AnchorKey, SmallVec<[AnchorEntry; 2]>>,
+    anchors: FxHashMap<AnchorKey, AnchorEntries>,
     anchors_at_sweep: usize,
+    /// How many times an incident stopped being open (closed or merged away): see
+    /// `AnchorEntries::prune`.
+    incidents_removed: u64,
     /// (inhibit rule, hash of its `equal` values) → number of firing source alerts.
     inhibit_sources: FxHashMap<(u16, u64), u32>,
     /// Targets muted by each source group, released when the last source resolves.
@@ -382,6 +448,7 @@ impl Engine {
             merged_into: FxHashMap::default(),
             anchors: FxHashMap::default(),
             anchors_at_sweep: 1024,
+            incidents_removed: 0,
             inhibit_sources: FxHashMap::default(),
             inhibited: FxHashMap::default(),
             state_timers: StateTimers::default(),
@@ -1008,12 +1075,13 @@ impl Engine {
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
             };
-            let incidents = &self.incidents;
-            let merged = &self.merged_into;
-            entries.retain(|e| {
-                e.live_at(watermark, max_window)
-                    && incidents.contains_key(&find_in(merged, e.incident))
-            });
+            entries.prune(
+                watermark,
+                max_window,
+                &self.incidents,
+                &self.merged_into,
+                self.incidents_removed,
+            );
             for e in entries.iter() {
                 // Related in time when the alert starts within the window of the first member
                 // related through this anchor. That window never slides with later joiners: in
@@ -1496,6 +1564,7 @@ impl Engine {
             let Some(mut absorbed) = self.incidents.remove(&other) else {
                 continue;
             };
+            self.incidents_removed += 1;
             self.merged_into.insert(other, survivor);
             self.stats.incidents_merged += 1;
             for m in &absorbed.members {
@@ -1664,6 +1733,7 @@ impl Engine {
             self.stats.incidents_held += 1;
         }
         if let Some(inc) = self.incidents.remove(&inc_id) {
+            self.incidents_removed += 1;
             // Members stay known (their forget timers run) but belong to no incident any more:
             // if one fires again it starts a new failure.
             for m in &inc.members {
@@ -1998,7 +2068,7 @@ impl Engine {
         self.anchors = snap
             .anchors
             .into_iter()
-            .map(|(k, v)| (k, SmallVec::from_vec(v)))
+            .map(|(k, v)| (k, AnchorEntries::from_vec(v)))
             .collect();
         self.inhibit_sources = snap.inhibit_sources.into_iter().collect();
         self.inhibited = snap.inhibited.into_iter().collect();
