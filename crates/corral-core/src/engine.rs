@@ -178,30 +178,26 @@ impl AnchorEntries {
     }
 
     /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
-    /// or of an incident that closed. Exactly what checking every entry's incident would keep:
-    /// an incident only stops being open where the engine closes or merges it away, which moves
-    /// `incidents_removed` on, and entries are only added for open incidents.
+    /// or of an incident that closed (`is_open` answers for an entry's incident). Keeps exactly
+    /// what looking up every entry's incident would keep: an incident only stops being open
+    /// where the engine closes it or merges it away, which counts in `incidents_removed`, and
+    /// entries are only registered for open incidents.
     fn prune(
         &mut self,
         watermark: Millis,
         max_window: Millis,
-        incidents: &FxHashMap<u32, Box<Incident>>,
-        merged: &FxHashMap<u32, u32>,
         incidents_removed: u64,
+        is_open: impl Fn(u32) -> bool,
     ) {
         if self.checked_at == incidents_removed {
             debug_assert!(
-                self.entries
-                    .iter()
-                    .all(|e| incidents.contains_key(&find_in(merged, e.incident))),
+                self.entries.iter().all(|e| is_open(e.incident)),
                 "an anchor entry of a closed incident was taken for open"
             );
             self.entries.retain(|e| e.live_at(watermark, max_window));
         } else {
-            self.entries.retain(|e| {
-                e.live_at(watermark, max_window)
-                    && incidents.contains_key(&find_in(merged, e.incident))
-            });
+            self.entries
+                .retain(|e| e.live_at(watermark, max_window) && is_open(e.incident));
             self.checked_at = incidents_removed;
         }
     }
@@ -1075,13 +1071,10 @@ impl Engine {
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
             };
-            entries.prune(
-                watermark,
-                max_window,
-                &self.incidents,
-                &self.merged_into,
-                self.incidents_removed,
-            );
+            let (incidents, merged) = (&self.incidents, &self.merged_into);
+            entries.prune(watermark, max_window, self.incidents_removed, |id| {
+                incidents.contains_key(&find_in(merged, id))
+            });
             for e in entries.iter() {
                 // Related in time when the alert starts within the window of the first member
                 // related through this anchor. That window never slides with later joiners: in
@@ -2236,6 +2229,86 @@ mod tests {
                 prop_assert_eq!(split.pop(), Some(timer));
             }
             prop_assert_eq!(split.pop(), None);
+        }
+
+        /// Pruning that skips the incident lookups keeps exactly what looking up every entry's
+        /// incident at every visit keeps, through opens, registrations (new entries and entries
+        /// taken over by the incident their own was merged into), closes, merges, reopens of a
+        /// closed id, and removals of incidents with no entry on the anchor.
+        #[test]
+        fn pruning_without_lookups_keeps_what_eager_pruning_keeps(
+            ops in proptest::collection::vec((0u8..7, any::<u16>(), any::<u16>()), 1..300),
+        ) {
+            let max_window = 100;
+            let mut open: BTreeSet<u32> = BTreeSet::new();
+            let mut closed: Vec<u32> = Vec::new();
+            let mut merged: FxHashMap<u32, u32> = FxHashMap::default();
+            let mut removed = 0u64;
+            let mut lazy = AnchorEntries::default();
+            let mut eager: Vec<AnchorEntry> = Vec::new();
+            let (mut next_id, mut now) = (1u32, 0 as Millis);
+            let pick = |set: &BTreeSet<u32>, n: u16| set.iter().nth(n as usize % set.len().max(1)).copied();
+            for (op, a, b) in ops {
+                match op {
+                    0 => {
+                        open.insert(next_id);
+                        next_id += 1;
+                    }
+                    // A member registers the anchor, as `register_anchors` does.
+                    1 => {
+                        let Some(inc) = pick(&open, a) else { continue };
+                        now += Millis::from(b % 30);
+                        for list in [&mut lazy.entries[..], &mut eager[..]] {
+                            if let Some(e) = list.iter_mut().find(|e| find_in(&merged, e.incident) == inc) {
+                                e.incident = inc;
+                                e.last = now;
+                            }
+                        }
+                        if !eager.iter().any(|e| e.incident == inc) {
+                            let e = AnchorEntry {
+                                incident: inc, first: now, last: now, below_hops: 1,
+                                on_active: 0, on_last: Millis::MIN,
+                            };
+                            lazy.push(e);
+                            eager.push(e);
+                        }
+                    }
+                    2 | 3 => {
+                        let Some(inc) = pick(&open, a) else { continue };
+                        open.remove(&inc);
+                        removed += 1;
+                        if op == 3 {
+                            // Merged into another open incident, or closed when there is none.
+                            if let Some(into) = pick(&open, b) {
+                                merged.insert(inc, into);
+                                continue;
+                            }
+                        }
+                        closed.push(inc);
+                    }
+                    // A closed incident reopens under its id, dropping its own entries.
+                    4 => {
+                        if closed.is_empty() { continue; }
+                        let inc = closed.remove(a as usize % closed.len());
+                        open.insert(inc);
+                        lazy.retain(|e| e.incident != inc);
+                        eager.retain(|e| e.incident != inc);
+                    }
+                    // Many removals of incidents that have no entry here.
+                    5 => {
+                        removed += u64::from(a % 3);
+                    }
+                    _ => {
+                        let watermark = now - Millis::from(b % 150);
+                        let is_open = |id| open.contains(&find_in(&merged, id));
+                        lazy.prune(watermark, max_window, removed, is_open);
+                        eager.retain(|e| e.live_at(watermark, max_window) && is_open(e.incident));
+                        let kept: Vec<_> = lazy.iter().map(|e| (e.incident, e.first, e.last)).collect();
+                        let expected: Vec<_> = eager.iter().map(|e| (e.incident, e.first, e.last)).collect();
+                        prop_assert_eq!(kept, expected);
+                    }
+                }
+            }
         }
     }
 }
