@@ -164,6 +164,9 @@ struct AnchorEntries {
     /// `Engine::incidents_removed` when every entry's incident was last seen open: until another
     /// incident closes or is merged away they all still are, and `prune` skips the lookups.
     checked_at: u64,
+    /// Whether at `checked_at` every entry's incident was its own (not merged into another):
+    /// until an incident is merged away they all still are, and `position_of` needs no lookup.
+    own_incidents: bool,
 }
 
 /// `checked_at` of entries whose incidents were never checked (restored from a snapshot).
@@ -174,11 +177,13 @@ impl AnchorEntries {
         AnchorEntries {
             entries: SmallVec::from_vec(entries),
             checked_at: UNCHECKED,
+            own_incidents: false,
         }
     }
 
     /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
-    /// or of an incident that closed (`is_open` answers for an entry's incident). Keeps exactly
+    /// or of an incident that closed (`open_root` answers an entry's incident, `find_in`, if
+    /// that is open). Keeps exactly
     /// what looking up every entry's incident would keep: an incident only stops being open
     /// where the engine closes it or merges it away, which counts in `incidents_removed`, and
     /// entries are only registered for open incidents.
@@ -187,18 +192,47 @@ impl AnchorEntries {
         watermark: Millis,
         max_window: Millis,
         incidents_removed: u64,
-        is_open: impl Fn(u32) -> bool,
+        open_root: impl Fn(u32) -> Option<u32>,
     ) {
         if self.checked_at == incidents_removed {
             debug_assert!(
-                self.entries.iter().all(|e| is_open(e.incident)),
+                self.entries.iter().all(|e| open_root(e.incident).is_some()),
                 "an anchor entry of a closed incident was taken for open"
             );
             self.entries.retain(|e| e.live_at(watermark, max_window));
         } else {
-            self.entries
-                .retain(|e| e.live_at(watermark, max_window) && is_open(e.incident));
+            let mut own_incidents = true;
+            self.entries.retain(|e| {
+                e.live_at(watermark, max_window)
+                    && open_root(e.incident).is_some_and(|root| {
+                        own_incidents &= root == e.incident;
+                        true
+                    })
+            });
             self.checked_at = incidents_removed;
+            self.own_incidents = own_incidents;
+        }
+    }
+
+    /// The first entry of incident `inc_id` (open), its own or merged into it: with no lookup
+    /// when no incident was closed or merged since `prune` saw every entry's incident its own
+    /// (an incident registered since is open, so its own too).
+    fn position_of(
+        &self,
+        inc_id: u32,
+        incidents_removed: u64,
+        merged: &FxHashMap<u32, u32>,
+    ) -> Option<usize> {
+        if self.own_incidents && self.checked_at == incidents_removed {
+            debug_assert!(self
+                .entries
+                .iter()
+                .all(|e| find_in(merged, e.incident) == e.incident));
+            self.entries.iter().position(|e| e.incident == inc_id)
+        } else {
+            self.entries
+                .iter()
+                .position(|e| find_in(merged, e.incident) == inc_id)
         }
     }
 }
@@ -1073,7 +1107,8 @@ impl Engine {
             };
             let (incidents, merged) = (&self.incidents, &self.merged_into);
             entries.prune(watermark, max_window, self.incidents_removed, |id| {
-                incidents.contains_key(&find_in(merged, id))
+                let root = find_in(merged, id);
+                incidents.contains_key(&root).then_some(root)
             });
             for e in entries.iter() {
                 // Related in time when the alert starts within the window of the first member
@@ -1487,10 +1522,7 @@ impl Engine {
     ) {
         for a in anchors {
             let entries = self.anchors.entry(a.key.clone()).or_default();
-            let e = match entries
-                .iter_mut()
-                .position(|e| find_in(&self.merged_into, e.incident) == inc_id)
-            {
+            let e = match entries.position_of(inc_id, self.incidents_removed, &self.merged_into) {
                 Some(i) => &mut entries[i],
                 None => {
                     entries.push(AnchorEntry {
@@ -2232,7 +2264,8 @@ mod tests {
         }
 
         /// Pruning that skips the incident lookups keeps exactly what looking up every entry's
-        /// incident at every visit keeps, through opens, registrations (new entries and entries
+        /// incident at every visit keeps, and `position_of` finds what looking up every entry
+        /// finds, through opens, registrations (new entries and entries
         /// taken over by the incident their own was merged into), closes, merges, reopens of a
         /// closed id, and removals of incidents with no entry on the anchor.
         #[test]
@@ -2258,13 +2291,14 @@ mod tests {
                     1 => {
                         let Some(inc) = pick(&open, a) else { continue };
                         now += Millis::from(b % 30);
-                        for list in [&mut lazy.entries[..], &mut eager[..]] {
-                            if let Some(e) = list.iter_mut().find(|e| find_in(&merged, e.incident) == inc) {
+                        let found = lazy.position_of(inc, removed, &merged);
+                        prop_assert_eq!(found, eager.iter().position(|e| find_in(&merged, e.incident) == inc));
+                        if let Some(i) = found {
+                            for e in [&mut lazy.entries[i], &mut eager[i]] {
                                 e.incident = inc;
                                 e.last = now;
                             }
-                        }
-                        if !eager.iter().any(|e| e.incident == inc) {
+                        } else {
                             let e = AnchorEntry {
                                 incident: inc, first: now, last: now, below_hops: 1,
                                 on_active: 0, on_last: Millis::MIN,
@@ -2300,9 +2334,12 @@ mod tests {
                     }
                     _ => {
                         let watermark = now - Millis::from(b % 150);
-                        let is_open = |id| open.contains(&find_in(&merged, id));
-                        lazy.prune(watermark, max_window, removed, is_open);
-                        eager.retain(|e| e.live_at(watermark, max_window) && is_open(e.incident));
+                        let open_root = |id| {
+                            let root = find_in(&merged, id);
+                            open.contains(&root).then_some(root)
+                        };
+                        lazy.prune(watermark, max_window, removed, open_root);
+                        eager.retain(|e| e.live_at(watermark, max_window) && open_root(e.incident).is_some());
                         let kept: Vec<_> = lazy.iter().map(|e| (e.incident, e.first, e.last)).collect();
                         let expected: Vec<_> = eager.iter().map(|e| (e.incident, e.first, e.last)).collect();
                         prop_assert_eq!(kept, expected);
