@@ -183,10 +183,11 @@ impl AnchorEntries {
 
     /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
     /// or of an incident that closed (`open_root` answers an entry's incident, `find_in`, if
-    /// that is open). Keeps exactly
-    /// what looking up every entry's incident would keep: an incident only stops being open
-    /// where the engine closes it or merges it away, which counts in `incidents_removed`, and
-    /// entries are only registered for open incidents.
+    /// that is open). Keeps exactly what looking up every entry's incident would keep, without
+    /// the lookups while `incidents_removed` has not moved: an incident only stops being open
+    /// where the engine closes it or merges it away, which counts there, and entries are only
+    /// registered for open incidents. It prunes no later than that eager check would, so an
+    /// anchor holds no more entries than before.
     fn prune(
         &mut self,
         watermark: Millis,
@@ -224,10 +225,12 @@ impl AnchorEntries {
         merged: &FxHashMap<u32, u32>,
     ) -> Option<usize> {
         if self.own_incidents && self.checked_at == incidents_removed {
-            debug_assert!(self
-                .entries
-                .iter()
-                .all(|e| find_in(merged, e.incident) == e.incident));
+            debug_assert!(
+                self.entries
+                    .iter()
+                    .all(|e| find_in(merged, e.incident) == e.incident),
+                "an anchor entry of a merged incident was taken for its own"
+            );
             self.entries.iter().position(|e| e.incident == inc_id)
         } else {
             self.entries
@@ -2265,9 +2268,9 @@ mod tests {
 
         /// Pruning that skips the incident lookups keeps exactly what looking up every entry's
         /// incident at every visit keeps, and `position_of` finds what looking up every entry
-        /// finds, through opens, registrations (new entries and entries
-        /// taken over by the incident their own was merged into), closes, merges, reopens of a
-        /// closed id, and removals of incidents with no entry on the anchor.
+        /// finds, through opens, registrations (new entries, and entries taken over by the
+        /// incident their own was merged into), closes, merges, reopens of a closed id, and
+        /// removals of incidents with no entry on the anchor.
         #[test]
         fn pruning_without_lookups_keeps_what_eager_pruning_keeps(
             ops in proptest::collection::vec((0u8..7, any::<u16>(), any::<u16>()), 1..300),
