@@ -180,6 +180,102 @@ impl AnchorEntry {
     }
 }
 
+/// The entries of one anchor, in registration order, with what is known of their incidents.
+#[derive(Clone, Debug, Default)]
+struct AnchorEntries {
+    entries: SmallVec<[AnchorEntry; 2]>,
+    /// `Engine::incidents_removed` when every entry's incident was last seen open: until another
+    /// incident closes or is merged away they all still are, and `prune` skips the lookups.
+    checked_at: u64,
+    /// Whether at `checked_at` every entry's incident was its own (not merged into another):
+    /// until an incident is merged away they all still are, and `position_of` needs no lookup.
+    own_incidents: bool,
+}
+
+/// `checked_at` of entries whose incidents were never checked (restored from a snapshot).
+const UNCHECKED: u64 = u64::MAX;
+
+impl AnchorEntries {
+    fn from_vec(entries: Vec<AnchorEntry>) -> AnchorEntries {
+        AnchorEntries {
+            entries: SmallVec::from_vec(entries),
+            checked_at: UNCHECKED,
+            own_incidents: false,
+        }
+    }
+
+    /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
+    /// or of an incident that closed (`open_root` answers an entry's incident, `find_in`, if
+    /// that is open). Keeps exactly what looking up every entry's incident would keep, without
+    /// the lookups while `incidents_removed` has not moved: an incident only stops being open
+    /// where the engine closes it or merges it away, which counts there, and entries are only
+    /// registered for open incidents. It prunes no later than that eager check would, so an
+    /// anchor holds no more entries than before.
+    fn prune(
+        &mut self,
+        watermark: Millis,
+        max_window: Millis,
+        incidents_removed: u64,
+        open_root: impl Fn(u32) -> Option<u32>,
+    ) {
+        if self.checked_at == incidents_removed {
+            debug_assert!(
+                self.entries.iter().all(|e| open_root(e.incident).is_some()),
+                "an anchor entry of a closed incident was taken for open"
+            );
+            self.entries.retain(|e| e.live_at(watermark, max_window));
+        } else {
+            let mut own_incidents = true;
+            self.entries.retain(|e| {
+                e.live_at(watermark, max_window)
+                    && open_root(e.incident).is_some_and(|root| {
+                        own_incidents &= root == e.incident;
+                        true
+                    })
+            });
+            self.checked_at = incidents_removed;
+            self.own_incidents = own_incidents;
+        }
+    }
+
+    /// The first entry of incident `inc_id` (open), its own or merged into it: with no lookup
+    /// when no incident was closed or merged since `prune` saw every entry's incident its own
+    /// (an incident registered since is open, so its own too).
+    fn position_of(
+        &self,
+        inc_id: u32,
+        incidents_removed: u64,
+        merged: &FxHashMap<u32, u32>,
+    ) -> Option<usize> {
+        if self.own_incidents && self.checked_at == incidents_removed {
+            debug_assert!(
+                self.entries
+                    .iter()
+                    .all(|e| find_in(merged, e.incident) == e.incident),
+                "an anchor entry of a merged incident was taken for its own"
+            );
+            self.entries.iter().position(|e| e.incident == inc_id)
+        } else {
+            self.entries
+                .iter()
+                .position(|e| find_in(merged, e.incident) == inc_id)
+        }
+    }
+}
+
+impl std::ops::Deref for AnchorEntries {
+    type Target = SmallVec<[AnchorEntry; 2]>;
+    fn deref(&self) -> &Self::Target {
+        &self.entries
+    }
+}
+
+impl std::ops::DerefMut for AnchorEntries {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.entries
+    }
+}
+
 /// One anchor of one alert, as computed for correlation.
 #[derive(Clone, Debug)]
 struct AlertAnchor {
@@ -361,8 +457,11 @@ pub struct Engine {
     /// pointer keep it in cache where ~300-byte incidents inline would not.
     incidents: FxHashMap<u32, Box<Incident>>,
     merged_into: FxHashMap<u32, u32>,
-    anchors: FxHashMap<AnchorKey, SmallVec<[AnchorEntry; 2]>>,
+    anchors: FxHashMap<AnchorKey, AnchorEntries>,
     anchors_at_sweep: usize,
+    /// How many times an incident stopped being open (closed or merged away): see
+    /// `AnchorEntries::prune`.
+    incidents_removed: u64,
     /// (inhibit rule, hash of its `equal` values) → number of firing source alerts.
     inhibit_sources: FxHashMap<(u16, u64), u32>,
     /// Targets muted by each source group, released when the last source resolves.
@@ -409,6 +508,7 @@ impl Engine {
             merged_into: FxHashMap::default(),
             anchors: FxHashMap::default(),
             anchors_at_sweep: 1024,
+            incidents_removed: 0,
             inhibit_sources: FxHashMap::default(),
             inhibited: FxHashMap::default(),
             state_timers: StateTimers::default(),
@@ -1040,11 +1140,10 @@ impl Engine {
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
             };
-            let incidents = &self.incidents;
-            let merged = &self.merged_into;
-            entries.retain(|e| {
-                e.live_at(watermark, max_window)
-                    && incidents.contains_key(&find_in(merged, e.incident))
+            let (incidents, merged) = (&self.incidents, &self.merged_into);
+            entries.prune(watermark, max_window, self.incidents_removed, |id| {
+                let root = find_in(merged, id);
+                incidents.contains_key(&root).then_some(root)
             });
             if matches!(a.key, AnchorKey::CoFiring(_)) {
                 // Co-firing: an alert the CMDB does not know joins an incident where the same
@@ -1632,10 +1731,7 @@ impl Engine {
     ) {
         for a in anchors {
             let entries = self.anchors.entry(a.key.clone()).or_default();
-            let e = match entries
-                .iter_mut()
-                .position(|e| find_in(&self.merged_into, e.incident) == inc_id)
-            {
+            let e = match entries.position_of(inc_id, self.incidents_removed, &self.merged_into) {
                 Some(i) => &mut entries[i],
                 None => {
                     entries.push(AnchorEntry {
@@ -1706,6 +1802,7 @@ impl Engine {
             let Some(mut absorbed) = self.incidents.remove(&other) else {
                 continue;
             };
+            self.incidents_removed += 1;
             self.merged_into.insert(other, survivor);
             self.stats.incidents_merged += 1;
             for m in &absorbed.members {
@@ -1882,6 +1979,7 @@ impl Engine {
             self.stats.incidents_held += 1;
         }
         if let Some(inc) = self.incidents.remove(&inc_id) {
+            self.incidents_removed += 1;
             // Members stay known (their forget timers run) but belong to no incident any more:
             // if one fires again it starts a new failure.
             for m in &inc.members {
@@ -2216,7 +2314,7 @@ impl Engine {
         self.anchors = snap
             .anchors
             .into_iter()
-            .map(|(k, v)| (k, SmallVec::from_vec(v)))
+            .map(|(k, v)| (k, AnchorEntries::from_vec(v)))
             .collect();
         self.inhibit_sources = snap.inhibit_sources.into_iter().collect();
         self.inhibited = snap.inhibited.into_iter().collect();
@@ -2410,6 +2508,91 @@ mod tests {
                 prop_assert_eq!(split.pop(), Some(timer));
             }
             prop_assert_eq!(split.pop(), None);
+        }
+
+        /// Pruning that skips the incident lookups keeps exactly what looking up every entry's
+        /// incident at every visit keeps, and `position_of` finds what looking up every entry
+        /// finds, through opens, registrations (new entries, and entries taken over by the
+        /// incident their own was merged into), closes, merges, reopens of a closed id, and
+        /// removals of incidents with no entry on the anchor.
+        #[test]
+        fn pruning_without_lookups_keeps_what_eager_pruning_keeps(
+            ops in proptest::collection::vec((0u8..7, any::<u16>(), any::<u16>()), 1..300),
+        ) {
+            let max_window = 100;
+            let mut open: BTreeSet<u32> = BTreeSet::new();
+            let mut closed: Vec<u32> = Vec::new();
+            let mut merged: FxHashMap<u32, u32> = FxHashMap::default();
+            let mut removed = 0u64;
+            let mut lazy = AnchorEntries::default();
+            let mut eager: Vec<AnchorEntry> = Vec::new();
+            let (mut next_id, mut now) = (1u32, 0 as Millis);
+            let pick = |set: &BTreeSet<u32>, n: u16| set.iter().nth(n as usize % set.len().max(1)).copied();
+            for (op, a, b) in ops {
+                match op {
+                    0 => {
+                        open.insert(next_id);
+                        next_id += 1;
+                    }
+                    // A member registers the anchor, as `register_anchors` does.
+                    1 => {
+                        let Some(inc) = pick(&open, a) else { continue };
+                        now += Millis::from(b % 30);
+                        let found = lazy.position_of(inc, removed, &merged);
+                        prop_assert_eq!(found, eager.iter().position(|e| find_in(&merged, e.incident) == inc));
+                        if let Some(i) = found {
+                            for e in [&mut lazy.entries[i], &mut eager[i]] {
+                                e.incident = inc;
+                                e.last = now;
+                            }
+                        } else {
+                            let e = AnchorEntry {
+                                incident: inc, first: now, last: now, below_hops: 1,
+                                on_active: 0, on_last: Millis::MIN,
+                            };
+                            lazy.push(e);
+                            eager.push(e);
+                        }
+                    }
+                    2 | 3 => {
+                        let Some(inc) = pick(&open, a) else { continue };
+                        open.remove(&inc);
+                        removed += 1;
+                        if op == 3 {
+                            // Merged into another open incident, or closed when there is none.
+                            if let Some(into) = pick(&open, b) {
+                                merged.insert(inc, into);
+                                continue;
+                            }
+                        }
+                        closed.push(inc);
+                    }
+                    // A closed incident reopens under its id, dropping its own entries.
+                    4 => {
+                        if closed.is_empty() { continue; }
+                        let inc = closed.remove(a as usize % closed.len());
+                        open.insert(inc);
+                        lazy.retain(|e| e.incident != inc);
+                        eager.retain(|e| e.incident != inc);
+                    }
+                    // Many removals of incidents that have no entry here.
+                    5 => {
+                        removed += u64::from(a % 3);
+                    }
+                    _ => {
+                        let watermark = now - Millis::from(b % 150);
+                        let open_root = |id| {
+                            let root = find_in(&merged, id);
+                            open.contains(&root).then_some(root)
+                        };
+                        lazy.prune(watermark, max_window, removed, open_root);
+                        eager.retain(|e| e.live_at(watermark, max_window) && open_root(e.incident).is_some());
+                        let kept: Vec<_> = lazy.iter().map(|e| (e.incident, e.first, e.last)).collect();
+                        let expected: Vec<_> = eager.iter().map(|e| (e.incident, e.first, e.last)).collect();
+                        prop_assert_eq!(kept, expected);
+                    }
+                }
+            }
         }
     }
 }
