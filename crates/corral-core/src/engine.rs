@@ -2548,7 +2548,7 @@ mod tests {
                         } else {
                             let e = AnchorEntry {
                                 incident: inc, first: now, last: now, below_hops: 1,
-                                on_active: 0, on_last: Millis::MIN,
+                                on_active: 0, on_last: Millis::MIN, below_unexplained: 0,
                             };
                             lazy.push(e);
                             eager.push(e);
