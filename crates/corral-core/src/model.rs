@@ -165,20 +165,32 @@ impl Alert {
 
     /// Sorts labels by key and drops duplicate keys (last one wins), as SPEC §1 identity expects.
     pub fn normalize_labels(labels: &mut Labels) {
-        // Most producers (corral's own output among them) already send keys sorted and unique.
-        if labels.windows(2).all(|w| w[0].0 < w[1].0) {
-            return;
-        }
-        labels.sort_by(|a, b| a.0.cmp(&b.0));
-        labels.dedup_by(|later, earlier| {
-            if later.0 == earlier.0 {
-                std::mem::swap(&mut earlier.1, &mut later.1);
-                true
-            } else {
-                false
-            }
-        });
+        let unique = sort_pairs_last_wins(labels);
+        labels.truncate(unique);
     }
+}
+
+/// Sorts key-value pairs by key, keeping for each key the value that came last, and returns how
+/// many unique pairs now lead the slice (the caller truncates to that). Shared by owned labels
+/// and the decoder's borrowed ones, so both normalize alike.
+pub fn sort_pairs_last_wins<K: Ord, V>(pairs: &mut [(K, V)]) -> usize {
+    // Most producers (corral's own output among them) already send keys sorted and unique.
+    if pairs.windows(2).all(|w| w[0].0 < w[1].0) {
+        return pairs.len();
+    }
+    // Stable: of equal keys, the one that came last stays last.
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut unique = 0;
+    for i in 0..pairs.len() {
+        if unique > 0 && pairs[unique - 1].0 == pairs[i].0 {
+            // A later value of the same key replaces the kept one.
+            pairs.swap(unique - 1, i);
+        } else {
+            pairs.swap(unique, i);
+            unique += 1;
+        }
+    }
+    unique
 }
 
 /// What the engine needs of an occurrence to merge it into an alert it already knows: its
@@ -580,6 +592,25 @@ mod tests {
         assert_eq!(a.starts_at, 1_700_000_000_000);
         let back: Alert = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
         assert_eq!(a, back);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sorting_pairs_keeps_the_last_value_of_each_key(
+            pairs in proptest::collection::vec((0u8..6, proptest::prelude::any::<u16>()), 0..12)
+        ) {
+            // What a map does when the pairs are inserted in order: the last value of a key wins.
+            let want: Vec<(u8, u16)> = pairs
+                .iter()
+                .copied()
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into_iter()
+                .collect();
+            let mut got = pairs.clone();
+            let unique = sort_pairs_last_wins(&mut got);
+            got.truncate(unique);
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]

@@ -319,18 +319,8 @@ pub(crate) type RawLabels<'a> = SmallVec<[(&'a str, &'a str); 8]>;
 
 /// [`Alert::normalize_labels`] on borrowed pairs: sorted by key, the last of duplicates kept.
 pub(crate) fn normalize_raw_labels(labels: &mut RawLabels<'_>) {
-    if labels.windows(2).all(|w| w[0].0 < w[1].0) {
-        return;
-    }
-    labels.sort_by(|a, b| a.0.cmp(b.0));
-    labels.dedup_by(|later, earlier| {
-        if later.0 == earlier.0 {
-            std::mem::swap(&mut earlier.1, &mut later.1);
-            true
-        } else {
-            false
-        }
-    });
+    let unique = corral_core::model::sort_pairs_last_wins(labels);
+    labels.truncate(unique);
 }
 
 /// The pairs as a [`Labels`] vector, normalized as `labels_as_map` leaves it.
