@@ -1413,6 +1413,11 @@ impl Engine {
     /// of them, with the fewest hops: where a failure could explain a symptom of the service.
     /// Bounded by `max_neighbourhood`, like any alert's neighbourhood.
     fn service_region(&mut self, rule_idx: u16, service: &Str) -> ServiceRegion {
+        // A service the CMDB does not know has no region, and is not cached: the cache holds at
+        // most one entry per rule and CMDB service, whatever names alerts carry.
+        if self.topology.nodes_of_service(service).is_empty() {
+            return ServiceRegion::from([]);
+        }
         let key = (rule_idx, service.clone());
         if let Some(r) = self.service_region_cache.get(&key) {
             return r.clone();
@@ -2594,5 +2599,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn service_regions_are_cached_only_for_services_the_cmdb_knows() {
+        let topo = crate::topology::TopologyFile::parse(
+            "nodes:\n  - {id: db-1, kind: database, service: payroll}\n  - {id: host-1, kind: host}\nedges:\n  - {from: db-1, to: host-1, type: runs_on}\n",
+            "t.yaml",
+        )
+        .unwrap();
+        let mut engine = Engine::new(
+            Arc::new(RuleSet::default()),
+            Arc::new(TopologyIndex::build(&topo)),
+        );
+        let mut out = Vec::new();
+        engine.ingest(Alert::firing("HostDown", "host-1", 0), &mut out);
+        // Unknown resources naming a thousand services the CMDB has never heard of...
+        for i in 0..1000 {
+            let mut a = Alert::firing("Errors", &format!("pod-{i}"), 1_000 + i);
+            a.service = Some(compact_str::format_compact!("made-up-{i}"));
+            engine.ingest(a, &mut out);
+        }
+        assert!(engine.service_region_cache.is_empty());
+        // ...and one of a known service, which is cached once.
+        let mut a = Alert::firing("Errors", "payroll-pod-7", 2_000);
+        a.service = Some("payroll".into());
+        engine.ingest(a, &mut out);
+        assert_eq!(engine.service_region_cache.len(), 1);
     }
 }
