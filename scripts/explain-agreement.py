@@ -115,6 +115,10 @@ def unknown_main(scenario, binaries):
             v = explain_json(binary, alerts, topology, "--incident", inc)
             for link in v["chain"]:
                 fp = link["to"].rsplit(" (", 1)[1].rstrip(")")
+                earlier = link["from"].rsplit(" (", 1)[1].rstrip(")")
+                if link.get("weak") and fp not in unknown and earlier in unknown:
+                    # Gathered: the unknown alert fired first, a known one gathered it.
+                    fp = earlier
                 if fp in unknown:
                     kind = link.get("weak", {}).get("kind")
                     key = f"joined: weak {kind}" if kind else "joined: strong link"

@@ -673,3 +673,19 @@ fn explain_names_a_service_link_and_says_a_weak_link_never_bridges() {
     assert_eq!(v["chain"][0]["weak"]["kind"], "co_firing");
     assert!(v.get("shared_symptom").is_none(), "{out}");
 }
+
+#[test]
+fn explain_says_when_a_known_alert_gathered_a_co_firing_incident() {
+    // web-5 (unknown) opens an incident; 20 s later the same check fires on web-1, which the CMDB
+    // knows and which joins host-2's failure: it gathers web-5's incident into its own.
+    let (o, out, err) = explain_weak(&["--alerts", "fp-web-u,fp-web-2"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("grouped"), "{out}");
+    assert!(
+        out.contains(
+            "WebDown@web-1 is in the CMDB and joined HostDown@host-2 (fp-host2) through the \
+             topology, and gathers this co-firing alert's incident into its own"
+        ),
+        "{out}"
+    );
+}

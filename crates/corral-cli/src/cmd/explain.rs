@@ -347,6 +347,11 @@ fn describe_path(topo: &TopologyIndex, cause: NodeIdx, symptom: NodeIdx, hops: u
 
 /// The link between `a` (earlier) and `b` under `b`'s rule, with the closest shared anchor.
 fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
+    link_with(replay, a_fp, b_fp, true)
+}
+
+/// `link`, with or without the engine's weak links.
+fn link_with(replay: &Replay, a_fp: &str, b_fp: &str, allow_weak: bool) -> Option<Link> {
     let (mut a, mut b) = (replay.first.get(a_fp)?, replay.first.get(b_fp)?);
     let (mut a_fp, mut b_fp) = (a_fp, b_fp);
     if b.event_time() < a.event_time() {
@@ -407,7 +412,7 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
     };
     let strict = best(&strict_a, &strict_b, Strictness::Engine);
     // No strong link: the engine's weak links for an alert the CMDB does not know.
-    let weak = if strict.is_none() {
+    let weak = if strict.is_none() && allow_weak {
         weak_link(replay, (a_fp, a), (b_fp, b))
     } else {
         None
@@ -834,6 +839,18 @@ fn weak_link(
                 fmt_delta(delta),
                 fmt_delta(CO_FIRING_WINDOW)
             ))
+        } else if let Some(m) = b_node.and_then(|_| strong_link_in_own_incident(replay, a_fp, b_fp))
+        {
+            // A known alert with a topology link of its own gathers co-firing incidents of
+            // unknown resources into the incident that link chose.
+            w.evidence.push_str(&format!(
+                "; {}@{} is in the CMDB and joined {} through the topology, and gathers this \
+                 co-firing alert's incident into its own",
+                b.name,
+                b.resource,
+                replay.label(&m)
+            ));
+            None
         } else if b_node.is_some() {
             Some(format!(
                 "co-firing: {}@{} is in the CMDB, and an alert the CMDB knows never joins on \
@@ -851,6 +868,24 @@ fn weak_link(
         near_miss.get_or_insert(w);
     }
     near_miss
+}
+
+/// An earlier member of `b_fp`'s incident (other than `a_fp`) that `b_fp` links to strongly,
+/// through the topology: what lets an alert the CMDB knows gather co-firing incidents.
+fn strong_link_in_own_incident(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<String> {
+    let b_time = replay.first.get(b_fp)?.event_time();
+    let &inc = replay.incident_of.get(b_fp)?;
+    replay.finals.members[inc]
+        .iter()
+        .filter(|m| m.as_str() != a_fp && m.as_str() != b_fp)
+        .filter(|m| {
+            replay
+                .first
+                .get(m.as_str())
+                .is_some_and(|x| x.event_time() <= b_time)
+        })
+        .find(|m| link_with(replay, m, b_fp, false).is_some_and(|l| l.linked))
+        .cloned()
 }
 
 /// When the incident of `member_fp` first had an alert at `node` or below it (within each
@@ -1049,7 +1084,16 @@ fn explain_incident(replay: &Replay, id: &str) -> Result<IncidentExplanation> {
             .filter_map(|e| link(replay, e, fp))
             .filter(|l| l.linked)
             // A strong link first: the engine takes one over a weak link whenever it has one.
-            .min_by_key(|l| (l.weak.is_some(), l.delta_ms, l.hops));
+            .min_by_key(|l| (l.weak.is_some(), l.delta_ms, l.hops))
+            // Tied by a later member: an alert the CMDB knows, arriving with a topology link of
+            // its own, gathers the co-firing incident of an unknown resource that fired first.
+            .or_else(|| {
+                members[i + 1..]
+                    .iter()
+                    .filter_map(|later| link(replay, fp, later))
+                    .filter(|l| l.linked)
+                    .min_by_key(|l| (l.weak.is_some(), l.delta_ms, l.hops))
+            });
         match best {
             Some(l) => chain.push(l),
             None => unlinked.push(replay.label(fp)),
