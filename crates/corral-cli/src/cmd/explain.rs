@@ -12,6 +12,9 @@
 //! cannot start after its effects, a warning is never the cause of its dependents nor links
 //! through a silent shared upstream. An alert that is a symptom of firing members (and the cause
 //! of none) joins one incident and bridges nothing: two alerts apart although they link say so.
+//! For an alert on a resource the CMDB does not know, the engine's weak links (service placement,
+//! shared service, co-firing check) are re-derived with its definitions (`check_signature`,
+//! `CO_FIRING_WINDOW`, `TopologyIndex::nodes_of_service`): they join, never bridge.
 
 use crate::input;
 use crate::pipeline;
