@@ -554,3 +554,138 @@ fn diff_applies_models_to_both_sides() {
     assert_eq!(v["candidate"]["suppressed"], 0, "{v}");
     assert_eq!(v["unchanged_incidents"], 1, "{v}");
 }
+
+/// `weak-links.ndjson` over the explain topology: alerts on resources the CMDB does not know,
+/// joined by the engine's weak links (service placement, co-firing, service).
+fn explain_weak(extra: &[&str]) -> (Output, String, String) {
+    explain_fixture("weak-links.ndjson", "topology.yaml", extra)
+}
+
+#[test]
+fn explain_names_the_service_placement_of_an_alert_the_cmdb_does_not_know() {
+    // payroll-worker-7 is unknown, of service payroll; DbDown fails on db-1, a payroll node.
+    let (o, out, err) = explain_weak(&["--alerts", "fp-db,fp-pay-x"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("grouped, through this chain of links"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "weak link (service placement): HighErrorRate@payroll-worker-7 is of service payroll \
+             but not in the CMDB; the failure DbDown@db-1 sits on db-1, a node of service \
+             payroll, started 30s before it (window 5m)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("weak: a weak link joins an alert to an incident but never bridges two"),
+        "{out}"
+    );
+    assert!(!out.contains("NOT linked"), "{out}");
+    // From a failure above the service's node: which node of the service, and the path.
+    let (_, out, _) = explain_weak(&["--alerts", "fp-host1,fp-pay-x"]);
+    assert!(
+        out.contains("sits on host-1, 1 hop above db-1 of service payroll (impact_hops 3)"),
+        "{out}"
+    );
+    assert!(out.contains("path: db-1 -runs_on-> host-1"), "{out}");
+    // The incident view lists it as linked, not "joined through the incident's activity".
+    let (_, out, _) = explain_weak(&["--incident", "inc-2026-11-25-000001"]);
+    assert!(
+        out.contains("DbDown@db-1 (fp-db) → HighErrorRate@payroll-worker-7 (fp-pay-x)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("joined through the incident's activity"),
+        "{out}"
+    );
+    let (_, out, _) = explain_weak(&["--alerts", "fp-db,fp-pay-x", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let weak = &v["chain"][0]["weak"];
+    assert_eq!(weak["kind"], "service_placement", "{out}");
+    assert_eq!(weak["holds"], true);
+    assert_eq!(weak["service"], "payroll");
+    assert_eq!(weak["service_node"], "db-1");
+    assert_eq!(weak["failing_node"], "db-1");
+    assert_eq!(weak["hops"], 0);
+}
+
+#[test]
+fn explain_names_the_check_of_a_co_firing_link_and_what_it_missed_by() {
+    // web-9 is unknown: the same check (name, cluster, job) starts 10 s after web-1's.
+    let (o, out, err) = explain_weak(&["--alerts", "fp-web,fp-web-x"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("grouped"), "{out}");
+    assert!(
+        out.contains(
+            "weak link (co-firing): same check WebDown{cluster=eu,job=web} on web-1 and web-9, \
+             Δt 10s (co-firing window 1m)"
+        ),
+        "{out}"
+    );
+    // web-8 starts the same check 2 minutes later: beyond the co-firing window.
+    let (_, out, _) = explain_weak(&["--alerts", "fp-web,fp-web-late"]);
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains("co-firing: Δt 2m > co-firing window 1m"),
+        "{out}"
+    );
+    let (_, out, _) = explain_weak(&["--alerts", "fp-web,fp-web-late", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let link = &v["chain"][0];
+    assert_eq!(link["linked"], false, "{out}");
+    assert_eq!(link["weak"]["kind"], "co_firing");
+    assert_eq!(link["weak"]["holds"], false);
+    assert_eq!(link["weak"]["check"], "WebDown{cluster=eu,job=web}");
+    assert_eq!(link["weak"]["limit"], "1m");
+}
+
+#[test]
+fn explain_names_a_service_link_and_says_a_weak_link_never_bridges() {
+    // Two billing alerts, neither resource in the CMDB: linked through their service.
+    let (o, out, err) = explain_weak(&["--alerts", "fp-bill-1,fp-bill-2"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("grouped"), "{out}");
+    assert!(
+        out.contains("weak link (service): same service billing; neither resource is in the CMDB"),
+        "{out}"
+    );
+    // web-7 (billing) co-fires with web-6 30 s later but joined billing's incident: a shared
+    // service comes before a co-firing check, and the weak co-firing link bridges nothing.
+    let (_, out, _) = explain_weak(&["--alerts", "fp-web-y,fp-mix"]);
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains("same check WebDown{cluster=eu,job=web} on web-6 and web-7, Δt 30s"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "their only link is weak (co-firing); a weak link joins an alert to an incident but \
+             never bridges two"
+        ),
+        "{out}"
+    );
+    let (_, out, _) = explain_weak(&["--alerts", "fp-web-y,fp-mix", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["grouped"], false);
+    assert_eq!(v["chain"][0]["linked"], true);
+    assert_eq!(v["chain"][0]["weak"]["kind"], "co_firing");
+    assert!(v.get("shared_symptom").is_none(), "{out}");
+}
+
+#[test]
+fn explain_says_when_a_known_alert_gathered_a_co_firing_incident() {
+    // web-5 (unknown) opens an incident; 20 s later the same check fires on web-1, which the CMDB
+    // knows and which joins host-2's failure: it gathers web-5's incident into its own.
+    let (o, out, err) = explain_weak(&["--alerts", "fp-web-u,fp-web-2"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("grouped"), "{out}");
+    assert!(
+        out.contains(
+            "WebDown@web-1 is in the CMDB and joined HostDown@host-2 (fp-host2) through the \
+             topology, and gathers this co-firing alert's incident into its own"
+        ),
+        "{out}"
+    );
+}

@@ -131,7 +131,7 @@ impl AnchorKey {
 /// scrape interval, the time monitors take to notice a failure. A cause makes the same check
 /// fail on its dependents together; beyond that, in a busy estate, the same check failing
 /// elsewhere is coincidence.
-const CO_FIRING_WINDOW: Millis = crate::causality::CAUSE_LAG_TOLERANCE;
+pub const CO_FIRING_WINDOW: Millis = crate::causality::CAUSE_LAG_TOLERANCE;
 
 /// Hops recorded on a service anchor by an alert whose resource the topology knows: two such
 /// alerts never link through it, one of them unknown to the topology does.
@@ -2444,7 +2444,7 @@ fn describe_anchor(topo: &TopologyIndex, key: &AnchorKey, hops: u8) -> String {
 /// and every label whose value does not name the resource (`instance`, `host`... carry it;
 /// `cluster`, `env`, `job`, `service` do not). `None` without such a label: a bare alert name
 /// firing somewhere in the estate at the same moment locates nothing.
-fn check_signature(name: &str, resource: &str, labels: &[(Str, Str)]) -> Option<u64> {
+pub fn check_signature(name: &str, resource: &str, labels: &[(Str, Str)]) -> Option<u64> {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(name.as_bytes());
     let mut scoped = false;

@@ -12,6 +12,9 @@
 //! cannot start after its effects, a warning is never the cause of its dependents nor links
 //! through a silent shared upstream. An alert that is a symptom of firing members (and the cause
 //! of none) joins one incident and bridges nothing: two alerts apart although they link say so.
+//! For an alert on a resource the CMDB does not know, the engine's weak links (service placement,
+//! shared service, co-firing check) are re-derived with its definitions (`check_signature`,
+//! `CO_FIRING_WINDOW`, `TopologyIndex::nodes_of_service`): they join, never bridge.
 
 use crate::input;
 use crate::pipeline;
@@ -20,6 +23,7 @@ use corral_core::anomaly::AnomalyModel;
 use corral_core::causality::{causal_breach, CausalBreach, CAUSE_LAG_TOLERANCE};
 use corral_core::dedup::Mute;
 use corral_core::duration::format_duration;
+use corral_core::engine::{check_signature, CO_FIRING_WINDOW};
 use corral_core::matcher::{field_value, Field};
 use corral_core::model::{format_event_time, Alert, Millis, Severity, Status};
 use corral_core::rootcause::silent_outweighs;
@@ -275,6 +279,10 @@ pub struct Link {
     /// `warning_as_cause`, `warning_through_silent_upstream`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub causality: Option<&'static str>,
+    /// The engine's weak link, when no strong one holds and one of the two alerts is on a
+    /// resource the CMDB does not know: it joins, never bridges.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weak: Option<WeakLink>,
     /// Fingerprints of the earlier and the later (joining) alert.
     #[serde(skip)]
     from_fp: String,
@@ -342,6 +350,11 @@ fn describe_path(topo: &TopologyIndex, cause: NodeIdx, symptom: NodeIdx, hops: u
 
 /// The link between `a` (earlier) and `b` under `b`'s rule, with the closest shared anchor.
 fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
+    link_with(replay, a_fp, b_fp, true)
+}
+
+/// `link`, with or without the engine's weak links.
+fn link_with(replay: &Replay, a_fp: &str, b_fp: &str, allow_weak: bool) -> Option<Link> {
     let (mut a, mut b) = (replay.first.get(a_fp)?, replay.first.get(b_fp)?);
     let (mut a_fp, mut b_fp) = (a_fp, b_fp);
     if b.event_time() < a.event_time() {
@@ -401,6 +414,34 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
         best
     };
     let strict = best(&strict_a, &strict_b, Strictness::Engine);
+    // No strong link: the engine's weak links for an alert the CMDB does not know.
+    let weak = if strict.is_none() && allow_weak {
+        weak_link(replay, (a_fp, a), (b_fp, b))
+    } else {
+        None
+    };
+    if let Some(w) = weak.as_ref().filter(|w| w.holds) {
+        return Some(Link {
+            from: replay.label(a_fp),
+            to: replay.label(b_fp),
+            rule: rule.name.clone(),
+            delta_ms: delta,
+            delta: fmt_delta(delta),
+            window: format_duration(rule.window),
+            via: w.via(),
+            hops: None,
+            max_hops: rule.max_hops,
+            paths: w.path.iter().cloned().collect(),
+            linked: true,
+            missed_by: Vec::new(),
+            causality: None,
+            weak: Some(w.clone()),
+            from_fp: a_fp.to_string(),
+            to_fp: b_fp.to_string(),
+            symptom: false,
+            cause: false,
+        });
+    }
     // The nearest link the hops allow but causality refuses, if any.
     let refused = strict
         .is_none()
@@ -536,6 +577,10 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
             (String::new(), None, Vec::new())
         }
     };
+    // A weak link that missed (by time, or a known joiner on co-firing alone) says so too.
+    if let Some(why) = weak.as_ref().and_then(|w| w.missed_by.clone()) {
+        missed.push(why);
+    }
     // The joiner is a symptom of the member: on its resource, or below the node it sits on.
     let symptom = strict
         .as_ref()
@@ -557,11 +602,293 @@ fn link(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<Link> {
         linked: missed.is_empty(),
         missed_by: missed,
         causality,
+        weak,
         from_fp: a_fp.to_string(),
         to_fp: b_fp.to_string(),
         symptom,
         cause,
     })
+}
+
+/// One of the engine's weak links (`Engine::correlate`), for a pair where at least one alert is
+/// on a resource the CMDB does not know: it joins the alert to an incident but never bridges
+/// two incidents.
+#[derive(Clone, Debug, Serialize)]
+pub struct WeakLink {
+    /// `co_firing`, `service_placement` or `service`.
+    pub kind: &'static str,
+    /// Whether the engine's criteria for this link hold.
+    pub holds: bool,
+    /// The check (alert name and the labels that do not name the resource), for co-firing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    /// The business service, for a service placement or service link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// For a service placement: the node of the service the failure sits on or above, the
+    /// failing node and the hops between them (at most the rule's `impact_hops`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_node: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failing_node: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hops: Option<u8>,
+    /// The time limit the link is held to: `CO_FIRING_WINDOW` or the rule's window.
+    pub limit: String,
+    /// The evidence, for people.
+    pub evidence: String,
+    /// What it missed by, when it does not hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missed_by: Option<String>,
+    /// Impact path from the service's node up to the failing node (service placement).
+    #[serde(skip)]
+    path: Option<String>,
+}
+
+impl WeakLink {
+    fn via(&self) -> String {
+        format!("weak link ({}): {}", self.kind_name(), self.evidence)
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self.kind {
+            "co_firing" => "co-firing",
+            "service_placement" => "service placement",
+            _ => "service",
+        }
+    }
+}
+
+/// `NAME{k=v,...}` with the labels that do not name the resource: what `check_signature` hashes.
+fn describe_check(alert: &Alert) -> String {
+    let labels: Vec<String> = alert
+        .labels
+        .iter()
+        .filter(|(_, v)| alert.resource.is_empty() || !v.contains(alert.resource.as_str()))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    format!("{}{{{}}}", alert.name, labels.join(","))
+}
+
+/// The business service the engine files an alert under: its own, else its node's.
+fn service_of(topo: &TopologyIndex, alert: &Alert) -> Option<String> {
+    alert.service.as_ref().map(|s| s.to_string()).or_else(|| {
+        topo.resolve(&alert.resource)
+            .and_then(|n| topo.node(n).service.as_ref().map(|s| s.to_string()))
+    })
+}
+
+/// Whether the incident of `fp` (or `fp` alone, in none) had a member at error or above firing
+/// by `until`: the engine joins a service placement only to such a failure.
+fn failing_by(replay: &Replay, fp: &str, until: Millis) -> bool {
+    let alone = [fp.to_string()];
+    let members = match replay.incident_of.get(fp) {
+        Some(&i) => replay.finals.members[i].as_slice(),
+        None => &alone[..],
+    };
+    members.iter().any(|m| {
+        replay
+            .first
+            .get(m)
+            .is_some_and(|x| x.event_time() <= until && x.severity >= Severity::Error)
+    })
+}
+
+/// The engine's weak link between `a` (earlier, the member) and `b` (later, joining), when one of
+/// them is on a resource the CMDB does not know and both rules use the topology (the engine
+/// registers these anchors only then). In the engine's order of strength: a service placement,
+/// a shared service, then co-firing. `None` when none applies even loosely; a link that applies
+/// but misses its time limit is returned with `holds: false` and what it missed by.
+fn weak_link(
+    replay: &Replay,
+    (a_fp, a): (&str, &Alert),
+    (b_fp, b): (&str, &Alert),
+) -> Option<WeakLink> {
+    let topo = &replay.topology;
+    let (ra, rb) = (replay.rule_of(a_fp), replay.rule_of(b_fp));
+    let rule = &replay.rules.groupings[rb];
+    if !rule.topology || !replay.rules.groupings[ra].topology {
+        return None;
+    }
+    let (a_node, b_node) = (topo.resolve(&a.resource), topo.resolve(&b.resource));
+    if a_node.is_some() && b_node.is_some() {
+        return None;
+    }
+    let delta = b.event_time() - a.event_time();
+    let window = format_duration(rule.window);
+    let empty = |kind| WeakLink {
+        kind,
+        holds: false,
+        check: None,
+        service: None,
+        service_node: None,
+        failing_node: None,
+        hops: None,
+        limit: window.clone(),
+        evidence: String::new(),
+        missed_by: None,
+        path: None,
+    };
+    let mut near_miss: Option<WeakLink> = None;
+    // (b) Service placement: `b` unknown, of a service the CMDB knows, `a` failing on one of the
+    // service's nodes or within `impact_hops` upstream of them (`Engine::service_region`).
+    if let (None, Some(n), Some(service)) = (b_node, a_node, b.service.as_deref()) {
+        let mut best: Option<(u8, petgraph::graph::NodeIndex)> = None;
+        for &m in topo.nodes_of_service(service) {
+            let up = topo.upstream_within(
+                m,
+                rule.impact_hops,
+                rule.edges,
+                replay.rules.settings.max_neighbourhood,
+            );
+            if let Some(u) = up.iter().find(|u| u.node == n) {
+                if best.is_none_or(|(h, _)| u.hops < h) {
+                    best = Some((u.hops, m));
+                }
+            }
+        }
+        if let Some((hops, m)) = best {
+            let (service_node, failing_node) =
+                (topo.node(m).id.to_string(), topo.node(n).id.to_string());
+            let place = if hops == 0 {
+                format!("on {service_node}, a node of service {service}")
+            } else {
+                format!(
+                    "on {failing_node}, {hops} hop{} above {service_node} of service {service} \
+                     (impact_hops {})",
+                    if hops == 1 { "" } else { "s" },
+                    rule.impact_hops
+                )
+            };
+            // The engine measures from the incident's first alert at that node.
+            let (first_at_node, _) = incident_first_at(replay, a_fp, n.index(), b.event_time());
+            let since = b.event_time() - first_at_node;
+            let failing = failing_by(replay, a_fp, b.event_time());
+            let mut w = empty("service_placement");
+            w.service = Some(service.to_string());
+            w.service_node = Some(service_node);
+            w.failing_node = Some(failing_node);
+            w.hops = Some(hops);
+            w.path = (hops > 0).then(|| describe_path(topo, n.index(), m.index(), hops));
+            w.evidence = format!(
+                "{}@{} is of service {service} but not in the CMDB; the failure {}@{} sits {place}, \
+                 started {} before it (window {window})",
+                b.name,
+                b.resource,
+                a.name,
+                a.resource,
+                fmt_delta(since)
+            );
+            w.missed_by = if since > rule.window {
+                Some(format!(
+                    "service placement: the failure started {} before, more than the window {window}",
+                    fmt_delta(since)
+                ))
+            } else if !failing {
+                Some(format!(
+                    "service placement: {}@{}'s incident has no alert at error or above, and only \
+                     a failure places an alert of the service",
+                    a.name, a.resource
+                ))
+            } else {
+                None
+            };
+            w.holds = w.missed_by.is_none();
+            if w.holds {
+                return Some(w);
+            }
+            near_miss.get_or_insert(w);
+        }
+    }
+    // (c) Service link: the same business service, one of the two unknown to the CMDB.
+    if let (Some(sa), Some(sb)) = (service_of(topo, a), service_of(topo, b)) {
+        if sa == sb {
+            let mut w = empty("service");
+            w.evidence = format!(
+                "same service {sa}; {}",
+                match (a_node, b_node) {
+                    (None, None) => "neither resource is in the CMDB".to_string(),
+                    (None, _) => format!("{} is not in the CMDB", a.resource),
+                    _ => format!("{} is not in the CMDB", b.resource),
+                }
+            );
+            w.service = Some(sa);
+            w.missed_by = (delta > rule.window)
+                .then(|| format!("service link: Δt {} > window {window}", fmt_delta(delta)));
+            w.holds = w.missed_by.is_none();
+            if w.holds {
+                return Some(w);
+            }
+            near_miss.get_or_insert(w);
+        }
+    }
+    // (a) Co-firing: the same check starting on both resources within `CO_FIRING_WINDOW`.
+    let sig_a = check_signature(&a.name, &a.resource, &a.labels);
+    if sig_a.is_some() && sig_a == check_signature(&b.name, &b.resource, &b.labels) {
+        let mut w = empty("co_firing");
+        w.check = Some(describe_check(b));
+        w.limit = fmt_delta(CO_FIRING_WINDOW);
+        w.evidence = format!(
+            "same check {} on {} and {}, Δt {} (co-firing window {})",
+            describe_check(b),
+            a.resource,
+            b.resource,
+            fmt_delta(delta),
+            fmt_delta(CO_FIRING_WINDOW)
+        );
+        w.missed_by = if delta > CO_FIRING_WINDOW {
+            Some(format!(
+                "co-firing: Δt {} > co-firing window {}",
+                fmt_delta(delta),
+                fmt_delta(CO_FIRING_WINDOW)
+            ))
+        } else if let Some(m) = b_node.and_then(|_| strong_link_in_own_incident(replay, a_fp, b_fp))
+        {
+            // A known alert with a topology link of its own gathers co-firing incidents of
+            // unknown resources into the incident that link chose.
+            w.evidence.push_str(&format!(
+                "; {}@{} is in the CMDB and joined {} through the topology, and gathers this \
+                 co-firing alert's incident into its own",
+                b.name,
+                b.resource,
+                replay.label(&m)
+            ));
+            None
+        } else if b_node.is_some() {
+            Some(format!(
+                "co-firing: {}@{} is in the CMDB, and an alert the CMDB knows never joins on \
+                 co-firing alone (it only gathers a co-firing incident of unknown resources into \
+                 the incident its topology links choose)",
+                b.name, b.resource
+            ))
+        } else {
+            None
+        };
+        w.holds = w.missed_by.is_none();
+        if w.holds {
+            return Some(w);
+        }
+        near_miss.get_or_insert(w);
+    }
+    near_miss
+}
+
+/// An earlier member of `b_fp`'s incident (other than `a_fp`) that `b_fp` links to strongly,
+/// through the topology: what lets an alert the CMDB knows gather co-firing incidents.
+fn strong_link_in_own_incident(replay: &Replay, a_fp: &str, b_fp: &str) -> Option<String> {
+    let b_time = replay.first.get(b_fp)?.event_time();
+    let &inc = replay.incident_of.get(b_fp)?;
+    replay.finals.members[inc]
+        .iter()
+        .filter(|m| m.as_str() != a_fp && m.as_str() != b_fp)
+        .filter(|m| {
+            replay
+                .first
+                .get(m.as_str())
+                .is_some_and(|x| x.event_time() <= b_time)
+        })
+        .find(|m| link_with(replay, m, b_fp, false).is_some_and(|l| l.linked))
+        .cloned()
 }
 
 /// When the incident of `member_fp` first had an alert at `node` or below it (within each
@@ -759,7 +1086,17 @@ fn explain_incident(replay: &Replay, id: &str) -> Result<IncidentExplanation> {
             .iter()
             .filter_map(|e| link(replay, e, fp))
             .filter(|l| l.linked)
-            .min_by_key(|l| (l.delta_ms, l.hops));
+            // A strong link first: the engine takes one over a weak link whenever it has one.
+            .min_by_key(|l| (l.weak.is_some(), l.delta_ms, l.hops))
+            // Tied by a later member: an alert the CMDB knows, arriving with a topology link of
+            // its own, gathers the co-firing incident of an unknown resource that fired first.
+            .or_else(|| {
+                members[i + 1..]
+                    .iter()
+                    .filter_map(|later| link(replay, fp, later))
+                    .filter(|l| l.linked)
+                    .min_by_key(|l| (l.weak.is_some(), l.delta_ms, l.hops))
+            });
         match best {
             Some(l) => chain.push(l),
             None => unlinked.push(replay.label(fp)),
@@ -941,10 +1278,22 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
     } else {
         chain
             .iter()
-            .filter(|l| l.linked && !l.cause)
+            .filter(|l| l.linked && !l.cause && l.weak.is_none())
             .find_map(|l| shared_symptom(replay, l))
     };
-    let note = if let Some(s) = &shared_symptom {
+    let weak_apart = (!grouped)
+        .then(|| chain.iter().find(|l| l.linked && l.weak.is_some()))
+        .flatten();
+    let note = if let Some(l) = weak_apart {
+        let kind = l.weak.as_ref().map_or("", |w| w.kind_name());
+        Some(format!(
+            "the link criteria hold, yet they are apart: their only link is weak ({}); {}, so \
+             {} went to the incident its other links chose (a strong link, a service before a \
+             co-firing check, then the nearest in time and the most recently active), or one of \
+             them is in no incident (see above)",
+            kind, WEAK_LINK_RULE, l.to
+        ))
+    } else if let Some(s) = &shared_symptom {
         Some(format!(
             "the link criteria hold, yet they are apart: {} is a symptom of {}, a firing \
              member of incident {}, which it joined; an alert that is a symptom of firing \
@@ -1090,6 +1439,9 @@ fn path_between(replay: &Replay, members: &[String], from: &str, to: &str) -> Ve
     out
 }
 
+/// What a weak link does in the engine, for the text output and notes.
+const WEAK_LINK_RULE: &str = "a weak link joins an alert to an incident but never bridges two";
+
 fn render_link(l: &Link) -> String {
     let mut s = format!(
         "{} → {}\n    rule {:?}: Δt {} (window {})",
@@ -1102,10 +1454,17 @@ fn render_link(l: &Link) -> String {
             if h == 1 { "" } else { "s" },
             l.max_hops
         )),
+        None if l.linked && l.weak.is_some() => s.push_str(&format!("; {}", l.via)),
         None => s.push_str("; no shared anchor"),
     }
     for p in &l.paths {
         s.push_str(&format!("\n    path: {p}"));
+    }
+    if let Some(w) = l.weak.as_ref().filter(|w| w.holds) {
+        s.push_str(&format!("\n    weak: {WEAK_LINK_RULE}"));
+        if w.kind == "co_firing" {
+            s.push_str(" (only for an alert the CMDB does not know)");
+        }
     }
     if !l.linked {
         s.push_str(&format!("\n    NOT linked: {}", l.missed_by.join("; ")));
