@@ -328,6 +328,11 @@ struct Incident {
     coverage: FxHashMap<u32, Cover>,
     services: BTreeSet<Str>,
     merged_from: Vec<String>,
+    /// Ids of the incidents merged into this one (directly or through another): their
+    /// `merged_into` entries go when this incident closes, so that map does not grow for the
+    /// life of the process. Older snapshots have none (their entries stay).
+    #[serde(default)]
+    merged_ids: Vec<u32>,
     explanation: Vec<String>,
     /// Whether a `trigger` has been emitted (false while held below `min_alerts`).
     opened: bool,
@@ -1592,6 +1597,7 @@ impl Engine {
                 coverage: FxHashMap::default(),
                 services: BTreeSet::new(),
                 merged_from: Vec::new(),
+                merged_ids: Vec::new(),
                 explanation: Vec::new(),
                 opened: false,
                 phase: Phase::Open,
@@ -1844,6 +1850,8 @@ impl Engine {
             s.services.extend(absorbed.services.iter().cloned());
             s.merged_from.push(absorbed.key.clone());
             s.merged_from.append(&mut absorbed.merged_from);
+            s.merged_ids.push(other);
+            s.merged_ids.append(&mut absorbed.merged_ids);
             s.opened |= absorbed.opened;
             if s.explanation.len() < MAX_EXPLANATION {
                 s.explanation
@@ -1994,6 +2002,11 @@ impl Engine {
                         s.active = false;
                     }
                 }
+            }
+            // Whatever still names an absorbed id (an anchor entry, a pending timer) finds no
+            // live incident through it now, as it found none through this closed one before.
+            for id in &inc.merged_ids {
+                self.merged_into.remove(id);
             }
             let window = self.rules.settings.reopen_window;
             if inc.opened && inc.members.len() == 1 && inc.merged_from.is_empty() && window > 0 {
@@ -2626,5 +2639,40 @@ mod tests {
         a.service = Some("payroll".into());
         engine.ingest(a, &mut out);
         assert_eq!(engine.service_region_cache.len(), 1);
+    }
+
+    #[test]
+    fn a_closed_incident_takes_its_merge_records_with_it() {
+        let topo = crate::topology::TopologyFile::parse(
+            "nodes:\n  - {id: core-1, kind: switch}\n  - {id: tor-a, kind: switch}\n  - {id: tor-b, kind: switch}\n  - {id: host-a, kind: host}\n  - {id: host-b, kind: host}\nedges:\n  - {from: tor-a, to: core-1, type: connects_to}\n  - {from: tor-b, to: core-1, type: connects_to}\n  - {from: host-a, to: tor-a, type: part_of}\n  - {from: host-b, to: tor-b, type: part_of}\n",
+            "t.yaml",
+        )
+        .unwrap();
+        let mut engine = Engine::new(
+            Arc::new(RuleSet::default()),
+            Arc::new(TopologyIndex::build(&topo)),
+        );
+        let mut out = Vec::new();
+        // Two hosts four hops apart, then the core switch above both: one merge.
+        let alerts = [
+            ("HostDown", "host-a", 0),
+            ("HostDown", "host-b", 5_000),
+            ("SwitchDown", "core-1", 10_000),
+        ];
+        for (name, resource, t) in alerts {
+            engine.ingest(Alert::firing(name, resource, t), &mut out);
+        }
+        assert_eq!(engine.stats().incidents_merged, 1);
+        assert_eq!(engine.merged_into.len(), 1);
+        // Everything resolves; once the survivor closes, nothing is left of the merge.
+        for (name, resource, _) in alerts {
+            let mut resolved = Alert::firing(name, resource, 0);
+            resolved.status = Status::Resolved;
+            resolved.ends_at = Some(60_000);
+            engine.ingest(resolved, &mut out);
+        }
+        engine.advance_to(6 * 3_600_000, &mut out);
+        assert!(engine.incidents.is_empty());
+        assert!(engine.merged_into.is_empty());
     }
 }
