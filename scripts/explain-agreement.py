@@ -58,6 +58,35 @@ def explain_json(binary, alerts, topology, *args):
     return json.loads(out)
 
 
+def first_firings(alerts):
+    """Fingerprint -> (start in seconds, alert) of each alert's first firing occurrence."""
+    first = {}
+    for line in open(alerts):
+        a = json.loads(line)
+        if a["status"] != "firing" or a.get("value") is not None:
+            continue
+        t = datetime.fromisoformat(a["starts_at"].replace("Z", "+00:00")).timestamp()
+        first.setdefault(a["fingerprint"], (t, a))
+    return first
+
+
+def engine_incidents(binary, alerts, topology):
+    """Fingerprint -> the incident the engine's replay last put it in."""
+    replay = subprocess.run(
+        [binary, "replay", alerts, "--topology", topology],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    incident = {}
+    for line in replay.splitlines():
+        try:
+            u = json.loads(line)
+        except ValueError:
+            continue
+        for fp in u.get("payload", {}).get("custom_details", {}).get("alerts", []):
+            incident[fp] = u["dedup_key"]
+    return incident
+
+
 def resource_of(label):
     # `NAME@RESOURCE (fp)`
     return label.split("@", 1)[1].rsplit(" (", 1)[0]
@@ -66,27 +95,9 @@ def resource_of(label):
 def unknown_main(scenario, binaries):
     alerts, topology = f"{scenario}/alerts.ndjson", f"{scenario}/topology.yaml"
     known = known_resources(topology)
-    first = {}
-    for line in open(alerts):
-        a = json.loads(line)
-        if a["status"] != "firing" or a.get("value") is not None:
-            continue
-        t = datetime.fromisoformat(a["starts_at"].replace("Z", "+00:00")).timestamp()
-        first.setdefault(a["fingerprint"], (t, a))
-    incident = {}
-    replay = subprocess.run(
-        [binaries[0], "replay", alerts, "--topology", topology],
-        capture_output=True, text=True, check=True,
-    ).stdout
+    first = first_firings(alerts)
+    incident = engine_incidents(binaries[0], alerts, topology)
     members = {}
-    for line in replay.splitlines():
-        try:
-            u = json.loads(line)
-        except ValueError:
-            continue
-        fps = u.get("payload", {}).get("custom_details", {}).get("alerts", [])
-        for fp in fps:
-            incident[fp] = u["dedup_key"]
     for fp, inc in incident.items():
         members.setdefault(inc, []).append(fp)
     unknown = {fp for fp, (_, a) in first.items() if not resolves(a["resource"], known)}
@@ -158,25 +169,8 @@ def main():
         sys.exit(__doc__)
     scenario, binaries = sys.argv[1], sys.argv[2:]
     alerts, topology = f"{scenario}/alerts.ndjson", f"{scenario}/topology.yaml"
-    first = {}
-    for line in open(alerts):
-        a = json.loads(line)
-        if a["status"] != "firing" or a.get("value") is not None:
-            continue
-        t = datetime.fromisoformat(a["starts_at"].replace("Z", "+00:00")).timestamp()
-        first.setdefault(a["fingerprint"], (t, a["resource"]))
-    replay = subprocess.run(
-        [binaries[0], "replay", alerts, "--topology", topology],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    incident = {}
-    for line in replay.splitlines():
-        try:
-            u = json.loads(line)
-        except ValueError:
-            continue
-        for fp in u.get("payload", {}).get("custom_details", {}).get("alerts", []):
-            incident[fp] = u["dedup_key"]
+    first = {fp: (t, a["resource"]) for fp, (t, a) in first_firings(alerts).items()}
+    incident = engine_incidents(binaries[0], alerts, topology)
     up = {}
     for e in yaml.safe_load(open(topology))["edges"]:
         up.setdefault(e["from"], set()).add(e["to"])

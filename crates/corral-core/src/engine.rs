@@ -2614,16 +2614,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn service_regions_are_cached_only_for_services_the_cmdb_knows() {
-        let topo = crate::topology::TopologyFile::parse(
-            "nodes:\n  - {id: db-1, kind: database, service: payroll}\n  - {id: host-1, kind: host}\nedges:\n  - {from: db-1, to: host-1, type: runs_on}\n",
-            "t.yaml",
-        )
-        .unwrap();
-        let mut engine = Engine::new(
+    /// An engine with the default rules over a topology written inline.
+    fn engine_over(topology_yaml: &str) -> Engine {
+        let topo = crate::topology::TopologyFile::parse(topology_yaml, "t.yaml").unwrap();
+        Engine::new(
             Arc::new(RuleSet::default()),
             Arc::new(TopologyIndex::build(&topo)),
+        )
+    }
+
+    #[test]
+    fn service_regions_are_cached_only_for_services_the_cmdb_knows() {
+        let mut engine = engine_over(
+            "nodes:\n  - {id: db-1, kind: database, service: payroll}\n  - {id: host-1, kind: host}\nedges:\n  - {from: db-1, to: host-1, type: runs_on}\n",
         );
         let mut out = Vec::new();
         engine.ingest(Alert::firing("HostDown", "host-1", 0), &mut out);
@@ -2643,14 +2646,8 @@ mod tests {
 
     #[test]
     fn a_closed_incident_takes_its_merge_records_with_it() {
-        let topo = crate::topology::TopologyFile::parse(
+        let mut engine = engine_over(
             "nodes:\n  - {id: core-1, kind: switch}\n  - {id: tor-a, kind: switch}\n  - {id: tor-b, kind: switch}\n  - {id: host-a, kind: host}\n  - {id: host-b, kind: host}\nedges:\n  - {from: tor-a, to: core-1, type: connects_to}\n  - {from: tor-b, to: core-1, type: connects_to}\n  - {from: host-a, to: tor-a, type: part_of}\n  - {from: host-b, to: tor-b, type: part_of}\n",
-            "t.yaml",
-        )
-        .unwrap();
-        let mut engine = Engine::new(
-            Arc::new(RuleSet::default()),
-            Arc::new(TopologyIndex::build(&topo)),
         );
         let mut out = Vec::new();
         // Two hosts four hops apart, then the core switch above both: one merge.
