@@ -1,7 +1,7 @@
 //! Scores several detector configurations over the NAB corpus in one run (for tuning the one
 //! default configuration for the whole corpus). Usage:
 //! `cargo run --release -p corral-anomaly --example nab_sweep -- NAB_ROOT '{"suppress":100}' ...`
-use corral_anomaly::nab::{self, NabCorpus, ScoredFile};
+use corral_anomaly::nab::{self, NabCorpus};
 use corral_anomaly::DetectorConfig;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,21 +17,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let per_file = std::env::var_os("NAB_FILES").is_some();
     for text in configs {
         let config: DetectorConfig = serde_json::from_str(&text)?;
-        let scores: Vec<Vec<f64>> = corpus
-            .files
-            .iter()
-            .map(|f| nab::run_detector(&config, f))
-            .collect();
-        let scored: Vec<ScoredFile<'_>> = corpus
-            .files
-            .iter()
-            .zip(&scores)
-            .map(|(file, scores)| ScoredFile { file, scores })
-            .collect();
-        let r: Vec<_> = nab::PROFILES
-            .iter()
-            .map(|p| nab::score_corpus(&scored, p))
-            .collect();
+        let scores = nab::run_corpus(&config, &corpus);
+        let r = nab::score_profiles(&corpus, &scores);
         println!(
             "std {:6.2} lowFP {:6.2} lowFN {:6.2} | tp {:3} fp {:4} thr {:.4} | {}",
             r[0].normalized,

@@ -520,6 +520,27 @@ pub fn run_detector(config: &DetectorConfig, file: &NabFile) -> Vec<f64> {
         .collect()
 }
 
+/// Runs one detector configuration over every file of the corpus, in corpus order.
+pub fn run_corpus(config: &DetectorConfig, corpus: &NabCorpus) -> Vec<Vec<f64>> {
+    corpus
+        .files
+        .iter()
+        .map(|f| run_detector(config, f))
+        .collect()
+}
+
+/// Scores a corpus's anomaly scores (one vector per file, in corpus order) under every
+/// profile of [`PROFILES`], in that order.
+pub fn score_profiles(corpus: &NabCorpus, scores: &[Vec<f64>]) -> Vec<ProfileResult> {
+    let scored: Vec<ScoredFile<'_>> = corpus
+        .files
+        .iter()
+        .zip(scores)
+        .map(|(file, scores)| ScoredFile { file, scores })
+        .collect();
+    PROFILES.iter().map(|p| score_corpus(&scored, p)).collect()
+}
+
 /// Writes one file's results in NAB's layout: `<out>/<detector>/<category>/<detector>_<file>.csv`.
 pub fn write_results(
     out: &Path,

@@ -2,7 +2,7 @@
 //! writes results in NAB's layout and prints the standard, low-FP and low-FN scores.
 
 use anyhow::{Context, Result};
-use corral_anomaly::nab::{self, NabCorpus, ScoredFile};
+use corral_anomaly::nab::{self, NabCorpus};
 use corral_anomaly::DetectorConfig;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -43,26 +43,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => DetectorConfig::default(),
     };
     let corpus = NabCorpus::load(&args.data)?;
-    let scores: Vec<Vec<f64>> = corpus
-        .files
-        .iter()
-        .map(|f| nab::run_detector(&config, f))
-        .collect();
+    let scores = nab::run_corpus(&config, &corpus);
     if let Some(out) = &args.out {
         for (f, s) in corpus.files.iter().zip(&scores) {
             nab::write_results(out, &args.detector, f, s)?;
         }
     }
-    let scored: Vec<ScoredFile<'_>> = corpus
-        .files
-        .iter()
-        .zip(&scores)
-        .map(|(file, scores)| ScoredFile { file, scores })
-        .collect();
-    let results: Vec<_> = nab::PROFILES
-        .iter()
-        .map(|p| nab::score_corpus(&scored, p))
-        .collect();
+    let results = nab::score_profiles(&corpus, &scores);
     let mut text = String::new();
     if args.json {
         let summary: Vec<_> = results
