@@ -1128,7 +1128,7 @@ impl Engine {
             return;
         };
         let rule = &self.rules.groupings[rule_idx as usize];
-        let window = rule.window;
+        let (window, max_hops) = (rule.window, rule.max_hops);
         // Entries stale even for the earliest event still on time are pruned on the way.
         let (watermark, max_window) = (self.watermark(), self.rules.max_window());
         // (incident, index of the anchor that links to it, whether the link is weak)
@@ -1326,7 +1326,9 @@ impl Engine {
         // firing explanation that started most recently (an older failure would already have
         // caused it), then the nearest (its own resource, then the node closest above it), and
         // bridges nothing. An incident with a failure (error or above) comes before one of mere
-        // warnings: a degraded neighbour explains a symptom less well than a failed one. An
+        // warnings: a degraded neighbour explains a symptom less well than a failed one; and one
+        // alerting within `max_hops` above it before one reaching it only through more silent
+        // layers (a link the engine calls weak when it runs the other way, cause to effects). An
         // alert that is itself a possible cause of members below it still bridges: a chain of
         // causes runs through it.
         if !cause_link {
@@ -1337,7 +1339,10 @@ impl Engine {
                         .incidents
                         .get(&inc)
                         .is_some_and(|i| i.severity >= Severity::Error);
-                    (Reverse(failing), Reverse(first), hops, inc)
+                    // An alerting member further above than `max_hops` reaches the symptom only
+                    // through silent layers: weaker evidence than one a common-cause link relates.
+                    let deep = hops > max_hops;
+                    (Reverse(failing), deep, Reverse(first), hops, inc)
                 })
                 .map(|&(inc, _, _)| inc);
             if let Some(cause_incident) = nearest_cause {
