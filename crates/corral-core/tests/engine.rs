@@ -1453,6 +1453,48 @@ fn an_unknown_resource_of_a_known_service_joins_a_failure_upstream_of_that_servi
     );
 }
 
+/// A service with an instance on each of two VMs; a batch job also runs on the first VM.
+const PLACED_TOPO: &str = r#"
+nodes:
+  - {id: api, kind: service, service: pay}
+  - {id: api-i0, kind: service_instance, service: pay}
+  - {id: api-i1, kind: service_instance, service: pay}
+  - {id: vm-0, kind: vm}
+  - {id: vm-1, kind: vm}
+  - {id: batch, kind: service}
+edges:
+  - {from: api, to: api-i0, type: depends_on}
+  - {from: api, to: api-i1, type: depends_on}
+  - {from: api-i0, to: vm-0, type: runs_on}
+  - {from: api-i1, to: vm-1, type: runs_on}
+  - {from: batch, to: vm-0, type: runs_on}
+"#;
+
+#[test]
+fn an_unknown_resource_of_a_service_joins_the_failure_that_started_there_most_recently() {
+    // vm-0 went down two minutes ago (its batch job failed since), vm-1 ten seconds ago; both
+    // carry an instance of pay. An unregistered pay instance failing now is placed in its
+    // service by both: like a symptom shared by two failures, it joins the one that started
+    // most recently (an older failure would already have caused it), not the one whose
+    // incident happened to be active last.
+    let mut h = Harness::with_topology("", PLACED_TOPO);
+    let mut unknown = alert(130, "HighErrorRate", "api-7f2c", Status::Firing);
+    unknown.service = Some("pay".into());
+    h.fire(0, "HostDown", "vm-0")
+        .fire(120, "HostDown", "vm-1")
+        .fire(125, "JobFailed", "batch")
+        .push(unknown)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HighErrorRate@api-7f2c", "HostDown@vm-1"]),
+            g(&["HostDown@vm-0", "JobFailed@batch"]),
+        ]
+    );
+    assert_eq!(h.engine.stats().incidents_merged, 0);
+}
+
 #[test]
 fn a_degraded_node_is_not_named_over_a_failure_it_sits_above() {
     // A latency warning on db-1 is firing when payroll-api, which depends on it, goes down a

@@ -1306,7 +1306,8 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
         Some(format!(
             "the link criteria hold, yet they are apart: their only link is weak ({}); {}, so \
              {} went to the incident its other links chose (a strong link, a service before a \
-             co-firing check, then the nearest in time and the most recently active), or one of \
+             co-firing check, then the nearest in time, the failure that started most recently \
+             where it places the alert in its service, and the most recently active), or one of \
              them is in no incident (see above)",
             kind, WEAK_LINK_RULE, l.to
         ))
