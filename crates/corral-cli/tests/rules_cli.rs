@@ -291,6 +291,27 @@ fn explain_alerts_says_which_causality_rule_kept_a_link_apart() {
 }
 
 #[test]
+fn explain_alerts_says_when_siblings_started_too_far_apart_for_a_silent_cause() {
+    // Two databases on the silent host-h fail 90 s apart: had the host failed, both would have
+    // lost it within a scrape interval (one hop each), so it is no common cause.
+    let (o, out, err) = explain_causality(&["--alerts", "fp-db-h1,fp-db-h2"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains(
+            "NOT linked: DbDown@db-h2 started 1m30s apart from DbDown@db-h1, more than the 1m \
+             (a scrape interval per hop) in which a failure of the silent host-h reaches both: \
+             no common cause"
+        ),
+        "{out}"
+    );
+    let v = pair_json("fp-db-h1,fp-db-h2");
+    assert_eq!(v["grouped"], false);
+    assert_eq!(v["chain"][0]["linked"], false);
+    assert_eq!(v["chain"][0]["causality"], "silent_cause_apart");
+}
+
+#[test]
 fn explain_alerts_names_the_incident_a_shared_symptom_joined() {
     // AppDown depends on two failed hosts (two incidents): it links to both, joins the incident
     // of the host that failed last, and bridges nothing.

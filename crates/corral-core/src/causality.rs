@@ -5,7 +5,9 @@
 //! these say whether the later alert's link respects the direction of impact:
 //! - a cause cannot start after its effects (beyond [`CAUSE_LAG_TOLERANCE`]);
 //! - an alert below error severity never links as the cause of alerts on its dependents;
-//! - a warning never links through a silent shared upstream.
+//! - a warning never links through a silent shared upstream;
+//! - alerts below a silent shared upstream link only if they started together, within the
+//!   detection delay of that node's failure ([`silent_cause_tolerance`]).
 
 use crate::model::{Millis, Severity};
 
@@ -26,6 +28,9 @@ pub enum CausalBreach {
     /// Both alerts are below the node (a silent shared upstream) and the joining one is below
     /// error severity: a degraded node is no evidence that the silent upstream failed.
     WeakThroughSilentUpstream { severity: Severity },
+    /// Both alerts are below the node (a silent shared upstream) and started `gap` apart: more
+    /// than `tolerance`, the time a failure of the node takes to reach both of them.
+    SilentCauseApart { gap: Millis, tolerance: Millis },
 }
 
 /// Checks the link of a joining alert (`severity`, starting at `start`, `joiner_hops` below a
@@ -48,10 +53,25 @@ pub fn causal_breach(
         if lag > CAUSE_LAG_TOLERANCE {
             return Some(CausalBreach::CauseLagsEffect { lag });
         }
-    } else if joiner_hops > 0 && member_hops > 0 && weak {
-        return Some(CausalBreach::WeakThroughSilentUpstream { severity });
+    } else if joiner_hops > 0 && member_hops > 0 {
+        if weak {
+            return Some(CausalBreach::WeakThroughSilentUpstream { severity });
+        }
+        let gap = (start - member_first).abs();
+        let tolerance = silent_cause_tolerance(joiner_hops, member_hops);
+        if gap > tolerance {
+            return Some(CausalBreach::SilentCauseApart { gap, tolerance });
+        }
     }
     None
+}
+
+/// How far apart two alerts `joiner_hops` and `member_hops` below a silent node may start and
+/// still share its failure as their cause: a scrape interval per hop between the farther of them
+/// and the node. Had the node failed, each dependent would have lost it within that detection
+/// delay; siblings that start further apart are evidence against a common cause.
+pub fn silent_cause_tolerance(joiner_hops: u8, member_hops: u8) -> Millis {
+    CAUSE_LAG_TOLERANCE * Millis::from(joiner_hops.max(member_hops))
 }
 
 #[cfg(test)]
@@ -91,5 +111,32 @@ mod tests {
         assert_eq!(causal_breach(Severity::Warning, 0, 1, 0, 0), None);
         assert_eq!(causal_breach(Severity::Warning, 0, 0, 0, 0), None);
         assert_eq!(causal_breach(Severity::Error, 0, 1, 2, 0), None);
+    }
+
+    #[test]
+    fn siblings_of_a_silent_node_link_only_within_a_scrape_interval_per_hop() {
+        let t = 1_000_000;
+        // One hop each: a scrape interval, either order (late delivery).
+        assert_eq!(
+            causal_breach(Severity::Error, t + CAUSE_LAG_TOLERANCE, 1, 1, t),
+            None
+        );
+        assert_eq!(
+            causal_breach(Severity::Error, t - CAUSE_LAG_TOLERANCE - 1, 1, 1, t),
+            Some(CausalBreach::SilentCauseApart {
+                gap: CAUSE_LAG_TOLERANCE + 1,
+                tolerance: CAUSE_LAG_TOLERANCE
+            })
+        );
+        // Two hops below the silent node: two intervals for the failure to reach the farther.
+        assert_eq!(
+            causal_breach(Severity::Critical, t + 2 * CAUSE_LAG_TOLERANCE, 1, 2, t),
+            None
+        );
+        assert!(
+            causal_breach(Severity::Critical, t + 2 * CAUSE_LAG_TOLERANCE + 1, 2, 1, t).is_some()
+        );
+        // A node that alerts (member on it) or a cause above its effects is not this rule's.
+        assert_eq!(causal_breach(Severity::Error, t + 240_000, 1, 0, t), None);
     }
 }

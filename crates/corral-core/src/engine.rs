@@ -1128,7 +1128,7 @@ impl Engine {
             return;
         };
         let rule = &self.rules.groupings[rule_idx as usize];
-        let window = rule.window;
+        let (window, max_hops) = (rule.window, rule.max_hops);
         // Entries stale even for the earliest event still on time are pruned on the way.
         let (watermark, max_window) = (self.watermark(), self.rules.max_window());
         // (incident, index of the anchor that links to it, whether the link is weak)
@@ -1266,6 +1266,8 @@ impl Engine {
         // explains the service's known instances. Weak (the alert's place is a guess), and only
         // a failure that was alerting when the alert started, at most a window before it
         // (effects follow their cause), of error severity or above.
+        // Failures that place the alert in its service: (incident, latest start at the place).
+        let mut placed: SmallVec<[(u32, Millis); 2]> = SmallVec::new();
         if rule.topology {
             let service = self
                 .dedup
@@ -1298,6 +1300,10 @@ impl Engine {
                             alert = %fp, t, incident = live, node, hops, first = e.first,
                             "link through its service's place in the topology"
                         );
+                        match placed.iter_mut().find(|(c, _)| *c == live) {
+                            Some(p) => p.1 = p.1.max(e.first),
+                            None => placed.push((live, e.first)),
+                        }
                         if !candidates.iter().any(|(c, _, _)| *c == live) {
                             candidates.push((live, via, true));
                         }
@@ -1326,7 +1332,9 @@ impl Engine {
         // firing explanation that started most recently (an older failure would already have
         // caused it), then the nearest (its own resource, then the node closest above it), and
         // bridges nothing. An incident with a failure (error or above) comes before one of mere
-        // warnings: a degraded neighbour explains a symptom less well than a failed one. An
+        // warnings: a degraded neighbour explains a symptom less well than a failed one; and one
+        // alerting within `max_hops` above it before one reaching it only through more silent
+        // layers (a link the engine calls weak when it runs the other way, cause to effects). An
         // alert that is itself a possible cause of members below it still bridges: a chain of
         // causes runs through it.
         if !cause_link {
@@ -1337,7 +1345,10 @@ impl Engine {
                         .incidents
                         .get(&inc)
                         .is_some_and(|i| i.severity >= Severity::Error);
-                    (Reverse(failing), Reverse(first), hops, inc)
+                    // An alerting member further above than `max_hops` reaches the symptom only
+                    // through silent layers: weaker evidence than one a common-cause link relates.
+                    let deep = hops > max_hops;
+                    (Reverse(failing), deep, Reverse(first), hops, inc)
                 })
                 .map(|&(inc, _, _)| inc);
             if let Some(cause_incident) = nearest_cause {
@@ -1349,8 +1360,8 @@ impl Engine {
             }
         }
         // Links through a service or a learned co-occurrence (an alert the CMDB does not know)
-        // are weak: they never bridge incidents. When only such links exist, join the most
-        // recently active one.
+        // are weak: they never bridge incidents. When only such links exist, join the one the
+        // order below prefers, then the most recently active.
         let strong: SmallVec<[(u32, usize, bool); 4]> =
             candidates.iter().copied().filter(|c| !c.2).collect();
         if strong.is_empty() && candidates.len() > 1 {
@@ -1368,9 +1379,18 @@ impl Engine {
                     .find(|(i, _, _)| *i == c)
                     .map_or(Millis::MAX, |&(_, gap, _)| gap.saturating_add(1))
             };
+            // Among failures that place it in its service, the one that started there most
+            // recently (an older failure would already have caused it), as for a shared symptom.
+            let placed_at = |c: u32| {
+                placed
+                    .iter()
+                    .find(|(i, _)| *i == c)
+                    .map_or(Millis::MIN, |&(_, at)| at)
+            };
             let latest = candidates.iter().copied().max_by_key(|&(c, _, _)| {
                 (
                     Reverse(co_firing_gap(c)),
+                    placed_at(c),
                     self.incidents.get(&c).map(|i| (i.last_seen, i.seq)),
                 )
             });

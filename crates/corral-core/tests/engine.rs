@@ -552,14 +552,14 @@ fn maintenance_window_mutes_matching_alerts_only_inside_the_window() {
     let mut h = Harness::new(&rules);
     h.fire(0, "HostDown", "host-b1")
         .fire(10, "HostDown", "host-a2")
-        .fire(700, "DiskFull", "host-b2")
+        .fire(700, "DiskFull", "host-b1")
         .finish();
-    // host-b1 still fires when the window ends, so it comes back then, and the later alert on
-    // the same rack joins it.
+    // host-b1 still fires when the window ends, so it comes back then, and a later alert on
+    // the same host joins it.
     assert_eq!(
         h.groups(),
         vec![
-            g(&["DiskFull@host-b2", "HostDown@host-b1"]),
+            g(&["DiskFull@host-b1", "HostDown@host-b1"]),
             g(&["HostDown@host-a2"])
         ]
     );
@@ -873,13 +873,15 @@ fn a_recurring_check_neither_absorbs_nor_joins_a_nearby_failure() {
 
 #[test]
 fn a_silent_common_cause_links_only_alerts_that_start_together() {
-    // host-a2, host-a3 and host-a1 share the silent tor-a. Each started within the window of
-    // the one before, but host-a1 started 8 minutes after the first: a common cause makes its
-    // dependents fail together, so the window must not slide from member to member.
+    // host-a1, host-a2 and host-a3 share the silent tor-a. Had the switch failed, each would
+    // have lost it within the detection delay, a scrape interval per hop between it and the
+    // switch (`causality::silent_cause_tolerance`): hosts that start within that of the
+    // incident's first one below the switch share a possible cause; one that starts later does
+    // not, and the window does not slide from member to member either.
     let mut h = Harness::new("");
     h.fire(0, "HostUnreachable", "host-a2")
-        .fire(240, "HostUnreachable", "host-a3")
-        .fire(480, "HostUnreachable", "host-a1")
+        .fire(45, "HostUnreachable", "host-a3")
+        .fire(100, "HostUnreachable", "host-a1")
         .finish();
     assert_eq!(
         h.groups(),
@@ -888,6 +890,34 @@ fn a_silent_common_cause_links_only_alerts_that_start_together() {
             g(&["HostUnreachable@host-a2", "HostUnreachable@host-a3"]),
         ]
     );
+    // The two that failed together name the silent switch as the monitoring gap.
+    assert_eq!(root_of(&h, "HostUnreachable@host-a3"), "tor-a");
+    // Siblings minutes apart are evidence against a common cause: two failures, however close
+    // within the grouping window, whichever arrives first.
+    let mut h = Harness::new("");
+    h.fire(0, "HostUnreachable", "host-a2")
+        .fire(240, "HostUnreachable", "host-a3")
+        .finish();
+    assert_eq!(h.groups().len(), 2);
+    let mut late = Harness::new("");
+    late.fire(240, "HostUnreachable", "host-a3")
+        .fire(0, "HostUnreachable", "host-a2")
+        .finish();
+    assert_eq!(late.groups().len(), 2);
+    // Deeper below the silent node, the failure takes a scrape interval more per hop to reach
+    // the farther one: host-a1 (a hop below tor-a) and esx-1 (two hops), 100 s apart, still
+    // share tor-a as a possible cause under a rule that relates them through it.
+    let rules = "groupings:\n  - {name: deep, max_hops: 3}\n";
+    let mut h = Harness::new(rules);
+    h.fire(0, "HostUnreachable", "host-a2")
+        .fire(100, "HypervisorDown", "esx-1")
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+    let mut h = Harness::new(rules);
+    h.fire(0, "HostUnreachable", "host-a2")
+        .fire(130, "HypervisorDown", "esx-1")
+        .finish();
+    assert_eq!(h.groups().len(), 2);
 }
 
 #[test]
@@ -1127,6 +1157,73 @@ edges:
   - {from: svc-1b, to: vm-1, type: runs_on}
 "#;
 
+/// A business service on two services, one of which reaches its VM through a silent instance.
+const TWO_PATHS_TOPO: &str = r#"
+nodes:
+  - {id: shop, kind: business_service}
+  - {id: cart, kind: service}
+  - {id: db-cart, kind: database}
+  - {id: pay, kind: service}
+  - {id: pay-i0, kind: service_instance}
+  - {id: vm-pay, kind: vm}
+edges:
+  - {from: shop, to: cart, type: depends_on}
+  - {from: cart, to: db-cart, type: depends_on}
+  - {from: shop, to: pay, type: depends_on}
+  - {from: pay, to: pay-i0, type: depends_on}
+  - {from: pay-i0, to: vm-pay, type: runs_on}
+"#;
+
+#[test]
+fn a_shared_symptom_goes_to_a_failure_alerting_near_it_before_one_further_up() {
+    // The cart database fails and cart with it; vm-pay fails a minute later. shop's SLO burn
+    // ten seconds after that is a symptom of both: of cart, a service it calls, alerting one
+    // hop above it, and of vm-pay, three hops above through pay and pay-i0, neither alerting.
+    // An alerting node within `max_hops` is observed evidence; one further up reaches the
+    // symptom only through layers that show no failure (the engine calls that link weak when it
+    // runs from cause to effects). shop joins cart's failure, however recent vm-pay's.
+    let mut h = Harness::with_topology("", TWO_PATHS_TOPO);
+    h.fire(0, "DatabaseDown", "db-cart")
+        .fire(20, "HighErrorRate", "cart")
+        .fire(60, "HostDown", "vm-pay")
+        .fire(70, "SLOBurnRateHigh", "shop")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&[
+                "DatabaseDown@db-cart",
+                "HighErrorRate@cart",
+                "SLOBurnRateHigh@shop"
+            ]),
+            g(&["HostDown@vm-pay"]),
+        ]
+    );
+    assert_eq!(h.engine.stats().incidents_merged, 0);
+    // With only the far explanation, it is still the symptom's cause.
+    let mut h = Harness::with_topology("", TWO_PATHS_TOPO);
+    h.fire(60, "HostDown", "vm-pay")
+        .fire(70, "SLOBurnRateHigh", "shop")
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+    // Once pay alerts, vm-pay's failure is observed one hop above shop, and the most recent
+    // failure explains it again.
+    let mut h = Harness::with_topology("", TWO_PATHS_TOPO);
+    h.fire(0, "DatabaseDown", "db-cart")
+        .fire(20, "HighErrorRate", "cart")
+        .fire(60, "HostDown", "vm-pay")
+        .fire(65, "TargetDown", "pay")
+        .fire(70, "SLOBurnRateHigh", "shop")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-cart", "HighErrorRate@cart"]),
+            g(&["HostDown@vm-pay", "SLOBurnRateHigh@shop", "TargetDown@pay"]),
+        ]
+    );
+}
+
 #[test]
 fn a_symptom_shared_by_two_failures_does_not_merge_them() {
     // db-orders and cache-1 fail independently; checkout, which needs both, starts failing ten
@@ -1173,14 +1270,14 @@ fn a_symptom_shared_by_two_failures_does_not_merge_them() {
 
 #[test]
 fn an_alerting_node_explaining_most_of_an_incident_beats_a_silent_guess() {
-    // vm-1 fails with both its services; vm-2, on the same hypervisor, fails a minute and a
-    // half later. They share the silent esx-9, so they are one incident, but vm-1 explains
-    // three of its four resources: the observed failure is named, not the silent hypervisor.
+    // vm-1 fails with both its services; vm-2, on the same hypervisor, fails within the scrape
+    // interval. They share the silent esx-9, so they are one incident, but vm-1 explains three
+    // of its four resources: the observed failure is named, not the silent hypervisor.
     let mut h = Harness::with_topology("", SHARED_TOPO);
     h.fire(0, "InstanceDown", "vm-1")
         .fire(10, "TargetDown", "svc-1a")
         .fire(15, "TargetDown", "svc-1b")
-        .fire(90, "InstanceDown", "vm-2")
+        .fire(50, "InstanceDown", "vm-2")
         .finish();
     assert_eq!(h.groups().len(), 1);
     assert_eq!(root_of(&h, "InstanceDown@vm-2"), "vm-1");
@@ -1191,6 +1288,21 @@ fn an_alerting_node_explaining_most_of_an_incident_beats_a_silent_guess() {
         .fire(5, "InstanceDown", "vm-2")
         .finish();
     assert_eq!(root_of(&h, "InstanceDown@vm-2"), "esx-9");
+    // vm-2 failing a minute and a half after vm-1 did not lose a hypervisor they share (vm-1
+    // would have lost it as soon): a failure of its own, named on its own.
+    let mut h = Harness::with_topology("", SHARED_TOPO);
+    h.fire(0, "InstanceDown", "vm-1")
+        .fire(10, "TargetDown", "svc-1a")
+        .fire(90, "InstanceDown", "vm-2")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["InstanceDown@vm-1", "TargetDown@svc-1a"]),
+            g(&["InstanceDown@vm-2"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "InstanceDown@vm-2"), "vm-2");
 }
 
 #[test]
@@ -1339,6 +1451,48 @@ fn an_unknown_resource_of_a_known_service_joins_a_failure_upstream_of_that_servi
             g(&["HostDown@host-b1"]),
         ]
     );
+}
+
+/// A service with an instance on each of two VMs; a batch job also runs on the first VM.
+const PLACED_TOPO: &str = r#"
+nodes:
+  - {id: api, kind: service, service: pay}
+  - {id: api-i0, kind: service_instance, service: pay}
+  - {id: api-i1, kind: service_instance, service: pay}
+  - {id: vm-0, kind: vm}
+  - {id: vm-1, kind: vm}
+  - {id: batch, kind: service}
+edges:
+  - {from: api, to: api-i0, type: depends_on}
+  - {from: api, to: api-i1, type: depends_on}
+  - {from: api-i0, to: vm-0, type: runs_on}
+  - {from: api-i1, to: vm-1, type: runs_on}
+  - {from: batch, to: vm-0, type: runs_on}
+"#;
+
+#[test]
+fn an_unknown_resource_of_a_service_joins_the_failure_that_started_there_most_recently() {
+    // vm-0 went down two minutes ago (its batch job failed since), vm-1 ten seconds ago; both
+    // carry an instance of pay. An unregistered pay instance failing now is placed in its
+    // service by both: like a symptom shared by two failures, it joins the one that started
+    // most recently (an older failure would already have caused it), not the one whose
+    // incident happened to be active last.
+    let mut h = Harness::with_topology("", PLACED_TOPO);
+    let mut unknown = alert(130, "HighErrorRate", "api-7f2c", Status::Firing);
+    unknown.service = Some("pay".into());
+    h.fire(0, "HostDown", "vm-0")
+        .fire(120, "HostDown", "vm-1")
+        .fire(125, "JobFailed", "batch")
+        .push(unknown)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HighErrorRate@api-7f2c", "HostDown@vm-1"]),
+            g(&["HostDown@vm-0", "JobFailed@batch"]),
+        ]
+    );
+    assert_eq!(h.engine.stats().incidents_merged, 0);
 }
 
 #[test]

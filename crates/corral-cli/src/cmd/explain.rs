@@ -378,7 +378,7 @@ fn link_with(replay: &Replay, a_fp: &str, b_fp: &str, allow_weak: bool) -> Optio
     // and that first effect.
     let breach = |x: &Anchor, y: &Anchor| match x.key {
         AnchorKey::Node(n) => {
-            let (effect_first, effect) = if y.hops == 0 && x.hops > 0 {
+            let (effect_first, effect) = if x.hops > 0 {
                 incident_first_at(replay, a_fp, n, b.event_time())
             } else {
                 (a.event_time(), a_fp.to_string())
@@ -520,12 +520,22 @@ fn link_with(replay: &Replay, a_fp: &str, b_fp: &str, allow_weak: bool) -> Optio
                         });
                     format!("the first effect of {effect}'s incident there, {first}")
                 };
+                // Below a silent node the member is no effect of the joining alert: a sibling.
+                let sibling = if first_effect == a_fp {
+                    effect.clone()
+                } else {
+                    format!(
+                        "the first of {effect}'s incident below it, {}",
+                        replay.label(first_effect)
+                    )
+                };
                 causality = Some(match why {
                     CausalBreach::CauseLagsEffect { .. } => "cause_lags_effect",
                     CausalBreach::WeakCause { .. } => "warning_as_cause",
                     CausalBreach::WeakThroughSilentUpstream { .. } => {
                         "warning_through_silent_upstream"
                     }
+                    CausalBreach::SilentCauseApart { .. } => "silent_cause_apart",
                 });
                 missed.push(match why {
                     CausalBreach::CauseLagsEffect { lag } => format!(
@@ -541,6 +551,13 @@ fn link_with(replay: &Replay, a_fp: &str, b_fp: &str, allow_weak: bool) -> Optio
                     CausalBreach::WeakThroughSilentUpstream { severity } => format!(
                         "a {severity} does not link through a silent shared upstream ({cause} \
                          is a {severity}; {node} has no alert)"
+                    ),
+                    CausalBreach::SilentCauseApart { gap, tolerance } => format!(
+                        "{cause} started {} apart from {sibling}, more than the {} (a scrape \
+                         interval per hop) in which a failure of the silent {node} reaches both: \
+                         no common cause",
+                        fmt_delta(*gap),
+                        fmt_delta(*tolerance)
                     ),
                 });
             } else if strict.is_none() {
@@ -1289,7 +1306,8 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
         Some(format!(
             "the link criteria hold, yet they are apart: their only link is weak ({}); {}, so \
              {} went to the incident its other links chose (a strong link, a service before a \
-             co-firing check, then the nearest in time and the most recently active), or one of \
+             co-firing check, then the nearest in time, the failure that started most recently \
+             where it places the alert in its service, and the most recently active), or one of \
              them is in no incident (see above)",
             kind, WEAK_LINK_RULE, l.to
         ))
@@ -1298,7 +1316,8 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
             "the link criteria hold, yet they are apart: {} is a symptom of {}, a firing \
              member of incident {}, which it joined; an alert that is a symptom of firing \
              members and the cause of none joins one incident (one with a failure before one of \
-             warnings, then that of the cause that started most recently, then the nearest) and \
+             warnings, then one alerting within max_hops above it before one further up, then \
+             that of the cause that started most recently, then the nearest) and \
              bridges nothing: a shared symptom is not a shared cause, so its link to {} does not \
              tie the two incidents",
             s.symptom, s.joined_through, s.joined, s.apart_from
