@@ -2148,6 +2148,8 @@ impl Engine {
 
     /// The root-cause part of an update: candidates over the incident's coverage, the choice,
     /// the resources and services it reports, and the services the root cause impacts.
+    // Out of line, as `update_from`: big, called once per update, and separate in profiles.
+    #[inline(never)]
     fn root_cause_view(&mut self, inc: &Incident) -> RootCauseView {
         let rules = &self.rules;
         let topo = &self.topology;
@@ -2210,15 +2212,18 @@ impl Engine {
                 let c = &cands[ch.index];
                 let rc = RootCause {
                     resource: c.resource.to_string(),
-                    fingerprint: c.alerting.as_ref().map(|a| a.fingerprint.to_string()),
-                    name: c.alerting.as_ref().map(|a| a.name.to_string()),
+                    fingerprint: c
+                        .alerting
+                        .as_ref()
+                        .map(|a| a.fingerprint.as_str().to_owned()),
+                    name: c.alerting.as_ref().map(|a| a.name.as_str().to_owned()),
                     confidence: ch.confidence,
                     reason: ch.reason.clone(),
                 };
                 let class = c
                     .alerting
                     .as_ref()
-                    .map(|a| a.name.to_string())
+                    .map(|a| a.name.as_str().to_owned())
                     .unwrap_or_else(|| "SilentDependency".to_string());
                 (rc, c.resource.to_string(), class)
             }
@@ -2247,8 +2252,14 @@ impl Engine {
         });
         drop(cands);
 
-        let resources: Vec<String> = inc.resources.keys().map(|k| k.to_string()).collect();
-        let services: Vec<String> = inc.services.iter().map(|s| s.to_string()).collect();
+        // `as_str().to_owned()`, not `to_string()`: a `CompactString` has no specialized
+        // `ToString`, so `to_string` goes through the formatting machinery (~3x the cost).
+        let resources: Vec<String> = inc
+            .resources
+            .keys()
+            .map(|k| k.as_str().to_owned())
+            .collect();
+        let services: Vec<String> = inc.services.iter().map(|s| s.as_str().to_owned()).collect();
         // The incident's services and those its root cause impacts, both sorted and unique:
         // merged rather than collected through a `BTreeSet<String>`, which allocated a string
         // per service per update (a quarter of this function's cost on a storm).
@@ -2280,6 +2291,7 @@ impl Engine {
 
     /// The update itself: the root-cause view and everything that changes between updates of
     /// an unchanged membership (counts, severity, times, explanation, rules).
+    #[inline(never)]
     fn update_from(
         &mut self,
         inc: &mut Incident,
@@ -2337,7 +2349,7 @@ impl Engine {
                 class: class.clone(),
                 custom_details: Details {
                     incident_id: inc.key.clone(),
-                    alerts: inc.members.iter().map(|m| m.to_string()).collect(),
+                    alerts: inc.members.iter().map(|m| m.as_str().to_owned()).collect(),
                     alert_count: inc.members.len(),
                     event_count: inc.events,
                     resources: view.resources.clone(),
@@ -2471,7 +2483,7 @@ fn union_sorted(a: &[String], b: &[Str]) -> Vec<String> {
                 i += 1;
             }
             std::cmp::Ordering::Greater => {
-                out.push(b[j].to_string());
+                out.push(b[j].as_str().to_owned());
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
@@ -2482,7 +2494,7 @@ fn union_sorted(a: &[String], b: &[Str]) -> Vec<String> {
         }
     }
     out.extend(a[i..].iter().cloned());
-    out.extend(b[j..].iter().map(|s| s.to_string()));
+    out.extend(b[j..].iter().map(|s| s.as_str().to_owned()));
     out
 }
 
