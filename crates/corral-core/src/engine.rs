@@ -343,6 +343,35 @@ struct Incident {
     last_root: Option<(String, Severity)>,
     /// `events` as of the last emitted update.
     emitted_events: u64,
+    /// The root-cause part of the last update, kept while nothing it depends on changed
+    /// (see [`Incident::forget_root_cause`]). Not in snapshots: recomputed after a restore.
+    #[serde(skip)]
+    root_cause: Option<Box<RootCauseView>>,
+}
+
+impl Incident {
+    /// To be called whenever the incident's members, resources, coverage or services change:
+    /// the next update computes its root cause afresh. (Debug builds check on every update
+    /// that a kept root cause equals a fresh one, so a missed call shows in the tests.)
+    fn forget_root_cause(&mut self) {
+        self.root_cause = None;
+    }
+}
+
+/// What an update says about the root cause, the resources and the services. It depends only on
+/// the incident's resources, coverage and services, and on the rules and topology, so it is
+/// computed once per change of those rather than for every update: most updates of a storm
+/// report new event counts, severities or resolves of an unchanged membership.
+#[derive(Clone, Debug, PartialEq)]
+struct RootCauseView {
+    root: RootCause,
+    component: String,
+    class: String,
+    /// The explanation's last line, naming the root cause (and its runner-up).
+    line: Option<String>,
+    resources: Vec<String>,
+    services: Vec<String>,
+    impacted: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -485,6 +514,9 @@ pub struct Engine {
     impact_cache: FxHashMap<u32, Arc<[Str]>>,
     /// Root-cause preference rank of each node's kind.
     kind_ranks: Vec<u16>,
+    /// Whether updates reuse an incident's root cause while it cannot have changed (always,
+    /// but for the test that compares with recomputing it every time).
+    cache_root_causes: bool,
     now: Millis,
     started: bool,
     next_seq: u64,
@@ -523,6 +555,7 @@ impl Engine {
             service_region_cache: FxHashMap::default(),
             rca_cache: FxHashMap::default(),
             impact_cache: FxHashMap::default(),
+            cache_root_causes: true,
             now: Millis::MIN,
             started: false,
             next_seq: 1,
@@ -589,6 +622,13 @@ impl Engine {
         self.rca_cache.clear();
         self.impact_cache.clear();
         self.kind_ranks = kind_ranks(&self.rules, &self.topology);
+        // Root causes name topology nodes and rank by the rules' hints.
+        for inc in self.incidents.values_mut() {
+            inc.forget_root_cause();
+        }
+        for (inc, _) in self.reopenable.values_mut() {
+            inc.forget_root_cause();
+        }
         let topo = self.topology.clone();
         let rules = self.rules.clone();
         for (fp, st) in self.dedup.alerts.iter_mut() {
@@ -1626,6 +1666,7 @@ impl Engine {
                 emit_scheduled: false,
                 last_root: None,
                 emitted_events: 0,
+                root_cause: None,
             }),
         );
         id
@@ -1664,6 +1705,7 @@ impl Engine {
             return;
         };
         inc.members.push(fp.clone());
+        inc.forget_root_cause();
         inc.active += 1;
         inc.events += u64::from(count);
         inc.first_seen = inc.first_seen.min(view.starts_at);
@@ -1861,6 +1903,7 @@ impl Engine {
                 .collect();
             let s = self.incidents.get_mut(&survivor).expect("survivor");
             s.members.append(&mut absorbed.members);
+            s.forget_root_cause();
             s.active += absorbed.active;
             s.events += absorbed.events;
             s.first_seen = s.first_seen.min(absorbed.first_seen);
@@ -2059,6 +2102,7 @@ impl Engine {
         let (mut inc, _) = self.reopenable.remove(fp)?;
         let id = inc.seq as u32;
         inc.members.clear();
+        inc.forget_root_cause();
         inc.resources.clear();
         inc.coverage.clear();
         inc.active = 0;
@@ -2105,6 +2149,28 @@ impl Engine {
         action: EventAction,
         at: Millis,
     ) -> IncidentUpdate {
+        let view = match inc.root_cause.take() {
+            Some(kept) if self.cache_root_causes => {
+                debug_assert_eq!(
+                    *kept,
+                    self.root_cause_view(inc),
+                    "a kept root cause must equal a fresh one: some change to the incident \
+                     did not call forget_root_cause"
+                );
+                kept
+            }
+            _ => Box::new(self.root_cause_view(inc)),
+        };
+        let upd = self.update_from(inc, &view, action, at);
+        inc.root_cause = Some(view);
+        upd
+    }
+
+    /// The root-cause part of an update: candidates over the incident's coverage, the choice,
+    /// the resources and services it reports, and the services the root cause impacts.
+    // Out of line, as `update_from`: big, called once per update, and separate in profiles.
+    #[inline(never)]
+    fn root_cause_view(&mut self, inc: &Incident) -> RootCauseView {
         let rules = &self.rules;
         let topo = &self.topology;
         // Root cause over the incident's coverage.
@@ -2166,15 +2232,18 @@ impl Engine {
                 let c = &cands[ch.index];
                 let rc = RootCause {
                     resource: c.resource.to_string(),
-                    fingerprint: c.alerting.as_ref().map(|a| a.fingerprint.to_string()),
-                    name: c.alerting.as_ref().map(|a| a.name.to_string()),
+                    fingerprint: c
+                        .alerting
+                        .as_ref()
+                        .map(|a| a.fingerprint.as_str().to_owned()),
+                    name: c.alerting.as_ref().map(|a| a.name.as_str().to_owned()),
                     confidence: ch.confidence,
                     reason: ch.reason.clone(),
                 };
                 let class = c
                     .alerting
                     .as_ref()
-                    .map(|a| a.name.to_string())
+                    .map(|a| a.name.as_str().to_owned())
                     .unwrap_or_else(|| "SilentDependency".to_string());
                 (rc, c.resource.to_string(), class)
             }
@@ -2190,8 +2259,7 @@ impl Engine {
                 String::new(),
             ),
         };
-        let mut explanation = inc.explanation.clone();
-        if let Some(ch) = &choice {
+        let line = choice.as_ref().map(|ch| {
             let mut line = format!("root cause {}: {}", root.resource, ch.reason);
             if let Some(r) = ch.runner_up {
                 let ru = &cands[r];
@@ -2200,12 +2268,18 @@ impl Engine {
                     ru.resource, ru.cover.covered, members_total
                 ));
             }
-            explanation.push(line);
-        }
+            line
+        });
         drop(cands);
 
-        let resources: Vec<String> = inc.resources.keys().map(|k| k.to_string()).collect();
-        let services: Vec<String> = inc.services.iter().map(|s| s.to_string()).collect();
+        // `as_str().to_owned()`, not `to_string()`: a `CompactString` has no specialized
+        // `ToString`, so `to_string` goes through the formatting machinery (~3x the cost).
+        let resources: Vec<String> = inc
+            .resources
+            .keys()
+            .map(|k| k.as_str().to_owned())
+            .collect();
+        let services: Vec<String> = inc.services.iter().map(|s| s.as_str().to_owned()).collect();
         // The incident's services and those its root cause impacts, both sorted and unique:
         // merged rather than collected through a `BTreeSet<String>`, which allocated a string
         // per service per update (a quarter of this function's cost on a storm).
@@ -2224,6 +2298,31 @@ impl Engine {
             }
             None => services.clone(),
         };
+        RootCauseView {
+            root,
+            component,
+            class,
+            line,
+            resources,
+            services,
+            impacted,
+        }
+    }
+
+    /// The update itself: the root-cause view and everything that changes between updates of
+    /// an unchanged membership (counts, severity, times, explanation, rules).
+    #[inline(never)]
+    fn update_from(
+        &mut self,
+        inc: &mut Incident,
+        view: &RootCauseView,
+        action: EventAction,
+        at: Millis,
+    ) -> IncidentUpdate {
+        let rules = &self.rules;
+        let mut explanation = Vec::with_capacity(inc.explanation.len() + 1);
+        explanation.extend_from_slice(&inc.explanation);
+        explanation.extend(view.line.iter().cloned());
         let res_refs: Vec<&str> = inc.resources.keys().map(|k| k.as_str()).collect();
         let svc_refs: Vec<&str> = inc.services.iter().map(|k| k.as_str()).collect();
         let anomaly_score = self.anomaly.incident_score(&Burst {
@@ -2235,20 +2334,22 @@ impl Engine {
             last_seen: inc.last_seen,
         });
         let anomaly_score = (anomaly_score.clamp(0.0, 1.0) * 100.0).round() / 100.0;
+        let (component, class) = (&view.component, &view.class);
+        let resources = view.resources.len();
         let summary = format!(
             "{} {}: {} alert{} on {} resource{}",
             if component.is_empty() {
                 "unknown"
             } else {
-                &component
+                component
             },
-            if class.is_empty() { "incident" } else { &class },
+            if class.is_empty() { "incident" } else { class },
             inc.members.len(),
             if inc.members.len() == 1 { "" } else { "s" },
-            resources.len(),
-            if resources.len() == 1 { "" } else { "s" },
+            resources,
+            if resources == 1 { "" } else { "s" },
         );
-        inc.last_root = Some((root.resource.clone(), inc.severity));
+        inc.last_root = Some((view.root.resource.clone(), inc.severity));
         inc.emitted_events = inc.events;
         let rule_names: Vec<String> = inc
             .rules
@@ -2263,18 +2364,18 @@ impl Engine {
                 source: component.clone(),
                 severity: inc.severity,
                 timestamp: format_event_time(at),
-                component,
-                group: services.first().cloned().unwrap_or_default(),
-                class,
+                component: component.clone(),
+                group: view.services.first().cloned().unwrap_or_default(),
+                class: class.clone(),
                 custom_details: Details {
                     incident_id: inc.key.clone(),
-                    alerts: inc.members.iter().map(|m| m.to_string()).collect(),
+                    alerts: inc.members.iter().map(|m| m.as_str().to_owned()).collect(),
                     alert_count: inc.members.len(),
                     event_count: inc.events,
-                    resources,
-                    services,
-                    root_cause: root,
-                    impacted_services: impacted,
+                    resources: view.resources.clone(),
+                    services: view.services.clone(),
+                    root_cause: view.root.clone(),
+                    impacted_services: view.impacted.clone(),
                     anomaly_score,
                     rules: rule_names,
                     merged_from: inc.merged_from.clone(),
@@ -2402,7 +2503,7 @@ fn union_sorted(a: &[String], b: &[Str]) -> Vec<String> {
                 i += 1;
             }
             std::cmp::Ordering::Greater => {
-                out.push(b[j].to_string());
+                out.push(b[j].as_str().to_owned());
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
@@ -2413,7 +2514,7 @@ fn union_sorted(a: &[String], b: &[Str]) -> Vec<String> {
         }
     }
     out.extend(a[i..].iter().cloned());
-    out.extend(b[j..].iter().map(|s| s.to_string()));
+    out.extend(b[j..].iter().map(|s| s.as_str().to_owned()));
     out
 }
 
@@ -2632,6 +2733,110 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Two racks under one core switch, a service on a host, and room for merges: enough for
+    /// root causes to move between alerting and silent nodes as members join and merge.
+    const ROOT_CAUSE_TOPOLOGY: &str = "nodes:\n  - {id: core-1, kind: switch}\n  - {id: tor-a, kind: switch}\n  - {id: tor-b, kind: switch}\n  - {id: host-a1, kind: host}\n  - {id: host-a2, kind: host}\n  - {id: host-b1, kind: host}\n  - {id: app-1, kind: service, service: shop}\nedges:\n  - {from: tor-a, to: core-1, type: connects_to}\n  - {from: tor-b, to: core-1, type: connects_to}\n  - {from: host-a1, to: tor-a, type: part_of}\n  - {from: host-a2, to: tor-a, type: part_of}\n  - {from: host-b1, to: tor-b, type: part_of}\n  - {from: app-1, to: host-a1, type: runs_on}\n";
+
+    /// Rules that rank root causes differently from the default ones (a reload must not keep
+    /// a root cause chosen under the old ranking).
+    const HOST_FIRST_RULES: &str = "settings:\n  alert_expiry: 4m\n  root_cause:\n    prefer_kinds: [host, service, switch]\n    prefer_names: [Disk.*]\n";
+
+    proptest! {
+        /// Updates that reuse an incident's root cause while its members, resources, coverage
+        /// and services are unchanged are exactly the updates that recompute it every time:
+        /// through joins, merges, severities rising on repeats, resolves, expiries, closes,
+        /// reopens, resources the topology does not know, and reloads of the ranking rules.
+        #[test]
+        fn kept_root_causes_equal_recomputed_ones(
+            steps in proptest::collection::vec((0usize..9, 0usize..4, 0u8..10, 1i64..90), 1..80),
+        ) {
+            const ALERTS: [(&str, &str); 9] = [
+                ("HostDown", "host-a1"),
+                ("HostDown", "host-a2"),
+                ("DiskFull", "host-b1"),
+                ("SwitchDown", "tor-a"),
+                ("SwitchDown", "tor-b"),
+                ("CoreDown", "core-1"),
+                ("Errors", "app-1"),
+                ("Errors", "pod-unknown-1"),
+                ("Latency", "pod-unknown-2"),
+            ];
+            let severities = [Severity::Warning, Severity::Error, Severity::Critical, Severity::Info];
+            let mut kept = engine_over(ROOT_CAUSE_TOPOLOGY);
+            let mut fresh = engine_over(ROOT_CAUSE_TOPOLOGY);
+            fresh.cache_root_causes = false;
+            let host_first = Arc::new(RuleSet::from_yaml(HOST_FIRST_RULES, "r.yaml").unwrap());
+            let (mut out_kept, mut out_fresh) = (Vec::new(), Vec::new());
+            let mut t = 0;
+            for (alert, severity, action, dt) in steps {
+                t += dt * 1_000;
+                let (name, resource) = ALERTS[alert];
+                let mut a = Alert::firing(name, resource, t);
+                a.severity = severities[severity];
+                match action {
+                    // Mostly firing (new or repeated); some resolves, a long silence, a reload.
+                    0 | 1 => {
+                        a.status = Status::Resolved;
+                        a.ends_at = Some(t);
+                    }
+                    2 => {
+                        t += 600_000;
+                        kept.advance_to(t, &mut out_kept);
+                        fresh.advance_to(t, &mut out_fresh);
+                        continue;
+                    }
+                    3 => {
+                        let topology = kept.topology.clone();
+                        kept.reload(host_first.clone(), topology.clone());
+                        fresh.reload(host_first.clone(), topology);
+                        continue;
+                    }
+                    _ => {}
+                }
+                kept.ingest(a.clone(), &mut out_kept);
+                fresh.ingest(a, &mut out_fresh);
+            }
+            kept.finish(&mut out_kept);
+            fresh.finish(&mut out_fresh);
+            prop_assert_eq!(out_kept, out_fresh);
+        }
+    }
+
+    #[test]
+    fn an_update_of_an_unchanged_membership_reuses_the_root_cause_and_a_join_replaces_it() {
+        let mut engine = engine_over(ROOT_CAUSE_TOPOLOGY);
+        let mut out = Vec::new();
+        engine.ingest(Alert::firing("HostDown", "host-a1", 0), &mut out);
+        let id = engine.incidents.keys().copied().next().unwrap();
+        let kept = |e: &Engine| {
+            e.incidents[&id]
+                .root_cause
+                .as_ref()
+                .map(|v| v.root.resource.clone())
+        };
+        assert_eq!(
+            kept(&engine).as_deref(),
+            Some("host-a1"),
+            "kept by the opening update"
+        );
+        // A join forgets it; the next update chooses again (the rack's switch, silent).
+        engine.ingest(Alert::firing("HostDown", "host-a2", 1_000), &mut out);
+        assert_eq!(kept(&engine), None);
+        engine.advance_to(120_000, &mut out);
+        assert_eq!(kept(&engine).as_deref(), Some("tor-a"));
+        let updates = out.len();
+        // A repeat with a higher severity is reported with the root cause it kept.
+        let mut worse = Alert::firing("HostDown", "host-a1", 0);
+        worse.severity = Severity::Critical;
+        engine.ingest(worse, &mut out);
+        engine.advance_to(240_000, &mut out);
+        assert!(out.len() > updates, "the severity change is reported");
+        assert_eq!(kept(&engine).as_deref(), Some("tor-a"));
+        let last = &out.last().unwrap().payload;
+        assert_eq!(last.severity, Severity::Critical);
+        assert_eq!(last.custom_details.root_cause.resource, "tor-a");
     }
 
     /// An engine with the default rules over a topology written inline.
