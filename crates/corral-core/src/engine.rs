@@ -21,7 +21,7 @@ use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
 use crate::model::{format_event_time, Alert, AlertHead, Millis, Severity, Status, Str};
 use crate::rootcause::{self, AlertingInfo, Candidate, Cover};
-use crate::rules::RuleSet;
+use crate::rules::{GroupingRule, RuleSet};
 use crate::timer_heap::TimerHeap;
 use crate::topology::{EdgeMask, TopologyIndex};
 use petgraph::graph::NodeIndex;
@@ -178,6 +178,16 @@ impl AnchorEntry {
     fn live_at(&self, t: Millis, max_window: Millis) -> bool {
         self.alerting_at(t, max_window) || t <= self.last + max_window
     }
+
+    /// Since when nothing happened on the entry (`Millis::MAX` while a member on the anchor
+    /// fires): it is live at `t` exactly while `t <= quiet_since + max_window` (`live_at`).
+    fn quiet_since(&self) -> Millis {
+        if self.on_active > 0 {
+            Millis::MAX
+        } else {
+            self.last.max(self.on_last)
+        }
+    }
 }
 
 /// The entries of one anchor, in registration order, with what is known of their incidents.
@@ -190,6 +200,67 @@ struct AnchorEntries {
     /// Whether at `checked_at` every entry's incident was its own (not merged into another):
     /// until an incident is merged away they all still are, and `position_of` needs no lookup.
     own_incidents: bool,
+    /// Bounds over the entries: a list that cannot link an alert, or has nothing stale to
+    /// prune, is passed over without reading its entries.
+    bounds: EntryBounds,
+}
+
+/// What every entry of an anchor is within, kept up to date by every change to the entries
+/// (so the entries are private to `AnchorEntries`' methods). Loose where exactness would need
+/// a pass over the entries (a released or pruned entry leaves them as they were); exact again
+/// after each pass that `prune` makes anyway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct EntryBounds {
+    /// Sum of the entries' `on_active`: members on the anchor firing now (exact).
+    on_active: u32,
+    /// No entry's `on_last` is later (`Millis::MIN`: no entry ever had a member on the anchor).
+    on_last_max: Millis,
+    /// No entry's `below_hops` (other than `NO_HOPS`) is fewer (`u8::MAX`: none below).
+    below_hops_min: u8,
+    /// No entry's `quiet_since` is earlier: nothing is stale while the watermark is within
+    /// `max_window` of it.
+    quiet_min: Millis,
+}
+
+impl Default for EntryBounds {
+    fn default() -> EntryBounds {
+        EntryBounds {
+            on_active: 0,
+            on_last_max: Millis::MIN,
+            below_hops_min: u8::MAX,
+            quiet_min: Millis::MAX,
+        }
+    }
+}
+
+impl EntryBounds {
+    /// The exact bounds of `entries`.
+    fn of(entries: &[AnchorEntry]) -> EntryBounds {
+        let mut bounds = EntryBounds::default();
+        for e in entries {
+            bounds.include(e);
+        }
+        bounds
+    }
+
+    /// Widens the bounds to an entry as it is now (its `on_active` counted by the caller).
+    fn include(&mut self, e: &AnchorEntry) {
+        self.on_last_max = self.on_last_max.max(e.on_last);
+        if e.below_hops != NO_HOPS {
+            self.below_hops_min = self.below_hops_min.min(e.below_hops);
+        }
+        self.quiet_min = self.quiet_min.min(e.quiet_since());
+    }
+
+    /// Whether the bounds hold for `entries`: `on_active` exact, the others no tighter.
+    fn hold_for(&self, entries: &[AnchorEntry]) -> bool {
+        let exact = EntryBounds::of(entries);
+        let on_active: u32 = entries.iter().map(|e| e.on_active).sum();
+        self.on_active == on_active
+            && self.on_last_max >= exact.on_last_max
+            && self.below_hops_min <= exact.below_hops_min
+            && self.quiet_min <= exact.quiet_min
+    }
 }
 
 /// `checked_at` of entries whose incidents were never checked (restored from a snapshot).
@@ -197,11 +268,33 @@ const UNCHECKED: u64 = u64::MAX;
 
 impl AnchorEntries {
     fn from_vec(entries: Vec<AnchorEntry>) -> AnchorEntries {
+        let mut bounds = EntryBounds::of(&entries);
+        bounds.on_active = entries.iter().map(|e| e.on_active).sum();
         AnchorEntries {
             entries: SmallVec::from_vec(entries),
             checked_at: UNCHECKED,
             own_incidents: false,
+            bounds,
         }
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, AnchorEntry> {
+        self.entries.iter()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Keeps the entries `keep` says to keep, in order, and makes the bounds exact.
+    fn retain(&mut self, mut keep: impl FnMut(&AnchorEntry) -> bool) {
+        self.entries.retain(|e| keep(e));
+        self.recompute_bounds();
+    }
+
+    fn recompute_bounds(&mut self) {
+        self.bounds = EntryBounds::of(&self.entries);
+        self.bounds.on_active = self.entries.iter().map(|e| e.on_active).sum();
     }
 
     /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
@@ -210,7 +303,9 @@ impl AnchorEntries {
     /// the lookups while `incidents_removed` has not moved: an incident only stops being open
     /// where the engine closes it or merges it away, which counts there, and entries are only
     /// registered for open incidents. It prunes no later than that eager check would, so an
-    /// anchor holds no more entries than before.
+    /// anchor holds no more entries than before. Without the lookups, and with no entry quiet
+    /// for longer than `max_window` before the watermark (`bounds.quiet_min`), it does nothing
+    /// and reads no entry.
     fn prune(
         &mut self,
         watermark: Millis,
@@ -223,6 +318,15 @@ impl AnchorEntries {
                 self.entries.iter().all(|e| open_root(e.incident).is_some()),
                 "an anchor entry of a closed incident was taken for open"
             );
+            if watermark.saturating_sub(max_window) <= self.bounds.quiet_min {
+                debug_assert!(
+                    self.entries
+                        .iter()
+                        .all(|e| e.live_at(watermark, max_window)),
+                    "a stale anchor entry was taken for live"
+                );
+                return;
+            }
             self.entries.retain(|e| e.live_at(watermark, max_window));
         } else {
             let mut own_incidents = true;
@@ -236,6 +340,7 @@ impl AnchorEntries {
             self.checked_at = incidents_removed;
             self.own_incidents = own_incidents;
         }
+        self.recompute_bounds();
     }
 
     /// The first entry of incident `inc_id` (open), its own or merged into it: with no lookup
@@ -261,19 +366,190 @@ impl AnchorEntries {
                 .position(|e| find_in(merged, e.incident) == inc_id)
         }
     }
-}
 
-impl std::ops::Deref for AnchorEntries {
-    type Target = SmallVec<[AnchorEntry; 2]>;
-    fn deref(&self) -> &Self::Target {
-        &self.entries
+    /// A member of open incident `inc_id` registers the anchor `hops` above its node (0: on
+    /// it) at `t`: updates the incident's entry (the first of it or of an incident merged into
+    /// it, which it takes over), or adds one. `becomes_active` counts the member as firing on
+    /// the anchor; `explained`, whether an alerting member above explains it.
+    #[allow(clippy::too_many_arguments)]
+    fn register(
+        &mut self,
+        inc_id: u32,
+        hops: u8,
+        t: Millis,
+        becomes_active: bool,
+        explained: bool,
+        incidents_removed: u64,
+        merged: &FxHashMap<u32, u32>,
+    ) {
+        let e = match self.position_of(inc_id, incidents_removed, merged) {
+            Some(i) => &mut self.entries[i],
+            None => {
+                self.entries.push(AnchorEntry {
+                    incident: inc_id,
+                    first: t,
+                    last: t,
+                    below_hops: NO_HOPS,
+                    on_active: 0,
+                    on_last: Millis::MIN,
+                    below_unexplained: 0,
+                });
+                self.entries.last_mut().expect("pushed")
+            }
+        };
+        e.incident = inc_id;
+        e.first = e.first.min(t);
+        e.last = e.last.max(t);
+        if hops == 0 {
+            e.on_last = e.on_last.max(t);
+            if becomes_active {
+                e.on_active += 1;
+                self.bounds.on_active += 1;
+            }
+        } else {
+            e.below_hops = match e.below_hops {
+                NO_HOPS => hops,
+                h => h.min(hops),
+            };
+            if !explained {
+                e.below_unexplained += 1;
+            }
+        }
+        self.bounds.include(e);
+        debug_assert!(self.bounds.hold_for(&self.entries));
+    }
+
+    /// A member of incident `inc_id` on the anchor stops firing at `t`.
+    fn release(&mut self, inc_id: u32, t: Millis, merged: &FxHashMap<u32, u32>) {
+        if self.bounds.on_active == 0 {
+            return;
+        }
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.on_active > 0 && find_in(merged, e.incident) == inc_id)
+        {
+            e.on_active -= 1;
+            e.on_last = e.on_last.max(t);
+            self.bounds.on_active -= 1;
+            self.bounds.include(e);
+        }
+        debug_assert!(self.bounds.hold_for(&self.entries));
+    }
+
+    /// Whether some entry may link an alert at `t`, of `severity`, through anchor `a` under
+    /// `rule`: false only when `link_hops` answers `None` for every entry (and, for a co-firing
+    /// anchor, `co_firing_gap`), read from the bounds alone. Through an anchor above the
+    /// alert's node (the bulk of its anchors) only an entry whose anchor is alerting, or with
+    /// members close enough below it, can link; most have neither.
+    fn may_link(
+        &self,
+        a: &AlertAnchor,
+        t: Millis,
+        window: Millis,
+        rule: &GroupingRule,
+        severity: Severity,
+    ) -> bool {
+        let b = &self.bounds;
+        if matches!(a.key, AnchorKey::CoFiring(_)) {
+            // A known alert co-fires only with entries of alerts the CMDB does not know.
+            return a.hops == 0 || b.on_last_max != Millis::MIN;
+        }
+        if a.hops == 0 {
+            return true;
+        }
+        let alerting = b.on_active > 0
+            || (b.on_last_max != Millis::MIN && t <= b.on_last_max.saturating_add(window));
+        // A member below the anchor, not on it: `below_hops_min` bounds its hops.
+        let below = b.below_hops_min != u8::MAX
+            && !a.hub
+            && !(matches!(a.key, AnchorKey::Node(_)) && severity < Severity::Error)
+            && within_reach(rule, a, b.below_hops_min);
+        alerting || below
     }
 }
 
-impl std::ops::DerefMut for AnchorEntries {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.entries
+/// Whether an alert `a.hops` from the anchor and a member `member_hops` from it are related:
+/// one on the anchor and the other within the rule's impact hops below it, or both below it (a
+/// silent shared upstream) within `max_hops` together; through a service or learned
+/// co-occurrence (one of the two not in the CMDB), any hops but two alerts the CMDB knows.
+/// (For two hop counts above 0, false at `member_hops` implies false at more.)
+fn within_reach(rule: &GroupingRule, a: &AlertAnchor, member_hops: u8) -> bool {
+    if a.key.is_weak() {
+        u16::from(a.hops) + u16::from(member_hops) <= u16::from(WEAK)
+    } else {
+        rule.relates(a.hops, member_hops)
     }
+}
+
+/// Whether entry `e` links an alert at `t`, of `severity`, through anchor `a` (not co-firing)
+/// under `rule`, with the member's hops from the anchor (0: on it) when it does.
+fn link_hops(
+    e: &AnchorEntry,
+    a: &AlertAnchor,
+    t: Millis,
+    window: Millis,
+    rule: &GroupingRule,
+    severity: Severity,
+) -> Option<u8> {
+    // Related in time when the alert starts within the window of the first member related
+    // through this anchor. That window never slides with later joiners: in a busy graph a
+    // sliding window chains unrelated failures, minute after minute, into one giant incident
+    // (the classic failure of single-linkage correlation); a cause makes its dependents fail
+    // together. Only alerts on the very resource of a firing member follow the newest member
+    // there.
+    let alerting = e.alerting_at(t, window);
+    let member_hops = if alerting {
+        0
+    } else if e.below_hops != NO_HOPS {
+        e.below_hops
+    } else {
+        return None;
+    };
+    let until = if alerting && a.hops == 0 {
+        e.last
+    } else {
+        e.first
+    };
+    let close = t >= e.first - window && t <= until + window;
+    // Direction of impact (`causality`): a cause cannot start failing after its effects, beyond
+    // the scrape interval that may delay its own alert; a warning (degraded, not down) explains
+    // no failure of its dependents, and is no evidence that a silent shared upstream failed. A
+    // warning still joins through its own upstream causes or a firing member on its resource.
+    if matches!(a.key, AnchorKey::Node(_))
+        && causal_breach(severity, t, a.hops, member_hops, e.first).is_some()
+    {
+        return None;
+    }
+    // Explaining away: members below the alert's node that an alerting node of their incident
+    // already explains need no second cause. A failure beside the one that took them down (a
+    // service whose callers are already failing because of another) is its own incident, not
+    // a cause of theirs that merges the two.
+    if matches!(a.key, AnchorKey::Node(_))
+        && a.hops == 0
+        && member_hops > 0
+        && e.below_unexplained == 0
+    {
+        return None;
+    }
+    // Through a hub only when an alert is on the hub.
+    let linked = within_reach(rule, a, member_hops) && (!a.hub || a.hops == 0 || member_hops == 0);
+    (close && linked).then_some(member_hops)
+}
+
+/// How far in time from `t` the same check started in entry `e`'s incident, when that is
+/// close enough for a co-firing link through anchor `a` (a known alert, `a.hops != 0`, co-fires
+/// only with alerts the CMDB does not know).
+fn co_firing_gap(e: &AnchorEntry, a: &AlertAnchor, t: Millis) -> Option<Millis> {
+    let known = a.hops != 0;
+    if known && e.on_last == Millis::MIN {
+        return None;
+    }
+    // The entry keeps only the first and the last start of the check in the incident: the
+    // nearer of the two bounds how long ago it fired (a long incident where the check fired now
+    // and then is not firing it now).
+    let gap = (t - e.first).abs().min((t - e.last).abs());
+    (gap <= CO_FIRING_WINDOW).then_some(gap)
 }
 
 /// One anchor of one alert, as computed for correlation.
@@ -1150,23 +1426,18 @@ impl Engine {
                 let root = find_in(merged, id);
                 incidents.contains_key(&root).then_some(root)
             });
+            if !entries.may_link(a, t, window, rule, view.severity) {
+                continue;
+            }
             if matches!(a.key, AnchorKey::CoFiring(_)) {
                 // Co-firing: an alert the CMDB does not know joins an incident where the same
                 // check started on another resource within a scrape interval (the nearest in
                 // time wins below). An alert the CMDB knows links this way only to an alert it
                 // does not know (either arrival order); the topology decides between known ones.
-                let known = a.hops != 0;
                 for e in entries.iter() {
-                    if known && e.on_last == Millis::MIN {
+                    let Some(gap) = co_firing_gap(e, a, t) else {
                         continue;
-                    }
-                    // The entry keeps only the first and the last start of the check in the
-                    // incident: the nearer of the two bounds how long ago it fired (a long
-                    // incident where the check fired now and then is not firing it now).
-                    let gap = (t - e.first).abs().min((t - e.last).abs());
-                    if gap > CO_FIRING_WINDOW {
-                        continue;
-                    }
+                    };
                     let live = find_in(&self.merged_into, e.incident);
                     tracing::trace!(
                         alert = %fp, t, incident = live, anchor = ?a.key,
@@ -1180,59 +1451,7 @@ impl Engine {
                 continue;
             }
             for e in entries.iter() {
-                // Related in time when the alert starts within the window of the first member
-                // related through this anchor. That window never slides with later joiners: in
-                // a busy graph a sliding window chains unrelated failures, minute after minute,
-                // into one giant incident (the classic failure of single-linkage correlation);
-                // a cause makes its dependents fail together. Only alerts on the very resource
-                // of a firing member follow the newest member there.
-                let alerting = e.alerting_at(t, window);
-                let member_hops = if alerting {
-                    0
-                } else if e.below_hops != NO_HOPS {
-                    e.below_hops
-                } else {
-                    continue;
-                };
-                let until = if alerting && a.hops == 0 {
-                    e.last
-                } else {
-                    e.first
-                };
-                let close = t >= e.first - window && t <= until + window;
-                // Direction of impact (`causality`): a cause cannot start failing after its
-                // effects, beyond the scrape interval that may delay its own alert; a warning
-                // (degraded, not down) explains no failure of its dependents, and is no evidence
-                // that a silent shared upstream failed. A warning still joins through its own
-                // upstream causes or a firing member on its resource.
-                if matches!(a.key, AnchorKey::Node(_))
-                    && causal_breach(view.severity, t, a.hops, member_hops, e.first).is_some()
-                {
-                    continue;
-                }
-                // Explaining away: members below the alert's node that an alerting node of their
-                // incident already explains need no second cause. A failure beside the one that
-                // took them down (a service whose callers are already failing because of
-                // another) is its own incident, not a cause of theirs that merges the two.
-                if matches!(a.key, AnchorKey::Node(_))
-                    && a.hops == 0
-                    && member_hops > 0
-                    && e.below_unexplained == 0
-                {
-                    continue;
-                }
-                // Related when one alert sits on the anchor and the other is within the rule's
-                // impact hops below it, or when both are below it (a silent shared upstream)
-                // within `max_hops` together; through a hub only when an alert is on the hub.
-                let near = match a.key {
-                    // Service or learned co-occurrence: one of the two is not in the CMDB.
-                    _ if a.key.is_weak() => {
-                        u16::from(a.hops) + u16::from(member_hops) <= u16::from(WEAK)
-                    }
-                    _ => rule.relates(a.hops, member_hops),
-                };
-                let linked = near && (!a.hub || a.hops == 0 || member_hops == 0);
-                if close && linked {
+                if let Some(member_hops) = link_hops(e, a, t, window, rule, view.severity) {
                     let live = find_in(&self.merged_into, e.incident);
                     // Why each link was made, for `--log corral_core::engine=trace`.
                     tracing::trace!(
@@ -1741,39 +1960,19 @@ impl Engine {
         explained: bool,
     ) {
         for a in anchors {
-            let entries = self.anchors.entry(a.key.clone()).or_default();
-            let e = match entries.position_of(inc_id, self.incidents_removed, &self.merged_into) {
-                Some(i) => &mut entries[i],
-                None => {
-                    entries.push(AnchorEntry {
-                        incident: inc_id,
-                        first: t,
-                        last: t,
-                        below_hops: NO_HOPS,
-                        on_active: 0,
-                        on_last: Millis::MIN,
-                        below_unexplained: 0,
-                    });
-                    entries.last_mut().expect("pushed")
-                }
+            let entries = match self.anchors.get_mut(&a.key) {
+                Some(entries) => entries,
+                None => self.anchors.entry(a.key.clone()).or_default(),
             };
-            e.incident = inc_id;
-            e.first = e.first.min(t);
-            e.last = e.last.max(t);
-            if a.hops == 0 {
-                e.on_last = e.on_last.max(t);
-                if becomes_active {
-                    e.on_active += 1;
-                }
-            } else {
-                e.below_hops = match e.below_hops {
-                    NO_HOPS => a.hops,
-                    h => h.min(a.hops),
-                };
-                if !explained {
-                    e.below_unexplained += 1;
-                }
-            }
+            entries.register(
+                inc_id,
+                a.hops,
+                t,
+                becomes_active,
+                explained,
+                self.incidents_removed,
+                &self.merged_into,
+            );
         }
     }
 
@@ -1783,15 +1982,8 @@ impl Engine {
             if a.hops != 0 {
                 continue;
             }
-            let Some(entries) = self.anchors.get_mut(&a.key) else {
-                continue;
-            };
-            if let Some(e) = entries
-                .iter_mut()
-                .find(|e| e.on_active > 0 && find_in(&self.merged_into, e.incident) == inc_id)
-            {
-                e.on_active -= 1;
-                e.on_last = e.on_last.max(t);
+            if let Some(entries) = self.anchors.get_mut(&a.key) {
+                entries.release(inc_id, t, &self.merged_into);
             }
         }
     }
@@ -2294,7 +2486,7 @@ impl Engine {
             anchors: self
                 .anchors
                 .iter()
-                .map(|(k, v)| (k.clone(), v.to_vec()))
+                .map(|(k, v)| (k.clone(), v.entries.to_vec()))
                 .collect(),
             inhibit_sources: self.inhibit_sources.iter().map(|(k, v)| (*k, *v)).collect(),
             inhibited: self
@@ -2528,16 +2720,20 @@ mod tests {
             prop_assert_eq!(split.pop(), None);
         }
 
-        /// Pruning that skips the incident lookups keeps exactly what looking up every entry's
-        /// incident at every visit keeps, and `position_of` finds what looking up every entry
-        /// finds, through opens, registrations (new entries, and entries taken over by the
-        /// incident their own was merged into), closes, merges, reopens of a closed id, and
-        /// removals of incidents with no entry on the anchor.
+        /// Pruning that skips the incident lookups (and, with nothing stale, the entries) keeps
+        /// exactly what looking up every entry's incident at every visit keeps; `position_of`
+        /// finds what looking up every entry finds; the bounds hold after every change; and an
+        /// anchor `may_link` turns down links no entry makes: through opens, registrations on
+        /// and below the anchor (new entries, and entries taken over by the incident their own
+        /// was merged into), releases, closes, merges, reopens of a closed id, and removals of
+        /// incidents with no entry on the anchor.
         #[test]
         fn pruning_without_lookups_keeps_what_eager_pruning_keeps(
-            ops in proptest::collection::vec((0u8..7, any::<u16>(), any::<u16>()), 1..300),
+            ops in proptest::collection::vec((0u8..9, any::<u16>(), any::<u16>()), 1..300),
+            (max_hops, impact_hops, window) in (1u8..4, 1u8..4, 1i64..80),
         ) {
             let max_window = 100;
+            let rule = GroupingRule { max_hops, impact_hops, window, ..GroupingRule::fallback() };
             let mut open: BTreeSet<u32> = BTreeSet::new();
             let mut closed: Vec<u32> = Vec::new();
             let mut merged: FxHashMap<u32, u32> = FxHashMap::default();
@@ -2546,30 +2742,54 @@ mod tests {
             let mut eager: Vec<AnchorEntry> = Vec::new();
             let (mut next_id, mut now) = (1u32, 0 as Millis);
             let pick = |set: &BTreeSet<u32>, n: u16| set.iter().nth(n as usize % set.len().max(1)).copied();
+            let fields = |e: &AnchorEntry| {
+                (e.incident, e.first, e.last, e.below_hops, e.on_active, e.on_last, e.below_unexplained)
+            };
             for (op, a, b) in ops {
                 match op {
                     0 => {
                         open.insert(next_id);
                         next_id += 1;
                     }
-                    // A member registers the anchor, as `register_anchors` does.
+                    // A member registers the anchor, on it or 1-3 hops below it, as
+                    // `register_anchors` does (a little late at times).
                     1 => {
                         let Some(inc) = pick(&open, a) else { continue };
                         now += Millis::from(b % 30);
+                        let t = now - Millis::from(b % 7 / 5);
+                        let (hops, becomes_active, explained) = ((a >> 8) as u8 % 4, b & 1 == 0, b & 2 == 0);
                         let found = lazy.position_of(inc, removed, &merged);
                         prop_assert_eq!(found, eager.iter().position(|e| find_in(&merged, e.incident) == inc));
-                        if let Some(i) = found {
-                            for e in [&mut lazy.entries[i], &mut eager[i]] {
-                                e.incident = inc;
-                                e.last = now;
+                        lazy.register(inc, hops, t, becomes_active, explained, removed, &merged);
+                        let e = match found {
+                            Some(i) => &mut eager[i],
+                            None => {
+                                eager.push(AnchorEntry {
+                                    incident: inc, first: t, last: t, below_hops: NO_HOPS,
+                                    on_active: 0, on_last: Millis::MIN, below_unexplained: 0,
+                                });
+                                eager.last_mut().unwrap()
                             }
+                        };
+                        e.incident = inc;
+                        e.first = e.first.min(t);
+                        e.last = e.last.max(t);
+                        if hops == 0 {
+                            e.on_last = e.on_last.max(t);
+                            e.on_active += u32::from(becomes_active);
                         } else {
-                            let e = AnchorEntry {
-                                incident: inc, first: now, last: now, below_hops: 1,
-                                on_active: 0, on_last: Millis::MIN, below_unexplained: 0,
-                            };
-                            lazy.push(e);
-                            eager.push(e);
+                            e.below_hops = if e.below_hops == NO_HOPS { hops } else { e.below_hops.min(hops) };
+                            e.below_unexplained += u32::from(!explained);
+                        }
+                    }
+                    // A member on the anchor stops firing, as `release_anchors` does.
+                    7 => {
+                        let Some(inc) = pick(&open, a) else { continue };
+                        now += Millis::from(b % 30);
+                        lazy.release(inc, now, &merged);
+                        if let Some(e) = eager.iter_mut().find(|e| e.on_active > 0 && find_in(&merged, e.incident) == inc) {
+                            e.on_active -= 1;
+                            e.on_last = e.on_last.max(now);
                         }
                     }
                     2 | 3 => {
@@ -2597,6 +2817,29 @@ mod tests {
                     5 => {
                         removed += u64::from(a % 3);
                     }
+                    // An alert at about `now` looks the anchor up from 0-3 hops (through a hub,
+                    // a service or a co-firing check at times): if the bounds say no entry
+                    // links, none does.
+                    8 => {
+                        let t = now + Millis::from(b % 200) - 100;
+                        let hops = (a % 4) as u8;
+                        let (key, hops) = match (a >> 2) % 5 {
+                            0 => (AnchorKey::Service(Str::from("s")), if hops == 0 { 0 } else { WEAK }),
+                            1 => (AnchorKey::CoFiring(7), if hops == 0 { 0 } else { WEAK }),
+                            _ => (AnchorKey::Node(1), hops),
+                        };
+                        let anchor = AlertAnchor { key, hops, hub: (a >> 5) % 3 == 0 };
+                        let severity = if (a >> 7) % 2 == 0 { Severity::Warning } else { Severity::Critical };
+                        if !lazy.may_link(&anchor, t, window, &rule, severity) {
+                            for e in &eager {
+                                if matches!(anchor.key, AnchorKey::CoFiring(_)) {
+                                    prop_assert_eq!(co_firing_gap(e, &anchor, t), None);
+                                } else {
+                                    prop_assert_eq!(link_hops(e, &anchor, t, window, &rule, severity), None);
+                                }
+                            }
+                        }
+                    }
                     _ => {
                         let watermark = now - Millis::from(b % 150);
                         let open_root = |id| {
@@ -2605,11 +2848,12 @@ mod tests {
                         };
                         lazy.prune(watermark, max_window, removed, open_root);
                         eager.retain(|e| e.live_at(watermark, max_window) && open_root(e.incident).is_some());
-                        let kept: Vec<_> = lazy.iter().map(|e| (e.incident, e.first, e.last)).collect();
-                        let expected: Vec<_> = eager.iter().map(|e| (e.incident, e.first, e.last)).collect();
-                        prop_assert_eq!(kept, expected);
                     }
                 }
+                prop_assert!(lazy.bounds.hold_for(&lazy.entries), "bounds {:?} do not hold", lazy.bounds);
+                let kept: Vec<_> = lazy.iter().map(fields).collect();
+                let expected: Vec<_> = eager.iter().map(fields).collect();
+                prop_assert_eq!(kept, expected);
             }
         }
     }
