@@ -194,12 +194,12 @@ impl AnchorEntry {
 #[derive(Clone, Debug, Default)]
 struct AnchorEntries {
     entries: SmallVec<[AnchorEntry; 2]>,
-    /// `Engine::incidents_removed` when every entry's incident was last seen open: until another
-    /// incident closes or is merged away they all still are, and `prune` skips the lookups.
+    /// `Removals::count` when every entry's incident was last seen open and its own (`prune`
+    /// makes an entry of an incident merged into another name the one it was merged into; an
+    /// entry added since is of an open incident too). An entry's incident has stopped being
+    /// open or its own since only if it is in `Removals::since(checked_at)`: `prune` looks up
+    /// only those, and while nothing was removed `position_of` compares ids.
     checked_at: u64,
-    /// Whether at `checked_at` every entry's incident was its own (not merged into another):
-    /// until an incident is merged away they all still are, and `position_of` needs no lookup.
-    own_incidents: bool,
     /// Bounds over the entries: a list that cannot link an alert, or has nothing stale to
     /// prune, is passed over without reading its entries.
     bounds: EntryBounds,
@@ -263,17 +263,76 @@ impl EntryBounds {
     }
 }
 
+/// The incidents that stopped being open (closed, or merged into another), most recent last,
+/// counted from the start: what `AnchorEntries::prune` compares entries against instead of
+/// looking each one up. Keeps between `KEPT` and twice that many of the latest.
+#[derive(Clone, Debug, Default)]
+struct Removals {
+    ids: Vec<u32>,
+    /// How many were recorded before `ids[0]`.
+    dropped: u64,
+}
+
+impl Removals {
+    /// How many recent removals are kept at least.
+    const KEPT: usize = 256;
+
+    fn record(&mut self, id: u32) {
+        if self.ids.len() == 2 * Self::KEPT {
+            self.ids.drain(..Self::KEPT);
+            self.dropped += Self::KEPT as u64;
+        }
+        self.ids.push(id);
+    }
+
+    /// How many incidents stopped being open so far.
+    fn count(&self) -> u64 {
+        self.dropped + self.ids.len() as u64
+    }
+
+    /// The incidents removed after the first `count`, if they are still kept.
+    fn since(&self, count: u64) -> Option<&[u32]> {
+        let skip = usize::try_from(count.checked_sub(self.dropped)?).ok()?;
+        self.ids.get(skip..)
+    }
+}
+
+/// A set of incident ids that may answer yes for an id it does not hold (a bit per id modulo
+/// 256), never no for one it holds.
+struct RemovedSet([u64; 4]);
+
+impl RemovedSet {
+    fn of(ids: &[u32]) -> RemovedSet {
+        let mut bits = [0u64; 4];
+        for &id in ids {
+            bits[(id as usize >> 6) & 3] |= 1 << (id & 63);
+        }
+        RemovedSet(bits)
+    }
+
+    fn may_contain(&self, id: u32) -> bool {
+        self.0[(id as usize >> 6) & 3] & (1 << (id & 63)) != 0
+    }
+}
+
 /// `checked_at` of entries whose incidents were never checked (restored from a snapshot).
 const UNCHECKED: u64 = u64::MAX;
 
 impl AnchorEntries {
+    /// A list with no entries, checked now.
+    fn new(removals: &Removals) -> AnchorEntries {
+        AnchorEntries {
+            checked_at: removals.count(),
+            ..AnchorEntries::default()
+        }
+    }
+
     fn from_vec(entries: Vec<AnchorEntry>) -> AnchorEntries {
         let mut bounds = EntryBounds::of(&entries);
         bounds.on_active = entries.iter().map(|e| e.on_active).sum();
         AnchorEntries {
             entries: SmallVec::from_vec(entries),
             checked_at: UNCHECKED,
-            own_incidents: false,
             bounds,
         }
     }
@@ -286,9 +345,10 @@ impl AnchorEntries {
         self.entries.is_empty()
     }
 
-    /// Keeps the entries `keep` says to keep, in order, and makes the bounds exact.
-    fn retain(&mut self, mut keep: impl FnMut(&AnchorEntry) -> bool) {
-        self.entries.retain(|e| keep(e));
+    /// Keeps the entries `keep` says to keep (it may rename an entry's incident), in order, and
+    /// makes the bounds exact.
+    fn retain(&mut self, keep: impl FnMut(&mut AnchorEntry) -> bool) {
+        self.entries.retain(keep);
         self.recompute_bounds();
     }
 
@@ -299,24 +359,28 @@ impl AnchorEntries {
 
     /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
     /// or of an incident that closed (`open_root` answers an entry's incident, `find_in`, if
-    /// that is open). Keeps exactly what looking up every entry's incident would keep, without
-    /// the lookups while `incidents_removed` has not moved: an incident only stops being open
-    /// where the engine closes it or merges it away, which counts there, and entries are only
-    /// registered for open incidents. It prunes no later than that eager check would, so an
-    /// anchor holds no more entries than before. Without the lookups, and with no entry quiet
-    /// for longer than `max_window` before the watermark (`bounds.quiet_min`), it does nothing
-    /// and reads no entry.
+    /// that is open); an entry of an incident merged into another is renamed to the open one
+    /// (`find_in` answers the same for both, and an incident that absorbed another is never
+    /// reopened under its id). Keeps exactly what looking up every entry's incident would keep,
+    /// looking up only the entries whose incident may have stopped being open or its own since
+    /// the last check: an incident only does where the engine closes it or merges it away,
+    /// which `removals` records, and entries are only registered for open incidents. With
+    /// nothing removed since and no entry quiet for longer than `max_window` before the
+    /// watermark (`bounds.quiet_min`), it reads no entry. It prunes no later than the eager
+    /// check would, so an anchor holds no more entries than before.
     fn prune(
         &mut self,
         watermark: Millis,
         max_window: Millis,
-        incidents_removed: u64,
+        removals: &Removals,
         open_root: impl Fn(u32) -> Option<u32>,
     ) {
-        if self.checked_at == incidents_removed {
+        if self.checked_at == removals.count() {
             debug_assert!(
-                self.entries.iter().all(|e| open_root(e.incident).is_some()),
-                "an anchor entry of a closed incident was taken for open"
+                self.entries
+                    .iter()
+                    .all(|e| open_root(e.incident) == Some(e.incident)),
+                "an anchor entry of a closed or merged incident was taken for open"
             );
             if watermark.saturating_sub(max_window) <= self.bounds.quiet_min {
                 debug_assert!(
@@ -327,32 +391,40 @@ impl AnchorEntries {
                 );
                 return;
             }
-            self.entries.retain(|e| e.live_at(watermark, max_window));
-        } else {
-            let mut own_incidents = true;
-            self.entries.retain(|e| {
-                e.live_at(watermark, max_window)
-                    && open_root(e.incident).is_some_and(|root| {
-                        own_incidents &= root == e.incident;
-                        true
-                    })
-            });
-            self.checked_at = incidents_removed;
-            self.own_incidents = own_incidents;
+            self.retain(|e| e.live_at(watermark, max_window));
+            return;
         }
-        self.recompute_bounds();
+        // The incidents removed since the last check, if still known: only entries of those
+        // need a lookup (`RemovedSet` may answer yes for others, never no for those).
+        let removed = removals.since(self.checked_at).map(RemovedSet::of);
+        self.retain(|e| {
+            if !e.live_at(watermark, max_window) {
+                return false;
+            }
+            if removed.as_ref().is_some_and(|r| !r.may_contain(e.incident)) {
+                debug_assert_eq!(open_root(e.incident), Some(e.incident));
+                return true;
+            }
+            match open_root(e.incident) {
+                Some(root) => {
+                    e.incident = root;
+                    true
+                }
+                None => false,
+            }
+        });
+        self.checked_at = removals.count();
     }
 
-    /// The first entry of incident `inc_id` (open), its own or merged into it: with no lookup
-    /// when no incident was closed or merged since `prune` saw every entry's incident its own
-    /// (an incident registered since is open, so its own too).
+    /// The first entry of incident `inc_id` (open), its own or merged into it: comparing ids
+    /// when nothing was removed since the last check (every entry's incident is its own then).
     fn position_of(
         &self,
         inc_id: u32,
-        incidents_removed: u64,
+        removals: &Removals,
         merged: &FxHashMap<u32, u32>,
     ) -> Option<usize> {
-        if self.own_incidents && self.checked_at == incidents_removed {
+        if self.checked_at == removals.count() {
             debug_assert!(
                 self.entries
                     .iter()
@@ -379,10 +451,10 @@ impl AnchorEntries {
         t: Millis,
         becomes_active: bool,
         explained: bool,
-        incidents_removed: u64,
+        removals: &Removals,
         merged: &FxHashMap<u32, u32>,
     ) {
-        let e = match self.position_of(inc_id, incidents_removed, merged) {
+        let e = match self.position_of(inc_id, removals, merged) {
             Some(i) => &mut self.entries[i],
             None => {
                 self.entries.push(AnchorEntry {
@@ -740,9 +812,9 @@ pub struct Engine {
     merged_into: FxHashMap<u32, u32>,
     anchors: FxHashMap<AnchorKey, AnchorEntries>,
     anchors_at_sweep: usize,
-    /// How many times an incident stopped being open (closed or merged away): see
+    /// The incidents that stopped being open (closed or merged away): see
     /// `AnchorEntries::prune`.
-    incidents_removed: u64,
+    removals: Removals,
     /// (inhibit rule, hash of its `equal` values) → number of firing source alerts.
     inhibit_sources: FxHashMap<(u16, u64), u32>,
     /// Targets muted by each source group, released when the last source resolves.
@@ -789,7 +861,7 @@ impl Engine {
             merged_into: FxHashMap::default(),
             anchors: FxHashMap::default(),
             anchors_at_sweep: 1024,
-            incidents_removed: 0,
+            removals: Removals::default(),
             inhibit_sources: FxHashMap::default(),
             inhibited: FxHashMap::default(),
             state_timers: StateTimers::default(),
@@ -1422,7 +1494,7 @@ impl Engine {
                 continue;
             };
             let (incidents, merged) = (&self.incidents, &self.merged_into);
-            entries.prune(watermark, max_window, self.incidents_removed, |id| {
+            entries.prune(watermark, max_window, &self.removals, |id| {
                 let root = find_in(merged, id);
                 incidents.contains_key(&root).then_some(root)
             });
@@ -1962,7 +2034,10 @@ impl Engine {
         for a in anchors {
             let entries = match self.anchors.get_mut(&a.key) {
                 Some(entries) => entries,
-                None => self.anchors.entry(a.key.clone()).or_default(),
+                None => self
+                    .anchors
+                    .entry(a.key.clone())
+                    .or_insert_with(|| AnchorEntries::new(&self.removals)),
             };
             entries.register(
                 inc_id,
@@ -1970,7 +2045,7 @@ impl Engine {
                 t,
                 becomes_active,
                 explained,
-                self.incidents_removed,
+                &self.removals,
                 &self.merged_into,
             );
         }
@@ -2005,7 +2080,7 @@ impl Engine {
             let Some(mut absorbed) = self.incidents.remove(&other) else {
                 continue;
             };
-            self.incidents_removed += 1;
+            self.removals.record(other);
             self.merged_into.insert(other, survivor);
             self.stats.incidents_merged += 1;
             for m in &absorbed.members {
@@ -2184,7 +2259,7 @@ impl Engine {
             self.stats.incidents_held += 1;
         }
         if let Some(inc) = self.incidents.remove(&inc_id) {
-            self.incidents_removed += 1;
+            self.removals.record(inc_id);
             // Members stay known (their forget timers run) but belong to no incident any more:
             // if one fires again it starts a new failure.
             for m in &inc.members {
@@ -2736,20 +2811,32 @@ mod tests {
             let rule = GroupingRule { max_hops, impact_hops, window, ..GroupingRule::fallback() };
             let mut open: BTreeSet<u32> = BTreeSet::new();
             let mut closed: Vec<u32> = Vec::new();
+            let mut absorbers: BTreeSet<u32> = BTreeSet::new();
             let mut merged: FxHashMap<u32, u32> = FxHashMap::default();
-            let mut removed = 0u64;
+            let mut removals = Removals::default();
             let mut lazy = AnchorEntries::default();
             let mut eager: Vec<AnchorEntry> = Vec::new();
             let (mut next_id, mut now) = (1u32, 0 as Millis);
             let pick = |set: &BTreeSet<u32>, n: u16| set.iter().nth(n as usize % set.len().max(1)).copied();
-            let fields = |e: &AnchorEntry| {
-                (e.incident, e.first, e.last, e.below_hops, e.on_active, e.on_last, e.below_unexplained)
+            // An entry may name the incident its own was merged into: the same for `find_in`.
+            let fields = |e: &AnchorEntry, merged: &FxHashMap<u32, u32>| {
+                (find_in(merged, e.incident), e.first, e.last, e.below_hops, e.on_active, e.on_last, e.below_unexplained)
             };
             for (op, a, b) in ops {
+                // Members registering the anchor: (incident, hops, t, becomes_active, explained).
+                let mut registrations: Vec<(u32, u8, Millis, bool, bool)> = Vec::new();
                 match op {
+                    // An incident opens; at times 70 at once, each registering the anchor (more
+                    // entries than `maybe_merged` has bits).
                     0 => {
-                        open.insert(next_id);
-                        next_id += 1;
+                        let n = if a % 16 == 0 { 70 } else { 1 };
+                        for _ in 0..n {
+                            open.insert(next_id);
+                            if n > 1 {
+                                registrations.push((next_id, (b % 4) as u8, now, true, false));
+                            }
+                            next_id += 1;
+                        }
                     }
                     // A member registers the anchor, on it or 1-3 hops below it, as
                     // `register_anchors` does (a little late at times).
@@ -2757,30 +2844,7 @@ mod tests {
                         let Some(inc) = pick(&open, a) else { continue };
                         now += Millis::from(b % 30);
                         let t = now - Millis::from(b % 7 / 5);
-                        let (hops, becomes_active, explained) = ((a >> 8) as u8 % 4, b & 1 == 0, b & 2 == 0);
-                        let found = lazy.position_of(inc, removed, &merged);
-                        prop_assert_eq!(found, eager.iter().position(|e| find_in(&merged, e.incident) == inc));
-                        lazy.register(inc, hops, t, becomes_active, explained, removed, &merged);
-                        let e = match found {
-                            Some(i) => &mut eager[i],
-                            None => {
-                                eager.push(AnchorEntry {
-                                    incident: inc, first: t, last: t, below_hops: NO_HOPS,
-                                    on_active: 0, on_last: Millis::MIN, below_unexplained: 0,
-                                });
-                                eager.last_mut().unwrap()
-                            }
-                        };
-                        e.incident = inc;
-                        e.first = e.first.min(t);
-                        e.last = e.last.max(t);
-                        if hops == 0 {
-                            e.on_last = e.on_last.max(t);
-                            e.on_active += u32::from(becomes_active);
-                        } else {
-                            e.below_hops = if e.below_hops == NO_HOPS { hops } else { e.below_hops.min(hops) };
-                            e.below_unexplained += u32::from(!explained);
-                        }
+                        registrations.push((inc, (a >> 8) as u8 % 4, t, b & 1 == 0, b & 2 == 0));
                     }
                     // A member on the anchor stops firing, as `release_anchors` does.
                     7 => {
@@ -2795,27 +2859,34 @@ mod tests {
                     2 | 3 => {
                         let Some(inc) = pick(&open, a) else { continue };
                         open.remove(&inc);
-                        removed += 1;
+                        removals.record(inc);
                         if op == 3 {
                             // Merged into another open incident, or closed when there is none.
                             if let Some(into) = pick(&open, b) {
                                 merged.insert(inc, into);
+                                absorbers.insert(into);
                                 continue;
                             }
                         }
                         closed.push(inc);
                     }
-                    // A closed incident reopens under its id, dropping its own entries.
+                    // A closed incident reopens under its id, dropping its own entries (only one
+                    // that absorbed no other, as `Engine::take_reopenable`).
                     4 => {
-                        if closed.is_empty() { continue; }
-                        let inc = closed.remove(a as usize % closed.len());
+                        let reopenable: Vec<usize> = (0..closed.len()).filter(|&i| !absorbers.contains(&closed[i])).collect();
+                        if reopenable.is_empty() { continue; }
+                        let inc = closed.remove(reopenable[a as usize % reopenable.len()]);
                         open.insert(inc);
                         lazy.retain(|e| e.incident != inc);
                         eager.retain(|e| e.incident != inc);
                     }
-                    // Many removals of incidents that have no entry here.
+                    // Removals of incidents that have no entry here: a few, or more than
+                    // `prune` compares, or more than are kept.
                     5 => {
-                        removed += u64::from(a % 3);
+                        let n = [1, 3, 300, 2 * Removals::KEPT][a as usize % 4];
+                        for i in 0..n {
+                            removals.record(u32::MAX - i as u32);
+                        }
                     }
                     // An alert at about `now` looks the anchor up from 0-3 hops (through a hub,
                     // a service or a co-firing check at times): if the bounds say no entry
@@ -2846,13 +2917,38 @@ mod tests {
                             let root = find_in(&merged, id);
                             open.contains(&root).then_some(root)
                         };
-                        lazy.prune(watermark, max_window, removed, open_root);
+                        lazy.prune(watermark, max_window, &removals, open_root);
                         eager.retain(|e| e.live_at(watermark, max_window) && open_root(e.incident).is_some());
                     }
                 }
+                for (inc, hops, t, becomes_active, explained) in registrations {
+                    let found = lazy.position_of(inc, &removals, &merged);
+                    prop_assert_eq!(found, eager.iter().position(|e| find_in(&merged, e.incident) == inc));
+                    lazy.register(inc, hops, t, becomes_active, explained, &removals, &merged);
+                    let e = match found {
+                        Some(i) => &mut eager[i],
+                        None => {
+                            eager.push(AnchorEntry {
+                                incident: inc, first: t, last: t, below_hops: NO_HOPS,
+                                on_active: 0, on_last: Millis::MIN, below_unexplained: 0,
+                            });
+                            eager.last_mut().unwrap()
+                        }
+                    };
+                    e.incident = inc;
+                    e.first = e.first.min(t);
+                    e.last = e.last.max(t);
+                    if hops == 0 {
+                        e.on_last = e.on_last.max(t);
+                        e.on_active += u32::from(becomes_active);
+                    } else {
+                        e.below_hops = if e.below_hops == NO_HOPS { hops } else { e.below_hops.min(hops) };
+                        e.below_unexplained += u32::from(!explained);
+                    }
+                }
                 prop_assert!(lazy.bounds.hold_for(&lazy.entries), "bounds {:?} do not hold", lazy.bounds);
-                let kept: Vec<_> = lazy.iter().map(fields).collect();
-                let expected: Vec<_> = eager.iter().map(fields).collect();
+                let kept: Vec<_> = lazy.iter().map(|e| fields(e, &merged)).collect();
+                let expected: Vec<_> = eager.iter().map(|e| fields(e, &merged)).collect();
                 prop_assert_eq!(kept, expected);
             }
         }
