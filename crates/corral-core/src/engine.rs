@@ -28,6 +28,7 @@ use petgraph::graph::NodeIndex;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -632,6 +633,47 @@ struct AlertAnchor {
     /// An upstream hub with more dependents than the rule's `max_fanout`: it links only to
     /// incidents with an alert on the hub itself.
     hub: bool,
+}
+
+/// The anchors of one alert, in the order `Engine::anchors_of` lists them: its node's upstream
+/// neighbourhood (shared with the cache, not copied: ~20 anchors on a busy graph), then the
+/// others (its node or resource without the topology, service, co-occurrence, co-firing check,
+/// `group_by` values).
+#[derive(Debug, Default)]
+struct AlertAnchors {
+    nodes: Option<GroupNeighbourhood>,
+    others: SmallVec<[AlertAnchor; 4]>,
+}
+
+impl AlertAnchors {
+    fn node_count(&self) -> usize {
+        self.nodes.as_ref().map_or(0, |n| n.len())
+    }
+
+    /// Anchor `i` (the index `correlate` records as the reason of a link).
+    fn get(&self, i: usize) -> Cow<'_, AlertAnchor> {
+        match self.nodes.as_deref().and_then(|nodes| nodes.get(i)) {
+            Some(&(node, hops, hub)) => Cow::Owned(AlertAnchor {
+                key: AnchorKey::Node(node),
+                hops,
+                hub,
+            }),
+            None => Cow::Borrowed(&self.others[i - self.node_count()]),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Cow<'_, AlertAnchor>> {
+        let nodes = self.nodes.as_deref().unwrap_or(&[]).iter();
+        nodes
+            .map(|&(node, hops, hub)| {
+                Cow::Owned(AlertAnchor {
+                    key: AnchorKey::Node(node),
+                    hops,
+                    hub,
+                })
+            })
+            .chain(self.others.iter().map(Cow::Borrowed))
+    }
 }
 
 /// A node's upstream neighbourhood for grouping: (node, hops, is a hub).
@@ -1437,7 +1479,7 @@ impl Engine {
         let severity = st.severity;
         // A recurring check stays in its incident but no longer makes its node an alerting one.
         let anchors = if self.recurring(fp) {
-            SmallVec::new()
+            AlertAnchors::default()
         } else {
             self.anchors_of(fp)
         };
@@ -1468,7 +1510,7 @@ impl Engine {
             // absorbs nor bridges the failures that happen around it.
             let rule = self.dedup.alerts.get(fp).map_or(0, |s| s.rule);
             let inc_id = self.reopen_or_open(fp, t, rule);
-            self.join(inc_id, view, &[], t, None, false, out);
+            self.join(inc_id, view, &AlertAnchors::default(), t, None, false, out);
             return;
         }
         let anchors = self.anchors_of(fp);
@@ -1490,6 +1532,7 @@ impl Engine {
         // Incidents related only as co-firing, with how far in time the same check started.
         let mut co_firing: SmallVec<[(u32, Millis, usize); 2]> = SmallVec::new();
         for (ai, a) in anchors.iter().enumerate() {
+            let a = &*a;
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
             };
@@ -1649,7 +1692,7 @@ impl Engine {
             // at the same moment; among co-firing incidents, the nearest in time.
             let co_firing_gap = |c: u32| {
                 let structural = candidates.iter().any(|&(i, ai, _)| {
-                    i == c && !matches!(anchors[ai].key, AnchorKey::CoFiring(_))
+                    i == c && !matches!(anchors.get(ai).key, AnchorKey::CoFiring(_))
                 });
                 if structural {
                     return 0;
@@ -1753,10 +1796,11 @@ impl Engine {
     }
 
     /// Anchors of an alert under its grouping rule.
-    fn anchors_of(&mut self, fp: &Str) -> SmallVec<[AlertAnchor; 8]> {
-        let mut out = SmallVec::new();
+    fn anchors_of(&mut self, fp: &Str) -> AlertAnchors {
+        let mut nodes = None;
+        let mut out: SmallVec<[AlertAnchor; 4]> = SmallVec::new();
         let Some(st) = self.dedup.alerts.get(fp) else {
-            return out;
+            return AlertAnchors::default();
         };
         let rule_idx = st.rule;
         let rule = &self.rules.groupings[rule_idx as usize];
@@ -1784,13 +1828,7 @@ impl Engine {
                         v
                     }
                 };
-                for &(n, hops, hub) in nbrs.iter() {
-                    out.push(AlertAnchor {
-                        key: AnchorKey::Node(n),
-                        hops,
-                        hub,
-                    });
-                }
+                nodes = Some(nbrs);
             }
             Some(node) => out.push(AlertAnchor {
                 key: AnchorKey::Node(node),
@@ -1861,7 +1899,7 @@ impl Engine {
                 });
             }
         }
-        out
+        AlertAnchors { nodes, others: out }
     }
 
     fn new_incident(&mut self, t: Millis, rule: u16) -> u32 {
@@ -1909,7 +1947,7 @@ impl Engine {
         &mut self,
         inc_id: u32,
         view: &Alert,
-        anchors: &[AlertAnchor],
+        anchors: &AlertAnchors,
         t: Millis,
         reason: Option<usize>,
         explained: bool,
@@ -1986,7 +2024,7 @@ impl Engine {
         if inc.explanation.len() < MAX_EXPLANATION {
             let rule_name = &rules.groupings[rule as usize].name;
             let reason = reason.map(|ai| {
-                let a = &anchors[ai];
+                let a = anchors.get(ai);
                 describe_anchor(&self.topology, &a.key, a.hops)
             });
             inc.explanation.push(match reason {
@@ -2026,12 +2064,12 @@ impl Engine {
     fn register_anchors(
         &mut self,
         inc_id: u32,
-        anchors: &[AlertAnchor],
+        anchors: &AlertAnchors,
         t: Millis,
         becomes_active: bool,
         explained: bool,
     ) {
-        for a in anchors {
+        for a in anchors.iter() {
             let entries = match self.anchors.get_mut(&a.key) {
                 Some(entries) => entries,
                 None => self
@@ -2053,7 +2091,7 @@ impl Engine {
 
     /// A member stops firing: the anchors it sits on stop counting it as alerting.
     fn release_anchors(&mut self, fp: &Str, inc_id: u32, t: Millis) {
-        for a in self.anchors_of(fp) {
+        for a in self.anchors_of(fp).iter() {
             if a.hops != 0 {
                 continue;
             }
@@ -2320,7 +2358,7 @@ impl Engine {
         self.incidents.insert(id, inc);
         // The previous episode's anchor entries would come back to life with its old times
         // and link anything in between: drop them; join registers fresh ones.
-        for a in self.anchors_of(fp) {
+        for a in self.anchors_of(fp).iter() {
             if let Some(entries) = self.anchors.get_mut(&a.key) {
                 entries.retain(|e| e.incident != id);
             }
