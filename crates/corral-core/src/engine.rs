@@ -204,6 +204,14 @@ struct AnchorEntries {
     /// Bounds over the entries: a list that cannot link an alert, or has nothing stale to
     /// prune, is passed over without reading its entries.
     bounds: EntryBounds,
+    /// Bit `incident % 64` set for every entry's incident (and maybe others): a list none of
+    /// whose bits an incident removed since `checked_at` has needs no check.
+    incident_bits: u64,
+}
+
+/// The bit of `AnchorEntries::incident_bits` for an incident.
+fn incident_bit(id: u32) -> u64 {
+    1 << (id & 63)
 }
 
 /// What every entry of an anchor is within, kept up to date by every change to the entries
@@ -240,6 +248,7 @@ impl EntryBounds {
         let mut bounds = EntryBounds::default();
         for e in entries {
             bounds.include(e);
+            bounds.on_active += e.on_active;
         }
         bounds
     }
@@ -256,8 +265,7 @@ impl EntryBounds {
     /// Whether the bounds hold for `entries`: `on_active` exact, the others no tighter.
     fn hold_for(&self, entries: &[AnchorEntry]) -> bool {
         let exact = EntryBounds::of(entries);
-        let on_active: u32 = entries.iter().map(|e| e.on_active).sum();
-        self.on_active == on_active
+        self.on_active == exact.on_active
             && self.on_last_max >= exact.on_last_max
             && self.below_hops_min <= exact.below_hops_min
             && self.quiet_min <= exact.quiet_min
@@ -311,6 +319,11 @@ impl RemovedSet {
         RemovedSet(bits)
     }
 
+    /// The bits of `incident_bit` of the ids it may contain.
+    fn folded(&self) -> u64 {
+        self.0[0] | self.0[1] | self.0[2] | self.0[3]
+    }
+
     fn may_contain(&self, id: u32) -> bool {
         self.0[(id as usize >> 6) & 3] & (1 << (id & 63)) != 0
     }
@@ -329,13 +342,13 @@ impl AnchorEntries {
     }
 
     fn from_vec(entries: Vec<AnchorEntry>) -> AnchorEntries {
-        let mut bounds = EntryBounds::of(&entries);
-        bounds.on_active = entries.iter().map(|e| e.on_active).sum();
-        AnchorEntries {
+        let mut list = AnchorEntries {
             entries: SmallVec::from_vec(entries),
             checked_at: UNCHECKED,
-            bounds,
-        }
+            ..AnchorEntries::default()
+        };
+        list.retain(|_| true);
+        list
     }
 
     fn iter(&self) -> std::slice::Iter<'_, AnchorEntry> {
@@ -348,14 +361,19 @@ impl AnchorEntries {
 
     /// Keeps the entries `keep` says to keep (it may rename an entry's incident), in order, and
     /// makes the bounds exact.
-    fn retain(&mut self, keep: impl FnMut(&mut AnchorEntry) -> bool) {
-        self.entries.retain(keep);
-        self.recompute_bounds();
-    }
-
-    fn recompute_bounds(&mut self) {
-        self.bounds = EntryBounds::of(&self.entries);
-        self.bounds.on_active = self.entries.iter().map(|e| e.on_active).sum();
+    fn retain(&mut self, mut keep: impl FnMut(&mut AnchorEntry) -> bool) {
+        let (mut bounds, mut incident_bits) = (EntryBounds::default(), 0u64);
+        self.entries.retain(|e| {
+            let kept = keep(e);
+            if kept {
+                bounds.include(e);
+                bounds.on_active += e.on_active;
+                incident_bits |= incident_bit(e.incident);
+            }
+            kept
+        });
+        self.bounds = bounds;
+        self.incident_bits = incident_bits;
     }
 
     /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
@@ -376,6 +394,19 @@ impl AnchorEntries {
         removals: &Removals,
         open_root: impl Fn(u32) -> Option<u32>,
     ) {
+        // The incidents removed since the last check, if still known: only entries of those
+        // need a lookup (`RemovedSet` may answer yes for others, never no for those), and none
+        // when the list has none of their bits.
+        let mut removed = None;
+        if self.checked_at != removals.count() {
+            removed = removals.since(self.checked_at).map(RemovedSet::of);
+            if removed
+                .as_ref()
+                .is_some_and(|r| r.folded() & self.incident_bits == 0)
+            {
+                self.checked_at = removals.count();
+            }
+        }
         if self.checked_at == removals.count() {
             debug_assert!(
                 self.entries
@@ -395,9 +426,6 @@ impl AnchorEntries {
             self.retain(|e| e.live_at(watermark, max_window));
             return;
         }
-        // The incidents removed since the last check, if still known: only entries of those
-        // need a lookup (`RemovedSet` may answer yes for others, never no for those).
-        let removed = removals.since(self.checked_at).map(RemovedSet::of);
         self.retain(|e| {
             if !e.live_at(watermark, max_window) {
                 return false;
@@ -432,6 +460,9 @@ impl AnchorEntries {
                     .all(|e| find_in(merged, e.incident) == e.incident),
                 "an anchor entry of a merged incident was taken for its own"
             );
+            if self.incident_bits & incident_bit(inc_id) == 0 {
+                return None;
+            }
             self.entries.iter().position(|e| e.incident == inc_id)
         } else {
             self.entries
@@ -489,6 +520,7 @@ impl AnchorEntries {
             }
         }
         self.bounds.include(e);
+        self.incident_bits |= incident_bit(inc_id);
         debug_assert!(self.bounds.hold_for(&self.entries));
     }
 
@@ -2985,6 +3017,7 @@ mod tests {
                     }
                 }
                 prop_assert!(lazy.bounds.hold_for(&lazy.entries), "bounds {:?} do not hold", lazy.bounds);
+                prop_assert!(lazy.iter().all(|e| lazy.incident_bits & incident_bit(e.incident) != 0));
                 let kept: Vec<_> = lazy.iter().map(|e| fields(e, &merged)).collect();
                 let expected: Vec<_> = eager.iter().map(|e| fields(e, &merged)).collect();
                 prop_assert_eq!(kept, expected);
