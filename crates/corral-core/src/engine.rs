@@ -21,13 +21,14 @@ use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
 use crate::model::{format_event_time, Alert, AlertHead, Millis, Severity, Status, Str};
 use crate::rootcause::{self, AlertingInfo, Candidate, Cover};
-use crate::rules::RuleSet;
+use crate::rules::{GroupingRule, RuleSet};
 use crate::timer_heap::TimerHeap;
 use crate::topology::{EdgeMask, TopologyIndex};
 use petgraph::graph::NodeIndex;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -178,82 +179,290 @@ impl AnchorEntry {
     fn live_at(&self, t: Millis, max_window: Millis) -> bool {
         self.alerting_at(t, max_window) || t <= self.last + max_window
     }
+
+    /// Since when nothing happened on the entry (`Millis::MAX` while a member on the anchor
+    /// fires): it is live at `t` exactly while `t <= quiet_since + max_window` (`live_at`).
+    fn quiet_since(&self) -> Millis {
+        if self.on_active > 0 {
+            Millis::MAX
+        } else {
+            self.last.max(self.on_last)
+        }
+    }
 }
 
 /// The entries of one anchor, in registration order, with what is known of their incidents.
 #[derive(Clone, Debug, Default)]
 struct AnchorEntries {
     entries: SmallVec<[AnchorEntry; 2]>,
-    /// `Engine::incidents_removed` when every entry's incident was last seen open: until another
-    /// incident closes or is merged away they all still are, and `prune` skips the lookups.
+    /// `Removals::count` when every entry's incident was last seen open and its own (`prune`
+    /// makes an entry of an incident merged into another name the one it was merged into; an
+    /// entry added since is of an open incident too). An entry's incident has stopped being
+    /// open or its own since only if it is in `Removals::since(checked_at)`: `prune` looks up
+    /// only those, and while nothing was removed `position_of` compares ids.
     checked_at: u64,
-    /// Whether at `checked_at` every entry's incident was its own (not merged into another):
-    /// until an incident is merged away they all still are, and `position_of` needs no lookup.
-    own_incidents: bool,
+    /// Bounds over the entries: a list that cannot link an alert, or has nothing stale to
+    /// prune, is passed over without reading its entries.
+    bounds: EntryBounds,
+    /// Bit `incident % 64` set for every entry's incident (and maybe others): a list none of
+    /// whose bits an incident removed since `checked_at` has needs no check.
+    incident_bits: u64,
+}
+
+/// The bit of `AnchorEntries::incident_bits` for an incident.
+fn incident_bit(id: u32) -> u64 {
+    1 << (id & 63)
+}
+
+/// What every entry of an anchor is within, kept up to date by every change to the entries
+/// (so the entries are private to `AnchorEntries`' methods). Loose where exactness would need
+/// a pass over the entries (a released or pruned entry leaves them as they were); exact again
+/// after each pass that `prune` makes anyway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct EntryBounds {
+    /// Sum of the entries' `on_active`: members on the anchor firing now (exact).
+    on_active: u32,
+    /// No entry's `on_last` is later (`Millis::MIN`: no entry ever had a member on the anchor).
+    on_last_max: Millis,
+    /// No entry's `below_hops` (other than `NO_HOPS`) is fewer (`u8::MAX`: none below).
+    below_hops_min: u8,
+    /// No entry's `quiet_since` is earlier: nothing is stale while the watermark is within
+    /// `max_window` of it.
+    quiet_min: Millis,
+}
+
+impl Default for EntryBounds {
+    fn default() -> EntryBounds {
+        EntryBounds {
+            on_active: 0,
+            on_last_max: Millis::MIN,
+            below_hops_min: u8::MAX,
+            quiet_min: Millis::MAX,
+        }
+    }
+}
+
+impl EntryBounds {
+    /// The exact bounds of `entries`.
+    fn of(entries: &[AnchorEntry]) -> EntryBounds {
+        let mut bounds = EntryBounds::default();
+        for e in entries {
+            bounds.include(e);
+            bounds.on_active += e.on_active;
+        }
+        bounds
+    }
+
+    /// Widens the bounds to an entry as it is now (its `on_active` counted by the caller).
+    fn include(&mut self, e: &AnchorEntry) {
+        self.on_last_max = self.on_last_max.max(e.on_last);
+        if e.below_hops != NO_HOPS {
+            self.below_hops_min = self.below_hops_min.min(e.below_hops);
+        }
+        self.quiet_min = self.quiet_min.min(e.quiet_since());
+    }
+
+    /// Whether the bounds hold for `entries`: `on_active` exact, the others no tighter.
+    fn hold_for(&self, entries: &[AnchorEntry]) -> bool {
+        let exact = EntryBounds::of(entries);
+        self.on_active == exact.on_active
+            && self.on_last_max >= exact.on_last_max
+            && self.below_hops_min <= exact.below_hops_min
+            && self.quiet_min <= exact.quiet_min
+    }
+}
+
+/// The incidents that stopped being open (closed, or merged into another), most recent last,
+/// counted from the start: what `AnchorEntries::prune` compares entries against instead of
+/// looking each one up. Keeps between `KEPT` and twice that many of the latest.
+#[derive(Clone, Debug, Default)]
+struct Removals {
+    ids: Vec<u32>,
+    /// How many were recorded before `ids[0]`.
+    dropped: u64,
+}
+
+impl Removals {
+    /// How many recent removals are kept at least.
+    const KEPT: usize = 256;
+
+    fn record(&mut self, id: u32) {
+        if self.ids.len() == 2 * Self::KEPT {
+            self.ids.drain(..Self::KEPT);
+            self.dropped += Self::KEPT as u64;
+        }
+        self.ids.push(id);
+    }
+
+    /// How many incidents stopped being open so far.
+    fn count(&self) -> u64 {
+        self.dropped + self.ids.len() as u64
+    }
+
+    /// The incidents removed after the first `count`, if they are still kept.
+    fn since(&self, count: u64) -> Option<&[u32]> {
+        let skip = usize::try_from(count.checked_sub(self.dropped)?).ok()?;
+        self.ids.get(skip..)
+    }
+}
+
+/// A set of incident ids that may answer yes for an id it does not hold (a bit per id modulo
+/// 256), never no for one it holds.
+struct RemovedSet([u64; 4]);
+
+impl RemovedSet {
+    fn of(ids: &[u32]) -> RemovedSet {
+        let mut bits = [0u64; 4];
+        for &id in ids {
+            bits[(id as usize >> 6) & 3] |= 1 << (id & 63);
+        }
+        RemovedSet(bits)
+    }
+
+    /// The bits of `incident_bit` of the ids it may contain.
+    fn folded(&self) -> u64 {
+        self.0[0] | self.0[1] | self.0[2] | self.0[3]
+    }
+
+    fn may_contain(&self, id: u32) -> bool {
+        self.0[(id as usize >> 6) & 3] & (1 << (id & 63)) != 0
+    }
 }
 
 /// `checked_at` of entries whose incidents were never checked (restored from a snapshot).
 const UNCHECKED: u64 = u64::MAX;
 
 impl AnchorEntries {
-    fn from_vec(entries: Vec<AnchorEntry>) -> AnchorEntries {
+    /// A list with no entries, checked now.
+    fn new(removals: &Removals) -> AnchorEntries {
         AnchorEntries {
+            checked_at: removals.count(),
+            ..AnchorEntries::default()
+        }
+    }
+
+    fn from_vec(entries: Vec<AnchorEntry>) -> AnchorEntries {
+        let mut list = AnchorEntries {
             entries: SmallVec::from_vec(entries),
             checked_at: UNCHECKED,
-            own_incidents: false,
-        }
+            ..AnchorEntries::default()
+        };
+        list.retain(|_| true);
+        list
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, AnchorEntry> {
+        self.entries.iter()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Keeps the entries `keep` says to keep (it may rename an entry's incident), in order, and
+    /// makes the bounds exact.
+    fn retain(&mut self, mut keep: impl FnMut(&mut AnchorEntry) -> bool) {
+        let (mut bounds, mut incident_bits) = (EntryBounds::default(), 0u64);
+        self.entries.retain(|e| {
+            let kept = keep(e);
+            if kept {
+                bounds.include(e);
+                bounds.on_active += e.on_active;
+                incident_bits |= incident_bit(e.incident);
+            }
+            kept
+        });
+        self.bounds = bounds;
+        self.incident_bits = incident_bits;
     }
 
     /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
     /// or of an incident that closed (`open_root` answers an entry's incident, `find_in`, if
-    /// that is open). Keeps exactly what looking up every entry's incident would keep, without
-    /// the lookups while `incidents_removed` has not moved: an incident only stops being open
-    /// where the engine closes it or merges it away, which counts there, and entries are only
-    /// registered for open incidents. It prunes no later than that eager check would, so an
-    /// anchor holds no more entries than before.
+    /// that is open); an entry of an incident merged into another is renamed to the open one
+    /// (`find_in` answers the same for both, and an incident that absorbed another is never
+    /// reopened under its id). Keeps exactly what looking up every entry's incident would keep,
+    /// looking up only the entries whose incident may have stopped being open or its own since
+    /// the last check: an incident only does where the engine closes it or merges it away,
+    /// which `removals` records, and entries are only registered for open incidents. With
+    /// nothing removed since and no entry quiet for longer than `max_window` before the
+    /// watermark (`bounds.quiet_min`), it reads no entry. It prunes no later than the eager
+    /// check would, so an anchor holds no more entries than before.
     fn prune(
         &mut self,
         watermark: Millis,
         max_window: Millis,
-        incidents_removed: u64,
+        removals: &Removals,
         open_root: impl Fn(u32) -> Option<u32>,
     ) {
-        if self.checked_at == incidents_removed {
-            debug_assert!(
-                self.entries.iter().all(|e| open_root(e.incident).is_some()),
-                "an anchor entry of a closed incident was taken for open"
-            );
-            self.entries.retain(|e| e.live_at(watermark, max_window));
-        } else {
-            let mut own_incidents = true;
-            self.entries.retain(|e| {
-                e.live_at(watermark, max_window)
-                    && open_root(e.incident).is_some_and(|root| {
-                        own_incidents &= root == e.incident;
-                        true
-                    })
-            });
-            self.checked_at = incidents_removed;
-            self.own_incidents = own_incidents;
+        // The incidents removed since the last check, if still known: only entries of those
+        // need a lookup (`RemovedSet` may answer yes for others, never no for those), and none
+        // when the list has none of their bits.
+        let mut removed = None;
+        if self.checked_at != removals.count() {
+            removed = removals.since(self.checked_at).map(RemovedSet::of);
+            if removed
+                .as_ref()
+                .is_some_and(|r| r.folded() & self.incident_bits == 0)
+            {
+                self.checked_at = removals.count();
+            }
         }
+        if self.checked_at == removals.count() {
+            debug_assert!(
+                self.entries
+                    .iter()
+                    .all(|e| open_root(e.incident) == Some(e.incident)),
+                "an anchor entry of a closed or merged incident was taken for open"
+            );
+            if watermark.saturating_sub(max_window) <= self.bounds.quiet_min {
+                debug_assert!(
+                    self.entries
+                        .iter()
+                        .all(|e| e.live_at(watermark, max_window)),
+                    "a stale anchor entry was taken for live"
+                );
+                return;
+            }
+            self.retain(|e| e.live_at(watermark, max_window));
+            return;
+        }
+        self.retain(|e| {
+            if !e.live_at(watermark, max_window) {
+                return false;
+            }
+            if removed.as_ref().is_some_and(|r| !r.may_contain(e.incident)) {
+                debug_assert_eq!(open_root(e.incident), Some(e.incident));
+                return true;
+            }
+            match open_root(e.incident) {
+                Some(root) => {
+                    e.incident = root;
+                    true
+                }
+                None => false,
+            }
+        });
+        self.checked_at = removals.count();
     }
 
-    /// The first entry of incident `inc_id` (open), its own or merged into it: with no lookup
-    /// when no incident was closed or merged since `prune` saw every entry's incident its own
-    /// (an incident registered since is open, so its own too).
+    /// The first entry of incident `inc_id` (open), its own or merged into it: comparing ids
+    /// when nothing was removed since the last check (every entry's incident is its own then).
     fn position_of(
         &self,
         inc_id: u32,
-        incidents_removed: u64,
+        removals: &Removals,
         merged: &FxHashMap<u32, u32>,
     ) -> Option<usize> {
-        if self.own_incidents && self.checked_at == incidents_removed {
+        if self.checked_at == removals.count() {
             debug_assert!(
                 self.entries
                     .iter()
                     .all(|e| find_in(merged, e.incident) == e.incident),
                 "an anchor entry of a merged incident was taken for its own"
             );
+            if self.incident_bits & incident_bit(inc_id) == 0 {
+                return None;
+            }
             self.entries.iter().position(|e| e.incident == inc_id)
         } else {
             self.entries
@@ -261,19 +470,191 @@ impl AnchorEntries {
                 .position(|e| find_in(merged, e.incident) == inc_id)
         }
     }
-}
 
-impl std::ops::Deref for AnchorEntries {
-    type Target = SmallVec<[AnchorEntry; 2]>;
-    fn deref(&self) -> &Self::Target {
-        &self.entries
+    /// A member of open incident `inc_id` registers the anchor `hops` above its node (0: on
+    /// it) at `t`: updates the incident's entry (the first of it or of an incident merged into
+    /// it, which it takes over), or adds one. `becomes_active` counts the member as firing on
+    /// the anchor; `explained`, whether an alerting member above explains it.
+    #[allow(clippy::too_many_arguments)]
+    fn register(
+        &mut self,
+        inc_id: u32,
+        hops: u8,
+        t: Millis,
+        becomes_active: bool,
+        explained: bool,
+        removals: &Removals,
+        merged: &FxHashMap<u32, u32>,
+    ) {
+        let e = match self.position_of(inc_id, removals, merged) {
+            Some(i) => &mut self.entries[i],
+            None => {
+                self.entries.push(AnchorEntry {
+                    incident: inc_id,
+                    first: t,
+                    last: t,
+                    below_hops: NO_HOPS,
+                    on_active: 0,
+                    on_last: Millis::MIN,
+                    below_unexplained: 0,
+                });
+                self.entries.last_mut().expect("pushed")
+            }
+        };
+        e.incident = inc_id;
+        e.first = e.first.min(t);
+        e.last = e.last.max(t);
+        if hops == 0 {
+            e.on_last = e.on_last.max(t);
+            if becomes_active {
+                e.on_active += 1;
+                self.bounds.on_active += 1;
+            }
+        } else {
+            e.below_hops = match e.below_hops {
+                NO_HOPS => hops,
+                h => h.min(hops),
+            };
+            if !explained {
+                e.below_unexplained += 1;
+            }
+        }
+        self.bounds.include(e);
+        self.incident_bits |= incident_bit(inc_id);
+        debug_assert!(self.bounds.hold_for(&self.entries));
+    }
+
+    /// A member of incident `inc_id` on the anchor stops firing at `t`.
+    fn release(&mut self, inc_id: u32, t: Millis, merged: &FxHashMap<u32, u32>) {
+        if self.bounds.on_active == 0 {
+            return;
+        }
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.on_active > 0 && find_in(merged, e.incident) == inc_id)
+        {
+            e.on_active -= 1;
+            e.on_last = e.on_last.max(t);
+            self.bounds.on_active -= 1;
+            self.bounds.include(e);
+        }
+        debug_assert!(self.bounds.hold_for(&self.entries));
+    }
+
+    /// Whether some entry may link an alert at `t`, of `severity`, through anchor `a` under
+    /// `rule`: false only when `link_hops` answers `None` for every entry (and, for a co-firing
+    /// anchor, `co_firing_gap`), read from the bounds alone. Through an anchor above the
+    /// alert's node (the bulk of its anchors) only an entry whose anchor is alerting, or with
+    /// members close enough below it, can link; most have neither.
+    fn may_link(
+        &self,
+        a: &AlertAnchor,
+        t: Millis,
+        window: Millis,
+        rule: &GroupingRule,
+        severity: Severity,
+    ) -> bool {
+        let b = &self.bounds;
+        if matches!(a.key, AnchorKey::CoFiring(_)) {
+            // A known alert co-fires only with entries of alerts the CMDB does not know.
+            return a.hops == 0 || b.on_last_max != Millis::MIN;
+        }
+        if a.hops == 0 {
+            return true;
+        }
+        let alerting = b.on_active > 0
+            || (b.on_last_max != Millis::MIN && t <= b.on_last_max.saturating_add(window));
+        // A member below the anchor, not on it: `below_hops_min` bounds its hops.
+        let below = b.below_hops_min != u8::MAX
+            && !a.hub
+            && !(matches!(a.key, AnchorKey::Node(_)) && severity < Severity::Error)
+            && within_reach(rule, a, b.below_hops_min);
+        alerting || below
     }
 }
 
-impl std::ops::DerefMut for AnchorEntries {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.entries
+/// Whether an alert `a.hops` from the anchor and a member `member_hops` from it are related:
+/// one on the anchor and the other within the rule's impact hops below it, or both below it (a
+/// silent shared upstream) within `max_hops` together; through a service or learned
+/// co-occurrence (one of the two not in the CMDB), any hops but two alerts the CMDB knows.
+/// (For two hop counts above 0, false at `member_hops` implies false at more.)
+fn within_reach(rule: &GroupingRule, a: &AlertAnchor, member_hops: u8) -> bool {
+    if a.key.is_weak() {
+        u16::from(a.hops) + u16::from(member_hops) <= u16::from(WEAK)
+    } else {
+        rule.relates(a.hops, member_hops)
     }
+}
+
+/// Whether entry `e` links an alert at `t`, of `severity`, through anchor `a` (not co-firing)
+/// under `rule`, with the member's hops from the anchor (0: on it) when it does.
+fn link_hops(
+    e: &AnchorEntry,
+    a: &AlertAnchor,
+    t: Millis,
+    window: Millis,
+    rule: &GroupingRule,
+    severity: Severity,
+) -> Option<u8> {
+    // Related in time when the alert starts within the window of the first member related
+    // through this anchor. That window never slides with later joiners: in a busy graph a
+    // sliding window chains unrelated failures, minute after minute, into one giant incident
+    // (the classic failure of single-linkage correlation); a cause makes its dependents fail
+    // together. Only alerts on the very resource of a firing member follow the newest member
+    // there.
+    let alerting = e.alerting_at(t, window);
+    let member_hops = if alerting {
+        0
+    } else if e.below_hops != NO_HOPS {
+        e.below_hops
+    } else {
+        return None;
+    };
+    let until = if alerting && a.hops == 0 {
+        e.last
+    } else {
+        e.first
+    };
+    let close = t >= e.first - window && t <= until + window;
+    // Direction of impact (`causality`): a cause cannot start failing after its effects, beyond
+    // the scrape interval that may delay its own alert; a warning (degraded, not down) explains
+    // no failure of its dependents, and is no evidence that a silent shared upstream failed. A
+    // warning still joins through its own upstream causes or a firing member on its resource.
+    if matches!(a.key, AnchorKey::Node(_))
+        && causal_breach(severity, t, a.hops, member_hops, e.first).is_some()
+    {
+        return None;
+    }
+    // Explaining away: members below the alert's node that an alerting node of their incident
+    // already explains need no second cause. A failure beside the one that took them down (a
+    // service whose callers are already failing because of another) is its own incident, not
+    // a cause of theirs that merges the two.
+    if matches!(a.key, AnchorKey::Node(_))
+        && a.hops == 0
+        && member_hops > 0
+        && e.below_unexplained == 0
+    {
+        return None;
+    }
+    // Through a hub only when an alert is on the hub.
+    let linked = within_reach(rule, a, member_hops) && (!a.hub || a.hops == 0 || member_hops == 0);
+    (close && linked).then_some(member_hops)
+}
+
+/// How far in time from `t` the same check started in entry `e`'s incident, when that is
+/// close enough for a co-firing link through anchor `a` (a known alert, `a.hops != 0`, co-fires
+/// only with alerts the CMDB does not know).
+fn co_firing_gap(e: &AnchorEntry, a: &AlertAnchor, t: Millis) -> Option<Millis> {
+    let known = a.hops != 0;
+    if known && e.on_last == Millis::MIN {
+        return None;
+    }
+    // The entry keeps only the first and the last start of the check in the incident: the
+    // nearer of the two bounds how long ago it fired (a long incident where the check fired now
+    // and then is not firing it now).
+    let gap = (t - e.first).abs().min((t - e.last).abs());
+    (gap <= CO_FIRING_WINDOW).then_some(gap)
 }
 
 /// One anchor of one alert, as computed for correlation.
@@ -284,6 +665,47 @@ struct AlertAnchor {
     /// An upstream hub with more dependents than the rule's `max_fanout`: it links only to
     /// incidents with an alert on the hub itself.
     hub: bool,
+}
+
+/// The anchors of one alert, in the order `Engine::anchors_of` lists them: its node's upstream
+/// neighbourhood (shared with the cache, not copied: ~20 anchors on a busy graph), then the
+/// others (its node or resource without the topology, service, co-occurrence, co-firing check,
+/// `group_by` values).
+#[derive(Debug, Default)]
+struct AlertAnchors {
+    nodes: Option<GroupNeighbourhood>,
+    others: SmallVec<[AlertAnchor; 4]>,
+}
+
+impl AlertAnchors {
+    fn node_count(&self) -> usize {
+        self.nodes.as_ref().map_or(0, |n| n.len())
+    }
+
+    /// Anchor `i` (the index `correlate` records as the reason of a link).
+    fn get(&self, i: usize) -> Cow<'_, AlertAnchor> {
+        match self.nodes.as_deref().and_then(|nodes| nodes.get(i)) {
+            Some(&(node, hops, hub)) => Cow::Owned(AlertAnchor {
+                key: AnchorKey::Node(node),
+                hops,
+                hub,
+            }),
+            None => Cow::Borrowed(&self.others[i - self.node_count()]),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Cow<'_, AlertAnchor>> {
+        let nodes = self.nodes.as_deref().unwrap_or(&[]).iter();
+        nodes
+            .map(|&(node, hops, hub)| {
+                Cow::Owned(AlertAnchor {
+                    key: AnchorKey::Node(node),
+                    hops,
+                    hub,
+                })
+            })
+            .chain(self.others.iter().map(Cow::Borrowed))
+    }
 }
 
 /// A node's upstream neighbourhood for grouping: (node, hops, is a hub).
@@ -493,9 +915,9 @@ pub struct Engine {
     merged_into: FxHashMap<u32, u32>,
     anchors: FxHashMap<AnchorKey, AnchorEntries>,
     anchors_at_sweep: usize,
-    /// How many times an incident stopped being open (closed or merged away): see
+    /// The incidents that stopped being open (closed or merged away): see
     /// `AnchorEntries::prune`.
-    incidents_removed: u64,
+    removals: Removals,
     /// (inhibit rule, hash of its `equal` values) → number of firing source alerts.
     inhibit_sources: FxHashMap<(u16, u64), u32>,
     /// Targets muted by each source group, released when the last source resolves.
@@ -545,7 +967,7 @@ impl Engine {
             merged_into: FxHashMap::default(),
             anchors: FxHashMap::default(),
             anchors_at_sweep: 1024,
-            incidents_removed: 0,
+            removals: Removals::default(),
             inhibit_sources: FxHashMap::default(),
             inhibited: FxHashMap::default(),
             state_timers: StateTimers::default(),
@@ -1129,7 +1551,7 @@ impl Engine {
         let severity = st.severity;
         // A recurring check stays in its incident but no longer makes its node an alerting one.
         let anchors = if self.recurring(fp) {
-            SmallVec::new()
+            AlertAnchors::default()
         } else {
             self.anchors_of(fp)
         };
@@ -1160,7 +1582,7 @@ impl Engine {
             // absorbs nor bridges the failures that happen around it.
             let rule = self.dedup.alerts.get(fp).map_or(0, |s| s.rule);
             let inc_id = self.reopen_or_open(fp, t, rule);
-            self.join(inc_id, view, &[], t, None, false, out);
+            self.join(inc_id, view, &AlertAnchors::default(), t, None, false, out);
             return;
         }
         let anchors = self.anchors_of(fp);
@@ -1182,31 +1604,27 @@ impl Engine {
         // Incidents related only as co-firing, with how far in time the same check started.
         let mut co_firing: SmallVec<[(u32, Millis, usize); 2]> = SmallVec::new();
         for (ai, a) in anchors.iter().enumerate() {
+            let a = &*a;
             let Some(entries) = self.anchors.get_mut(&a.key) else {
                 continue;
             };
             let (incidents, merged) = (&self.incidents, &self.merged_into);
-            entries.prune(watermark, max_window, self.incidents_removed, |id| {
+            entries.prune(watermark, max_window, &self.removals, |id| {
                 let root = find_in(merged, id);
                 incidents.contains_key(&root).then_some(root)
             });
+            if !entries.may_link(a, t, window, rule, view.severity) {
+                continue;
+            }
             if matches!(a.key, AnchorKey::CoFiring(_)) {
                 // Co-firing: an alert the CMDB does not know joins an incident where the same
                 // check started on another resource within a scrape interval (the nearest in
                 // time wins below). An alert the CMDB knows links this way only to an alert it
                 // does not know (either arrival order); the topology decides between known ones.
-                let known = a.hops != 0;
                 for e in entries.iter() {
-                    if known && e.on_last == Millis::MIN {
+                    let Some(gap) = co_firing_gap(e, a, t) else {
                         continue;
-                    }
-                    // The entry keeps only the first and the last start of the check in the
-                    // incident: the nearer of the two bounds how long ago it fired (a long
-                    // incident where the check fired now and then is not firing it now).
-                    let gap = (t - e.first).abs().min((t - e.last).abs());
-                    if gap > CO_FIRING_WINDOW {
-                        continue;
-                    }
+                    };
                     let live = find_in(&self.merged_into, e.incident);
                     tracing::trace!(
                         alert = %fp, t, incident = live, anchor = ?a.key,
@@ -1220,59 +1638,7 @@ impl Engine {
                 continue;
             }
             for e in entries.iter() {
-                // Related in time when the alert starts within the window of the first member
-                // related through this anchor. That window never slides with later joiners: in
-                // a busy graph a sliding window chains unrelated failures, minute after minute,
-                // into one giant incident (the classic failure of single-linkage correlation);
-                // a cause makes its dependents fail together. Only alerts on the very resource
-                // of a firing member follow the newest member there.
-                let alerting = e.alerting_at(t, window);
-                let member_hops = if alerting {
-                    0
-                } else if e.below_hops != NO_HOPS {
-                    e.below_hops
-                } else {
-                    continue;
-                };
-                let until = if alerting && a.hops == 0 {
-                    e.last
-                } else {
-                    e.first
-                };
-                let close = t >= e.first - window && t <= until + window;
-                // Direction of impact (`causality`): a cause cannot start failing after its
-                // effects, beyond the scrape interval that may delay its own alert; a warning
-                // (degraded, not down) explains no failure of its dependents, and is no evidence
-                // that a silent shared upstream failed. A warning still joins through its own
-                // upstream causes or a firing member on its resource.
-                if matches!(a.key, AnchorKey::Node(_))
-                    && causal_breach(view.severity, t, a.hops, member_hops, e.first).is_some()
-                {
-                    continue;
-                }
-                // Explaining away: members below the alert's node that an alerting node of their
-                // incident already explains need no second cause. A failure beside the one that
-                // took them down (a service whose callers are already failing because of
-                // another) is its own incident, not a cause of theirs that merges the two.
-                if matches!(a.key, AnchorKey::Node(_))
-                    && a.hops == 0
-                    && member_hops > 0
-                    && e.below_unexplained == 0
-                {
-                    continue;
-                }
-                // Related when one alert sits on the anchor and the other is within the rule's
-                // impact hops below it, or when both are below it (a silent shared upstream)
-                // within `max_hops` together; through a hub only when an alert is on the hub.
-                let near = match a.key {
-                    // Service or learned co-occurrence: one of the two is not in the CMDB.
-                    _ if a.key.is_weak() => {
-                        u16::from(a.hops) + u16::from(member_hops) <= u16::from(WEAK)
-                    }
-                    _ => rule.relates(a.hops, member_hops),
-                };
-                let linked = near && (!a.hub || a.hops == 0 || member_hops == 0);
-                if close && linked {
+                if let Some(member_hops) = link_hops(e, a, t, window, rule, view.severity) {
                     let live = find_in(&self.merged_into, e.incident);
                     // Why each link was made, for `--log corral_core::engine=trace`.
                     tracing::trace!(
@@ -1409,7 +1775,7 @@ impl Engine {
             // at the same moment; among co-firing incidents, the nearest in time.
             let co_firing_gap = |c: u32| {
                 let structural = candidates.iter().any(|&(i, ai, _)| {
-                    i == c && !matches!(anchors[ai].key, AnchorKey::CoFiring(_))
+                    i == c && !matches!(anchors.get(ai).key, AnchorKey::CoFiring(_))
                 });
                 if structural {
                     return 0;
@@ -1522,10 +1888,11 @@ impl Engine {
     }
 
     /// Anchors of an alert under its grouping rule.
-    fn anchors_of(&mut self, fp: &Str) -> SmallVec<[AlertAnchor; 8]> {
-        let mut out = SmallVec::new();
+    fn anchors_of(&mut self, fp: &Str) -> AlertAnchors {
+        let mut nodes = None;
+        let mut out: SmallVec<[AlertAnchor; 4]> = SmallVec::new();
         let Some(st) = self.dedup.alerts.get(fp) else {
-            return out;
+            return AlertAnchors::default();
         };
         let rule_idx = st.rule;
         let rule = &self.rules.groupings[rule_idx as usize];
@@ -1553,13 +1920,7 @@ impl Engine {
                         v
                     }
                 };
-                for &(n, hops, hub) in nbrs.iter() {
-                    out.push(AlertAnchor {
-                        key: AnchorKey::Node(n),
-                        hops,
-                        hub,
-                    });
-                }
+                nodes = Some(nbrs);
             }
             Some(node) => out.push(AlertAnchor {
                 key: AnchorKey::Node(node),
@@ -1630,7 +1991,7 @@ impl Engine {
                 });
             }
         }
-        out
+        AlertAnchors { nodes, others: out }
     }
 
     fn new_incident(&mut self, t: Millis, rule: u16) -> u32 {
@@ -1679,7 +2040,7 @@ impl Engine {
         &mut self,
         inc_id: u32,
         view: &Alert,
-        anchors: &[AlertAnchor],
+        anchors: &AlertAnchors,
         t: Millis,
         reason: Option<usize>,
         explained: bool,
@@ -1757,7 +2118,7 @@ impl Engine {
         if inc.explanation.len() < MAX_EXPLANATION {
             let rule_name = &rules.groupings[rule as usize].name;
             let reason = reason.map(|ai| {
-                let a = &anchors[ai];
+                let a = anchors.get(ai);
                 describe_anchor(&self.topology, &a.key, a.hops)
             });
             inc.explanation.push(match reason {
@@ -1797,63 +2158,39 @@ impl Engine {
     fn register_anchors(
         &mut self,
         inc_id: u32,
-        anchors: &[AlertAnchor],
+        anchors: &AlertAnchors,
         t: Millis,
         becomes_active: bool,
         explained: bool,
     ) {
-        for a in anchors {
-            let entries = self.anchors.entry(a.key.clone()).or_default();
-            let e = match entries.position_of(inc_id, self.incidents_removed, &self.merged_into) {
-                Some(i) => &mut entries[i],
-                None => {
-                    entries.push(AnchorEntry {
-                        incident: inc_id,
-                        first: t,
-                        last: t,
-                        below_hops: NO_HOPS,
-                        on_active: 0,
-                        on_last: Millis::MIN,
-                        below_unexplained: 0,
-                    });
-                    entries.last_mut().expect("pushed")
-                }
+        for a in anchors.iter() {
+            let entries = match self.anchors.get_mut(&a.key) {
+                Some(entries) => entries,
+                None => self
+                    .anchors
+                    .entry(a.key.clone())
+                    .or_insert_with(|| AnchorEntries::new(&self.removals)),
             };
-            e.incident = inc_id;
-            e.first = e.first.min(t);
-            e.last = e.last.max(t);
-            if a.hops == 0 {
-                e.on_last = e.on_last.max(t);
-                if becomes_active {
-                    e.on_active += 1;
-                }
-            } else {
-                e.below_hops = match e.below_hops {
-                    NO_HOPS => a.hops,
-                    h => h.min(a.hops),
-                };
-                if !explained {
-                    e.below_unexplained += 1;
-                }
-            }
+            entries.register(
+                inc_id,
+                a.hops,
+                t,
+                becomes_active,
+                explained,
+                &self.removals,
+                &self.merged_into,
+            );
         }
     }
 
     /// A member stops firing: the anchors it sits on stop counting it as alerting.
     fn release_anchors(&mut self, fp: &Str, inc_id: u32, t: Millis) {
-        for a in self.anchors_of(fp) {
+        for a in self.anchors_of(fp).iter() {
             if a.hops != 0 {
                 continue;
             }
-            let Some(entries) = self.anchors.get_mut(&a.key) else {
-                continue;
-            };
-            if let Some(e) = entries
-                .iter_mut()
-                .find(|e| e.on_active > 0 && find_in(&self.merged_into, e.incident) == inc_id)
-            {
-                e.on_active -= 1;
-                e.on_last = e.on_last.max(t);
+            if let Some(entries) = self.anchors.get_mut(&a.key) {
+                entries.release(inc_id, t, &self.merged_into);
             }
         }
     }
@@ -1875,7 +2212,7 @@ impl Engine {
             let Some(mut absorbed) = self.incidents.remove(&other) else {
                 continue;
             };
-            self.incidents_removed += 1;
+            self.removals.record(other);
             self.merged_into.insert(other, survivor);
             self.stats.incidents_merged += 1;
             for m in &absorbed.members {
@@ -2055,7 +2392,7 @@ impl Engine {
             self.stats.incidents_held += 1;
         }
         if let Some(inc) = self.incidents.remove(&inc_id) {
-            self.incidents_removed += 1;
+            self.removals.record(inc_id);
             // Members stay known (their forget timers run) but belong to no incident any more:
             // if one fires again it starts a new failure.
             for m in &inc.members {
@@ -2117,7 +2454,7 @@ impl Engine {
         self.incidents.insert(id, inc);
         // The previous episode's anchor entries would come back to life with its old times
         // and link anything in between: drop them; join registers fresh ones.
-        for a in self.anchors_of(fp) {
+        for a in self.anchors_of(fp).iter() {
             if let Some(entries) = self.anchors.get_mut(&a.key) {
                 entries.retain(|e| e.incident != id);
             }
@@ -2415,7 +2752,7 @@ impl Engine {
             anchors: self
                 .anchors
                 .iter()
-                .map(|(k, v)| (k.clone(), v.to_vec()))
+                .map(|(k, v)| (k.clone(), v.entries.to_vec()))
                 .collect(),
             inhibit_sources: self.inhibit_sources.iter().map(|(k, v)| (*k, *v)).collect(),
             inhibited: self
@@ -2649,74 +2986,121 @@ mod tests {
             prop_assert_eq!(split.pop(), None);
         }
 
-        /// Pruning that skips the incident lookups keeps exactly what looking up every entry's
-        /// incident at every visit keeps, and `position_of` finds what looking up every entry
-        /// finds, through opens, registrations (new entries, and entries taken over by the
-        /// incident their own was merged into), closes, merges, reopens of a closed id, and
-        /// removals of incidents with no entry on the anchor.
+        /// Pruning that skips the incident lookups (and, with nothing stale, the entries) keeps
+        /// exactly what looking up every entry's incident at every visit keeps; `position_of`
+        /// finds what looking up every entry finds; the bounds hold after every change; and an
+        /// anchor `may_link` turns down links no entry makes: through opens, registrations on
+        /// and below the anchor (new entries, and entries taken over by the incident their own
+        /// was merged into), releases, closes, merges, reopens of a closed id, and removals of
+        /// incidents with no entry on the anchor.
         #[test]
         fn pruning_without_lookups_keeps_what_eager_pruning_keeps(
-            ops in proptest::collection::vec((0u8..7, any::<u16>(), any::<u16>()), 1..300),
+            ops in proptest::collection::vec((0u8..9, any::<u16>(), any::<u16>()), 1..300),
+            (max_hops, impact_hops, window) in (1u8..4, 1u8..4, 1i64..80),
         ) {
             let max_window = 100;
+            let rule = GroupingRule { max_hops, impact_hops, window, ..GroupingRule::fallback() };
             let mut open: BTreeSet<u32> = BTreeSet::new();
             let mut closed: Vec<u32> = Vec::new();
+            let mut absorbers: BTreeSet<u32> = BTreeSet::new();
             let mut merged: FxHashMap<u32, u32> = FxHashMap::default();
-            let mut removed = 0u64;
+            let mut removals = Removals::default();
             let mut lazy = AnchorEntries::default();
             let mut eager: Vec<AnchorEntry> = Vec::new();
             let (mut next_id, mut now) = (1u32, 0 as Millis);
             let pick = |set: &BTreeSet<u32>, n: u16| set.iter().nth(n as usize % set.len().max(1)).copied();
+            // An entry may name the incident its own was merged into: the same for `find_in`.
+            let fields = |e: &AnchorEntry, merged: &FxHashMap<u32, u32>| {
+                (find_in(merged, e.incident), e.first, e.last, e.below_hops, e.on_active, e.on_last, e.below_unexplained)
+            };
             for (op, a, b) in ops {
+                // Members registering the anchor: (incident, hops, t, becomes_active, explained).
+                let mut registrations: Vec<(u32, u8, Millis, bool, bool)> = Vec::new();
                 match op {
+                    // An incident opens; at times 70 at once, each registering the anchor (more
+                    // entries than `maybe_merged` has bits).
                     0 => {
-                        open.insert(next_id);
-                        next_id += 1;
+                        let n = if a % 16 == 0 { 70 } else { 1 };
+                        for _ in 0..n {
+                            open.insert(next_id);
+                            if n > 1 {
+                                registrations.push((next_id, (b % 4) as u8, now, true, false));
+                            }
+                            next_id += 1;
+                        }
                     }
-                    // A member registers the anchor, as `register_anchors` does.
+                    // A member registers the anchor, on it or 1-3 hops below it, as
+                    // `register_anchors` does (a little late at times).
                     1 => {
                         let Some(inc) = pick(&open, a) else { continue };
                         now += Millis::from(b % 30);
-                        let found = lazy.position_of(inc, removed, &merged);
-                        prop_assert_eq!(found, eager.iter().position(|e| find_in(&merged, e.incident) == inc));
-                        if let Some(i) = found {
-                            for e in [&mut lazy.entries[i], &mut eager[i]] {
-                                e.incident = inc;
-                                e.last = now;
-                            }
-                        } else {
-                            let e = AnchorEntry {
-                                incident: inc, first: now, last: now, below_hops: 1,
-                                on_active: 0, on_last: Millis::MIN, below_unexplained: 0,
-                            };
-                            lazy.push(e);
-                            eager.push(e);
+                        let t = now - Millis::from(b % 7 / 5);
+                        registrations.push((inc, (a >> 8) as u8 % 4, t, b & 1 == 0, b & 2 == 0));
+                    }
+                    // A member on the anchor stops firing, as `release_anchors` does.
+                    7 => {
+                        let Some(inc) = pick(&open, a) else { continue };
+                        now += Millis::from(b % 30);
+                        lazy.release(inc, now, &merged);
+                        if let Some(e) = eager.iter_mut().find(|e| e.on_active > 0 && find_in(&merged, e.incident) == inc) {
+                            e.on_active -= 1;
+                            e.on_last = e.on_last.max(now);
                         }
                     }
                     2 | 3 => {
                         let Some(inc) = pick(&open, a) else { continue };
                         open.remove(&inc);
-                        removed += 1;
+                        removals.record(inc);
                         if op == 3 {
                             // Merged into another open incident, or closed when there is none.
                             if let Some(into) = pick(&open, b) {
                                 merged.insert(inc, into);
+                                absorbers.insert(into);
                                 continue;
                             }
                         }
                         closed.push(inc);
                     }
-                    // A closed incident reopens under its id, dropping its own entries.
+                    // A closed incident reopens under its id, dropping its own entries (only one
+                    // that absorbed no other, as `Engine::take_reopenable`).
                     4 => {
-                        if closed.is_empty() { continue; }
-                        let inc = closed.remove(a as usize % closed.len());
+                        let reopenable: Vec<usize> = (0..closed.len()).filter(|&i| !absorbers.contains(&closed[i])).collect();
+                        if reopenable.is_empty() { continue; }
+                        let inc = closed.remove(reopenable[a as usize % reopenable.len()]);
                         open.insert(inc);
                         lazy.retain(|e| e.incident != inc);
                         eager.retain(|e| e.incident != inc);
                     }
-                    // Many removals of incidents that have no entry here.
+                    // Removals of incidents that have no entry here: a few, or more than
+                    // `prune` compares, or more than are kept.
                     5 => {
-                        removed += u64::from(a % 3);
+                        let n = [1, 3, 300, 2 * Removals::KEPT][a as usize % 4];
+                        for i in 0..n {
+                            removals.record(u32::MAX - i as u32);
+                        }
+                    }
+                    // An alert at about `now` looks the anchor up from 0-3 hops (through a hub,
+                    // a service or a co-firing check at times): if the bounds say no entry
+                    // links, none does.
+                    8 => {
+                        let t = now + Millis::from(b % 200) - 100;
+                        let hops = (a % 4) as u8;
+                        let (key, hops) = match (a >> 2) % 5 {
+                            0 => (AnchorKey::Service(Str::from("s")), if hops == 0 { 0 } else { WEAK }),
+                            1 => (AnchorKey::CoFiring(7), if hops == 0 { 0 } else { WEAK }),
+                            _ => (AnchorKey::Node(1), hops),
+                        };
+                        let anchor = AlertAnchor { key, hops, hub: (a >> 5) % 3 == 0 };
+                        let severity = if (a >> 7) % 2 == 0 { Severity::Warning } else { Severity::Critical };
+                        if !lazy.may_link(&anchor, t, window, &rule, severity) {
+                            for e in &eager {
+                                if matches!(anchor.key, AnchorKey::CoFiring(_)) {
+                                    prop_assert_eq!(co_firing_gap(e, &anchor, t), None);
+                                } else {
+                                    prop_assert_eq!(link_hops(e, &anchor, t, window, &rule, severity), None);
+                                }
+                            }
+                        }
                     }
                     _ => {
                         let watermark = now - Millis::from(b % 150);
@@ -2724,13 +3108,40 @@ mod tests {
                             let root = find_in(&merged, id);
                             open.contains(&root).then_some(root)
                         };
-                        lazy.prune(watermark, max_window, removed, open_root);
+                        lazy.prune(watermark, max_window, &removals, open_root);
                         eager.retain(|e| e.live_at(watermark, max_window) && open_root(e.incident).is_some());
-                        let kept: Vec<_> = lazy.iter().map(|e| (e.incident, e.first, e.last)).collect();
-                        let expected: Vec<_> = eager.iter().map(|e| (e.incident, e.first, e.last)).collect();
-                        prop_assert_eq!(kept, expected);
                     }
                 }
+                for (inc, hops, t, becomes_active, explained) in registrations {
+                    let found = lazy.position_of(inc, &removals, &merged);
+                    prop_assert_eq!(found, eager.iter().position(|e| find_in(&merged, e.incident) == inc));
+                    lazy.register(inc, hops, t, becomes_active, explained, &removals, &merged);
+                    let e = match found {
+                        Some(i) => &mut eager[i],
+                        None => {
+                            eager.push(AnchorEntry {
+                                incident: inc, first: t, last: t, below_hops: NO_HOPS,
+                                on_active: 0, on_last: Millis::MIN, below_unexplained: 0,
+                            });
+                            eager.last_mut().unwrap()
+                        }
+                    };
+                    e.incident = inc;
+                    e.first = e.first.min(t);
+                    e.last = e.last.max(t);
+                    if hops == 0 {
+                        e.on_last = e.on_last.max(t);
+                        e.on_active += u32::from(becomes_active);
+                    } else {
+                        e.below_hops = if e.below_hops == NO_HOPS { hops } else { e.below_hops.min(hops) };
+                        e.below_unexplained += u32::from(!explained);
+                    }
+                }
+                prop_assert!(lazy.bounds.hold_for(&lazy.entries), "bounds {:?} do not hold", lazy.bounds);
+                prop_assert!(lazy.iter().all(|e| lazy.incident_bits & incident_bit(e.incident) != 0));
+                let kept: Vec<_> = lazy.iter().map(|e| fields(e, &merged)).collect();
+                let expected: Vec<_> = eager.iter().map(|e| fields(e, &merged)).collect();
+                prop_assert_eq!(kept, expected);
             }
         }
     }
