@@ -345,12 +345,60 @@ pub(crate) fn raw_labels<'a, const N: usize>(
     s: &mut Scanner<'a>,
     out: &mut SmallVec<[(&'a str, &'a str); N]>,
 ) -> Option<()> {
+    label_pairs(s, |key, value| out.push((key, value)))
+}
+
+/// Each pair of a label map with string values (`null`: none), in input order.
+#[inline(always)]
+fn label_pairs<'a>(s: &mut Scanner<'a>, mut pair: impl FnMut(&'a str, &'a str)) -> Option<()> {
     if s.null() {
         return Some(());
     }
     s.object(|key, s| {
-        out.push((key, s.string()?));
+        pair(key, s.string()?);
         Some(())
+    })
+}
+
+/// A label map checked as [`raw_labels`] checks it, but kept as its JSON text: most records
+/// of a replay are repeats whose labels are never looked at, so collecting the pairs waits
+/// until they are needed ([`LabelText::pairs`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LabelText<'a> {
+    /// The value as it appears in the record (`null` or an object), empty when absent.
+    text: &'a str,
+    /// Pairs in the text, duplicates included.
+    pub count: usize,
+    /// Length of the longest key or value.
+    pub longest: usize,
+}
+
+impl<'a> LabelText<'a> {
+    /// The pairs as [`raw_labels`] reads them; `None` only if the text does not scan, which
+    /// [`label_text`] has already ruled out.
+    pub fn pairs(&self) -> Option<RawLabels<'a>> {
+        let mut out = RawLabels::new();
+        if !self.text.is_empty() {
+            raw_labels(&mut Scanner::new(self.text), &mut out)?;
+        }
+        debug_assert_eq!(out.len(), self.count);
+        Some(out)
+    }
+}
+
+/// Scans a label map as [`raw_labels`] does (same grammar, same refusals), keeping its text.
+pub(crate) fn label_text<'a>(s: &mut Scanner<'a>) -> Option<LabelText<'a>> {
+    s.skip_ws();
+    let start = s.at;
+    let (mut count, mut longest) = (0, 0);
+    label_pairs(s, |key, value| {
+        count += 1;
+        longest = longest.max(key.len()).max(value.len());
+    })?;
+    Some(LabelText {
+        text: s.text.get(start..s.at)?,
+        count,
+        longest,
     })
 }
 
@@ -478,6 +526,44 @@ mod tests {
         }
         let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert_eq!(Scanner::new(&deep).skip_value(), None);
+    }
+
+    proptest::proptest! {
+        /// A label map kept as text accepts exactly what `raw_labels` accepts, with the same
+        /// pairs, count and longest string, and leaves the scanner at the same place.
+        #[test]
+        fn label_text_agrees_with_raw_labels(
+            pairs in proptest::collection::vec(
+                ("[a-z\"\\\\é]{0,6}", "[a-z0-9 \"\\\\\t]{0,12}"),
+                0..6,
+            ),
+            shape in 0..4u8,
+            space in proptest::sample::select(vec!["", " ", "\n"]),
+        ) {
+            let body: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{space}\"{k}\"{space}:{space}\"{v}\""))
+                .collect();
+            let text = match shape {
+                0 => format!("{space}null{space},"),
+                1 => format!("{{{}}} ,", body.join(",")),
+                2 => format!("{{{},}}", body.join(",")),
+                _ => format!("{space}{{{}{space}}}x", body.join(",")),
+            };
+            let mut eager = Scanner::new(&text);
+            let mut collected = RawLabels::new();
+            let eager_ok = raw_labels(&mut eager, &mut collected);
+            let mut lazy = Scanner::new(&text);
+            let kept = label_text(&mut lazy);
+            proptest::prop_assert_eq!(eager_ok.is_some(), kept.is_some(), "{}", text);
+            if let Some(kept) = kept {
+                proptest::prop_assert_eq!(eager.at, lazy.at);
+                proptest::prop_assert_eq!(kept.count, collected.len());
+                let longest = collected.iter().map(|(k, v)| k.len().max(v.len())).max();
+                proptest::prop_assert_eq!(kept.longest, longest.unwrap_or(0));
+                proptest::prop_assert_eq!(kept.pairs(), Some(collected));
+            }
+        }
     }
 
     #[test]
