@@ -269,11 +269,12 @@ pub(crate) fn find_special(bytes: &[u8]) -> Option<usize> {
     let mut offset = 0;
     while let Some(chunk) = bytes.get(offset..offset + 8) {
         let word = u64::from_le_bytes(chunk.try_into().ok()?);
-        let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-        // Borrows can flag bytes above a real hit, never below it: the lowest flag is exact.
-        let hits = zero_byte(word ^ (ONES * u64::from(b'"')))
-            | zero_byte(word ^ (ONES * u64::from(b'\\')))
-            | (word.wrapping_sub(ONES * 0x20) & !word & HIGHS);
+        // Flags the bytes below `n` (n <= 0x80). Borrows can flag bytes above a real hit,
+        // never below it: the lowest flag is exact.
+        let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGHS;
+        // Flipping bit 1 maps `"` (0x22) to 0x20 and the control characters onto themselves,
+        // and every other byte to 0x21 or above: one comparison finds both.
+        let hits = below(word ^ (ONES * 0x02), 0x21) | below(word ^ (ONES * u64::from(b'\\')), 1);
         if hits != 0 {
             return Some(offset + (hits.trailing_zeros() / 8) as usize);
         }
@@ -529,6 +530,22 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The word-at-a-time search finds what a byte-by-byte search finds.
+        #[test]
+        fn find_special_agrees_with_a_plain_search(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![0u8, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5c, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff]),
+                    proptest::num::u8::ANY,
+                    b'a'..=b'z',
+                ],
+                0..40,
+            ),
+        ) {
+            let plain = bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+            proptest::prop_assert_eq!(find_special(&bytes), plain);
+        }
+
         /// A label map kept as text accepts exactly what `raw_labels` accepts, with the same
         /// pairs, count and longest string, and leaves the scanner at the same place.
         #[test]
