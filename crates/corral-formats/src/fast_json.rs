@@ -65,18 +65,27 @@ impl<'a> Scanner<'a> {
     /// need unescaping) and on control characters (serde_json refuses them with its own error).
     #[inline(always)]
     pub fn string(&mut self) -> Option<&'a str> {
+        let len = self.string_bytes()?.len();
+        let end = self.at - 1;
+        // Both ends sit on an ASCII quote, so they are char boundaries of valid UTF-8.
+        self.text.get(end - len..end)
+    }
+
+    /// [`Scanner::string`]'s string as bytes: the same checks, without making it a `str` (no
+    /// char-boundary checks) for a caller that only compares it with ASCII text or measures it.
+    #[inline(always)]
+    pub fn string_bytes(&mut self) -> Option<&'a [u8]> {
         self.skip_ws();
-        let (&b'"', body) = self.bytes.get(self.at..)?.split_first()? else {
+        let bytes: &'a [u8] = self.bytes;
+        let (&b'"', body) = bytes.get(self.at..)?.split_first()? else {
             return None;
         };
         let len = find_special(body)?;
-        if body[len] != b'"' {
+        if *body.get(len)? != b'"' {
             return None;
         }
-        let start = self.at + 1;
-        self.at = start + len + 1;
-        // Both ends sit on an ASCII quote, so they are char boundaries of valid UTF-8.
-        self.text.get(start..start + len)
+        self.at += len + 2;
+        Some(&body[..len])
     }
 
     /// `null`, consumed; false (nothing consumed) when the next value is something else.
@@ -141,6 +150,31 @@ impl<'a> Scanner<'a> {
         }
         loop {
             let key = self.string()?;
+            self.eat(b':')?;
+            member(key, self)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// [`Scanner::object`] with keys as bytes, for a caller that matches them with ASCII names.
+    pub fn object_with_byte_keys(
+        &mut self,
+        mut member: impl FnMut(&'a [u8], &mut Scanner<'a>) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.string_bytes()?;
             self.eat(b':')?;
             member(key, self)?;
             match self.peek()? {
@@ -392,10 +426,15 @@ pub(crate) fn label_text<'a>(s: &mut Scanner<'a>) -> Option<LabelText<'a>> {
     s.skip_ws();
     let start = s.at;
     let (mut count, mut longest) = (0, 0);
-    label_pairs(s, |key, value| {
-        count += 1;
-        longest = longest.max(key.len()).max(value.len());
-    })?;
+    // The same grammar as `label_pairs`, on bytes: only lengths are needed here.
+    if !s.null() {
+        s.object_with_byte_keys(|key, s| {
+            let value = s.string_bytes()?;
+            count += 1;
+            longest = longest.max(key.len()).max(value.len());
+            Some(())
+        })?;
+    }
     Some(LabelText {
         text: s.text.get(start..s.at)?,
         count,
@@ -544,6 +583,17 @@ mod tests {
         ) {
             let plain = bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
             proptest::prop_assert_eq!(find_special(&bytes), plain);
+        }
+
+        /// A string read as bytes is the string read as text, with the same refusals and the
+        /// scanner left at the same place.
+        #[test]
+        fn string_bytes_agree_with_string(text in "[ \"a\\\\é\t]{0,12}") {
+            let mut as_text = Scanner::new(&text);
+            let mut as_bytes = Scanner::new(&text);
+            let read = as_text.string();
+            proptest::prop_assert_eq!(read.map(str::as_bytes), as_bytes.string_bytes());
+            proptest::prop_assert_eq!(as_text.at, as_bytes.at);
         }
 
         /// A label map kept as text accepts exactly what `raw_labels` accepts, with the same

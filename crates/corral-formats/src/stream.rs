@@ -129,10 +129,10 @@ pub fn decode_stream_to(
                 MAX_RECORD_BYTES / (1024 * 1024)
             );
             stats.records += 1;
-            deliver_dead(&mut stats, line_no, reason, &line, sink);
+            deliver_dead(&mut stats, line_no, reason, line, sink);
             return;
         }
-        let text = trim(&line);
+        let text = trim(line);
 
         if pending.active() {
             let fresh_value = line.first().is_some_and(|b| *b == b'{' || *b == b'[');
@@ -144,8 +144,8 @@ pub fn decode_stream_to(
                 stats.records += 1;
                 deliver_dead(&mut stats, p.start, reason, &p.buf, sink);
             } else {
-                pending.buf.extend_from_slice(&line);
-                pending.depth.feed(&line);
+                pending.buf.extend_from_slice(line);
+                pending.depth.feed(line);
                 if pending.buf.len() > MAX_RECORD_BYTES {
                     let p = pending.take();
                     let reason = format!(
@@ -196,7 +196,7 @@ pub fn decode_stream_to(
             depth.feed(text);
             if depth.open() {
                 // The start of a pretty-printed value: gather lines until it closes.
-                pending.begin(line_no, &line, depth);
+                pending.begin(line_no, line, depth);
                 return;
             }
         }

@@ -195,57 +195,57 @@ fn scan(text: &str) -> Option<RawRecord<'_>> {
     let (mut status, mut severity, mut starts_at) = (None, None, None);
     let (mut service, mut summary, mut ends_at, mut value) = (None, None, None, None);
     let (mut labels, mut annotations) = (LabelText::default(), LabelText::default());
-    s.object(|key, s| {
+    s.object_with_byte_keys(|key, s| {
         match key {
-            "fingerprint" => {
+            b"fingerprint" => {
                 seen.first(0)?;
                 fingerprint = fast_json::opt_string(s)?;
             }
-            "source" => {
+            b"source" => {
                 seen.first(1)?;
                 source = Some(s.string()?);
             }
-            "name" => {
+            b"name" => {
                 seen.first(2)?;
                 name = Some(s.string()?);
             }
-            "status" => {
+            b"status" => {
                 seen.first(3)?;
                 status = Some(fast_json::status(s)?);
             }
-            "severity" => {
+            b"severity" => {
                 seen.first(4)?;
                 severity = Some(fast_json::severity(s)?);
             }
-            "resource" => {
+            b"resource" => {
                 seen.first(5)?;
                 resource = Some(s.string()?);
             }
-            "service" => {
+            b"service" => {
                 seen.first(6)?;
                 service = fast_json::opt_string(s)?;
             }
-            "summary" => {
+            b"summary" => {
                 seen.first(7)?;
                 summary = fast_json::opt_string(s)?;
             }
-            "labels" => {
+            b"labels" => {
                 seen.first(8)?;
                 labels = fast_json::label_text(s)?;
             }
-            "annotations" => {
+            b"annotations" => {
                 seen.first(9)?;
                 annotations = fast_json::label_text(s)?;
             }
-            "starts_at" => {
+            b"starts_at" => {
                 seen.first(10)?;
                 starts_at = Some(fast_json::time(s)?);
             }
-            "ends_at" => {
+            b"ends_at" => {
                 seen.first(11)?;
                 ends_at = fast_json::opt_time(s)?;
             }
-            "value" => {
+            b"value" => {
                 seen.first(12)?;
                 value = fast_json::opt_f64(s)?;
             }
