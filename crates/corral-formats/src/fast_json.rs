@@ -65,18 +65,27 @@ impl<'a> Scanner<'a> {
     /// need unescaping) and on control characters (serde_json refuses them with its own error).
     #[inline(always)]
     pub fn string(&mut self) -> Option<&'a str> {
+        let len = self.string_bytes()?.len();
+        let end = self.at - 1;
+        // Both ends sit on an ASCII quote, so they are char boundaries of valid UTF-8.
+        self.text.get(end - len..end)
+    }
+
+    /// [`Scanner::string`]'s string as bytes: the same checks, without making it a `str` (no
+    /// char-boundary checks) for a caller that only compares it with ASCII text or measures it.
+    #[inline(always)]
+    pub fn string_bytes(&mut self) -> Option<&'a [u8]> {
         self.skip_ws();
-        let (&b'"', body) = self.bytes.get(self.at..)?.split_first()? else {
+        let bytes: &'a [u8] = self.bytes;
+        let (&b'"', body) = bytes.get(self.at..)?.split_first()? else {
             return None;
         };
         let len = find_special(body)?;
-        if body[len] != b'"' {
+        if *body.get(len)? != b'"' {
             return None;
         }
-        let start = self.at + 1;
-        self.at = start + len + 1;
-        // Both ends sit on an ASCII quote, so they are char boundaries of valid UTF-8.
-        self.text.get(start..start + len)
+        self.at += len + 2;
+        Some(&body[..len])
     }
 
     /// `null`, consumed; false (nothing consumed) when the next value is something else.
@@ -141,6 +150,31 @@ impl<'a> Scanner<'a> {
         }
         loop {
             let key = self.string()?;
+            self.eat(b':')?;
+            member(key, self)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// [`Scanner::object`] with keys as bytes, for a caller that matches them with ASCII names.
+    pub fn object_with_byte_keys(
+        &mut self,
+        mut member: impl FnMut(&'a [u8], &mut Scanner<'a>) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.string_bytes()?;
             self.eat(b':')?;
             member(key, self)?;
             match self.peek()? {
@@ -269,11 +303,12 @@ pub(crate) fn find_special(bytes: &[u8]) -> Option<usize> {
     let mut offset = 0;
     while let Some(chunk) = bytes.get(offset..offset + 8) {
         let word = u64::from_le_bytes(chunk.try_into().ok()?);
-        let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-        // Borrows can flag bytes above a real hit, never below it: the lowest flag is exact.
-        let hits = zero_byte(word ^ (ONES * u64::from(b'"')))
-            | zero_byte(word ^ (ONES * u64::from(b'\\')))
-            | (word.wrapping_sub(ONES * 0x20) & !word & HIGHS);
+        // Flags the bytes below `n` (n <= 0x80). Borrows can flag bytes above a real hit,
+        // never below it: the lowest flag is exact.
+        let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGHS;
+        // Flipping bit 1 maps `"` (0x22) to 0x20 and the control characters onto themselves,
+        // and every other byte to 0x21 or above: one comparison finds both.
+        let hits = below(word ^ (ONES * 0x02), 0x21) | below(word ^ (ONES * u64::from(b'\\')), 1);
         if hits != 0 {
             return Some(offset + (hits.trailing_zeros() / 8) as usize);
         }
@@ -345,12 +380,65 @@ pub(crate) fn raw_labels<'a, const N: usize>(
     s: &mut Scanner<'a>,
     out: &mut SmallVec<[(&'a str, &'a str); N]>,
 ) -> Option<()> {
+    label_pairs(s, |key, value| out.push((key, value)))
+}
+
+/// Each pair of a label map with string values (`null`: none), in input order.
+#[inline(always)]
+fn label_pairs<'a>(s: &mut Scanner<'a>, mut pair: impl FnMut(&'a str, &'a str)) -> Option<()> {
     if s.null() {
         return Some(());
     }
     s.object(|key, s| {
-        out.push((key, s.string()?));
+        pair(key, s.string()?);
         Some(())
+    })
+}
+
+/// A label map checked as [`raw_labels`] checks it, but kept as its JSON text: most records
+/// of a replay are repeats whose labels are never looked at, so collecting the pairs waits
+/// until they are needed ([`LabelText::pairs`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LabelText<'a> {
+    /// The value as it appears in the record (`null` or an object), empty when absent.
+    text: &'a str,
+    /// Pairs in the text, duplicates included.
+    pub count: usize,
+    /// Length of the longest key or value.
+    pub longest: usize,
+}
+
+impl<'a> LabelText<'a> {
+    /// The pairs as [`raw_labels`] reads them; `None` only if the text does not scan, which
+    /// [`label_text`] has already ruled out.
+    pub fn pairs(&self) -> Option<RawLabels<'a>> {
+        let mut out = RawLabels::new();
+        if !self.text.is_empty() {
+            raw_labels(&mut Scanner::new(self.text), &mut out)?;
+        }
+        debug_assert_eq!(out.len(), self.count);
+        Some(out)
+    }
+}
+
+/// Scans a label map as [`raw_labels`] does (same grammar, same refusals), keeping its text.
+pub(crate) fn label_text<'a>(s: &mut Scanner<'a>) -> Option<LabelText<'a>> {
+    s.skip_ws();
+    let start = s.at;
+    let (mut count, mut longest) = (0, 0);
+    // The same grammar as `label_pairs`, on bytes: only lengths are needed here.
+    if !s.null() {
+        s.object_with_byte_keys(|key, s| {
+            let value = s.string_bytes()?;
+            count += 1;
+            longest = longest.max(key.len()).max(value.len());
+            Some(())
+        })?;
+    }
+    Some(LabelText {
+        text: s.text.get(start..s.at)?,
+        count,
+        longest,
     })
 }
 
@@ -478,6 +566,71 @@ mod tests {
         }
         let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert_eq!(Scanner::new(&deep).skip_value(), None);
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time search finds what a byte-by-byte search finds.
+        #[test]
+        fn find_special_agrees_with_a_plain_search(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![0u8, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5c, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff]),
+                    proptest::num::u8::ANY,
+                    b'a'..=b'z',
+                ],
+                0..40,
+            ),
+        ) {
+            let plain = bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+            proptest::prop_assert_eq!(find_special(&bytes), plain);
+        }
+
+        /// A string read as bytes is the string read as text, with the same refusals and the
+        /// scanner left at the same place.
+        #[test]
+        fn string_bytes_agree_with_string(text in "[ \"a\\\\é\t]{0,12}") {
+            let mut as_text = Scanner::new(&text);
+            let mut as_bytes = Scanner::new(&text);
+            let read = as_text.string();
+            proptest::prop_assert_eq!(read.map(str::as_bytes), as_bytes.string_bytes());
+            proptest::prop_assert_eq!(as_text.at, as_bytes.at);
+        }
+
+        /// A label map kept as text accepts exactly what `raw_labels` accepts, with the same
+        /// pairs, count and longest string, and leaves the scanner at the same place.
+        #[test]
+        fn label_text_agrees_with_raw_labels(
+            pairs in proptest::collection::vec(
+                ("[a-z\"\\\\é]{0,6}", "[a-z0-9 \"\\\\\t]{0,12}"),
+                0..6,
+            ),
+            shape in 0..4u8,
+            space in proptest::sample::select(vec!["", " ", "\n"]),
+        ) {
+            let body: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{space}\"{k}\"{space}:{space}\"{v}\""))
+                .collect();
+            let text = match shape {
+                0 => format!("{space}null{space},"),
+                1 => format!("{{{}}} ,", body.join(",")),
+                2 => format!("{{{},}}", body.join(",")),
+                _ => format!("{space}{{{}{space}}}x", body.join(",")),
+            };
+            let mut eager = Scanner::new(&text);
+            let mut collected = RawLabels::new();
+            let eager_ok = raw_labels(&mut eager, &mut collected);
+            let mut lazy = Scanner::new(&text);
+            let kept = label_text(&mut lazy);
+            proptest::prop_assert_eq!(eager_ok.is_some(), kept.is_some(), "{}", text);
+            if let Some(kept) = kept {
+                proptest::prop_assert_eq!(eager.at, lazy.at);
+                proptest::prop_assert_eq!(kept.count, collected.len());
+                let longest = collected.iter().map(|(k, v)| k.len().max(v.len())).max();
+                proptest::prop_assert_eq!(kept.longest, longest.unwrap_or(0));
+                proptest::prop_assert_eq!(kept.pairs(), Some(collected));
+            }
+        }
     }
 
     #[test]

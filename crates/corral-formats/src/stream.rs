@@ -114,12 +114,8 @@ pub fn decode_stream_to(
     let mut pending = Pending::default();
     let mut line_no: u64 = 0;
 
-    loop {
-        line.clear();
-        let read = read_line_capped(&mut input, &mut line, MAX_RECORD_BYTES)?;
-        if read.bytes == 0 {
-            break;
-        }
+    // Decodes one line (with its `\n`; `read` says how long it was and whether it was cut).
+    let mut on_line = |line: &[u8], read: LineRead| {
         stats.bytes += read.bytes as u64;
         line_no += 1;
         if read.truncated {
@@ -133,10 +129,10 @@ pub fn decode_stream_to(
                 MAX_RECORD_BYTES / (1024 * 1024)
             );
             stats.records += 1;
-            deliver_dead(&mut stats, line_no, reason, &line, sink);
-            continue;
+            deliver_dead(&mut stats, line_no, reason, line, sink);
+            return;
         }
-        let text = trim(&line);
+        let text = trim(line);
 
         if pending.active() {
             let fresh_value = line.first().is_some_and(|b| *b == b'{' || *b == b'[');
@@ -148,8 +144,8 @@ pub fn decode_stream_to(
                 stats.records += 1;
                 deliver_dead(&mut stats, p.start, reason, &p.buf, sink);
             } else {
-                pending.buf.extend_from_slice(&line);
-                pending.depth.feed(&line);
+                pending.buf.extend_from_slice(line);
+                pending.depth.feed(line);
                 if pending.buf.len() > MAX_RECORD_BYTES {
                     let p = pending.take();
                     let reason = format!(
@@ -166,11 +162,11 @@ pub fn decode_stream_to(
                     deliver(&mut stats, p.start, &p.buf, &mut alerts, sink, problems);
                     pending.recycle(p.buf);
                 }
-                continue;
+                return;
             }
         }
         if text.is_empty() {
-            continue;
+            return;
         }
         let mut problems = Problems::default();
         if *format == Format::Alertmanager && text[0] == b'{' {
@@ -178,7 +174,7 @@ pub fn decode_stream_to(
             if let Some(n) = crate::input::alertmanager::deliver_or_repeat(text, sink) {
                 stats.records += 1;
                 stats.alerts += n;
-                continue;
+                return;
             }
             parse_into(format, text, &mut alerts, &mut problems);
         } else if *format == Format::Native && text[0] == b'{' {
@@ -188,7 +184,7 @@ pub fn decode_stream_to(
                 Ok(None) => {
                     stats.records += 1;
                     stats.alerts += 1;
-                    continue;
+                    return;
                 }
                 Err(e) => problems.push("", e),
             }
@@ -200,11 +196,39 @@ pub fn decode_stream_to(
             depth.feed(text);
             if depth.open() {
                 // The start of a pretty-printed value: gather lines until it closes.
-                pending.begin(line_no, &line, depth);
-                continue;
+                pending.begin(line_no, line, depth);
+                return;
             }
         }
         deliver(&mut stats, line_no, text, &mut alerts, sink, problems);
+    };
+
+    loop {
+        // A line whole in the reader's buffer is decoded where it lies; one that runs past the
+        // buffer's end (or past the record limit) is gathered into `line` first.
+        let buffered = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(end) = memchr::memchr(b'\n', buffered) {
+            let bytes = end + 1;
+            if bytes <= MAX_RECORD_BYTES {
+                let whole = LineRead {
+                    bytes,
+                    truncated: false,
+                };
+                on_line(&buffered[..bytes], whole);
+                input.consume(bytes);
+                continue;
+            }
+        }
+        line.clear();
+        let read = read_line_capped(&mut input, &mut line, MAX_RECORD_BYTES)?;
+        if read.bytes == 0 {
+            break;
+        }
+        on_line(&line, read);
     }
     if pending.active() {
         let p = pending.take();
@@ -396,6 +420,34 @@ mod tests {
         )
         .unwrap();
         (alerts, dead, stats)
+    }
+
+    proptest::proptest! {
+        /// Lines decoded where they lie in the reader's buffer give what lines gathered across
+        /// buffer ends give: the same alerts, dead letters and counts for any buffer size.
+        #[test]
+        fn any_buffer_size_decodes_alike(
+            lines in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    GOOD, "", "   ", "{\"oops\": 1}", "not json", "{", "  \"source\": \"s\",", "}",
+                    "[", "]", "{\"source\":\"s\",\"name\":\"n\",\"status\":\"firing\",",
+                    "\"severity\":\"info\",\"resource\":\"r\",\"starts_at\":1}",
+                ]),
+                0..12,
+            ),
+            capacity in 1..64usize,
+            crlf in proptest::bool::ANY,
+        ) {
+            let input = lines.join(if crlf { "\r\n" } else { "\n" });
+            let collect = |reader: &mut dyn BufRead| {
+                let (mut alerts, mut dead) = (Vec::new(), Vec::new());
+                let stats = decode_stream(&Format::Native, reader, |a| alerts.push(a), |d| dead.push(d)).unwrap();
+                (alerts, dead, stats)
+            };
+            let whole = collect(&mut input.as_bytes());
+            let pieces = collect(&mut io::BufReader::with_capacity(capacity, input.as_bytes()));
+            proptest::prop_assert_eq!(whole, pieces);
+        }
     }
 
     const GOOD: &str = r#"{"source":"s","name":"n","status":"firing","severity":"info","resource":"r","starts_at":1}"#;

@@ -6,7 +6,7 @@
 use crate::common::{
     finish, utf8, Problems, SeverityField, StatusField, Time, MAX_LABELS, MAX_VALUE_BYTES,
 };
-use crate::fast_json::{self, normalize_raw_labels, owned_labels, RawLabels, Scanner, Seen};
+use crate::fast_json::{self, normalize_raw_labels, owned_labels, LabelText, Scanner, Seen};
 use corral_core::model::{fingerprint_of, labels_as_map, Labels, Str};
 use corral_core::{Alert, AlertHead};
 use serde::Deserialize;
@@ -44,8 +44,8 @@ pub(crate) fn parse(payload: &[u8], context: &str, out: &mut Vec<Alert>, problem
 
 fn parse_one(payload: &[u8]) -> Result<Alert, String> {
     let text = utf8(payload)?;
-    match scan(text) {
-        Some(r) => convert(r.into_record()),
+    match scan(text).and_then(RawRecord::into_record) {
+        Some(r) => convert(r),
         None => convert(serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?),
     }
 }
@@ -60,16 +60,20 @@ pub(crate) fn parse_or_repeat(
     repeat: impl FnOnce(&AlertHead<'_>) -> bool,
 ) -> Result<Option<Alert>, String> {
     let text = utf8(payload)?;
+    let by_serde =
+        || convert(serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?);
     let Some(raw) = scan(text) else {
-        return convert(serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?)
-            .map(Some);
+        return by_serde().map(Some);
     };
     if raw.is_clean() {
         let computed;
         let fingerprint = match raw.fingerprint.filter(|f| !f.is_empty()) {
             Some(given) => given,
             None => {
-                computed = raw.computed_fingerprint();
+                let Some(fingerprint) = raw.computed_fingerprint() else {
+                    return by_serde().map(Some);
+                };
+                computed = fingerprint;
                 computed.as_str()
             }
         };
@@ -86,7 +90,10 @@ pub(crate) fn parse_or_repeat(
             return Ok(None);
         }
     }
-    convert(raw.into_record()).map(Some)
+    match raw.into_record() {
+        Some(record) => convert(record).map(Some),
+        None => by_serde().map(Some),
+    }
 }
 
 fn convert(r: NativeRecord) -> Result<Alert, String> {
@@ -110,7 +117,7 @@ fn convert(r: NativeRecord) -> Result<Alert, String> {
 }
 
 /// A record as the fast scanner reads it: every string borrowed from the input, labels in
-/// input order. Nothing is allocated until [`RawRecord::into_record`].
+/// input order and still as text. Nothing is allocated until [`RawRecord::into_record`].
 struct RawRecord<'a> {
     fingerprint: Option<&'a str>,
     source: &'a str,
@@ -120,17 +127,18 @@ struct RawRecord<'a> {
     resource: &'a str,
     service: Option<&'a str>,
     summary: Option<&'a str>,
-    labels: RawLabels<'a>,
-    annotations: RawLabels<'a>,
+    labels: LabelText<'a>,
+    annotations: LabelText<'a>,
     starts_at: Time,
     ends_at: Option<Time>,
     value: Option<f64>,
 }
 
 impl RawRecord<'_> {
-    /// The record as serde_json would have read it (labels sorted, last duplicate kept).
-    fn into_record(self) -> NativeRecord {
-        NativeRecord {
+    /// The record as serde_json would have read it (labels sorted, last duplicate kept);
+    /// `None` only if the label texts, already scanned, did not scan again.
+    fn into_record(self) -> Option<NativeRecord> {
+        Some(NativeRecord {
             fingerprint: self.fingerprint.map(Str::from),
             source: Str::from(self.source),
             name: Str::from(self.name),
@@ -139,12 +147,12 @@ impl RawRecord<'_> {
             resource: Str::from(self.resource),
             service: self.service.map(Str::from),
             summary: self.summary.map(str::to_string),
-            labels: owned_labels(&self.labels),
-            annotations: owned_labels(&self.annotations),
+            labels: owned_labels(&self.labels.pairs()?),
+            annotations: owned_labels(&self.annotations.pairs()?),
             starts_at: self.starts_at,
             ends_at: self.ends_at,
             value: self.value,
-        }
+        })
     }
 
     /// True when `finish` will accept the alert: names present, within every limit. Checked on
@@ -152,9 +160,8 @@ impl RawRecord<'_> {
     /// within it after normalizing too (and one above it is left to `finish` to judge).
     fn is_clean(&self) -> bool {
         let fits = |s: &str| s.len() <= MAX_VALUE_BYTES;
-        let pairs_fit = |pairs: &RawLabels<'_>| {
-            pairs.len() <= MAX_LABELS && pairs.iter().all(|(k, v)| fits(k) && fits(v))
-        };
+        let pairs_fit =
+            |pairs: &LabelText<'_>| pairs.count <= MAX_LABELS && pairs.longest <= MAX_VALUE_BYTES;
         !self.name.is_empty()
             && !self.resource.is_empty()
             && [self.source, self.name, self.resource]
@@ -168,15 +175,15 @@ impl RawRecord<'_> {
     }
 
     /// The fingerprint `finish` computes for a record that gives none.
-    fn computed_fingerprint(&self) -> Str {
-        let mut labels = self.labels.clone();
+    fn computed_fingerprint(&self) -> Option<Str> {
+        let mut labels = self.labels.pairs()?;
         normalize_raw_labels(&mut labels);
-        fingerprint_of(
+        Some(fingerprint_of(
             self.source,
             self.name,
             self.resource,
             labels.iter().copied(),
-        )
+        ))
     }
 }
 
@@ -187,58 +194,58 @@ fn scan(text: &str) -> Option<RawRecord<'_>> {
     let (mut fingerprint, mut source, mut name, mut resource) = (None, None, None, None);
     let (mut status, mut severity, mut starts_at) = (None, None, None);
     let (mut service, mut summary, mut ends_at, mut value) = (None, None, None, None);
-    let (mut labels, mut annotations) = (RawLabels::new(), RawLabels::new());
-    s.object(|key, s| {
+    let (mut labels, mut annotations) = (LabelText::default(), LabelText::default());
+    s.object_with_byte_keys(|key, s| {
         match key {
-            "fingerprint" => {
+            b"fingerprint" => {
                 seen.first(0)?;
                 fingerprint = fast_json::opt_string(s)?;
             }
-            "source" => {
+            b"source" => {
                 seen.first(1)?;
                 source = Some(s.string()?);
             }
-            "name" => {
+            b"name" => {
                 seen.first(2)?;
                 name = Some(s.string()?);
             }
-            "status" => {
+            b"status" => {
                 seen.first(3)?;
                 status = Some(fast_json::status(s)?);
             }
-            "severity" => {
+            b"severity" => {
                 seen.first(4)?;
                 severity = Some(fast_json::severity(s)?);
             }
-            "resource" => {
+            b"resource" => {
                 seen.first(5)?;
                 resource = Some(s.string()?);
             }
-            "service" => {
+            b"service" => {
                 seen.first(6)?;
                 service = fast_json::opt_string(s)?;
             }
-            "summary" => {
+            b"summary" => {
                 seen.first(7)?;
                 summary = fast_json::opt_string(s)?;
             }
-            "labels" => {
+            b"labels" => {
                 seen.first(8)?;
-                fast_json::raw_labels(s, &mut labels)?;
+                labels = fast_json::label_text(s)?;
             }
-            "annotations" => {
+            b"annotations" => {
                 seen.first(9)?;
-                fast_json::raw_labels(s, &mut annotations)?;
+                annotations = fast_json::label_text(s)?;
             }
-            "starts_at" => {
+            b"starts_at" => {
                 seen.first(10)?;
                 starts_at = Some(fast_json::time(s)?);
             }
-            "ends_at" => {
+            b"ends_at" => {
                 seen.first(11)?;
                 ends_at = fast_json::opt_time(s)?;
             }
-            "value" => {
+            b"value" => {
                 seen.first(12)?;
                 value = fast_json::opt_f64(s)?;
             }
@@ -482,7 +489,7 @@ mod tests {
             members.extend(fields.iter().map(|(k, v)| format!("\"{k}\"{space}:{space}{v}")));
             let text = format!("{space}{{{}}}{tail}", members.join(&format!("{space},")));
             head_is_offered_only_for_a_good_record_and_matches_its_alert(&text)?;
-            let fast = super::scan(&text).map(super::RawRecord::into_record);
+            let fast = super::scan(&text).and_then(super::RawRecord::into_record);
             let slow = serde_json::from_str::<super::NativeRecord>(&text);
             if let Some(fast) = fast {
                 proptest::prop_assert!(slow.is_ok(), "{text}: {:?}", slow.err());
