@@ -143,24 +143,11 @@ impl<'a> Scanner<'a> {
         &mut self,
         mut member: impl FnMut(&'a str, &mut Scanner<'a>) -> Option<()>,
     ) -> Option<()> {
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            let key = self.string()?;
-            self.eat(b':')?;
-            member(key, self)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+        self.delimited(b'{', b'}', |s| {
+            let key = s.string()?;
+            s.eat(b':')?;
+            member(key, s)
+        })
     }
 
     /// [`Scanner::object`] with keys as bytes, for a caller that matches them with ASCII names.
@@ -168,38 +155,37 @@ impl<'a> Scanner<'a> {
         &mut self,
         mut member: impl FnMut(&'a [u8], &mut Scanner<'a>) -> Option<()>,
     ) -> Option<()> {
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            let key = self.string_bytes()?;
-            self.eat(b':')?;
-            member(key, self)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+        self.delimited(b'{', b'}', |s| {
+            let key = s.string_bytes()?;
+            s.eat(b':')?;
+            member(key, s)
+        })
     }
 
     /// Reads an array element by element; `element` must consume each one.
-    pub fn array(&mut self, mut element: impl FnMut(&mut Scanner<'a>) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
-        if self.peek()? == b']' {
+    pub fn array(&mut self, element: impl FnMut(&mut Scanner<'a>) -> Option<()>) -> Option<()> {
+        self.delimited(b'[', b']', element)
+    }
+
+    /// `open`, then comma-separated items read by `item`, then `close` (JSON's object and
+    /// array framing; no trailing comma). Inlined so each caller's `item` stays a direct call.
+    #[inline(always)]
+    fn delimited(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Scanner<'a>) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(open)?;
+        if self.peek()? == close {
             self.at += 1;
             return Some(());
         }
         loop {
-            element(self)?;
+            item(self)?;
             match self.peek()? {
                 b',' => self.at += 1,
-                b']' => {
+                b if b == close => {
                     self.at += 1;
                     return Some(());
                 }
@@ -219,44 +205,12 @@ impl<'a> Scanner<'a> {
         }
         match self.peek()? {
             b'"' => self.skip_string(),
-            b'{' => {
-                self.at += 1;
-                if self.peek()? == b'}' {
-                    self.at += 1;
-                    return Some(());
-                }
-                loop {
-                    self.skip_string()?;
-                    self.eat(b':')?;
-                    self.skip_nested(depth + 1)?;
-                    match self.peek()? {
-                        b',' => self.at += 1,
-                        b'}' => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
-            b'[' => {
-                self.at += 1;
-                if self.peek()? == b']' {
-                    self.at += 1;
-                    return Some(());
-                }
-                loop {
-                    self.skip_nested(depth + 1)?;
-                    match self.peek()? {
-                        b',' => self.at += 1,
-                        b']' => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
+            b'{' => self.delimited(b'{', b'}', |s| {
+                s.skip_string()?;
+                s.eat(b':')?;
+                s.skip_nested(depth + 1)
+            }),
+            b'[' => self.delimited(b'[', b']', |s| s.skip_nested(depth + 1)),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
