@@ -247,10 +247,15 @@ impl EntryBounds {
     fn of(entries: &[AnchorEntry]) -> EntryBounds {
         let mut bounds = EntryBounds::default();
         for e in entries {
-            bounds.include(e);
-            bounds.on_active += e.on_active;
+            bounds.count(e);
         }
         bounds
+    }
+
+    /// Adds an entry to the bounds, its `on_active` included.
+    fn count(&mut self, e: &AnchorEntry) {
+        self.include(e);
+        self.on_active += e.on_active;
     }
 
     /// Widens the bounds to an entry as it is now (its `on_active` counted by the caller).
@@ -366,8 +371,7 @@ impl AnchorEntries {
         self.entries.retain(|e| {
             let kept = keep(e);
             if kept {
-                bounds.include(e);
-                bounds.on_active += e.on_active;
+                bounds.count(e);
                 incident_bits |= incident_bit(e.incident);
             }
             kept
@@ -685,11 +689,7 @@ impl AlertAnchors {
     /// Anchor `i` (the index `correlate` records as the reason of a link).
     fn get(&self, i: usize) -> Cow<'_, AlertAnchor> {
         match self.nodes.as_deref().and_then(|nodes| nodes.get(i)) {
-            Some(&(node, hops, hub)) => Cow::Owned(AlertAnchor {
-                key: AnchorKey::Node(node),
-                hops,
-                hub,
-            }),
+            Some(n) => Cow::Owned(node_anchor(n)),
             None => Cow::Borrowed(&self.others[i - self.node_count()]),
         }
     }
@@ -697,14 +697,17 @@ impl AlertAnchors {
     fn iter(&self) -> impl Iterator<Item = Cow<'_, AlertAnchor>> {
         let nodes = self.nodes.as_deref().unwrap_or(&[]).iter();
         nodes
-            .map(|&(node, hops, hub)| {
-                Cow::Owned(AlertAnchor {
-                    key: AnchorKey::Node(node),
-                    hops,
-                    hub,
-                })
-            })
+            .map(|n| Cow::Owned(node_anchor(n)))
             .chain(self.others.iter().map(Cow::Borrowed))
+    }
+}
+
+/// The anchor of one node of a cached neighbourhood.
+fn node_anchor(&(node, hops, hub): &(u32, u8, bool)) -> AlertAnchor {
+    AlertAnchor {
+        key: AnchorKey::Node(node),
+        hops,
+        hub,
     }
 }
 
@@ -1586,7 +1589,12 @@ impl Engine {
             return;
         }
         let anchors = self.anchors_of(fp);
-        let Some(rule_idx) = self.dedup.alerts.get(fp).map(|s| s.rule) else {
+        // The alert's rule, whether the CMDB knows its resource, and if not, its service.
+        let Some((rule_idx, known, unknown_service)) = self.dedup.alerts.get(fp).map(|s| {
+            let known = s.node().is_some();
+            let service = if known { None } else { s.service.clone() };
+            (s.rule, known, service)
+        }) else {
             return;
         };
         let rule = &self.rules.groupings[rule_idx as usize];
@@ -1675,17 +1683,11 @@ impl Engine {
         // Failures that place the alert in its service: (incident, latest start at the place).
         let mut placed: SmallVec<[(u32, Millis); 2]> = SmallVec::new();
         if rule.topology {
-            let service = self
-                .dedup
-                .alerts
-                .get(fp)
-                .filter(|s| s.node().is_none())
-                .and_then(|s| s.service.as_deref().cloned());
             let via = anchors
                 .iter()
                 .position(|a| matches!(a.key, AnchorKey::Service(_)));
-            if let (Some(service), Some(via)) = (service, via) {
-                let region = self.service_region(rule_idx, &service);
+            if let (Some(service), Some(via)) = (&unknown_service, via) {
+                let region = self.service_region(rule_idx, service);
                 for &(node, hops) in region.iter() {
                     let Some(entries) = self.anchors.get(&AnchorKey::Node(node)) else {
                         continue;
@@ -1720,11 +1722,6 @@ impl Engine {
         // An alert the CMDB knows never joins on co-firing alone (the topology found it no
         // incident, so it starts one): it only gathers co-firing incidents of unknown resources
         // into the incident its strong links choose.
-        let known = self
-            .dedup
-            .alerts
-            .get(fp)
-            .is_some_and(|s| s.node().is_some());
         if !known || candidates.iter().any(|c| !c.2) {
             for &(c, _, ai) in &co_firing {
                 if !candidates.iter().any(|(i, _, _)| *i == c) {
@@ -1773,7 +1770,7 @@ impl Engine {
         if strong.is_empty() && candidates.len() > 1 {
             // A shared service or learned group says more than a check that happened to fail
             // at the same moment; among co-firing incidents, the nearest in time.
-            let co_firing_gap = |c: u32| {
+            let co_firing_distance = |c: u32| {
                 let structural = candidates.iter().any(|&(i, ai, _)| {
                     i == c && !matches!(anchors.get(ai).key, AnchorKey::CoFiring(_))
                 });
@@ -1795,7 +1792,7 @@ impl Engine {
             };
             let latest = candidates.iter().copied().max_by_key(|&(c, _, _)| {
                 (
-                    Reverse(co_firing_gap(c)),
+                    Reverse(co_firing_distance(c)),
                     placed_at(c),
                     self.incidents.get(&c).map(|i| (i.last_seen, i.seq)),
                 )

@@ -810,11 +810,9 @@ fn weak_link(
             } else {
                 None
             };
-            w.holds = w.missed_by.is_none();
-            if w.holds {
+            if let Some(w) = settle(w, &mut near_miss) {
                 return Some(w);
             }
-            near_miss.get_or_insert(w);
         }
     }
     // (c) Service link: the same business service, one of the two unknown to the CMDB.
@@ -832,11 +830,9 @@ fn weak_link(
             w.service = Some(sa);
             w.missed_by = (delta > rule.window)
                 .then(|| format!("service link: Δt {} > window {window}", fmt_delta(delta)));
-            w.holds = w.missed_by.is_none();
-            if w.holds {
+            if let Some(w) = settle(w, &mut near_miss) {
                 return Some(w);
             }
-            near_miss.get_or_insert(w);
         }
     }
     // (a) Co-firing: the same check starting on both resources within `CO_FIRING_WINDOW`.
@@ -881,13 +877,22 @@ fn weak_link(
         } else {
             None
         };
-        w.holds = w.missed_by.is_none();
-        if w.holds {
+        if let Some(w) = settle(w, &mut near_miss) {
             return Some(w);
         }
-        near_miss.get_or_insert(w);
     }
     near_miss
+}
+
+/// A weak link that holds is the answer; of those that miss, the first (the strongest kind) is
+/// kept as the near miss to report.
+fn settle(mut w: WeakLink, near_miss: &mut Option<WeakLink>) -> Option<WeakLink> {
+    w.holds = w.missed_by.is_none();
+    if w.holds {
+        return Some(w);
+    }
+    near_miss.get_or_insert(w);
+    None
 }
 
 /// An earlier member of `b_fp`'s incident (other than `a_fp`) that `b_fp` links to strongly,
