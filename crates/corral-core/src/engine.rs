@@ -368,16 +368,32 @@ impl AnchorEntries {
     /// makes the bounds exact.
     fn retain(&mut self, mut keep: impl FnMut(&mut AnchorEntry) -> bool) {
         let (mut bounds, mut incident_bits) = (EntryBounds::default(), 0u64);
-        self.entries.retain(|e| {
-            let kept = keep(e);
-            if kept {
+        // Over the slice, entries copied down over the dropped ones (none until one is dropped):
+        // `SmallVec::retain` indexes (a spilled check per access) and swaps.
+        let entries = self.entries.as_mut_slice();
+        let mut kept = 0;
+        for read in 0..entries.len() {
+            let e = &mut entries[read];
+            if keep(e) {
                 bounds.count(e);
                 incident_bits |= incident_bit(e.incident);
+                if kept != read {
+                    entries[kept] = entries[read];
+                }
+                kept += 1;
             }
-            kept
-        });
+        }
+        self.entries.truncate(kept);
         self.bounds = bounds;
         self.incident_bits = incident_bits;
+    }
+
+    /// Drops the entries of incident `id` (as they are named, not through merges): nothing to
+    /// read when no entry can be of it.
+    fn drop_incident(&mut self, id: u32) {
+        if self.incident_bits & incident_bit(id) != 0 {
+            self.retain(|e| e.incident != id);
+        }
     }
 
     /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
@@ -2482,7 +2498,7 @@ impl Engine {
         // and link anything in between: drop them; join registers fresh ones.
         for a in self.anchors_of(fp).iter() {
             if let Some(entries) = self.anchors.get_mut(&a.key) {
-                entries.retain(|e| e.incident != id);
+                entries.drop_incident(id);
             }
         }
         Some(id)
@@ -3094,7 +3110,7 @@ mod tests {
                         if reopenable.is_empty() { continue; }
                         let inc = closed.remove(reopenable[a as usize % reopenable.len()]);
                         open.insert(inc);
-                        lazy.retain(|e| e.incident != inc);
+                        lazy.drop_incident(inc);
                         eager.retain(|e| e.incident != inc);
                     }
                     // Removals of incidents that have no entry here: a few, or more than
