@@ -204,12 +204,11 @@ pub fn name_first_cause(
         return choice;
     };
     let chosen_at = chosen.first_seen;
+    let started = |i: usize| cands[i].alerting.as_ref().map(|a| a.first_seen);
     let mut current = choice.index;
     let mut visited = vec![current];
-    loop {
-        let Some(at) = cands[current].alerting.as_ref().map(|a| a.first_seen) else {
-            break;
-        };
+    // Every node on the way is alerting (the chosen one, then only alerting causes).
+    while let Some(at) = started(current) {
         let causes: Vec<usize> = alerting_above(current)
             .into_iter()
             .filter(|&i| !visited.contains(&i))
@@ -220,21 +219,12 @@ pub fn name_first_cause(
             })
             .collect();
         // The earliest of its causes; coverage, nearness and hints break ties as for any choice.
-        let Some(first) = causes
-            .iter()
-            .filter_map(|&i| cands[i].alerting.as_ref().map(|a| a.first_seen))
-            .min()
-        else {
+        let Some(first) = causes.iter().filter_map(|&i| started(i)).min() else {
             break;
         };
         let earliest: Vec<usize> = causes
             .into_iter()
-            .filter(|&i| {
-                cands[i]
-                    .alerting
-                    .as_ref()
-                    .is_some_and(|a| a.first_seen == first)
-            })
+            .filter(|&i| started(i) == Some(first))
             .collect();
         let Some(next) = best_of(cands, &earliest) else {
             break;
