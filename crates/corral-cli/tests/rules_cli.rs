@@ -314,7 +314,8 @@ fn explain_alerts_says_when_siblings_started_too_far_apart_for_a_silent_cause() 
 #[test]
 fn explain_alerts_names_the_incident_a_shared_symptom_joined() {
     // AppDown depends on two failed hosts (two incidents): it links to both, joins the incident
-    // of the host that failed last, and bridges nothing.
+    // of the host that failed within a scrape interval before it (the other had been down for
+    // 80 s: it would already have caused it), and bridges nothing.
     let (o, out, err) = explain_causality(&["--alerts", "fp-host-d1,fp-app-d"]);
     assert!(o.status.success(), "{out}\n{err}");
     let v = pair_json("fp-host-d1,fp-app-d");
@@ -441,6 +442,37 @@ fn explain_incident_says_when_a_silent_upstream_lacked_twice_the_evidence() {
     let (_, out, _) = explain(&["--incident", "inc-2026-11-25-000001", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v["root_cause"].get("silent_rule").is_none(), "{out}");
+}
+
+#[test]
+fn explain_incident_says_when_the_root_cause_is_the_cause_of_the_node_explaining_most() {
+    // The instance explains five member resources within the root-cause horizon, the hypervisor
+    // under it four; the hypervisor failed first, and the instance depends on it.
+    let (o, out, err) = explain_fixture(
+        "first-cause.ndjson",
+        "first-cause-topology.yaml",
+        &["--incident", "inc-2026-11-25-000001"],
+    );
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains(
+            "root cause esx-1 (confidence 0.58): inst-1 (upstream of 4 other alerting \
+             resources) depends on it and started failing 10s after it"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "inst-1 explains 5 of 6 member resources (esx-1: 4), but depends on esx-1, which \
+             fails outright and started 10s before it: a root cause has no failing cause among \
+             the members"
+        ),
+        "{out}"
+    );
+    // Where the chosen node depends on no failing member, nothing to say.
+    let (_, out, _) = explain(&["--incident", "inc-2026-11-25-000001", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["root_cause"].get("first_cause").is_none(), "{out}");
 }
 
 #[test]

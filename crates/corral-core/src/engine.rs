@@ -15,7 +15,7 @@
 //! allowed lateness still finds the state it belongs to.
 
 use crate::anomaly::{AnomalyModel, Burst, NoBaseline};
-use crate::causality::causal_breach;
+use crate::causality::{causal_breach, CAUSE_LAG_TOLERANCE};
 use crate::dedup::{AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
@@ -1768,8 +1768,10 @@ impl Engine {
         // Direction of impact: an alert below alerting members of several incidents is a
         // symptom shared by independent failures, not evidence that they are one failure (with
         // dozens of failures open, every busy switch has some). It joins the incident of the
-        // firing explanation that started most recently (an older failure would already have
-        // caused it), then the nearest (its own resource, then the node closest above it), and
+        // firing explanation that started first within a scrape interval before it (a symptom
+        // shows within one of its cause, so a failure seconds old has hardly had the time), else
+        // the one that started most recently (an older failure would already have caused it),
+        // then the nearest (its own resource, then the node closest above it), and
         // bridges nothing. An incident with a failure (error or above) comes before one of mere
         // warnings: a degraded neighbour explains a symptom less well than a failed one; and one
         // alerting within `max_hops` above it before one reaching it only through more silent
@@ -1787,7 +1789,17 @@ impl Engine {
                     // An alerting member further above than `max_hops` reaches the symptom only
                     // through silent layers: weaker evidence than one a common-cause link relates.
                     let deep = hops > max_hops;
-                    (Reverse(failing), deep, Reverse(first), hops, inc)
+                    // A symptom shows within a scrape interval of its cause: among failures
+                    // that started within one before it, the earliest (a newer one has hardly
+                    // had the time); an older one would already have caused it, so after those
+                    // the most recent.
+                    let in_lag = t - first <= CAUSE_LAG_TOLERANCE;
+                    let order = if in_lag {
+                        first
+                    } else {
+                        first.saturating_neg()
+                    };
+                    (Reverse(failing), deep, !in_lag, order, hops, inc)
                 })
                 .map(|&(inc, _, _)| inc);
             if let Some(cause_incident) = nearest_cause {
@@ -2605,7 +2617,37 @@ impl Engine {
         }
         let members_total =
             known_members + inc.resources.values().filter(|a| a.node == NONE).count();
-        let choice = rootcause::choose(&cands, members_total);
+        let rca_cache = &self.rca_cache;
+        let choice = rootcause::choose(&cands, members_total).map(|ch| {
+            // The alerting members upstream of a candidate, from the neighbourhoods its
+            // coverage was counted with.
+            rootcause::name_first_cause(&cands, ch, |i| {
+                let Some(node) = topo.resolve(cands[i].resource) else {
+                    return Vec::new();
+                };
+                let node = node.index() as u32;
+                let ups = match rca_cache.get(&node) {
+                    Some(ups) => ups.to_vec(),
+                    None => topo
+                        .upstream_within(
+                            NodeIndex::new(node as usize),
+                            rules.settings.root_cause.max_hops,
+                            EdgeMask::ALL,
+                            rules.settings.max_neighbourhood,
+                        )
+                        .iter()
+                        .map(|u| (u.node.index() as u32, u.hops))
+                        .collect(),
+                };
+                ups.iter()
+                    .filter(|&&(n, hops)| hops > 0 && by_node.contains_key(&n))
+                    .filter_map(|&(n, _)| {
+                        let id = topo.node(NodeIndex::new(n as usize)).id.as_str();
+                        cands.iter().position(|c| c.resource == id)
+                    })
+                    .collect()
+            })
+        });
         let (root, component, class) = match &choice {
             Some(ch) => {
                 let c = &cands[ch.index];

@@ -11,6 +11,8 @@
 //! wins. A warning is not an outage: while any member fails outright (error or above), a node
 //! with warnings only is not named, and a silent node counts only the failing resources below it.
 //! Alert names matter only through the rules' hints (`prefer_names`), never built in.
+//! A root cause has no cause of its own among the members: when the node chosen so depends on a
+//! failing member that started no later than it, that member is named ([`name_first_cause`]).
 
 use crate::model::{Millis, Severity, Str};
 use serde::{Deserialize, Serialize};
@@ -186,6 +188,71 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
         reason,
         runner_up,
     })
+}
+
+/// A root cause has no cause of its own among the members: when the chosen node depends on an
+/// alerting node that fails outright and started failing no later than it, that node broke first
+/// and is upstream of everything the chosen one explains (coverage stops at the configured hops,
+/// so a node high up is undercounted): name it instead, up the chain. `alerting_above(i)` lists
+/// the candidates with alerting members upstream of `cands[i]` (itself excluded).
+pub fn name_first_cause(
+    cands: &[Candidate<'_>],
+    choice: Choice,
+    alerting_above: impl Fn(usize) -> Vec<usize>,
+) -> Choice {
+    let Some(chosen) = cands[choice.index].alerting.as_ref() else {
+        return choice;
+    };
+    let chosen_at = chosen.first_seen;
+    let started = |i: usize| cands[i].alerting.as_ref().map(|a| a.first_seen);
+    let mut current = choice.index;
+    let mut visited = vec![current];
+    // Every node on the way is alerting (the chosen one, then only alerting causes).
+    while let Some(at) = started(current) {
+        let causes: Vec<usize> = alerting_above(current)
+            .into_iter()
+            .filter(|&i| !visited.contains(&i))
+            .filter(|&i| {
+                cands[i].alerting.as_ref().is_some_and(|a| {
+                    a.severity >= Severity::Error && a.chronic < 0.5 && a.first_seen <= at
+                })
+            })
+            .collect();
+        // The earliest of its causes; coverage, nearness and hints break ties as for any choice.
+        let Some(first) = causes.iter().filter_map(|&i| started(i)).min() else {
+            break;
+        };
+        let earliest: Vec<usize> = causes
+            .into_iter()
+            .filter(|&i| started(i) == Some(first))
+            .collect();
+        let Some(next) = best_of(cands, &earliest) else {
+            break;
+        };
+        visited.push(next);
+        current = next;
+    }
+    if current == choice.index {
+        return choice;
+    }
+    let symptom = &cands[choice.index];
+    let others = symptom.cover.covered.saturating_sub(1);
+    let cause_at = cands[current]
+        .alerting
+        .as_ref()
+        .map_or(chosen_at, |a| a.first_seen);
+    Choice {
+        index: current,
+        confidence: choice.confidence,
+        reason: format!(
+            "{} (upstream of {others} other alerting resource{}) depends on it and started \
+             failing {}s after it: its cause, so theirs",
+            symptom.resource,
+            plural(others),
+            (chosen_at - cause_at) / 1000
+        ),
+        runner_up: Some(choice.index),
+    }
 }
 
 /// Whether a silent node that explains `silent_covered` member resources is named root cause
@@ -381,6 +448,42 @@ mod tests {
         c[1].alerting.as_mut().unwrap().severity = Severity::Warning;
         c.pop();
         assert_eq!(c[choose(&c, 2).unwrap().index].resource, "slow-db");
+    }
+
+    #[test]
+    fn the_first_cause_up_the_chain_is_named() {
+        let fp = Str::from("x");
+        // esx (2 covered within the horizon) is upstream of inst, which covers more; vm sits
+        // between them and fails too.
+        let mut c = vec![
+            alerting("esx", 2, 2, 0, &fp),
+            alerting("vm", 2, 1, 5_000, &fp),
+            alerting("inst", 4, 3, 10_000, &fp),
+        ];
+        let above = |i: usize| -> Vec<usize> {
+            match i {
+                2 => vec![0, 1],
+                1 => vec![0],
+                _ => vec![],
+            }
+        };
+        let ch = choose(&c, 4).unwrap();
+        assert_eq!(c[ch.index].resource, "inst");
+        let ch = name_first_cause(&c, ch, above);
+        assert_eq!(c[ch.index].resource, "esx");
+        assert!(
+            ch.reason.contains("inst (upstream of 3 other"),
+            "{}",
+            ch.reason
+        );
+        // A warning above is no outage, and a node that started failing after the chosen one
+        // is not its cause.
+        c[0].alerting.as_mut().unwrap().severity = Severity::Warning;
+        let ch = name_first_cause(&c, choose(&c, 4).unwrap(), above);
+        assert_eq!(c[ch.index].resource, "vm");
+        c[1].alerting.as_mut().unwrap().first_seen = 11_000;
+        let ch = name_first_cause(&c, choose(&c, 4).unwrap(), above);
+        assert_eq!(c[ch.index].resource, "inst");
     }
 
     #[test]

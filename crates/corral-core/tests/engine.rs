@@ -1258,11 +1258,12 @@ fn a_shared_symptom_goes_to_a_failure_alerting_near_it_before_one_further_up() {
         .fire(70, "SLOBurnRateHigh", "shop")
         .finish();
     assert_eq!(h.groups().len(), 1);
-    // Once pay alerts, vm-pay's failure is observed one hop above shop, and the most recent
-    // failure explains it again.
+    // Once pay alerts, vm-pay's failure is observed one hop above shop, and the failure that
+    // started within a scrape interval before shop explains it again (cart's errors began more
+    // than one before it: they would already have shown).
     let mut h = Harness::with_topology("", TWO_PATHS_TOPO);
     h.fire(0, "DatabaseDown", "db-cart")
-        .fire(20, "HighErrorRate", "cart")
+        .fire(5, "HighErrorRate", "cart")
         .fire(60, "HostDown", "vm-pay")
         .fire(65, "TargetDown", "pay")
         .fire(70, "SLOBurnRateHigh", "shop")
@@ -1602,4 +1603,97 @@ fn a_failure_is_no_cause_of_symptoms_another_failure_already_explains() {
         vec![g(&["CacheDown@cache-1", "HighErrorRate@checkout"])]
     );
     assert_eq!(root_of(&h, "HighErrorRate@checkout"), "cache-1");
+}
+
+#[test]
+fn a_shared_symptom_goes_to_the_first_failure_that_started_within_a_scrape_interval_before_it() {
+    // The database fails, the cache half a minute later, and checkout, which needs both, fails
+    // fifteen seconds after the cache. A symptom shows within a scrape interval of its cause;
+    // both started within one before it, and the cache has hardly had the time: checkout joins
+    // the database's failure. The two failures stay apart.
+    let mut h = Harness::with_topology("", SHARED_TOPO);
+    h.fire(0, "DatabaseDown", "db-orders")
+        .fire(30, "CacheDown", "cache-1")
+        .fire(45, "HighErrorRate", "checkout")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CacheDown@cache-1"]),
+            g(&["DatabaseDown@db-orders", "HighErrorRate@checkout"]),
+        ]
+    );
+    assert_eq!(h.engine.stats().incidents_merged, 0);
+    // The database down for more than a scrape interval before checkout fails would already
+    // have caused it: the cache, the most recent, is its cause.
+    let mut h = Harness::with_topology("", SHARED_TOPO);
+    h.fire(0, "DatabaseDown", "db-orders")
+        .fire(60, "CacheDown", "cache-1")
+        .fire(75, "HighErrorRate", "checkout")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CacheDown@cache-1", "HighErrorRate@checkout"]),
+            g(&["DatabaseDown@db-orders"]),
+        ]
+    );
+}
+
+/// A hypervisor, a VM on it, a service instance on the VM, and the services above it.
+const CHAIN_TOPO: &str = r#"
+nodes:
+  - {id: esx-1, kind: hypervisor}
+  - {id: vm-1, kind: vm}
+  - {id: inst-1, kind: service_instance}
+  - {id: svc-1, kind: service}
+  - {id: api-1, kind: service}
+  - {id: web-1, kind: service}
+  - {id: web-2, kind: service}
+edges:
+  - {from: vm-1, to: esx-1, type: runs_on}
+  - {from: inst-1, to: vm-1, type: runs_on}
+  - {from: svc-1, to: inst-1, type: depends_on}
+  - {from: api-1, to: svc-1, type: depends_on}
+  - {from: web-1, to: api-1, type: depends_on}
+  - {from: web-2, to: api-1, type: depends_on}
+"#;
+
+#[test]
+fn a_root_cause_has_no_failing_cause_of_its_own_among_the_members() {
+    // The hypervisor fails, then the instance two hops above the services that call it, and
+    // the services with it. Within the root-cause horizon (four hops) the instance explains
+    // more members than the hypervisor, whose reach stops at api-1; but the instance depends on
+    // the hypervisor, which failed first: the hypervisor is upstream of everything the instance
+    // explains, and is named.
+    let fire_services = |h: &mut Harness| {
+        h.fire(20, "HighErrorRate", "svc-1")
+            .fire(30, "HighErrorRate", "api-1")
+            .fire(40, "SLOBurnRateHigh", "web-1")
+            .fire(41, "SLOBurnRateHigh", "web-2");
+    };
+    let mut h = Harness::with_topology("", CHAIN_TOPO);
+    h.fire(0, "HypervisorDown", "esx-1")
+        .fire(10, "ContainerCrashLooping", "inst-1");
+    fire_services(&mut h);
+    h.finish();
+    assert_eq!(h.groups().len(), 1);
+    assert_eq!(root_of(&h, "HighErrorRate@svc-1"), "esx-1");
+    // A hypervisor that starts failing after the instance is not what broke it first: the
+    // instance, which explains the most, stays the root cause.
+    let mut h = Harness::with_topology("", CHAIN_TOPO);
+    h.fire(0, "ContainerCrashLooping", "inst-1")
+        .fire(10, "HypervisorDown", "esx-1");
+    fire_services(&mut h);
+    h.finish();
+    assert_eq!(h.groups().len(), 1);
+    assert_eq!(root_of(&h, "HighErrorRate@svc-1"), "inst-1");
+    // A warning on the hypervisor says it is degraded, not failed: no cause of the instance.
+    let mut h = Harness::with_topology("", CHAIN_TOPO);
+    let mut degraded = alert(0, "HypervisorMemoryHigh", "esx-1", Status::Firing);
+    degraded.severity = Severity::Warning;
+    h.push(degraded).fire(10, "ContainerCrashLooping", "inst-1");
+    fire_services(&mut h);
+    h.finish();
+    assert_eq!(root_of(&h, "HighErrorRate@svc-1"), "inst-1");
 }

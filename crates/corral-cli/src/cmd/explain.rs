@@ -987,6 +987,9 @@ struct RootCauseExplanation {
     /// Why a silent candidate that explains more lost to the alerting one, when one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     silent_rule: Option<String>,
+    /// Why an alerting candidate that explains more lost to the chosen one it depends on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_cause: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -1254,6 +1257,41 @@ fn explain_root_cause(
             )
         })
     });
+    // A root cause has no failing cause among the members (`rootcause::name_first_cause`): an
+    // alerting member that explains as much or more but depends on the chosen node, which fails
+    // outright and started no later, lost for that.
+    let first_cause = topo.resolve(&chosen).and_then(|rc| {
+        let &(rc_start, rc_severity) = resources.get(&rc.index())?;
+        let rc_explains = cover.get(&rc.index())?.0;
+        if rc_severity < Severity::Error {
+            return None;
+        }
+        let (symptom, explains) = resources
+            .iter()
+            .filter(|&(&n, &(start, _))| n != rc.index() && start >= rc_start)
+            .filter_map(|(&n, _)| Some((n, cover.get(&n)?.0)))
+            .filter(|&(_, explains)| explains >= rc_explains)
+            .filter(|&(n, _)| {
+                topo.upstream_within(
+                    NodeIndex::new(n),
+                    settings.root_cause.max_hops,
+                    EdgeMask::ALL,
+                    settings.max_neighbourhood,
+                )
+                .iter()
+                .any(|u| u.hops > 0 && u.node == rc)
+            })
+            .max_by_key(|&(_, explains)| explains)?;
+        let symptom_start = resources[&symptom].0;
+        Some(format!(
+            "{} explains {explains} of {total} member resources ({chosen}: {rc_explains}), but \
+             depends on {chosen}, which fails outright and started {}s before it: a root cause \
+             has no failing cause among the members, so the cause of {} is named",
+            topo.node(NodeIndex::new(symptom)).id,
+            (symptom_start - rc_start) / 1000,
+            topo.node(NodeIndex::new(symptom)).id,
+        ))
+    });
     candidates.truncate(8);
     let mut paths = Vec::new();
     if let Some(rc) = topo.resolve(&chosen) {
@@ -1275,6 +1313,7 @@ fn explain_root_cause(
         candidates,
         paths,
         silent_rule,
+        first_cause,
     }
 }
 
@@ -1323,7 +1362,8 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
              member of incident {}, which it joined; an alert that is a symptom of firing \
              members and the cause of none joins one incident (one with a failure before one of \
              warnings, then one alerting within max_hops above it before one further up, then \
-             that of the cause that started most recently, then the nearest) and \
+             that of the cause that started first within a scrape interval before it, else most \
+             recently, then the nearest) and \
              bridges nothing: a shared symptom is not a shared cause, so its link to {} does not \
              tie the two incidents",
             s.symptom, s.joined_through, s.joined, s.apart_from
@@ -1556,6 +1596,9 @@ fn render_incident(e: &IncidentExplanation) -> String {
         ));
     }
     if let Some(why) = &rc.silent_rule {
+        s.push_str(&format!("  {why}\n"));
+    }
+    if let Some(why) = &rc.first_cause {
         s.push_str(&format!("  {why}\n"));
     }
     for p in &rc.paths {
