@@ -2517,9 +2517,33 @@ impl Engine {
             }
         }
         let known_members = by_node.len();
+        // Most of a wide incident's coverage is silent nodes that can neither win nor come
+        // second (`rootcause::keep_decisive`): they are not made candidates at all.
+        let mut cut = rootcause::SilentCut::default();
+        for (n, cover) in &inc.coverage {
+            if !by_node.contains_key(n) {
+                cut.offer(cover);
+            }
+        }
+        #[cfg(debug_assertions)]
+        let mut dropped: Vec<Candidate<'_>> = Vec::new();
         for (&n, cover) in &inc.coverage {
+            let agg = by_node.get(&n);
+            if agg.is_none() && !cut.keeps(cover) {
+                #[cfg(debug_assertions)]
+                dropped.push(Candidate {
+                    resource: topo.node(NodeIndex::new(n as usize)).id.as_str(),
+                    kind_rank: self
+                        .kind_ranks
+                        .get(n as usize)
+                        .map_or(usize::MAX, |&r| r as usize),
+                    cover: *cover,
+                    alerting: None,
+                });
+                continue;
+            }
             let info = topo.node(NodeIndex::new(n as usize));
-            let alerting = by_node.get(&n).map(|agg| AlertingInfo {
+            let alerting = agg.map(|agg| AlertingInfo {
                 first_seen: agg.first_seen,
                 severity: agg.severity,
                 fingerprint: &agg.fingerprint,
@@ -2561,6 +2585,26 @@ impl Engine {
         let members_total =
             known_members + inc.resources.values().filter(|a| a.node == NONE).count();
         let choice = rootcause::choose(&cands, members_total);
+        #[cfg(debug_assertions)]
+        {
+            let mut all_cands = cands.clone();
+            all_cands.extend(dropped);
+            let named = |cands: &[Candidate<'_>], ch: &rootcause::Choice| {
+                let runner_up = ch.runner_up.map(|r| cands[r].resource.to_owned());
+                (
+                    cands[ch.index].resource.to_owned(),
+                    ch.confidence,
+                    ch.reason.clone(),
+                    runner_up,
+                )
+            };
+            let full = rootcause::choose(&all_cands, members_total);
+            debug_assert_eq!(
+                choice.as_ref().map(|ch| named(&cands, ch)),
+                full.as_ref().map(|ch| named(&all_cands, ch)),
+                "a silent node left out by SilentCut changes the choice"
+            );
+        }
         let (root, component, class) = match &choice {
             Some(ch) => {
                 let c = &cands[ch.index];
