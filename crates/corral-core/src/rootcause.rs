@@ -212,16 +212,16 @@ fn best_of_excluding(cands: &[Candidate<'_>], pool: &[usize], skip: usize) -> Op
 /// tolerance, severity, hints, exact time; the resource name keeps it deterministic.
 fn best_of(cands: &[Candidate<'_>], pool: &[usize]) -> Option<usize> {
     let top = pool.iter().map(|&i| cands[i].cover.covered).max()?;
-    let tied: Vec<usize> = pool
-        .iter()
-        .copied()
-        .filter(|&i| cands[i].cover.covered == top)
-        .collect();
-    let earliest = tied
-        .iter()
-        .filter_map(|&i| cands[i].alerting.as_ref().map(|a| a.first_seen))
+    // Walked twice rather than collected: a list per call cost more than the second walk.
+    let tied = || {
+        pool.iter()
+            .copied()
+            .filter(move |&i| cands[i].cover.covered == top)
+    };
+    let earliest = tied()
+        .filter_map(|i| cands[i].alerting.as_ref().map(|a| a.first_seen))
         .min();
-    tied.into_iter().min_by(|&x, &y| {
+    tied().min_by(|&x, &y| {
         let (a, b) = (&cands[x], &cands[y]);
         let early = |c: &Candidate| match (&c.alerting, earliest) {
             (Some(al), Some(e)) => al.first_seen - e > EARLIEST_TOLERANCE,
