@@ -279,16 +279,16 @@ fn best_of_excluding(cands: &[Candidate<'_>], pool: &[usize], skip: usize) -> Op
 /// tolerance, severity, hints, exact time; the resource name keeps it deterministic.
 fn best_of(cands: &[Candidate<'_>], pool: &[usize]) -> Option<usize> {
     let top = pool.iter().map(|&i| cands[i].cover.covered).max()?;
-    let tied: Vec<usize> = pool
-        .iter()
-        .copied()
-        .filter(|&i| cands[i].cover.covered == top)
-        .collect();
-    let earliest = tied
-        .iter()
-        .filter_map(|&i| cands[i].alerting.as_ref().map(|a| a.first_seen))
+    // Walked twice rather than collected: a list per call cost more than the second walk.
+    let tied = || {
+        pool.iter()
+            .copied()
+            .filter(move |&i| cands[i].cover.covered == top)
+    };
+    let earliest = tied()
+        .filter_map(|i| cands[i].alerting.as_ref().map(|a| a.first_seen))
         .min();
-    tied.into_iter().min_by(|&x, &y| {
+    tied().min_by(|&x, &y| {
         let (a, b) = (&cands[x], &cands[y]);
         let early = |c: &Candidate| match (&c.alerting, earliest) {
             (Some(al), Some(e)) => al.first_seen - e > EARLIEST_TOLERANCE,
@@ -315,6 +315,69 @@ fn best_of(cands: &[Candidate<'_>], pool: &[usize]) -> Option<usize> {
             })
             .then(a.resource.cmp(b.resource))
     })
+}
+
+/// Drops, keeping the order of the rest, the candidates that cannot change what [`choose`]
+/// answers: silent nodes that explain too little to be the best silent cause or the runner-up.
+///
+/// Every alerting candidate stays. A silent one counts in `choose` only through the silent
+/// pool's best and the runner-up, both decided among the two highest counts of explained
+/// resources at 2 or more (`covered`, or `failing` once a member fails outright: both are
+/// looked at, so this need not know which applies). On a wide incident that is a handful of
+/// the coverage's nodes; the rest were weighed for nothing on every update.
+/// `choose(&kept, m)` names the same candidates, with the same confidence and reason, as
+/// `choose(&all, m)` (proptest `keeping_the_decisive_candidates_chooses_alike`).
+pub fn keep_decisive(cands: &mut Vec<Candidate<'_>>) {
+    let mut cut = SilentCut::default();
+    for c in cands.iter().filter(|c| c.alerting.is_none()) {
+        cut.offer(&c.cover);
+    }
+    cands.retain(|c| c.alerting.is_some() || cut.keeps(&c.cover));
+}
+
+/// The silent candidates [`keep_decisive`] keeps, decided from their covers alone: offer every
+/// silent candidate's cover, then ask which to keep. (Lets a caller skip building the others.)
+#[derive(Default)]
+pub struct SilentCut {
+    covered: TopTwo,
+    failing: TopTwo,
+}
+
+impl SilentCut {
+    pub fn offer(&mut self, silent: &Cover) {
+        self.covered.offer(silent.covered);
+        self.failing.offer(silent.failing);
+    }
+
+    pub fn keeps(&self, silent: &Cover) -> bool {
+        silent.covered >= self.covered.threshold() || silent.failing >= self.failing.threshold()
+    }
+}
+
+/// The two highest distinct counts of at least 2 (a silent node explaining fewer is never a
+/// cause).
+#[derive(Default)]
+struct TopTwo([Option<u32>; 2]);
+
+impl TopTwo {
+    fn offer(&mut self, v: u32) {
+        if v < 2 {
+            return;
+        }
+        match self.0 {
+            [None, _] => self.0[0] = Some(v),
+            [Some(first), _] if v > first => self.0 = [Some(v), Some(first)],
+            [Some(first), second] if v < first && second.is_none_or(|s| v > s) => {
+                self.0[1] = Some(v)
+            }
+            _ => {}
+        }
+    }
+
+    /// Counts at or above this are among the two highest; none when no count reached 2.
+    fn threshold(&self) -> u32 {
+        self.0[1].or(self.0[0]).unwrap_or(u32::MAX)
+    }
 }
 
 #[cfg(test)]
@@ -448,6 +511,76 @@ mod tests {
         c[1].alerting.as_mut().unwrap().severity = Severity::Warning;
         c.pop();
         assert_eq!(c[choose(&c, 2).unwrap().index].resource, "slow-db");
+    }
+
+    /// What a choice says, by resource name (indices differ between the two lists).
+    fn named(
+        cands: &[Candidate<'_>],
+        ch: Option<Choice>,
+    ) -> Option<(String, f64, String, Option<String>)> {
+        ch.map(|ch| {
+            (
+                cands[ch.index].resource.to_string(),
+                ch.confidence,
+                ch.reason,
+                ch.runner_up.map(|r| cands[r].resource.to_string()),
+            )
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Dropping what `keep_decisive` drops changes nothing `choose` answers: random mixes of
+        /// alerting (failing, warning, chronic) and silent candidates with many tied counts,
+        /// `failing` below, equal to and above `covered`.
+        #[test]
+        fn keeping_the_decisive_candidates_chooses_alike(
+            specs in proptest::collection::vec(
+                (
+                    proptest::prelude::any::<bool>(),
+                    0u32..7,
+                    0u32..8,
+                    0u32..14,
+                    0usize..3,
+                    0usize..4,
+                    0i64..5,
+                    proptest::prelude::any::<bool>(),
+                ),
+                0..40,
+            ),
+            members in 0usize..30,
+        ) {
+            let names: Vec<Str> = (0..specs.len()).map(|i| Str::from(format!("r{i:02}"))).collect();
+            let severities = [Severity::Warning, Severity::Error, Severity::Critical];
+            let cands: Vec<Candidate<'_>> = specs
+                .iter()
+                .zip(&names)
+                .map(|(&(is_alerting, covered, failing, hops, kind, sev, t, chronic), name)| {
+                    Candidate {
+                        resource: name.as_str(),
+                        kind_rank: kind,
+                        cover: Cover {
+                            covered,
+                            hop_sum: hops,
+                            failing,
+                            failing_hop_sum: hops / 2,
+                        },
+                        alerting: is_alerting.then(|| AlertingInfo {
+                            first_seen: t * 20_000,
+                            severity: severities[sev % 3],
+                            fingerprint: name,
+                            name,
+                            name_rank: sev,
+                            chronic: if chronic { 0.7 } else { 0.0 },
+                        }),
+                    }
+                })
+                .collect();
+            let mut kept = cands.clone();
+            keep_decisive(&mut kept);
+            let all = named(&cands, choose(&cands, members));
+            proptest::prop_assert_eq!(named(&kept, choose(&kept, members)), all);
+        }
     }
 
     #[test]
