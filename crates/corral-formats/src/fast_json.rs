@@ -162,6 +162,54 @@ impl<'a> Scanner<'a> {
         })
     }
 
+    /// [`Scanner::object`] for a record whose keys are all among `keys`: `member` gets the
+    /// index of each key in `keys`. A key is first compared in place with the names that
+    /// follow the previous key in `keys` (producers write a record's keys in one order, most
+    /// often the declared one, skipping absent ones), so the usual key costs a masked compare
+    /// of 16 bytes instead of a string search and a match on its text. Any other key is read
+    /// as [`Scanner::string_bytes`] reads it and looked up; one not in `keys` gives up.
+    pub fn object_with_known_keys<const N: usize>(
+        &mut self,
+        keys: &KnownKeys<N>,
+        mut member: impl FnMut(usize, &mut Scanner<'a>) -> Option<()>,
+    ) -> Option<()> {
+        let mut next = 0;
+        self.delimited(b'{', b'}', |s| {
+            let index = s.known_key(keys, next)?;
+            next = index + 1;
+            s.eat(b':')?;
+            member(index, s)
+        })
+    }
+
+    /// The index in `keys` of the key string at the scanner, consumed; `None` (and an
+    /// unspecified position) when it is not a plain string naming one of `keys`.
+    #[inline(always)]
+    fn known_key<const N: usize>(&mut self, keys: &KnownKeys<N>, from: usize) -> Option<usize> {
+        self.skip_ws();
+        if let Some(window) = self.bytes.get(self.at..self.at + 16) {
+            let (head, tail) = window.split_at(8);
+            let head = u64::from_le_bytes(head.try_into().ok()?);
+            let tail = u64::from_le_bytes(tail.try_into().ok()?);
+            for (index, key) in keys.quoted.iter().enumerate().skip(from) {
+                if key.starts(head, tail) {
+                    debug_assert_eq!(
+                        Scanner {
+                            at: self.at,
+                            ..*self
+                        }
+                        .string_bytes(),
+                        Some(keys.names[index])
+                    );
+                    self.at += key.len;
+                    return Some(index);
+                }
+            }
+        }
+        let key = self.string_bytes()?;
+        keys.names.iter().position(|name| *name == key)
+    }
+
     /// Reads an array element by element; `element` must consume each one.
     pub fn array(&mut self, element: impl FnMut(&mut Scanner<'a>) -> Option<()>) -> Option<()> {
         self.delimited(b'[', b']', element)
@@ -245,6 +293,107 @@ impl<'a> Scanner<'a> {
                 _ => self.at += 1,
             }
         }
+    }
+}
+
+/// The key names a record may hold, in the order producers usually write them, with each
+/// name's quoted form as two masked words for [`Scanner::object_with_known_keys`].
+pub(crate) struct KnownKeys<const N: usize> {
+    names: [&'static [u8]; N],
+    quoted: [QuotedKey; N],
+}
+
+impl<const N: usize> KnownKeys<N> {
+    /// Panics (at compile time, in a `const`) on a name that needs escaping or is longer than
+    /// 14 bytes.
+    pub const fn new(names: [&'static str; N]) -> KnownKeys<N> {
+        let mut bytes = [b"".as_slice(); N];
+        let mut quoted = [QuotedKey::EMPTY; N];
+        let mut i = 0;
+        while i < N {
+            bytes[i] = names[i].as_bytes();
+            quoted[i] = QuotedKey::new(bytes[i]);
+            i += 1;
+        }
+        KnownKeys {
+            names: bytes,
+            quoted,
+        }
+    }
+
+    /// The name at `index`.
+    #[cfg(test)]
+    pub fn name(&self, index: usize) -> &'static [u8] {
+        self.names[index]
+    }
+}
+
+/// `"name"` as the first 16 bytes of the input would hold it (little-endian words), with masks
+/// over its `len` bytes.
+#[derive(Clone, Copy)]
+struct QuotedKey {
+    head: u64,
+    head_mask: u64,
+    tail: u64,
+    tail_mask: u64,
+    len: usize,
+}
+
+impl QuotedKey {
+    const EMPTY: QuotedKey = QuotedKey {
+        head: 0,
+        head_mask: 0,
+        tail: 0,
+        tail_mask: 0,
+        len: 0,
+    };
+
+    const fn new(name: &[u8]) -> QuotedKey {
+        let len = name.len() + 2;
+        assert!(len <= 16, "a known key is at most 14 bytes");
+        let mut text = [0u8; 16];
+        let mut mask = [0u8; 16];
+        text[0] = b'"';
+        text[len - 1] = b'"';
+        let mut i = 0;
+        while i < len {
+            if i > 0 && i < len - 1 {
+                let c = name[i - 1];
+                assert!(
+                    c >= 0x20 && c != b'"' && c != b'\\',
+                    "a known key needs no escape"
+                );
+                text[i] = c;
+            }
+            mask[i] = 0xff;
+            i += 1;
+        }
+        QuotedKey {
+            head: Self::word(&text, 0),
+            head_mask: Self::word(&mask, 0),
+            tail: Self::word(&text, 8),
+            tail_mask: Self::word(&mask, 8),
+            len,
+        }
+    }
+
+    const fn word(b: &[u8; 16], at: usize) -> u64 {
+        u64::from_le_bytes([
+            b[at],
+            b[at + 1],
+            b[at + 2],
+            b[at + 3],
+            b[at + 4],
+            b[at + 5],
+            b[at + 6],
+            b[at + 7],
+        ])
+    }
+
+    /// The 16 bytes `head`, `tail` begin with this quoted name.
+    #[inline(always)]
+    fn starts(&self, head: u64, tail: u64) -> bool {
+        (head & self.head_mask) == self.head && (tail & self.tail_mask) == self.tail
     }
 }
 
@@ -537,6 +686,56 @@ mod tests {
         ) {
             let plain = bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
             proptest::prop_assert_eq!(find_special(&bytes), plain);
+        }
+
+        /// Keys matched in place against the known names are the keys the general reader
+        /// reads: same indices in the same order, same refusals, same end position; whatever
+        /// the order of the keys, near misses (prefixes, longer names, escapes), whitespace,
+        /// and lines ending within 16 bytes of a key.
+        #[test]
+        fn known_keys_agree_with_byte_keys(
+            keys in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "fingerprint", "source", "name", "status", "starts_at", "ends_at", "value",
+                    "sourc", "sources", "source ", "nam\\\"e", "sour\\u0063e", "é", "",
+                    "startsXat", "valu", "value\\n",
+                ]),
+                0..6,
+            ),
+            value in proptest::sample::select(vec!["1", "12345678901234567890", "x"]),
+            space in proptest::sample::select(vec!["", " ", "\n\t"]),
+            cut in 0..40usize,
+        ) {
+            const KEYS: KnownKeys<7> = KnownKeys::new(
+                ["fingerprint", "source", "name", "status", "starts_at", "ends_at", "value"],
+            );
+            let members: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{space}\"{k}\"{space}:{space}{value}"))
+                .collect();
+            let whole = format!("{{{}{space}}}", members.join(","));
+            // Also every line cut short, so that keys sit near its end.
+            let text = &whole.as_bytes()[..whole.len().saturating_sub(cut)];
+            let Ok(text) = std::str::from_utf8(text) else {
+                return Ok(());
+            };
+            let mut known = Scanner::new(text);
+            let mut known_seen = Vec::new();
+            let known_ok = known.object_with_known_keys(&KEYS, |index, s| {
+                known_seen.push(index);
+                s.number().map(drop)
+            });
+            let mut general = Scanner::new(text);
+            let mut general_seen = Vec::new();
+            let general_ok = general.object_with_byte_keys(|key, s| {
+                general_seen.push(KEYS.names.iter().position(|name| *name == key)?);
+                s.number().map(drop)
+            });
+            proptest::prop_assert_eq!(known_ok, general_ok, "{}", text);
+            proptest::prop_assert_eq!(known_seen, general_seen, "{}", text);
+            if known_ok.is_some() {
+                proptest::prop_assert_eq!(known.at, general.at, "{}", text);
+            }
         }
 
         /// A string read as bytes is the string read as text, with the same refusals and the
