@@ -170,44 +170,48 @@ impl<'a> Scanner<'a> {
     /// as [`Scanner::string_bytes`] reads it and looked up; one not in `keys` gives up.
     pub fn object_with_known_keys<const N: usize>(
         &mut self,
-        keys: &KnownKeys<N>,
+        keys: &KnownNames<N>,
         mut member: impl FnMut(usize, &mut Scanner<'a>) -> Option<()>,
     ) -> Option<()> {
         let mut next = 0;
         self.delimited(b'{', b'}', |s| {
-            let index = s.known_key(keys, next)?;
+            let index = s.known_name(keys, next)?;
             next = index + 1;
             s.eat(b':')?;
             member(index, s)
         })
     }
 
-    /// The index in `keys` of the key string at the scanner, consumed; `None` (and an
-    /// unspecified position) when it is not a plain string naming one of `keys`.
+    /// The index in `names` (from `from` on) of the string at the scanner, consumed: a key,
+    /// or a value from a fixed set. `None` (and an unspecified position) when it is not a
+    /// plain string equal to one of them. Compared in place first (a masked compare of the
+    /// next 16 bytes per name: no string search), read as [`Scanner::string_bytes`] reads it
+    /// and looked up among all the names otherwise (a name before `from`, a line ending
+    /// within 16 bytes, an escape).
     #[inline(always)]
-    fn known_key<const N: usize>(&mut self, keys: &KnownKeys<N>, from: usize) -> Option<usize> {
+    fn known_name<const N: usize>(&mut self, names: &KnownNames<N>, from: usize) -> Option<usize> {
         self.skip_ws();
         if let Some(window) = self.bytes.get(self.at..self.at + 16) {
             let (head, tail) = window.split_at(8);
             let head = u64::from_le_bytes(head.try_into().ok()?);
             let tail = u64::from_le_bytes(tail.try_into().ok()?);
-            for (index, key) in keys.quoted.iter().enumerate().skip(from) {
-                if key.starts(head, tail) {
+            for (index, quoted) in names.quoted.iter().enumerate().skip(from) {
+                if quoted.starts(head, tail) {
                     debug_assert_eq!(
                         Scanner {
                             at: self.at,
                             ..*self
                         }
                         .string_bytes(),
-                        Some(keys.names[index])
+                        Some(names.names[index])
                     );
-                    self.at += key.len;
+                    self.at += quoted.len;
                     return Some(index);
                 }
             }
         }
-        let key = self.string_bytes()?;
-        keys.names.iter().position(|name| *name == key)
+        let read = self.string_bytes()?;
+        names.names.iter().position(|name| *name == read)
     }
 
     /// Reads an array element by element; `element` must consume each one.
@@ -296,26 +300,27 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// The key names a record may hold, in the order producers usually write them, with each
-/// name's quoted form as two masked words for [`Scanner::object_with_known_keys`].
-pub(crate) struct KnownKeys<const N: usize> {
+/// The names a string may hold (a record's keys, in the order producers usually write them, or
+/// the values of an enumeration), each with its quoted form as two masked words for
+/// [`Scanner::object_with_known_keys`] and `Scanner::known_name`.
+pub(crate) struct KnownNames<const N: usize> {
     names: [&'static [u8]; N],
-    quoted: [QuotedKey; N],
+    quoted: [QuotedName; N],
 }
 
-impl<const N: usize> KnownKeys<N> {
+impl<const N: usize> KnownNames<N> {
     /// Panics (at compile time, in a `const`) on a name that needs escaping or is longer than
     /// 14 bytes.
-    pub const fn new(names: [&'static str; N]) -> KnownKeys<N> {
+    pub const fn new(names: [&'static str; N]) -> KnownNames<N> {
         let mut bytes = [b"".as_slice(); N];
-        let mut quoted = [QuotedKey::EMPTY; N];
+        let mut quoted = [QuotedName::EMPTY; N];
         let mut i = 0;
         while i < N {
             bytes[i] = names[i].as_bytes();
-            quoted[i] = QuotedKey::new(bytes[i]);
+            quoted[i] = QuotedName::new(bytes[i]);
             i += 1;
         }
-        KnownKeys {
+        KnownNames {
             names: bytes,
             quoted,
         }
@@ -331,7 +336,7 @@ impl<const N: usize> KnownKeys<N> {
 /// `"name"` as the first 16 bytes of the input would hold it (little-endian words), with masks
 /// over its `len` bytes.
 #[derive(Clone, Copy)]
-struct QuotedKey {
+struct QuotedName {
     head: u64,
     head_mask: u64,
     tail: u64,
@@ -339,8 +344,8 @@ struct QuotedKey {
     len: usize,
 }
 
-impl QuotedKey {
-    const EMPTY: QuotedKey = QuotedKey {
+impl QuotedName {
+    const EMPTY: QuotedName = QuotedName {
         head: 0,
         head_mask: 0,
         tail: 0,
@@ -348,9 +353,9 @@ impl QuotedKey {
         len: 0,
     };
 
-    const fn new(name: &[u8]) -> QuotedKey {
+    const fn new(name: &[u8]) -> QuotedName {
         let len = name.len() + 2;
-        assert!(len <= 16, "a known key is at most 14 bytes");
+        assert!(len <= 16, "a known name is at most 14 bytes");
         let mut text = [0u8; 16];
         let mut mask = [0u8; 16];
         text[0] = b'"';
@@ -361,14 +366,14 @@ impl QuotedKey {
                 let c = name[i - 1];
                 assert!(
                     c >= 0x20 && c != b'"' && c != b'\\',
-                    "a known key needs no escape"
+                    "a known name needs no escape"
                 );
                 text[i] = c;
             }
             mask[i] = 0xff;
             i += 1;
         }
-        QuotedKey {
+        QuotedName {
             head: Self::word(&text, 0),
             head_mask: Self::word(&mask, 0),
             tail: Self::word(&text, 8),
@@ -569,21 +574,22 @@ pub(crate) fn opt_time(s: &mut Scanner<'_>) -> Option<Option<Time>> {
     }
 }
 
+/// Every status, and its name at the same index.
+const STATUSES: [Status; 2] = [Status::Firing, Status::Resolved];
+const STATUS_NAMES: KnownNames<2> = KnownNames::new(["firing", "resolved"]);
+
+/// The names of [`Severity::ALL`], in its order.
+const SEVERITY_NAMES: KnownNames<4> = KnownNames::new(["info", "warning", "error", "critical"]);
+
 /// `firing` or `resolved`; anything else (and its error message) is serde_json's business.
 pub(crate) fn status(s: &mut Scanner<'_>) -> Option<StatusField> {
-    match s.string()? {
-        "firing" => Some(StatusField(Status::Firing)),
-        "resolved" => Some(StatusField(Status::Resolved)),
-        _ => None,
-    }
+    let index = s.known_name(&STATUS_NAMES, 0)?;
+    STATUSES.get(index).copied().map(StatusField)
 }
 
 pub(crate) fn severity(s: &mut Scanner<'_>) -> Option<SeverityField> {
-    let name = s.string()?;
-    Severity::ALL
-        .into_iter()
-        .find(|v| v.as_str() == name)
-        .map(SeverityField)
+    let index = s.known_name(&SEVERITY_NAMES, 0)?;
+    Severity::ALL.get(index).copied().map(SeverityField)
 }
 
 /// An optional number, read by serde_json itself so that rounding is identical.
@@ -597,6 +603,29 @@ pub(crate) fn opt_f64(s: &mut Scanner<'_>) -> Option<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_and_severity_names_follow_their_enumerations() {
+        for (index, status) in STATUSES.into_iter().enumerate() {
+            assert_eq!(STATUS_NAMES.names[index], status.as_str().as_bytes());
+        }
+        for (index, severity) in Severity::ALL.into_iter().enumerate() {
+            assert_eq!(SEVERITY_NAMES.names[index], severity.as_str().as_bytes());
+        }
+        // Read in place, with room to spare, and read at the end of the text.
+        for text in [r#""critical", "x": 1}"#, r#""critical""#] {
+            let mut s = Scanner::new(text);
+            assert_eq!(severity(&mut s).map(|f| f.0), Some(Severity::Critical));
+            assert_eq!(s.at, 10);
+        }
+        for refused in [r#""Critical""#, r#""critical "#, r#""crit\u0069cal""#, "7"] {
+            assert!(severity(&mut Scanner::new(refused)).is_none(), "{refused}");
+        }
+        assert_eq!(
+            status(&mut Scanner::new(r#""resolved","severity":"info"}"#)).map(|f| f.0),
+            Some(Status::Resolved)
+        );
+    }
 
     #[test]
     fn strings_without_escapes_are_borrowed() {
@@ -706,7 +735,7 @@ mod tests {
             space in proptest::sample::select(vec!["", " ", "\n\t"]),
             cut in 0..40usize,
         ) {
-            const KEYS: KnownKeys<7> = KnownKeys::new(
+            const KEYS: KnownNames<7> = KnownNames::new(
                 ["fingerprint", "source", "name", "status", "starts_at", "ends_at", "value"],
             );
             let members: Vec<String> = keys

@@ -7,7 +7,7 @@ use crate::common::{
     finish, utf8, Problems, SeverityField, StatusField, Time, MAX_LABELS, MAX_VALUE_BYTES,
 };
 use crate::fast_json::{
-    self, normalize_raw_labels, owned_labels, KnownKeys, LabelText, Scanner, Seen,
+    self, normalize_raw_labels, owned_labels, KnownNames, LabelText, Scanner, Seen,
 };
 use corral_core::model::{fingerprint_of, labels_as_map, Labels, Str};
 use corral_core::{Alert, AlertHead};
@@ -226,7 +226,7 @@ impl Key {
     ];
 }
 
-const NATIVE_KEYS: KnownKeys<13> = KnownKeys::new([
+const NATIVE_KEYS: KnownNames<13> = KnownNames::new([
     "fingerprint",
     "source",
     "name",
