@@ -243,6 +243,8 @@ const NATIVE_KEYS: KnownNames<13> = KnownNames::new([
 ]);
 
 /// The record as the fast scanner reads it, or `None` to let serde_json decide (and explain).
+/// Inlined so the ~200-byte record is built where the caller keeps it, not copied out.
+#[inline(always)]
 fn scan(text: &str) -> Option<RawRecord<'_>> {
     let mut s = Scanner::new(text);
     let mut seen = Seen::default();
