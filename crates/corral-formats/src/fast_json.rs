@@ -7,7 +7,7 @@
 //! only a faster one: no intermediate tokens, no visitor calls, strings copied once.
 
 use crate::common::{SeverityField, StatusField, Time};
-use crate::time::parse_time;
+use crate::time::{parse_time, utc_string_prefix};
 use corral_core::model::{Labels, Str};
 use corral_core::{Alert, Severity, Status};
 use smallvec::SmallVec;
@@ -553,6 +553,12 @@ pub(crate) fn label_text<'a>(s: &mut Scanner<'a>) -> Option<LabelText<'a>> {
 /// Event time as [`Time`] reads it: RFC 3339 text, or epoch milliseconds.
 pub(crate) fn time(s: &mut Scanner<'_>) -> Option<Time> {
     if s.peek()? == b'"' {
+        // The common fixed shapes are read where they lie, without searching for the string's
+        // end first; anything else is read as a string and parsed.
+        if let Some((ms, len)) = s.bytes.get(s.at + 1..).and_then(utc_string_prefix) {
+            s.at += len + 2;
+            return Some(Time(ms));
+        }
         return parse_time(s.string()?).map(Time);
     }
     let token = s.number()?;
