@@ -733,7 +733,8 @@ mod tests {
                 proptest::sample::select(vec![
                     "fingerprint", "source", "name", "status", "starts_at", "ends_at", "value",
                     "sourc", "sources", "source ", "nam\\\"e", "sour\\u0063e", "é", "",
-                    "startsXat", "valu", "value\\n",
+                    "startsXat", "valu", "value\\n", "starts_aX", "fingerprinX",
+                    "fingerprint2", "ends_at_",
                 ]),
                 0..6,
             ),
