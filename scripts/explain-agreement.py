@@ -209,7 +209,15 @@ def main():
             if v["grouped"]:
                 key = "grouped (absorbed incident)"
             elif link.get("linked"):
-                key = "linked: shared symptom" if v.get("shared_symptom") else "linked: generic note"
+                note = v.get("note") or ""
+                if v.get("shared_symptom"):
+                    key = "linked: shared symptom"
+                elif "a late cause joins" in note:
+                    key = "linked: late cause"
+                elif "(explaining away)" in note:
+                    key = "linked: explained away"
+                else:
+                    key = "linked: generic note"
             elif link.get("causality"):
                 key = "not linked: " + link["causality"]
             else:

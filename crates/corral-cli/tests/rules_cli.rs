@@ -382,6 +382,31 @@ fn explain_alerts_says_when_a_cause_was_explained_away() {
 }
 
 #[test]
+fn explain_alerts_says_when_a_late_cause_bridged_nothing() {
+    // dist-i1 fails, tor-i2 under the other distribution switch 50 s later, and core-i above
+    // both 58 s after dist-i1: a late cause of either, or a failure of its own. It joins the one
+    // it lags least, tor-i2, and does not tie dist-i1's failure to it.
+    let (o, out, err) = explain_causality(&["--alerts", "fp-dist-i1,fp-core-i"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains(
+            "note: the link criteria hold, yet they are apart: SwitchDown@core-i (fp-core-i) \
+             started 58s after SwitchDown@dist-i1 (fp-dist-i1), within the 1m a cause may lag"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("a late cause joins the failure it lags least"),
+        "{out}"
+    );
+    let v = pair_json("fp-dist-i1,fp-core-i");
+    assert_eq!(v["chain"][0]["linked"], true);
+    assert!(v["shared_symptom"].is_null(), "{v}");
+    assert_eq!(pair_json("fp-tor-i2,fp-core-i")["grouped"], true);
+}
+
+#[test]
 fn explain_incident_says_when_a_silent_upstream_lacked_twice_the_evidence() {
     // HostDown@host-e1 explains itself and its database; the silent switch explains those and
     // the second host: more, but not twice as many.

@@ -13,7 +13,9 @@ use crate::model::{Millis, Severity};
 
 /// Time coherence of propagation: how long a cause's own alert may start after the effects it
 /// explains. Effects follow their cause; its alert may only lag them by the scrape interval in
-/// which monitors notice the failure (15–60 s).
+/// which monitors notice the failure (15–60 s). Such a late cause joins its effects but never
+/// ties several failures into one (`Engine::correlate`): it may as well be a failure of its own
+/// that started just after them.
 pub const CAUSE_LAG_TOLERANCE: Millis = 60_000;
 
 /// Why a link through a topology node breaks causality, although hops and window allow it.

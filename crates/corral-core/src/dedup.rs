@@ -123,34 +123,42 @@ impl<'de> Deserialize<'de> for FlapHistory {
 /// What corral remembers of one alert between occurrences. Kept small: a storm holds millions
 /// (128 bytes, so that with its fingerprint it fits the 160-byte allocator size class; see
 /// `entry_fits_one_small_size_class`).
+///
+/// Laid out in declaration order (`repr(C)`), what a repeat reads and writes first: a table of
+/// a million alerts is far larger than the caches, and a repeat's lookup misses on its entry.
+/// With the fingerprint ([`AlertMap`]'s entry puts it first), the fields a repeat touches are
+/// the entry's first 71 bytes: two cache lines however the allocator places the entry, where
+/// the compiler's order spread them over three (`repeat_fields_share_the_first_cache_lines`).
+/// Snapshots name fields, so they read the same in any order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[repr(C)]
 pub struct AlertState {
-    pub name: Str,
-    pub resource: Str,
-    /// Shared with every alert of the same service ([`ServiceNames`]): a thin pointer keeps the
-    /// state at 128 bytes, and a million alerts of forty services hold forty strings.
-    pub service: Option<Arc<Str>>,
-    /// A boxed slice, not a `Vec`: labels never change after the first occurrence, and the
-    /// capacity word would cost 8 bytes per alert.
-    pub labels: Box<[(Str, Str)]>,
-    pub severity: Severity,
-    pub status: Status,
     /// Event time of the first occurrence, and of the newest one.
     pub first_seen: Millis,
     pub last_seen: Millis,
     /// Event time at which the alert last fired or was repeated; expiry counts from here.
     pub last_update: Millis,
+    /// Shared with every alert of the same service ([`ServiceNames`]): a thin pointer keeps the
+    /// state at 128 bytes, and a million alerts of forty services hold forty strings.
+    pub service: Option<Arc<Str>>,
     pub count: u32,
-    /// Topology node of the resource (u32::MAX when unknown).
-    pub node: u32,
-    /// Grouping rule that applies.
-    pub rule: u16,
-    pub mute: Mute,
-    pub flap: FlapHistory,
     /// Incident it belongs to (u32::MAX when none).
     pub incident: u32,
+    pub mute: Mute,
+    pub severity: Severity,
+    pub status: Status,
     /// True while the alert counts as active for its incident (firing, not expired).
     pub active: bool,
+    /// Grouping rule that applies.
+    pub rule: u16,
+    /// Topology node of the resource (u32::MAX when unknown).
+    pub node: u32,
+    pub flap: FlapHistory,
+    /// A boxed slice, not a `Vec`: labels never change after the first occurrence, and the
+    /// capacity word would cost 8 bytes per alert.
+    pub labels: Box<[(Str, Str)]>,
+    pub name: Str,
+    pub resource: Str,
 }
 
 pub const NONE: u32 = u32::MAX;
@@ -227,8 +235,10 @@ pub struct Merged {
     pub started_flapping: bool,
 }
 
-/// One alert of the table: its fingerprint and its state, in one allocation.
+/// One alert of the table: its fingerprint and its state, in one allocation, the fingerprint
+/// (what a lookup compares) first, next to the state's fields a repeat touches.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
 struct Entry {
     fingerprint: Str,
     state: AlertState,
@@ -540,6 +550,28 @@ mod tests {
         // 8 bytes more would put every entry (fingerprint + state) in the 192-byte class.
         assert_eq!(std::mem::size_of::<AlertState>(), 128);
         assert!(std::mem::size_of::<Entry>() <= 160);
+    }
+
+    #[test]
+    fn repeat_fields_share_the_first_cache_lines() {
+        use std::mem::offset_of;
+        // Everything `merge_repeat` and `Engine::ingest_repeat` read or write of a state, and
+        // the fingerprint the lookup compares: within the entry's first 72 bytes.
+        let state = offset_of!(Entry, state);
+        let hot_ends = [
+            offset_of!(Entry, fingerprint) + std::mem::size_of::<Str>(),
+            state + offset_of!(AlertState, first_seen) + 8,
+            state + offset_of!(AlertState, last_seen) + 8,
+            state + offset_of!(AlertState, last_update) + 8,
+            state + offset_of!(AlertState, service) + 8,
+            state + offset_of!(AlertState, count) + 4,
+            state + offset_of!(AlertState, incident) + 4,
+            state + offset_of!(AlertState, mute) + std::mem::size_of::<Mute>(),
+            state + offset_of!(AlertState, severity) + 1,
+            state + offset_of!(AlertState, status) + 1,
+            state + offset_of!(AlertState, active) + 1,
+        ];
+        assert!(hot_ends.iter().all(|&end| end <= 72), "{hot_ends:?}");
     }
 
     #[test]

@@ -368,16 +368,32 @@ impl AnchorEntries {
     /// makes the bounds exact.
     fn retain(&mut self, mut keep: impl FnMut(&mut AnchorEntry) -> bool) {
         let (mut bounds, mut incident_bits) = (EntryBounds::default(), 0u64);
-        self.entries.retain(|e| {
-            let kept = keep(e);
-            if kept {
+        // Over the slice, entries copied down over the dropped ones (none until one is dropped):
+        // `SmallVec::retain` indexes (a spilled check per access) and swaps.
+        let entries = self.entries.as_mut_slice();
+        let mut kept = 0;
+        for read in 0..entries.len() {
+            let e = &mut entries[read];
+            if keep(e) {
                 bounds.count(e);
                 incident_bits |= incident_bit(e.incident);
+                if kept != read {
+                    entries[kept] = entries[read];
+                }
+                kept += 1;
             }
-            kept
-        });
+        }
+        self.entries.truncate(kept);
         self.bounds = bounds;
         self.incident_bits = incident_bits;
+    }
+
+    /// Drops the entries of incident `id` (as they are named, not through merges): nothing to
+    /// read when no entry can be of it.
+    fn drop_incident(&mut self, id: u32) {
+        if self.incident_bits & incident_bit(id) != 0 {
+            self.retain(|e| e.incident != id);
+        }
     }
 
     /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
@@ -1611,6 +1627,9 @@ impl Engine {
         let mut cause_link = false;
         // Incidents related only as co-firing, with how far in time the same check started.
         let mut co_firing: SmallVec<[(u32, Millis, usize); 2]> = SmallVec::new();
+        // Incidents the alert links to only as a late cause: (incident, least lag behind the
+        // first effect there).
+        let mut lagging: SmallVec<[(u32, Millis); 2]> = SmallVec::new();
         for (ai, a) in anchors.iter().enumerate() {
             let a = &*a;
             let Some(entries) = self.anchors.get_mut(&a.key) else {
@@ -1653,10 +1672,27 @@ impl Engine {
                         alert = %fp, t, incident = live, anchor = ?a.key, alert_hops = a.hops,
                         member_hops, first = e.first, last = e.last, "link"
                     );
+                    // A cause whose alert comes after its effects' (within the lag `causality`
+                    // tolerates) may be their late cause, or a failure of its own starting just
+                    // after them: no evidence that they are one failure.
+                    let lagging_cause = matches!(a.key, AnchorKey::Node(_))
+                        && a.hops == 0
+                        && member_hops > 0
+                        && t > e.first;
+                    if lagging_cause {
+                        let lag = t - e.first;
+                        match lagging.iter_mut().find(|(c, _)| *c == live) {
+                            Some(l) => l.1 = l.1.min(lag),
+                            None => lagging.push((live, lag)),
+                        }
+                    }
                     // Weak: through a service or learned group (one alert unknown to the CMDB),
                     // or the new alert names a silent node as the cause of members further
-                    // below it than a common cause may reach: enough to join, never to bridge.
-                    let weak = a.key.is_weak() || (a.hops == 0 && member_hops > rule.max_hops);
+                    // below it than a common cause may reach, or is a late cause: enough to
+                    // join, never to bridge.
+                    let weak = a.key.is_weak()
+                        || (a.hops == 0 && member_hops > rule.max_hops)
+                        || lagging_cause;
                     let same_resource = a.hops == 0
                         && member_hops == 0
                         && matches!(a.key, AnchorKey::Node(_) | AnchorKey::Resource(_));
@@ -1738,8 +1774,8 @@ impl Engine {
         // warnings: a degraded neighbour explains a symptom less well than a failed one; and one
         // alerting within `max_hops` above it before one reaching it only through more silent
         // layers (a link the engine calls weak when it runs the other way, cause to effects). An
-        // alert that is itself a possible cause of members below it still bridges: a chain of
-        // causes runs through it.
+        // alert that is itself a possible cause of members below it, not starting after them,
+        // still bridges: a chain of causes runs through it.
         if !cause_link {
             let nearest_cause = explained_by
                 .iter()
@@ -1790,10 +1826,19 @@ impl Engine {
                     .find(|(i, _)| *i == c)
                     .map_or(Millis::MIN, |&(_, at)| at)
             };
+            // A late cause joins the effects it lags least: of the failures it may have caused,
+            // the one that started most recently, as for a shared symptom.
+            let lag_behind = |c: u32| {
+                lagging
+                    .iter()
+                    .find(|(i, _)| *i == c)
+                    .map_or(0, |&(_, lag)| lag)
+            };
             let latest = candidates.iter().copied().max_by_key(|&(c, _, _)| {
                 (
                     Reverse(co_firing_distance(c)),
                     placed_at(c),
+                    Reverse(lag_behind(c)),
                     self.incidents.get(&c).map(|i| (i.last_seen, i.seq)),
                 )
             });
@@ -2453,7 +2498,7 @@ impl Engine {
         // and link anything in between: drop them; join registers fresh ones.
         for a in self.anchors_of(fp).iter() {
             if let Some(entries) = self.anchors.get_mut(&a.key) {
-                entries.retain(|e| e.incident != id);
+                entries.drop_incident(id);
             }
         }
         Some(id)
@@ -3065,7 +3110,7 @@ mod tests {
                         if reopenable.is_empty() { continue; }
                         let inc = closed.remove(reopenable[a as usize % reopenable.len()]);
                         open.insert(inc);
-                        lazy.retain(|e| e.incident != inc);
+                        lazy.drop_incident(inc);
                         eager.retain(|e| e.incident != inc);
                     }
                     // Removals of incidents that have no entry here: a few, or more than

@@ -186,6 +186,54 @@ pub struct ImpactStep {
     pub edge: EdgeType,
 }
 
+/// Which nodes a walk has seen, for every walk of one thread: node `i` is seen by the current
+/// walk when `marks[i] == walk`. Starting a walk bumps `walk` instead of clearing anything, so a
+/// walk costs what it visits (a hash set cost more than the rest of the walk), not the graph's
+/// size; the marks grow to the largest graph walked once.
+#[derive(Default)]
+struct WalkMarks {
+    walk: u32,
+    marks: Vec<u32>,
+}
+
+/// The marks of one walk.
+struct SeenNodes<'a> {
+    walk: u32,
+    marks: &'a mut [u32],
+}
+
+impl WalkMarks {
+    fn start_walk(&mut self, nodes: usize) -> SeenNodes<'_> {
+        if self.marks.len() < nodes {
+            self.marks.resize(nodes, 0);
+        }
+        self.walk = self.walk.wrapping_add(1);
+        if self.walk == 0 {
+            // Marks of four billion walks ago would read as this walk's: start afresh.
+            self.marks.fill(0);
+            self.walk = 1;
+        }
+        SeenNodes {
+            walk: self.walk,
+            marks: &mut self.marks,
+        }
+    }
+}
+
+impl SeenNodes<'_> {
+    /// Marks `node` seen; true when it was not yet.
+    fn insert(&mut self, node: NodeIndex) -> bool {
+        let mark = &mut self.marks[node.index()];
+        let new = *mark != self.walk;
+        *mark = self.walk;
+        new
+    }
+}
+
+thread_local! {
+    static WALK_MARKS: std::cell::RefCell<WalkMarks> = std::cell::RefCell::default();
+}
+
 /// The indexed topology. Immutable once built; shared between engines with an `Arc`.
 #[derive(Debug, Default)]
 pub struct TopologyIndex {
@@ -193,6 +241,15 @@ pub struct TopologyIndex {
     by_name: FxHashMap<Str, NodeIndex>,
     /// Nodes carrying each business service, in file order.
     by_service: FxHashMap<Str, Vec<NodeIndex>>,
+    /// Every node's upstream neighbours over all edge types, in the order the graph lists them
+    /// (`upstream_neighbours_in_graph`), as one array sliced by `upstream_start`: a walk reads
+    /// a node's few upstream links instead of scanning all its incoming edges for `connects_to`
+    /// peers (thousands on a switch or database many things depend on).
+    upstream: Vec<(NodeIndex, EdgeType)>,
+    /// Where each node's slice of `upstream` starts; one more entry than there are nodes.
+    upstream_start: Vec<u32>,
+    /// Each node's `downstream_neighbours` over all edge types, counted once at build.
+    downstream_degree: Vec<u32>,
 }
 
 impl TopologyIndex {
@@ -232,11 +289,33 @@ impl TopologyIndex {
                 }
             }
         }
-        TopologyIndex {
+        let mut index = TopologyIndex {
             graph,
             by_name,
             by_service,
+            ..TopologyIndex::default()
+        };
+        index.index_neighbours();
+        index
+    }
+
+    /// Fills `upstream`, `upstream_start` and `downstream_degree` from the graph: one pass over
+    /// each node's edges, O(nodes + edges).
+    fn index_neighbours(&mut self) {
+        let nodes = self.graph.node_count();
+        let mut upstream = Vec::with_capacity(self.graph.edge_count());
+        let mut upstream_start = Vec::with_capacity(nodes + 1);
+        let mut downstream_degree = Vec::with_capacity(nodes);
+        for idx in self.graph.node_indices() {
+            upstream_start.push(upstream.len() as u32);
+            upstream.extend(self.upstream_neighbours_in_graph(idx, EdgeMask::ALL));
+            let degree = self.downstream_neighbours(idx, EdgeMask::ALL).count();
+            downstream_degree.push(u32::try_from(degree).unwrap_or(u32::MAX));
         }
+        upstream_start.push(upstream.len() as u32);
+        self.upstream = upstream;
+        self.upstream_start = upstream_start;
+        self.downstream_degree = downstream_degree;
     }
 
     /// The nodes that carry a business service (empty when none does).
@@ -283,11 +362,32 @@ impl TopologyIndex {
 
     /// Number of nodes directly impacted by `idx` (its fan-out in the direction of impact).
     pub fn downstream_degree(&self, idx: NodeIndex) -> usize {
-        self.downstream_neighbours(idx, EdgeMask::ALL).count()
+        self.downstream_degree
+            .get(idx.index())
+            .map_or(0, |&d| d as usize)
     }
 
-    /// Neighbours one step against the direction of impact: the nodes whose fault can show here.
+    /// Neighbours one step against the direction of impact: the nodes whose fault can show here
+    /// (`upstream_neighbours_in_graph`, read from the index built with the graph).
     fn upstream_neighbours(
+        &self,
+        idx: NodeIndex,
+        mask: EdgeMask,
+    ) -> impl Iterator<Item = (NodeIndex, EdgeType)> + '_ {
+        let i = idx.index();
+        let slice = match (self.upstream_start.get(i), self.upstream_start.get(i + 1)) {
+            (Some(&from), Some(&to)) => &self.upstream[from as usize..to as usize],
+            _ => &[],
+        };
+        slice
+            .iter()
+            .copied()
+            .filter(move |&(_, t)| mask.contains(t))
+    }
+
+    /// Neighbours one step against the direction of impact, walking the graph's edges: the
+    /// targets of outgoing edges, then the `connects_to` peers among incoming ones.
+    fn upstream_neighbours_in_graph(
         &self,
         idx: NodeIndex,
         mask: EdgeMask,
@@ -342,27 +442,29 @@ impl TopologyIndex {
             node: start,
             hops: 0,
         }];
-        let mut seen: FxHashSet<NodeIndex> = FxHashSet::default();
-        seen.insert(start);
-        let mut frontier_start = 0;
-        for depth in 1..=max_hops {
-            let frontier_end = out.len();
-            for i in frontier_start..frontier_end {
-                let here = out[i].node;
-                for (next, _) in self.upstream_neighbours(here, mask) {
-                    if out.len() >= limit {
-                        return out;
-                    }
-                    if seen.insert(next) {
-                        out.push(Upstream {
-                            node: next,
-                            hops: depth,
-                        });
+        WALK_MARKS.with_borrow_mut(|marks| {
+            let mut seen = marks.start_walk(self.graph.node_count());
+            seen.insert(start);
+            let mut frontier_start = 0;
+            for depth in 1..=max_hops {
+                let frontier_end = out.len();
+                for i in frontier_start..frontier_end {
+                    let here = out[i].node;
+                    for (next, _) in self.upstream_neighbours(here, mask) {
+                        if out.len() >= limit {
+                            return;
+                        }
+                        if seen.insert(next) {
+                            out.push(Upstream {
+                                node: next,
+                                hops: depth,
+                            });
+                        }
                     }
                 }
+                frontier_start = frontier_end;
             }
-            frontier_start = frontier_end;
-        }
+        });
         out
     }
 
@@ -571,6 +673,93 @@ edges:
         assert_eq!(path[0].edge, EdgeType::DependsOn);
         assert_eq!(path[1].edge, EdgeType::RunsOn);
         assert!(t.impact_path(api, esx, 3, EdgeMask::ALL).is_none());
+    }
+
+    /// `upstream_within` as it was before the neighbour index: the same walk over the graph's
+    /// edges.
+    fn upstream_within_in_graph(
+        t: &TopologyIndex,
+        start: NodeIndex,
+        max_hops: u8,
+        mask: EdgeMask,
+        limit: usize,
+    ) -> Vec<Upstream> {
+        let mut out = vec![Upstream {
+            node: start,
+            hops: 0,
+        }];
+        let mut seen: FxHashSet<NodeIndex> = FxHashSet::default();
+        seen.insert(start);
+        let mut frontier_start = 0;
+        for depth in 1..=max_hops {
+            let frontier_end = out.len();
+            for i in frontier_start..frontier_end {
+                for (next, _) in t.upstream_neighbours_in_graph(out[i].node, mask) {
+                    if out.len() >= limit {
+                        return out;
+                    }
+                    if seen.insert(next) {
+                        out.push(Upstream {
+                            node: next,
+                            hops: depth,
+                        });
+                    }
+                }
+            }
+            frontier_start = frontier_end;
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// The neighbour index answers what walking the graph answers, in the same order: every
+        /// neighbourhood, path and degree over random graphs with every edge type, parallel
+        /// edges, peers both ways and cycles, under every mask.
+        #[test]
+        fn neighbour_index_agrees_with_the_graph(
+            nodes in 1usize..24,
+            edges in proptest::collection::vec((0usize..24, 0usize..24, 0usize..4), 0..80),
+            mask_bits in 1u8..16,
+            max_hops in 0u8..6,
+            limit in 1usize..30,
+        ) {
+            let file = TopologyFile {
+                nodes: (0..nodes)
+                    .map(|i| NodeSpec { id: format!("n{i}"), ..NodeSpec::default() })
+                    .collect(),
+                edges: edges
+                    .iter()
+                    .map(|&(a, b, k)| EdgeSpec {
+                        from: format!("n{}", a % nodes),
+                        to: format!("n{}", b % nodes),
+                        edge_type: EdgeType::ALL[k],
+                    })
+                    .collect(),
+            };
+            let t = TopologyIndex::build(&file);
+            let mask = EdgeMask(mask_bits);
+            for a in t.graph.node_indices() {
+                let indexed: Vec<_> = t.upstream_neighbours(a, mask).collect();
+                let walked: Vec<_> = t.upstream_neighbours_in_graph(a, mask).collect();
+                proptest::prop_assert_eq!(indexed, walked);
+                proptest::prop_assert_eq!(
+                    t.downstream_degree(a),
+                    t.downstream_neighbours(a, EdgeMask::ALL).count()
+                );
+                proptest::prop_assert_eq!(
+                    t.upstream_within(a, max_hops, mask, limit),
+                    upstream_within_in_graph(&t, a, max_hops, mask, limit)
+                );
+                for b in t.graph.node_indices() {
+                    proptest::prop_assert_eq!(
+                        t.impact_path(b, a, max_hops, mask).is_some(),
+                        upstream_within_in_graph(&t, a, max_hops, mask, usize::MAX)
+                            .iter()
+                            .any(|u| u.node == b)
+                    );
+                }
+            }
+        }
     }
 
     #[test]

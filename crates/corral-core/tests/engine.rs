@@ -1137,6 +1137,58 @@ fn a_cause_does_not_start_failing_after_its_effects() {
     assert_eq!(root_of(&h, "HostDown@host-a1"), "tor-a");
 }
 
+/// A core switch above two distribution switches, a top-of-rack switch under the second.
+const CORE_TOPO: &str = r#"
+nodes:
+  - {id: core-1, kind: switch}
+  - {id: dist-1, kind: switch}
+  - {id: dist-2, kind: switch}
+  - {id: tor-2, kind: switch}
+edges:
+  - {from: dist-1, to: core-1, type: depends_on}
+  - {from: dist-2, to: core-1, type: depends_on}
+  - {from: tor-2, to: dist-2, type: depends_on}
+"#;
+
+#[test]
+fn a_cause_that_alerts_after_its_effects_does_not_make_them_one_failure() {
+    // dist-1 fails; 50 s later tor-2, under the other distribution switch, fails on its own (too
+    // far from dist-1 for a silent common cause). core-1, above both, alerts 58 s after dist-1:
+    // within the scrape interval a cause may lag, so it may be the late cause of either, or a
+    // failure of its own starting just after them. Its late alert is no evidence that the two
+    // are one failure: it joins the one it lags least (the most recent, as for a shared
+    // symptom) and merges nothing.
+    let mut h = Harness::with_topology("", CORE_TOPO);
+    h.fire(0, "SwitchDown", "dist-1")
+        .fire(50, "SwitchDown", "tor-2")
+        .fire(58, "SwitchDown", "core-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["SwitchDown@core-1", "SwitchDown@tor-2"]),
+            g(&["SwitchDown@dist-1"]),
+        ]
+    );
+    assert_eq!(h.engine.stats().incidents_merged, 0);
+    // Alone, a late cause still joins its effect, and a cause that alerts first still gathers
+    // the failures of its dependents into one.
+    let mut h = Harness::with_topology("", CORE_TOPO);
+    h.fire(0, "SwitchDown", "dist-1")
+        .fire(58, "SwitchDown", "core-1")
+        .fire(70, "SwitchDown", "dist-2")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "SwitchDown@core-1",
+            "SwitchDown@dist-1",
+            "SwitchDown@dist-2"
+        ])]
+    );
+    assert_eq!(root_of(&h, "SwitchDown@dist-1"), "core-1");
+}
+
 /// A checkout service that needs both a database and a cache; two VMs share a hypervisor.
 const SHARED_TOPO: &str = r#"
 nodes:

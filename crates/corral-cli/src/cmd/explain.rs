@@ -11,7 +11,8 @@
 //! direction of impact, with the engine's own definition (`corral_core::causality`): a cause
 //! cannot start after its effects, a warning is never the cause of its dependents nor links
 //! through a silent shared upstream. An alert that is a symptom of firing members (and the cause
-//! of none) joins one incident and bridges nothing: two alerts apart although they link say so.
+//! of none) joins one incident and bridges nothing, and so does a cause whose alert starts after
+//! its effects': two alerts apart although they link say so.
 //! For an alert on a resource the CMDB does not know, the engine's weak links (service placement,
 //! shared service, co-firing check) are re-derived with its definitions (`check_signature`,
 //! `CO_FIRING_WINDOW`, `TopologyIndex::nodes_of_service`): they join, never bridge.
@@ -1341,6 +1342,21 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
              {explained_by}, an alerting member of incident {incident} above it; an alert links \
              as the cause only of members that no alerting node of their incident explains yet \
              (explaining away), so {cause} is a failure of its own"
+        ))
+    } else if let Some(l) = (!grouped)
+        .then(|| chain.iter().find(|l| l.linked && l.cause && l.delta_ms > 0))
+        .flatten()
+    {
+        Some(format!(
+            "the link criteria hold, yet they are apart: {} started {} after {}, within the {} a \
+             cause may lag its effects, so it may be their late cause or a failure of its own \
+             starting just after them; a late cause joins the failure it lags least and bridges \
+             nothing, so its link to {} does not tie the two incidents",
+            l.to,
+            l.delta,
+            l.from,
+            fmt_delta(CAUSE_LAG_TOLERANCE),
+            l.from
         ))
     } else {
         (!grouped && chain.iter().any(|l| l.linked)).then(|| {
