@@ -5,8 +5,8 @@
 use corral_core::model::{compute_fingerprint, Alert, AlertHead, Severity, Status};
 use corral_core::topology::{EdgeSpec, EdgeType, NodeSpec, TopologyFile};
 use corral_core::{Engine, IncidentUpdate, RuleSet, TopologyIndex};
-use corral_formats::{decode_stream_to, write_update_json, DeadLetter, Format, Sink};
-use std::io::{self, BufWriter, Write};
+use corral_formats::{decode_stream_to, DeadLetter, Format, Sink, UpdateLines};
+use std::io::{self, Write};
 use std::sync::Arc;
 
 /// Small deterministic PRNG (SplitMix64): benches need repeatable input, not statistical quality.
@@ -319,8 +319,7 @@ pub fn replay(
     let mut pipeline = Pipeline {
         engine: Engine::new(rules.clone(), index.clone()),
         batch: Vec::with_capacity(64),
-        out: BufWriter::with_capacity(1 << 20, CountingSink::default()),
-        encoded: Vec::with_capacity(64 * 1024),
+        out: UpdateLines::new(CountingSink::default()),
         updates: 0,
     };
     let stats = decode_stream_to(format, input, &mut pipeline).expect("reading memory cannot fail");
@@ -334,9 +333,8 @@ pub fn replay(
 struct Pipeline {
     engine: Engine,
     batch: Vec<IncidentUpdate>,
-    out: BufWriter<CountingSink>,
-    /// One update's JSON, handed to the writer in one call, as `corral replay` does.
-    encoded: Vec<u8>,
+    /// Updates encoded straight into the chunks handed to the sink, as `corral replay` does.
+    out: UpdateLines<CountingSink>,
     updates: u64,
 }
 
@@ -344,10 +342,7 @@ impl Pipeline {
     fn write(&mut self) {
         for u in self.batch.drain(..) {
             self.updates += 1;
-            self.encoded.clear();
-            write_update_json(&u, &mut self.encoded);
-            self.encoded.push(b'\n');
-            self.out.write_all(&self.encoded).expect("sink accepts");
+            self.out.write(&u).expect("sink accepts");
         }
     }
 }

@@ -7,7 +7,7 @@
 //! only a faster one: no intermediate tokens, no visitor calls, strings copied once.
 
 use crate::common::{SeverityField, StatusField, Time};
-use crate::time::parse_time;
+use crate::time::{parse_time, utc_string_prefix};
 use corral_core::model::{Labels, Str};
 use corral_core::{Alert, Severity, Status};
 use smallvec::SmallVec;
@@ -162,6 +162,58 @@ impl<'a> Scanner<'a> {
         })
     }
 
+    /// [`Scanner::object`] for a record whose keys are all among `keys`: `member` gets the
+    /// index of each key in `keys`. A key is first compared in place with the names that
+    /// follow the previous key in `keys` (producers write a record's keys in one order, most
+    /// often the declared one, skipping absent ones), so the usual key costs a masked compare
+    /// of 16 bytes instead of a string search and a match on its text. Any other key is read
+    /// as [`Scanner::string_bytes`] reads it and looked up; one not in `keys` gives up.
+    pub fn object_with_known_keys<const N: usize>(
+        &mut self,
+        keys: &KnownNames<N>,
+        mut member: impl FnMut(usize, &mut Scanner<'a>) -> Option<()>,
+    ) -> Option<()> {
+        let mut next = 0;
+        self.delimited(b'{', b'}', |s| {
+            let index = s.known_name(keys, next)?;
+            next = index + 1;
+            s.eat(b':')?;
+            member(index, s)
+        })
+    }
+
+    /// The index in `names` (from `from` on) of the string at the scanner, consumed: a key,
+    /// or a value from a fixed set. `None` (and an unspecified position) when it is not a
+    /// plain string equal to one of them. Compared in place first (a masked compare of the
+    /// next 16 bytes per name: no string search), read as [`Scanner::string_bytes`] reads it
+    /// and looked up among all the names otherwise (a name before `from`, a line ending
+    /// within 16 bytes, an escape).
+    #[inline(always)]
+    fn known_name<const N: usize>(&mut self, names: &KnownNames<N>, from: usize) -> Option<usize> {
+        self.skip_ws();
+        if let Some(window) = self.bytes.get(self.at..self.at + 16) {
+            let (head, tail) = window.split_at(8);
+            let head = u64::from_le_bytes(head.try_into().ok()?);
+            let tail = u64::from_le_bytes(tail.try_into().ok()?);
+            for (index, quoted) in names.quoted.iter().enumerate().skip(from) {
+                if quoted.starts(head, tail) {
+                    debug_assert_eq!(
+                        Scanner {
+                            at: self.at,
+                            ..*self
+                        }
+                        .string_bytes(),
+                        Some(names.names[index])
+                    );
+                    self.at += quoted.len;
+                    return Some(index);
+                }
+            }
+        }
+        let read = self.string_bytes()?;
+        names.names.iter().position(|name| *name == read)
+    }
+
     /// Reads an array element by element; `element` must consume each one.
     pub fn array(&mut self, element: impl FnMut(&mut Scanner<'a>) -> Option<()>) -> Option<()> {
         self.delimited(b'[', b']', element)
@@ -245,6 +297,108 @@ impl<'a> Scanner<'a> {
                 _ => self.at += 1,
             }
         }
+    }
+}
+
+/// The names a string may hold (a record's keys, in the order producers usually write them, or
+/// the values of an enumeration), each with its quoted form as two masked words for
+/// [`Scanner::object_with_known_keys`] and `Scanner::known_name`.
+pub(crate) struct KnownNames<const N: usize> {
+    names: [&'static [u8]; N],
+    quoted: [QuotedName; N],
+}
+
+impl<const N: usize> KnownNames<N> {
+    /// Panics (at compile time, in a `const`) on a name that needs escaping or is longer than
+    /// 14 bytes.
+    pub const fn new(names: [&'static str; N]) -> KnownNames<N> {
+        let mut bytes = [b"".as_slice(); N];
+        let mut quoted = [QuotedName::EMPTY; N];
+        let mut i = 0;
+        while i < N {
+            bytes[i] = names[i].as_bytes();
+            quoted[i] = QuotedName::new(bytes[i]);
+            i += 1;
+        }
+        KnownNames {
+            names: bytes,
+            quoted,
+        }
+    }
+
+    /// The name at `index`.
+    #[cfg(test)]
+    pub fn name(&self, index: usize) -> &'static [u8] {
+        self.names[index]
+    }
+}
+
+/// `"name"` as the first 16 bytes of the input would hold it (little-endian words), with masks
+/// over its `len` bytes.
+#[derive(Clone, Copy)]
+struct QuotedName {
+    head: u64,
+    head_mask: u64,
+    tail: u64,
+    tail_mask: u64,
+    len: usize,
+}
+
+impl QuotedName {
+    const EMPTY: QuotedName = QuotedName {
+        head: 0,
+        head_mask: 0,
+        tail: 0,
+        tail_mask: 0,
+        len: 0,
+    };
+
+    const fn new(name: &[u8]) -> QuotedName {
+        let len = name.len() + 2;
+        assert!(len <= 16, "a known name is at most 14 bytes");
+        let mut text = [0u8; 16];
+        let mut mask = [0u8; 16];
+        text[0] = b'"';
+        text[len - 1] = b'"';
+        let mut i = 0;
+        while i < len {
+            if i > 0 && i < len - 1 {
+                let c = name[i - 1];
+                assert!(
+                    c >= 0x20 && c != b'"' && c != b'\\',
+                    "a known name needs no escape"
+                );
+                text[i] = c;
+            }
+            mask[i] = 0xff;
+            i += 1;
+        }
+        QuotedName {
+            head: Self::word(&text, 0),
+            head_mask: Self::word(&mask, 0),
+            tail: Self::word(&text, 8),
+            tail_mask: Self::word(&mask, 8),
+            len,
+        }
+    }
+
+    const fn word(b: &[u8; 16], at: usize) -> u64 {
+        u64::from_le_bytes([
+            b[at],
+            b[at + 1],
+            b[at + 2],
+            b[at + 3],
+            b[at + 4],
+            b[at + 5],
+            b[at + 6],
+            b[at + 7],
+        ])
+    }
+
+    /// The 16 bytes `head`, `tail` begin with this quoted name.
+    #[inline(always)]
+    fn starts(&self, head: u64, tail: u64) -> bool {
+        (head & self.head_mask) == self.head && (tail & self.tail_mask) == self.tail
     }
 }
 
@@ -399,6 +553,12 @@ pub(crate) fn label_text<'a>(s: &mut Scanner<'a>) -> Option<LabelText<'a>> {
 /// Event time as [`Time`] reads it: RFC 3339 text, or epoch milliseconds.
 pub(crate) fn time(s: &mut Scanner<'_>) -> Option<Time> {
     if s.peek()? == b'"' {
+        // The common fixed shapes are read where they lie, without searching for the string's
+        // end first; anything else is read as a string and parsed.
+        if let Some((ms, len)) = s.bytes.get(s.at + 1..).and_then(utc_string_prefix) {
+            s.at += len + 2;
+            return Some(Time(ms));
+        }
         return parse_time(s.string()?).map(Time);
     }
     let token = s.number()?;
@@ -420,21 +580,22 @@ pub(crate) fn opt_time(s: &mut Scanner<'_>) -> Option<Option<Time>> {
     }
 }
 
+/// Every status, and its name at the same index.
+const STATUSES: [Status; 2] = [Status::Firing, Status::Resolved];
+const STATUS_NAMES: KnownNames<2> = KnownNames::new(["firing", "resolved"]);
+
+/// The names of [`Severity::ALL`], in its order.
+const SEVERITY_NAMES: KnownNames<4> = KnownNames::new(["info", "warning", "error", "critical"]);
+
 /// `firing` or `resolved`; anything else (and its error message) is serde_json's business.
 pub(crate) fn status(s: &mut Scanner<'_>) -> Option<StatusField> {
-    match s.string()? {
-        "firing" => Some(StatusField(Status::Firing)),
-        "resolved" => Some(StatusField(Status::Resolved)),
-        _ => None,
-    }
+    let index = s.known_name(&STATUS_NAMES, 0)?;
+    STATUSES.get(index).copied().map(StatusField)
 }
 
 pub(crate) fn severity(s: &mut Scanner<'_>) -> Option<SeverityField> {
-    let name = s.string()?;
-    Severity::ALL
-        .into_iter()
-        .find(|v| v.as_str() == name)
-        .map(SeverityField)
+    let index = s.known_name(&SEVERITY_NAMES, 0)?;
+    Severity::ALL.get(index).copied().map(SeverityField)
 }
 
 /// An optional number, read by serde_json itself so that rounding is identical.
@@ -448,6 +609,29 @@ pub(crate) fn opt_f64(s: &mut Scanner<'_>) -> Option<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_and_severity_names_follow_their_enumerations() {
+        for (index, status) in STATUSES.into_iter().enumerate() {
+            assert_eq!(STATUS_NAMES.names[index], status.as_str().as_bytes());
+        }
+        for (index, severity) in Severity::ALL.into_iter().enumerate() {
+            assert_eq!(SEVERITY_NAMES.names[index], severity.as_str().as_bytes());
+        }
+        // Read in place, with room to spare, and read at the end of the text.
+        for text in [r#""critical", "x": 1}"#, r#""critical""#] {
+            let mut s = Scanner::new(text);
+            assert_eq!(severity(&mut s).map(|f| f.0), Some(Severity::Critical));
+            assert_eq!(s.at, 10);
+        }
+        for refused in [r#""Critical""#, r#""critical "#, r#""crit\u0069cal""#, "7"] {
+            assert!(severity(&mut Scanner::new(refused)).is_none(), "{refused}");
+        }
+        assert_eq!(
+            status(&mut Scanner::new(r#""resolved","severity":"info"}"#)).map(|f| f.0),
+            Some(Status::Resolved)
+        );
+    }
 
     #[test]
     fn strings_without_escapes_are_borrowed() {
@@ -537,6 +721,57 @@ mod tests {
         ) {
             let plain = bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
             proptest::prop_assert_eq!(find_special(&bytes), plain);
+        }
+
+        /// Keys matched in place against the known names are the keys the general reader
+        /// reads: same indices in the same order, same refusals, same end position; whatever
+        /// the order of the keys, near misses (prefixes, longer names, escapes), whitespace,
+        /// and lines ending within 16 bytes of a key.
+        #[test]
+        fn known_keys_agree_with_byte_keys(
+            keys in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "fingerprint", "source", "name", "status", "starts_at", "ends_at", "value",
+                    "sourc", "sources", "source ", "nam\\\"e", "sour\\u0063e", "é", "",
+                    "startsXat", "valu", "value\\n", "starts_aX", "fingerprinX",
+                    "fingerprint2", "ends_at_",
+                ]),
+                0..6,
+            ),
+            value in proptest::sample::select(vec!["1", "12345678901234567890", "x"]),
+            space in proptest::sample::select(vec!["", " ", "\n\t"]),
+            cut in 0..40usize,
+        ) {
+            const KEYS: KnownNames<7> = KnownNames::new(
+                ["fingerprint", "source", "name", "status", "starts_at", "ends_at", "value"],
+            );
+            let members: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{space}\"{k}\"{space}:{space}{value}"))
+                .collect();
+            let whole = format!("{{{}{space}}}", members.join(","));
+            // Also every line cut short, so that keys sit near its end.
+            let text = &whole.as_bytes()[..whole.len().saturating_sub(cut)];
+            let Ok(text) = std::str::from_utf8(text) else {
+                return Ok(());
+            };
+            let mut known = Scanner::new(text);
+            let mut known_seen = Vec::new();
+            let known_ok = known.object_with_known_keys(&KEYS, |index, s| {
+                known_seen.push(index);
+                s.number().map(drop)
+            });
+            let mut general = Scanner::new(text);
+            let mut general_seen = Vec::new();
+            let general_ok = general.object_with_byte_keys(|key, s| {
+                general_seen.push(KEYS.names.iter().position(|name| *name == key)?);
+                s.number().map(drop)
+            });
+            proptest::prop_assert_eq!(known_ok, general_ok, "{}", text);
+            proptest::prop_assert_eq!(known_seen, general_seen, "{}", text);
+            if known_ok.is_some() {
+                proptest::prop_assert_eq!(known.at, general.at, "{}", text);
+            }
         }
 
         /// A string read as bytes is the string read as text, with the same refusals and the

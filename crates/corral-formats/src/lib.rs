@@ -17,6 +17,7 @@ mod stream;
 pub mod time;
 pub mod topology_import;
 mod update_json;
+mod update_lines;
 
 pub use common::{MAX_LABELS, MAX_VALUE_BYTES};
 pub use detect::{detect, detect_stream};
@@ -31,6 +32,7 @@ pub use output::{encode, OutputFormat};
 use std::fmt;
 use std::sync::Arc;
 pub use update_json::write_update_json;
+pub use update_lines::UpdateLines;
 
 /// An input format of SPEC §2.
 #[derive(Clone, Debug, PartialEq)]

@@ -75,40 +75,61 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
-/// The one digit at `b[i]`, or `None`.
+/// The number the ASCII digits spell, or `None` if one is not a digit.
 #[inline(always)]
-fn digit(b: &[u8], i: usize) -> Option<i64> {
-    let d = b[i].wrapping_sub(b'0');
-    (d < 10).then_some(i64::from(d))
-}
-
-/// The two digits at `b[i..i + 2]` as a number, or `None`.
-#[inline(always)]
-fn two_digits(b: &[u8], i: usize) -> Option<i64> {
-    Some(digit(b, i)? * 10 + digit(b, i + 1)?)
+fn number<const N: usize>(digits: [u8; N]) -> Option<i64> {
+    let mut value = 0;
+    for c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d >= 10 {
+            return None;
+        }
+        value = value * 10 + i64::from(d);
+    }
+    Some(value)
 }
 
 /// The shape nearly every event time has (Alertmanager's and corral's own):
 /// `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.mmmZ`, nothing around it. Read with fixed
 /// offsets and no loops, the same value as [`fast_rfc3339`]; `None` for anything else (which
-/// then takes the general path).
+/// then takes the general path). Every byte is checked: a digit where the shape has one, the
+/// separator or `Z` elsewhere.
 fn utc_seconds_or_millis(b: &[u8]) -> Option<Millis> {
-    let millis = match b.len() {
-        20 if b[19] == b'Z' => 0,
-        24 if b[19] == b'.' && b[23] == b'Z' => digit(b, 20)? * 100 + two_digits(b, 21)?,
+    let (head, rest) = b.split_first_chunk::<19>()?;
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1] =
+        *head
+    else {
+        return None;
+    };
+    let millis = match *rest {
+        [b'Z'] => 0,
+        [b'.', a, b, c, b'Z'] => number([a, b, c])?,
         _ => return None,
     };
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let y = two_digits(b, 0)? * 100 + two_digits(b, 2)?;
-    let (mo, d) = (two_digits(b, 5)?, two_digits(b, 8)?);
-    let (h, mi, s) = (two_digits(b, 11)?, two_digits(b, 14)?, two_digits(b, 17)?);
+    let y = number([y0, y1, y2, y3])?;
+    let (mo, d) = (number([m0, m1])?, number([d0, d1])?);
+    let (h, mi, s) = (number([h0, h1])?, number([i0, i1])?, number([s0, s1])?);
     if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
     let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
     Some(secs * 1000 + millis)
+}
+
+/// [`utc_seconds_or_millis`] on the JSON string whose text starts `b` (after its opening
+/// quote): the time, and the length of the text before its closing quote. A time of that
+/// shape is all digits and separators, so it is the string's whole text (no escape, no control
+/// character) and [`parse_time`] of that text gives the same time.
+#[inline]
+pub(crate) fn utc_string_prefix(b: &[u8]) -> Option<(Millis, usize)> {
+    for len in [24, 20] {
+        if b.get(len) == Some(&b'"') {
+            if let Some(ms) = utc_seconds_or_millis(&b[..len]) {
+                return Some((ms, len));
+            }
+        }
+    }
+    None
 }
 
 fn fast_rfc3339(b: &[u8]) -> Option<Millis> {
@@ -223,6 +244,35 @@ mod tests {
                 if fixed.is_some() {
                     proptest::prop_assert_eq!(parse_time(text), general);
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// A time read where it lies in a JSON string is the one `parse_time` reads from the
+        /// string's text, with the same length; shapes it does not take are left to the caller.
+        #[test]
+        fn string_prefix_agrees_with_parse_time(
+            y in 1900u32..2200, mo in 1u32..13, d in 1u32..32, h in 0u32..24, mi in 0u32..60,
+            s in 0u32..60,
+            fraction in proptest::sample::select(vec!["", ".5", ".123", ".1234", ".000"]),
+            zone in proptest::sample::select(vec!["Z", "z", "+01:00", ""]),
+            tail in proptest::sample::select(vec!["\"", "\",\"x\":\"y\"", "\\\"", "", "Z\"", "\"1234"]),
+            poke in proptest::option::of((0usize..26, proptest::sample::select(vec![b'"', b'\\', b'0', 0x1f, b'Z', b'.']))),
+        ) {
+            let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{fraction}{zone}");
+            let mut bytes = format!("{text}{tail}").into_bytes();
+            if let Some((at, byte)) = poke {
+                if at < bytes.len() {
+                    bytes[at] = byte;
+                }
+            }
+            if let Some((ms, len)) = utc_string_prefix(&bytes) {
+                proptest::prop_assert_eq!(bytes.get(len), Some(&b'"'));
+                let string = &bytes[..len];
+                proptest::prop_assert!(!string.iter().any(|&c| c == b'"' || c == b'\\' || c < 0x20));
+                let text = std::str::from_utf8(string).expect("ASCII");
+                proptest::prop_assert_eq!(parse_time(text), Some(ms));
             }
         }
     }

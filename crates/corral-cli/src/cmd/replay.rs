@@ -4,6 +4,7 @@ use crate::input;
 use crate::pipeline::{self, InputDeadLetter};
 use anyhow::{Context, Result};
 use corral_core::{Alert, AlertHead, Engine, IncidentUpdate};
+use corral_formats::UpdateLines;
 use serde::Serialize;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -58,13 +59,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let topology = Arc::new(
         input::load_topology(args.input.topology.as_deref()).map_err(input::config_errors)?,
     );
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(BufWriter::with_capacity(
-            1 << 20,
-            File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(BufWriter::with_capacity(1 << 20, io::stdout().lock())),
-    };
+    // Updates are encoded straight into `UpdateLines`' buffer, which goes to the file or stdout
+    // in chunks: no `BufWriter` (and no copy into one) in between.
+    let mut out: UpdateLines<Box<dyn Write>> = UpdateLines::new(match &args.output {
+        Some(p) => Box::new(File::create(p).with_context(|| format!("creating {}", p.display()))?),
+        None => Box::new(io::stdout().lock()),
+    });
     let mut dead_out: Option<BufWriter<File>> = match &args.dead_letter {
         Some(p) => Some(BufWriter::new(
             File::create(p).with_context(|| format!("creating {}", p.display()))?,
@@ -93,19 +93,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     let mut updates = 0u64;
     let mut incidents = std::collections::HashSet::new();
-    // Each update is encoded into one reused buffer and handed to the writer in one call (a
-    // writer call per piece would be a virtual call through `dyn Write`), by corral-formats'
-    // hand-written encoder: serde_json's bytes, without its byte-by-byte escaping.
-    let mut encoded: Vec<u8> = Vec::with_capacity(64 * 1024);
-    let mut write_update = |u: &IncidentUpdate, out: &mut dyn Write| -> io::Result<()> {
+    // Each update is encoded by corral-formats' hand-written encoder (serde_json's bytes,
+    // without its byte-by-byte escaping) into the buffer of `out`.
+    let mut write_update = |u: &IncidentUpdate, out: &mut UpdateLines<Box<dyn Write>>| {
         updates += 1;
         if !incidents.contains(u.dedup_key.as_str()) {
             incidents.insert(u.dedup_key.clone());
         }
-        encoded.clear();
-        corral_formats::write_update_json(u, &mut encoded);
-        encoded.push(b'\n');
-        out.write_all(&encoded)
+        out.write(u)
     };
 
     let (events, alerts, engine_stats) = if args.strategy == "corral" {

@@ -6,7 +6,9 @@
 use crate::common::{
     finish, utf8, Problems, SeverityField, StatusField, Time, MAX_LABELS, MAX_VALUE_BYTES,
 };
-use crate::fast_json::{self, normalize_raw_labels, owned_labels, LabelText, Scanner, Seen};
+use crate::fast_json::{
+    self, normalize_raw_labels, owned_labels, KnownNames, LabelText, Scanner, Seen,
+};
 use corral_core::model::{fingerprint_of, labels_as_map, Labels, Str};
 use corral_core::{Alert, AlertHead};
 use serde::Deserialize;
@@ -187,7 +189,62 @@ impl RawRecord<'_> {
     }
 }
 
+/// A native record's fields, in `NativeRecord`'s order (the order corral and serde write them
+/// in). A key's index in [`NATIVE_KEYS`] is its discriminant, also its bit in `scan`'s `Seen`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Key {
+    Fingerprint,
+    Source,
+    Name,
+    Status,
+    Severity,
+    Resource,
+    Service,
+    Summary,
+    Labels,
+    Annotations,
+    StartsAt,
+    EndsAt,
+    Value,
+}
+
+impl Key {
+    const ALL: [Key; 13] = [
+        Key::Fingerprint,
+        Key::Source,
+        Key::Name,
+        Key::Status,
+        Key::Severity,
+        Key::Resource,
+        Key::Service,
+        Key::Summary,
+        Key::Labels,
+        Key::Annotations,
+        Key::StartsAt,
+        Key::EndsAt,
+        Key::Value,
+    ];
+}
+
+const NATIVE_KEYS: KnownNames<13> = KnownNames::new([
+    "fingerprint",
+    "source",
+    "name",
+    "status",
+    "severity",
+    "resource",
+    "service",
+    "summary",
+    "labels",
+    "annotations",
+    "starts_at",
+    "ends_at",
+    "value",
+]);
+
 /// The record as the fast scanner reads it, or `None` to let serde_json decide (and explain).
+/// Inlined so the ~200-byte record is built where the caller keeps it, not copied out.
+#[inline(always)]
 fn scan(text: &str) -> Option<RawRecord<'_>> {
     let mut s = Scanner::new(text);
     let mut seen = Seen::default();
@@ -195,62 +252,50 @@ fn scan(text: &str) -> Option<RawRecord<'_>> {
     let (mut status, mut severity, mut starts_at) = (None, None, None);
     let (mut service, mut summary, mut ends_at, mut value) = (None, None, None, None);
     let (mut labels, mut annotations) = (LabelText::default(), LabelText::default());
-    s.object_with_byte_keys(|key, s| {
+    // Unknown keys give up: serde skips them, and that (with its checks) is left to it.
+    s.object_with_known_keys(&NATIVE_KEYS, |index, s| {
+        let key = *Key::ALL.get(index)?;
+        seen.first(key as u32)?;
         match key {
-            b"fingerprint" => {
-                seen.first(0)?;
+            Key::Fingerprint => {
                 fingerprint = fast_json::opt_string(s)?;
             }
-            b"source" => {
-                seen.first(1)?;
+            Key::Source => {
                 source = Some(s.string()?);
             }
-            b"name" => {
-                seen.first(2)?;
+            Key::Name => {
                 name = Some(s.string()?);
             }
-            b"status" => {
-                seen.first(3)?;
+            Key::Status => {
                 status = Some(fast_json::status(s)?);
             }
-            b"severity" => {
-                seen.first(4)?;
+            Key::Severity => {
                 severity = Some(fast_json::severity(s)?);
             }
-            b"resource" => {
-                seen.first(5)?;
+            Key::Resource => {
                 resource = Some(s.string()?);
             }
-            b"service" => {
-                seen.first(6)?;
+            Key::Service => {
                 service = fast_json::opt_string(s)?;
             }
-            b"summary" => {
-                seen.first(7)?;
+            Key::Summary => {
                 summary = fast_json::opt_string(s)?;
             }
-            b"labels" => {
-                seen.first(8)?;
+            Key::Labels => {
                 labels = fast_json::label_text(s)?;
             }
-            b"annotations" => {
-                seen.first(9)?;
+            Key::Annotations => {
                 annotations = fast_json::label_text(s)?;
             }
-            b"starts_at" => {
-                seen.first(10)?;
+            Key::StartsAt => {
                 starts_at = Some(fast_json::time(s)?);
             }
-            b"ends_at" => {
-                seen.first(11)?;
+            Key::EndsAt => {
                 ends_at = fast_json::opt_time(s)?;
             }
-            b"value" => {
-                seen.first(12)?;
+            Key::Value => {
                 value = fast_json::opt_f64(s)?;
             }
-            // serde skips unknown fields; leave that (and its checks) to it.
-            _ => return None,
         }
         Some(())
     })?;
@@ -284,6 +329,19 @@ mod tests {
         parse_record(&Format::Native, line.as_bytes(), &mut out)?;
         assert_eq!(out.len(), 1);
         Ok(out.pop().unwrap())
+    }
+
+    #[test]
+    fn key_names_follow_the_key_order() {
+        for (index, key) in super::Key::ALL.into_iter().enumerate() {
+            assert_eq!(key as usize, index);
+            let name = super::NATIVE_KEYS.name(index);
+            let expected = format!("{key:?}").to_lowercase();
+            let expected = expected
+                .replace("startsat", "starts_at")
+                .replace("endsat", "ends_at");
+            assert_eq!(name, expected.as_bytes(), "{key:?}");
+        }
     }
 
     #[test]
