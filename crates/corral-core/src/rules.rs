@@ -359,7 +359,7 @@ impl RuleSet {
         for (name, src) in files {
             let mut sink = ErrorSink::new(name, src);
             set.load_file(src, name, &mut sink, &mut settings_from);
-            errors.extend(sink.errors);
+            errors.extend(sink.into_errors());
         }
         if set.groupings.is_empty() {
             set.groupings.push(GroupingRule::fallback());

@@ -106,7 +106,7 @@ impl TopologyFile {
             serde_norway::from_str(src).map_err(|e| sink.yaml(&e)).ok()
         };
         let Some(topo) = parsed else {
-            return Err(sink.errors);
+            return Err(sink.into_errors());
         };
         topo.validate(&mut sink);
         sink.finish(topo)

@@ -323,7 +323,7 @@ impl ServiceConfig {
             Ok(c) => c,
             Err(e) => {
                 sink.yaml(&e);
-                return Err(sink.errors);
+                return Err(sink.into_errors());
             }
         };
         cfg.validate(&mut sink);

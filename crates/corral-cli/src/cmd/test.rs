@@ -234,7 +234,7 @@ pub fn run_file(path: &Path, only: Option<&str>) -> FileReport {
         Ok(t) => t,
         Err(e) => {
             sink.yaml(&e);
-            return fail(errors_text(&sink.errors));
+            return fail(errors_text(sink.errors()));
         }
     };
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -266,7 +266,7 @@ pub fn run_file(path: &Path, only: Option<&str>) -> FileReport {
                     "start",
                     format!("invalid start {s:?} (RFC 3339 or epoch ms)"),
                 );
-                return fail(errors_text(&sink.errors));
+                return fail(errors_text(sink.errors()));
             }
         },
     };
@@ -284,7 +284,7 @@ pub fn run_file(path: &Path, only: Option<&str>) -> FileReport {
         ) {
             Ok(f) => f,
             Err(()) => {
-                let errs = std::mem::take(&mut sink.errors);
+                let errs = sink.take_errors();
                 vec![errors_text(&errs)]
             }
         };
@@ -500,7 +500,7 @@ fn run_case(
             evals.push((t, ei));
         }
     }
-    if !sink.errors.is_empty() {
+    if sink.has_errors() {
         return Err(());
     }
     occurrences.sort_by_key(|(t, seq, _)| (*t, *seq));
