@@ -2175,21 +2175,45 @@ impl Engine {
                 let a = anchors.get(ai);
                 describe_anchor(&self.topology, &a.key, a.hops)
             });
+            // `[&str]::concat` (one exact allocation), not `format!`: one line per join, and
+            // `core::fmt` cost ~1,100 instructions a line.
+            let (name, fp, resource) = (view.name.as_str(), fp.as_str(), view.resource.as_str());
             inc.explanation.push(match reason {
-                Some(why) => format!(
-                    "{} {} on {} joined: {why} (rule {rule_name})",
-                    view.name, fp, view.resource
-                ),
-                None if inc.members.len() == 1 => {
-                    format!(
-                        "{} {} on {} opened the incident (rule {rule_name})",
-                        view.name, fp, view.resource
-                    )
-                }
-                None => format!(
-                    "{} {} on {} joined (rule {rule_name})",
-                    view.name, fp, view.resource
-                ),
+                Some(why) => [
+                    name,
+                    " ",
+                    fp,
+                    " on ",
+                    resource,
+                    " joined: ",
+                    &why,
+                    " (rule ",
+                    rule_name,
+                    ")",
+                ]
+                .concat(),
+                None if inc.members.len() == 1 => [
+                    name,
+                    " ",
+                    fp,
+                    " on ",
+                    resource,
+                    " opened the incident (rule ",
+                    rule_name,
+                    ")",
+                ]
+                .concat(),
+                None => [
+                    name,
+                    " ",
+                    fp,
+                    " on ",
+                    resource,
+                    " joined (rule ",
+                    rule_name,
+                    ")",
+                ]
+                .concat(),
             });
         }
         self.register_anchors(inc_id, anchors, t, true, explained);
