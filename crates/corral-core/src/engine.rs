@@ -2054,7 +2054,7 @@ impl Engine {
         let id = seq as u32;
         let date = format_event_time(t);
         let date = date.get(..10).unwrap_or("0000-00-00");
-        let key = format!("{}-{}-{:06}", self.config.id_prefix, date, seq);
+        let key = incident_key(&self.config.id_prefix, date, seq);
         self.incidents.insert(
             id,
             Box::new(Incident {
@@ -2983,6 +2983,32 @@ fn summary_line(component: &str, class: &str, alerts: usize, resources: usize) -
     out
 }
 
+/// `PREFIX-DATE-SEQ` with the sequence zero-padded to six digits, as
+/// `format!("{prefix}-{date}-{seq:06}")` writes it; built by hand, without `core::fmt`, because
+/// every new incident names itself.
+fn incident_key(prefix: &str, date: &str, seq: u64) -> String {
+    const PADDED: usize = 6;
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    let mut n = seq;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = at.min(digits.len() - PADDED);
+    let mut key = String::with_capacity(prefix.len() + date.len() + 2 + digits.len() - start);
+    key.push_str(prefix);
+    key.push('-');
+    key.push_str(date);
+    key.push('-');
+    key.extend(digits[start..].iter().map(|&d| char::from(d)));
+    key
+}
+
 fn push_decimal(out: &mut String, mut n: usize) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
@@ -3150,6 +3176,20 @@ mod tests {
     }
 
     proptest! {
+        /// The incident key written piece by piece reads as the `format!` it replaced, for
+        /// sequences below, at and far beyond the six padded digits.
+        #[test]
+        fn incident_key_reads_as_the_format_it_replaces(
+            prefix in "[a-zä-]{0,8}",
+            date in "[0-9-]{0,10}",
+            seq in prop_oneof![0u64..2_000_000, any::<u64>()],
+        ) {
+            prop_assert_eq!(
+                incident_key(&prefix, &date, seq),
+                format!("{prefix}-{date}-{seq:06}")
+            );
+        }
+
         /// The summary written piece by piece reads as the `format!` it replaced.
         #[test]
         fn summary_line_reads_as_the_format_it_replaces(
