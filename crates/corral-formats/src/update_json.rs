@@ -6,7 +6,6 @@
 
 use crate::fast_json::find_special;
 use corral_core::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
-use std::io::Write;
 
 /// Appends `update` to `out` as serde_json would serialize it (no trailing newline).
 pub fn write_update_json(update: &IncidentUpdate, out: &mut Vec<u8>) {
@@ -144,9 +143,10 @@ fn strings(out: &mut Vec<u8>, items: &[String]) {
     out.push(b']');
 }
 
+/// Decimal digits as serde_json writes them (it uses `itoa` too); `write!` went through
+/// `core::fmt` and `io::Write` for two numbers per update.
 fn integer(out: &mut Vec<u8>, n: u64) {
-    // Vec's `Write` cannot fail.
-    let _ = write!(out, "{n}");
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// serde_json's own float writing (shortest round-trip digits, `null` when not finite).
