@@ -2988,39 +2988,21 @@ fn summary_line(component: &str, class: &str, alerts: usize, resources: usize) -
 /// every new incident names itself.
 fn incident_key(prefix: &str, date: &str, seq: u64) -> String {
     const PADDED: usize = 6;
-    let mut digits = [b'0'; 20];
-    let mut at = digits.len();
-    let mut n = seq;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let start = at.min(digits.len() - PADDED);
-    let mut key = String::with_capacity(prefix.len() + date.len() + 2 + digits.len() - start);
+    let mut digits = itoa::Buffer::new();
+    let seq = digits.format(seq);
+    let zeros = PADDED.saturating_sub(seq.len());
+    let mut key = String::with_capacity(prefix.len() + date.len() + 2 + zeros + seq.len());
     key.push_str(prefix);
     key.push('-');
     key.push_str(date);
     key.push('-');
-    key.extend(digits[start..].iter().map(|&d| char::from(d)));
+    key.extend(std::iter::repeat_n('0', zeros));
+    key.push_str(seq);
     key
 }
 
-fn push_decimal(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+fn push_decimal(out: &mut String, n: usize) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Services that break when `node` fails: its own and those of everything it impacts, within a
