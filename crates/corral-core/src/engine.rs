@@ -2695,18 +2695,23 @@ impl Engine {
                     return Vec::new();
                 };
                 let node = node.index() as u32;
-                let ups = match rca_cache.get(&node) {
-                    Some(ups) => ups.to_vec(),
-                    None => topo
-                        .upstream_within(
-                            NodeIndex::new(node as usize),
-                            rules.settings.root_cause.max_hops,
-                            EdgeMask::ALL,
-                            rules.settings.max_neighbourhood,
-                        )
-                        .iter()
-                        .map(|u| (u.node.index() as u32, u.hops))
-                        .collect(),
+                // The cached neighbourhood when there is one; a walk only on a miss.
+                let walked: Vec<(u32, u8)>;
+                let ups: &[(u32, u8)] = match rca_cache.get(&node) {
+                    Some(ups) => ups,
+                    None => {
+                        walked = topo
+                            .upstream_within(
+                                NodeIndex::new(node as usize),
+                                rules.settings.root_cause.max_hops,
+                                EdgeMask::ALL,
+                                rules.settings.max_neighbourhood,
+                            )
+                            .iter()
+                            .map(|u| (u.node.index() as u32, u.hops))
+                            .collect();
+                        &walked
+                    }
                 };
                 ups.iter()
                     .filter(|&&(n, hops)| hops > 0 && by_node.contains_key(&n))
