@@ -1606,12 +1606,35 @@ impl Engine {
         }
         let anchors = self.anchors_of(fp);
         // The alert's rule, whether the CMDB knows its resource, and if not, its service.
-        let Some((rule_idx, known, unknown_service)) = self.dedup.alerts.get(fp).map(|s| {
-            let known = s.node().is_some();
-            let service = if known { None } else { s.service.clone() };
-            (s.rule, known, service)
+        let Some((rule_idx, node, unknown_service)) = self.dedup.alerts.get(fp).map(|s| {
+            let service = if s.node().is_some() {
+                None
+            } else {
+                s.service.clone()
+            };
+            (s.rule, s.node(), service)
         }) else {
             return;
+        };
+        let known = node.is_some();
+        // A failure's impact on a resource shows when it reaches it (within a scrape interval):
+        // where an incident's failure has degraded this resource, with warnings only, since
+        // more than a scrape interval before this alert, an outage of the resource now is not
+        // that impact (it already showed) but a failure of its own, and does not link to that
+        // incident. Warnings there from before the incident failed are no impact of it.
+        let own_resource = node
+            .filter(|_| view.severity >= Severity::Error)
+            .map(|n| self.topology.node(NodeIndex::new(n as usize)).id.clone());
+        let impact_already_shown = |inc: &Incident| {
+            own_resource.as_ref().is_some_and(|res| {
+                inc.resources.get(res).is_some_and(|degraded| {
+                    degraded.severity < Severity::Error
+                        && view.starts_at - degraded.first_seen > CAUSE_LAG_TOLERANCE
+                        && inc.resources.values().any(|r| {
+                            r.severity >= Severity::Error && r.first_seen <= degraded.first_seen
+                        })
+                })
+            })
         };
         let rule = &self.rules.groupings[rule_idx as usize];
         let (window, max_hops) = (rule.window, rule.max_hops);
@@ -1667,6 +1690,17 @@ impl Engine {
             for e in entries.iter() {
                 if let Some(member_hops) = link_hops(e, a, t, window, rule, view.severity) {
                     let live = find_in(&self.merged_into, e.incident);
+                    if self
+                        .incidents
+                        .get(&live)
+                        .is_some_and(|i| impact_already_shown(i))
+                    {
+                        tracing::trace!(
+                            alert = %fp, t, incident = live, anchor = ?a.key,
+                            "no link: the incident only degraded the alert's resource, long before"
+                        );
+                        continue;
+                    }
                     // Why each link was made, for `--log corral_core::engine=trace`.
                     tracing::trace!(
                         alert = %fp, t, incident = live, anchor = ?a.key, alert_hops = a.hops,

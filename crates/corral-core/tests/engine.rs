@@ -1697,3 +1697,58 @@ fn a_root_cause_has_no_failing_cause_of_its_own_among_the_members() {
     h.finish();
     assert_eq!(root_of(&h, "HighErrorRate@svc-1"), "inst-1");
 }
+
+#[test]
+fn an_outage_of_a_resource_a_failure_only_degraded_long_before_is_a_failure_of_its_own() {
+    // The instance crash-loops; within seconds its service shows the impact, a warning (its
+    // error rate rises), and so does the service calling it. A minute and a half later the
+    // service itself fails outright (a failed deployment). The instance's impact on the service
+    // already showed, as a degradation: an outage of the service more than a scrape interval
+    // after it is not that impact arriving but a failure of its own, in an incident of its own.
+    let warning = |secs, name, resource| {
+        let mut a = alert(secs, name, resource, Status::Firing);
+        a.severity = Severity::Warning;
+        a
+    };
+    let mut h = Harness::with_topology("", CHAIN_TOPO);
+    h.fire(0, "ContainerCrashLooping", "inst-1")
+        .push(warning(3, "HighErrorRate", "svc-1"))
+        .push(warning(20, "HighErrorRate", "api-1"))
+        .fire(84, "DeploymentFailed", "svc-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&[
+                "ContainerCrashLooping@inst-1",
+                "HighErrorRate@api-1",
+                "HighErrorRate@svc-1"
+            ]),
+            g(&["DeploymentFailed@svc-1"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "DeploymentFailed@svc-1"), "svc-1");
+    // Within a scrape interval of the warning, the outage is the same impact still arriving
+    // (monitors notice it at different moments): one incident.
+    let mut h = Harness::with_topology("", CHAIN_TOPO);
+    h.fire(0, "ContainerCrashLooping", "inst-1")
+        .push(warning(3, "HighErrorRate", "svc-1"))
+        .fire(60, "DeploymentFailed", "svc-1")
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+    // A warning there from before the incident failed is no impact of it: the service's later
+    // outage is the instance's impact reaching it, and joins.
+    let mut h = Harness::with_topology("", CHAIN_TOPO);
+    h.push(warning(0, "HighLatency", "svc-1"))
+        .fire(30, "ContainerCrashLooping", "inst-1")
+        .fire(100, "HighErrorRate", "svc-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "ContainerCrashLooping@inst-1",
+            "HighErrorRate@svc-1",
+            "HighLatency@svc-1"
+        ])]
+    );
+}
