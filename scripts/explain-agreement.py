@@ -216,6 +216,8 @@ def main():
                     key = "linked: late cause"
                 elif "(explaining away)" in note:
                     key = "linked: explained away"
+                elif "not that impact" in note:
+                    key = "linked: impact already shown"
                 else:
                     key = "linked: generic note"
             elif link.get("causality"):

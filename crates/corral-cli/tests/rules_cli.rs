@@ -408,6 +408,36 @@ fn explain_alerts_says_when_a_late_cause_bridged_nothing() {
 }
 
 #[test]
+fn explain_alerts_says_when_a_failure_had_already_shown_its_impact_on_the_resource() {
+    // inst-j crash-loops; svc-j, which depends on it, shows the impact 3 s later as a warning,
+    // and fails outright (a failed deployment) 84 s after that: a failure of its own, in an
+    // incident of its own, both for the crash and for the warning on its own resource.
+    for pair in ["fp-inst-j,fp-svc-j", "fp-svc-j-degraded,fp-svc-j"] {
+        let (o, out, err) = explain_causality(&["--alerts", pair]);
+        assert!(o.status.success(), "{out}\n{err}");
+        assert!(out.contains("not grouped"), "{out}");
+        assert!(
+            out.contains(
+                "DeploymentFailed@svc-j (fp-svc-j) fails outright 1m21s after HighErrorRate@svc-j \
+                 (fp-svc-j-degraded), the first alert of incident"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "where that incident's failure (ContainerCrashLooping@inst-j (fp-inst-j)) had \
+                 only degraded it (warnings)"
+            ),
+            "{out}"
+        );
+        let v = pair_json(pair);
+        assert_eq!(v["chain"][0]["linked"], true);
+        assert!(v["shared_symptom"].is_null(), "{v}");
+    }
+    assert_eq!(pair_json("fp-inst-j,fp-svc-j-degraded")["grouped"], true);
+}
+
+#[test]
 fn explain_incident_says_when_a_silent_upstream_lacked_twice_the_evidence() {
     // HostDown@host-e1 explains itself and its database; the silent switch explains those and
     // the second host: more, but not twice as many.

@@ -1335,7 +1335,17 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
             chain.extend(link(replay, &fps[0], target));
         }
     }
-    let shared_symptom = if grouped {
+    // The engine's "impact already shown" holds before any choice among incidents: the later
+    // alert never linked to that incident at all.
+    let impact_shown = (!grouped)
+        .then(|| {
+            chain
+                .iter()
+                .filter(|l| l.linked)
+                .find_map(|l| impact_already_shown(replay, l))
+        })
+        .flatten();
+    let shared_symptom = if grouped || impact_shown.is_some() {
         None
     } else {
         chain
@@ -1346,7 +1356,22 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
     let weak_apart = (!grouped)
         .then(|| chain.iter().find(|l| l.linked && l.weak.is_some()))
         .flatten();
-    let note = if let Some(l) = weak_apart {
+    let note = if let Some(shown) = &impact_shown {
+        Some(format!(
+            "the link criteria hold, yet they are apart: {} fails outright {} after {}, the first \
+             alert of incident {} on {}, where that incident's failure ({}) had only degraded it \
+             (warnings); a failure's impact on a resource shows within the {} of reaching it, so \
+             {} is a failure of its own, not that impact, and does not link to that incident",
+            shown.outage,
+            fmt_delta(shown.after),
+            shown.degraded_first,
+            shown.incident,
+            shown.resource,
+            shown.failing,
+            fmt_delta(CAUSE_LAG_TOLERANCE),
+            shown.outage
+        ))
+    } else if let Some(l) = weak_apart {
         let kind = l.weak.as_ref().map_or("", |w| w.kind_name());
         Some(format!(
             "the link criteria hold, yet they are apart: their only link is weak ({}); {}, so \
@@ -1413,6 +1438,79 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
         note,
         shared_symptom,
     }
+}
+
+/// The engine's refusal of a link because a failure's impact on the later alert's resource had
+/// already shown (`Engine::correlate`): the later alert fails outright (error or above) on a
+/// resource where the earlier alert's incident had, by then, only warnings, the first of them
+/// more than a scrape interval earlier and no earlier than that incident's first failure.
+struct ImpactShown {
+    outage: String,
+    resource: String,
+    incident: String,
+    degraded_first: String,
+    failing: String,
+    after: Millis,
+}
+
+fn impact_already_shown(replay: &Replay, l: &Link) -> Option<ImpactShown> {
+    let outage = replay.first.get(&l.to_fp)?;
+    if outage.severity < Severity::Error {
+        return None;
+    }
+    let incident = *replay.incident_of.get(&l.from_fp)?;
+    if replay.incident_of.get(&l.to_fp) == Some(&incident) {
+        return None;
+    }
+    let topo = &replay.topology;
+    let node = topo.resolve(&outage.resource)?;
+    let start = outage.event_time();
+    // The incident's members that had started by then, as the engine saw them.
+    let before: Vec<&Alert> = replay.finals.members[incident]
+        .iter()
+        .filter_map(|m| replay.first.get(m.as_str()))
+        .filter(|a| a.event_time() <= start)
+        .collect();
+    let on_resource: Vec<&&Alert> = before
+        .iter()
+        .filter(|a| topo.resolve(&a.resource) == Some(node))
+        .collect();
+    if on_resource.is_empty() || on_resource.iter().any(|a| a.severity >= Severity::Error) {
+        return None;
+    }
+    let degraded = on_resource.iter().min_by_key(|a| a.event_time())?;
+    let after = start - degraded.event_time();
+    if after <= CAUSE_LAG_TOLERANCE {
+        return None;
+    }
+    // As the engine weighs resources: one whose first alert came no later than the degraded
+    // one's, failing outright by then (its worst alert at error or above).
+    let mut resources: BTreeMap<_, (Millis, &Alert)> = BTreeMap::new();
+    for a in &before {
+        let r = topo.resolve(&a.resource).map(|n| n.index());
+        let entry = resources.entry(r).or_insert((a.event_time(), a));
+        entry.0 = entry.0.min(a.event_time());
+        if a.severity > entry.1.severity {
+            entry.1 = a;
+        }
+    }
+    let failing = resources
+        .iter()
+        .filter(|(r, (first, worst))| {
+            **r != Some(node.index())
+                && worst.severity >= Severity::Error
+                && *first <= degraded.event_time()
+        })
+        .min_by_key(|(_, (first, _))| *first)
+        .map(|(_, (_, worst))| *worst)?;
+    Some(ImpactShown {
+        outage: replay.label(&outage.fingerprint),
+        resource: topo.node(node).id.to_string(),
+        incident: replay.finals.ids[incident].clone(),
+        degraded_first: replay.label(&degraded.fingerprint),
+        failing: replay.label(&failing.fingerprint),
+        after,
+    })
 }
 
 /// When the later alert of a link that is not a cause link went to another incident, where it is
