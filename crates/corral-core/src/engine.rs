@@ -15,7 +15,7 @@
 //! allowed lateness still finds the state it belongs to.
 
 use crate::anomaly::{AnomalyModel, Burst, NoBaseline};
-use crate::causality::{causal_breach, CAUSE_LAG_TOLERANCE};
+use crate::causality::{causal_breach, silent_cause_tolerance, CAUSE_LAG_TOLERANCE};
 use crate::dedup::{AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
@@ -162,6 +162,9 @@ struct AnchorEntry {
 fn one() -> u32 {
     1
 }
+
+/// A candidate's anchor index when no anchor of the alert links it (a remote effect).
+const NO_ANCHOR: usize = usize::MAX;
 
 /// `below_hops` of an entry with no member below its anchor (a member below is 1+ hops away).
 const NO_HOPS: u8 = 0;
@@ -1799,6 +1802,61 @@ impl Engine {
                 }
             }
         }
+        // A degradation that nothing within the rule's reach explains is the remote effect of a
+        // failure further up what it depends on, through silent layers: it joins a failing
+        // incident alerting on a node within the root-cause analysis' reach above it
+        // (`root_cause.max_hops`), whose alert there started before it, within a scrape interval
+        // per hop (had that failure reached it, it would have by then). Only a warning: an
+        // outright failure that nothing near explains is a failure of its own. Weak (it joins,
+        // never bridges); among several, the one that started there most recently.
+        let rule = &self.rules.groupings[rule_idx as usize];
+        let mut remote_cause = None;
+        if candidates.is_empty() && known && rule.topology && view.severity < Severity::Error {
+            let (reach, rca_hops) = (rule.reach(), self.rules.settings.root_cause.max_hops);
+            let node = self.dedup.alerts.get(fp).and_then(|s| s.node());
+            if let Some(node) = node.filter(|_| rca_hops > reach) {
+                let ups = self.topology.upstream_within(
+                    NodeIndex::new(node as usize),
+                    rca_hops,
+                    rule.edges,
+                    self.rules.settings.max_neighbourhood,
+                );
+                let mut latest: Option<(Millis, u32)> = None;
+                for u in ups.iter().filter(|u| u.hops > reach) {
+                    let up_node = u.node.index() as u32;
+                    let Some(entries) = self.anchors.get(&AnchorKey::Node(up_node)) else {
+                        continue;
+                    };
+                    let tolerance = silent_cause_tolerance(u.hops, 0);
+                    for e in entries.iter() {
+                        if e.on_active == 0 || e.first > t || t - e.first > tolerance.min(window) {
+                            continue;
+                        }
+                        let live = find_in(&self.merged_into, e.incident);
+                        if self
+                            .incidents
+                            .get(&live)
+                            .is_none_or(|i| i.severity < Severity::Error)
+                        {
+                            continue;
+                        }
+                        tracing::trace!(
+                            alert = %fp, t, incident = live, node = up_node, hops = u.hops,
+                            first = e.first, "link as a remote effect"
+                        );
+                        if latest.is_none_or(|(first, _)| e.first > first) {
+                            latest = Some((e.first, live));
+                        }
+                    }
+                }
+                remote_cause = latest.map(|(_, live)| live);
+            }
+        }
+        if let Some(live) = remote_cause {
+            // No anchor of the alert's reaches that far: the incident's explanation says
+            // "joined" without one.
+            candidates.push((live, NO_ANCHOR, true));
+        }
         // Direction of impact: an alert below alerting members of several incidents is a
         // symptom shared by independent failures, not evidence that they are one failure (with
         // dozens of failures open, every busy switch has some). It joins the incident of the
@@ -1872,6 +1930,14 @@ impl Engine {
                     .find(|(i, _)| *i == c)
                     .map_or(Millis::MIN, |&(_, at)| at)
             };
+            // Then an incident with a failure (error or above) before one of mere warnings, as
+            // for a shared symptom: a late cause links to a dependent's outage before a warning
+            // (a noisy check below it lagging least is no reason to leave the outage).
+            let failing = |c: u32| {
+                self.incidents
+                    .get(&c)
+                    .is_some_and(|i| i.severity >= Severity::Error)
+            };
             // A late cause joins the effects it lags least: of the failures it may have caused,
             // the one that started most recently, as for a shared symptom.
             let lag_behind = |c: u32| {
@@ -1884,6 +1950,7 @@ impl Engine {
                 (
                     Reverse(co_firing_distance(c)),
                     placed_at(c),
+                    failing(c),
                     Reverse(lag_behind(c)),
                     self.incidents.get(&c).map(|i| (i.last_seen, i.seq)),
                 )
@@ -1912,7 +1979,8 @@ impl Engine {
             .iter()
             .find(|(c, _, _)| *c == inc_id)
             .or(candidates.first())
-            .map(|&(_, ai, _)| ai);
+            .map(|&(_, ai, _)| ai)
+            .filter(|&ai| ai != NO_ANCHOR);
         // Whether a firing member on a node above the alert's explains it in its incident.
         let explained = explained_by
             .iter()

@@ -1032,6 +1032,72 @@ fn a_node_whose_alert_resolved_long_ago_no_longer_gathers_dependents() {
 }
 
 #[test]
+fn a_late_cause_joins_a_failure_below_it_before_a_mere_warning() {
+    // host-a1 goes down, then host-a2 under the same switch shows a disk warning (no evidence
+    // that tor-a failed: its own incident). tor-a's alert comes after both, so it may be the
+    // late cause of either: it joins the failure, which an outage explains, not the warning it
+    // lags less.
+    let mut disk = alert(5, "DiskSpaceLow", "host-a2", Status::Firing);
+    disk.severity = Severity::Warning;
+    let mut h = Harness::new("");
+    h.fire(0, "HostDown", "host-a1")
+        .push(disk)
+        .fire(20, "SwitchDown", "tor-a")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DiskSpaceLow@host-a2"]),
+            g(&["HostDown@host-a1", "SwitchDown@tor-a"])
+        ]
+    );
+}
+
+#[test]
+fn a_degradation_nothing_near_explains_joins_the_failure_further_up_what_it_depends_on() {
+    // hr-portal depends on payroll-api, on db-1, on esx-1, on host-a1: four hops, one more than
+    // the rule's impact_hops, the three between silent. Two minutes after host-a1 goes down,
+    // hr-portal degrades: no failure nearer explains it, and host-a1 is within the root-cause
+    // analysis' reach above it, so it is host-a1's remote effect.
+    let latency = |secs| {
+        let mut a = alert(secs, "HighLatency", "hr-portal", Status::Firing);
+        a.severity = Severity::Warning;
+        a
+    };
+    let mut h = Harness::new("");
+    h.fire(0, "HostDown", "host-a1").push(latency(120)).finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HighLatency@hr-portal", "HostDown@host-a1"])]
+    );
+    // An outright failure there, with nothing near to explain it, is a failure of its own.
+    let mut h = Harness::new("");
+    h.fire(0, "HostDown", "host-a1")
+        .fire(120, "ServiceDown", "hr-portal")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a1"]), g(&["ServiceDown@hr-portal"])]
+    );
+    // Only a failure still firing, that started before the degradation, explains it.
+    let mut h = Harness::new("");
+    h.fire(0, "HostDown", "host-a1")
+        .resolve(60, "HostDown", "host-a1")
+        .push(latency(120))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HighLatency@hr-portal"]), g(&["HostDown@host-a1"])]
+    );
+    let mut h = Harness::new("");
+    h.push(latency(0)).fire(30, "HostDown", "host-a1").finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HighLatency@hr-portal"]), g(&["HostDown@host-a1"])]
+    );
+}
+
+#[test]
 fn a_recurring_member_no_longer_makes_its_node_an_alerting_one() {
     // A chronic check on tor-a first fires with a real failure below it and stays in that
     // incident; after it has come back twice, its firing says nothing about tor-a any more, so

@@ -15,13 +15,17 @@
 //! its effects': two alerts apart although they link say so.
 //! For an alert on a resource the CMDB does not know, the engine's weak links (service placement,
 //! shared service, co-firing check) are re-derived with its definitions (`check_signature`,
-//! `CO_FIRING_WINDOW`, `TopologyIndex::nodes_of_service`): they join, never bridge.
+//! `CO_FIRING_WINDOW`, `TopologyIndex::nodes_of_service`): they join, never bridge. So does the
+//! remote-effect link of a warning to a failure beyond the rule's reach but within the root-cause
+//! analysis' (`root_cause.max_hops`).
 
 use crate::input;
 use crate::pipeline;
 use anyhow::{bail, Result};
 use corral_core::anomaly::AnomalyModel;
-use corral_core::causality::{causal_breach, CausalBreach, CAUSE_LAG_TOLERANCE};
+use corral_core::causality::{
+    causal_breach, silent_cause_tolerance, CausalBreach, CAUSE_LAG_TOLERANCE,
+};
 use corral_core::dedup::Mute;
 use corral_core::duration::format_duration;
 use corral_core::engine::{check_signature, CO_FIRING_WINDOW};
@@ -633,7 +637,7 @@ fn link_with(replay: &Replay, a_fp: &str, b_fp: &str, allow_weak: bool) -> Optio
 /// two incidents.
 #[derive(Clone, Debug, Serialize)]
 pub struct WeakLink {
-    /// `co_firing`, `service_placement` or `service`.
+    /// `co_firing`, `service_placement`, `service` or `remote_effect`.
     pub kind: &'static str,
     /// Whether the engine's criteria for this link hold.
     pub holds: bool,
@@ -672,6 +676,7 @@ impl WeakLink {
         match self.kind {
             "co_firing" => "co-firing",
             "service_placement" => "service placement",
+            "remote_effect" => "remote effect",
             _ => "service",
         }
     }
@@ -715,7 +720,7 @@ fn failing_by(replay: &Replay, fp: &str, until: Millis) -> bool {
 /// The engine's weak link between `a` (earlier, the member) and `b` (later, joining), when one of
 /// them is on a resource the CMDB does not know and both rules use the topology (the engine
 /// registers these anchors only then). In the engine's order of strength: a service placement,
-/// a shared service, then co-firing. `None` when none applies even loosely; a link that applies
+/// a shared service, then co-firing. Between two alerts the CMDB knows, the remote effect. `None` when none applies even loosely; a link that applies
 /// but misses its time limit is returned with `holds: false` and what it missed by.
 fn weak_link(
     replay: &Replay,
@@ -729,8 +734,8 @@ fn weak_link(
         return None;
     }
     let (a_node, b_node) = (topo.resolve(&a.resource), topo.resolve(&b.resource));
-    if a_node.is_some() && b_node.is_some() {
-        return None;
+    if let (Some(an), Some(bn)) = (a_node, b_node) {
+        return remote_effect(replay, rule, (a_fp, a, an), (b, bn));
     }
     let delta = b.event_time() - a.event_time();
     let window = format_duration(rule.window);
@@ -883,6 +888,80 @@ fn weak_link(
         }
     }
     near_miss
+}
+
+/// The engine's remote-effect link (`Engine::correlate`) between two alerts the CMDB knows: `b`,
+/// a warning, below `a`'s node further than the rule's reach and within the root-cause
+/// analysis' (`root_cause.max_hops`), `a`'s incident failing and its first alert there started
+/// before `b`, within a scrape interval per hop (`silent_cause_tolerance`). The engine makes it
+/// only for a warning that nothing nearer links, which a pair alone does not show.
+fn remote_effect(
+    replay: &Replay,
+    rule: &GroupingRule,
+    (a_fp, a, an): (&str, &Alert, petgraph::graph::NodeIndex),
+    (b, bn): (&Alert, petgraph::graph::NodeIndex),
+) -> Option<WeakLink> {
+    let topo = &replay.topology;
+    let (reach, rca_hops) = (rule.reach(), replay.rules.settings.root_cause.max_hops);
+    if b.severity >= Severity::Error || rca_hops <= reach {
+        return None;
+    }
+    let up = topo.upstream_within(
+        bn,
+        rca_hops,
+        rule.edges,
+        replay.rules.settings.max_neighbourhood,
+    );
+    let hops = up.iter().find(|u| u.node == an && u.hops > reach)?.hops;
+    let (first_at_node, _) = incident_first_at(replay, a_fp, an.index(), b.event_time());
+    let since = b.event_time() - first_at_node;
+    let tolerance = silent_cause_tolerance(hops, 0).min(rule.window);
+    let failing_node = topo.node(an).id.to_string();
+    let missed_by = if since < 0 {
+        Some(format!(
+            "remote effect: {failing_node}'s failure started {} after it (effects follow their \
+             cause)",
+            fmt_delta(-since)
+        ))
+    } else if since > tolerance {
+        Some(format!(
+            "remote effect: {failing_node}'s failure started {} before it, more than a scrape \
+             interval per hop ({})",
+            fmt_delta(since),
+            fmt_delta(tolerance)
+        ))
+    } else if !failing_by(replay, a_fp, b.event_time()) {
+        Some(format!(
+            "remote effect: {}@{}'s incident has no alert at error or above",
+            a.name, a.resource
+        ))
+    } else {
+        None
+    };
+    Some(WeakLink {
+        kind: "remote_effect",
+        holds: missed_by.is_none(),
+        check: None,
+        service: None,
+        service_node: None,
+        failing_node: Some(failing_node),
+        hops: Some(hops),
+        limit: fmt_delta(tolerance),
+        evidence: format!(
+            "{}@{} is a warning {hops} hops below the failure {}@{} (beyond impact_hops {}, within \
+             root_cause.max_hops {rca_hops}), which started {} before it (a scrape interval per \
+             hop: {}); the engine links it so when nothing nearer does",
+            b.name,
+            b.resource,
+            a.name,
+            a.resource,
+            rule.impact_hops,
+            fmt_delta(since),
+            fmt_delta(tolerance)
+        ),
+        missed_by,
+        path: Some(describe_path(topo, an.index(), bn.index(), hops)),
+    })
 }
 
 /// A weak link that holds is the answer; of those that miss, the first (the strongest kind) is
@@ -1415,8 +1494,9 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
         Some(format!(
             "the link criteria hold, yet they are apart: {} started {} after {}, within the {} a \
              cause may lag its effects, so it may be their late cause or a failure of its own \
-             starting just after them; a late cause joins the failure it lags least and bridges \
-             nothing, so its link to {} does not tie the two incidents",
+             starting just after them; a late cause joins the failure it lags least (one at error \
+             or above before one of mere warnings) and bridges nothing, so its link to {} does \
+             not tie the two incidents",
             l.to,
             l.delta,
             l.from,
