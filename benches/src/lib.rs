@@ -340,6 +340,10 @@ struct Pipeline {
 
 impl Pipeline {
     fn write(&mut self) {
+        // Most alerts make no update: no `Drain` to set up and drop for them.
+        if self.batch.is_empty() {
+            return;
+        }
         for u in self.batch.drain(..) {
             self.updates += 1;
             self.out.write(&u).expect("sink accepts");

@@ -313,7 +313,8 @@ fn best_of(cands: &[Candidate<'_>], pool: &[usize]) -> Option<usize> {
                 let t = |c: &Candidate| c.alerting.as_ref().map_or(Millis::MAX, |a| a.first_seen);
                 t(a).cmp(&t(b))
             })
-            .then(a.resource.cmp(b.resource))
+            // Lazily: the name decides only full ties (eagerly, a string comparison a call).
+            .then_with(|| a.resource.cmp(b.resource))
     })
 }
 

@@ -1,10 +1,9 @@
 //! Incident updates as JSON, written by hand: byte for byte what `serde_json::to_writer` writes
 //! for an [`IncidentUpdate`], at a fraction of the cost. serde_json escapes strings one byte at a
 //! time through its formatter; an update is ~1,600 bytes of mostly plain fingerprints, resource
-//! names and sentences, which this copies eight bytes at a time between the rare escapes (the
-//! same search the input scanner uses). The replay writes one of these per incident change.
+//! names and sentences, which this checks eight bytes at a time (the input scanner's test) and
+//! copies whole between the rare escapes. The replay writes one of these per incident change.
 
-use crate::fast_json::find_special;
 use corral_core::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 
 /// Appends `update` to `out` as serde_json would serialize it (no trailing newline).
@@ -156,16 +155,72 @@ fn float(out: &mut Vec<u8>, x: f64) {
 
 /// A JSON string with serde_json's escapes: `\"`, `\\`, the short forms `\b \f \n \r \t`, and
 /// `\u00XX` (lowercase hex) for the other control characters; everything else as it is.
+/// Room for the plain case is reserved once; escapes, which grow it, are rare.
 fn string(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    let mut rest = s.as_bytes();
-    while let Some(at) = find_special(rest) {
-        out.extend_from_slice(&rest[..at]);
-        escape(out, rest[at]);
-        rest = &rest[at + 1..];
+    let mut rest = bytes;
+    loop {
+        let plain = copy_plain(out, rest);
+        let Some(&special) = rest.get(plain) else {
+            break;
+        };
+        escape(out, special);
+        rest = &rest[plain + 1..];
     }
-    out.extend_from_slice(rest);
     out.push(b'"');
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of every byte of `word` (little-endian) that must be escaped: `"`, `\` or a
+/// control character. Borrows can flag bytes above a real one, never below it: the lowest flag
+/// is exact (the same test as the input scanner's `find_special`).
+fn escape_flags(word: u64) -> u64 {
+    let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGHS;
+    // Flipping bit 1 maps `"` (0x22) to 0x20 and the control characters onto themselves, and
+    // every other byte to 0x21 or above: one comparison finds both.
+    below(word ^ (ONES * 0x02), 0x21) | below(word ^ (ONES * u64::from(b'\\')), 1)
+}
+
+fn needs_escape(byte: &u8) -> bool {
+    *byte == b'"' || *byte == b'\\' || *byte < 0x20
+}
+
+/// Appends the longest prefix of `bytes` that needs no escape and returns its length: found
+/// eight bytes at a time, then copied at once. The last, partial word is read as the string's
+/// last eight bytes, overlapping bytes already checked (no byte-by-byte tail).
+fn copy_plain(out: &mut Vec<u8>, bytes: &[u8]) -> usize {
+    let plain = plain_prefix(bytes);
+    out.extend_from_slice(&bytes[..plain]);
+    plain
+}
+
+fn plain_prefix(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    if len < 8 {
+        return bytes.iter().position(needs_escape).unwrap_or(len);
+    }
+    let word_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let mut done = 0;
+    while done + 8 <= len {
+        let flags = escape_flags(word_at(done));
+        if flags != 0 {
+            return done + (flags.trailing_zeros() / 8) as usize;
+        }
+        done += 8;
+    }
+    if done < len {
+        // Bytes `len - 8 .. done` are plain, so the lowest flag of the last word is exact and
+        // at or after `done`.
+        let flags = escape_flags(word_at(len - 8));
+        if flags != 0 {
+            return len - 8 + (flags.trailing_zeros() / 8) as usize;
+        }
+    }
+    len
 }
 
 fn escape(out: &mut Vec<u8>, byte: u8) {
@@ -275,6 +330,50 @@ mod tests {
             write_update_json(&u, &mut ours);
             let theirs = serde_json::to_vec(&u).unwrap();
             prop_assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
+        }
+    }
+
+    /// Strings of every length around the word size, with bytes to escape anywhere (and
+    /// multi-byte characters beside them), appended after whatever the buffer held.
+    fn escapable() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                4 => prop::char::range('a', 'z'),
+                1 => prop::sample::select(vec![
+                    '"', '\\', '\u{0}', '\u{1f}', '\n', '\t', '\u{7f}', ' ', '!', '#', '/',
+                    'é', '€', '😀', '\u{80}',
+                ]),
+                1 => any::<char>(),
+            ],
+            0..40,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// The word-at-a-time copy writes what serde_json writes, and keeps what was before.
+        #[test]
+        fn a_string_is_written_as_serde_json_writes_it(
+            s in prop_oneof![escapable(), any::<String>()],
+            before in "[a-z\"]{0,9}",
+        ) {
+            let mut ours = before.as_bytes().to_vec();
+            string(&mut ours, &s);
+            let mut theirs = before.as_bytes().to_vec();
+            theirs.extend_from_slice(&serde_json::to_vec(&s).unwrap());
+            prop_assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
+        }
+
+        /// `copy_plain` copies exactly the bytes before the first one to escape.
+        #[test]
+        fn the_plain_prefix_ends_at_the_first_byte_to_escape(s in escapable()) {
+            let bytes = s.as_bytes();
+            let expected = bytes.iter().position(needs_escape).unwrap_or(bytes.len());
+            let mut out = b"xy".to_vec();
+            prop_assert_eq!(copy_plain(&mut out, bytes), expected);
+            prop_assert_eq!(&out[2..], &bytes[..expected]);
         }
     }
 
