@@ -48,7 +48,9 @@ pub(crate) fn parse(payload: &[u8], context: &str, out: &mut Vec<Alert>, problem
 
 fn parse_one(payload: &[u8]) -> Result<Alert, String> {
     let text = utf8(payload)?;
-    match scan(text).and_then(RawRecord::into_record) {
+    // The plain reader where it is sure, as in `parse_or_repeat`.
+    let raw = scan_plain(text).or_else(|| scan(text));
+    match raw.and_then(RawRecord::into_record) {
         Some(r) => convert(r),
         None => convert(serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?),
     }
