@@ -191,27 +191,34 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     fn known_name<const N: usize>(&mut self, names: &KnownNames<N>, from: usize) -> Option<usize> {
         self.skip_ws();
-        if let Some(window) = self.bytes.get(self.at..self.at + 16) {
-            let (head, tail) = window.split_at(8);
-            let head = u64::from_le_bytes(head.try_into().ok()?);
-            let tail = u64::from_le_bytes(tail.try_into().ok()?);
-            for (index, quoted) in names.quoted.iter().enumerate().skip(from) {
-                if quoted.starts(head, tail) {
-                    debug_assert_eq!(
-                        Scanner {
-                            at: self.at,
-                            ..*self
-                        }
-                        .string_bytes(),
-                        Some(names.names[index])
-                    );
-                    self.at += quoted.len;
-                    return Some(index);
+        if let Some((index, len)) = names.at_start_of(self.bytes.get(self.at..)?, from) {
+            debug_assert_eq!(
+                Scanner {
+                    at: self.at,
+                    ..*self
                 }
-            }
+                .string_bytes(),
+                Some(names.names[index])
+            );
+            self.at += len;
+            return Some(index);
         }
-        let read = self.string_bytes()?;
-        names.names.iter().position(|name| *name == read)
+        names.position(self.string_bytes()?)
+    }
+
+    /// A scanner over `text` placed at byte `at` (for a reader that walks most of a record
+    /// itself and hands a value over).
+    pub fn at(text: &'a str, at: usize) -> Scanner<'a> {
+        Scanner {
+            text,
+            bytes: text.as_bytes(),
+            at,
+        }
+    }
+
+    /// The byte offset the scanner has reached.
+    pub fn position(&self) -> usize {
+        self.at
     }
 
     /// Reads an array element by element; `element` must consume each one.
@@ -324,6 +331,26 @@ impl<const N: usize> KnownNames<N> {
             names: bytes,
             quoted,
         }
+    }
+
+    /// The index (from `from` on) and quoted length of the name whose quoted form `"name"`
+    /// `bytes` begins with, compared in place: a masked compare of the first 16 bytes per
+    /// name, no string search. `None` when none does, or `bytes` is shorter than 16.
+    #[inline(always)]
+    pub fn at_start_of(&self, bytes: &[u8], from: usize) -> Option<(usize, usize)> {
+        let (head, tail) = bytes.first_chunk::<16>()?.split_at(8);
+        let head = u64::from_le_bytes(head.try_into().ok()?);
+        let tail = u64::from_le_bytes(tail.try_into().ok()?);
+        (from..N).find_map(|index| {
+            let quoted = &self.quoted[index];
+            quoted.starts(head, tail).then_some((index, quoted.len))
+        })
+    }
+
+    /// The index of `name` among all the names.
+    #[inline]
+    pub fn position(&self, name: &[u8]) -> Option<usize> {
+        self.names.iter().position(|known| *known == name)
     }
 
     /// The name at `index`.
@@ -506,7 +533,7 @@ fn label_pairs<'a>(s: &mut Scanner<'a>, mut pair: impl FnMut(&'a str, &'a str)) 
 /// A label map checked as [`raw_labels`] checks it, but kept as its JSON text: most records
 /// of a replay are repeats whose labels are never looked at, so collecting the pairs waits
 /// until they are needed ([`LabelText::pairs`]).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct LabelText<'a> {
     /// The value as it appears in the record (`null` or an object), empty when absent.
     text: &'a str,
@@ -517,6 +544,14 @@ pub(crate) struct LabelText<'a> {
 }
 
 impl<'a> LabelText<'a> {
+    pub fn new(text: &'a str, count: usize, longest: usize) -> LabelText<'a> {
+        LabelText {
+            text,
+            count,
+            longest,
+        }
+    }
+
     /// The pairs as [`raw_labels`] reads them; `None` only if the text does not scan, which
     /// [`label_text`] has already ruled out.
     pub fn pairs(&self) -> Option<RawLabels<'a>> {
@@ -581,11 +616,12 @@ pub(crate) fn opt_time(s: &mut Scanner<'_>) -> Option<Option<Time>> {
 }
 
 /// Every status, and its name at the same index.
-const STATUSES: [Status; 2] = [Status::Firing, Status::Resolved];
-const STATUS_NAMES: KnownNames<2> = KnownNames::new(["firing", "resolved"]);
+pub(crate) const STATUSES: [Status; 2] = [Status::Firing, Status::Resolved];
+pub(crate) const STATUS_NAMES: KnownNames<2> = KnownNames::new(["firing", "resolved"]);
 
 /// The names of [`Severity::ALL`], in its order.
-const SEVERITY_NAMES: KnownNames<4> = KnownNames::new(["info", "warning", "error", "critical"]);
+pub(crate) const SEVERITY_NAMES: KnownNames<4> =
+    KnownNames::new(["info", "warning", "error", "critical"]);
 
 /// `firing` or `resolved`; anything else (and its error message) is serde_json's business.
 pub(crate) fn status(s: &mut Scanner<'_>) -> Option<StatusField> {

@@ -13,6 +13,7 @@ mod input;
 mod json_path;
 pub mod mapping;
 pub mod output;
+mod plain;
 mod stream;
 pub mod time;
 pub mod topology_import;

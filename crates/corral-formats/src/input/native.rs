@@ -9,8 +9,10 @@ use crate::common::{
 use crate::fast_json::{
     self, normalize_raw_labels, owned_labels, KnownNames, LabelText, Scanner, Seen,
 };
+use crate::plain::PlainReader;
+use crate::time::parse_time;
 use corral_core::model::{fingerprint_of, labels_as_map, Labels, Str};
-use corral_core::{Alert, AlertHead};
+use corral_core::{Alert, AlertHead, Severity};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -46,7 +48,9 @@ pub(crate) fn parse(payload: &[u8], context: &str, out: &mut Vec<Alert>, problem
 
 fn parse_one(payload: &[u8]) -> Result<Alert, String> {
     let text = utf8(payload)?;
-    match scan(text).and_then(RawRecord::into_record) {
+    // The plain reader where it is sure, as in `parse_or_repeat`.
+    let raw = scan_plain(text).or_else(|| scan(text));
+    match raw.and_then(RawRecord::into_record) {
         Some(r) => convert(r),
         None => convert(serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?),
     }
@@ -64,8 +68,17 @@ pub(crate) fn parse_or_repeat(
     let text = utf8(payload)?;
     let by_serde =
         || convert(serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?);
-    let Some(raw) = scan(text) else {
-        return by_serde().map(Some);
+    // Plain lines (printable ASCII, no escapes: nearly all) are read with the quote masks;
+    // anything else, or anything that reader is not sure of, by the general scanner.
+    let raw = match scan_plain(text) {
+        Some(raw) => {
+            debug_assert_eq!(Some(&raw), scan(text).as_ref(), "{text}");
+            raw
+        }
+        None => match scan(text) {
+            Some(raw) => raw,
+            None => return by_serde().map(Some),
+        },
     };
     if raw.is_clean() {
         let computed;
@@ -120,6 +133,7 @@ fn convert(r: NativeRecord) -> Result<Alert, String> {
 
 /// A record as the fast scanner reads it: every string borrowed from the input, labels in
 /// input order and still as text. Nothing is allocated until [`RawRecord::into_record`].
+#[derive(Debug, PartialEq)]
 struct RawRecord<'a> {
     fingerprint: Option<&'a str>,
     source: &'a str,
@@ -317,6 +331,105 @@ fn scan(text: &str) -> Option<RawRecord<'_>> {
         ends_at,
         value,
     })
+}
+
+/// [`scan`] for a plain line (see [`PlainReader`]): the same record, or `None` where the plain
+/// reading is not sure (then [`scan`] decides). Every member is read as `scan` reads it: the
+/// same fields and types, unknown keys refused.
+#[inline(always)]
+fn scan_plain(text: &str) -> Option<RawRecord<'_>> {
+    let mut r = PlainReader::new(text);
+    let (mut fingerprint, mut source, mut name, mut resource) = (None, None, None, None);
+    let (mut status, mut severity, mut starts_at) = (None, None, None);
+    let (mut service, mut summary, mut ends_at, mut value) = (None, None, None, None);
+    let (mut labels, mut annotations) = (LabelText::default(), LabelText::default());
+    r.eat(b'{')?;
+    let mut next = 0;
+    // `{}` has no member and misses the required ones: `scan` and serde say so.
+    loop {
+        // Keys in `NativeRecord`'s order only (the order producers write), so that none can
+        // come twice; any other order is left to `scan`.
+        let index = r.known_name(&NATIVE_KEYS, next)?;
+        if index < next {
+            return None;
+        }
+        next = index + 1;
+        let key = *Key::ALL.get(index)?;
+        r.eat(b':')?;
+        match key {
+            Key::Fingerprint => fingerprint = r.opt_string()?,
+            Key::Source => source = Some(r.string()?),
+            Key::Name => name = Some(r.string()?),
+            Key::Status => {
+                status = Some(StatusField(
+                    *fast_json::STATUSES.get(r.known_name(&fast_json::STATUS_NAMES, 0)?)?,
+                ));
+            }
+            Key::Severity => {
+                severity = Some(SeverityField(
+                    *Severity::ALL.get(r.known_name(&fast_json::SEVERITY_NAMES, 0)?)?,
+                ));
+            }
+            Key::Resource => resource = Some(r.string()?),
+            Key::Service => service = r.opt_string()?,
+            Key::Summary => summary = r.opt_string()?,
+            Key::Labels => labels = r.label_text()?,
+            Key::Annotations => annotations = r.label_text()?,
+            Key::StartsAt => starts_at = Some(plain_time(&mut r)?),
+            Key::EndsAt => {
+                ends_at = if r.null() {
+                    None
+                } else {
+                    Some(plain_time(&mut r)?)
+                };
+            }
+            Key::Value => {
+                let mut s = r.scanner();
+                value = fast_json::opt_f64(&mut s)?;
+                r.resume(&s);
+            }
+        }
+        match r.peek()? {
+            b',' => r.eat(b',')?,
+            b'}' => {
+                r.eat(b'}')?;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    if !r.at_end() {
+        return None;
+    }
+    Some(RawRecord {
+        fingerprint,
+        source: source?,
+        name: name?,
+        status: status?,
+        severity: severity?,
+        resource: resource?,
+        service,
+        summary,
+        labels,
+        annotations,
+        starts_at: starts_at?,
+        ends_at,
+        value,
+    })
+}
+
+/// An event time as [`fast_json::time`] reads it: a string is parsed from its text (which
+/// tries the fixed UTC shapes first, as `fast_json::time` does in place), a number by the
+/// general scanner.
+#[inline(always)]
+fn plain_time(r: &mut PlainReader<'_>) -> Option<Time> {
+    if r.peek()? == b'"' {
+        return parse_time(r.string()?).map(Time);
+    }
+    let mut s = r.scanner();
+    let time = fast_json::time(&mut s)?;
+    r.resume(&s);
+    Some(time)
 }
 
 #[cfg(test)]
@@ -547,11 +660,75 @@ mod tests {
             members.extend(fields.iter().map(|(k, v)| format!("\"{k}\"{space}:{space}{v}")));
             let text = format!("{space}{{{}}}{tail}", members.join(&format!("{space},")));
             head_is_offered_only_for_a_good_record_and_matches_its_alert(&text)?;
+            // The plain reader reads what the general scanner reads, or leaves the line to it.
+            if let Some(plain) = super::scan_plain(&text) {
+                proptest::prop_assert_eq!(Some(plain), super::scan(&text), "{}", text);
+            }
             let fast = super::scan(&text).and_then(super::RawRecord::into_record);
             let slow = serde_json::from_str::<super::NativeRecord>(&text);
             if let Some(fast) = fast {
                 proptest::prop_assert!(slow.is_ok(), "{text}: {:?}", slow.err());
                 proptest::prop_assert_eq!(super::convert(fast), super::convert(slow.unwrap()), "{}", text);
+            }
+        }
+
+        /// Records as producers write them (keys in order, no escapes, ASCII, spaces or none,
+        /// strings long enough to cross 64-byte blocks) are read by the plain reader, as `scan`
+        /// reads them; a backslash or a non-ASCII byte anywhere leaves them to `scan`.
+        #[test]
+        fn plain_records_are_read_by_the_plain_reader(
+            fingerprint in proptest::option::of("[a-f0-9]{0,16}"),
+            service in proptest::option::of("[a-z0-9-]{0,12}"),
+            summary in proptest::option::of(r"[ -!#-\[\]-~]{0,90}"),
+            labels in proptest::option::of(proptest::collection::vec(("[a-z_]{1,10}", "[a-z0-9 .:/-]{0,40}"), 0..8)),
+            starts_at in proptest::sample::select(vec![
+                r#""2026-11-25T02:11:07.123Z""#, r#""2026-11-25T02:11:07Z""#,
+                r#""2026-11-25T03:11:07+01:00""#, "1700000000000",
+            ]),
+            ends_at in proptest::sample::select(vec!["", "null", "1700000000001", r#""2026-11-25T02:12:07Z""#]),
+            value in proptest::sample::select(vec!["", "null", "99.5", "-1e3"]),
+            space in proptest::sample::select(vec!["", " "]),
+            odd in proptest::option::of(proptest::sample::select(vec![r"\\", "é", r"\u0041"])),
+        ) {
+            let quoted = |s: &str| format!("\"{s}\"");
+            let mut members = Vec::new();
+            let mut member = |key: &str, value: String| {
+                members.push(format!("\"{key}\"{space}:{space}{value}"));
+            };
+            if let Some(fingerprint) = &fingerprint {
+                member("fingerprint", quoted(fingerprint));
+            }
+            member("source", quoted("alertmanager"));
+            member("name", quoted("DiskFull"));
+            member("status", quoted("firing"));
+            member("severity", quoted("critical"));
+            member("resource", quoted(&format!("db-4{}", odd.unwrap_or(""))));
+            if let Some(service) = &service {
+                member("service", quoted(service));
+            }
+            if let Some(summary) = &summary {
+                member("summary", quoted(summary));
+            }
+            if let Some(labels) = &labels {
+                let pairs: Vec<String> = labels
+                    .iter()
+                    .map(|(k, v)| format!("{}{space}:{space}{}", quoted(k), quoted(v)))
+                    .collect();
+                member("labels", format!("{{{}}}", pairs.join(&format!(",{space}"))));
+            }
+            member("annotations", format!("{{{}{space}:{space}{}}}", quoted("monitor"), quoted("am-a")));
+            member("starts_at", starts_at.to_string());
+            if !ends_at.is_empty() {
+                member("ends_at", ends_at.to_string());
+            }
+            if !value.is_empty() {
+                member("value", value.to_string());
+            }
+            let text = format!("{{{space}{}{space}}}", members.join(&format!(",{space}")));
+            let plain = super::scan_plain(&text);
+            proptest::prop_assert_eq!(plain.is_some(), odd.is_none(), "{}", text);
+            if let Some(plain) = plain {
+                proptest::prop_assert_eq!(Some(plain), super::scan(&text), "{}", text);
             }
         }
     }
