@@ -1502,6 +1502,10 @@ impl Engine {
     /// Drops a resolving alert's weight as an inhibition source; when the last source of a
     /// group resolves, its muted targets that still fire come back as ordinary alerts.
     fn release_inhibition_source(&mut self, fp: &Str, t: Millis, out: &mut Vec<IncidentUpdate>) {
+        // No firing source at all (always, without inhibit rules): nothing to count down.
+        if self.inhibit_sources.is_empty() {
+            return;
+        }
         let rules = self.rules.clone();
         let topo = self.topology.clone();
         let Some(view) = self.dedup.alerts.get(fp).map(|s| s.as_alert(fp)) else {
