@@ -17,7 +17,9 @@ pub mod model;
 pub mod rootcause;
 pub mod rules;
 pub mod timer_heap;
+mod libyaml_events;
 pub mod topology;
+mod topology_yaml;
 pub mod yaml_pos;
 
 pub use engine::{Engine, EngineSnapshot, EngineStats};

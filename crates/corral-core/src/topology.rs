@@ -103,7 +103,11 @@ impl TopologyFile {
         } else if src.trim().is_empty() {
             Some(TopologyFile::default())
         } else {
-            serde_norway::from_str(src).map_err(|e| sink.yaml(&e)).ok()
+            // The streaming loader reads the documents it can read exactly as serde_norway does,
+            // without serde_norway's whole-document event buffer; serde_norway reads the others
+            // (errors, anchors, tags), so their results and messages are its own.
+            crate::topology_yaml::load(src)
+                .or_else(|| serde_norway::from_str(src).map_err(|e| sink.yaml(&e)).ok())
         };
         let Some(topo) = parsed else {
             return Err(sink.into_errors());
