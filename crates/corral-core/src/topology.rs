@@ -116,7 +116,7 @@ impl TopologyFile {
         sink.finish(topo)
     }
 
-    fn validate(&self, sink: &mut ErrorSink) {
+    pub(crate) fn validate(&self, sink: &mut ErrorSink) {
         let mut names: FxHashMap<&str, usize> = FxHashMap::default();
         for (i, n) in self.nodes.iter().enumerate() {
             if n.id.trim().is_empty() {
