@@ -8,7 +8,7 @@
 
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
-use unsafe_libyaml_norway as sys;
+use unsafe_libyaml_norway as unsafe_sys;
 
 /// One event of the document, borrowed from the `ParsedEvent` that owns libyaml's buffers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +43,7 @@ pub(crate) struct Scalar<'e> {
 
 /// An event as libyaml filled it; frees its buffers when dropped.
 pub(crate) struct ParsedEvent {
-    raw: sys::yaml_event_t,
+    raw: unsafe_sys::yaml_event_t,
 }
 
 impl ParsedEvent {
@@ -54,12 +54,12 @@ impl ParsedEvent {
         // `yaml_event_delete` runs in `drop`, which the returned borrow of `self` outlives.
         unsafe {
             match raw.type_ {
-                sys::YAML_STREAM_START_EVENT => Event::StreamStart,
-                sys::YAML_STREAM_END_EVENT => Event::StreamEnd,
-                sys::YAML_DOCUMENT_START_EVENT => Event::DocumentStart,
-                sys::YAML_DOCUMENT_END_EVENT => Event::DocumentEnd,
-                sys::YAML_ALIAS_EVENT => Event::Alias,
-                sys::YAML_SCALAR_EVENT => {
+                unsafe_sys::YAML_STREAM_START_EVENT => Event::StreamStart,
+                unsafe_sys::YAML_STREAM_END_EVENT => Event::StreamEnd,
+                unsafe_sys::YAML_DOCUMENT_START_EVENT => Event::DocumentStart,
+                unsafe_sys::YAML_DOCUMENT_END_EVENT => Event::DocumentEnd,
+                unsafe_sys::YAML_ALIAS_EVENT => Event::Alias,
+                unsafe_sys::YAML_SCALAR_EVENT => {
                     let scalar = &raw.data.scalar;
                     let value = if scalar.value.is_null() || scalar.length == 0 {
                         &[][..]
@@ -68,20 +68,20 @@ impl ParsedEvent {
                     };
                     Event::Scalar(Scalar {
                         value,
-                        plain: scalar.style == sys::YAML_PLAIN_SCALAR_STYLE,
+                        plain: scalar.style == unsafe_sys::YAML_PLAIN_SCALAR_STYLE,
                         decorated: !scalar.anchor.is_null() || !scalar.tag.is_null(),
                     })
                 }
-                sys::YAML_SEQUENCE_START_EVENT => Event::SequenceStart {
+                unsafe_sys::YAML_SEQUENCE_START_EVENT => Event::SequenceStart {
                     decorated: !raw.data.sequence_start.anchor.is_null()
                         || !raw.data.sequence_start.tag.is_null(),
                 },
-                sys::YAML_SEQUENCE_END_EVENT => Event::SequenceEnd,
-                sys::YAML_MAPPING_START_EVENT => Event::MappingStart {
+                unsafe_sys::YAML_SEQUENCE_END_EVENT => Event::SequenceEnd,
+                unsafe_sys::YAML_MAPPING_START_EVENT => Event::MappingStart {
                     decorated: !raw.data.mapping_start.anchor.is_null()
                         || !raw.data.mapping_start.tag.is_null(),
                 },
-                sys::YAML_MAPPING_END_EVENT => Event::MappingEnd,
+                unsafe_sys::YAML_MAPPING_END_EVENT => Event::MappingEnd,
                 // libyaml reports no event only after the stream's end, where `next` stops.
                 _ => Event::StreamEnd,
             }
@@ -92,14 +92,14 @@ impl ParsedEvent {
 impl Drop for ParsedEvent {
     fn drop(&mut self) {
         // SAFETY: `raw` was filled by a successful `yaml_parser_parse` and is deleted once.
-        unsafe { sys::yaml_event_delete(&mut self.raw) }
+        unsafe { unsafe_sys::yaml_event_delete(&mut self.raw) }
     }
 }
 
 /// libyaml's parser over a string. The parser is boxed because libyaml keeps a pointer to it
 /// (its read handler's data), so it must not move once the input is set.
 pub(crate) struct EventReader<'input> {
-    parser: Box<MaybeUninit<sys::yaml_parser_t>>,
+    parser: Box<MaybeUninit<unsafe_sys::yaml_parser_t>>,
     /// After an error or the stream's end libyaml must not be asked again.
     done: bool,
     _input: PhantomData<&'input [u8]>,
@@ -108,16 +108,16 @@ pub(crate) struct EventReader<'input> {
 impl<'input> EventReader<'input> {
     /// None only if libyaml cannot allocate its buffers.
     pub(crate) fn new(input: &'input str) -> Option<EventReader<'input>> {
-        let mut parser = Box::new(MaybeUninit::<sys::yaml_parser_t>::uninit());
+        let mut parser = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
         let p = parser.as_mut_ptr();
         // SAFETY: `p` points to boxed, writable memory of the parser's size, which
         // `yaml_parser_initialize` zeroes and sets up; the input outlives the reader (`'input`).
         unsafe {
-            if sys::yaml_parser_initialize(p).fail {
+            if unsafe_sys::yaml_parser_initialize(p).fail {
                 return None;
             }
-            sys::yaml_parser_set_encoding(p, sys::YAML_UTF8_ENCODING);
-            sys::yaml_parser_set_input_string(p, input.as_ptr(), input.len() as u64);
+            unsafe_sys::yaml_parser_set_encoding(p, unsafe_sys::YAML_UTF8_ENCODING);
+            unsafe_sys::yaml_parser_set_input_string(p, input.as_ptr(), input.len() as u64);
         }
         Some(EventReader {
             parser,
@@ -131,17 +131,17 @@ impl<'input> EventReader<'input> {
         if self.done {
             return None;
         }
-        let mut raw = MaybeUninit::<sys::yaml_event_t>::uninit();
+        let mut raw = MaybeUninit::<unsafe_sys::yaml_event_t>::uninit();
         // SAFETY: the parser was initialised in `new` and never moved (boxed); `raw` is
         // written by `yaml_parser_parse` when it succeeds, and read only then.
         unsafe {
-            if sys::yaml_parser_parse(self.parser.as_mut_ptr(), raw.as_mut_ptr()).fail {
+            if unsafe_sys::yaml_parser_parse(self.parser.as_mut_ptr(), raw.as_mut_ptr()).fail {
                 self.done = true;
                 return None;
             }
             let raw = raw.assume_init();
             let line = raw.start_mark.line as usize + 1;
-            if raw.type_ == sys::YAML_STREAM_END_EVENT {
+            if raw.type_ == unsafe_sys::YAML_STREAM_END_EVENT {
                 self.done = true;
             }
             Some((ParsedEvent { raw }, line))
@@ -152,7 +152,7 @@ impl<'input> EventReader<'input> {
 impl Drop for EventReader<'_> {
     fn drop(&mut self) {
         // SAFETY: the parser was initialised in `new` (a reader exists only then).
-        unsafe { sys::yaml_parser_delete(self.parser.as_mut_ptr()) }
+        unsafe { unsafe_sys::yaml_parser_delete(self.parser.as_mut_ptr()) }
     }
 }
 

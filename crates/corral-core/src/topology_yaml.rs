@@ -497,9 +497,9 @@ mod tests {
     fn render(topo: &TopologyFile, style: Style, c: &mut Choices) -> (String, bool) {
         let anchored =
             matches!(style, Style::Block | Style::Flow) && !topo.nodes.is_empty() && c.pick(4) == 0;
-        let mut node_fields =
+        let node_fields =
             |i: usize, n: &NodeSpec, c: &mut Choices| node_fields(n, anchored && i == 0, c);
-        let mut edge_fields = |e: &EdgeSpec, c: &mut Choices| {
+        let edge_fields = |e: &EdgeSpec, c: &mut Choices| {
             let alias = anchored && c.pick(2) == 0;
             edge_fields(e, alias, c)
         };
