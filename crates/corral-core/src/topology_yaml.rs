@@ -714,6 +714,15 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Arbitrary text made of YAML's punctuation and the topology's keys: never a panic,
+        /// and the same parse as serde_norway's (result, or errors with their lines).
+        #[test]
+        fn any_text_parses_as_with_serde(
+            src in "((nodes|edges|id|from|to|type|colour|depends_on|a|~|&x|\\*x|!t)?[-:{}\\[\\],'\"# \n]{0,3}){0,24}"
+        ) {
+            check_same_as_serde(&src);
+        }
+
         /// Random topologies written in serde_norway's, JSON's, block and flow styles, with
         /// plain, single- and double-quoted scalars (strings such as `null`, `123`, `a: b`
         /// included), absent values spelt every way: whatever the streaming loader reads,
