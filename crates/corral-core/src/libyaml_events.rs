@@ -2,8 +2,9 @@
 //! translation serde_norway itself parses with), for loaders that build their values straight
 //! from the events instead of through serde_norway, which keeps every event of a document in
 //! memory before deserialising it. Same parser, so the same grammar, scalar values and lines as
-//! serde_norway; this is the one module of the workspace allowed `unsafe`, confined to the four
-//! libyaml calls (initialise, set input, parse, delete) and to reading the event they fill.
+//! serde_norway; this is the one module of the workspace allowed `unsafe`, confined to the
+//! parser's life cycle (initialise, set encoding and input, parse, delete) and to reading and
+//! freeing the events it fills.
 #![allow(unsafe_code)]
 
 use std::marker::PhantomData;
