@@ -11,7 +11,6 @@ pub mod dedup;
 pub mod duration;
 pub mod engine;
 pub mod incident;
-mod libyaml_events;
 pub mod lint;
 pub mod matcher;
 pub mod model;
@@ -20,6 +19,7 @@ pub mod rules;
 pub mod timer_heap;
 pub mod topology;
 mod topology_yaml;
+mod yaml_events;
 pub mod yaml_pos;
 
 pub use engine::{Engine, EngineSnapshot, EngineStats};

@@ -1,19 +1,22 @@
-//! The streaming YAML loader of the topology file: builds `TopologyFile` straight from libyaml's
+//! The streaming YAML loader of the topology file: builds `TopologyFile` straight from parser
 //! events, one node or edge at a time, where serde_norway first keeps every event of the
 //! document (~4.7 M events, ~1 GB, for 100k nodes and 500k edges) and then deserialises them.
 //!
-//! It reads the documents serde_norway reads without error and without YAML's extras, and
-//! gives exactly serde_norway's result for them: untagged, unanchored scalars, sequences and
-//! mappings (block or flow, any scalar style). It also reports an unknown key (the commonest
-//! mistake) as serde_norway does, word for word and on the same line, when it is the first
-//! thing in the document that the streaming loader does not read. For anything else it answers `NotCovered` and the caller deserialises with
-//! serde_norway, so that every other error message and line, and the meaning of anchors,
-//! aliases and tags, stay those of serde_norway: a syntax error, a repeated key, a missing
-//! field, a value of the wrong type, an unknown edge type, a tag, an anchor or alias, a second
-//! document.
+//! The events come from yaml-rust2 (safe Rust), restricted by `yaml_events` to the YAML that
+//! it and libyaml (serde_norway's parser) read alike. Of those documents, it reads the ones
+//! serde_norway reads without error and without YAML's extras, and gives exactly
+//! serde_norway's result for them: untagged, unanchored scalars, sequences and mappings (block
+//! or flow, plain or quoted scalars). It also reports an unknown key (the commonest mistake)
+//! as serde_norway does, word for word and on the same line, when it is the first thing in the
+//! document that the streaming loader does not read. For anything else it answers
+//! `NotCovered` and the caller deserialises with serde_norway, so that every other error
+//! message and line, and the meaning of anchors, aliases and tags, stay those of serde_norway:
+//! a syntax error, a repeated key, a missing field, a value of the wrong type, an unknown edge
+//! type, a tag, an anchor or alias, a second document, and whatever `yaml_events` does not
+//! pass on (tabs, block scalars, multi-line scalars, unusual escapes, ...).
 
-use crate::libyaml_events::{Event, EventReader, ParsedEvent, Scalar};
 use crate::topology::{EdgeSpec, EdgeType, NodeSpec, TopologyFile};
+use crate::yaml_events::{Event, EventReader, ParsedEvent, Scalar};
 use std::collections::BTreeMap;
 
 /// What the streaming loader made of a document.
@@ -182,7 +185,7 @@ impl Reader<'_> {
         let (event, line) = self.next_with_line()?;
         let key = match event.event() {
             Event::MappingEnd => return Ok(None),
-            Event::Scalar(s) => s.value,
+            Event::Scalar(s) if is_simple_key(&s) => s.value,
             _ => return Err(NotCovered),
         };
         let Some(index) = fields.names.iter().position(|f| f.as_bytes() == key) else {
@@ -324,14 +327,22 @@ impl Reader<'_> {
         let mut labels = BTreeMap::new();
         loop {
             let key = self.next()?;
-            if key.event() == Event::MappingEnd {
-                return Ok(labels);
+            match key.event() {
+                Event::MappingEnd => return Ok(labels),
+                Event::Scalar(s) if is_simple_key(&s) => {}
+                _ => return Err(NotCovered),
             }
             let key = self.string_of(&key)?;
             let value = self.string()?;
             labels.insert(key, value);
         }
     }
+}
+
+/// A key written on one line with its `:` (as both parsers read it), not an absent one (`: x`,
+/// or `?` alone).
+fn is_simple_key(key: &Scalar) -> bool {
+    key.simple_key && !(key.plain && key.value.is_empty())
 }
 
 #[cfg(test)]
@@ -689,20 +700,35 @@ mod tests {
         stray_key: bool,
     }
 
-    /// Whether libyaml reads an anchor or an alias in `src` (before any syntax error).
+    /// Whether the parser reads an anchor, an alias or a tag in `src` (before any syntax
+    /// error), whether or not `yaml_events` would pass the document on.
     fn has_anchors_or_aliases(src: &str) -> bool {
-        let mut events = EventReader::new(src).unwrap();
+        use yaml_rust2::parser::{Event as RawEvent, Parser};
+        let mut parser = Parser::new_from_str(src);
+        while let Ok((event, _)) = parser.next_token() {
+            match event {
+                RawEvent::Alias(_) => return true,
+                RawEvent::Scalar(_, _, anchor, tag)
+                | RawEvent::SequenceStart(anchor, tag)
+                | RawEvent::MappingStart(anchor, tag)
+                    if anchor != 0 || tag.is_some() =>
+                {
+                    return true;
+                }
+                RawEvent::StreamEnd => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Whether `yaml_events` passes on every event of `src`, to the stream's end.
+    fn reads_to_the_end(src: &str) -> bool {
+        let Some(mut events) = EventReader::new(src) else {
+            return false;
+        };
         while let Some((event, _)) = events.next() {
-            if matches!(
-                event.event(),
-                Event::Alias
-                    | Event::Scalar(Scalar {
-                        decorated: true,
-                        ..
-                    })
-                    | Event::SequenceStart { decorated: true }
-                    | Event::MappingStart { decorated: true }
-            ) {
+            if event.event() == Event::StreamEnd {
                 return true;
             }
         }
@@ -771,14 +797,22 @@ mod tests {
             let serde = serde_norway::from_str::<TopologyFile>(&src);
             let serde_reads = serde.is_ok();
             // A word written plain may itself be an anchor (`&anchor`) or make the document
-            // invalid (`a: b`): either way serde_norway reads it, as before.
+            // invalid (`a: b`): either way serde_norway reads it, as before. yaml-rust2 may stop
+            // at a syntax error before an anchor libyaml reads (it reads ahead further), so a
+            // document is free of extras only when it has no `&`, `*` or `!` at all.
             let extras = has_anchors_or_aliases(&src);
-            proptest::prop_assert!(extras || !anchored || !serde_reads);
-            proptest::prop_assert_eq!(streamed, serde_reads && !extras, "{:?}: {}", style, src);
+            let maybe_extras = extras || src.contains(['&', '*', '!']);
+            proptest::prop_assert!(maybe_extras || !anchored || !serde_reads);
+            proptest::prop_assert!(!(extras && streamed), "{:?}: {}", style, src);
+            if !maybe_extras {
+                proptest::prop_assert_eq!(streamed, serde_reads, "{:?}: {}", style, src);
+            }
             // An unknown key that is serde_norway's answer is the streaming loader's too.
             let unknown_key = serde.is_err_and(|e| e.to_string().contains("unknown field `colour`"));
             proptest::prop_assert!(!unknown_key || stray_key);
-            if unknown_key && !extras {
+            // yaml-rust2 reads ahead further than libyaml before giving its first events, so
+            // a syntax error after the key may stop it before the key: serde_norway answers.
+            if unknown_key && !maybe_extras && reads_to_the_end(&src) {
                 proptest::prop_assert!(
                     matches!(load(&src), Loaded::UnknownField { .. }),
                     "{:?}: {}",
