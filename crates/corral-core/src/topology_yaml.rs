@@ -749,6 +749,16 @@ mod tests {
             check_same_as_serde(&src);
         }
 
+        /// The same with what libyaml and yaml-rust2 read differently, or that `yaml_events`
+        /// does not pass on: tabs, carriage returns, YAML 1.1 line breaks, block scalars,
+        /// explicit keys, directives, document markers, escapes, `:` inside scalars.
+        #[test]
+        fn any_text_at_the_parsers_edges_parses_as_with_serde(
+            src in "((nodes|edges|id|from|to|type|colour|a|x:y|\\\\[\"ntN_u/x]|---|\\.\\.\\.|%YAML 1.1|é|\\x{85}|\\x{2028})?[-:{}\\[\\],'\"#|>?. \t\r\n]{0,3}){0,24}"
+        ) {
+            check_same_as_serde(&src);
+        }
+
         /// Random topologies written in serde_norway's, JSON's, block and flow styles, with
         /// plain, single- and double-quoted scalars (strings such as `null`, `123`, `a: b`
         /// included), absent values spelt every way: whatever the streaming loader reads,

@@ -11,7 +11,7 @@
 //! * the whole text holds only characters both read alike: printable ASCII, line feeds, and
 //!   printable non-ASCII other than the YAML 1.1 line breaks (U+0085, U+2028, U+2029) and the
 //!   byte-order mark; no tab, no carriage return; no directive (`%` at a line's start) and no
-//!   document marker other than a line that is exactly `---` or `...`;
+//!   document marker other than one line `---` and one line `...` after it;
 //! * every non-empty scalar is checked against the text it was read from: a plain scalar is
 //!   exactly its text, on one line, starts with no indicator, has no ` :` and no `:` before a
 //!   flow indicator, and ends where both parsers end it; a quoted one is on one line and
@@ -302,10 +302,24 @@ fn text_read_alike(src: &str) -> bool {
             c => c >= '\u{10000}',
         })
     };
+    // One document at most, opened by a line `---` and closed by a line `...` after it (libyaml
+    // and yaml-rust2 differ on a stray `...`, e.g. alone in the text).
+    let (mut started, mut ended) = (false, false);
     chars_ok
         && src.split('\n').all(|line| {
-            let marker = line.starts_with("---") || line.starts_with("...");
-            !line.starts_with('%') && (!marker || line == "---" || line == "...")
+            if line.starts_with('%') {
+                return false;
+            }
+            if !(line.starts_with("---") || line.starts_with("...")) {
+                return true;
+            }
+            let ok = match line {
+                "---" => !started,
+                "..." => started && !ended,
+                _ => false,
+            };
+            (started, ended) = (started || line == "---", ended || line == "...");
+            ok
         })
 }
 
@@ -406,6 +420,9 @@ mod tests {
             "a: \u{7}\n",
             "%YAML 1.1\n---\na: b\n",
             "a: b\n... # end\n",
+            "...\n",
+            "a: b\n...\n",
+            "---\na: b\n---\n",
             "--- a: b\n",
         ];
         for src in whole_text {
