@@ -18,6 +18,8 @@ pub mod rootcause;
 pub mod rules;
 pub mod timer_heap;
 pub mod topology;
+mod topology_yaml;
+mod yaml_events;
 pub mod yaml_pos;
 
 pub use engine::{Engine, EngineSnapshot, EngineStats};

@@ -6,6 +6,7 @@
 //! peer link: each end is upstream of the other.
 
 use crate::model::Str;
+use crate::topology_yaml::Loaded;
 use crate::yaml_pos::{ConfigError, ErrorSink};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -103,7 +104,18 @@ impl TopologyFile {
         } else if src.trim().is_empty() {
             Some(TopologyFile::default())
         } else {
-            serde_norway::from_str(src).map_err(|e| sink.yaml(&e)).ok()
+            // The streaming loader reads the documents it can read exactly as serde_norway does,
+            // without serde_norway's whole-document event buffer; serde_norway reads the others
+            // (errors other than an unknown key, anchors, tags), so their results and messages
+            // are its own.
+            match crate::topology_yaml::load(src) {
+                Loaded::Topology(topo) => Some(topo),
+                Loaded::UnknownField { line, message } => {
+                    sink.at_line(line, message);
+                    None
+                }
+                Loaded::NotCovered => serde_norway::from_str(src).map_err(|e| sink.yaml(&e)).ok(),
+            }
         };
         let Some(topo) = parsed else {
             return Err(sink.into_errors());
@@ -112,7 +124,7 @@ impl TopologyFile {
         sink.finish(topo)
     }
 
-    fn validate(&self, sink: &mut ErrorSink) {
+    pub(crate) fn validate(&self, sink: &mut ErrorSink) {
         let mut names: FxHashMap<&str, usize> = FxHashMap::default();
         for (i, n) in self.nodes.iter().enumerate() {
             if n.id.trim().is_empty() {

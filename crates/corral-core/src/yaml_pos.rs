@@ -329,6 +329,15 @@ impl<'a> ErrorSink<'a> {
         });
     }
 
+    /// An error whose line is known already.
+    pub fn at_line(&mut self, line: usize, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            file: self.file.to_string(),
+            line: Some(line),
+            message: message.into(),
+        });
+    }
+
     /// The line of `path` (builds the full index on first use).
     pub fn line_of(&mut self, path: &str) -> Option<usize> {
         let src = self.src;
