@@ -313,9 +313,9 @@ fn explain_alerts_says_when_siblings_started_too_far_apart_for_a_silent_cause() 
 
 #[test]
 fn explain_alerts_names_the_incident_a_shared_symptom_joined() {
-    // AppDown depends on two failed hosts (two incidents): it links to both, joins the incident
-    // of the host that failed within a scrape interval before it (the other had been down for
-    // 80 s: it would already have caused it), and bridges nothing.
+    // AppDown depends on two failed hosts (two incidents), both failed within a scrape interval
+    // before it: it links to both, joins the incident of the one that failed first (the other,
+    // 30 s old, has hardly had the time to cause it), and bridges nothing.
     let (o, out, err) = explain_causality(&["--alerts", "fp-host-d1,fp-app-d"]);
     assert!(o.status.success(), "{out}\n{err}");
     let v = pair_json("fp-host-d1,fp-app-d");

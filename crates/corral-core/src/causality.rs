@@ -7,7 +7,9 @@
 //! - an alert below error severity never links as the cause of alerts on its dependents;
 //! - a warning never links through a silent shared upstream;
 //! - alerts below a silent shared upstream link only if they started together, within the
-//!   detection delay of that node's failure ([`silent_cause_tolerance`]).
+//!   detection delay of that node's failure ([`silent_cause_tolerance`]);
+//! - an alert below an alerting node is its effect only if it started within that same
+//!   detection delay after the node's alert ([`effect_too_late`]).
 
 use crate::model::{Millis, Severity};
 
@@ -33,6 +35,10 @@ pub enum CausalBreach {
     /// Both alerts are below the node (a silent shared upstream) and started `gap` apart: more
     /// than `tolerance`, the time a failure of the node takes to reach both of them.
     SilentCauseApart { gap: Millis, tolerance: Millis },
+    /// The joining alert sits below the node, where a member alerts, and started `delay` after
+    /// the latest member there started: more than `tolerance`, the time the node's failure
+    /// takes to reach it.
+    EffectTooLate { delay: Millis, tolerance: Millis },
 }
 
 /// Checks the link of a joining alert (`severity`, starting at `start`, `joiner_hops` below a
@@ -66,6 +72,22 @@ pub fn causal_breach(
         }
     }
     None
+}
+
+/// Checks the link of a joining alert that started failing at `began`, `joiner_hops` below a
+/// node where the latest member alert started at `cause_started`: had the node's failure
+/// reached it, its monitors would have noticed within a scrape interval per hop
+/// ([`silent_cause_tolerance`], the bound a silent common cause has), so a dependent that starts
+/// later is a failure of its own beside it, not its effect. `None` when the link may stand.
+pub fn effect_too_late(
+    began: Millis,
+    joiner_hops: u8,
+    cause_started: Millis,
+) -> Option<CausalBreach> {
+    let delay = began.saturating_sub(cause_started);
+    let tolerance = silent_cause_tolerance(joiner_hops, 0);
+    (joiner_hops > 0 && delay > tolerance)
+        .then_some(CausalBreach::EffectTooLate { delay, tolerance })
 }
 
 /// How far apart two alerts `joiner_hops` and `member_hops` below a silent node may start and
@@ -140,5 +162,25 @@ mod tests {
         );
         // A node that alerts (member on it) or a cause above its effects is not this rule's.
         assert_eq!(causal_breach(Severity::Error, t + 240_000, 1, 0, t), None);
+    }
+
+    #[test]
+    fn an_effect_follows_an_alerting_node_within_a_scrape_interval_per_hop() {
+        let t = 1_000_000;
+        assert_eq!(effect_too_late(t + CAUSE_LAG_TOLERANCE, 1, t), None);
+        assert_eq!(
+            effect_too_late(t + CAUSE_LAG_TOLERANCE + 1, 1, t),
+            Some(CausalBreach::EffectTooLate {
+                delay: CAUSE_LAG_TOLERANCE + 1,
+                tolerance: CAUSE_LAG_TOLERANCE
+            })
+        );
+        // Two hops down, two intervals; an effect that starts first (late cause) is not this
+        // rule's, nor is an alert on the node itself; no start known yet bounds nothing.
+        assert_eq!(effect_too_late(t + 2 * CAUSE_LAG_TOLERANCE, 2, t), None);
+        assert!(effect_too_late(t + 2 * CAUSE_LAG_TOLERANCE + 1, 2, t).is_some());
+        assert_eq!(effect_too_late(t - 300_000, 1, t), None);
+        assert_eq!(effect_too_late(t + 300_000, 0, t), None);
+        assert_eq!(effect_too_late(t, 1, Millis::MAX), None);
     }
 }

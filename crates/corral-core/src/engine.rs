@@ -15,7 +15,9 @@
 //! allowed lateness still finds the state it belongs to.
 
 use crate::anomaly::{AnomalyModel, Burst, NoBaseline};
-use crate::causality::{causal_breach, silent_cause_tolerance, CAUSE_LAG_TOLERANCE};
+use crate::causality::{
+    causal_breach, effect_too_late, silent_cause_tolerance, CAUSE_LAG_TOLERANCE,
+};
 use crate::dedup::{AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
@@ -151,6 +153,10 @@ struct AnchorEntry {
     on_active: u32,
     /// When a member on the anchor was last active (`Millis::MIN`: never).
     on_last: Millis,
+    /// When the latest member on the anchor itself started (`Millis::MAX`: none, or an entry
+    /// from an older snapshot: no bound).
+    #[serde(default = "no_start")]
+    on_start: Millis,
     /// Members below the anchor that no alerting node above them explained when they joined
     /// (they opened the incident, or linked as a cause or through a silent shared upstream).
     /// Zero with members below: all are explained, and an alert on the anchor is no cause
@@ -165,6 +171,10 @@ fn one() -> u32 {
 
 /// A candidate's anchor index when no anchor of the alert links it (a remote effect).
 const NO_ANCHOR: usize = usize::MAX;
+
+fn no_start() -> Millis {
+    Millis::MAX
+}
 
 /// `below_hops` of an entry with no member below its anchor (a member below is 1+ hops away).
 const NO_HOPS: u8 = 0;
@@ -519,6 +529,7 @@ impl AnchorEntries {
                     below_hops: NO_HOPS,
                     on_active: 0,
                     on_last: Millis::MIN,
+                    on_start: Millis::MAX,
                     below_unexplained: 0,
                 });
                 self.entries.last_mut().expect("pushed")
@@ -528,6 +539,10 @@ impl AnchorEntries {
         e.first = e.first.min(t);
         e.last = e.last.max(t);
         if hops == 0 {
+            e.on_start = match e.on_start {
+                Millis::MAX => t,
+                start => start.max(t),
+            };
             e.on_last = e.on_last.max(t);
             if becomes_active {
                 e.on_active += 1;
@@ -610,12 +625,14 @@ fn within_reach(rule: &GroupingRule, a: &AlertAnchor, member_hops: u8) -> bool {
     }
 }
 
-/// Whether entry `e` links an alert at `t`, of `severity`, through anchor `a` (not co-firing)
-/// under `rule`, with the member's hops from the anchor (0: on it) when it does.
+/// Whether entry `e` links an alert at `t`, of `severity`, that started failing at `began`
+/// (its first occurrence), through anchor `a` (not co-firing) under `rule`, with the member's
+/// hops from the anchor (0: on it) when it does.
 fn link_hops(
     e: &AnchorEntry,
     a: &AlertAnchor,
     t: Millis,
+    began: Millis,
     window: Millis,
     rule: &GroupingRule,
     severity: Severity,
@@ -646,6 +663,15 @@ fn link_hops(
     // warning still joins through its own upstream causes or a firing member on its resource.
     if matches!(a.key, AnchorKey::Node(_))
         && causal_breach(severity, t, a.hops, member_hops, e.first).is_some()
+    {
+        return None;
+    }
+    // Effects follow their cause within a scrape interval per hop: a dependent that starts
+    // failing later than that after the alerting node above it is a failure of its own beside
+    // it (a VM crashing two minutes after its hypervisor went down), not its impact.
+    if matches!(a.key, AnchorKey::Node(_))
+        && member_hops == 0
+        && effect_too_late(began, a.hops, e.on_start).is_some()
     {
         return None;
     }
@@ -1621,13 +1647,15 @@ impl Engine {
         }
         let anchors = self.anchors_of(fp);
         // The alert's rule, whether the CMDB knows its resource, and if not, its service.
-        let Some((rule_idx, node, unknown_service)) = self.dedup.alerts.get(fp).map(|s| {
+        // `began`: when the alert first started failing (a flapping alert's re-fire is no new
+        // start).
+        let Some((rule_idx, node, unknown_service, began)) = self.dedup.alerts.get(fp).map(|s| {
             let service = if s.node().is_some() {
                 None
             } else {
                 s.service.clone()
             };
-            (s.rule, s.node(), service)
+            (s.rule, s.node(), service, s.first_seen.min(t))
         }) else {
             return;
         };
@@ -1703,7 +1731,7 @@ impl Engine {
                 continue;
             }
             for e in entries.iter() {
-                if let Some(member_hops) = link_hops(e, a, t, window, rule, view.severity) {
+                if let Some(member_hops) = link_hops(e, a, t, began, window, rule, view.severity) {
                     let live = find_in(&self.merged_into, e.incident);
                     if self
                         .incidents
@@ -3508,7 +3536,7 @@ mod tests {
                                 if matches!(anchor.key, AnchorKey::CoFiring(_)) {
                                     prop_assert_eq!(co_firing_gap(e, &anchor, t), None);
                                 } else {
-                                    prop_assert_eq!(link_hops(e, &anchor, t, window, &rule, severity), None);
+                                    prop_assert_eq!(link_hops(e, &anchor, t, t, window, &rule, severity), None);
                                 }
                             }
                         }
@@ -3532,7 +3560,7 @@ mod tests {
                         None => {
                             eager.push(AnchorEntry {
                                 incident: inc, first: t, last: t, below_hops: NO_HOPS,
-                                on_active: 0, on_last: Millis::MIN, below_unexplained: 0,
+                                on_active: 0, on_last: Millis::MIN, on_start: Millis::MAX, below_unexplained: 0,
                             });
                             eager.last_mut().unwrap()
                         }
@@ -3541,6 +3569,7 @@ mod tests {
                     e.first = e.first.min(t);
                     e.last = e.last.max(t);
                     if hops == 0 {
+                        e.on_start = if e.on_start == Millis::MAX { t } else { e.on_start.max(t) };
                         e.on_last = e.on_last.max(t);
                         e.on_active += u32::from(becomes_active);
                     } else {

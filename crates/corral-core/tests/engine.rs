@@ -1002,16 +1002,17 @@ fn a_node_whose_alert_resolved_long_ago_no_longer_gathers_dependents() {
             g(&["HostDown@host-a2"]),
         ]
     );
-    // While tor-a fails, a dependent starting within the window of it is its impact; one
+    // While tor-a fails, a dependent starting within the detection delay of it is its impact
+    // (`a_dependent_failing_long_after_the_node_above_it_is_a_failure_of_its_own`); one
     // starting ten minutes later is not, however recently other dependents joined (the window
     // does not slide from member to member). More alerts on a resource that still fires keep
     // joining it.
     let mut h = Harness::new("");
     h.fire(0, "SwitchDown", "tor-a")
         .fire(10, "HostUnreachable", "host-a1")
+        .fire(40, "HostDown", "host-a2")
+        .fire(55, "HostDown", "host-a3")
         .fire(200, "PacketLoss", "host-a1")
-        .fire(250, "HostDown", "host-a2")
-        .fire(290, "HostDown", "host-a3")
         .fire(440, "HighLatency", "host-a1")
         .fire(600, "HypervisorDown", "esx-1")
         .finish();
@@ -1372,11 +1373,11 @@ fn a_symptom_shared_by_two_failures_does_not_merge_them() {
     // A warning on the cache says it is degraded, not failed: the failed database explains
     // checkout's errors better, however recent the warning.
     let mut h = Harness::with_topology("", SHARED_TOPO);
-    let mut evictions = alert(60, "CacheEvictionsHigh", "cache-1", Status::Firing);
+    let mut evictions = alert(30, "CacheEvictionsHigh", "cache-1", Status::Firing);
     evictions.severity = Severity::Warning;
     h.fire(0, "DatabaseDown", "db-orders")
         .push(evictions)
-        .fire(70, "HighErrorRate", "checkout")
+        .fire(40, "HighErrorRate", "checkout")
         .finish();
     assert_eq!(
         h.groups(),
@@ -1591,7 +1592,7 @@ edges:
 
 #[test]
 fn an_unknown_resource_of_a_service_joins_the_failure_that_started_there_most_recently() {
-    // vm-0 went down two minutes ago (its batch job failed since), vm-1 ten seconds ago; both
+    // vm-0 went down two minutes ago (its batch job failed with it), vm-1 ten seconds ago; both
     // carry an instance of pay. An unregistered pay instance failing now is placed in its
     // service by both: like a symptom shared by two failures, it joins the one that started
     // most recently (an older failure would already have caused it), not the one whose
@@ -1600,8 +1601,8 @@ fn an_unknown_resource_of_a_service_joins_the_failure_that_started_there_most_re
     let mut unknown = alert(130, "HighErrorRate", "api-7f2c", Status::Firing);
     unknown.service = Some("pay".into());
     h.fire(0, "HostDown", "vm-0")
+        .fire(30, "JobFailed", "batch")
         .fire(120, "HostDown", "vm-1")
-        .fire(125, "JobFailed", "batch")
         .push(unknown)
         .finish();
     assert_eq!(
@@ -1817,4 +1818,43 @@ fn an_outage_of_a_resource_a_failure_only_degraded_long_before_is_a_failure_of_i
             "HighLatency@svc-1"
         ])]
     );
+}
+
+#[test]
+fn a_dependent_failing_long_after_the_node_above_it_is_a_failure_of_its_own() {
+    // Effects follow their cause within the detection delay, a scrape interval per hop
+    // (`causality::effect_too_late`, the bound a silent common cause has too): db-1 runs on
+    // esx-1; failing 45 s after the hypervisor went down it is its impact, and payroll-api, two
+    // hops below esx-1, failing 100 s after it as well.
+    let mut h = Harness::new("");
+    h.fire(0, "HypervisorDown", "esx-1")
+        .fire(45, "DatabaseDown", "db-1")
+        .fire(100, "HighErrorRate", "payroll-api")
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+    assert_eq!(root_of(&h, "DatabaseDown@db-1"), "esx-1");
+    // db-1 going down 90 s after esx-1 (one hop) would have been noticed sooner, had esx-1's
+    // failure reached it: it is a failure of its own beside it, named on its own, and its
+    // caller failing with it is its impact.
+    let mut h = Harness::new("");
+    h.fire(0, "HypervisorDown", "esx-1")
+        .fire(90, "DatabaseDown", "db-1")
+        .fire(110, "HighErrorRate", "payroll-api")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1", "HighErrorRate@payroll-api"]),
+            g(&["HypervisorDown@esx-1"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "DatabaseDown@db-1"), "db-1");
+    // The clock runs from the latest alert on the node: a second check failing on esx-1 at
+    // 60 s still explains db-1 at 90 s.
+    let mut h = Harness::new("");
+    h.fire(0, "HypervisorDown", "esx-1")
+        .fire(60, "HypervisorUnreachable", "esx-1")
+        .fire(90, "DatabaseDown", "db-1")
+        .finish();
+    assert_eq!(h.groups().len(), 1);
 }

@@ -24,7 +24,7 @@ use crate::pipeline;
 use anyhow::{bail, Result};
 use corral_core::anomaly::AnomalyModel;
 use corral_core::causality::{
-    causal_breach, silent_cause_tolerance, CausalBreach, CAUSE_LAG_TOLERANCE,
+    causal_breach, effect_too_late, silent_cause_tolerance, CausalBreach, CAUSE_LAG_TOLERANCE,
 };
 use corral_core::dedup::Mute;
 use corral_core::duration::format_duration;
@@ -388,7 +388,15 @@ fn link_with(replay: &Replay, a_fp: &str, b_fp: &str, allow_weak: bool) -> Optio
             } else {
                 (a.event_time(), a_fp.to_string())
             };
+            // Below the node where `a` alerts, `b` is its effect only if it started within a
+            // scrape interval per hop after it (the engine counts from the latest alert there).
+            let late_effect = if x.hops == 0 {
+                effect_too_late(b.event_time(), y.hops, a.event_time())
+            } else {
+                None
+            };
             causal_breach(b.severity, b.event_time(), y.hops, x.hops, effect_first)
+                .or(late_effect)
                 .map(|why| (why, effect))
         }
         _ => None,
@@ -541,6 +549,7 @@ fn link_with(replay: &Replay, a_fp: &str, b_fp: &str, allow_weak: bool) -> Optio
                         "warning_through_silent_upstream"
                     }
                     CausalBreach::SilentCauseApart { .. } => "silent_cause_apart",
+                    CausalBreach::EffectTooLate { .. } => "effect_too_late",
                 });
                 missed.push(match why {
                     CausalBreach::CauseLagsEffect { lag } => format!(
@@ -562,6 +571,13 @@ fn link_with(replay: &Replay, a_fp: &str, b_fp: &str, allow_weak: bool) -> Optio
                          interval per hop) in which a failure of the silent {node} reaches both: \
                          no common cause",
                         fmt_delta(*gap),
+                        fmt_delta(*tolerance)
+                    ),
+                    CausalBreach::EffectTooLate { delay, tolerance } => format!(
+                        "{cause} started {} after {effect} on {node} above it, more than the {} \
+                         (a scrape interval per hop) in which a failure of {node} reaches it: a \
+                         failure of its own",
+                        fmt_delta(*delay),
                         fmt_delta(*tolerance)
                     ),
                 });
