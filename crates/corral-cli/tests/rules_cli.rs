@@ -410,30 +410,46 @@ fn explain_alerts_says_when_a_late_cause_bridged_nothing() {
 #[test]
 fn explain_alerts_says_when_a_failure_had_already_shown_its_impact_on_the_resource() {
     // inst-j crash-loops; svc-j, which depends on it, shows the impact 3 s later as a warning,
-    // and fails outright (a failed deployment) 84 s after that: a failure of its own, in an
-    // incident of its own, both for the crash and for the warning on its own resource.
+    // and fails outright (a failed deployment) 84 s after the crash: a failure of its own, in an
+    // incident of its own. Through the warning on its own resource, what keeps it apart is that
+    // the crash's impact on svc-j had already shown (81 s before).
+    let (o, out, err) = explain_causality(&["--alerts", "fp-svc-j-degraded,fp-svc-j"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains(
+            "DeploymentFailed@svc-j (fp-svc-j) fails outright 1m21s after HighErrorRate@svc-j \
+             (fp-svc-j-degraded), the first alert of incident"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "where that incident's failure (ContainerCrashLooping@inst-j (fp-inst-j)) had \
+             only degraded it (warnings)"
+        ),
+        "{out}"
+    );
+    // Through the crash one hop above, the effect comes too late already (more than a scrape
+    // interval per hop after it), which the engine checks first.
+    let (o, out, err) = explain_causality(&["--alerts", "fp-inst-j,fp-svc-j"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains(
+            "NOT linked: DeploymentFailed@svc-j started 1m24s after ContainerCrashLooping@inst-j \
+             on inst-j above it"
+        ),
+        "{out}"
+    );
     for pair in ["fp-inst-j,fp-svc-j", "fp-svc-j-degraded,fp-svc-j"] {
-        let (o, out, err) = explain_causality(&["--alerts", pair]);
-        assert!(o.status.success(), "{out}\n{err}");
-        assert!(out.contains("not grouped"), "{out}");
-        assert!(
-            out.contains(
-                "DeploymentFailed@svc-j (fp-svc-j) fails outright 1m21s after HighErrorRate@svc-j \
-                 (fp-svc-j-degraded), the first alert of incident"
-            ),
-            "{out}"
-        );
-        assert!(
-            out.contains(
-                "where that incident's failure (ContainerCrashLooping@inst-j (fp-inst-j)) had \
-                 only degraded it (warnings)"
-            ),
-            "{out}"
-        );
         let v = pair_json(pair);
-        assert_eq!(v["chain"][0]["linked"], true);
         assert!(v["shared_symptom"].is_null(), "{v}");
     }
+    assert_eq!(
+        pair_json("fp-svc-j-degraded,fp-svc-j")["chain"][0]["linked"],
+        true
+    );
     assert_eq!(pair_json("fp-inst-j,fp-svc-j-degraded")["grouped"], true);
 }
 
