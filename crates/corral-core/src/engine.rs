@@ -1853,7 +1853,6 @@ impl Engine {
         let mut remote_cause = None;
         if candidates.is_empty() && known && rule.topology && view.severity < Severity::Error {
             let (reach, rca_hops) = (rule.reach(), self.rules.settings.root_cause.max_hops);
-            let node = self.dedup.alerts.get(fp).and_then(|s| s.node());
             if let Some(node) = node.filter(|_| rca_hops > reach) {
                 let ups = self.topology.upstream_within(
                     NodeIndex::new(node as usize),
