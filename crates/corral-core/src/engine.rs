@@ -1634,6 +1634,20 @@ impl Engine {
     // Correlation
     // -----------------------------------------------------------------------------------------
 
+    /// The live incident of an anchor entry whose member there fires and started at most
+    /// `bound` before `t`, if that incident fails outright (error or above): the failures a
+    /// weak link (service placement, remote effect) may join.
+    fn failing_incident_since(&self, e: &AnchorEntry, t: Millis, bound: Millis) -> Option<u32> {
+        if e.on_active == 0 || e.first > t || t - e.first > bound {
+            return None;
+        }
+        let live = find_in(&self.merged_into, e.incident);
+        self.incidents
+            .get(&live)
+            .is_some_and(|i| i.severity >= Severity::Error)
+            .then_some(live)
+    }
+
     fn correlate(&mut self, view: &Alert, t: Millis, out: &mut Vec<IncidentUpdate>) {
         let fp = &view.fingerprint;
         if self.recurring(fp) {
@@ -1806,17 +1820,9 @@ impl Engine {
                         continue;
                     };
                     for e in entries.iter() {
-                        if e.on_active == 0 || e.first > t || t - e.first > window {
+                        let Some(live) = self.failing_incident_since(e, t, window) else {
                             continue;
-                        }
-                        let live = find_in(&self.merged_into, e.incident);
-                        if self
-                            .incidents
-                            .get(&live)
-                            .is_none_or(|i| i.severity < Severity::Error)
-                        {
-                            continue;
-                        }
+                        };
                         tracing::trace!(
                             alert = %fp, t, incident = live, node, hops, first = e.first,
                             "link through its service's place in the topology"
@@ -1868,17 +1874,10 @@ impl Engine {
                     };
                     let tolerance = silent_cause_tolerance(u.hops, 0);
                     for e in entries.iter() {
-                        if e.on_active == 0 || e.first > t || t - e.first > tolerance.min(window) {
+                        let Some(live) = self.failing_incident_since(e, t, tolerance.min(window))
+                        else {
                             continue;
-                        }
-                        let live = find_in(&self.merged_into, e.incident);
-                        if self
-                            .incidents
-                            .get(&live)
-                            .is_none_or(|i| i.severity < Severity::Error)
-                        {
-                            continue;
-                        }
+                        };
                         tracing::trace!(
                             alert = %fp, t, incident = live, node = up_node, hops = u.hops,
                             first = e.first, "link as a remote effect"
