@@ -454,6 +454,32 @@ fn explain_alerts_says_when_a_failure_had_already_shown_its_impact_on_the_resour
 }
 
 #[test]
+fn explain_alerts_says_when_a_failure_is_worse_than_the_impact_its_resource_already_showed() {
+    // host-k goes down; inst-k, running on it, loses its target 10 s later (an error: the
+    // impact), and crash-loops, critical, 80 s after that: a failure of its own. Through the
+    // error on its own resource, what keeps it apart is that the host's impact on inst-k had
+    // already shown, less severe.
+    let (o, out, err) = explain_causality(&["--alerts", "fp-inst-k-target,fp-inst-k"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains(
+            "ContainerCrashLooping@inst-k (fp-inst-k) fails outright 1m20s after \
+             TargetDown@inst-k (fp-inst-k-target), the first alert of incident"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("where that incident's failure (HostDown@host-k (fp-host-k)) had only degraded it (errors)"),
+        "{out}"
+    );
+    let v = pair_json("fp-inst-k-target,fp-inst-k");
+    assert_eq!(v["chain"][0]["linked"], true);
+    assert!(v["shared_symptom"].is_null(), "{v}");
+    assert_eq!(pair_json("fp-host-k,fp-inst-k-target")["grouped"], true);
+}
+
+#[test]
 fn explain_incident_says_when_a_silent_upstream_lacked_twice_the_evidence() {
     // HostDown@host-e1 explains itself and its database; the silent switch explains those and
     // the second host: more, but not twice as many.

@@ -1674,21 +1674,25 @@ impl Engine {
             return;
         };
         let known = node.is_some();
-        // A failure's impact on a resource shows when it reaches it (within a scrape interval):
-        // where an incident's failure has degraded this resource, with warnings only, since
-        // more than a scrape interval before this alert, an outage of the resource now is not
-        // that impact (it already showed) but a failure of its own, and does not link to that
-        // incident. Warnings there from before the incident failed are no impact of it.
+        // A failure's impact on a resource shows, at its worst, when it reaches it (within a
+        // scrape interval): where an incident's failure has shown on this resource only less
+        // severe alerts (a degradation, or an error below this alert's critical), since more
+        // than a scrape interval before this alert, an outage of the resource now is not that
+        // impact (it already showed) but a failure of its own, and does not link to that
+        // incident. Alerts there from before another resource of the incident failed are no
+        // impact of it (noise that had joined, or the incident's own first failure).
         let own_resource = node
             .filter(|_| view.severity >= Severity::Error)
             .map(|n| self.topology.node(NodeIndex::new(n as usize)).id.clone());
         let impact_already_shown = |inc: &Incident| {
             own_resource.as_ref().is_some_and(|res| {
-                inc.resources.get(res).is_some_and(|degraded| {
-                    degraded.severity < Severity::Error
-                        && view.starts_at - degraded.first_seen > CAUSE_LAG_TOLERANCE
-                        && inc.resources.values().any(|r| {
-                            r.severity >= Severity::Error && r.first_seen <= degraded.first_seen
+                inc.resources.get(res).is_some_and(|shown| {
+                    shown.severity < view.severity
+                        && view.starts_at - shown.first_seen > CAUSE_LAG_TOLERANCE
+                        && inc.resources.iter().any(|(other, r)| {
+                            other != res
+                                && r.severity >= Severity::Error
+                                && r.first_seen <= shown.first_seen
                         })
                 })
             })
@@ -1754,7 +1758,7 @@ impl Engine {
                     {
                         tracing::trace!(
                             alert = %fp, t, incident = live, anchor = ?a.key,
-                            "no link: the incident only degraded the alert's resource, long before"
+                            "no link: the incident's impact on the alert's resource had shown, less severe, long before"
                         );
                         continue;
                     }

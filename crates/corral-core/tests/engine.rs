@@ -1821,6 +1821,56 @@ fn an_outage_of_a_resource_a_failure_only_degraded_long_before_is_a_failure_of_i
 }
 
 #[test]
+fn a_failure_worse_than_the_impact_its_resource_already_showed_is_a_failure_of_its_own() {
+    // The hypervisor goes down; 30 s later the instance two hops above it loses its target (an
+    // error: the impact reaching it). 70 s after that the instance crash-loops, critical. Had the
+    // hypervisor's failure been what crashed it, its worst would have shown when the impact
+    // reached the instance: a crash more than a scrape interval after an impact that showed
+    // less severe is a failure of its own, in an incident of its own, although the hypervisor
+    // is still within a scrape interval per hop of it.
+    let critical = |secs, name, resource| {
+        let mut a = alert(secs, name, resource, Status::Firing);
+        a.severity = Severity::Critical;
+        a
+    };
+    let mut h = Harness::with_topology("", CHAIN_TOPO);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .fire(30, "TargetDown", "inst-1")
+        .push(critical(100, "ContainerCrashLooping", "inst-1"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["ContainerCrashLooping@inst-1"]),
+            g(&["HypervisorDown@esx-1", "TargetDown@inst-1"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "ContainerCrashLooping@inst-1"), "inst-1");
+    // Within a scrape interval of the first impact, it is the same impact still arriving at its
+    // worst (monitors notice it at different moments): one incident.
+    let mut h = Harness::with_topology("", CHAIN_TOPO);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .fire(30, "TargetDown", "inst-1")
+        .push(critical(85, "ContainerCrashLooping", "inst-1"))
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+    // An alert no worse than what already showed is the same impact going on: it joins.
+    let mut h = Harness::with_topology("", CHAIN_TOPO);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .fire(30, "TargetDown", "inst-1")
+        .fire(100, "HighErrorRate", "inst-1")
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+    // The instance's own failure escalating is no impact of anything else: an error that
+    // opened the incident, then a critical on the same resource, stay one incident.
+    let mut h = Harness::with_topology("", CHAIN_TOPO);
+    h.fire(0, "TargetDown", "inst-1")
+        .push(critical(100, "ContainerCrashLooping", "inst-1"))
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+}
+
+#[test]
 fn a_dependent_failing_long_after_the_node_above_it_is_a_failure_of_its_own() {
     // Effects follow their cause within the detection delay, a scrape interval per hop
     // (`causality::effect_too_late`, the bound a silent common cause has too): db-1 runs on

@@ -1455,14 +1455,16 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
         Some(format!(
             "the link criteria hold, yet they are apart: {} fails outright {} after {}, the first \
              alert of incident {} on {}, where that incident's failure ({}) had only degraded it \
-             (warnings); a failure's impact on a resource shows within the {} of reaching it, so \
-             {} is a failure of its own, not that impact, and does not link to that incident",
+             ({}); a failure's impact on a resource shows at its worst within the {} of reaching \
+             it, so {} is a failure of its own, not that impact, and does not link to that \
+             incident",
             shown.outage,
             fmt_delta(shown.after),
             shown.degraded_first,
             shown.incident,
             shown.resource,
             shown.failing,
+            shown.shown,
             fmt_delta(CAUSE_LAG_TOLERANCE),
             shown.outage
         ))
@@ -1538,14 +1540,17 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
 
 /// The engine's refusal of a link because a failure's impact on the later alert's resource had
 /// already shown (`Engine::correlate`): the later alert fails outright (error or above) on a
-/// resource where the earlier alert's incident had, by then, only warnings, the first of them
-/// more than a scrape interval earlier and no earlier than that incident's first failure.
+/// resource where the earlier alert's incident had, by then, only less severe alerts (warnings,
+/// or errors below a critical outage), the first of them more than a scrape interval earlier and
+/// no earlier than that incident's first failure on another resource.
 struct ImpactShown {
     outage: String,
     resource: String,
     incident: String,
     degraded_first: String,
     failing: String,
+    /// What the impact had shown there: "warnings", or "errors" below a critical outage.
+    shown: &'static str,
     after: Millis,
 }
 
@@ -1571,7 +1576,9 @@ fn impact_already_shown(replay: &Replay, l: &Link) -> Option<ImpactShown> {
         .iter()
         .filter(|a| topo.resolve(&a.resource) == Some(node))
         .collect();
-    if on_resource.is_empty() || on_resource.iter().any(|a| a.severity >= Severity::Error) {
+    // The impact shown there is less severe than the outage (warnings, or an error below a
+    // critical outage).
+    if on_resource.is_empty() || on_resource.iter().any(|a| a.severity >= outage.severity) {
         return None;
     }
     let degraded = on_resource.iter().min_by_key(|a| a.event_time())?;
@@ -1605,6 +1612,11 @@ fn impact_already_shown(replay: &Replay, l: &Link) -> Option<ImpactShown> {
         incident: replay.finals.ids[incident].clone(),
         degraded_first: replay.label(&degraded.fingerprint),
         failing: replay.label(&failing.fingerprint),
+        shown: if on_resource.iter().any(|a| a.severity >= Severity::Error) {
+            "errors"
+        } else {
+            "warnings"
+        },
         after,
     })
 }
