@@ -1459,7 +1459,7 @@ impl Engine {
 
     fn fire_expire(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
         let expiry = self.rules.settings.alert_expiry;
-        let Some(st) = self.dedup.alerts.get(fp) else {
+        let Some(st) = self.dedup.alerts.get_mut(fp) else {
             return;
         };
         if st.status != Status::Firing {
@@ -1472,10 +1472,8 @@ impl Engine {
                 .push(Reverse((next, StateTimer::Expire(fp.clone()))));
             return;
         }
+        st.status = Status::Resolved;
         self.stats.expired_alerts += 1;
-        if let Some(st) = self.dedup.alerts.get_mut(fp) {
-            st.status = Status::Resolved;
-        }
         self.release_inhibition_source(fp, at, out);
         self.deactivate(fp, at);
         self.schedule_forget(fp, at);
@@ -1584,9 +1582,10 @@ impl Engine {
         let Some(inc_id) = st.incident() else {
             return;
         };
+        let recurring = is_recurring(st);
         let inc_id = self.find(inc_id);
         // A recurring check registered nothing when it last fired (see `reactivate`).
-        if !self.recurring(fp) {
+        if !recurring {
             self.release_anchors(fp, inc_id, t);
         }
         let hold = self.rules.settings.resolve_hold;
@@ -1860,26 +1859,33 @@ impl Engine {
         if candidates.is_empty() && known && rule.topology && view.severity < Severity::Error {
             let (reach, rca_hops) = (rule.reach(), self.rules.settings.root_cause.max_hops);
             if let Some(node) = node.filter(|_| rca_hops > reach) {
-                let ups = self.topology.upstream_within(
-                    NodeIndex::new(node as usize),
-                    rca_hops,
-                    rule.edges,
-                    self.rules.settings.max_neighbourhood,
-                );
+                // Over every edge type this is the walk `join` caches for root cause anyway.
+                let ups = if rule.edges == EdgeMask::ALL {
+                    self.rca_upstream(node)
+                } else {
+                    let walk = self.topology.upstream_within(
+                        NodeIndex::new(node as usize),
+                        rca_hops,
+                        rule.edges,
+                        self.rules.settings.max_neighbourhood,
+                    );
+                    walk.iter()
+                        .map(|u| (u.node.index() as u32, u.hops))
+                        .collect()
+                };
                 let mut latest: Option<(Millis, u32)> = None;
-                for u in ups.iter().filter(|u| u.hops > reach) {
-                    let up_node = u.node.index() as u32;
+                for &(up_node, up_hops) in ups.iter().filter(|u| u.1 > reach) {
                     let Some(entries) = self.anchors.get(&AnchorKey::Node(up_node)) else {
                         continue;
                     };
-                    let tolerance = silent_cause_tolerance(u.hops, 0);
+                    let tolerance = silent_cause_tolerance(up_hops, 0);
                     for e in entries.iter() {
                         let Some(live) = self.failing_incident_since(e, t, tolerance.min(window))
                         else {
                             continue;
                         };
                         tracing::trace!(
-                            alert = %fp, t, incident = live, node = up_node, hops = u.hops,
+                            alert = %fp, t, incident = live, node = up_node, hops = up_hops,
                             first = e.first, "link as a remote effect"
                         );
                         if latest.is_none_or(|(first, _)| e.first > first) {
@@ -2083,6 +2089,19 @@ impl Engine {
 
     /// Anchors of an alert under its grouping rule.
     fn anchors_of(&mut self, fp: &Str) -> AlertAnchors {
+        self.anchors_listed(fp, false)
+    }
+
+    /// The anchors the alert sits on (`hops == 0`), the only ones a member that stops firing
+    /// releases: the same as `anchors_of` keeps at 0 hops, without its node's neighbourhood and
+    /// the anchors an alert the CMDB knows holds only weakly (whose check signature costs more
+    /// than the rest).
+    fn anchors_on_alert(&mut self, fp: &Str) -> AlertAnchors {
+        self.anchors_listed(fp, true)
+    }
+
+    /// `anchors_of`, or with `on_alert_only` only its anchors at 0 hops (in the same order).
+    fn anchors_listed(&mut self, fp: &Str, on_alert_only: bool) -> AlertAnchors {
         let mut nodes = None;
         let mut out: SmallVec<[AlertAnchor; 4]> = SmallVec::new();
         let Some(st) = self.dedup.alerts.get(fp) else {
@@ -2091,6 +2110,12 @@ impl Engine {
         let rule_idx = st.rule;
         let rule = &self.rules.groupings[rule_idx as usize];
         match st.node() {
+            // The neighbourhood's only node at 0 hops is the alert's own.
+            Some(node) if rule.topology && on_alert_only => out.push(AlertAnchor {
+                key: AnchorKey::Node(node),
+                hops: 0,
+                hub: false,
+            }),
             Some(node) if rule.topology => {
                 let key = (rule_idx, node);
                 let nbrs = match self.group_cache.get(&key) {
@@ -2127,7 +2152,8 @@ impl Engine {
                 hub: false,
             }),
         }
-        if rule.topology {
+        // An alert the CMDB knows holds the weak anchors at `WEAK` hops, never on them.
+        if rule.topology && !(on_alert_only && st.node().is_some()) {
             let node_service = st.node().and_then(|n| {
                 self.topology
                     .node(NodeIndex::new(n as usize))
@@ -2403,10 +2429,8 @@ impl Engine {
 
     /// A member stops firing: the anchors it sits on stop counting it as alerting.
     fn release_anchors(&mut self, fp: &Str, inc_id: u32, t: Millis) {
-        for a in self.anchors_of(fp).iter() {
-            if a.hops != 0 {
-                continue;
-            }
+        for a in self.anchors_on_alert(fp).iter() {
+            debug_assert_eq!(a.hops, 0);
             if let Some(entries) = self.anchors.get_mut(&a.key) {
                 entries.release(inc_id, t, &self.merged_into);
             }
@@ -2641,10 +2665,7 @@ impl Engine {
     /// Whether the alert is a recurring check: it has fired again after resolving at least
     /// `RECURRING_AFTER` times.
     fn recurring(&self, fp: &Str) -> bool {
-        self.dedup
-            .alerts
-            .get(fp)
-            .is_some_and(|s| u32::from(s.flap.refires) >= RECURRING_AFTER)
+        self.dedup.alerts.get(fp).is_some_and(is_recurring)
     }
 
     /// The closed solo incident this alert may reopen, taken out of the reopenable set.
@@ -3203,6 +3224,11 @@ fn kind_ranks(rules: &RuleSet, topo: &TopologyIndex) -> Vec<u16> {
         .collect()
 }
 
+/// Whether an alert is a recurring check (`Engine::recurring`).
+fn is_recurring(st: &AlertState) -> bool {
+    u32::from(st.flap.refires) >= RECURRING_AFTER
+}
+
 fn find_in(merged: &FxHashMap<u32, u32>, mut id: u32) -> u32 {
     while let Some(&next) = merged.get(&id) {
         id = next;
@@ -3716,6 +3742,56 @@ mod tests {
         a.service = Some("payroll".into());
         engine.ingest(a, &mut out);
         assert_eq!(engine.service_region_cache.len(), 1);
+    }
+
+    proptest! {
+        /// What a member that stops firing releases: `anchors_on_alert` lists exactly the
+        /// anchors of `anchors_of` at 0 hops, in order, under topology and `group_by` rules, for
+        /// alerts the CMDB knows and does not, with and without a service and labels.
+        #[test]
+        fn the_anchors_on_an_alert_are_those_of_its_list_at_no_hops(
+            rules in 0usize..3,
+            alerts in proptest::collection::vec(
+                (0usize..3, 0usize..6, 0usize..3, proptest::option::of(0usize..2)), 1..12),
+        ) {
+            let rules = [
+                "groupings:\n  - name: topology\n",
+                "groupings:\n  - name: by-cluster\n    group_by: [labels.cluster]\n",
+                "groupings:\n  - name: by-cluster\n    match: {labels: {cluster: {exists: true}}}\n    group_by: [labels.cluster]\n    topology: false\n  - name: topology\n",
+            ][rules];
+            let topo = crate::topology::TopologyFile::parse(
+                "nodes:\n  - {id: core-1, kind: switch}\n  - {id: tor-a, kind: switch, service: net}\n  - {id: host-a, kind: host}\n  - {id: host-b, kind: host}\nedges:\n  - {from: tor-a, to: core-1, type: connects_to}\n  - {from: host-a, to: tor-a, type: part_of}\n  - {from: host-b, to: tor-a, type: part_of}\n",
+                "t.yaml",
+            )
+            .unwrap();
+            let mut engine = Engine::new(
+                Arc::new(RuleSet::from_yaml(rules, "r.yaml").unwrap()),
+                Arc::new(TopologyIndex::build(&topo)),
+            );
+            let resources = ["core-1", "tor-a", "host-a", "host-b", "pod-1", "pod-2"];
+            let (mut out, mut fingerprints) = (Vec::new(), Vec::new());
+            for (i, &(name, resource, service, cluster)) in alerts.iter().enumerate() {
+                let mut a = Alert::firing(
+                    ["HostDown", "Errors", "Latency"][name],
+                    resources[resource],
+                    i as Millis * 1_000,
+                );
+                a.service = [None, Some("net".into()), Some("payroll".into())][service].clone();
+                if let Some(c) = cluster {
+                    a.labels.push(("cluster".into(), ["eu", "us"][c].into()));
+                }
+                fingerprints.push(a.fingerprint.clone());
+                engine.ingest(a, &mut out);
+            }
+            let described = |anchors: &AlertAnchors| -> Vec<(AnchorKey, u8, bool)> {
+                anchors.iter().map(|a| (a.key.clone(), a.hops, a.hub)).collect()
+            };
+            for fp in &fingerprints {
+                let mut at_no_hops = described(&engine.anchors_of(fp));
+                at_no_hops.retain(|a| a.1 == 0);
+                prop_assert_eq!(described(&engine.anchors_on_alert(fp)), at_no_hops);
+            }
+        }
     }
 
     #[test]
