@@ -612,6 +612,133 @@ impl AnchorEntries {
     }
 }
 
+/// Every anchor's entries. The lists sit in a slab, so that `correlate` hands
+/// `register_anchors` the place of each anchor's list it looked up (`AlertAnchors::slots`)
+/// instead of both probing a map for the same ~20 anchors of a new alert; node anchors of the
+/// topology the engine started with (the bulk of them) are found by node index, the others
+/// through a map.
+#[derive(Debug, Default)]
+struct AnchorTable {
+    /// The slot of `AnchorKey::Node(n)`'s list for every `n < by_node.len()` (`NO_SLOT`: none).
+    by_node: Vec<u32>,
+    /// The slot of every other anchor's list.
+    by_key: FxHashMap<AnchorKey, u32>,
+    /// The lists with their anchors; `None`: a free slot, listed in `free`.
+    lists: Vec<Option<(AnchorKey, AnchorEntries)>>,
+    free: Vec<u32>,
+}
+
+/// No list (`AnchorTable::by_node`, `AlertAnchors::slots`).
+const NO_SLOT: u32 = u32::MAX;
+
+impl AnchorTable {
+    /// An empty table whose node anchors `0..nodes` are found by index.
+    fn new(nodes: usize) -> AnchorTable {
+        AnchorTable {
+            by_node: vec![NO_SLOT; nodes],
+            ..AnchorTable::default()
+        }
+    }
+
+    /// How many anchors have a list.
+    fn len(&self) -> usize {
+        self.lists.len() - self.free.len()
+    }
+
+    /// Where `key`'s list is, if it has one.
+    fn slot(&self, key: &AnchorKey) -> Option<u32> {
+        match *key {
+            AnchorKey::Node(n) if (n as usize) < self.by_node.len() => {
+                Some(self.by_node[n as usize]).filter(|&slot| slot != NO_SLOT)
+            }
+            _ => self.by_key.get(key).copied(),
+        }
+    }
+
+    fn get(&self, key: &AnchorKey) -> Option<&AnchorEntries> {
+        self.slot(key).map(|slot| self.at(slot))
+    }
+
+    fn get_mut(&mut self, key: &AnchorKey) -> Option<&mut AnchorEntries> {
+        let slot = self.slot(key)?;
+        Some(self.at_mut(slot))
+    }
+
+    /// The list in `slot` (which holds one: `slot` or `slot_or_insert` answered it, and no
+    /// list was dropped since).
+    fn at(&self, slot: u32) -> &AnchorEntries {
+        &self.lists[slot as usize].as_ref().expect("a slot in use").1
+    }
+
+    fn at_mut(&mut self, slot: u32) -> &mut AnchorEntries {
+        &mut self.lists[slot as usize].as_mut().expect("a slot in use").1
+    }
+
+    /// Where `key`'s list is, a new empty one if it had none.
+    fn slot_or_insert(&mut self, key: &AnchorKey, removals: &Removals) -> u32 {
+        if let Some(slot) = self.slot(key) {
+            return slot;
+        }
+        let list = Some((key.clone(), AnchorEntries::new(removals)));
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.lists[slot as usize] = list;
+                slot
+            }
+            None => {
+                self.lists.push(list);
+                (self.lists.len() - 1) as u32
+            }
+        };
+        match *key {
+            AnchorKey::Node(n) if (n as usize) < self.by_node.len() => {
+                self.by_node[n as usize] = slot;
+            }
+            _ => {
+                self.by_key.insert(key.clone(), slot);
+            }
+        }
+        slot
+    }
+
+    /// Every anchor with its list, in no particular order.
+    fn iter(&self) -> impl Iterator<Item = (&AnchorKey, &AnchorEntries)> {
+        self.lists.iter().flatten().map(|(key, list)| (key, list))
+    }
+
+    /// Keeps the lists `keep` says to keep (it may change them); frees the others' slots.
+    fn retain(&mut self, mut keep: impl FnMut(&mut AnchorEntries) -> bool) {
+        let AnchorTable {
+            by_node,
+            by_key,
+            lists,
+            free,
+        } = self;
+        for (slot, place) in lists.iter_mut().enumerate() {
+            let Some((key, list)) = place else {
+                continue;
+            };
+            if keep(list) {
+                continue;
+            }
+            match *key {
+                AnchorKey::Node(n) if (n as usize) < by_node.len() => by_node[n as usize] = NO_SLOT,
+                _ => {
+                    by_key.remove(key);
+                }
+            }
+            *place = None;
+            free.push(slot as u32);
+        }
+        // Free slots at the end are given back, not kept for reuse.
+        while lists.last().is_some_and(|place| place.is_none()) {
+            lists.pop();
+        }
+        free.retain(|&slot| (slot as usize) < lists.len());
+        by_key.shrink_to_fit();
+    }
+}
+
 /// Whether an alert `a.hops` from the anchor and a member `member_hops` from it are related:
 /// one on the anchor and the other within the rule's impact hops below it, or both below it (a
 /// silent shared upstream) within `max_hops` together; through a service or learned
@@ -724,6 +851,10 @@ struct AlertAnchor {
 struct AlertAnchors {
     nodes: Option<GroupNeighbourhood>,
     others: SmallVec<[AlertAnchor; 4]>,
+    /// Where each anchor's list was (`NO_SLOT`: it had none) when `correlate` looked them up,
+    /// for `register_anchors` when it joins the alert right after (no list is dropped in
+    /// between: only `sweep_anchors` drops lists); empty when not looked up.
+    slots: Vec<u32>,
 }
 
 impl AlertAnchors {
@@ -961,8 +1092,10 @@ pub struct Engine {
     /// pointer keep it in cache where ~300-byte incidents inline would not.
     incidents: FxHashMap<u32, Box<Incident>>,
     merged_into: FxHashMap<u32, u32>,
-    anchors: FxHashMap<AnchorKey, AnchorEntries>,
+    anchors: AnchorTable,
     anchors_at_sweep: usize,
+    /// `AlertAnchors::slots`' buffer, kept between correlations.
+    anchor_slots: Vec<u32>,
     /// The incidents that stopped being open (closed or merged away): see
     /// `AnchorEntries::prune`.
     removals: Removals,
@@ -1004,6 +1137,7 @@ impl Engine {
         config: EngineConfig,
     ) -> Engine {
         let kind_ranks = kind_ranks(&rules, &topology);
+        let nodes = topology.node_count();
         Engine {
             kind_ranks,
             rules,
@@ -1013,8 +1147,9 @@ impl Engine {
             dedup: DedupTable::default(),
             incidents: FxHashMap::default(),
             merged_into: FxHashMap::default(),
-            anchors: FxHashMap::default(),
+            anchors: AnchorTable::new(nodes),
             anchors_at_sweep: 1024,
+            anchor_slots: Vec::new(),
             removals: Removals::default(),
             inhibit_sources: FxHashMap::default(),
             inhibited: FxHashMap::default(),
@@ -1658,7 +1793,7 @@ impl Engine {
             self.join(inc_id, view, &AlertAnchors::default(), t, None, false, out);
             return;
         }
-        let anchors = self.anchors_of(fp);
+        let mut anchors = self.anchors_of(fp);
         // The alert's rule, whether the CMDB knows its resource, and if not, its service.
         // `began`: when the alert first started failing (a flapping alert's re-fire is no new
         // start).
@@ -1709,11 +1844,16 @@ impl Engine {
         // Incidents the alert links to only as a late cause: (incident, least lag behind the
         // first effect there).
         let mut lagging: SmallVec<[(u32, Millis); 2]> = SmallVec::new();
+        let mut slots = std::mem::take(&mut self.anchor_slots);
+        slots.clear();
         for (ai, a) in anchors.iter().enumerate() {
             let a = &*a;
-            let Some(entries) = self.anchors.get_mut(&a.key) else {
+            let slot = self.anchors.slot(&a.key);
+            slots.push(slot.unwrap_or(NO_SLOT));
+            let Some(slot) = slot else {
                 continue;
             };
+            let entries = self.anchors.at_mut(slot);
             let (incidents, merged) = (&self.incidents, &self.merged_into);
             entries.prune(watermark, max_window, &self.removals, |id| {
                 let root = find_in(merged, id);
@@ -1800,6 +1940,7 @@ impl Engine {
                 }
             }
         }
+        anchors.slots = slots;
         // An alert on a resource the CMDB does not know, of a business service the CMDB does
         // know, is somewhere in that service: a failure already alerting on one of the
         // service's nodes or upstream of them (within the rule's impact hops) explains it as it
@@ -2030,6 +2171,7 @@ impl Engine {
             .iter()
             .any(|&(inc, hops, _)| hops > 0 && self.find(inc) == inc_id);
         self.join(inc_id, view, &anchors, t, reason, explained, out);
+        self.anchor_slots = anchors.slots;
     }
 
     /// The alert's own closed solo incident reopened, or a new incident.
@@ -2211,7 +2353,11 @@ impl Engine {
                 });
             }
         }
-        AlertAnchors { nodes, others: out }
+        AlertAnchors {
+            nodes,
+            others: out,
+            slots: Vec::new(),
+        }
     }
 
     fn new_incident(&mut self, t: Millis, rule: u16) -> u32 {
@@ -2407,14 +2553,13 @@ impl Engine {
         becomes_active: bool,
         explained: bool,
     ) {
-        for a in anchors.iter() {
-            let entries = match self.anchors.get_mut(&a.key) {
-                Some(entries) => entries,
-                None => self
-                    .anchors
-                    .entry(a.key.clone())
-                    .or_insert_with(|| AnchorEntries::new(&self.removals)),
+        for (i, a) in anchors.iter().enumerate() {
+            let slot = match anchors.slots.get(i) {
+                Some(&slot) if slot != NO_SLOT => slot,
+                _ => self.anchors.slot_or_insert(&a.key, &self.removals),
             };
+            debug_assert_eq!(self.anchors.slot(&a.key), Some(slot));
+            let entries = self.anchors.at_mut(slot);
             entries.register(
                 inc_id,
                 a.hops,
@@ -2571,14 +2716,13 @@ impl Engine {
         let incidents = &self.incidents;
         let merged = &self.merged_into;
         let (watermark, max_window) = (self.watermark(), self.rules.max_window());
-        self.anchors.retain(|_, entries| {
+        self.anchors.retain(|entries| {
             entries.retain(|e| {
                 e.live_at(watermark, max_window)
                     && incidents.contains_key(&find_in(merged, e.incident))
             });
             !entries.is_empty()
         });
-        self.anchors.shrink_to_fit();
         self.anchors_at_sweep = self.anchors.len().max(1024);
     }
 
@@ -3094,11 +3238,11 @@ impl Engine {
         self.dedup.share_service_names();
         self.incidents = snap.incidents.into_iter().collect();
         self.merged_into = snap.merged_into.into_iter().collect();
-        self.anchors = snap
-            .anchors
-            .into_iter()
-            .map(|(k, v)| (k, AnchorEntries::from_vec(v)))
-            .collect();
+        self.anchors = AnchorTable::new(self.topology.node_count());
+        for (key, entries) in snap.anchors {
+            let slot = self.anchors.slot_or_insert(&key, &self.removals);
+            *self.anchors.at_mut(slot) = AnchorEntries::from_vec(entries);
+        }
         self.inhibit_sources = snap.inhibit_sources.into_iter().collect();
         self.inhibited = snap.inhibited.into_iter().collect();
         self.state_timers = snap.state_timers.into_iter().map(Reverse).collect();
@@ -3745,6 +3889,61 @@ mod tests {
     }
 
     proptest! {
+        /// The anchor table answers as a map from anchor to list would, through insertions,
+        /// registrations and sweeps that drop lists (slots freed and reused, trailing ones given
+        /// back), with node anchors inside and beyond its node index and anchors of other kinds.
+        #[test]
+        fn the_anchor_table_holds_what_a_map_holds(
+            nodes in 0usize..6,
+            ops in proptest::collection::vec((0u8..3, 0u32..10, 0u32..40), 1..120),
+        ) {
+            let key = |k: u32| match k % 3 {
+                0 => AnchorKey::Node(k / 3),
+                1 => AnchorKey::Service(Str::from(format!("svc-{k}"))),
+                _ => AnchorKey::CoFiring(u64::from(k)),
+            };
+            let removals = Removals::default();
+            let mut table = AnchorTable::new(nodes);
+            let mut map: FxHashMap<AnchorKey, Vec<u32>> = FxHashMap::default();
+            for (op, k, inc) in ops {
+                let k = key(k);
+                match op {
+                    // Register an entry of incident `inc` on the anchor.
+                    0 | 1 => {
+                        let slot = table.slot_or_insert(&k, &removals);
+                        prop_assert_eq!(table.slot(&k), Some(slot));
+                        table.at_mut(slot).register(inc, 0, 0, false, false, &removals, &FxHashMap::default());
+                        let ids = map.entry(k.clone()).or_default();
+                        if !ids.contains(&inc) {
+                            ids.push(inc);
+                        }
+                    }
+                    // Sweep: lists holding an incident below `inc` lose them; empty ones go.
+                    _ => {
+                        table.retain(|list| {
+                            list.retain(|e| e.incident >= inc);
+                            !list.is_empty()
+                        });
+                        map.retain(|_, ids| {
+                            ids.retain(|&i| i >= inc);
+                            !ids.is_empty()
+                        });
+                    }
+                }
+                prop_assert_eq!(table.len(), map.len());
+                for k in (0..10).map(key) {
+                    let held: Option<Vec<u32>> =
+                        table.get(&k).map(|l| l.iter().map(|e| e.incident).collect());
+                    prop_assert_eq!(held.as_ref(), map.get(&k));
+                }
+                let mut listed: Vec<AnchorKey> = table.iter().map(|(k, _)| k.clone()).collect();
+                let mut expected: Vec<AnchorKey> = map.keys().cloned().collect();
+                listed.sort();
+                expected.sort();
+                prop_assert_eq!(listed, expected);
+            }
+        }
+
         /// What a member that stops firing releases: `anchors_on_alert` lists exactly the
         /// anchors of `anchors_of` at 0 hops, in order, under topology and `group_by` rules, for
         /// alerts the CMDB knows and does not, with and without a service and labels.
