@@ -612,6 +612,133 @@ impl AnchorEntries {
     }
 }
 
+/// Every anchor's entries. The lists sit in a slab, so that `correlate` hands
+/// `register_anchors` the place of each anchor's list it looked up (`AlertAnchors::slots`)
+/// instead of both probing a map for the same ~20 anchors of a new alert; node anchors of the
+/// topology the engine started with (the bulk of them) are found by node index, the others
+/// through a map.
+#[derive(Debug, Default)]
+struct AnchorTable {
+    /// The slot of `AnchorKey::Node(n)`'s list for every `n < by_node.len()` (`NO_SLOT`: none).
+    by_node: Vec<u32>,
+    /// The slot of every other anchor's list.
+    by_key: FxHashMap<AnchorKey, u32>,
+    /// The lists with their anchors; `None`: a free slot, listed in `free`.
+    lists: Vec<Option<(AnchorKey, AnchorEntries)>>,
+    free: Vec<u32>,
+}
+
+/// No list (`AnchorTable::by_node`, `AlertAnchors::slots`).
+const NO_SLOT: u32 = u32::MAX;
+
+impl AnchorTable {
+    /// An empty table whose node anchors `0..nodes` are found by index.
+    fn new(nodes: usize) -> AnchorTable {
+        AnchorTable {
+            by_node: vec![NO_SLOT; nodes],
+            ..AnchorTable::default()
+        }
+    }
+
+    /// How many anchors have a list.
+    fn len(&self) -> usize {
+        self.lists.len() - self.free.len()
+    }
+
+    /// Where `key`'s list is, if it has one.
+    fn slot(&self, key: &AnchorKey) -> Option<u32> {
+        match *key {
+            AnchorKey::Node(n) if (n as usize) < self.by_node.len() => {
+                Some(self.by_node[n as usize]).filter(|&slot| slot != NO_SLOT)
+            }
+            _ => self.by_key.get(key).copied(),
+        }
+    }
+
+    fn get(&self, key: &AnchorKey) -> Option<&AnchorEntries> {
+        self.slot(key).map(|slot| self.at(slot))
+    }
+
+    fn get_mut(&mut self, key: &AnchorKey) -> Option<&mut AnchorEntries> {
+        let slot = self.slot(key)?;
+        Some(self.at_mut(slot))
+    }
+
+    /// The list in `slot` (which holds one: `slot` or `slot_or_insert` answered it, and no
+    /// list was dropped since).
+    fn at(&self, slot: u32) -> &AnchorEntries {
+        &self.lists[slot as usize].as_ref().expect("a slot in use").1
+    }
+
+    fn at_mut(&mut self, slot: u32) -> &mut AnchorEntries {
+        &mut self.lists[slot as usize].as_mut().expect("a slot in use").1
+    }
+
+    /// Where `key`'s list is, a new empty one if it had none.
+    fn slot_or_insert(&mut self, key: &AnchorKey, removals: &Removals) -> u32 {
+        if let Some(slot) = self.slot(key) {
+            return slot;
+        }
+        let list = Some((key.clone(), AnchorEntries::new(removals)));
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.lists[slot as usize] = list;
+                slot
+            }
+            None => {
+                self.lists.push(list);
+                (self.lists.len() - 1) as u32
+            }
+        };
+        match *key {
+            AnchorKey::Node(n) if (n as usize) < self.by_node.len() => {
+                self.by_node[n as usize] = slot;
+            }
+            _ => {
+                self.by_key.insert(key.clone(), slot);
+            }
+        }
+        slot
+    }
+
+    /// Every anchor with its list, in no particular order.
+    fn iter(&self) -> impl Iterator<Item = (&AnchorKey, &AnchorEntries)> {
+        self.lists.iter().flatten().map(|(key, list)| (key, list))
+    }
+
+    /// Keeps the lists `keep` says to keep (it may change them); frees the others' slots.
+    fn retain(&mut self, mut keep: impl FnMut(&mut AnchorEntries) -> bool) {
+        let AnchorTable {
+            by_node,
+            by_key,
+            lists,
+            free,
+        } = self;
+        for (slot, place) in lists.iter_mut().enumerate() {
+            let Some((key, list)) = place else {
+                continue;
+            };
+            if keep(list) {
+                continue;
+            }
+            match *key {
+                AnchorKey::Node(n) if (n as usize) < by_node.len() => by_node[n as usize] = NO_SLOT,
+                _ => {
+                    by_key.remove(key);
+                }
+            }
+            *place = None;
+            free.push(slot as u32);
+        }
+        // Free slots at the end are given back, not kept for reuse.
+        while lists.last().is_some_and(|place| place.is_none()) {
+            lists.pop();
+        }
+        free.retain(|&slot| (slot as usize) < lists.len());
+        by_key.shrink_to_fit();
+    }
+}
+
 /// Whether an alert `a.hops` from the anchor and a member `member_hops` from it are related:
 /// one on the anchor and the other within the rule's impact hops below it, or both below it (a
 /// silent shared upstream) within `max_hops` together; through a service or learned
@@ -724,6 +851,10 @@ struct AlertAnchor {
 struct AlertAnchors {
     nodes: Option<GroupNeighbourhood>,
     others: SmallVec<[AlertAnchor; 4]>,
+    /// Where each anchor's list was (`NO_SLOT`: it had none) when `correlate` looked them up,
+    /// for `register_anchors` when it joins the alert right after (no list is dropped in
+    /// between: only `sweep_anchors` drops lists); empty when not looked up.
+    slots: Vec<u32>,
 }
 
 impl AlertAnchors {
@@ -961,8 +1092,10 @@ pub struct Engine {
     /// pointer keep it in cache where ~300-byte incidents inline would not.
     incidents: FxHashMap<u32, Box<Incident>>,
     merged_into: FxHashMap<u32, u32>,
-    anchors: FxHashMap<AnchorKey, AnchorEntries>,
+    anchors: AnchorTable,
     anchors_at_sweep: usize,
+    /// `AlertAnchors::slots`' buffer, kept between correlations.
+    anchor_slots: Vec<u32>,
     /// The incidents that stopped being open (closed or merged away): see
     /// `AnchorEntries::prune`.
     removals: Removals,
@@ -1004,6 +1137,7 @@ impl Engine {
         config: EngineConfig,
     ) -> Engine {
         let kind_ranks = kind_ranks(&rules, &topology);
+        let nodes = topology.node_count();
         Engine {
             kind_ranks,
             rules,
@@ -1013,8 +1147,9 @@ impl Engine {
             dedup: DedupTable::default(),
             incidents: FxHashMap::default(),
             merged_into: FxHashMap::default(),
-            anchors: FxHashMap::default(),
+            anchors: AnchorTable::new(nodes),
             anchors_at_sweep: 1024,
+            anchor_slots: Vec::new(),
             removals: Removals::default(),
             inhibit_sources: FxHashMap::default(),
             inhibited: FxHashMap::default(),
@@ -1459,7 +1594,7 @@ impl Engine {
 
     fn fire_expire(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
         let expiry = self.rules.settings.alert_expiry;
-        let Some(st) = self.dedup.alerts.get(fp) else {
+        let Some(st) = self.dedup.alerts.get_mut(fp) else {
             return;
         };
         if st.status != Status::Firing {
@@ -1472,10 +1607,8 @@ impl Engine {
                 .push(Reverse((next, StateTimer::Expire(fp.clone()))));
             return;
         }
+        st.status = Status::Resolved;
         self.stats.expired_alerts += 1;
-        if let Some(st) = self.dedup.alerts.get_mut(fp) {
-            st.status = Status::Resolved;
-        }
         self.release_inhibition_source(fp, at, out);
         self.deactivate(fp, at);
         self.schedule_forget(fp, at);
@@ -1584,9 +1717,10 @@ impl Engine {
         let Some(inc_id) = st.incident() else {
             return;
         };
+        let recurring = is_recurring(st);
         let inc_id = self.find(inc_id);
         // A recurring check registered nothing when it last fired (see `reactivate`).
-        if !self.recurring(fp) {
+        if !recurring {
             self.release_anchors(fp, inc_id, t);
         }
         let hold = self.rules.settings.resolve_hold;
@@ -1659,7 +1793,7 @@ impl Engine {
             self.join(inc_id, view, &AlertAnchors::default(), t, None, false, out);
             return;
         }
-        let anchors = self.anchors_of(fp);
+        let mut anchors = self.anchors_of(fp);
         // The alert's rule, whether the CMDB knows its resource, and if not, its service.
         // `began`: when the alert first started failing (a flapping alert's re-fire is no new
         // start).
@@ -1714,11 +1848,16 @@ impl Engine {
         // Incidents the alert links to only as a late cause: (incident, least lag behind the
         // first effect there).
         let mut lagging: SmallVec<[(u32, Millis); 2]> = SmallVec::new();
+        let mut slots = std::mem::take(&mut self.anchor_slots);
+        slots.clear();
         for (ai, a) in anchors.iter().enumerate() {
             let a = &*a;
-            let Some(entries) = self.anchors.get_mut(&a.key) else {
+            let slot = self.anchors.slot(&a.key);
+            slots.push(slot.unwrap_or(NO_SLOT));
+            let Some(slot) = slot else {
                 continue;
             };
+            let entries = self.anchors.at_mut(slot);
             let (incidents, merged) = (&self.incidents, &self.merged_into);
             entries.prune(watermark, max_window, &self.removals, |id| {
                 let root = find_in(merged, id);
@@ -1805,6 +1944,7 @@ impl Engine {
                 }
             }
         }
+        anchors.slots = slots;
         // An alert on a resource the CMDB does not know, of a business service the CMDB does
         // know, is somewhere in that service: a failure already alerting on one of the
         // service's nodes or upstream of them (within the rule's impact hops) explains it as it
@@ -1864,26 +2004,33 @@ impl Engine {
         if candidates.is_empty() && known && rule.topology && view.severity < Severity::Error {
             let (reach, rca_hops) = (rule.reach(), self.rules.settings.root_cause.max_hops);
             if let Some(node) = node.filter(|_| rca_hops > reach) {
-                let ups = self.topology.upstream_within(
-                    NodeIndex::new(node as usize),
-                    rca_hops,
-                    rule.edges,
-                    self.rules.settings.max_neighbourhood,
-                );
+                // Over every edge type this is the walk `join` caches for root cause anyway.
+                let ups = if rule.edges == EdgeMask::ALL {
+                    self.rca_upstream(node)
+                } else {
+                    let walk = self.topology.upstream_within(
+                        NodeIndex::new(node as usize),
+                        rca_hops,
+                        rule.edges,
+                        self.rules.settings.max_neighbourhood,
+                    );
+                    walk.iter()
+                        .map(|u| (u.node.index() as u32, u.hops))
+                        .collect()
+                };
                 let mut latest: Option<(Millis, u32)> = None;
-                for u in ups.iter().filter(|u| u.hops > reach) {
-                    let up_node = u.node.index() as u32;
+                for &(up_node, up_hops) in ups.iter().filter(|u| u.1 > reach) {
                     let Some(entries) = self.anchors.get(&AnchorKey::Node(up_node)) else {
                         continue;
                     };
-                    let tolerance = silent_cause_tolerance(u.hops, 0);
+                    let tolerance = silent_cause_tolerance(up_hops, 0);
                     for e in entries.iter() {
                         let Some(live) = self.failing_incident_since(e, t, tolerance.min(window))
                         else {
                             continue;
                         };
                         tracing::trace!(
-                            alert = %fp, t, incident = live, node = up_node, hops = u.hops,
+                            alert = %fp, t, incident = live, node = up_node, hops = up_hops,
                             first = e.first, "link as a remote effect"
                         );
                         if latest.is_none_or(|(first, _)| e.first > first) {
@@ -2028,6 +2175,7 @@ impl Engine {
             .iter()
             .any(|&(inc, hops, _)| hops > 0 && self.find(inc) == inc_id);
         self.join(inc_id, view, &anchors, t, reason, explained, out);
+        self.anchor_slots = anchors.slots;
     }
 
     /// The alert's own closed solo incident reopened, or a new incident.
@@ -2087,6 +2235,19 @@ impl Engine {
 
     /// Anchors of an alert under its grouping rule.
     fn anchors_of(&mut self, fp: &Str) -> AlertAnchors {
+        self.anchors_listed(fp, false)
+    }
+
+    /// The anchors the alert sits on (`hops == 0`), the only ones a member that stops firing
+    /// releases: the same as `anchors_of` keeps at 0 hops, without its node's neighbourhood and
+    /// the anchors an alert the CMDB knows holds only weakly (whose check signature costs more
+    /// than the rest).
+    fn anchors_on_alert(&mut self, fp: &Str) -> AlertAnchors {
+        self.anchors_listed(fp, true)
+    }
+
+    /// `anchors_of`, or with `on_alert_only` only its anchors at 0 hops (in the same order).
+    fn anchors_listed(&mut self, fp: &Str, on_alert_only: bool) -> AlertAnchors {
         let mut nodes = None;
         let mut out: SmallVec<[AlertAnchor; 4]> = SmallVec::new();
         let Some(st) = self.dedup.alerts.get(fp) else {
@@ -2095,6 +2256,12 @@ impl Engine {
         let rule_idx = st.rule;
         let rule = &self.rules.groupings[rule_idx as usize];
         match st.node() {
+            // The neighbourhood's only node at 0 hops is the alert's own.
+            Some(node) if rule.topology && on_alert_only => out.push(AlertAnchor {
+                key: AnchorKey::Node(node),
+                hops: 0,
+                hub: false,
+            }),
             Some(node) if rule.topology => {
                 let key = (rule_idx, node);
                 let nbrs = match self.group_cache.get(&key) {
@@ -2131,7 +2298,8 @@ impl Engine {
                 hub: false,
             }),
         }
-        if rule.topology {
+        // An alert the CMDB knows holds the weak anchors at `WEAK` hops, never on them.
+        if rule.topology && !(on_alert_only && st.node().is_some()) {
             let node_service = st.node().and_then(|n| {
                 self.topology
                     .node(NodeIndex::new(n as usize))
@@ -2189,7 +2357,11 @@ impl Engine {
                 });
             }
         }
-        AlertAnchors { nodes, others: out }
+        AlertAnchors {
+            nodes,
+            others: out,
+            slots: Vec::new(),
+        }
     }
 
     fn new_incident(&mut self, t: Millis, rule: u16) -> u32 {
@@ -2385,14 +2557,13 @@ impl Engine {
         becomes_active: bool,
         explained: bool,
     ) {
-        for a in anchors.iter() {
-            let entries = match self.anchors.get_mut(&a.key) {
-                Some(entries) => entries,
-                None => self
-                    .anchors
-                    .entry(a.key.clone())
-                    .or_insert_with(|| AnchorEntries::new(&self.removals)),
+        for (i, a) in anchors.iter().enumerate() {
+            let slot = match anchors.slots.get(i) {
+                Some(&slot) if slot != NO_SLOT => slot,
+                _ => self.anchors.slot_or_insert(&a.key, &self.removals),
             };
+            debug_assert_eq!(self.anchors.slot(&a.key), Some(slot));
+            let entries = self.anchors.at_mut(slot);
             entries.register(
                 inc_id,
                 a.hops,
@@ -2407,10 +2578,8 @@ impl Engine {
 
     /// A member stops firing: the anchors it sits on stop counting it as alerting.
     fn release_anchors(&mut self, fp: &Str, inc_id: u32, t: Millis) {
-        for a in self.anchors_of(fp).iter() {
-            if a.hops != 0 {
-                continue;
-            }
+        for a in self.anchors_on_alert(fp).iter() {
+            debug_assert_eq!(a.hops, 0);
             if let Some(entries) = self.anchors.get_mut(&a.key) {
                 entries.release(inc_id, t, &self.merged_into);
             }
@@ -2551,14 +2720,13 @@ impl Engine {
         let incidents = &self.incidents;
         let merged = &self.merged_into;
         let (watermark, max_window) = (self.watermark(), self.rules.max_window());
-        self.anchors.retain(|_, entries| {
+        self.anchors.retain(|entries| {
             entries.retain(|e| {
                 e.live_at(watermark, max_window)
                     && incidents.contains_key(&find_in(merged, e.incident))
             });
             !entries.is_empty()
         });
-        self.anchors.shrink_to_fit();
         self.anchors_at_sweep = self.anchors.len().max(1024);
     }
 
@@ -2645,10 +2813,7 @@ impl Engine {
     /// Whether the alert is a recurring check: it has fired again after resolving at least
     /// `RECURRING_AFTER` times.
     fn recurring(&self, fp: &Str) -> bool {
-        self.dedup
-            .alerts
-            .get(fp)
-            .is_some_and(|s| u32::from(s.flap.refires) >= RECURRING_AFTER)
+        self.dedup.alerts.get(fp).is_some_and(is_recurring)
     }
 
     /// The closed solo incident this alert may reopen, taken out of the reopenable set.
@@ -3077,11 +3242,11 @@ impl Engine {
         self.dedup.share_service_names();
         self.incidents = snap.incidents.into_iter().collect();
         self.merged_into = snap.merged_into.into_iter().collect();
-        self.anchors = snap
-            .anchors
-            .into_iter()
-            .map(|(k, v)| (k, AnchorEntries::from_vec(v)))
-            .collect();
+        self.anchors = AnchorTable::new(self.topology.node_count());
+        for (key, entries) in snap.anchors {
+            let slot = self.anchors.slot_or_insert(&key, &self.removals);
+            *self.anchors.at_mut(slot) = AnchorEntries::from_vec(entries);
+        }
         self.inhibit_sources = snap.inhibit_sources.into_iter().collect();
         self.inhibited = snap.inhibited.into_iter().collect();
         self.state_timers = snap.state_timers.into_iter().map(Reverse).collect();
@@ -3205,6 +3370,11 @@ fn kind_ranks(rules: &RuleSet, topo: &TopologyIndex) -> Vec<u16> {
             rules.kind_rank(kind).min(u16::MAX as usize) as u16
         })
         .collect()
+}
+
+/// Whether an alert is a recurring check (`Engine::recurring`).
+fn is_recurring(st: &AlertState) -> bool {
+    u32::from(st.flap.refires) >= RECURRING_AFTER
 }
 
 fn find_in(merged: &FxHashMap<u32, u32>, mut id: u32) -> u32 {
@@ -3720,6 +3890,111 @@ mod tests {
         a.service = Some("payroll".into());
         engine.ingest(a, &mut out);
         assert_eq!(engine.service_region_cache.len(), 1);
+    }
+
+    proptest! {
+        /// The anchor table answers as a map from anchor to list would, through insertions,
+        /// registrations and sweeps that drop lists (slots freed and reused, trailing ones given
+        /// back), with node anchors inside and beyond its node index and anchors of other kinds.
+        #[test]
+        fn the_anchor_table_holds_what_a_map_holds(
+            nodes in 0usize..6,
+            ops in proptest::collection::vec((0u8..3, 0u32..10, 0u32..40), 1..120),
+        ) {
+            let key = |k: u32| match k % 3 {
+                0 => AnchorKey::Node(k / 3),
+                1 => AnchorKey::Service(Str::from(format!("svc-{k}"))),
+                _ => AnchorKey::CoFiring(u64::from(k)),
+            };
+            let removals = Removals::default();
+            let mut table = AnchorTable::new(nodes);
+            let mut map: FxHashMap<AnchorKey, Vec<u32>> = FxHashMap::default();
+            for (op, k, inc) in ops {
+                let k = key(k);
+                match op {
+                    // Register an entry of incident `inc` on the anchor.
+                    0 | 1 => {
+                        let slot = table.slot_or_insert(&k, &removals);
+                        prop_assert_eq!(table.slot(&k), Some(slot));
+                        table.at_mut(slot).register(inc, 0, 0, false, false, &removals, &FxHashMap::default());
+                        let ids = map.entry(k.clone()).or_default();
+                        if !ids.contains(&inc) {
+                            ids.push(inc);
+                        }
+                    }
+                    // Sweep: lists holding an incident below `inc` lose them; empty ones go.
+                    _ => {
+                        table.retain(|list| {
+                            list.retain(|e| e.incident >= inc);
+                            !list.is_empty()
+                        });
+                        map.retain(|_, ids| {
+                            ids.retain(|&i| i >= inc);
+                            !ids.is_empty()
+                        });
+                    }
+                }
+                prop_assert_eq!(table.len(), map.len());
+                for k in (0..10).map(key) {
+                    let held: Option<Vec<u32>> =
+                        table.get(&k).map(|l| l.iter().map(|e| e.incident).collect());
+                    prop_assert_eq!(held.as_ref(), map.get(&k));
+                }
+                let mut listed: Vec<AnchorKey> = table.iter().map(|(k, _)| k.clone()).collect();
+                let mut expected: Vec<AnchorKey> = map.keys().cloned().collect();
+                listed.sort();
+                expected.sort();
+                prop_assert_eq!(listed, expected);
+            }
+        }
+
+        /// What a member that stops firing releases: `anchors_on_alert` lists exactly the
+        /// anchors of `anchors_of` at 0 hops, in order, under topology and `group_by` rules, for
+        /// alerts the CMDB knows and does not, with and without a service and labels.
+        #[test]
+        fn the_anchors_on_an_alert_are_those_of_its_list_at_no_hops(
+            rules in 0usize..3,
+            alerts in proptest::collection::vec(
+                (0usize..3, 0usize..6, 0usize..3, proptest::option::of(0usize..2)), 1..12),
+        ) {
+            let rules = [
+                "groupings:\n  - name: topology\n",
+                "groupings:\n  - name: by-cluster\n    group_by: [labels.cluster]\n",
+                "groupings:\n  - name: by-cluster\n    match: {labels: {cluster: {exists: true}}}\n    group_by: [labels.cluster]\n    topology: false\n  - name: topology\n",
+            ][rules];
+            let topo = crate::topology::TopologyFile::parse(
+                "nodes:\n  - {id: core-1, kind: switch}\n  - {id: tor-a, kind: switch, service: net}\n  - {id: host-a, kind: host}\n  - {id: host-b, kind: host}\nedges:\n  - {from: tor-a, to: core-1, type: connects_to}\n  - {from: host-a, to: tor-a, type: part_of}\n  - {from: host-b, to: tor-a, type: part_of}\n",
+                "t.yaml",
+            )
+            .unwrap();
+            let mut engine = Engine::new(
+                Arc::new(RuleSet::from_yaml(rules, "r.yaml").unwrap()),
+                Arc::new(TopologyIndex::build(&topo)),
+            );
+            let resources = ["core-1", "tor-a", "host-a", "host-b", "pod-1", "pod-2"];
+            let (mut out, mut fingerprints) = (Vec::new(), Vec::new());
+            for (i, &(name, resource, service, cluster)) in alerts.iter().enumerate() {
+                let mut a = Alert::firing(
+                    ["HostDown", "Errors", "Latency"][name],
+                    resources[resource],
+                    i as Millis * 1_000,
+                );
+                a.service = [None, Some("net".into()), Some("payroll".into())][service].clone();
+                if let Some(c) = cluster {
+                    a.labels.push(("cluster".into(), ["eu", "us"][c].into()));
+                }
+                fingerprints.push(a.fingerprint.clone());
+                engine.ingest(a, &mut out);
+            }
+            let described = |anchors: &AlertAnchors| -> Vec<(AnchorKey, u8, bool)> {
+                anchors.iter().map(|a| (a.key.clone(), a.hops, a.hub)).collect()
+            };
+            for fp in &fingerprints {
+                let mut at_no_hops = described(&engine.anchors_of(fp));
+                at_no_hops.retain(|a| a.1 == 0);
+                prop_assert_eq!(described(&engine.anchors_on_alert(fp)), at_no_hops);
+            }
+        }
     }
 
     #[test]
