@@ -31,6 +31,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -982,6 +983,10 @@ pub struct Engine {
     rca_cache: FxHashMap<u32, RcaNeighbourhood>,
     /// Per root-cause node: the services its failure impacts.
     impact_cache: FxHashMap<u32, Arc<[Str]>>,
+    /// Per alerting root-cause node: the nodes strictly upstream of it within the root-cause
+    /// hops (its `rca_cache` neighbourhood), sorted, for the first-cause walk to look up the
+    /// few members rather than scan the whole neighbourhood on every new root cause.
+    first_cause_ups: FxHashMap<u32, Arc<[u32]>>,
     /// Root-cause preference rank of each node's kind.
     kind_ranks: Vec<u16>,
     /// Whether updates reuse an incident's root cause while it cannot have changed (always,
@@ -1025,6 +1030,7 @@ impl Engine {
             service_region_cache: FxHashMap::default(),
             rca_cache: FxHashMap::default(),
             impact_cache: FxHashMap::default(),
+            first_cause_ups: FxHashMap::default(),
             cache_root_causes: true,
             now: Millis::MIN,
             started: false,
@@ -1091,6 +1097,7 @@ impl Engine {
         self.service_region_cache.clear();
         self.rca_cache.clear();
         self.impact_cache.clear();
+        self.first_cause_ups.clear();
         self.kind_ranks = kind_ranks(&self.rules, &self.topology);
         // Root causes name topology nodes and rank by the rules' hints.
         for inc in self.incidents.values_mut() {
@@ -2832,6 +2839,8 @@ impl Engine {
             );
         }
         let rca_cache = &self.rca_cache;
+        // Filled as the walk goes (`name_first_cause` takes a `Fn`).
+        let first_cause_ups = RefCell::new(&mut self.first_cause_ups);
         let choice = choice.map(|ch| {
             // The alerting members upstream of a candidate, from the neighbourhoods its
             // coverage was counted with.
@@ -2840,26 +2849,59 @@ impl Engine {
                     return Vec::new();
                 };
                 let node = node.index() as u32;
-                // The cached neighbourhood when there is one; a walk only on a miss.
-                let walked: Vec<(u32, u8)>;
-                let ups: &[(u32, u8)] = match rca_cache.get(&node) {
-                    Some(ups) => ups,
-                    None => {
-                        walked = topo
-                            .upstream_within(
-                                NodeIndex::new(node as usize),
-                                rules.settings.root_cause.max_hops,
-                                EdgeMask::ALL,
-                                rules.settings.max_neighbourhood,
-                            )
-                            .iter()
-                            .map(|u| (u.node.index() as u32, u.hops))
-                            .collect();
-                        &walked
-                    }
-                };
-                ups.iter()
-                    .filter(|&&(n, hops)| hops > 0 && by_node.contains(n))
+                let mut sorted_ups = first_cause_ups.borrow_mut();
+                let above = sorted_ups.entry(node).or_insert_with(|| {
+                    // The cached neighbourhood when there is one; a walk only on a miss.
+                    let walked: Vec<(u32, u8)>;
+                    let ups: &[(u32, u8)] = match rca_cache.get(&node) {
+                        Some(ups) => ups,
+                        None => {
+                            walked = topo
+                                .upstream_within(
+                                    NodeIndex::new(node as usize),
+                                    rules.settings.root_cause.max_hops,
+                                    EdgeMask::ALL,
+                                    rules.settings.max_neighbourhood,
+                                )
+                                .iter()
+                                .map(|u| (u.node.index() as u32, u.hops))
+                                .collect();
+                            &walked
+                        }
+                    };
+                    let mut above: Vec<u32> = ups
+                        .iter()
+                        .filter(|&&(_, hops)| hops > 0)
+                        .map(|&(n, _)| n)
+                        .collect();
+                    above.sort_unstable();
+                    above.dedup();
+                    above.into()
+                });
+                #[cfg(debug_assertions)]
+                if let Some(ups) = rca_cache.get(&node) {
+                    let mut scanned: Vec<u32> = ups
+                        .iter()
+                        .filter(|&&(n, hops)| hops > 0 && by_node.contains(n))
+                        .map(|&(n, _)| n)
+                        .collect();
+                    scanned.sort_unstable();
+                    scanned.dedup();
+                    let looked_up: Vec<u32> = by_node
+                        .sorted
+                        .iter()
+                        .map(|&(n, _)| n)
+                        .filter(|n| above.binary_search(n).is_ok())
+                        .collect();
+                    debug_assert_eq!(looked_up, scanned, "members upstream of node {node}");
+                }
+                // The members (a handful) looked up in the neighbourhood (hundreds of nodes),
+                // not the other way round. The order of the answer does not matter: the walk
+                // takes the earliest, then `best_of`, which orders candidates totally.
+                by_node
+                    .sorted
+                    .iter()
+                    .filter(|&&(n, _)| above.binary_search(&n).is_ok())
                     .filter_map(|&(n, _)| {
                         let id = topo.node(NodeIndex::new(n as usize)).id.as_str();
                         cands.iter().position(|c| c.resource == id)
@@ -2899,15 +2941,39 @@ impl Engine {
                 String::new(),
             ),
         };
+        // Pieces pushed into one allocation, not `format!`: `core::fmt` cost ~1,000
+        // instructions a line, on every new root-cause view.
         let line = choice.as_ref().map(|ch| {
-            let mut line = format!("root cause {}: {}", root.resource, ch.reason);
-            if let Some(r) = ch.runner_up {
-                let ru = &cands[r];
-                line.push_str(&format!(
-                    "; runner-up {} explains {} of {} resources",
-                    ru.resource, ru.cover.covered, members_total
-                ));
+            let runner_up = ch.runner_up.map(|r| &cands[r]);
+            let mut line = String::with_capacity(
+                root.resource.len()
+                    + ch.reason.len()
+                    + runner_up.map_or(0, |ru| ru.resource.len() + 60)
+                    + 16,
+            );
+            line.push_str("root cause ");
+            line.push_str(&root.resource);
+            line.push_str(": ");
+            line.push_str(&ch.reason);
+            if let Some(ru) = runner_up {
+                line.push_str("; runner-up ");
+                line.push_str(ru.resource);
+                line.push_str(" explains ");
+                push_decimal(&mut line, ru.cover.covered as usize);
+                line.push_str(" of ");
+                push_decimal(&mut line, members_total);
+                line.push_str(" resources");
             }
+            debug_assert_eq!(
+                line,
+                match runner_up {
+                    Some(ru) => format!(
+                        "root cause {}: {}; runner-up {} explains {} of {} resources",
+                        root.resource, ch.reason, ru.resource, ru.cover.covered, members_total
+                    ),
+                    None => format!("root cause {}: {}", root.resource, ch.reason),
+                }
+            );
             line
         });
         drop(cands);
@@ -3100,6 +3166,7 @@ impl Engine {
         self.service_region_cache.clear();
         self.rca_cache.clear();
         self.impact_cache.clear();
+        self.first_cause_ups.clear();
         Ok(())
     }
 }
