@@ -3050,6 +3050,19 @@ impl Engine {
             .iter()
             .map(|&r| rules.groupings[r as usize].name.clone())
             .collect();
+        // The three times are often the same instant (an update at the join it reports, an
+        // incident of one burst): formatted once and copied.
+        let timestamp = format_event_time(at);
+        let last_seen = if inc.last_seen == at {
+            timestamp.clone()
+        } else {
+            format_event_time(inc.last_seen)
+        };
+        let first_seen = if inc.first_seen == inc.last_seen {
+            last_seen.clone()
+        } else {
+            format_event_time(inc.first_seen)
+        };
         IncidentUpdate {
             event_action: action,
             dedup_key: inc.key.clone(),
@@ -3057,7 +3070,7 @@ impl Engine {
                 summary,
                 source: component.clone(),
                 severity: inc.severity,
-                timestamp: format_event_time(at),
+                timestamp,
                 component: component.clone(),
                 group: view.services.first().cloned().unwrap_or_default(),
                 class: class.clone(),
@@ -3074,8 +3087,8 @@ impl Engine {
                     rules: rule_names,
                     merged_from: inc.merged_from.clone(),
                     merged_into: None,
-                    first_seen: format_event_time(inc.first_seen),
-                    last_seen: format_event_time(inc.last_seen),
+                    first_seen,
+                    last_seen,
                     explanation,
                 },
             },
