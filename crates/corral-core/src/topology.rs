@@ -536,7 +536,8 @@ impl TopologyIndex {
     ) -> Vec<(NodeIndex, usize)> {
         // Visited nodes as a bitset over the node indices (a bit per node, 1.25 KiB for 10,000
         // nodes): the walk visits hundreds of nodes, and a hash set cost more in hashing and
-        // growing than zeroing this does (`bounded_impact_agrees_with_a_hash_set_walk`).
+        // growing than zeroing this does (checked against the hash-set walk in
+        // `neighbour_index_agrees_with_the_graph`).
         let mut seen = vec![0u64; self.node_count().div_ceil(64)];
         let mut first_visit = |n: NodeIndex| {
             let (word, bit) = (n.index() / 64, 1u64 << (n.index() % 64));
