@@ -128,20 +128,21 @@ pub(crate) struct ChunkLine {
 impl ChunkMasks {
     /// Classifies `chunk` (the last block padded with spaces, which are neither).
     pub fn classify(&mut self, chunk: &[u8]) {
-        self.quotes.clear();
-        self.odd.clear();
+        // Sized first and written in place: no capacity check per word.
+        let words = chunk.len().div_ceil(BLOCK);
+        self.quotes.resize(words, 0);
+        self.odd.resize(words, 0);
         let (blocks, rest) = chunk.as_chunks::<BLOCK>();
-        for block in blocks {
-            let (quotes, odd) = classify(block);
-            self.quotes.push(quotes);
-            self.odd.push(odd);
+        let masks = self.quotes.iter_mut().zip(self.odd.iter_mut());
+        for (block, (quotes, odd)) in blocks.iter().zip(masks) {
+            (*quotes, *odd) = classify(block);
         }
         if !rest.is_empty() {
             let mut padded = [b' '; BLOCK];
             padded[..rest.len()].copy_from_slice(rest);
             let (quotes, odd) = classify(&padded);
-            self.quotes.push(quotes);
-            self.odd.push(odd);
+            self.quotes[words - 1] = quotes;
+            self.odd[words - 1] = odd;
         }
     }
 
