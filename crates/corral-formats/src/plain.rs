@@ -14,6 +14,12 @@ use crate::fast_json::{KnownNames, LabelText, Scanner};
 /// Bytes classified at once.
 const BLOCK: usize = 64;
 
+/// Where a [`PlainReader`] finds the end of a string: the first `"` at or after an offset of
+/// the line, `None` when there is none or the masks cannot vouch for the text before it.
+pub(crate) trait NextQuote {
+    fn next_quote(&mut self, from: usize) -> Option<usize>;
+}
+
 /// The quote positions of one line, classified 64 bytes at a time as the reader reaches them
 /// (a record is read front to back, so each byte is classified about once).
 pub(crate) struct Quotes<'a> {
@@ -37,7 +43,7 @@ impl<'a> Quotes<'a> {
     /// searched holds a backslash, a control byte or a non-ASCII byte: a string found here is
     /// then the whole text between two quotes, with no escape or character left to check.
     #[inline(always)]
-    pub fn next_quote(&mut self, from: usize) -> Option<usize> {
+    fn find(&mut self, from: usize) -> Option<usize> {
         // Most strings end in the block already classified: a shift and a bit scan.
         // Before the first block (`usize::MAX`, empty mask) any offset answers nothing.
         let offset = from.wrapping_sub(self.block);
@@ -90,6 +96,126 @@ impl<'a> Quotes<'a> {
     }
 }
 
+impl NextQuote for Quotes<'_> {
+    #[inline(always)]
+    fn next_quote(&mut self, from: usize) -> Option<usize> {
+        self.find(from)
+    }
+}
+
+/// The quote and odd-byte masks of a chunk of whole lines (each ending in `\n`), classified
+/// once, 64 bytes a word, before its lines are read: line breaks are found among the odd bytes
+/// (no separate search per line), and a line without any other odd byte is plain throughout,
+/// so its reader finds every string end with a bit scan and never gives up for lack of masks.
+#[derive(Default)]
+pub(crate) struct ChunkMasks {
+    /// Bit `i % 64` of word `i / 64`: byte `i` is a `"`.
+    quotes: Vec<u64>,
+    /// The same for the odd bytes: backslash, control (line breaks too), non-ASCII.
+    odd: Vec<u64>,
+}
+
+/// A line of a classified chunk: where it ends, and whether it is plain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ChunkLine {
+    /// Offsets of its first byte and of its `\n`.
+    pub start: usize,
+    pub newline: usize,
+    /// No odd byte but its `\n` and a `\r` just before it (which trimming removes).
+    pub plain: bool,
+}
+
+impl ChunkMasks {
+    /// Classifies `chunk` (the last block padded with spaces, which are neither).
+    pub fn classify(&mut self, chunk: &[u8]) {
+        // Sized first and written in place: no capacity check per word.
+        let words = chunk.len().div_ceil(BLOCK);
+        self.quotes.resize(words, 0);
+        self.odd.resize(words, 0);
+        let (blocks, rest) = chunk.as_chunks::<BLOCK>();
+        let masks = self.quotes.iter_mut().zip(self.odd.iter_mut());
+        for (block, (quotes, odd)) in blocks.iter().zip(masks) {
+            (*quotes, *odd) = classify(block);
+        }
+        if !rest.is_empty() {
+            let mut padded = [b' '; BLOCK];
+            padded[..rest.len()].copy_from_slice(rest);
+            let (quotes, odd) = classify(&padded);
+            self.quotes[words - 1] = quotes;
+            self.odd[words - 1] = odd;
+        }
+    }
+
+    /// Calls `on_line` for each line of `chunk` (the bytes just classified), in order; bytes
+    /// after the last `\n` are not a line.
+    #[inline(always)]
+    pub fn lines(&self, chunk: &[u8], mut on_line: impl FnMut(ChunkLine)) {
+        let (mut start, mut plain) = (0, true);
+        for (word, &odd) in self.odd.iter().enumerate() {
+            let mut bits = odd;
+            while bits != 0 {
+                let at = word * BLOCK + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                match chunk.get(at) {
+                    Some(b'\n') => {
+                        on_line(ChunkLine {
+                            start,
+                            newline: at,
+                            plain,
+                        });
+                        (start, plain) = (at + 1, true);
+                    }
+                    Some(b'\r') if chunk.get(at + 1) == Some(&b'\n') => {}
+                    _ => plain = false,
+                }
+            }
+        }
+    }
+
+    /// The quotes of the text that starts at `start` and is `len` bytes long, for a reader of
+    /// that text: only for text with no odd byte (a plain line, trimmed).
+    pub fn quotes_of(&self, start: usize, len: usize) -> ChunkQuotes<'_> {
+        debug_assert!(
+            (start..start + len).all(|i| self.odd[i / BLOCK] & (1 << (i % BLOCK)) == 0),
+            "only plain text is read with the chunk's masks"
+        );
+        ChunkQuotes {
+            words: &self.quotes,
+            start,
+            len,
+        }
+    }
+}
+
+/// [`NextQuote`] from a classified chunk's masks, for plain text (see
+/// [`ChunkMasks::quotes_of`]): every quote is a string's end, with nothing to check before it.
+#[derive(Clone, Copy)]
+pub(crate) struct ChunkQuotes<'a> {
+    words: &'a [u64],
+    /// The text's offset in the chunk, and its length.
+    start: usize,
+    len: usize,
+}
+
+impl NextQuote for ChunkQuotes<'_> {
+    #[inline(always)]
+    fn next_quote(&mut self, from: usize) -> Option<usize> {
+        if from >= self.len {
+            return None;
+        }
+        let at = self.start + from;
+        let mut word = at / BLOCK;
+        let mut bits = self.words.get(word)? & (u64::MAX << (at % BLOCK));
+        while bits == 0 {
+            word += 1;
+            bits = *self.words.get(word)?;
+        }
+        let quote = word * BLOCK + bits.trailing_zeros() as usize - self.start;
+        // A quote past the text's end belongs to the next line.
+        (quote < self.len).then_some(quote)
+    }
+}
+
 /// Bit masks of a block: its `"` bytes, and its "odd" bytes (backslash, control, non-ASCII).
 /// SSE2, part of every x86_64, 16 bytes per step.
 #[cfg(target_arch = "x86_64")]
@@ -139,20 +265,28 @@ fn classify_bytes(block: &[u8; BLOCK]) -> (u64, u64) {
 
 /// A cursor over a plain line, with the same reading methods as [`Scanner`] for what a flat
 /// record holds; each gives up (`None`) where the plain reading cannot be sure.
-pub(crate) struct PlainReader<'a> {
+pub(crate) struct PlainReader<'a, Q = Quotes<'a>> {
     text: &'a str,
     bytes: &'a [u8],
     at: usize,
-    quotes: Quotes<'a>,
+    quotes: Q,
 }
 
 impl<'a> PlainReader<'a> {
+    /// A reader that classifies the line as it goes.
     pub fn new(text: &'a str) -> PlainReader<'a> {
+        PlainReader::with_quotes(text, Quotes::new(text.as_bytes()))
+    }
+}
+
+impl<'a, Q: NextQuote> PlainReader<'a, Q> {
+    /// A reader of `text` whose quotes `quotes` finds (offsets in `text`).
+    pub fn with_quotes(text: &'a str, quotes: Q) -> PlainReader<'a, Q> {
         PlainReader {
             text,
             bytes: text.as_bytes(),
             at: 0,
-            quotes: Quotes::new(text.as_bytes()),
+            quotes,
         }
     }
 
@@ -317,6 +451,49 @@ mod tests {
         ) {
             let block: [u8; BLOCK] = bytes.try_into().unwrap();
             proptest::prop_assert_eq!(classify(&block), classify_bytes(&block));
+        }
+
+        /// A classified chunk's lines are its `\n`-ended pieces, plain exactly when they hold
+        /// no odd byte but a `\r` before their `\n`; a plain line's quotes, found through the
+        /// chunk's masks, are the ones a plain search of that line finds.
+        #[test]
+        fn chunk_lines_and_quotes_agree_with_a_plain_search(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    12 => proptest::sample::select(vec![b'a', b' ', b'"', b'{', b':']),
+                    2 => proptest::sample::select(vec![b'\n', b'\r']),
+                    1 => proptest::sample::select(vec![b'\\', b'\t', 0x00, 0x7f, 0xc3, 0xa9]),
+                ],
+                0..400,
+            ),
+            trims in proptest::collection::vec((0..70usize, 0..70usize, 0..90usize), 1..4),
+        ) {
+            let mut masks = ChunkMasks::default();
+            masks.classify(&bytes);
+            let mut lines = Vec::new();
+            masks.lines(&bytes, |line| lines.push(line));
+            let mut expected = Vec::new();
+            let mut start = 0;
+            for (newline, _) in bytes.iter().enumerate().filter(|(_, &b)| b == b'\n') {
+                let body = &bytes[start..newline];
+                let body = body.strip_suffix(b"\r").unwrap_or(body);
+                let plain = !body.iter().any(|&b| b == b'\\' || !(0x20..0x80).contains(&b));
+                expected.push(ChunkLine { start, newline, plain });
+                start = newline + 1;
+            }
+            proptest::prop_assert_eq!(&lines, &expected);
+            for line in lines.iter().filter(|line| line.plain) {
+                for &(cut_front, cut_back, from) in &trims {
+                    // Any plain stretch of the line, as trimming leaves it.
+                    let start = (line.start + cut_front).min(line.newline);
+                    let end = line.newline.saturating_sub(cut_back).max(start);
+                    let end = if bytes.get(end.wrapping_sub(1)) == Some(&b'\r') { end - 1 } else { end }.max(start);
+                    let text = &bytes[start..end];
+                    let mut quotes = masks.quotes_of(start, text.len());
+                    let plain = text.iter().skip(from).position(|&b| b == b'"').map(|i| from + i);
+                    proptest::prop_assert_eq!(quotes.next_quote(from), plain, "{:?} from {}", text, from);
+                }
+            }
         }
 
         /// Quotes found through the masks are the quotes a plain search finds, in a line of any

@@ -4,12 +4,18 @@
 //! largest record, never by the stream.
 
 use crate::common::Problems;
+use crate::plain::{ChunkMasks, ChunkQuotes};
 use crate::{parse_into, Format};
 use corral_core::{Alert, AlertHead};
 use std::io::{self, BufRead};
 
 /// A record larger than this is dead-lettered without being buffered whole.
 pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
+
+/// Native lines are checked (UTF-8) and classified (quote masks) a chunk of whole lines at a
+/// time, up to this many bytes: small enough to stay in the first-level cache while its lines
+/// are read.
+const CHUNK_BYTES: usize = 16 * 1024;
 
 /// How much of a bad record a dead letter keeps.
 const DEAD_LETTER_RAW_BYTES: usize = 2048;
@@ -113,9 +119,12 @@ pub fn decode_stream_to(
     let mut alerts: Vec<Alert> = Vec::with_capacity(64);
     let mut pending = Pending::default();
     let mut line_no: u64 = 0;
+    let mut masks = ChunkMasks::default();
 
-    // Decodes one line (with its `\n`; `read` says how long it was and whether it was cut).
-    let mut on_line = |line: &[u8], read: LineRead| {
+    // Decodes one line (with its `\n`; `read` says how long it was and whether it was cut;
+    // `checked`, when its chunk was checked and classified: its text, and its quote masks if
+    // it is plain).
+    let mut on_line = |line: &[u8], read: LineRead, checked: Option<CheckedLine<'_>>| {
         stats.bytes += read.bytes as u64;
         line_no += 1;
         if read.truncated {
@@ -132,7 +141,8 @@ pub fn decode_stream_to(
             deliver_dead(&mut stats, line_no, reason, line, sink);
             return;
         }
-        let text = trim(line);
+        let (text_start, text_end) = trim_range(line);
+        let text = &line[text_start..text_end];
 
         if pending.active() {
             let fresh_value = line.first().is_some_and(|b| *b == b'{' || *b == b'[');
@@ -179,7 +189,19 @@ pub fn decode_stream_to(
             parse_into(format, text, &mut alerts, &mut problems);
         } else if *format == Format::Native && text[0] == b'{' {
             // One object: the only record whose alert a sink may take by its head.
-            match crate::input::native::parse_or_repeat(text, |head| sink.repeat(head)) {
+            let repeat = |head: &AlertHead<'_>| sink.repeat(head);
+            let checked_text = checked.and_then(|c| {
+                let text = c.text.get(text_start..text_end)?;
+                let quotes = c.quotes.map(|q| q.of(text_start, text.len()));
+                Some((text, quotes))
+            });
+            let decoded = match checked_text {
+                Some((text, quotes)) => {
+                    crate::input::native::parse_checked_or_repeat(text, quotes, repeat)
+                }
+                None => crate::input::native::parse_or_repeat(text, repeat),
+            };
+            match decoded {
                 Ok(Some(alert)) => alerts.push(alert),
                 Ok(None) => {
                     stats.records += 1;
@@ -211,6 +233,15 @@ pub fn decode_stream_to(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
+        if *format == Format::Native {
+            let window = &buffered[..buffered.len().min(CHUNK_BYTES)];
+            if let Some(last) = memchr::memrchr(b'\n', window) {
+                let chunk = &window[..=last];
+                decode_chunk(chunk, &mut masks, &mut on_line);
+                input.consume(last + 1);
+                continue;
+            }
+        }
         if let Some(end) = memchr::memchr(b'\n', buffered) {
             let bytes = end + 1;
             if bytes <= MAX_RECORD_BYTES {
@@ -218,7 +249,7 @@ pub fn decode_stream_to(
                     bytes,
                     truncated: false,
                 };
-                on_line(&buffered[..bytes], whole);
+                on_line(&buffered[..bytes], whole, None);
                 input.consume(bytes);
                 continue;
             }
@@ -228,7 +259,7 @@ pub fn decode_stream_to(
         if read.bytes == 0 {
             break;
         }
-        on_line(&line, read);
+        on_line(&line, read, None);
     }
     if pending.active() {
         let p = pending.take();
@@ -237,6 +268,64 @@ pub fn decode_stream_to(
         deliver_dead(&mut stats, p.start, reason, &p.buf, sink);
     }
     Ok(stats)
+}
+
+/// A line of a chunk checked as a whole: its text, and for a plain line its quote masks (see
+/// [`ChunkMasks`]). Offsets are the line's.
+#[derive(Clone, Copy)]
+struct CheckedLine<'a> {
+    text: &'a str,
+    quotes: Option<LineQuotes<'a>>,
+}
+
+/// A plain line's place in its chunk's masks.
+#[derive(Clone, Copy)]
+struct LineQuotes<'a> {
+    masks: &'a ChunkMasks,
+    start: usize,
+}
+
+impl<'a> LineQuotes<'a> {
+    /// The quotes of the line's bytes `offset..offset + len`.
+    fn of(self, offset: usize, len: usize) -> ChunkQuotes<'a> {
+        self.masks.quotes_of(self.start + offset, len)
+    }
+}
+
+/// Hands the lines of `chunk` (whole lines, the last ending in `\n`) to `on_line`. A chunk
+/// that is valid UTF-8 (nearly every one) is classified once and its lines go with their text
+/// and masks; otherwise each line goes alone, as lines read one by one do, so that its own
+/// UTF-8 error is reported.
+fn decode_chunk(
+    chunk: &[u8],
+    masks: &mut ChunkMasks,
+    on_line: &mut impl FnMut(&[u8], LineRead, Option<CheckedLine<'_>>),
+) {
+    let whole = |bytes| LineRead {
+        bytes,
+        truncated: false,
+    };
+    let Ok(text) = simdutf8::basic::from_utf8(chunk) else {
+        for line in chunk.split_inclusive(|&b| b == b'\n') {
+            on_line(line, whole(line.len()), None);
+        }
+        return;
+    };
+    masks.classify(chunk);
+    let masks = &*masks;
+    masks.lines(chunk, |line| {
+        let range = line.start..line.newline + 1;
+        let checked = text.get(range.clone()).map(|text| CheckedLine {
+            text,
+            quotes: line.plain.then_some(LineQuotes {
+                masks,
+                start: line.start,
+            }),
+        });
+        // Only whole lines, cut at ASCII line breaks: `text.get` cannot fail.
+        debug_assert!(checked.is_some());
+        on_line(&chunk[range.clone()], whole(range.len()), checked);
+    });
 }
 
 fn deliver(
@@ -273,7 +362,8 @@ fn deliver_dead(
     sink.dead(DeadLetter::new(record, reason, raw));
 }
 
-fn trim(b: &[u8]) -> &[u8] {
+/// Offsets of `b` without its leading and trailing ASCII whitespace.
+fn trim_range(b: &[u8]) -> (usize, usize) {
     let start = b
         .iter()
         .position(|c| !c.is_ascii_whitespace())
@@ -282,7 +372,7 @@ fn trim(b: &[u8]) -> &[u8] {
         .iter()
         .rposition(|c| !c.is_ascii_whitespace())
         .map_or(start, |e| e + 1);
-    &b[start..end]
+    (start, end)
 }
 
 /// A multi-line record being gathered.
@@ -422,32 +512,75 @@ mod tests {
         (alerts, dead, stats)
     }
 
+    /// Lines of every kind the native decoder tells apart: plain records (read through a
+    /// chunk's masks), escapes, tabs, non-ASCII and invalid UTF-8 (which leaves its chunk to be
+    /// read line by line), bad records, blank lines, pretty-printed pieces.
+    fn native_lines() -> Vec<&'static [u8]> {
+        vec![
+            GOOD.as_bytes(), b"", b"   ", b"{\"oops\": 1}", b"not json", b"{", b"  \"source\": \"s\",", b"}",
+            b"[", b"]", b"{\"source\":\"s\",\"name\":\"n\",\"status\":\"firing\",",
+            b"\"severity\":\"info\",\"resource\":\"r\",\"starts_at\":1}",
+            br#"{"fingerprint":"f1","source":"s","name":"n","status":"firing","severity":"info","resource":"r","service":"svc","summary":"a summary long enough to reach past one block of sixty-four bytes","labels":{"a":"1","b":"2"},"annotations":{},"starts_at":"2026-11-25T02:11:07.123Z"}"#,
+            br#"  {"source":"s","name":"n","status":"firing","severity":"info","resource":"r","starts_at":"2026-11-25T02:11:08Z"}  "#,
+            br#"{"source":"s","name":"n\"q","status":"firing","severity":"info","resource":"r","starts_at":1}"#,
+            b"{\"source\":\"s\",\t\"name\":\"n\",\"status\":\"firing\",\"severity\":\"info\",\"resource\":\"r\",\"starts_at\":1}",
+            "{\"source\":\"s\",\"name\":\"caf\u{e9}\",\"status\":\"firing\",\"severity\":\"info\",\"resource\":\"r\",\"starts_at\":1}".as_bytes(),
+            b"{\"source\":\"s\",\"name\":\"n\xff\",\"status\":\"firing\",\"severity\":\"info\",\"resource\":\"r\",\"starts_at\":1}",
+            br#"{"source":"s","name":"","status":"firing","severity":"info","resource":"r","starts_at":1}"#,
+        ]
+    }
+
+    /// Decodes `input` through a reader of `capacity` bytes (`None`: the whole slice).
+    fn collect_native(
+        input: &[u8],
+        capacity: Option<usize>,
+    ) -> (Vec<Alert>, Vec<DeadLetter>, DecodeStats) {
+        let (mut alerts, mut dead) = (Vec::new(), Vec::new());
+        let stats = match capacity {
+            None => decode_stream(&Format::Native, input, |a| alerts.push(a), |d| dead.push(d)),
+            Some(capacity) => decode_stream(
+                &Format::Native,
+                io::BufReader::with_capacity(capacity, input),
+                |a| alerts.push(a),
+                |d| dead.push(d),
+            ),
+        }
+        .unwrap();
+        (alerts, dead, stats)
+    }
+
     proptest::proptest! {
-        /// Lines decoded where they lie in the reader's buffer give what lines gathered across
-        /// buffer ends give: the same alerts, dead letters and counts for any buffer size.
+        /// Lines decoded where they lie in the reader's buffer, a chunk at a time, give what
+        /// lines gathered across buffer ends give: the same alerts, dead letters and counts for
+        /// any buffer size.
         #[test]
         fn any_buffer_size_decodes_alike(
-            lines in proptest::collection::vec(
-                proptest::sample::select(vec![
-                    GOOD, "", "   ", "{\"oops\": 1}", "not json", "{", "  \"source\": \"s\",", "}",
-                    "[", "]", "{\"source\":\"s\",\"name\":\"n\",\"status\":\"firing\",",
-                    "\"severity\":\"info\",\"resource\":\"r\",\"starts_at\":1}",
-                ]),
-                0..12,
-            ),
+            lines in proptest::collection::vec(proptest::sample::select(native_lines()), 0..12),
             capacity in 1..64usize,
             crlf in proptest::bool::ANY,
         ) {
-            let input = lines.join(if crlf { "\r\n" } else { "\n" });
-            let collect = |reader: &mut dyn BufRead| {
-                let (mut alerts, mut dead) = (Vec::new(), Vec::new());
-                let stats = decode_stream(&Format::Native, reader, |a| alerts.push(a), |d| dead.push(d)).unwrap();
-                (alerts, dead, stats)
-            };
-            let whole = collect(&mut input.as_bytes());
-            let pieces = collect(&mut io::BufReader::with_capacity(capacity, input.as_bytes()));
+            let input = lines.join(if crlf { &b"\r\n"[..] } else { &b"\n"[..] });
+            let whole = collect_native(&input, None);
+            let pieces = collect_native(&input, Some(capacity));
             proptest::prop_assert_eq!(whole, pieces);
         }
+    }
+
+    /// An input of many chunks decodes as it does line by line (through a reader too small to
+    /// hold a whole line, so that no chunk is ever classified).
+    #[test]
+    fn many_chunks_decode_as_lines_one_by_one() {
+        let kinds = native_lines();
+        let mut input = Vec::new();
+        for i in 0..2_000 {
+            input.extend_from_slice(kinds[(i * 7 + i / 13) % kinds.len()]);
+            input.extend_from_slice(if i % 5 == 0 { b"\r\n" } else { b"\n" });
+        }
+        assert!(input.len() > 4 * CHUNK_BYTES);
+        let whole = collect_native(&input, None);
+        assert!(whole.0.len() > 500 && whole.1.len() > 100, "{:?}", whole.2);
+        assert_eq!(whole, collect_native(&input, Some(5)));
+        assert_eq!(whole, collect_native(&input, Some(CHUNK_BYTES + 77)));
     }
 
     const GOOD: &str = r#"{"source":"s","name":"n","status":"firing","severity":"info","resource":"r","starts_at":1}"#;

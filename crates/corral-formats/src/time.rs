@@ -3,6 +3,7 @@
 //! unusual falls back to chrono.
 
 use corral_core::Millis;
+use std::cell::Cell;
 
 /// RFC 3339 (`2026-11-25T02:11:07Z`, fractions, `+01:00` or `+0100` offsets, a space instead of
 /// `T`) or epoch milliseconds as a string of digits.
@@ -94,26 +95,56 @@ fn number<const N: usize>(digits: [u8; N]) -> Option<i64> {
 /// offsets and no loops, the same value as [`fast_rfc3339`]; `None` for anything else (which
 /// then takes the general path). Every byte is checked: a digit where the shape has one, the
 /// separator or `Z` elsewhere.
+#[inline]
 fn utc_seconds_or_millis(b: &[u8]) -> Option<Millis> {
-    let (head, rest) = b.split_first_chunk::<19>()?;
-    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1] =
-        *head
-    else {
-        return None;
-    };
-    let millis = match *rest {
-        [b'Z'] => 0,
-        [b'.', a, b, c, b'Z'] => number([a, b, c])?,
+    let (minute, rest) = b.split_first_chunk::<16>()?;
+    let (s0, s1, millis) = match *rest {
+        [b':', s0, s1, b'Z'] => (s0, s1, 0),
+        [b':', s0, s1, b'.', a, b, c, b'Z'] => (s0, s1, number([a, b, c])?),
         _ => return None,
+    };
+    let s = number([s0, s1])?;
+    if s > 60 {
+        return None;
+    }
+    Some(minute_millis(minute)? + s * 1000 + millis)
+}
+
+thread_local! {
+    /// The minute (`YYYY-MM-DDTHH:MM`, as a little-endian word) [`minute_millis`] read last,
+    /// and its epoch milliseconds. Starts as the epoch's own minute, which is valid.
+    static LAST_MINUTE: Cell<(u128, Millis)> =
+        const { Cell::new((u128::from_le_bytes(*b"1970-01-01T00:00"), 0)) };
+}
+
+/// Epoch milliseconds of the minute `YYYY-MM-DDTHH:MM`, `None` if it is not one. Consecutive
+/// event times nearly always share their minute, so the last one's value is reused: a 16-byte
+/// compare instead of the digit checks and the calendar arithmetic. Only a valid minute is
+/// remembered, so a hit is exactly what [`minute_millis_uncached`] would answer.
+#[inline(always)]
+fn minute_millis(minute: &[u8; 16]) -> Option<Millis> {
+    let key = u128::from_le_bytes(*minute);
+    let (last_key, last_millis) = LAST_MINUTE.get();
+    if key == last_key {
+        return Some(last_millis);
+    }
+    let millis = minute_millis_uncached(minute)?;
+    LAST_MINUTE.set((key, millis));
+    Some(millis)
+}
+
+#[inline(never)]
+fn minute_millis_uncached(minute: &[u8; 16]) -> Option<Millis> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1] = *minute else {
+        return None;
     };
     let y = number([y0, y1, y2, y3])?;
     let (mo, d) = (number([m0, m1])?, number([d0, d1])?);
-    let (h, mi, s) = (number([h0, h1])?, number([i0, i1])?, number([s0, s1])?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
+    let (h, mi) = (number([h0, h1])?, number([i0, i1])?);
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 {
         return None;
     }
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
-    Some(secs * 1000 + millis)
+    Some((days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60) * 1000)
 }
 
 /// [`utc_seconds_or_millis`] on the JSON string whose text starts `b` (after its opening
@@ -244,6 +275,78 @@ mod tests {
                 if fixed.is_some() {
                     proptest::prop_assert_eq!(parse_time(text), general);
                 }
+            }
+        }
+    }
+
+    /// The fixed-shape reading without the remembered minute (the code before it), as the
+    /// reference for [`minute_millis`].
+    fn utc_seconds_or_millis_uncached(b: &[u8]) -> Option<Millis> {
+        let (head, rest) = b.split_first_chunk::<19>()?;
+        let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1] =
+            *head
+        else {
+            return None;
+        };
+        let millis = match *rest {
+            [b'Z'] => 0,
+            [b'.', a, b, c, b'Z'] => number([a, b, c])?,
+            _ => return None,
+        };
+        let y = number([y0, y1, y2, y3])?;
+        let (mo, d) = (number([m0, m1])?, number([d0, d1])?);
+        let (h, mi, s) = (number([h0, h1])?, number([i0, i1])?, number([s0, s1])?);
+        if !(1..=12).contains(&mo)
+            || d < 1
+            || d > days_in_month(y, mo)
+            || h > 23
+            || mi > 59
+            || s > 60
+        {
+            return None;
+        }
+        let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
+        Some(secs * 1000 + millis)
+    }
+
+    proptest::proptest! {
+        /// Reading a sequence of times with the last minute remembered gives what reading each
+        /// one afresh gives: times in the same, the next or an earlier minute, invalid minutes
+        /// (never remembered), bytes poked anywhere, the epoch's minute the cache starts with.
+        #[test]
+        fn remembered_minute_reads_as_a_fresh_reading(
+            times in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "2026-11-25T02:11", "2026-11-25T02:12", "2026-11-25T03:11",
+                        "2024-02-29T23:59", "2023-02-29T00:00", "1970-01-01T00:00",
+                        "1969-12-31T23:59", "2026-13-01T00:00", "2026-11-25T24:00",
+                        "2026-11-25T02:60", "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+                    ]),
+                    0u32..62,
+                    proptest::option::of(0u32..1000),
+                    proptest::option::of((0usize..24, proptest::sample::select(vec![b'0', b'9', b'/', b':', b'Z', 0]))),
+                ),
+                1..12,
+            ),
+        ) {
+            for (minute, s, ms, poke) in times {
+                let mut text = format!("{minute}:{s:02}");
+                if let Some(ms) = ms {
+                    text.push_str(&format!(".{ms:03}"));
+                }
+                text.push('Z');
+                let mut bytes = text.into_bytes();
+                if let Some((at, byte)) = poke {
+                    if at < bytes.len() {
+                        bytes[at] = byte;
+                    }
+                }
+                proptest::prop_assert_eq!(
+                    utc_seconds_or_millis(&bytes),
+                    utc_seconds_or_millis_uncached(&bytes),
+                    "{:?}", String::from_utf8_lossy(&bytes)
+                );
             }
         }
     }

@@ -9,7 +9,7 @@ use crate::common::{
 use crate::fast_json::{
     self, normalize_raw_labels, owned_labels, KnownNames, LabelText, Scanner, Seen,
 };
-use crate::plain::PlainReader;
+use crate::plain::{ChunkQuotes, NextQuote, PlainReader};
 use crate::time::parse_time;
 use corral_core::model::{fingerprint_of, labels_as_map, Labels, Str};
 use corral_core::{Alert, AlertHead, Severity};
@@ -66,11 +66,34 @@ pub(crate) fn parse_or_repeat(
     repeat: impl FnOnce(&AlertHead<'_>) -> bool,
 ) -> Result<Option<Alert>, String> {
     let text = utf8(payload)?;
-    let by_serde =
-        || convert(serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?);
     // Plain lines (printable ASCII, no escapes: nearly all) are read with the quote masks;
     // anything else, or anything that reader is not sure of, by the general scanner.
-    let raw = match scan_plain(text) {
+    parse_text_or_repeat(text, scan_plain(text), repeat)
+}
+
+/// [`parse_or_repeat`] for a line of a chunk already checked as UTF-8 and classified
+/// ([`crate::plain::ChunkMasks`]): `quotes` are the chunk's quote masks when the line is plain,
+/// and the plain reader then needs no masks of its own.
+pub(crate) fn parse_checked_or_repeat(
+    text: &str,
+    quotes: Option<ChunkQuotes<'_>>,
+    repeat: impl FnOnce(&AlertHead<'_>) -> bool,
+) -> Result<Option<Alert>, String> {
+    let plain = quotes.and_then(|quotes| read_plain(PlainReader::with_quotes(text, quotes)));
+    parse_text_or_repeat(text, plain, repeat)
+}
+
+/// The rest of [`parse_or_repeat`], once the plain reader has read the record (`plain`) or
+/// left it to the general scanner (`None`).
+#[inline(always)]
+fn parse_text_or_repeat(
+    text: &str,
+    plain: Option<RawRecord<'_>>,
+    repeat: impl FnOnce(&AlertHead<'_>) -> bool,
+) -> Result<Option<Alert>, String> {
+    let by_serde =
+        || convert(serde_json::from_str::<NativeRecord>(text).map_err(|e| e.to_string())?);
+    let raw = match plain {
         Some(raw) => {
             debug_assert_eq!(Some(&raw), scan(text).as_ref(), "{text}");
             raw
@@ -338,7 +361,12 @@ fn scan(text: &str) -> Option<RawRecord<'_>> {
 /// same fields and types, unknown keys refused.
 #[inline(always)]
 fn scan_plain(text: &str) -> Option<RawRecord<'_>> {
-    let mut r = PlainReader::new(text);
+    read_plain(PlainReader::new(text))
+}
+
+/// [`scan_plain`] with the reader's quotes found its way (see [`NextQuote`]).
+#[inline(always)]
+fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'a>> {
     let (mut fingerprint, mut source, mut name, mut resource) = (None, None, None, None);
     let (mut status, mut severity, mut starts_at) = (None, None, None);
     let (mut service, mut summary, mut ends_at, mut value) = (None, None, None, None);
@@ -422,7 +450,7 @@ fn scan_plain(text: &str) -> Option<RawRecord<'_>> {
 /// tries the fixed UTC shapes first, as `fast_json::time` does in place), a number by the
 /// general scanner.
 #[inline(always)]
-fn plain_time(r: &mut PlainReader<'_>) -> Option<Time> {
+fn plain_time<Q: NextQuote>(r: &mut PlainReader<'_, Q>) -> Option<Time> {
     if r.peek()? == b'"' {
         return parse_time(r.string()?).map(Time);
     }
