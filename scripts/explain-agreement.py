@@ -218,6 +218,8 @@ def main():
                     key = "linked: explained away"
                 elif "not that impact" in note:
                     key = "linked: impact already shown"
+                elif "rather than one beyond root-cause reach" in note:
+                    key = "linked: failure within root-cause reach"
                 else:
                     key = "linked: generic note"
             elif link.get("causality"):

@@ -454,6 +454,33 @@ fn explain_alerts_says_when_a_failure_had_already_shown_its_impact_on_the_resour
 }
 
 #[test]
+fn explain_alerts_says_when_a_symptom_went_to_a_failure_within_root_cause_reach() {
+    // inst-j's crash climbs svc-j's callers as warnings up to caller-j3; svc-j then fails on its
+    // own. caller-j4 degrades 50 s after caller-j3, one hop above it, but the crash is five hops
+    // above it (beyond root_cause.max_hops, 4) and svc-j's failure four: it joined the latter.
+    let (o, out, err) = explain_causality(&["--alerts", "fp-caller-j3,fp-caller-j4"]);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains(
+            "holds no failure within root_cause.max_hops (4) above HighErrorRate@caller-j4 \
+             (fp-caller-j4) (its failure ContainerCrashLooping@inst-j (fp-inst-j) is 5 hops \
+             above it), while DeploymentFailed@svc-j (fp-svc-j)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("fails outright 4 hops above it and started 26s before it"),
+        "{out}"
+    );
+    let v = pair_json("fp-caller-j3,fp-caller-j4");
+    assert!(v["shared_symptom"].is_null(), "{v}");
+    assert_eq!(v["chain"][0]["linked"], true, "{v}");
+    assert_eq!(pair_json("fp-svc-j,fp-caller-j4")["grouped"], true);
+    assert_eq!(pair_json("fp-inst-j,fp-caller-j3")["grouped"], true);
+}
+
+#[test]
 fn explain_alerts_says_when_a_failure_is_worse_than_the_impact_its_resource_already_showed() {
     // host-k goes down; inst-k, running on it, loses its target 10 s later (an error: the
     // impact), and crash-loops, critical, 80 s after that: a failure of its own. Through the

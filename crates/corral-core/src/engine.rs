@@ -1789,6 +1789,52 @@ impl Engine {
             .then_some(live)
     }
 
+    /// The failures within the root-cause analysis' reach above `node` (incidents with a member
+    /// at error or above firing there), and among them the one whose alert there started most
+    /// recently, at most a scrape interval per hop (and `window`) before `t`, unless `refused`
+    /// says its impact already showed on the alert's resource.
+    fn failures_within_reach(
+        &mut self,
+        node: u32,
+        t: Millis,
+        window: Millis,
+        refused: impl Fn(&Incident) -> bool,
+    ) -> (SmallVec<[u32; 4]>, Option<u32>) {
+        let ups = self.rca_upstream(node);
+        let mut reaching: SmallVec<[u32; 4]> = SmallVec::new();
+        let mut latest: Option<(Millis, u32)> = None;
+        for &(up, hops) in ups.iter() {
+            let Some(entries) = self.anchors.get(&AnchorKey::Node(up)) else {
+                continue;
+            };
+            let id = &self.topology.node(NodeIndex::new(up as usize)).id;
+            for e in entries.iter().filter(|e| e.on_active > 0) {
+                let live = self.find(e.incident);
+                let Some(inc) = self.incidents.get(&live) else {
+                    continue;
+                };
+                let Some(failed) = inc.resources.get(id) else {
+                    continue;
+                };
+                if failed.severity < Severity::Error {
+                    continue;
+                }
+                if !reaching.contains(&live) {
+                    reaching.push(live);
+                }
+                let since = t - failed.first_seen;
+                let bound = silent_cause_tolerance(hops.max(1), 0).min(window);
+                if (0..=bound).contains(&since)
+                    && !refused(inc)
+                    && latest.is_none_or(|(first, _)| failed.first_seen > first)
+                {
+                    latest = Some((failed.first_seen, live));
+                }
+            }
+        }
+        (reaching, latest.map(|(_, live)| live))
+    }
+
     fn correlate(&mut self, view: &Alert, t: Millis, out: &mut Vec<IncidentUpdate>) {
         let fp = &view.fingerprint;
         if self.recurring(fp) {
@@ -2053,6 +2099,35 @@ impl Engine {
             // "joined" without one.
             candidates.push((live, NO_ANCHOR, true));
         }
+        // A failure explains a symptom only within the root-cause analysis' reach above it
+        // (`root_cause.max_hops`), as it is named only for what it covers there: a symptom whose
+        // linked failures all lie further up (it reaches them only through a longer chain of
+        // degraded callers) belongs to a failure alerting outright within that reach, whose
+        // alert there started before it within a scrape interval per hop; among several, the
+        // most recent start. It joins that one, weakly; a cause of members below still bridges.
+        let topology_rule = rule.topology;
+        // Linked incidents whose failure lies within that reach (all of them when not checked).
+        let mut reaching_failures: Option<SmallVec<[u32; 4]>> = None;
+        if let Some(node) = node.filter(|_| !cause_link && known && topology_rule) {
+            let failing = |c: u32| {
+                self.incidents
+                    .get(&c)
+                    .is_some_and(|i| i.severity >= Severity::Error)
+            };
+            if candidates.iter().any(|c| failing(c.0)) {
+                let (reaching, latest) =
+                    self.failures_within_reach(node, t, window, |inc| impact_already_shown(inc));
+                let linked_reaches = candidates.iter().any(|c| reaching.contains(&c.0));
+                if let Some(live) = latest.filter(|_| !linked_reaches) {
+                    tracing::trace!(
+                        alert = %fp, t, incident = live,
+                        "link to the failure within root-cause reach"
+                    );
+                    candidates = SmallVec::from_elem((live, NO_ANCHOR, true), 1);
+                }
+                reaching_failures = Some(reaching);
+            }
+        }
         // Direction of impact: an alert below alerting members of several incidents is a
         // symptom shared by independent failures, not evidence that they are one failure (with
         // dozens of failures open, every busy switch has some). It joins the incident of the
@@ -2087,7 +2162,18 @@ impl Engine {
                     } else {
                         first.saturating_neg()
                     };
-                    (Reverse(failing), deep, !in_lag, order, hops, inc)
+                    // A failure within the root-cause reach above it explains it better than
+                    // one it reaches only through a longer chain of degraded callers.
+                    let reaches = reaching_failures.as_ref().is_none_or(|r| r.contains(&inc));
+                    (
+                        Reverse(reaches),
+                        Reverse(failing),
+                        deep,
+                        !in_lag,
+                        order,
+                        hops,
+                        inc,
+                    )
                 })
                 .map(|&(inc, _, _)| inc);
             if let Some(cause_incident) = nearest_cause {

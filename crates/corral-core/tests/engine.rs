@@ -1908,3 +1908,77 @@ fn a_dependent_failing_long_after_the_node_above_it_is_a_failure_of_its_own() {
         .finish();
     assert_eq!(h.groups().len(), 1);
 }
+
+/// A service behind four layers of callers: the instance crash-loops, its service then fails
+/// outright.
+const CALLERS_TOPO: &str = r#"
+nodes:
+  - {id: inst-1, kind: service_instance}
+  - {id: svc-1, kind: service}
+  - {id: caller-1, kind: service}
+  - {id: caller-2, kind: service}
+  - {id: caller-3, kind: service}
+  - {id: caller-4, kind: service}
+edges:
+  - {from: svc-1, to: inst-1, type: depends_on}
+  - {from: caller-1, to: svc-1, type: depends_on}
+  - {from: caller-2, to: caller-1, type: depends_on}
+  - {from: caller-3, to: caller-2, type: depends_on}
+  - {from: caller-4, to: caller-3, type: depends_on}
+"#;
+
+#[test]
+fn a_symptom_goes_to_a_failure_within_root_cause_reach_before_one_only_degraded_callers_reach() {
+    // The instance crash-loops and its impact climbs the callers as warnings, up to caller-3
+    // (four hops: within the root-cause analysis' reach, `root_cause.max_hops`). Then svc-1
+    // fails outright (a failed deployment, a failure of its own). caller-4 degrading next is
+    // linked only to caller-3, a degraded member of the crash's incident; the crash is five
+    // hops above it, further than a root cause is named, while svc-1's failure is four hops
+    // above it and started just before: that failure explains it.
+    let warning = |secs, name, resource| {
+        let mut a = alert(secs, name, resource, Status::Firing);
+        a.severity = Severity::Warning;
+        a
+    };
+    let crash = |h: &mut Harness| {
+        h.fire(0, "ContainerCrashLooping", "inst-1")
+            .push(warning(3, "HighErrorRate", "svc-1"))
+            .push(warning(20, "HighErrorRate", "caller-1"))
+            .push(warning(40, "HighErrorRate", "caller-2"))
+            .push(warning(60, "HighErrorRate", "caller-3"));
+    };
+    let impact = [
+        "ContainerCrashLooping@inst-1",
+        "HighErrorRate@caller-1",
+        "HighErrorRate@caller-2",
+        "HighErrorRate@caller-3",
+        "HighErrorRate@svc-1",
+    ];
+    let mut h = Harness::with_topology("", CALLERS_TOPO);
+    crash(&mut h);
+    h.fire(84, "DeploymentFailed", "svc-1")
+        .push(warning(110, "HighErrorRate", "caller-4"))
+        // Linked to both (caller-3's incident, and its own resource's in the other): the
+        // failure within reach comes first.
+        .push(warning(112, "HighLatency", "caller-4"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&impact),
+            g(&[
+                "DeploymentFailed@svc-1",
+                "HighErrorRate@caller-4",
+                "HighLatency@caller-4"
+            ]),
+        ]
+    );
+    assert_eq!(root_of(&h, "HighErrorRate@caller-4"), "svc-1");
+    // With no failure within reach, the chain of degraded callers still explains it.
+    let mut h = Harness::with_topology("", CALLERS_TOPO);
+    crash(&mut h);
+    h.push(warning(110, "HighErrorRate", "caller-4")).finish();
+    let mut all = impact.to_vec();
+    all.push("HighErrorRate@caller-4");
+    assert_eq!(h.groups(), vec![g(&all)]);
+}

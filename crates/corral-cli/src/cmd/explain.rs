@@ -37,6 +37,7 @@ use corral_core::topology::{EdgeMask, TopologyIndex};
 use corral_core::{Engine, IncidentUpdate, RuleSet};
 use corral_quality::score::{final_incidents, FinalIncidents};
 use serde::Serialize;
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, VecDeque};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -1440,7 +1441,17 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
                 .find_map(|l| impact_already_shown(replay, l))
         })
         .flatten();
-    let shared_symptom = if grouped || impact_shown.is_some() {
+    // So does "a failure within root-cause reach first": among the incidents the later alert
+    // links to, none held a failure within `root_cause.max_hops` above it.
+    let beyond_reach = (!grouped && impact_shown.is_none())
+        .then(|| {
+            chain
+                .iter()
+                .filter(|l| l.linked && !l.cause)
+                .find_map(|l| failure_beyond_reach(replay, l))
+        })
+        .flatten();
+    let shared_symptom = if grouped || impact_shown.is_some() || beyond_reach.is_some() {
         None
     } else {
         chain
@@ -1468,6 +1479,29 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
             fmt_delta(CAUSE_LAG_TOLERANCE),
             shown.outage
         ))
+    } else if let Some(r) = &beyond_reach {
+        Some(format!(
+            "the link criteria hold, yet they are apart: {}'s incident {} holds no failure within \
+             root_cause.max_hops ({}) above {}{}, while {}, in incident {}, fails outright {} \
+             and started {} before it; a failure explains a symptom only within the root-cause \
+             analysis' reach above it, so {} joined that failure rather than one beyond \
+             root-cause reach, and bridges nothing",
+            r.member,
+            r.apart,
+            r.reach,
+            r.symptom,
+            r.apart_failure
+                .as_ref()
+                .map_or(String::new(), |(f, hops)| format!(
+                    " (its failure {f} is {})",
+                    hops_above(*hops)
+                )),
+            r.failure,
+            r.joined,
+            hops_above(r.hops),
+            fmt_delta(r.since),
+            r.symptom
+        ))
     } else if let Some(l) = weak_apart {
         let kind = l.weak.as_ref().map_or("", |w| w.kind_name());
         Some(format!(
@@ -1482,7 +1516,8 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
         Some(format!(
             "the link criteria hold, yet they are apart: {} is a symptom of {}, a firing \
              member of incident {}, which it joined; an alert that is a symptom of firing \
-             members and the cause of none joins one incident (one with a failure before one of \
+             members and the cause of none joins one incident (one with a failure within \
+             root_cause.max_hops above it first, then one with a failure before one of \
              warnings, then one alerting within max_hops above it before one further up, then \
              that of the cause that started first within a scrape interval before it, else most \
              recently, then the nearest) and \
@@ -1618,6 +1653,86 @@ fn impact_already_shown(replay: &Replay, l: &Link) -> Option<ImpactShown> {
             "warnings"
         },
         after,
+    })
+}
+
+/// The engine's choice of a failure within root-cause reach (`Engine::correlate`): the later
+/// alert of a link went to another incident than the member's, whose incident had no member at
+/// error or above within `root_cause.max_hops` above it (its failure lies further up, reached
+/// only through degraded callers), while the incident it joined has one there that started
+/// before it.
+struct BeyondReach {
+    member: String,
+    symptom: String,
+    apart: String,
+    /// The member's incident's failure nearest above the symptom, and its hops, if any.
+    apart_failure: Option<(String, u8)>,
+    reach: u8,
+    failure: String,
+    joined: String,
+    hops: u8,
+    since: Millis,
+}
+
+fn hops_above(hops: u8) -> String {
+    format!("{hops} hop{} above it", if hops == 1 { "" } else { "s" })
+}
+
+fn failure_beyond_reach(replay: &Replay, l: &Link) -> Option<BeyondReach> {
+    let apart = *replay.incident_of.get(&l.from_fp)?;
+    let joined = *replay.incident_of.get(&l.to_fp)?;
+    if apart == joined {
+        return None;
+    }
+    let symptom = replay.first.get(&l.to_fp)?;
+    let topo = &replay.topology;
+    let node = topo.resolve(&symptom.resource)?;
+    let start = symptom.event_time();
+    let reach = replay.rules.settings.root_cause.max_hops;
+    // Look further than the engine does, to say where the member's failure is.
+    const SEARCH_HOPS: u8 = 8;
+    let ups = topo.upstream_within(
+        node,
+        reach.max(SEARCH_HOPS),
+        EdgeMask::ALL,
+        replay.rules.settings.max_neighbourhood,
+    );
+    // An incident's members failing outright above the symptom by its start, nearest first.
+    let failures = |incident: usize| {
+        let mut found: Vec<(u8, Millis, &Alert)> = replay.finals.members[incident]
+            .iter()
+            .filter(|m| **m != l.to_fp)
+            .filter_map(|m| replay.first.get(m.as_str()))
+            .filter(|a| a.severity >= Severity::Error && a.event_time() <= start)
+            .filter_map(|a| {
+                let n = topo.resolve(&a.resource)?;
+                let hops = ups.iter().find(|u| u.node == n)?.hops;
+                Some((hops, a.event_time(), a))
+            })
+            .collect();
+        found.sort_by_key(|&(hops, first, _)| (hops, Reverse(first)));
+        found
+    };
+    let apart_failures = failures(apart);
+    if apart_failures.iter().any(|&(hops, _, _)| hops <= reach) {
+        return None;
+    }
+    let (hops, first, failure) = failures(joined)
+        .into_iter()
+        .filter(|&(hops, _, _)| hops <= reach)
+        .max_by_key(|&(_, first, _)| first)?;
+    Some(BeyondReach {
+        member: replay.label(&l.from_fp),
+        symptom: replay.label(&l.to_fp),
+        apart: replay.finals.ids[apart].clone(),
+        apart_failure: apart_failures
+            .first()
+            .map(|&(hops, _, a)| (replay.label(&a.fingerprint), hops)),
+        reach,
+        failure: replay.label(&failure.fingerprint),
+        joined: replay.finals.ids[joined].clone(),
+        hops,
+        since: start - first,
     })
 }
 
