@@ -1777,12 +1777,23 @@ impl Engine {
                             None => lagging.push((live, lag)),
                         }
                     }
+                    // A cause whose alert started before its effects there (within the time its
+                    // failure takes to reach them) but arrived after them (late delivery): had
+                    // it arrived first, each would have joined it as its impact, so arrival
+                    // order changes nothing and it ties them together.
+                    let reported_after_its_effects = a.hops == 0
+                        && member_hops > 0
+                        && t <= e.first
+                        && effect_too_late(e.first, member_hops, t).is_none();
                     // Weak: through a service or learned group (one alert unknown to the CMDB),
                     // or the new alert names a silent node as the cause of members further
-                    // below it than a common cause may reach, or is a late cause: enough to
-                    // join, never to bridge.
+                    // below it than a common cause may reach (unless they were reported
+                    // before it, started after it), or is a late cause: enough to join, never
+                    // to bridge.
                     let weak = a.key.is_weak()
-                        || (a.hops == 0 && member_hops > rule.max_hops)
+                        || (a.hops == 0
+                            && member_hops > rule.max_hops
+                            && !reported_after_its_effects)
                         || lagging_cause;
                     let same_resource = a.hops == 0
                         && member_hops == 0

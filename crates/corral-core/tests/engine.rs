@@ -1858,3 +1858,77 @@ fn a_dependent_failing_long_after_the_node_above_it_is_a_failure_of_its_own() {
         .finish();
     assert_eq!(h.groups().len(), 1);
 }
+
+/// A rack behind a distribution switch, with silent layers in between: two hypervisors on a
+/// ToR, VMs on them, a service instance on two of the VMs.
+const RACK: &str = r#"
+nodes:
+  - {id: dist, kind: switch}
+  - {id: tor, kind: switch}
+  - {id: esx-1, kind: hypervisor}
+  - {id: esx-2, kind: hypervisor}
+  - {id: vm-1, kind: vm}
+  - {id: vm-2, kind: vm}
+  - {id: vm-3, kind: vm}
+  - {id: svc-1, kind: service}
+  - {id: svc-3, kind: service}
+edges:
+  - {from: tor, to: dist, type: connects_to}
+  - {from: esx-1, to: tor, type: depends_on}
+  - {from: esx-2, to: tor, type: depends_on}
+  - {from: vm-1, to: esx-1, type: runs_on}
+  - {from: vm-2, to: esx-1, type: runs_on}
+  - {from: vm-3, to: esx-2, type: runs_on}
+  - {from: svc-1, to: vm-1, type: runs_on}
+  - {from: svc-3, to: vm-3, type: runs_on}
+"#;
+
+#[test]
+fn a_cause_reported_after_its_effects_ties_them_together_as_if_it_had_come_first() {
+    // svc-1 and svc-3 are three hops below tor, each behind its own silent hypervisor and VM:
+    // failing 30 s and 40 s after tor went down, they are its impact and join it.
+    let mut in_order = Harness::with_topology("", RACK);
+    in_order
+        .fire(0, "SwitchDown", "tor")
+        .fire(30, "TargetDown", "svc-1")
+        .fire(40, "TargetDown", "svc-3")
+        .finish();
+    assert_eq!(
+        in_order.groups(),
+        vec![g(&[
+            "SwitchDown@tor",
+            "TargetDown@svc-1",
+            "TargetDown@svc-3"
+        ])]
+    );
+    // Delivered late, after both (each then opened an incident of its own), tor's alert that
+    // started before them ties them together: arrival order changes nothing.
+    let mut late = Harness::with_topology("", RACK);
+    late.fire(30, "TargetDown", "svc-1")
+        .fire(40, "TargetDown", "svc-3")
+        .fire(0, "SwitchDown", "tor")
+        .finish();
+    assert_eq!(late.groups(), in_order.groups());
+    assert_eq!(root_of(&late, "TargetDown@svc-3"), "tor");
+    // An effect that starts later than tor's failure reaches three hops (a scrape interval per
+    // hop) is a failure of its own in either order.
+    let mut in_order = Harness::with_topology("", RACK);
+    in_order
+        .fire(0, "SwitchDown", "tor")
+        .fire(30, "TargetDown", "svc-1")
+        .fire(200, "TargetDown", "svc-3")
+        .finish();
+    let mut late = Harness::with_topology("", RACK);
+    late.fire(30, "TargetDown", "svc-1")
+        .fire(200, "TargetDown", "svc-3")
+        .fire(0, "SwitchDown", "tor")
+        .finish();
+    assert_eq!(
+        in_order.groups(),
+        vec![
+            g(&["SwitchDown@tor", "TargetDown@svc-1"]),
+            g(&["TargetDown@svc-3"])
+        ]
+    );
+    assert_eq!(late.groups(), in_order.groups());
+}
