@@ -1884,6 +1884,52 @@ edges:
 "#;
 
 #[test]
+fn an_outage_behind_a_silent_node_a_failure_further_up_is_spreading_through_is_its_impact() {
+    // svc-1 runs on vm-1, on esx-1, on tor, on dist: four hops below dist, one more than the
+    // rule's impact_hops, the three between silent. dist goes down; 60 s later vm-2, behind the
+    // same silent esx-1, goes down with it (three hops: its impact). svc-1 going down 30 s
+    // after that is the same failure spreading through esx-1, not a failure of its own.
+    let mut h = Harness::with_topology("", RACK);
+    h.fire(0, "SwitchDown", "dist")
+        .fire(60, "InstanceDown", "vm-2")
+        .fire(90, "TargetDown", "svc-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "InstanceDown@vm-2",
+            "SwitchDown@dist",
+            "TargetDown@svc-1"
+        ])]
+    );
+    assert_eq!(root_of(&h, "TargetDown@svc-1"), "dist");
+    // With nothing behind esx-1 (or tor) going down with dist, an outage four hops below it is
+    // a failure of its own, as before.
+    let mut h = Harness::with_topology("", RACK);
+    h.fire(0, "SwitchDown", "dist")
+        .fire(90, "TargetDown", "svc-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["SwitchDown@dist"]), g(&["TargetDown@svc-1"])]
+    );
+    // Nor once the spread behind esx-1 is over: vm-2 went down more than a scrape interval
+    // before svc-1 (dist's alert is still within the four minutes of its remote effect).
+    let mut h = Harness::with_topology("", RACK);
+    h.fire(0, "SwitchDown", "dist")
+        .fire(60, "InstanceDown", "vm-2")
+        .fire(200, "TargetDown", "svc-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["InstanceDown@vm-2", "SwitchDown@dist"]),
+            g(&["TargetDown@svc-1"])
+        ]
+    );
+}
+
+#[test]
 fn a_cause_reported_after_its_effects_ties_them_together_as_if_it_had_come_first() {
     // svc-1 and svc-3 are three hops below tor, each behind its own silent hypervisor and VM:
     // failing 30 s and 40 s after tor went down, they are its impact and join it.
