@@ -1973,12 +1973,23 @@ impl Engine {
                             None => lagging.push((live, lag)),
                         }
                     }
+                    // A cause whose alert started before its effects there (within the time its
+                    // failure takes to reach them) but arrived after them (late delivery): had
+                    // it arrived first, each would have joined it as its impact, so arrival
+                    // order changes nothing and it ties them together.
+                    let reported_after_its_effects = a.hops == 0
+                        && member_hops > 0
+                        && t <= e.first
+                        && effect_too_late(e.first, member_hops, t).is_none();
                     // Weak: through a service or learned group (one alert unknown to the CMDB),
                     // or the new alert names a silent node as the cause of members further
-                    // below it than a common cause may reach, or is a late cause: enough to
-                    // join, never to bridge.
+                    // below it than a common cause may reach (unless they were reported
+                    // before it, started after it), or is a late cause: enough to join, never
+                    // to bridge.
                     let weak = a.key.is_weak()
-                        || (a.hops == 0 && member_hops > rule.max_hops)
+                        || (a.hops == 0
+                            && member_hops > rule.max_hops
+                            && !reported_after_its_effects)
                         || lagging_cause;
                     let same_resource = a.hops == 0
                         && member_hops == 0
@@ -2050,11 +2061,41 @@ impl Engine {
         // incident alerting on a node within the root-cause analysis' reach above it
         // (`root_cause.max_hops`), whose alert there started before it, within a scrape interval
         // per hop (had that failure reached it, it would have by then). Only a warning: an
-        // outright failure that nothing near explains is a failure of its own. Weak (it joins,
-        // never bridges); among several, the one that started there most recently.
+        // outright failure that nothing near explains is a failure of its own, unless that
+        // failure is still spreading behind a silent node this one depends on: another resource
+        // behind that node joined it within a scrape interval before this alert (its impact is
+        // running through that node now). Weak (it joins, never bridges); among several, the one
+        // that started there most recently.
         let rule = &self.rules.groupings[rule_idx as usize];
         let mut remote_cause = None;
-        if candidates.is_empty() && known && rule.topology && view.severity < Severity::Error {
+        let outright = view.severity >= Severity::Error;
+        // Incidents with a member behind a node the alert depends on that started within a
+        // scrape interval before it, for an outright failure's remote effect.
+        let mut reached_branch: SmallVec<[u32; 2]> = SmallVec::new();
+        if candidates.is_empty() && known && outright && rule.topology {
+            for a in anchors.iter() {
+                if a.hops == 0 || !matches!(a.key, AnchorKey::Node(_)) {
+                    continue;
+                }
+                let Some(entries) = self.anchors.get(&a.key) else {
+                    continue;
+                };
+                let spreading = |e: &&AnchorEntry| {
+                    e.below_hops != NO_HOPS && e.last >= t.saturating_sub(CAUSE_LAG_TOLERANCE)
+                };
+                for e in entries.iter().filter(spreading) {
+                    let live = find_in(&self.merged_into, e.incident);
+                    if !reached_branch.contains(&live) {
+                        reached_branch.push(live);
+                    }
+                }
+            }
+        }
+        if candidates.is_empty()
+            && known
+            && rule.topology
+            && (!outright || !reached_branch.is_empty())
+        {
             let (reach, rca_hops) = (rule.reach(), self.rules.settings.root_cause.max_hops);
             if let Some(node) = node.filter(|_| rca_hops > reach) {
                 // Over every edge type this is the walk `join` caches for root cause anyway.
@@ -2082,6 +2123,9 @@ impl Engine {
                         else {
                             continue;
                         };
+                        if outright && !reached_branch.contains(&live) {
+                            continue;
+                        }
                         tracing::trace!(
                             alert = %fp, t, incident = live, node = up_node, hops = up_hops,
                             first = e.first, "link as a remote effect"

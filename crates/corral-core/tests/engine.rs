@@ -1982,3 +1982,123 @@ fn a_symptom_goes_to_a_failure_within_root_cause_reach_before_one_only_degraded_
     all.push("HighErrorRate@caller-4");
     assert_eq!(h.groups(), vec![g(&all)]);
 }
+
+/// A rack behind a distribution switch, with silent layers in between: two hypervisors on a
+/// ToR, VMs on them, a service instance on two of the VMs.
+const RACK: &str = r#"
+nodes:
+  - {id: dist, kind: switch}
+  - {id: tor, kind: switch}
+  - {id: esx-1, kind: hypervisor}
+  - {id: esx-2, kind: hypervisor}
+  - {id: vm-1, kind: vm}
+  - {id: vm-2, kind: vm}
+  - {id: vm-3, kind: vm}
+  - {id: svc-1, kind: service}
+  - {id: svc-3, kind: service}
+edges:
+  - {from: tor, to: dist, type: connects_to}
+  - {from: esx-1, to: tor, type: depends_on}
+  - {from: esx-2, to: tor, type: depends_on}
+  - {from: vm-1, to: esx-1, type: runs_on}
+  - {from: vm-2, to: esx-1, type: runs_on}
+  - {from: vm-3, to: esx-2, type: runs_on}
+  - {from: svc-1, to: vm-1, type: runs_on}
+  - {from: svc-3, to: vm-3, type: runs_on}
+"#;
+
+#[test]
+fn an_outage_behind_a_silent_node_a_failure_further_up_is_spreading_through_is_its_impact() {
+    // svc-1 runs on vm-1, on esx-1, on tor, on dist: four hops below dist, one more than the
+    // rule's impact_hops, the three between silent. dist goes down; 60 s later vm-2, behind the
+    // same silent esx-1, goes down with it (three hops: its impact). svc-1 going down 30 s
+    // after that is the same failure spreading through esx-1, not a failure of its own.
+    let mut h = Harness::with_topology("", RACK);
+    h.fire(0, "SwitchDown", "dist")
+        .fire(60, "InstanceDown", "vm-2")
+        .fire(90, "TargetDown", "svc-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "InstanceDown@vm-2",
+            "SwitchDown@dist",
+            "TargetDown@svc-1"
+        ])]
+    );
+    assert_eq!(root_of(&h, "TargetDown@svc-1"), "dist");
+    // With nothing behind esx-1 (or tor) going down with dist, an outage four hops below it is
+    // a failure of its own, as before.
+    let mut h = Harness::with_topology("", RACK);
+    h.fire(0, "SwitchDown", "dist")
+        .fire(90, "TargetDown", "svc-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["SwitchDown@dist"]), g(&["TargetDown@svc-1"])]
+    );
+    // Nor once the spread behind esx-1 is over: vm-2 went down more than a scrape interval
+    // before svc-1 (dist's alert is still within the four minutes of its remote effect).
+    let mut h = Harness::with_topology("", RACK);
+    h.fire(0, "SwitchDown", "dist")
+        .fire(60, "InstanceDown", "vm-2")
+        .fire(200, "TargetDown", "svc-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["InstanceDown@vm-2", "SwitchDown@dist"]),
+            g(&["TargetDown@svc-1"])
+        ]
+    );
+}
+
+#[test]
+fn a_cause_reported_after_its_effects_ties_them_together_as_if_it_had_come_first() {
+    // svc-1 and svc-3 are three hops below tor, each behind its own silent hypervisor and VM:
+    // failing 30 s and 40 s after tor went down, they are its impact and join it.
+    let mut in_order = Harness::with_topology("", RACK);
+    in_order
+        .fire(0, "SwitchDown", "tor")
+        .fire(30, "TargetDown", "svc-1")
+        .fire(40, "TargetDown", "svc-3")
+        .finish();
+    assert_eq!(
+        in_order.groups(),
+        vec![g(&[
+            "SwitchDown@tor",
+            "TargetDown@svc-1",
+            "TargetDown@svc-3"
+        ])]
+    );
+    // Delivered late, after both (each then opened an incident of its own), tor's alert that
+    // started before them ties them together: arrival order changes nothing.
+    let mut late = Harness::with_topology("", RACK);
+    late.fire(30, "TargetDown", "svc-1")
+        .fire(40, "TargetDown", "svc-3")
+        .fire(0, "SwitchDown", "tor")
+        .finish();
+    assert_eq!(late.groups(), in_order.groups());
+    assert_eq!(root_of(&late, "TargetDown@svc-3"), "tor");
+    // An effect that starts later than tor's failure reaches three hops (a scrape interval per
+    // hop) is a failure of its own in either order.
+    let mut in_order = Harness::with_topology("", RACK);
+    in_order
+        .fire(0, "SwitchDown", "tor")
+        .fire(30, "TargetDown", "svc-1")
+        .fire(200, "TargetDown", "svc-3")
+        .finish();
+    let mut late = Harness::with_topology("", RACK);
+    late.fire(30, "TargetDown", "svc-1")
+        .fire(200, "TargetDown", "svc-3")
+        .fire(0, "SwitchDown", "tor")
+        .finish();
+    assert_eq!(
+        in_order.groups(),
+        vec![
+            g(&["SwitchDown@tor", "TargetDown@svc-1"]),
+            g(&["TargetDown@svc-3"])
+        ]
+    );
+    assert_eq!(late.groups(), in_order.groups());
+}

@@ -907,11 +907,13 @@ fn weak_link(
     near_miss
 }
 
-/// The engine's remote-effect link (`Engine::correlate`) between two alerts the CMDB knows: `b`,
-/// a warning, below `a`'s node further than the rule's reach and within the root-cause
-/// analysis' (`root_cause.max_hops`), `a`'s incident failing and its first alert there started
-/// before `b`, within a scrape interval per hop (`silent_cause_tolerance`). The engine makes it
-/// only for a warning that nothing nearer links, which a pair alone does not show.
+/// The engine's remote-effect link (`Engine::correlate`) between two alerts the CMDB knows: `b`
+/// below `a`'s node further than the rule's reach and within the root-cause analysis'
+/// (`root_cause.max_hops`), `a`'s incident failing and its first alert there started before
+/// `b`, within a scrape interval per hop (`silent_cause_tolerance`). `b` is a warning, or an
+/// outright failure behind a silent node through which `a`'s failure is still spreading (a
+/// member behind it started within a scrape interval before `b`). The engine makes it only for
+/// an alert that nothing nearer links, which a pair alone does not show.
 fn remote_effect(
     replay: &Replay,
     rule: &GroupingRule,
@@ -920,9 +922,15 @@ fn remote_effect(
 ) -> Option<WeakLink> {
     let topo = &replay.topology;
     let (reach, rca_hops) = (rule.reach(), replay.rules.settings.root_cause.max_hops);
-    if b.severity >= Severity::Error || rca_hops <= reach {
+    if rca_hops <= reach {
         return None;
     }
+    let outright = b.severity >= Severity::Error;
+    let spread = if outright {
+        Some(spreading_behind(replay, a_fp, b, rule)?)
+    } else {
+        None
+    };
     let up = topo.upstream_within(
         bn,
         rca_hops,
@@ -965,20 +973,71 @@ fn remote_effect(
         hops: Some(hops),
         limit: fmt_delta(tolerance),
         evidence: format!(
-            "{}@{} is a warning {hops} hops below the failure {}@{} (beyond impact_hops {}, within \
+            "{}@{} is {} {hops} hops below the failure {}@{} (beyond impact_hops {}, within \
              root_cause.max_hops {rca_hops}), which started {} before it (a scrape interval per \
-             hop: {}); the engine links it so when nothing nearer does",
+             hop: {}){}; the engine links it so when nothing nearer does",
             b.name,
             b.resource,
+            if outright {
+                "an outright failure"
+            } else {
+                "a warning"
+            },
             a.name,
             a.resource,
             rule.impact_hops,
             fmt_delta(since),
-            fmt_delta(tolerance)
+            fmt_delta(tolerance),
+            spread.map_or(String::new(), |(node, member)| format!(
+                ", and is still spreading behind the silent {node} it depends on ({member} \
+                 started within a scrape interval before it)"
+            ))
         ),
         missed_by,
         path: Some(describe_path(topo, an.index(), bn.index(), hops)),
     })
+}
+
+/// For an outright failure `b`, a node it depends on within the rule's reach behind which a
+/// member of `a_fp`'s incident started within a scrape interval before `b` (`CAUSE_LAG_TOLERANCE`):
+/// the failure is still spreading through that node. (node, member) when there is one.
+fn spreading_behind(
+    replay: &Replay,
+    a_fp: &str,
+    b: &Alert,
+    rule: &GroupingRule,
+) -> Option<(String, String)> {
+    let topo = &replay.topology;
+    let b_time = b.event_time();
+    let b_rule = replay.rule_of(&b.fingerprint);
+    let upstream = anchors(replay, b, b_rule, rule.reach(), rule.edges);
+    let alone = [a_fp.to_string()];
+    let members = match replay.incident_of.get(a_fp) {
+        Some(&i) => replay.finals.members[i].as_slice(),
+        None => &alone[..],
+    };
+    for m in members {
+        let Some(alert) = replay.first.get(m) else {
+            continue;
+        };
+        let t = alert.event_time();
+        if *m == *b.fingerprint || t > b_time || b_time - t > CAUSE_LAG_TOLERANCE {
+            continue;
+        }
+        let m_rule = replay.rule_of(m);
+        let m_reach = replay.rules.groupings[m_rule].reach();
+        let behind = anchors(replay, alert, m_rule, m_reach, rule.edges);
+        for u in upstream.iter().filter(|u| u.hops > 0) {
+            if behind.iter().any(|x| x.hops > 0 && x.key == u.key) {
+                if let AnchorKey::Node(n) = &u.key {
+                    let n = *n;
+                    let node = topo.node(petgraph::graph::NodeIndex::new(n)).id.to_string();
+                    return Some((node, format!("{}@{}", alert.name, alert.resource)));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// A weak link that holds is the answer; of those that miss, the first (the strongest kind) is
