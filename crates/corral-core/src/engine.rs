@@ -2066,13 +2066,17 @@ impl Engine {
         // behind that node joined it within a scrape interval before this alert (its impact is
         // running through that node now). Weak (it joins, never bridges); among several, the one
         // that started there most recently.
-        let rule = &self.rules.groupings[rule_idx as usize];
+        // Copied out of the rule: the remote-effect walk below borrows the engine mutably.
+        let (topology_rule, rule_reach, rule_edges) = {
+            let rule = &self.rules.groupings[rule_idx as usize];
+            (rule.topology, rule.reach(), rule.edges)
+        };
         let mut remote_cause = None;
         let outright = view.severity >= Severity::Error;
         // Incidents with a member behind a node the alert depends on that started within a
         // scrape interval before it, for an outright failure's remote effect.
         let mut reached_branch: SmallVec<[u32; 2]> = SmallVec::new();
-        if candidates.is_empty() && known && outright && rule.topology {
+        if candidates.is_empty() && known && outright && topology_rule {
             for a in anchors.iter() {
                 if a.hops == 0 || !matches!(a.key, AnchorKey::Node(_)) {
                     continue;
@@ -2093,19 +2097,19 @@ impl Engine {
         }
         if candidates.is_empty()
             && known
-            && rule.topology
+            && topology_rule
             && (!outright || !reached_branch.is_empty())
         {
-            let (reach, rca_hops) = (rule.reach(), self.rules.settings.root_cause.max_hops);
+            let (reach, rca_hops) = (rule_reach, self.rules.settings.root_cause.max_hops);
             if let Some(node) = node.filter(|_| rca_hops > reach) {
                 // Over every edge type this is the walk `join` caches for root cause anyway.
-                let ups = if rule.edges == EdgeMask::ALL {
+                let ups = if rule_edges == EdgeMask::ALL {
                     self.rca_upstream(node)
                 } else {
                     let walk = self.topology.upstream_within(
                         NodeIndex::new(node as usize),
                         rca_hops,
-                        rule.edges,
+                        rule_edges,
                         self.rules.settings.max_neighbourhood,
                     );
                     walk.iter()
@@ -2149,7 +2153,6 @@ impl Engine {
         // degraded callers) belongs to a failure alerting outright within that reach, whose
         // alert there started before it within a scrape interval per hop; among several, the
         // most recent start. It joins that one, weakly; a cause of members below still bridges.
-        let topology_rule = rule.topology;
         // Linked incidents whose failure lies within that reach (all of them when not checked).
         let mut reaching_failures: Option<SmallVec<[u32; 4]>> = None;
         if let Some(node) = node.filter(|_| !cause_link && known && topology_rule) {
