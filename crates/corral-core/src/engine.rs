@@ -1793,7 +1793,77 @@ impl Engine {
     /// at error or above firing there), and among them the one whose alert there started most
     /// recently, at most a scrape interval per hop (and `window`) before `t`, unless `refused`
     /// says its impact already showed on the alert's resource.
+    ///
+    /// The caller needs only whether one of `linked` reaches (then the latest is moot) and, when
+    /// `explaining` holds two or more incidents, which of those reach: the walk stops as soon as
+    /// that is known, so the list (and the latest) may then be partial.
     fn failures_within_reach(
+        &mut self,
+        node: u32,
+        t: Millis,
+        window: Millis,
+        refused: impl Fn(&Incident) -> bool,
+        linked: &[u32],
+        explaining: &[u32],
+    ) -> (SmallVec<[u32; 4]>, Option<u32>) {
+        let ups = self.rca_upstream(node);
+        let mut reaching: SmallVec<[u32; 4]> = SmallVec::new();
+        let mut latest: Option<(Millis, u32)> = None;
+        // With fewer than two explaining incidents the order among them cannot change.
+        let explaining = if explaining.len() < 2 {
+            &[][..]
+        } else {
+            explaining
+        };
+        let all_known = |reaching: &[u32]| {
+            linked.iter().any(|c| reaching.contains(c))
+                && explaining.iter().all(|e| reaching.contains(e))
+        };
+        'walk: for &(up, hops) in ups.iter() {
+            let Some(entries) = self.anchors.get(&AnchorKey::Node(up)) else {
+                continue;
+            };
+            let id = &self.topology.node(NodeIndex::new(up as usize)).id;
+            for e in entries.iter().filter(|e| e.on_active > 0) {
+                let live = self.find(e.incident);
+                // An incident's severity is the worst of its resources': one below error has
+                // no failing resource here, and needs no lookup by name.
+                let Some(inc) = self
+                    .incidents
+                    .get(&live)
+                    .filter(|i| i.severity >= Severity::Error)
+                else {
+                    continue;
+                };
+                let Some(failed) = inc.resources.get(id) else {
+                    continue;
+                };
+                if failed.severity < Severity::Error {
+                    continue;
+                }
+                let since = t - failed.first_seen;
+                let bound = silent_cause_tolerance(hops.max(1), 0).min(window);
+                if (0..=bound).contains(&since)
+                    && !refused(inc)
+                    && latest.is_none_or(|(first, _)| failed.first_seen > first)
+                {
+                    latest = Some((failed.first_seen, live));
+                }
+                if !reaching.contains(&live) {
+                    reaching.push(live);
+                    if all_known(&reaching) {
+                        break 'walk;
+                    }
+                }
+            }
+        }
+        (reaching, latest.map(|(_, live)| live))
+    }
+
+    /// The reference for [`Self::failures_within_reach`] (debug builds check it agrees): the
+    /// full walk, every failure within reach and the latest of them.
+    #[cfg(debug_assertions)]
+    fn failures_within_reach_full(
         &mut self,
         node: u32,
         t: Millis,
@@ -2162,9 +2232,41 @@ impl Engine {
                     .is_some_and(|i| i.severity >= Severity::Error)
             };
             if candidates.iter().any(|c| failing(c.0)) {
-                let (reaching, latest) =
-                    self.failures_within_reach(node, t, window, |inc| impact_already_shown(inc));
+                let linked: SmallVec<[u32; 4]> = candidates.iter().map(|c| c.0).collect();
+                let mut explaining: SmallVec<[u32; 4]> = SmallVec::new();
+                for &(inc, _, _) in explained_by.iter() {
+                    if !explaining.contains(&inc) {
+                        explaining.push(inc);
+                    }
+                }
+                let (reaching, latest) = self.failures_within_reach(
+                    node,
+                    t,
+                    window,
+                    |inc| impact_already_shown(inc),
+                    &linked,
+                    &explaining,
+                );
                 let linked_reaches = candidates.iter().any(|c| reaching.contains(&c.0));
+                #[cfg(debug_assertions)]
+                {
+                    let (full, full_latest) =
+                        self.failures_within_reach_full(node, t, window, |inc| {
+                            impact_already_shown(inc)
+                        });
+                    debug_assert_eq!(
+                        linked_reaches,
+                        candidates.iter().any(|c| full.contains(&c.0))
+                    );
+                    if !linked_reaches {
+                        debug_assert_eq!(latest, full_latest);
+                    }
+                    if explaining.len() >= 2 {
+                        for inc in &explaining {
+                            debug_assert_eq!(reaching.contains(inc), full.contains(inc));
+                        }
+                    }
+                }
                 if let Some(live) = latest.filter(|_| !linked_reaches) {
                     tracing::trace!(
                         alert = %fp, t, incident = live,
