@@ -3345,7 +3345,14 @@ impl Engine {
         let (component, class) = (&view.component, &view.class);
         let resources = view.resources.len();
         let summary = summary_line(component, class, inc.members.len(), resources);
-        inc.last_root = Some((view.root.resource.clone(), inc.severity));
+        // Into the previous root's string: mostly the same name, so no allocation.
+        match &mut inc.last_root {
+            Some((root, severity)) => {
+                root.clone_from(&view.root.resource);
+                *severity = inc.severity;
+            }
+            None => inc.last_root = Some((view.root.resource.clone(), inc.severity)),
+        }
         inc.emitted_events = inc.events;
         let rule_names: Vec<String> = inc
             .rules
