@@ -71,8 +71,25 @@ pub struct Choice {
     pub runner_up: Option<usize>,
 }
 
+/// The candidate lists [`choose_with`] fills on every call, kept by the caller between calls so
+/// that they are allocated once rather than per choice.
+#[derive(Debug, Default)]
+pub struct ChooseScratch {
+    alerting: Vec<usize>,
+    silent: Vec<usize>,
+}
+
 /// Picks the root cause among `cands`; `members` is the number of distinct member resources.
 pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
+    choose_with(cands, members, &mut ChooseScratch::default())
+}
+
+/// [`choose`], with its lists in `scratch` (what it held before is dropped).
+pub fn choose_with(
+    cands: &[Candidate<'_>],
+    members: usize,
+    scratch: &mut ChooseScratch,
+) -> Option<Choice> {
     if cands.is_empty() {
         return None;
     }
@@ -92,9 +109,10 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
     };
     let any_failing = cands.iter().any(failing);
     let any_usable = cands.iter().any(usable_alerting);
-    // The pools are walked as filters rather than collected: `choose` runs on every update.
-    let in_alerting = |i: &usize| {
-        let c = &cands[*i];
+    let alerting = &mut scratch.alerting;
+    alerting.clear();
+    alerting.extend((0..cands.len()).filter(|&i| {
+        let c = &cands[i];
         if any_failing {
             failing(c)
         } else if any_usable {
@@ -102,17 +120,21 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
         } else {
             c.alerting.is_some()
         }
-    };
-    let alerting = || (0..cands.len()).filter(in_alerting);
+    }));
+    let alerting = &alerting[..];
     // Once a member fails outright, a silent node is only as likely a cause as the failures
     // below it: warnings under it (degraded neighbours, noise) are no evidence it went down.
+    // Read in place (`Weigh`) rather than from a weighed copy of every candidate.
     let weigh = Weigh { any_failing };
-    let best_alerting = best_of(cands, alerting(), weigh);
-    let silent = || {
+    let best_alerting = best_of(cands, alerting.iter().copied(), weigh);
+    let silent = &mut scratch.silent;
+    silent.clear();
+    silent.extend(
         (0..cands.len())
-            .filter(|&i| cands[i].alerting.is_none() && weigh.cover(&cands[i]).covered >= 2)
-    };
-    let best_silent = best_of(cands, silent(), weigh);
+            .filter(|&i| cands[i].alerting.is_none() && weigh.cover(&cands[i]).covered >= 2),
+    );
+    let silent = &silent[..];
+    let best_silent = best_of(cands, silent.iter().copied(), weigh);
 
     let covered = |i: usize| weigh.cover(&cands[i]).covered;
     let pick = match (best_alerting, best_silent) {
@@ -128,7 +150,11 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
     let c_covered = covered(pick);
     let runner_up = best_of(
         cands,
-        alerting().chain(silent()).filter(|&i| i != pick),
+        alerting
+            .iter()
+            .chain(silent)
+            .copied()
+            .filter(|&i| i != pick),
         weigh,
     );
     let mut confidence = f64::from(c_covered) / members;
@@ -144,8 +170,12 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
     let others = c_covered.saturating_sub(u32::from(c.alerting.is_some()));
     let reason = match &c.alerting {
         Some(a) => {
-            let earliest = alerting()
-                .all(|i| cands[i].alerting.as_ref().is_none_or(|o| a.first_seen <= o.first_seen));
+            let earliest = alerting.iter().all(|&i| {
+                cands[i]
+                    .alerting
+                    .as_ref()
+                    .is_none_or(|o| a.first_seen <= o.first_seen)
+            });
             // Pieces pushed, not `format!`: `core::fmt` cost ~1,000 instructions a choice.
             let mut r = String::with_capacity(64);
             if others == 0 {
@@ -161,7 +191,10 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
                 if others == 0 {
                     "no other alerting resource depends on it".to_string()
                 } else {
-                    format!("upstream of {others} other alerting resource{}", plural(others))
+                    format!(
+                        "upstream of {others} other alerting resource{}",
+                        plural(others)
+                    )
                 }
             );
             if earliest {
@@ -169,15 +202,30 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
             }
             if let Some(ru) = runner_up {
                 if covered(ru) == c_covered {
-                    r.push_str(&format!("; tie with {} broken by time, severity and hints", cands[ru].resource));
+                    r.push_str(&format!(
+                        "; tie with {} broken by time, severity and hints",
+                        cands[ru].resource
+                    ));
                 }
             }
             r
         }
-        None => format!(
-            "silent upstream of {others} alerting resource{}: shared dependency not itself alerting (monitoring gap?)",
-            plural(others)
-        ),
+        None => {
+            let mut r = String::with_capacity(120);
+            r.push_str("silent upstream of ");
+            r.push_str(itoa::Buffer::new().format(others));
+            r.push_str(" alerting resource");
+            r.push_str(plural(others));
+            r.push_str(": shared dependency not itself alerting (monitoring gap?)");
+            debug_assert_eq!(
+                r,
+                format!(
+                    "silent upstream of {others} alerting resource{}: shared dependency not itself alerting (monitoring gap?)",
+                    plural(others)
+                )
+            );
+            r
+        }
     };
     Some(Choice {
         index: pick,
