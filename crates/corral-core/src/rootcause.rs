@@ -522,6 +522,27 @@ mod tests {
     }
 
     #[test]
+    fn a_reused_scratch_chooses_as_a_fresh_one() {
+        let fp = Str::from("x");
+        let wide = vec![
+            alerting("h1", 1, 0, 0, &fp),
+            alerting("h2", 1, 0, 0, &fp),
+            alerting("h3", 1, 0, 0, &fp),
+            silent("switch", 3, 3),
+            silent("core", 3, 6),
+        ];
+        let narrow = vec![alerting("vm-1", 2, 1, 0, &fp), silent("esx", 2, 2)];
+        let mut scratch = ChooseScratch::default();
+        // The lists left by one choice must not leak into the next (nor the other way round).
+        assert_eq!(choose_with(&wide, 3, &mut scratch), choose(&wide, 3));
+        let after_wide = choose_with(&narrow, 2, &mut scratch);
+        assert_eq!(after_wide, choose(&narrow, 2));
+        assert_eq!(narrow[after_wide.unwrap().index].resource, "vm-1");
+        assert_eq!(choose_with(&wide, 3, &mut scratch), choose(&wide, 3));
+        assert_eq!(choose_with(&[], 0, &mut scratch), None);
+    }
+
+    #[test]
     fn an_alerting_node_explaining_more_than_half_beats_a_silent_guess() {
         let fp = Str::from("x");
         let mut c = vec![
