@@ -949,9 +949,25 @@ struct Incident {
     /// (see [`Incident::forget_root_cause`]). Not in snapshots: recomputed after a restore.
     #[serde(skip)]
     root_cause: Option<Box<RootCauseView>>,
+    /// `first_seen` as last formatted for an update, with the time it shows: an incident's
+    /// start rarely moves while each update reports a new `last_seen`.
+    #[serde(skip)]
+    first_seen_text: Option<(Millis, String)>,
 }
 
 impl Incident {
+    /// `first_seen` in RFC 3339, formatted only when it changed since the last update.
+    fn first_seen_text(&mut self) -> String {
+        match &self.first_seen_text {
+            Some((at, text)) if *at == self.first_seen => text.clone(),
+            _ => {
+                let text = format_event_time(self.first_seen);
+                self.first_seen_text = Some((self.first_seen, text.clone()));
+                text
+            }
+        }
+    }
+
     /// To be called whenever the incident's members, resources, coverage or services change:
     /// the next update computes its root cause afresh. (Debug builds check on every update
     /// that a kept root cause equals a fresh one, so a missed call shows in the tests.)
@@ -1120,6 +1136,8 @@ pub struct Engine {
     /// hops (its `rca_cache` neighbourhood), sorted, for the first-cause walk to look up the
     /// few members rather than scan the whole neighbourhood on every new root cause.
     first_cause_ups: FxHashMap<u32, Arc<[u32]>>,
+    /// `rootcause::choose_with`'s lists, allocated once rather than on every new root cause.
+    choose_scratch: rootcause::ChooseScratch,
     /// Root-cause preference rank of each node's kind.
     kind_ranks: Vec<u16>,
     /// Whether updates reuse an incident's root cause while it cannot have changed (always,
@@ -1166,6 +1184,7 @@ impl Engine {
             rca_cache: FxHashMap::default(),
             impact_cache: FxHashMap::default(),
             first_cause_ups: FxHashMap::default(),
+            choose_scratch: rootcause::ChooseScratch::default(),
             cache_root_causes: true,
             now: Millis::MIN,
             started: false,
@@ -2640,6 +2659,7 @@ impl Engine {
                 last_root: None,
                 emitted_events: 0,
                 root_cause: None,
+                first_seen_text: None,
             }),
         );
         id
@@ -3221,7 +3241,7 @@ impl Engine {
         }
         let members_total =
             known_members + inc.resources.values().filter(|a| a.node == NONE).count();
-        let choice = rootcause::choose(&cands, members_total);
+        let choice = rootcause::choose_with(&cands, members_total, &mut self.choose_scratch);
         #[cfg(debug_assertions)]
         {
             let mut all_cands = cands.clone();
@@ -3447,7 +3467,14 @@ impl Engine {
         let (component, class) = (&view.component, &view.class);
         let resources = view.resources.len();
         let summary = summary_line(component, class, inc.members.len(), resources);
-        inc.last_root = Some((view.root.resource.clone(), inc.severity));
+        // Into the previous root's string: mostly the same name, so no allocation.
+        match &mut inc.last_root {
+            Some((root, severity)) => {
+                root.clone_from(&view.root.resource);
+                *severity = inc.severity;
+            }
+            None => inc.last_root = Some((view.root.resource.clone(), inc.severity)),
+        }
         inc.emitted_events = inc.events;
         let rule_names: Vec<String> = inc
             .rules
@@ -3465,7 +3492,7 @@ impl Engine {
         let first_seen = if inc.first_seen == inc.last_seen {
             last_seen.clone()
         } else {
-            format_event_time(inc.first_seen)
+            inc.first_seen_text()
         };
         IncidentUpdate {
             event_action: action,

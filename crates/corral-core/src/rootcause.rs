@@ -71,8 +71,25 @@ pub struct Choice {
     pub runner_up: Option<usize>,
 }
 
+/// The candidate lists [`choose_with`] fills on every call, kept by the caller between calls so
+/// that they are allocated once rather than per choice.
+#[derive(Debug, Default)]
+pub struct ChooseScratch {
+    alerting: Vec<usize>,
+    silent: Vec<usize>,
+}
+
 /// Picks the root cause among `cands`; `members` is the number of distinct member resources.
 pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
+    choose_with(cands, members, &mut ChooseScratch::default())
+}
+
+/// [`choose`], with its lists in `scratch` (what it held before is dropped).
+pub fn choose_with(
+    cands: &[Candidate<'_>],
+    members: usize,
+    scratch: &mut ChooseScratch,
+) -> Option<Choice> {
     if cands.is_empty() {
         return None;
     }
@@ -92,95 +109,123 @@ pub fn choose(cands: &[Candidate<'_>], members: usize) -> Option<Choice> {
     };
     let any_failing = cands.iter().any(failing);
     let any_usable = cands.iter().any(usable_alerting);
-    let alerting: Vec<usize> = (0..cands.len())
-        .filter(|&i| {
-            if any_failing {
-                failing(&cands[i])
-            } else if any_usable {
-                usable_alerting(&cands[i])
-            } else {
-                cands[i].alerting.is_some()
-            }
-        })
-        .collect();
-    let best_alerting = best_of(cands, &alerting);
+    let alerting = &mut scratch.alerting;
+    alerting.clear();
+    alerting.extend((0..cands.len()).filter(|&i| {
+        let c = &cands[i];
+        if any_failing {
+            failing(c)
+        } else if any_usable {
+            usable_alerting(c)
+        } else {
+            c.alerting.is_some()
+        }
+    }));
+    let alerting = &alerting[..];
     // Once a member fails outright, a silent node is only as likely a cause as the failures
     // below it: warnings under it (degraded neighbours, noise) are no evidence it went down.
-    let weighed: Vec<Candidate<'_>>;
-    let cands = if any_failing {
-        weighed = cands
-            .iter()
-            .map(|c| match c.alerting {
-                Some(_) => c.clone(),
-                None => Candidate {
-                    cover: Cover {
-                        covered: c.cover.failing,
-                        hop_sum: c.cover.failing_hop_sum,
-                        ..c.cover
-                    },
-                    ..c.clone()
-                },
-            })
-            .collect();
-        &weighed[..]
-    } else {
-        cands
-    };
-    let silent: Vec<usize> = (0..cands.len())
-        .filter(|&i| cands[i].alerting.is_none() && cands[i].cover.covered >= 2)
-        .collect();
-    let best_silent = best_of(cands, &silent);
+    // Read in place (`Weigh`) rather than from a weighed copy of every candidate.
+    let weigh = Weigh { any_failing };
+    let best_alerting = best_of(cands, alerting.iter().copied(), weigh);
+    let silent = &mut scratch.silent;
+    silent.clear();
+    silent.extend(
+        (0..cands.len())
+            .filter(|&i| cands[i].alerting.is_none() && weigh.cover(&cands[i]).covered >= 2),
+    );
+    let silent = &silent[..];
+    let best_silent = best_of(cands, silent.iter().copied(), weigh);
 
+    let covered = |i: usize| weigh.cover(&cands[i]).covered;
     let pick = match (best_alerting, best_silent) {
         // An observed failure that explains more than half of what a silent guess explains is
         // the better cause: the rest is more likely a second failure beside it (two VMs of one
         // hypervisor failing minutes apart) than a hidden common cause.
-        (Some(a), Some(s)) if silent_outweighs(cands[s].cover.covered, cands[a].cover.covered) => s,
+        (Some(a), Some(s)) if silent_outweighs(covered(s), covered(a)) => s,
         (Some(a), _) => a,
         (None, Some(s)) => s,
         (None, None) => return None,
     };
     let c = &cands[pick];
-    let pool: Vec<usize> = alerting.iter().chain(silent.iter()).copied().collect();
-    let runner_up = best_of_excluding(cands, &pool, pick);
-    let mut confidence = f64::from(c.cover.covered) / members;
+    let c_covered = covered(pick);
+    let runner_up = best_of(
+        cands,
+        alerting
+            .iter()
+            .chain(silent)
+            .copied()
+            .filter(|&i| i != pick),
+        weigh,
+    );
+    let mut confidence = f64::from(c_covered) / members;
     if c.alerting.is_none() {
         confidence *= 0.85;
     }
     if let Some(r) = runner_up {
-        if cands[r].cover.covered == c.cover.covered {
+        if covered(r) == c_covered {
             confidence *= 0.7;
         }
     }
     let confidence = (confidence.clamp(0.05, 0.99) * 100.0).round() / 100.0;
-    let others = c
-        .cover
-        .covered
-        .saturating_sub(u32::from(c.alerting.is_some()));
+    let others = c_covered.saturating_sub(u32::from(c.alerting.is_some()));
     let reason = match &c.alerting {
         Some(a) => {
-            let earliest = alerting
-                .iter()
-                .all(|&i| cands[i].alerting.as_ref().is_none_or(|o| a.first_seen <= o.first_seen));
-            let mut r = if others == 0 {
-                "no other alerting resource depends on it".to_string()
+            let earliest = alerting.iter().all(|&i| {
+                cands[i]
+                    .alerting
+                    .as_ref()
+                    .is_none_or(|o| a.first_seen <= o.first_seen)
+            });
+            // Pieces pushed, not `format!`: `core::fmt` cost ~1,000 instructions a choice.
+            let mut r = String::with_capacity(64);
+            if others == 0 {
+                r.push_str("no other alerting resource depends on it");
             } else {
-                format!("upstream of {others} other alerting resource{}", plural(others))
-            };
+                r.push_str("upstream of ");
+                r.push_str(itoa::Buffer::new().format(others));
+                r.push_str(" other alerting resource");
+                r.push_str(plural(others));
+            }
+            debug_assert_eq!(
+                r,
+                if others == 0 {
+                    "no other alerting resource depends on it".to_string()
+                } else {
+                    format!(
+                        "upstream of {others} other alerting resource{}",
+                        plural(others)
+                    )
+                }
+            );
             if earliest {
                 r.push_str("; earliest");
             }
             if let Some(ru) = runner_up {
-                if cands[ru].cover.covered == c.cover.covered {
-                    r.push_str(&format!("; tie with {} broken by time, severity and hints", cands[ru].resource));
+                if covered(ru) == c_covered {
+                    r.push_str(&format!(
+                        "; tie with {} broken by time, severity and hints",
+                        cands[ru].resource
+                    ));
                 }
             }
             r
         }
-        None => format!(
-            "silent upstream of {others} alerting resource{}: shared dependency not itself alerting (monitoring gap?)",
-            plural(others)
-        ),
+        None => {
+            let mut r = String::with_capacity(120);
+            r.push_str("silent upstream of ");
+            r.push_str(itoa::Buffer::new().format(others));
+            r.push_str(" alerting resource");
+            r.push_str(plural(others));
+            r.push_str(": shared dependency not itself alerting (monitoring gap?)");
+            debug_assert_eq!(
+                r,
+                format!(
+                    "silent upstream of {others} alerting resource{}: shared dependency not itself alerting (monitoring gap?)",
+                    plural(others)
+                )
+            );
+            r
+        }
     };
     Some(Choice {
         index: pick,
@@ -206,12 +251,13 @@ pub fn name_first_cause(
     let chosen_at = chosen.first_seen;
     let started = |i: usize| cands[i].alerting.as_ref().map(|a| a.first_seen);
     let mut current = choice.index;
-    let mut visited = vec![current];
+    // The nodes named on the way past the chosen one (none on most choices: no allocation).
+    let mut visited: Vec<usize> = Vec::new();
     // Every node on the way is alerting (the chosen one, then only alerting causes).
     while let Some(at) = started(current) {
         let causes: Vec<usize> = alerting_above(current)
             .into_iter()
-            .filter(|&i| !visited.contains(&i))
+            .filter(|&i| i != choice.index && !visited.contains(&i))
             .filter(|&i| {
                 cands[i].alerting.as_ref().is_some_and(|a| {
                     a.severity >= Severity::Error && a.chronic < 0.5 && a.first_seen <= at
@@ -222,11 +268,11 @@ pub fn name_first_cause(
         let Some(first) = causes.iter().filter_map(|&i| started(i)).min() else {
             break;
         };
-        let earliest: Vec<usize> = causes
-            .into_iter()
-            .filter(|&i| started(i) == Some(first))
-            .collect();
-        let Some(next) = best_of(cands, &earliest) else {
+        let earliest = causes
+            .iter()
+            .copied()
+            .filter(|&i| started(i) == Some(first));
+        let Some(next) = best_of(cands, earliest, Weigh::AS_IS) else {
             break;
         };
         visited.push(next);
@@ -270,33 +316,53 @@ fn plural(n: u32) -> &'static str {
     }
 }
 
-fn best_of_excluding(cands: &[Candidate<'_>], pool: &[usize], skip: usize) -> Option<usize> {
-    let rest: Vec<usize> = pool.iter().copied().filter(|&i| i != skip).collect();
-    best_of(cands, &rest)
+/// Which cover a candidate is weighed by. Once a member fails outright, a silent node counts
+/// only the failing resources below it (read in place rather than copying every candidate).
+#[derive(Clone, Copy)]
+struct Weigh {
+    any_failing: bool,
+}
+
+impl Weigh {
+    const AS_IS: Weigh = Weigh { any_failing: false };
+
+    fn cover(self, c: &Candidate<'_>) -> Cover {
+        if self.any_failing && c.alerting.is_none() {
+            Cover {
+                covered: c.cover.failing,
+                hop_sum: c.cover.failing_hop_sum,
+                ..c.cover
+            }
+        } else {
+            c.cover
+        }
+    }
 }
 
 /// Best of a pool by coverage, then nearness, then (for alerting nodes) earliest within the
 /// tolerance, severity, hints, exact time; the resource name keeps it deterministic.
-fn best_of(cands: &[Candidate<'_>], pool: &[usize]) -> Option<usize> {
-    let top = pool.iter().map(|&i| cands[i].cover.covered).max()?;
+fn best_of(
+    cands: &[Candidate<'_>],
+    pool: impl Iterator<Item = usize> + Clone,
+    weigh: Weigh,
+) -> Option<usize> {
+    let cover = |i: usize| weigh.cover(&cands[i]);
+    let top = pool.clone().map(|i| cover(i).covered).max()?;
     // Walked twice rather than collected: a list per call cost more than the second walk.
-    let tied = || {
-        pool.iter()
-            .copied()
-            .filter(move |&i| cands[i].cover.covered == top)
-    };
+    let tied = || pool.clone().filter(move |&i| cover(i).covered == top);
     let earliest = tied()
         .filter_map(|i| cands[i].alerting.as_ref().map(|a| a.first_seen))
         .min();
     tied().min_by(|&x, &y| {
         let (a, b) = (&cands[x], &cands[y]);
+        let (cover_a, cover_b) = (cover(x), cover(y));
         let early = |c: &Candidate| match (&c.alerting, earliest) {
             (Some(al), Some(e)) => al.first_seen - e > EARLIEST_TOLERANCE,
             _ => false,
         };
         // Mean distance to the explained members (compare hop_sum/covered without division).
-        let dist_a = u64::from(a.cover.hop_sum) * u64::from(b.cover.covered);
-        let dist_b = u64::from(b.cover.hop_sum) * u64::from(a.cover.covered);
+        let dist_a = u64::from(cover_a.hop_sum) * u64::from(cover_b.covered);
+        let dist_b = u64::from(cover_b.hop_sum) * u64::from(cover_a.covered);
         early(a)
             .cmp(&early(b))
             .then(dist_a.cmp(&dist_b))
@@ -453,6 +519,27 @@ mod tests {
         assert_eq!(c[ch.index].resource, "switch", "nearest silent upstream");
         assert!(ch.reason.contains("monitoring gap"));
         assert!(ch.confidence < 0.9);
+    }
+
+    #[test]
+    fn a_reused_scratch_chooses_as_a_fresh_one() {
+        let fp = Str::from("x");
+        let wide = vec![
+            alerting("h1", 1, 0, 0, &fp),
+            alerting("h2", 1, 0, 0, &fp),
+            alerting("h3", 1, 0, 0, &fp),
+            silent("switch", 3, 3),
+            silent("core", 3, 6),
+        ];
+        let narrow = vec![alerting("vm-1", 2, 1, 0, &fp), silent("esx", 2, 2)];
+        let mut scratch = ChooseScratch::default();
+        // The lists left by one choice must not leak into the next (nor the other way round).
+        assert_eq!(choose_with(&wide, 3, &mut scratch), choose(&wide, 3));
+        let after_wide = choose_with(&narrow, 2, &mut scratch);
+        assert_eq!(after_wide, choose(&narrow, 2));
+        assert_eq!(narrow[after_wide.unwrap().index].resource, "vm-1");
+        assert_eq!(choose_with(&wide, 3, &mut scratch), choose(&wide, 3));
+        assert_eq!(choose_with(&[], 0, &mut scratch), None);
     }
 
     #[test]
