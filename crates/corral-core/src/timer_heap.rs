@@ -42,15 +42,7 @@ impl<T: Ord> TimerHeap<T> {
 
     pub fn push(&mut self, item: T) {
         self.items.push(item);
-        let mut i = self.items.len() - 1;
-        while i > 0 {
-            let parent = (i - 1) / ARITY;
-            if self.items[i] <= self.items[parent] {
-                break;
-            }
-            self.items.swap(i, parent);
-            i = parent;
-        }
+        self.sift_up(self.items.len() - 1);
     }
 
     pub fn pop(&mut self) -> Option<T> {
@@ -80,6 +72,12 @@ impl<T: Ord> TimerHeap<T> {
             self.items.swap(i, best);
             i = best;
         }
+        self.sift_up(i);
+        Some(top)
+    }
+
+    /// Moves the element at `i` up while it is greater than its parent.
+    fn sift_up(&mut self, mut i: usize) {
         while i > 0 {
             let parent = (i - 1) / ARITY;
             if self.items[i] <= self.items[parent] {
@@ -88,7 +86,6 @@ impl<T: Ord> TimerHeap<T> {
             self.items.swap(i, parent);
             i = parent;
         }
-        Some(top)
     }
 }
 
