@@ -2219,6 +2219,20 @@ impl Engine {
                         if outright && !reached_branch.contains(&live) {
                             continue;
                         }
+                        // A failure whose impact on the alert's resource already showed, less
+                        // severe, long before is no cause of it (see `impact_already_shown`):
+                        // not through a node above it either, however far.
+                        if self
+                            .incidents
+                            .get(&live)
+                            .is_some_and(|i| impact_already_shown(i))
+                        {
+                            tracing::trace!(
+                                alert = %fp, t, incident = live, node = up_node,
+                                "no remote effect: the incident's impact on the alert's resource had shown, less severe, long before"
+                            );
+                            continue;
+                        }
                         tracing::trace!(
                             alert = %fp, t, incident = live, node = up_node, hops = up_hops,
                             first = e.first, "link as a remote effect"

@@ -2054,6 +2054,50 @@ fn an_outage_behind_a_silent_node_a_failure_further_up_is_spreading_through_is_i
 }
 
 #[test]
+fn a_failure_whose_impact_already_showed_on_a_resource_is_no_remote_cause_of_its_outage() {
+    // dist goes down; 20 s later svc-1, four hops below it behind silent layers, degrades (a
+    // warning: dist's remote effect). vm-2, behind the same silent esx-1 as svc-1, goes down at
+    // 60 s: dist's failure is spreading through esx-1. svc-1 failing outright at 100 s, 80 s
+    // after dist's impact on it showed as a warning, is a failure of its own: a failure's impact
+    // on a resource shows at its worst when it reaches it, through whatever path, near or far.
+    let warning = |secs, name, resource| {
+        let mut a = alert(secs, name, resource, Status::Firing);
+        a.severity = Severity::Warning;
+        a
+    };
+    let mut h = Harness::with_topology("", RACK);
+    h.fire(0, "SwitchDown", "dist")
+        .push(warning(20, "HighLatency", "svc-1"))
+        .fire(60, "InstanceDown", "vm-2")
+        .fire(100, "DeploymentFailed", "svc-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DeploymentFailed@svc-1"]),
+            g(&["HighLatency@svc-1", "InstanceDown@vm-2", "SwitchDown@dist"])
+        ]
+    );
+    assert_eq!(root_of(&h, "DeploymentFailed@svc-1"), "svc-1");
+    // Within a scrape interval of the warning, the outage is the same impact still arriving.
+    let mut h = Harness::with_topology("", RACK);
+    h.fire(0, "SwitchDown", "dist")
+        .push(warning(50, "HighLatency", "svc-1"))
+        .fire(60, "InstanceDown", "vm-2")
+        .fire(100, "DeploymentFailed", "svc-1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "DeploymentFailed@svc-1",
+            "HighLatency@svc-1",
+            "InstanceDown@vm-2",
+            "SwitchDown@dist"
+        ])]
+    );
+}
+
+#[test]
 fn a_cause_reported_after_its_effects_ties_them_together_as_if_it_had_come_first() {
     // svc-1 and svc-3 are three hops below tor, each behind its own silent hypervisor and VM:
     // failing 30 s and 40 s after tor went down, they are its impact and join it.
