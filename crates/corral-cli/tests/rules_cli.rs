@@ -866,3 +866,30 @@ fn explain_says_when_a_known_alert_gathered_a_co_firing_incident() {
         "{out}"
     );
 }
+
+#[test]
+fn explain_alerts_says_when_a_remote_failure_had_already_shown_its_impact_on_the_resource() {
+    // dist goes down; svc-1, four hops below it, degrades 20 s later (a warning), vm-2 behind the
+    // same silent esx-1 goes down at 60 s, and svc-1 fails outright at 100 s. The remote effect
+    // would link it to dist (still spreading behind esx-1), but dist's impact on svc-1 had
+    // already shown, less severe, 80 s before: a failure of its own, as the engine keeps it.
+    let (o, out, err) = explain_fixture(
+        "remote-shown.ndjson",
+        "remote-shown-topology.yaml",
+        &["--alerts", "fp-dist,fp-svc1"],
+    );
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(out.contains("weak link (remote effect)"), "{out}");
+    assert!(
+        out.contains(
+            "DeploymentFailed@svc-1 (fp-svc1) fails outright 1m20s after HighLatency@svc-1 \
+             (fp-svc1-warn), the first alert of incident"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("where that incident's failure (SwitchDown@dist (fp-dist)) had only degraded it (warnings)"),
+        "{out}"
+    );
+}
