@@ -341,10 +341,16 @@ impl<const N: usize> KnownNames<N> {
         let (head, tail) = bytes.first_chunk::<16>()?.split_at(8);
         let head = u64::from_le_bytes(head.try_into().ok()?);
         let tail = u64::from_le_bytes(tail.try_into().ok()?);
-        (from..N).find_map(|index| {
-            let quoted = &self.quoted[index];
-            quoted.starts(head, tail).then_some((index, quoted.len))
-        })
+        // A plain loop, not `find_map`: the short name sets (statuses, severities) were
+        // left as an out-of-line `try_fold` call; this unrolls where it is inlined.
+        let mut index = from;
+        while let Some(quoted) = self.quoted.get(index) {
+            if quoted.starts(head, tail) {
+                return Some((index, quoted.len));
+            }
+            index += 1;
+        }
+        None
     }
 
     /// The index of `name` among all the names.
