@@ -7,6 +7,7 @@
 //! only a faster one: no intermediate tokens, no visitor calls, strings copied once.
 
 use crate::common::{SeverityField, StatusField, Time};
+use crate::plain::{NextQuote, Quotes};
 use crate::time::{parse_time, utc_string_prefix};
 use corral_core::model::{Labels, Str};
 use corral_core::{Alert, Severity, Status};
@@ -341,10 +342,16 @@ impl<const N: usize> KnownNames<N> {
         let (head, tail) = bytes.first_chunk::<16>()?.split_at(8);
         let head = u64::from_le_bytes(head.try_into().ok()?);
         let tail = u64::from_le_bytes(tail.try_into().ok()?);
-        (from..N).find_map(|index| {
-            let quoted = &self.quoted[index];
-            quoted.starts(head, tail).then_some((index, quoted.len))
-        })
+        // A plain loop, not `find_map`: the short name sets (statuses, severities) were
+        // left as an out-of-line `try_fold` call; this unrolls where it is inlined.
+        let mut index = from;
+        while let Some(quoted) = self.quoted.get(index) {
+            if quoted.starts(head, tail) {
+                return Some((index, quoted.len));
+            }
+            index += 1;
+        }
+        None
     }
 
     /// The index of `name` among all the names.
@@ -556,11 +563,40 @@ impl<'a> LabelText<'a> {
     /// [`label_text`] has already ruled out.
     pub fn pairs(&self) -> Option<RawLabels<'a>> {
         let mut out = RawLabels::new();
-        if !self.text.is_empty() {
+        if !self.plain_pairs(&mut out) {
+            out.clear();
             raw_labels(&mut Scanner::new(self.text), &mut out)?;
         }
         debug_assert_eq!(out.len(), self.count);
         Some(out)
+    }
+}
+
+impl<'a> LabelText<'a> {
+    /// [`LabelText::pairs`] by the text's quotes (see [`Quotes`]): the map was checked
+    /// already, so where no escape, control or non-ASCII byte lies near them, its strings are
+    /// keys and values in turn, each the text between two consecutive quotes; no second scan
+    /// of the grammar. False (some pairs possibly pushed) when the quotes could not vouch for
+    /// every pair: the caller then scans.
+    fn plain_pairs(&self, out: &mut RawLabels<'a>) -> bool {
+        let mut quotes = Quotes::new(self.text.as_bytes());
+        let mut string = |from: usize| {
+            let open = quotes.next_quote(from)?;
+            let close = quotes.next_quote(open + 1)?;
+            Some((self.text.get(open + 1..close)?, close + 1))
+        };
+        let mut at = 0;
+        while out.len() < self.count {
+            let Some((key, after_key)) = string(at) else {
+                return false;
+            };
+            let Some((value, after_value)) = string(after_key) else {
+                return false;
+            };
+            out.push((key, value));
+            at = after_value;
+        }
+        true
     }
 }
 
@@ -854,6 +890,36 @@ mod tests {
                 let longest = collected.iter().map(|(k, v)| k.len().max(v.len())).max();
                 proptest::prop_assert_eq!(kept.longest, longest.unwrap_or(0));
                 proptest::prop_assert_eq!(kept.pairs(), Some(collected));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Label maps as producers write them, long enough to cross 64-byte windows, with an
+        /// escape or a non-ASCII character somewhere or none: the pairs read by their quotes
+        /// are the pairs the scanner reads.
+        #[test]
+        fn plain_label_pairs_agree_with_the_scanner(
+            pairs in proptest::collection::vec(("[a-z_]{1,12}", "[a-z0-9 .:/{},-]{0,80}"), 0..10),
+            odd in proptest::option::of((0..10usize, proptest::sample::select(vec!["\\\"", "\\\\", "é", "\\u0041", "\u{7f}"]))),
+            space in proptest::sample::select(vec!["", " "]),
+        ) {
+            let body: Vec<String> = pairs
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v))| {
+                    let odd = odd.filter(|(at, _)| *at == i).map_or("", |(_, odd)| odd);
+                    format!("\"{k}\"{space}:{space}\"{v}{odd}\"")
+                })
+                .collect();
+            let text = format!("{{{space}{}{space}}}", body.join(&format!(",{space}")));
+            let mut scanner = Scanner::new(&text);
+            let mut scanned = RawLabels::new();
+            let scanned_ok = raw_labels(&mut scanner, &mut scanned);
+            let kept = label_text(&mut Scanner::new(&text));
+            proptest::prop_assert_eq!(scanned_ok.is_some(), kept.is_some(), "{}", text);
+            if let Some(kept) = kept {
+                proptest::prop_assert_eq!(kept.pairs(), Some(scanned), "{}", text);
             }
         }
     }

@@ -95,8 +95,8 @@ fn number<const N: usize>(digits: [u8; N]) -> Option<i64> {
 /// offsets and no loops, the same value as [`fast_rfc3339`]; `None` for anything else (which
 /// then takes the general path). Every byte is checked: a digit where the shape has one, the
 /// separator or `Z` elsewhere.
-#[inline]
-fn utc_seconds_or_millis(b: &[u8]) -> Option<Millis> {
+#[inline(always)]
+pub(crate) fn utc_seconds_or_millis(b: &[u8]) -> Option<Millis> {
     let (minute, rest) = b.split_first_chunk::<16>()?;
     let (s0, s1, millis) = match *rest {
         [b':', s0, s1, b'Z'] => (s0, s1, 0),

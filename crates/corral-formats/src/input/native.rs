@@ -10,7 +10,7 @@ use crate::fast_json::{
     self, normalize_raw_labels, owned_labels, KnownNames, LabelText, Scanner, Seen,
 };
 use crate::plain::{ChunkQuotes, NextQuote, PlainReader};
-use crate::time::parse_time;
+use crate::time::{parse_time, utc_seconds_or_millis};
 use corral_core::model::{fingerprint_of, labels_as_map, Labels, Str};
 use corral_core::{Alert, AlertHead, Severity};
 use serde::Deserialize;
@@ -452,7 +452,11 @@ fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'
 #[inline(always)]
 fn plain_time<Q: NextQuote>(r: &mut PlainReader<'_, Q>) -> Option<Time> {
     if r.peek()? == b'"' {
-        return parse_time(r.string()?).map(Time);
+        let text = r.string()?;
+        // The fixed UTC shapes inline (what `parse_time` tries first), the rest through it.
+        return utc_seconds_or_millis(text.as_bytes())
+            .or_else(|| parse_time(text))
+            .map(Time);
     }
     let mut s = r.scanner();
     let time = fast_json::time(&mut s)?;
