@@ -18,7 +18,7 @@ use crate::anomaly::{AnomalyModel, Burst, NoBaseline};
 use crate::causality::{
     causal_breach, effect_too_late, silent_cause_tolerance, CAUSE_LAG_TOLERANCE,
 };
-use crate::dedup::{AlertState, Change, DedupTable, Mute, NONE};
+use crate::dedup::{AlertPos, AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
 use crate::model::{format_event_time, Alert, AlertHead, Millis, Severity, Status, Str};
@@ -1303,11 +1303,13 @@ impl Engine {
         // Topology and rule lookups happen once per fingerprint, not per repeat. Borrowed, not
         // cloned: two `Arc` clones are atomic operations on every occurrence.
         let (topo, rules) = (&self.topology, &self.rules);
-        let (merged, state) = self.dedup.merge(&alert, &rules.settings.flapping, || {
+        let (merged, at) = self.dedup.merge_at(&alert, &rules.settings.flapping, || {
             let node = topo.resolve(&alert.resource).map(|n| n.index() as u32);
             let rule = rules.grouping_for(&alert, &|a| kind_of(topo, a)) as u16;
             AlertState::new(&alert, node, rule)
         });
+        // Nothing leaves the table until the next timers fire: `at` holds for this occurrence.
+        let state = self.dedup.alerts.at_mut(at);
         // Re-notifications carry the alert's original start (Alertmanager re-sends `startsAt`):
         // they are not late, and they prove the alert still fires as of the engine's clock, so
         // expiry counts from now rather than from that old start.
@@ -1327,7 +1329,7 @@ impl Engine {
                     let deadline = state.last_update + self.rules.settings.alert_expiry;
                     self.state_timers
                         .push(Reverse((deadline, StateTimer::Expire(fp.clone()))));
-                    self.on_fire(&alert, t, true, out);
+                    self.on_fire(&alert, at, t, true, out);
                 } else {
                     self.stats.orphan_resolves += 1;
                 }
@@ -1339,14 +1341,14 @@ impl Engine {
                 // A muted alert that keeps firing is looked at again: its maintenance window
                 // may have ended or its inhibiting source resolved.
                 if status == Status::Firing && mute.is_muted() {
-                    self.on_fire(&alert, t, false, out);
+                    self.on_fire(&alert, at, t, false, out);
                 }
             }
             Change::Refired => {
                 let deadline = state.last_update + self.rules.settings.alert_expiry;
                 self.state_timers
                     .push(Reverse((deadline, StateTimer::Expire(fp.clone()))));
-                self.on_fire(&alert, t, true, out);
+                self.on_fire(&alert, at, t, true, out);
             }
             Change::Resolved => {
                 self.on_resolve(&fp, t, out);
@@ -1505,10 +1507,13 @@ impl Engine {
 
     /// A firing alert: `transition` is true when it just started firing (new or re-fired),
     /// false when an already firing alert is looked at again.
-    /// `view` is the occurrence (or, for a released target, its state as an alert).
+    /// `view` is the occurrence (or, for a released target, its state as an alert), `at` where
+    /// its state is in the dedup table (handed along, so the new-alert path reads the state by
+    /// index: nothing leaves the table before the next timers fire).
     fn on_fire(
         &mut self,
         view: &Alert,
+        at: AlertPos,
         t: Millis,
         transition: bool,
         out: &mut Vec<IncidentUpdate>,
@@ -1516,9 +1521,8 @@ impl Engine {
         let rules = self.rules.clone();
         let topo = self.topology.clone();
         let fp = &view.fingerprint;
-        let Some(state) = self.dedup.alerts.get(fp) else {
-            return;
-        };
+        debug_assert_eq!(self.dedup.alerts.position(fp), Some(at));
+        let state = self.dedup.alerts.at(at);
         let current_incident = state.incident().map(|i| self.find(i));
         let member_of_open = current_incident.filter(|i| self.incidents.contains_key(i));
 
@@ -1534,7 +1538,7 @@ impl Engine {
         let previous_mute = state.mute;
 
         if member_of_open.is_none() {
-            if let Some(mute) = self.mute_for(view, t) {
+            if let Some(mute) = self.mute_for(view, at, t) {
                 let reason = match mute {
                     Mute::Maintenance(i) => {
                         format!("maintenance:{}", rules.maintenance[i as usize].name)
@@ -1548,9 +1552,7 @@ impl Engine {
                     return;
                 }
                 *self.stats.suppressed.entry(reason).or_default() += 1;
-                if let Some(st) = self.dedup.alerts.get_mut(fp) {
-                    st.mute = mute;
-                }
+                self.dedup.alerts.at_mut(at).mute = mute;
                 // Like an expired silence in Alertmanager, the window's end must bring a still
                 // firing alert back without waiting for another occurrence of it.
                 if let Mute::Maintenance(i) = mute {
@@ -1565,18 +1567,16 @@ impl Engine {
                 return;
             }
         }
-        if let Some(st) = self.dedup.alerts.get_mut(fp) {
-            st.mute = Mute::None;
-        }
+        self.dedup.alerts.at_mut(at).mute = Mute::None;
 
         match member_of_open {
             Some(inc) => self.reactivate(fp, inc, t, out),
-            None => self.correlate(view, t, out),
+            None => self.correlate(view, at, t, out),
         }
     }
 
     /// Why a firing alert should stay out of incidents, if it should.
-    fn mute_for(&self, view: &Alert, t: Millis) -> Option<Mute> {
+    fn mute_for(&self, view: &Alert, at: AlertPos, t: Millis) -> Option<Mute> {
         let rules = &self.rules;
         let topo = &self.topology;
         let kind = |a: &Alert| kind_of(topo, a);
@@ -1605,7 +1605,7 @@ impl Engine {
                 }
             }
         }
-        let st = self.dedup.alerts.get(&view.fingerprint)?;
+        let st = self.dedup.alerts.at(at);
         if st.flap.is_flapping(t, &rules.settings.flapping) {
             return Some(Mute::Flapping);
         }
@@ -1653,8 +1653,11 @@ impl Engine {
         let Some(view) = view else {
             return;
         };
-        let mute_before = self.dedup.alerts.get(fp).map(|s| s.mute);
-        self.on_fire(&view, at, false, out);
+        let Some(state_at) = self.dedup.alerts.position(fp) else {
+            return;
+        };
+        let mute_before = Some(self.dedup.alerts.at(state_at).mute);
+        self.on_fire(&view, state_at, at, false, out);
         // Still muted by the same window: a reload moved its end later, and `on_fire` schedules
         // nothing for an unchanged mute, so wait for the new end here.
         let mute_after = self.dedup.alerts.get(fp).map(|s| s.mute);
@@ -1719,14 +1722,13 @@ impl Engine {
             }
         }
         for target in released {
-            let view = self
-                .dedup
-                .alerts
-                .get(&target)
-                .filter(|s| s.status == Status::Firing && matches!(s.mute, Mute::Inhibited(_)))
-                .map(|s| s.as_alert(&target));
-            if let Some(view) = view {
-                self.on_fire(&view, t, false, out);
+            let Some(at) = self.dedup.alerts.position(&target) else {
+                continue;
+            };
+            let s = self.dedup.alerts.at(at);
+            if s.status == Status::Firing && matches!(s.mute, Mute::Inhibited(_)) {
+                let view = s.as_alert(&target);
+                self.on_fire(&view, at, t, false, out);
             }
         }
     }
@@ -1924,30 +1926,40 @@ impl Engine {
         (reaching, latest.map(|(_, live)| live))
     }
 
-    fn correlate(&mut self, view: &Alert, t: Millis, out: &mut Vec<IncidentUpdate>) {
+    /// `at`: where the alert's state is (`on_fire`'s).
+    fn correlate(&mut self, view: &Alert, at: AlertPos, t: Millis, out: &mut Vec<IncidentUpdate>) {
         let fp = &view.fingerprint;
-        if self.recurring(fp) {
+        debug_assert_eq!(self.dedup.alerts.position(fp), Some(at));
+        if is_recurring(self.dedup.alerts.at(at)) {
             // A check that keeps firing and clearing is its own story: it goes back to its own
             // incident (or opens one) without linking, and registers no anchors, so it neither
             // absorbs nor bridges the failures that happen around it.
-            let rule = self.dedup.alerts.get(fp).map_or(0, |s| s.rule);
+            let rule = self.dedup.alerts.at(at).rule;
             let inc_id = self.reopen_or_open(fp, t, rule);
-            self.join(inc_id, view, &AlertAnchors::default(), t, None, false, out);
+            self.join(
+                inc_id,
+                view,
+                at,
+                &AlertAnchors::default(),
+                t,
+                None,
+                false,
+                out,
+            );
             return;
         }
-        let mut anchors = self.anchors_of(fp);
+        let mut anchors = self.anchors_listed(at, fp, false);
         // The alert's rule, whether the CMDB knows its resource, and if not, its service.
         // `began`: when the alert first started failing (a flapping alert's re-fire is no new
         // start).
-        let Some((rule_idx, node, unknown_service, began)) = self.dedup.alerts.get(fp).map(|s| {
+        let (rule_idx, node, unknown_service, began) = {
+            let s = self.dedup.alerts.at(at);
             let service = if s.node().is_some() {
                 None
             } else {
                 s.service.clone()
             };
             (s.rule, s.node(), service, s.first_seen.min(t))
-        }) else {
-            return;
         };
         let known = node.is_some();
         // A failure's impact on a resource shows, at its worst, when it reaches it (within a
@@ -2435,7 +2447,7 @@ impl Engine {
         let explained = explained_by
             .iter()
             .any(|&(inc, hops, _)| hops > 0 && self.find(inc) == inc_id);
-        self.join(inc_id, view, &anchors, t, reason, explained, out);
+        self.join(inc_id, view, at, &anchors, t, reason, explained, out);
         self.anchor_slots = anchors.slots;
     }
 
@@ -2496,7 +2508,10 @@ impl Engine {
 
     /// Anchors of an alert under its grouping rule.
     fn anchors_of(&mut self, fp: &Str) -> AlertAnchors {
-        self.anchors_listed(fp, false)
+        match self.dedup.alerts.position(fp) {
+            Some(at) => self.anchors_listed(at, fp, false),
+            None => AlertAnchors::default(),
+        }
     }
 
     /// The anchors the alert sits on (`hops == 0`), the only ones a member that stops firing
@@ -2504,16 +2519,19 @@ impl Engine {
     /// the anchors an alert the CMDB knows holds only weakly (whose check signature costs more
     /// than the rest).
     fn anchors_on_alert(&mut self, fp: &Str) -> AlertAnchors {
-        self.anchors_listed(fp, true)
+        match self.dedup.alerts.position(fp) {
+            Some(at) => self.anchors_listed(at, fp, true),
+            None => AlertAnchors::default(),
+        }
     }
 
-    /// `anchors_of`, or with `on_alert_only` only its anchors at 0 hops (in the same order).
-    fn anchors_listed(&mut self, fp: &Str, on_alert_only: bool) -> AlertAnchors {
+    /// `anchors_of` the alert `fp` whose state is at `at`, or with `on_alert_only` only its
+    /// anchors at 0 hops (in the same order).
+    fn anchors_listed(&mut self, at: AlertPos, fp: &Str, on_alert_only: bool) -> AlertAnchors {
         let mut nodes = None;
         let mut out: SmallVec<[AlertAnchor; 4]> = SmallVec::new();
-        let Some(st) = self.dedup.alerts.get(fp) else {
-            return AlertAnchors::default();
-        };
+        debug_assert_eq!(self.dedup.alerts.position(fp), Some(at));
+        let st = self.dedup.alerts.at(at);
         let rule_idx = st.rule;
         let rule = &self.rules.groupings[rule_idx as usize];
         match st.node() {
@@ -2665,13 +2683,15 @@ impl Engine {
         id
     }
 
-    /// `reason` is the index of the anchor that linked the alert to the incident, if any;
-    /// `explained`, whether an alerting member above the alert's node explains it.
+    /// `at` is where the alert's state is; `reason` the index of the anchor that linked the
+    /// alert to the incident, if any; `explained`, whether an alerting member above the
+    /// alert's node explains it.
     #[allow(clippy::too_many_arguments)]
     fn join(
         &mut self,
         inc_id: u32,
         view: &Alert,
+        at: AlertPos,
         anchors: &AlertAnchors,
         t: Millis,
         reason: Option<usize>,
@@ -2680,9 +2700,8 @@ impl Engine {
     ) {
         let rules = self.rules.clone();
         let fp = &view.fingerprint;
-        let Some(st) = self.dedup.alerts.get_mut(fp) else {
-            return;
-        };
+        debug_assert_eq!(self.dedup.alerts.position(fp), Some(at));
+        let st = self.dedup.alerts.at_mut(at);
         st.incident = inc_id;
         st.active = true;
         let (node, rule, count) = (st.node(), st.rule, st.count);
