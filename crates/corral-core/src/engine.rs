@@ -912,6 +912,42 @@ fn node_anchor(&(node, hops, hub): &(u32, u8, bool)) -> AlertAnchor {
 
 /// A node's upstream neighbourhood for grouping: (node, hops, is a hub).
 type GroupNeighbourhood = Arc<[(u32, u8, bool)]>;
+
+/// The grouping neighbourhoods computed so far, by rule, then by node index: a new alert's is
+/// one index away. A map keyed by (rule, node) cost two dependent cache misses per new alert
+/// (its control bytes, then its slot) on a topology of thousands of nodes. A rule's vector
+/// spans the topology's nodes (16 bytes each) once one of its alerts has a node.
+#[derive(Debug, Default)]
+struct GroupCache {
+    by_rule: Vec<Vec<Option<GroupNeighbourhood>>>,
+}
+
+impl GroupCache {
+    fn get(&self, rule: u16, node: u32) -> Option<&GroupNeighbourhood> {
+        self.by_rule
+            .get(usize::from(rule))?
+            .get(node as usize)?
+            .as_ref()
+    }
+
+    /// Caches `node`'s neighbourhood under `rule`, in a topology of `nodes` nodes.
+    fn insert(&mut self, rule: u16, node: u32, nodes: usize, neighbourhood: GroupNeighbourhood) {
+        let rule = usize::from(rule);
+        if self.by_rule.len() <= rule {
+            self.by_rule.resize_with(rule + 1, Vec::new);
+        }
+        let by_node = &mut self.by_rule[rule];
+        let node = node as usize;
+        if by_node.len() <= node {
+            by_node.resize(nodes.max(node + 1), None);
+        }
+        by_node[node] = Some(neighbourhood);
+    }
+
+    fn clear(&mut self) {
+        self.by_rule.clear();
+    }
+}
 /// A node's upstream neighbourhood for root cause: (node, hops).
 type RcaNeighbourhood = Arc<[(u32, u8)]>;
 /// The nodes of a business service and those upstream of them: (node, fewest hops).
@@ -1147,7 +1183,7 @@ pub struct Engine {
     /// Closed incidents that had one alert to themselves, by that alert, with when they closed.
     reopenable: FxHashMap<Str, (Box<Incident>, Millis)>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
-    group_cache: FxHashMap<(u16, u32), GroupNeighbourhood>,
+    group_cache: GroupCache,
     /// Per (rule, business service): the service's nodes and what is upstream of them.
     service_region_cache: FxHashMap<(u16, Str), ServiceRegion>,
     /// Per node: its upstream neighbourhood for root cause.
@@ -1201,7 +1237,7 @@ impl Engine {
             state_timers: StateTimers::default(),
             emit_timers: TimerHeap::new(),
             reopenable: FxHashMap::default(),
-            group_cache: FxHashMap::default(),
+            group_cache: GroupCache::default(),
             service_region_cache: FxHashMap::default(),
             rca_cache: FxHashMap::default(),
             impact_cache: FxHashMap::default(),
@@ -2564,8 +2600,7 @@ impl Engine {
                 hub: false,
             }),
             Some(node) if rule.topology => {
-                let key = (rule_idx, node);
-                let nbrs = match self.group_cache.get(&key) {
+                let nbrs = match self.group_cache.get(rule_idx, node) {
                     Some(n) => n.clone(),
                     None => {
                         let ups = self.topology.upstream_within(
@@ -2582,7 +2617,8 @@ impl Engine {
                                 (u.node.index() as u32, u.hops, hub)
                             })
                             .collect();
-                        self.group_cache.insert(key, v.clone());
+                        let nodes = self.topology.node_count();
+                        self.group_cache.insert(rule_idx, node, nodes, v.clone());
                         v
                     }
                 };
@@ -4455,6 +4491,37 @@ mod tests {
                 listed.sort();
                 expected.sort();
                 prop_assert_eq!(listed, expected);
+            }
+        }
+
+        /// The neighbourhood cache answers as a map keyed by (rule, node): inserts, overwrites
+        /// and clears, rules and nodes beyond what the vectors hold so far (nodes past the
+        /// topology's size too), lookups of what was never inserted.
+        #[test]
+        fn the_group_cache_holds_what_a_map_holds(
+            nodes in 0usize..20,
+            ops in proptest::collection::vec((0u8..8, 0u16..4, 0u32..30), 1..120),
+        ) {
+            let mut cache = GroupCache::default();
+            let mut map: FxHashMap<(u16, u32), GroupNeighbourhood> = FxHashMap::default();
+            for (step, (op, rule, node)) in ops.into_iter().enumerate() {
+                match op {
+                    0 => {
+                        cache.clear();
+                        map.clear();
+                    }
+                    1..=3 => {
+                        let v: GroupNeighbourhood = Arc::from([(node, op, step % 2 == 0)]);
+                        cache.insert(rule, node, nodes, v.clone());
+                        map.insert((rule, node), v);
+                    }
+                    _ => {}
+                }
+                for rule in 0..5 {
+                    for node in 0..32 {
+                        prop_assert_eq!(cache.get(rule, node), map.get(&(rule, node)));
+                    }
+                }
             }
         }
 
