@@ -913,45 +913,69 @@ fn node_anchor(&(node, hops, hub): &(u32, u8, bool)) -> AlertAnchor {
 /// A node's upstream neighbourhood for grouping: (node, hops, is a hub).
 type GroupNeighbourhood = Arc<[(u32, u8, bool)]>;
 
-/// The grouping neighbourhoods computed so far, by rule, then by node index: a new alert's is
-/// one index away. A map keyed by (rule, node) cost two dependent cache misses per new alert
-/// (its control bytes, then its slot) on a topology of thousands of nodes. A rule's vector
-/// spans the topology's nodes (16 bytes each) once one of its alerts has a node.
+/// A node's upstream neighbourhood for root cause: (node, hops).
+type RcaNeighbourhood = Arc<[(u32, u8)]>;
+/// The nodes of a business service and those upstream of them: (node, fewest hops).
+type ServiceRegion = Arc<[(u32, u8)]>;
+
+/// Values cached per topology node, indexed by node: a lookup is one index where a map keyed
+/// by node cost two dependent cache misses (its control bytes, then its slot) on a topology of
+/// thousands of nodes, for every new alert. The vector grows (amortised) to the highest node
+/// cached, 16 bytes per node for an `Arc<[_]>`.
+#[derive(Debug)]
+struct NodeCache<T> {
+    by_node: Vec<Option<T>>,
+}
+
+impl<T> Default for NodeCache<T> {
+    fn default() -> Self {
+        NodeCache {
+            by_node: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone> NodeCache<T> {
+    fn get(&self, node: &u32) -> Option<&T> {
+        self.by_node.get(*node as usize)?.as_ref()
+    }
+
+    fn insert(&mut self, node: u32, value: T) {
+        let node = node as usize;
+        if self.by_node.len() <= node {
+            self.by_node.resize(node + 1, None);
+        }
+        self.by_node[node] = Some(value);
+    }
+
+    fn clear(&mut self) {
+        self.by_node.clear();
+    }
+}
+
+/// The grouping neighbourhoods computed so far, by rule, then by node (`NodeCache`).
 #[derive(Debug, Default)]
 struct GroupCache {
-    by_rule: Vec<Vec<Option<GroupNeighbourhood>>>,
+    by_rule: Vec<NodeCache<GroupNeighbourhood>>,
 }
 
 impl GroupCache {
     fn get(&self, rule: u16, node: u32) -> Option<&GroupNeighbourhood> {
-        self.by_rule
-            .get(usize::from(rule))?
-            .get(node as usize)?
-            .as_ref()
+        self.by_rule.get(usize::from(rule))?.get(&node)
     }
 
-    /// Caches `node`'s neighbourhood under `rule`, in a topology of `nodes` nodes.
-    fn insert(&mut self, rule: u16, node: u32, nodes: usize, neighbourhood: GroupNeighbourhood) {
+    fn insert(&mut self, rule: u16, node: u32, neighbourhood: GroupNeighbourhood) {
         let rule = usize::from(rule);
         if self.by_rule.len() <= rule {
-            self.by_rule.resize_with(rule + 1, Vec::new);
+            self.by_rule.resize_with(rule + 1, NodeCache::default);
         }
-        let by_node = &mut self.by_rule[rule];
-        let node = node as usize;
-        if by_node.len() <= node {
-            by_node.resize(nodes.max(node + 1), None);
-        }
-        by_node[node] = Some(neighbourhood);
+        self.by_rule[rule].insert(node, neighbourhood);
     }
 
     fn clear(&mut self) {
         self.by_rule.clear();
     }
 }
-/// A node's upstream neighbourhood for root cause: (node, hops).
-type RcaNeighbourhood = Arc<[(u32, u8)]>;
-/// The nodes of a business service and those upstream of them: (node, fewest hops).
-type ServiceRegion = Arc<[(u32, u8)]>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Phase {
@@ -1187,7 +1211,7 @@ pub struct Engine {
     /// Per (rule, business service): the service's nodes and what is upstream of them.
     service_region_cache: FxHashMap<(u16, Str), ServiceRegion>,
     /// Per node: its upstream neighbourhood for root cause.
-    rca_cache: FxHashMap<u32, RcaNeighbourhood>,
+    rca_cache: NodeCache<RcaNeighbourhood>,
     /// Per root-cause node: the services its failure impacts.
     impact_cache: FxHashMap<u32, Arc<[Str]>>,
     /// Per alerting root-cause node: the nodes strictly upstream of it within the root-cause
@@ -1239,7 +1263,7 @@ impl Engine {
             reopenable: FxHashMap::default(),
             group_cache: GroupCache::default(),
             service_region_cache: FxHashMap::default(),
-            rca_cache: FxHashMap::default(),
+            rca_cache: NodeCache::default(),
             impact_cache: FxHashMap::default(),
             first_cause_ups: FxHashMap::default(),
             choose_scratch: rootcause::ChooseScratch::default(),
@@ -2617,8 +2641,7 @@ impl Engine {
                                 (u.node.index() as u32, u.hops, hub)
                             })
                             .collect();
-                        let nodes = self.topology.node_count();
-                        self.group_cache.insert(rule_idx, node, nodes, v.clone());
+                        self.group_cache.insert(rule_idx, node, v.clone());
                         v
                     }
                 };
@@ -4494,12 +4517,11 @@ mod tests {
             }
         }
 
-        /// The neighbourhood cache answers as a map keyed by (rule, node): inserts, overwrites
-        /// and clears, rules and nodes beyond what the vectors hold so far (nodes past the
-        /// topology's size too), lookups of what was never inserted.
+        /// The neighbourhood caches answer as a map keyed by (rule, node): inserts, overwrites
+        /// and clears, rules and nodes beyond what the vectors hold so far, lookups of what was
+        /// never inserted (`GroupCache` is a `NodeCache` per rule, as `rca_cache` is one).
         #[test]
         fn the_group_cache_holds_what_a_map_holds(
-            nodes in 0usize..20,
             ops in proptest::collection::vec((0u8..8, 0u16..4, 0u32..30), 1..120),
         ) {
             let mut cache = GroupCache::default();
@@ -4512,7 +4534,7 @@ mod tests {
                     }
                     1..=3 => {
                         let v: GroupNeighbourhood = Arc::from([(node, op, step % 2 == 0)]);
-                        cache.insert(rule, node, nodes, v.clone());
+                        cache.insert(rule, node, v.clone());
                         map.insert((rule, node), v);
                     }
                     _ => {}
