@@ -879,6 +879,11 @@ mod tests {
         }
         for k in 0..keys {
             assert_eq!(map.get(&key(k)), model.get(&key(k)));
+            // A position reads the state the fingerprint's lookup finds.
+            assert_eq!(
+                map.position(&key(k)).map(|at| map.at(at)),
+                model.get(&key(k))
+            );
         }
         let json = serde_json::to_value(&map).unwrap();
         let restored: AlertMap = serde_json::from_value(json).unwrap();
