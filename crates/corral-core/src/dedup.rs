@@ -244,6 +244,14 @@ struct Entry {
     state: AlertState,
 }
 
+/// Where an alert sits in [`AlertMap`]'s slab: what [`AlertMap::position`] answers for its
+/// fingerprint, for as long as nothing is removed from the map (a removal moves the last entry
+/// into the hole; insertions move nothing). Reading an alert by it is an index where a lookup
+/// by fingerprint hashes, probes and compares: the engine finds a new alert once and hands its
+/// position along the new-alert path (checked against the lookup by debug assertions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlertPos(u32);
+
 /// Entries per slab chunk (2^10 × 152 bytes): the slab grows a chunk at a time, so growing
 /// never copies the entries already there.
 const CHUNK_BITS: u32 = 10;
@@ -354,6 +362,33 @@ impl AlertMap {
             // Never endless: the index is at most half full.
             at = (at + 1) & mask;
         }
+    }
+
+    /// Where `fingerprint`'s alert is, if present (see [`AlertPos`]).
+    #[inline(always)]
+    pub fn position(&self, fingerprint: &str) -> Option<AlertPos> {
+        let (_, position) = self.find(tag_of(fingerprint), fingerprint)?;
+        Some(AlertPos(position))
+    }
+
+    /// The state at `at`, which [`AlertMap::position`] or [`AlertMap::position_or_insert_with`]
+    /// answered with no removal since.
+    #[inline]
+    pub fn at(&self, at: AlertPos) -> &AlertState {
+        debug_assert!(
+            (at.0 as usize) < self.len,
+            "an alert position past the table"
+        );
+        &self.entry(at.0).state
+    }
+
+    #[inline]
+    pub fn at_mut(&mut self, at: AlertPos) -> &mut AlertState {
+        debug_assert!(
+            (at.0 as usize) < self.len,
+            "an alert position past the table"
+        );
+        &mut self.entry_mut(at.0).state
     }
 
     #[inline(always)]
@@ -479,16 +514,25 @@ impl AlertMap {
         fingerprint: &Str,
         make: impl FnOnce() -> AlertState,
     ) -> (&mut AlertState, bool) {
+        let (at, made) = self.position_or_insert_with(fingerprint, make);
+        (self.at_mut(at), made)
+    }
+
+    /// Where the state of `fingerprint` is, made by `make` if it is new; true when it was made.
+    pub fn position_or_insert_with(
+        &mut self,
+        fingerprint: &Str,
+        make: impl FnOnce() -> AlertState,
+    ) -> (AlertPos, bool) {
         let tag = tag_of(fingerprint);
         match self.find(tag, fingerprint) {
-            Some((_, position)) => (&mut self.entry_mut(position).state, false),
+            Some((_, position)) => (AlertPos(position), false),
             None => {
                 let entry = Entry {
                     fingerprint: fingerprint.clone(),
                     state: make(),
                 };
-                let position = self.push(tag, entry);
-                (&mut self.entry_mut(position).state, true)
+                (AlertPos(self.push(tag, entry)), true)
             }
         }
     }
@@ -612,7 +656,21 @@ impl DedupTable {
         flapping: &Flapping,
         make: impl FnOnce() -> AlertState,
     ) -> (Merged, &mut AlertState) {
-        let (state, is_new) = self.alerts.get_or_insert_with(&alert.fingerprint, make);
+        let (merged, at) = self.merge_at(alert, flapping, make);
+        (merged, self.alerts.at_mut(at))
+    }
+
+    /// [`DedupTable::merge`], answering where the alert's state is.
+    pub fn merge_at(
+        &mut self,
+        alert: &Alert,
+        flapping: &Flapping,
+        make: impl FnOnce() -> AlertState,
+    ) -> (Merged, AlertPos) {
+        let (at, is_new) = self
+            .alerts
+            .position_or_insert_with(&alert.fingerprint, make);
+        let state = self.alerts.at_mut(at);
         if is_new {
             state.count = state.count.saturating_add(1);
             state.service = alert.service.as_deref().map(|s| self.services.intern(s));
@@ -620,10 +678,10 @@ impl DedupTable {
                 change: Change::New,
                 started_flapping: false,
             };
-            return (merged, state);
+            return (merged, at);
         }
         let merged = state.merge_repeat(&alert.head(), flapping, &mut self.services);
-        (merged, state)
+        (merged, at)
     }
 }
 
@@ -821,6 +879,11 @@ mod tests {
         }
         for k in 0..keys {
             assert_eq!(map.get(&key(k)), model.get(&key(k)));
+            // A position reads the state the fingerprint's lookup finds.
+            assert_eq!(
+                map.position(&key(k)).map(|at| map.at(at)),
+                model.get(&key(k))
+            );
         }
         let json = serde_json::to_value(&map).unwrap();
         let restored: AlertMap = serde_json::from_value(json).unwrap();

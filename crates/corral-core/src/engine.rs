@@ -18,7 +18,7 @@ use crate::anomaly::{AnomalyModel, Burst, NoBaseline};
 use crate::causality::{
     causal_breach, effect_too_late, silent_cause_tolerance, CAUSE_LAG_TOLERANCE,
 };
-use crate::dedup::{AlertState, Change, DedupTable, Mute, NONE};
+use crate::dedup::{AlertPos, AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
 use crate::model::{format_event_time, Alert, AlertHead, Millis, Severity, Status, Str};
@@ -624,8 +624,12 @@ struct AnchorTable {
     by_node: Vec<u32>,
     /// The slot of every other anchor's list.
     by_key: FxHashMap<AnchorKey, u32>,
-    /// The lists with their anchors; `None`: a free slot, listed in `free`.
-    lists: Vec<Option<(AnchorKey, AnchorEntries)>>,
+    /// The anchor of each slot; `None`: a free slot, listed in `free`.
+    keys: Vec<Option<AnchorKey>>,
+    /// The list of each slot (empty in a free slot). Apart from the keys, which only `iter`
+    /// and `retain` read: `correlate` passes over ~20 lists per new alert, most of them not in
+    /// the cache, and reading a key beside each list cost a cache line more per list.
+    lists: Vec<AnchorEntries>,
     free: Vec<u32>,
 }
 
@@ -646,14 +650,21 @@ impl AnchorTable {
         self.lists.len() - self.free.len()
     }
 
-    /// Where `key`'s list is, if it has one.
+    /// Where `key`'s list is, if it has one. Inlined for node anchors (the bulk of a new
+    /// alert's ~20, an index read); the others hash and probe out of line.
+    #[inline]
     fn slot(&self, key: &AnchorKey) -> Option<u32> {
         match *key {
             AnchorKey::Node(n) if (n as usize) < self.by_node.len() => {
                 Some(self.by_node[n as usize]).filter(|&slot| slot != NO_SLOT)
             }
-            _ => self.by_key.get(key).copied(),
+            _ => self.slot_by_key(key),
         }
+    }
+
+    #[inline(never)]
+    fn slot_by_key(&self, key: &AnchorKey) -> Option<u32> {
+        self.by_key.get(key).copied()
     }
 
     fn get(&self, key: &AnchorKey) -> Option<&AnchorEntries> {
@@ -668,11 +679,13 @@ impl AnchorTable {
     /// The list in `slot` (which holds one: `slot` or `slot_or_insert` answered it, and no
     /// list was dropped since).
     fn at(&self, slot: u32) -> &AnchorEntries {
-        &self.lists[slot as usize].as_ref().expect("a slot in use").1
+        debug_assert!(self.keys[slot as usize].is_some(), "a slot in use");
+        &self.lists[slot as usize]
     }
 
     fn at_mut(&mut self, slot: u32) -> &mut AnchorEntries {
-        &mut self.lists[slot as usize].as_mut().expect("a slot in use").1
+        debug_assert!(self.keys[slot as usize].is_some(), "a slot in use");
+        &mut self.lists[slot as usize]
     }
 
     /// Where `key`'s list is, a new empty one if it had none.
@@ -680,13 +693,15 @@ impl AnchorTable {
         if let Some(slot) = self.slot(key) {
             return slot;
         }
-        let list = Some((key.clone(), AnchorEntries::new(removals)));
+        let list = AnchorEntries::new(removals);
         let slot = match self.free.pop() {
             Some(slot) => {
+                self.keys[slot as usize] = Some(key.clone());
                 self.lists[slot as usize] = list;
                 slot
             }
             None => {
+                self.keys.push(Some(key.clone()));
                 self.lists.push(list);
                 (self.lists.len() - 1) as u32
             }
@@ -704,7 +719,10 @@ impl AnchorTable {
 
     /// Every anchor with its list, in no particular order.
     fn iter(&self) -> impl Iterator<Item = (&AnchorKey, &AnchorEntries)> {
-        self.lists.iter().flatten().map(|(key, list)| (key, list))
+        self.keys
+            .iter()
+            .zip(&self.lists)
+            .filter_map(|(key, list)| Some((key.as_ref()?, list)))
     }
 
     /// Keeps the lists `keep` says to keep (it may change them); frees the others' slots.
@@ -712,11 +730,12 @@ impl AnchorTable {
         let AnchorTable {
             by_node,
             by_key,
+            keys,
             lists,
             free,
         } = self;
-        for (slot, place) in lists.iter_mut().enumerate() {
-            let Some((key, list)) = place else {
+        for (slot, (place, list)) in keys.iter_mut().zip(lists.iter_mut()).enumerate() {
+            let Some(key) = place else {
                 continue;
             };
             if keep(list) {
@@ -729,10 +748,13 @@ impl AnchorTable {
                 }
             }
             *place = None;
+            // Its entries go with it (a free slot holds an empty list).
+            *list = AnchorEntries::default();
             free.push(slot as u32);
         }
         // Free slots at the end are given back, not kept for reuse.
-        while lists.last().is_some_and(|place| place.is_none()) {
+        while keys.last().is_some_and(|place| place.is_none()) {
+            keys.pop();
             lists.pop();
         }
         free.retain(|&slot| (slot as usize) < lists.len());
@@ -890,10 +912,70 @@ fn node_anchor(&(node, hops, hub): &(u32, u8, bool)) -> AlertAnchor {
 
 /// A node's upstream neighbourhood for grouping: (node, hops, is a hub).
 type GroupNeighbourhood = Arc<[(u32, u8, bool)]>;
+
 /// A node's upstream neighbourhood for root cause: (node, hops).
 type RcaNeighbourhood = Arc<[(u32, u8)]>;
 /// The nodes of a business service and those upstream of them: (node, fewest hops).
 type ServiceRegion = Arc<[(u32, u8)]>;
+
+/// Values cached per topology node, indexed by node: a lookup is one index where a map keyed
+/// by node cost two dependent cache misses (its control bytes, then its slot) on a topology of
+/// thousands of nodes, for every new alert. The vector grows (amortised) to the highest node
+/// cached, 16 bytes per node for an `Arc<[_]>`.
+#[derive(Debug)]
+struct NodeCache<T> {
+    by_node: Vec<Option<T>>,
+}
+
+impl<T> Default for NodeCache<T> {
+    fn default() -> Self {
+        NodeCache {
+            by_node: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone> NodeCache<T> {
+    fn get(&self, node: &u32) -> Option<&T> {
+        self.by_node.get(*node as usize)?.as_ref()
+    }
+
+    fn insert(&mut self, node: u32, value: T) {
+        let node = node as usize;
+        if self.by_node.len() <= node {
+            self.by_node.resize(node + 1, None);
+        }
+        self.by_node[node] = Some(value);
+    }
+
+    fn clear(&mut self) {
+        self.by_node.clear();
+    }
+}
+
+/// The grouping neighbourhoods computed so far, by rule, then by node (`NodeCache`).
+#[derive(Debug, Default)]
+struct GroupCache {
+    by_rule: Vec<NodeCache<GroupNeighbourhood>>,
+}
+
+impl GroupCache {
+    fn get(&self, rule: u16, node: u32) -> Option<&GroupNeighbourhood> {
+        self.by_rule.get(usize::from(rule))?.get(&node)
+    }
+
+    fn insert(&mut self, rule: u16, node: u32, neighbourhood: GroupNeighbourhood) {
+        let rule = usize::from(rule);
+        if self.by_rule.len() <= rule {
+            self.by_rule.resize_with(rule + 1, NodeCache::default);
+        }
+        self.by_rule[rule].insert(node, neighbourhood);
+    }
+
+    fn clear(&mut self) {
+        self.by_rule.clear();
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Phase {
@@ -1162,11 +1244,11 @@ pub struct Engine {
     /// Closed incidents that had one alert to themselves, by that alert, with when they closed.
     reopenable: FxHashMap<Str, (Box<Incident>, Millis)>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
-    group_cache: FxHashMap<(u16, u32), GroupNeighbourhood>,
+    group_cache: GroupCache,
     /// Per (rule, business service): the service's nodes and what is upstream of them.
     service_region_cache: FxHashMap<(u16, Str), ServiceRegion>,
     /// Per node: its upstream neighbourhood for root cause.
-    rca_cache: FxHashMap<u32, RcaNeighbourhood>,
+    rca_cache: NodeCache<RcaNeighbourhood>,
     /// Per root-cause node: the services its failure impacts.
     impact_cache: FxHashMap<u32, Arc<[Str]>>,
     /// Per alerting root-cause node: the nodes strictly upstream of it within the root-cause
@@ -1216,9 +1298,9 @@ impl Engine {
             state_timers: StateTimers::default(),
             emit_timers: TimerQueue::new(),
             reopenable: FxHashMap::default(),
-            group_cache: FxHashMap::default(),
+            group_cache: GroupCache::default(),
             service_region_cache: FxHashMap::default(),
-            rca_cache: FxHashMap::default(),
+            rca_cache: NodeCache::default(),
             impact_cache: FxHashMap::default(),
             first_cause_ups: FxHashMap::default(),
             choose_scratch: rootcause::ChooseScratch::default(),
@@ -1340,11 +1422,13 @@ impl Engine {
         // Topology and rule lookups happen once per fingerprint, not per repeat. Borrowed, not
         // cloned: two `Arc` clones are atomic operations on every occurrence.
         let (topo, rules) = (&self.topology, &self.rules);
-        let (merged, state) = self.dedup.merge(&alert, &rules.settings.flapping, || {
+        let (merged, at) = self.dedup.merge_at(&alert, &rules.settings.flapping, || {
             let node = topo.resolve(&alert.resource).map(|n| n.index() as u32);
             let rule = rules.grouping_for(&alert, &|a| kind_of(topo, a)) as u16;
             AlertState::new(&alert, node, rule)
         });
+        // Nothing leaves the table until the next timers fire: `at` holds for this occurrence.
+        let state = self.dedup.alerts.at_mut(at);
         // Re-notifications carry the alert's original start (Alertmanager re-sends `startsAt`):
         // they are not late, and they prove the alert still fires as of the engine's clock, so
         // expiry counts from now rather than from that old start.
@@ -1364,7 +1448,7 @@ impl Engine {
                     let deadline = state.last_update + self.rules.settings.alert_expiry;
                     self.state_timers
                         .push(Reverse((deadline, StateTimer::Expire(fp.clone()))));
-                    self.on_fire(&alert, t, true, out);
+                    self.on_fire(&alert, at, t, true, out);
                 } else {
                     self.stats.orphan_resolves += 1;
                 }
@@ -1376,14 +1460,14 @@ impl Engine {
                 // A muted alert that keeps firing is looked at again: its maintenance window
                 // may have ended or its inhibiting source resolved.
                 if status == Status::Firing && mute.is_muted() {
-                    self.on_fire(&alert, t, false, out);
+                    self.on_fire(&alert, at, t, false, out);
                 }
             }
             Change::Refired => {
                 let deadline = state.last_update + self.rules.settings.alert_expiry;
                 self.state_timers
                     .push(Reverse((deadline, StateTimer::Expire(fp.clone()))));
-                self.on_fire(&alert, t, true, out);
+                self.on_fire(&alert, at, t, true, out);
             }
             Change::Resolved => {
                 self.on_resolve(&fp, t, out);
@@ -1541,10 +1625,13 @@ impl Engine {
 
     /// A firing alert: `transition` is true when it just started firing (new or re-fired),
     /// false when an already firing alert is looked at again.
-    /// `view` is the occurrence (or, for a released target, its state as an alert).
+    /// `view` is the occurrence (or, for a released target, its state as an alert), `at` where
+    /// its state is in the dedup table (handed along, so the new-alert path reads the state by
+    /// index: nothing leaves the table before the next timers fire).
     fn on_fire(
         &mut self,
         view: &Alert,
+        at: AlertPos,
         t: Millis,
         transition: bool,
         out: &mut Vec<IncidentUpdate>,
@@ -1552,9 +1639,8 @@ impl Engine {
         let rules = self.rules.clone();
         let topo = self.topology.clone();
         let fp = &view.fingerprint;
-        let Some(state) = self.dedup.alerts.get(fp) else {
-            return;
-        };
+        debug_assert_eq!(self.dedup.alerts.position(fp), Some(at));
+        let state = self.dedup.alerts.at(at);
         let current_incident = state.incident().map(|i| self.find(i));
         let member_of_open = current_incident.filter(|i| self.incidents.contains_key(i));
 
@@ -1570,7 +1656,7 @@ impl Engine {
         let previous_mute = state.mute;
 
         if member_of_open.is_none() {
-            if let Some(mute) = self.mute_for(view, t) {
+            if let Some(mute) = self.mute_for(view, at, t) {
                 let reason = match mute {
                     Mute::Maintenance(i) => {
                         format!("maintenance:{}", rules.maintenance[i as usize].name)
@@ -1584,9 +1670,7 @@ impl Engine {
                     return;
                 }
                 *self.stats.suppressed.entry(reason).or_default() += 1;
-                if let Some(st) = self.dedup.alerts.get_mut(fp) {
-                    st.mute = mute;
-                }
+                self.dedup.alerts.at_mut(at).mute = mute;
                 // Like an expired silence in Alertmanager, the window's end must bring a still
                 // firing alert back without waiting for another occurrence of it.
                 if let Mute::Maintenance(i) = mute {
@@ -1601,18 +1685,16 @@ impl Engine {
                 return;
             }
         }
-        if let Some(st) = self.dedup.alerts.get_mut(fp) {
-            st.mute = Mute::None;
-        }
+        self.dedup.alerts.at_mut(at).mute = Mute::None;
 
         match member_of_open {
             Some(inc) => self.reactivate(fp, inc, t, out),
-            None => self.correlate(view, t, out),
+            None => self.correlate(view, at, t, out),
         }
     }
 
     /// Why a firing alert should stay out of incidents, if it should.
-    fn mute_for(&self, view: &Alert, t: Millis) -> Option<Mute> {
+    fn mute_for(&self, view: &Alert, at: AlertPos, t: Millis) -> Option<Mute> {
         let rules = &self.rules;
         let topo = &self.topology;
         let kind = |a: &Alert| kind_of(topo, a);
@@ -1641,7 +1723,7 @@ impl Engine {
                 }
             }
         }
-        let st = self.dedup.alerts.get(&view.fingerprint)?;
+        let st = self.dedup.alerts.at(at);
         if st.flap.is_flapping(t, &rules.settings.flapping) {
             return Some(Mute::Flapping);
         }
@@ -1689,8 +1771,11 @@ impl Engine {
         let Some(view) = view else {
             return;
         };
-        let mute_before = self.dedup.alerts.get(fp).map(|s| s.mute);
-        self.on_fire(&view, at, false, out);
+        let Some(state_at) = self.dedup.alerts.position(fp) else {
+            return;
+        };
+        let mute_before = Some(self.dedup.alerts.at(state_at).mute);
+        self.on_fire(&view, state_at, at, false, out);
         // Still muted by the same window: a reload moved its end later, and `on_fire` schedules
         // nothing for an unchanged mute, so wait for the new end here.
         let mute_after = self.dedup.alerts.get(fp).map(|s| s.mute);
@@ -1755,14 +1840,13 @@ impl Engine {
             }
         }
         for target in released {
-            let view = self
-                .dedup
-                .alerts
-                .get(&target)
-                .filter(|s| s.status == Status::Firing && matches!(s.mute, Mute::Inhibited(_)))
-                .map(|s| s.as_alert(&target));
-            if let Some(view) = view {
-                self.on_fire(&view, t, false, out);
+            let Some(at) = self.dedup.alerts.position(&target) else {
+                continue;
+            };
+            let s = self.dedup.alerts.at(at);
+            if s.status == Status::Firing && matches!(s.mute, Mute::Inhibited(_)) {
+                let view = s.as_alert(&target);
+                self.on_fire(&view, at, t, false, out);
             }
         }
     }
@@ -1960,30 +2044,40 @@ impl Engine {
         (reaching, latest.map(|(_, live)| live))
     }
 
-    fn correlate(&mut self, view: &Alert, t: Millis, out: &mut Vec<IncidentUpdate>) {
+    /// `at`: where the alert's state is (`on_fire`'s).
+    fn correlate(&mut self, view: &Alert, at: AlertPos, t: Millis, out: &mut Vec<IncidentUpdate>) {
         let fp = &view.fingerprint;
-        if self.recurring(fp) {
+        debug_assert_eq!(self.dedup.alerts.position(fp), Some(at));
+        if is_recurring(self.dedup.alerts.at(at)) {
             // A check that keeps firing and clearing is its own story: it goes back to its own
             // incident (or opens one) without linking, and registers no anchors, so it neither
             // absorbs nor bridges the failures that happen around it.
-            let rule = self.dedup.alerts.get(fp).map_or(0, |s| s.rule);
+            let rule = self.dedup.alerts.at(at).rule;
             let inc_id = self.reopen_or_open(fp, t, rule);
-            self.join(inc_id, view, &AlertAnchors::default(), t, None, false, out);
+            self.join(
+                inc_id,
+                view,
+                at,
+                &AlertAnchors::default(),
+                t,
+                None,
+                false,
+                out,
+            );
             return;
         }
-        let mut anchors = self.anchors_of(fp);
+        let mut anchors = self.anchors_listed(at, fp, false);
         // The alert's rule, whether the CMDB knows its resource, and if not, its service.
         // `began`: when the alert first started failing (a flapping alert's re-fire is no new
         // start).
-        let Some((rule_idx, node, unknown_service, began)) = self.dedup.alerts.get(fp).map(|s| {
+        let (rule_idx, node, unknown_service, began) = {
+            let s = self.dedup.alerts.at(at);
             let service = if s.node().is_some() {
                 None
             } else {
                 s.service.clone()
             };
             (s.rule, s.node(), service, s.first_seen.min(t))
-        }) else {
-            return;
         };
         let known = node.is_some();
         // A failure's impact on a resource shows, at its worst, when it reaches it (within a
@@ -2485,7 +2579,7 @@ impl Engine {
         let explained = explained_by
             .iter()
             .any(|&(inc, hops, _)| hops > 0 && self.find(inc) == inc_id);
-        self.join(inc_id, view, &anchors, t, reason, explained, out);
+        self.join(inc_id, view, at, &anchors, t, reason, explained, out);
         self.anchor_slots = anchors.slots;
     }
 
@@ -2546,7 +2640,10 @@ impl Engine {
 
     /// Anchors of an alert under its grouping rule.
     fn anchors_of(&mut self, fp: &Str) -> AlertAnchors {
-        self.anchors_listed(fp, false)
+        match self.dedup.alerts.position(fp) {
+            Some(at) => self.anchors_listed(at, fp, false),
+            None => AlertAnchors::default(),
+        }
     }
 
     /// The anchors the alert sits on (`hops == 0`), the only ones a member that stops firing
@@ -2554,16 +2651,19 @@ impl Engine {
     /// the anchors an alert the CMDB knows holds only weakly (whose check signature costs more
     /// than the rest).
     fn anchors_on_alert(&mut self, fp: &Str) -> AlertAnchors {
-        self.anchors_listed(fp, true)
+        match self.dedup.alerts.position(fp) {
+            Some(at) => self.anchors_listed(at, fp, true),
+            None => AlertAnchors::default(),
+        }
     }
 
-    /// `anchors_of`, or with `on_alert_only` only its anchors at 0 hops (in the same order).
-    fn anchors_listed(&mut self, fp: &Str, on_alert_only: bool) -> AlertAnchors {
+    /// `anchors_of` the alert `fp` whose state is at `at`, or with `on_alert_only` only its
+    /// anchors at 0 hops (in the same order).
+    fn anchors_listed(&mut self, at: AlertPos, fp: &Str, on_alert_only: bool) -> AlertAnchors {
         let mut nodes = None;
         let mut out: SmallVec<[AlertAnchor; 4]> = SmallVec::new();
-        let Some(st) = self.dedup.alerts.get(fp) else {
-            return AlertAnchors::default();
-        };
+        debug_assert_eq!(self.dedup.alerts.position(fp), Some(at));
+        let st = self.dedup.alerts.at(at);
         let rule_idx = st.rule;
         let rule = &self.rules.groupings[rule_idx as usize];
         match st.node() {
@@ -2574,8 +2674,7 @@ impl Engine {
                 hub: false,
             }),
             Some(node) if rule.topology => {
-                let key = (rule_idx, node);
-                let nbrs = match self.group_cache.get(&key) {
+                let nbrs = match self.group_cache.get(rule_idx, node) {
                     Some(n) => n.clone(),
                     None => {
                         let ups = self.topology.upstream_within(
@@ -2592,7 +2691,7 @@ impl Engine {
                                 (u.node.index() as u32, u.hops, hub)
                             })
                             .collect();
-                        self.group_cache.insert(key, v.clone());
+                        self.group_cache.insert(rule_idx, node, v.clone());
                         v
                     }
                 };
@@ -2715,13 +2814,15 @@ impl Engine {
         id
     }
 
-    /// `reason` is the index of the anchor that linked the alert to the incident, if any;
-    /// `explained`, whether an alerting member above the alert's node explains it.
+    /// `at` is where the alert's state is; `reason` the index of the anchor that linked the
+    /// alert to the incident, if any; `explained`, whether an alerting member above the
+    /// alert's node explains it.
     #[allow(clippy::too_many_arguments)]
     fn join(
         &mut self,
         inc_id: u32,
         view: &Alert,
+        at: AlertPos,
         anchors: &AlertAnchors,
         t: Millis,
         reason: Option<usize>,
@@ -2730,9 +2831,8 @@ impl Engine {
     ) {
         let rules = self.rules.clone();
         let fp = &view.fingerprint;
-        let Some(st) = self.dedup.alerts.get_mut(fp) else {
-            return;
-        };
+        debug_assert_eq!(self.dedup.alerts.position(fp), Some(at));
+        let st = self.dedup.alerts.at_mut(at);
         st.incident = inc_id;
         st.active = true;
         let (node, rule, count) = (st.node(), st.rule, st.count);
@@ -3883,7 +3983,7 @@ pub fn check_signature(name: &str, resource: &str, labels: &[(Str, Str)]) -> Opt
     h.update(name.as_bytes());
     let mut scoped = false;
     for (k, v) in labels {
-        if !resource.is_empty() && v.contains(resource) {
+        if !resource.is_empty() && names_resource(v, resource) {
             continue;
         }
         scoped = true;
@@ -3893,6 +3993,24 @@ pub fn check_signature(name: &str, resource: &str, labels: &[(Str, Str)]) -> Opt
         h.update(v.as_bytes());
     }
     scoped.then(|| h.digest())
+}
+
+/// `value.contains(resource)` for a non-empty `resource`. Label values are mostly a few bytes
+/// long, and setting up `str::contains`' substring searcher cost more than the search (three
+/// per new alert, in `check_signature`): values up to 64 bytes are scanned byte by byte (a
+/// match of UTF-8 bytes is a match of characters), longer ones searched as before.
+fn names_resource(value: &str, resource: &str) -> bool {
+    let (v, r) = (value.as_bytes(), resource.as_bytes());
+    let Some(&first) = r.first() else {
+        return true;
+    };
+    if r.len() > v.len() {
+        return false;
+    }
+    if v.len() > 64 {
+        return value.contains(resource);
+    }
+    (0..=v.len() - r.len()).any(|i| v[i] == first && &v[i..i + r.len()] == r)
 }
 
 #[cfg(test)]
@@ -3917,6 +4035,19 @@ mod tests {
                 };
                 assert_eq!(node_anchor_line(id, hops), expected);
             }
+        }
+    }
+
+    proptest! {
+        /// The short-value scan answers as `str::contains`: values and resources from a small
+        /// alphabet (so that matches, partial matches and repeats are frequent), multi-byte
+        /// characters among them, values on both sides of the 64-byte limit.
+        #[test]
+        fn names_resource_answers_as_contains(
+            value in "[ab\u{e4}:-]{0,80}",
+            resource in "[ab\u{e4}:-]{1,6}",
+        ) {
+            prop_assert_eq!(names_resource(&value, &resource), value.contains(resource.as_str()));
         }
     }
 
@@ -4419,6 +4550,12 @@ mod tests {
                     }
                 }
                 prop_assert_eq!(table.len(), map.len());
+                // Keys and lists side by side; a free slot holds no entries.
+                prop_assert_eq!(table.keys.len(), table.lists.len());
+                for &slot in &table.free {
+                    prop_assert!(table.keys[slot as usize].is_none());
+                    prop_assert!(table.lists[slot as usize].is_empty());
+                }
                 for k in (0..10).map(key) {
                     let held: Option<Vec<u32>> =
                         table.get(&k).map(|l| l.iter().map(|e| e.incident).collect());
@@ -4429,6 +4566,36 @@ mod tests {
                 listed.sort();
                 expected.sort();
                 prop_assert_eq!(listed, expected);
+            }
+        }
+
+        /// The neighbourhood caches answer as a map keyed by (rule, node): inserts, overwrites
+        /// and clears, rules and nodes beyond what the vectors hold so far, lookups of what was
+        /// never inserted (`GroupCache` is a `NodeCache` per rule, as `rca_cache` is one).
+        #[test]
+        fn the_group_cache_holds_what_a_map_holds(
+            ops in proptest::collection::vec((0u8..8, 0u16..4, 0u32..30), 1..120),
+        ) {
+            let mut cache = GroupCache::default();
+            let mut map: FxHashMap<(u16, u32), GroupNeighbourhood> = FxHashMap::default();
+            for (step, (op, rule, node)) in ops.into_iter().enumerate() {
+                match op {
+                    0 => {
+                        cache.clear();
+                        map.clear();
+                    }
+                    1..=3 => {
+                        let v: GroupNeighbourhood = Arc::from([(node, op, step % 2 == 0)]);
+                        cache.insert(rule, node, v.clone());
+                        map.insert((rule, node), v);
+                    }
+                    _ => {}
+                }
+                for rule in 0..5 {
+                    for node in 0..32 {
+                        prop_assert_eq!(cache.get(rule, node), map.get(&(rule, node)));
+                    }
+                }
             }
         }
 
