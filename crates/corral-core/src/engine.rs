@@ -1812,13 +1812,14 @@ impl Engine {
         let Some(st) = self.dedup.alerts.get(fp) else {
             return;
         };
-        let (Some(_), Some(inc)) = (st.node(), st.incident()) else {
+        let Some(inc) = st.incident() else {
             return;
         };
         if st.active {
             return;
         }
-        let severity = st.severity;
+        // Only a member the CMDB knows is checked; any member may follow a split-off part.
+        let severity = st.node().map_or(Severity::Info, |_| st.severity);
         let inc_id = self.find(inc);
         let Some(inc) = self.incidents.get(&inc_id) else {
             return;
@@ -1885,7 +1886,6 @@ impl Engine {
         let Some(root) = root else {
             return;
         };
-        let mut apart = None;
         let mut pending = false;
         for m in &members {
             let Some(ms) = self.dedup.alerts.get(m) else {
@@ -1907,21 +1907,18 @@ impl Engine {
             let Some(hops) = self.hops_between(node, m_node) else {
                 continue;
             };
-            if failing_at > end + recovery_tolerance(hops) {
-                apart = Some((m.clone(), hops));
-                break;
+            if failing_at > end + recovery_tolerance(hops)
+                && self.split_recovered(inc_id, fp, m, hops, at, out)
+            {
+                return;
             }
             pending |= active;
         }
-        match apart {
-            Some((still_failing, hops)) => {
-                self.split_recovered(inc_id, fp, &still_failing, hops, at, out)
-            }
-            None if pending => self.state_timers.push(Reverse((
+        if pending {
+            self.state_timers.push(Reverse((
                 at + (at - end).max(CAUSE_LAG_TOLERANCE),
                 StateTimer::RecoveryCheck(fp.clone()),
-            ))),
-            None => {}
+            )));
         }
     }
 
@@ -1929,16 +1926,30 @@ impl Engine {
     /// reach of it: within [`recovery_tolerance`] of their hops.
     fn recovered_with(&mut self, node: u32, end: Millis, part: &[(Str, u32, Millis)]) -> bool {
         part.iter().any(|&(_, p_node, p_end)| {
-            self.hops_between(node, p_node)
+            self.recovery_hops(node, p_node)
                 .is_some_and(|hops| (end - p_end).abs() <= recovery_tolerance(hops))
         })
+    }
+
+    /// [`Engine::hops_between`] for recoveries: a resource the CMDB does not know (`NONE`) has
+    /// no place in the topology, so it goes with a known one only if it recovered as if on the
+    /// same resource (within a scrape interval), never with another unknown one.
+    fn recovery_hops(&mut self, a: u32, b: u32) -> Option<u8> {
+        match (a == NONE, b == NONE) {
+            (false, false) => self.hops_between(a, b),
+            (true, true) => None,
+            _ => Some(0),
+        }
     }
 
     /// Moves `recovered` (a member at error or above that recovered apart from `still_failing`,
     /// `hops` from it) out of incident `inc_id`, with every member that recovered with it
     /// (chained through members within the root-cause reach of one another that recovered
     /// within the tolerance of each other), into a new incident, already resolving. The rest
-    /// keeps the incident and its key.
+    /// keeps the incident and its key. Nothing moves while a member of that part may have
+    /// recovered with `still_failing` (its evidence of failing is not yet past the member's
+    /// tolerance): the two recoveries are then too close to tell the failures apart. Returns
+    /// whether it split.
     fn split_recovered(
         &mut self,
         inc_id: u32,
@@ -1947,12 +1958,18 @@ impl Engine {
         hops: u8,
         at: Millis,
         out: &mut Vec<IncidentUpdate>,
-    ) {
+    ) -> bool {
+        let Some((failing_node, failing_at)) = self.dedup.alerts.get(still_failing).and_then(|s| {
+            let failing_at = if s.active { s.last_update } else { s.last_seen };
+            Some((s.node()?, failing_at))
+        }) else {
+            return false;
+        };
         let Some(st) = self.dedup.alerts.get(recovered) else {
-            return;
+            return false;
         };
         let (Some(node), end, rule) = (st.node(), st.last_seen, st.rule) else {
-            return;
+            return false;
         };
         let (rec_name, rec_resource) = (st.name.clone(), st.resource.clone());
         let members = self.incidents[&inc_id].members.clone();
@@ -1962,7 +1979,7 @@ impl Engine {
             .filter(|m| *m != recovered)
             .filter_map(|m| {
                 let s = self.dedup.alerts.get(m)?;
-                (!s.active).then_some((m.clone(), s.node()?, s.last_seen))
+                (!s.active).then_some((m.clone(), s.node, s.last_seen))
             })
             .collect();
         loop {
@@ -1978,6 +1995,14 @@ impl Engine {
             }
             if part.len() == before {
                 break;
+            }
+        }
+        for &(_, p_node, p_end) in &part {
+            let with_failing = self
+                .recovery_hops(p_node, failing_node)
+                .is_some_and(|h| failing_at - p_end <= recovery_tolerance(h));
+            if with_failing {
+                return false;
             }
         }
         let moving: FxHashSet<Str> = part.into_iter().map(|(f, _, _)| f).collect();
@@ -2039,6 +2064,7 @@ impl Engine {
             self.emit(new_id, EventAction::Trigger, at, out);
         }
         self.mark_dirty(inc_id, out);
+        true
     }
 
     /// A member of `inc_id` recovered after part of that incident was split off: when it
@@ -2050,12 +2076,7 @@ impl Engine {
         parts: &[u32],
         out: &mut Vec<IncidentUpdate>,
     ) -> bool {
-        let Some((node, end)) = self
-            .dedup
-            .alerts
-            .get(fp)
-            .and_then(|s| Some((s.node()?, s.last_seen)))
-        else {
+        let Some((node, end)) = self.dedup.alerts.get(fp).map(|s| (s.node, s.last_seen)) else {
             return false;
         };
         for &p in parts {
@@ -2071,10 +2092,20 @@ impl Engine {
                 .iter()
                 .filter_map(|m| {
                     let s = self.dedup.alerts.get(m)?;
-                    (!s.active).then_some((m.clone(), s.node()?, s.last_seen))
+                    (!s.active).then_some((m.clone(), s.node, s.last_seen))
                 })
                 .collect();
-            if !self.recovered_with(node, end, &part) {
+            // Closer to a recovery that stayed in `inc_id`, it may as well be part of that.
+            let stayed: Vec<(Str, u32, Millis)> = self.incidents[&inc_id]
+                .members
+                .iter()
+                .filter(|m| *m != fp)
+                .filter_map(|m| {
+                    let s = self.dedup.alerts.get(m)?;
+                    (!s.active).then_some((m.clone(), s.node, s.last_seen))
+                })
+                .collect();
+            if !self.recovered_with(node, end, &part) || self.recovered_with(node, end, &stayed) {
                 continue;
             }
             if let Some(inc) = self.incidents.get_mut(&inc_id) {
