@@ -16,8 +16,7 @@
 
 use crate::anomaly::{AnomalyModel, Burst, NoBaseline};
 use crate::causality::{
-    causal_breach, effect_too_late, recovery_tolerance, silent_cause_tolerance,
-    CAUSE_LAG_TOLERANCE,
+    causal_breach, effect_too_late, recovery_tolerance, silent_cause_tolerance, CAUSE_LAG_TOLERANCE,
 };
 use crate::dedup::{AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
@@ -1878,7 +1877,10 @@ impl Engine {
         let end = st.last_seen;
         let inc_id = self.find(inc);
         let Some((members, root)) = self.incidents.get(&inc_id).map(|i| {
-            let root = i.last_root.as_ref().and_then(|(r, _)| self.topology.resolve(r));
+            let root = i
+                .last_root
+                .as_ref()
+                .and_then(|(r, _)| self.topology.resolve(r));
             (i.members.clone(), root.map(|n| n.index() as u32))
         }) else {
             return;
@@ -1897,10 +1899,16 @@ impl Engine {
             // Its latest sign of failing: a firing occurrence, or the end a resolve reported.
             let (active, failing_at) = (
                 ms.active,
-                if ms.active { ms.last_update } else { ms.last_seen },
+                if ms.active {
+                    ms.last_update
+                } else {
+                    ms.last_seen
+                },
             );
             // The pairs that recover together: the named root cause and an effect of it.
-            let Some(m_node) = ms.node().filter(|&n| n != node && (n == root || node == root))
+            let Some(m_node) = ms
+                .node()
+                .filter(|&n| n != node && (n == root || node == root))
             else {
                 continue;
             };
@@ -2015,6 +2023,7 @@ impl Engine {
             .unwrap_or_default();
         let old_key = self.incidents[&inc_id].key.clone();
         let new_key = self.incidents[&new_id].key.clone();
+        let hops_away = format!(" ({hops} hops away)");
         let why = [
             rec_name.as_str(),
             " on ",
@@ -2023,7 +2032,11 @@ impl Engine {
             still_name.as_str(),
             " on ",
             still_resource.as_str(),
-            &format!(" ({hops} hops away)"),
+            if hops == 1 {
+                " (1 hop away)"
+            } else {
+                &hops_away
+            },
             " kept failing beyond the time a cause's recovery takes to reach its effects",
         ]
         .concat();
@@ -2036,10 +2049,7 @@ impl Engine {
                     .push([&why, ": its part split off into ", &new_key].concat());
             }
         }
-        let moved: Vec<Str> = members
-            .into_iter()
-            .filter(|m| moving.contains(m))
-            .collect();
+        let moved: Vec<Str> = members.into_iter().filter(|m| moving.contains(m)).collect();
         for m in &moved {
             if let Some(s) = self.dedup.alerts.get_mut(m) {
                 s.incident = new_id;
