@@ -210,7 +210,9 @@ def main():
                 key = "grouped (absorbed incident)"
             elif link.get("linked"):
                 note = v.get("note") or ""
-                if v.get("shared_symptom"):
+                if "(recovered apart)" in note:
+                    key = "linked: recovered apart"
+                elif v.get("shared_symptom"):
                     key = "linked: shared symptom"
                 elif "a late cause joins" in note:
                     key = "linked: late cause"

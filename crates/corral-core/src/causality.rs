@@ -9,7 +9,9 @@
 //! - alerts below a silent shared upstream link only if they started together, within the
 //!   detection delay of that node's failure ([`silent_cause_tolerance`]);
 //! - an alert below an alerting node is its effect only if it started within that same
-//!   detection delay after the node's alert ([`effect_too_late`]).
+//!   detection delay after the node's alert ([`effect_too_late`]);
+//! - a cause and its effect recover together, within a scrape interval per hop and one more
+//!   ([`recovery_tolerance`]): two co-firing alerts that recover further apart were two failures.
 
 use crate::model::{Millis, Severity};
 
@@ -98,6 +100,15 @@ pub fn silent_cause_tolerance(joiner_hops: u8, member_hops: u8) -> Millis {
     CAUSE_LAG_TOLERANCE * Millis::from(joiner_hops.max(member_hops))
 }
 
+/// How far apart a cause and its effect, `hops` apart (0: on the same resource), may recover:
+/// a cause's recovery reaches each dependent within a scrape interval per hop, and each side's
+/// recovery is noticed within a scrape interval of its own. Two alerts that co-fired and recover
+/// further apart than this (one recovered, the other kept failing) were two failures, not cause
+/// and effect (`Engine`'s recovery check).
+pub fn recovery_tolerance(hops: u8) -> Millis {
+    CAUSE_LAG_TOLERANCE * (Millis::from(hops) + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +193,12 @@ mod tests {
         assert_eq!(effect_too_late(t - 300_000, 1, t), None);
         assert_eq!(effect_too_late(t + 300_000, 0, t), None);
         assert_eq!(effect_too_late(t, 1, Millis::MAX), None);
+    }
+
+    #[test]
+    fn a_cause_and_its_effect_recover_within_a_scrape_interval_per_hop_and_one_more() {
+        assert_eq!(recovery_tolerance(0), CAUSE_LAG_TOLERANCE);
+        assert_eq!(recovery_tolerance(1), 2 * CAUSE_LAG_TOLERANCE);
+        assert_eq!(recovery_tolerance(4), 5 * CAUSE_LAG_TOLERANCE);
     }
 }

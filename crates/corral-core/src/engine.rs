@@ -16,7 +16,7 @@
 
 use crate::anomaly::{AnomalyModel, Burst, NoBaseline};
 use crate::causality::{
-    causal_breach, effect_too_late, silent_cause_tolerance, CAUSE_LAG_TOLERANCE,
+    causal_breach, effect_too_late, recovery_tolerance, silent_cause_tolerance, CAUSE_LAG_TOLERANCE,
 };
 use crate::dedup::{AlertPos, AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
@@ -1017,6 +1017,10 @@ struct Incident {
     /// life of the process. Older snapshots have none (their entries stay).
     #[serde(default)]
     merged_ids: Vec<u32>,
+    /// Incidents split off this one because their members recovered apart from its own
+    /// ([`Engine::fire_recovery_check`]): a member that recovers later with them follows.
+    #[serde(default)]
+    split_off: Vec<u32>,
     explanation: Vec<String>,
     /// Whether a `trigger` has been emitted (false while held below `min_alerts`).
     opened: bool,
@@ -1085,6 +1089,9 @@ enum StateTimer {
     /// The maintenance window muting this alert ended: if it still fires, it comes back.
     /// (A new variant: snapshots written before it existed still load.)
     MaintenanceEnd(Str),
+    /// A member at error or above recovered while others of its incident kept failing: see,
+    /// once the recovery tolerance has passed, whether it recovered apart from them.
+    RecoveryCheck(Str),
 }
 
 /// The engine's alert and incident timers, earliest first, ties in `StateTimer` order.
@@ -1580,6 +1587,7 @@ impl Engine {
                     StateTimer::Close(inc) => self.fire_close(inc, at, out),
                     StateTimer::Forget(fp) => self.fire_forget(&fp, at),
                     StateTimer::MaintenanceEnd(fp) => self.fire_maintenance_end(&fp, at, out),
+                    StateTimer::RecoveryCheck(fp) => self.fire_recovery_check(&fp, at, out),
                     StateTimer::DropReopenable(fp) => {
                         let window = self.rules.settings.reopen_window;
                         if self
@@ -1734,6 +1742,7 @@ impl Engine {
         self.release_inhibition_source(fp, t, out);
         self.deactivate(fp, t);
         self.schedule_forget(fp, t);
+        self.on_recovery(fp, t, out);
     }
 
     fn fire_expire(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
@@ -1907,6 +1916,425 @@ impl Engine {
         self.register_anchors(inc_id, &anchors, t, !was_active, false);
         if !was_active {
             self.mark_dirty(inc_id, out);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Recovery: a cause and its effects recover together
+    // -----------------------------------------------------------------------------------------
+
+    /// An alert resolved (an explicit recovery; an expiry says nothing about when it ended). A
+    /// member of an incident that had a part split off follows that part when it recovered with
+    /// it; a member at error or above whose incident still has firing members is checked once
+    /// the shortest recovery tolerance has passed ([`Engine::fire_recovery_check`]).
+    fn on_recovery(&mut self, fp: &Str, t: Millis, out: &mut Vec<IncidentUpdate>) {
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            return;
+        };
+        let Some(inc) = st.incident() else {
+            return;
+        };
+        if st.active {
+            return;
+        }
+        // Only a member the CMDB knows is checked; any member may follow a split-off part.
+        let severity = st.node().map_or(Severity::Info, |_| st.severity);
+        let inc_id = self.find(inc);
+        let Some(inc) = self.incidents.get(&inc_id) else {
+            return;
+        };
+        if inc.active == 0 {
+            return;
+        }
+        if !inc.split_off.is_empty() {
+            let parts = inc.split_off.clone();
+            if self.follow_recovered_part(fp, inc_id, &parts, out) {
+                return;
+            }
+        }
+        if severity >= Severity::Error {
+            self.state_timers.push(Reverse((
+                t + recovery_tolerance(0),
+                StateTimer::RecoveryCheck(fp.clone()),
+            )));
+        }
+    }
+
+    /// Hops between two nodes when one is within the root-cause reach above the other (0: the
+    /// same node); `None` when neither is.
+    fn hops_between(&mut self, a: u32, b: u32) -> Option<u8> {
+        if a == b {
+            return Some(0);
+        }
+        if let Some(&(_, hops)) = self.rca_upstream(a).iter().find(|&&(n, _)| n == b) {
+            return Some(hops);
+        }
+        self.rca_upstream(b)
+            .iter()
+            .find(|&&(n, _)| n == a)
+            .map(|&(_, hops)| hops)
+    }
+
+    /// *A cause and its effects recover together*: a member at error or above that recovered
+    /// while a member at error or above that had started before it recovered, within the
+    /// root-cause reach above or below it (or on its resource), kept failing for longer than
+    /// [`recovery_tolerance`] of their hops was neither its cause nor its effect: the incident
+    /// held two failures. "Kept failing" needs evidence in the stream, not a silence that late
+    /// delivery or a lost resolve would explain: an occurrence (a re-notification, or its
+    /// resolve) with an event time past the tolerance. The part that recovered with it leaves
+    /// as an incident of its own ([`Engine::split_recovered`]). While a member may still give
+    /// that evidence, the check looks again, each time after twice as long since the recovery.
+    fn fire_recovery_check(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            return;
+        };
+        if st.active || st.status != Status::Resolved || st.severity < Severity::Error {
+            return;
+        }
+        let (Some(node), Some(inc)) = (st.node(), st.incident()) else {
+            return;
+        };
+        let end = st.last_seen;
+        let inc_id = self.find(inc);
+        let Some((members, root)) = self.incidents.get(&inc_id).map(|i| {
+            let root = i
+                .last_root
+                .as_ref()
+                .and_then(|(r, _)| self.topology.resolve(r));
+            (i.members.clone(), root.map(|n| n.index() as u32))
+        }) else {
+            return;
+        };
+        let Some(root) = root else {
+            return;
+        };
+        let mut pending = false;
+        for m in &members {
+            let Some(ms) = self.dedup.alerts.get(m) else {
+                continue;
+            };
+            if m == fp || ms.severity < Severity::Error || ms.first_seen > end {
+                continue;
+            }
+            // Its latest sign of failing: a firing occurrence, or the end a resolve reported.
+            let (active, failing_at) = (
+                ms.active,
+                if ms.active {
+                    ms.last_update
+                } else {
+                    ms.last_seen
+                },
+            );
+            // The pairs that recover together: the named root cause and an effect of it.
+            let Some(m_node) = ms
+                .node()
+                .filter(|&n| n != node && (n == root || node == root))
+            else {
+                continue;
+            };
+            let Some(hops) = self.hops_between(node, m_node) else {
+                continue;
+            };
+            if failing_at > end + recovery_tolerance(hops)
+                && self.split_recovered(inc_id, fp, m, hops, at, out)
+            {
+                return;
+            }
+            pending |= active;
+        }
+        if pending {
+            self.state_timers.push(Reverse((
+                at + (at - end).max(CAUSE_LAG_TOLERANCE),
+                StateTimer::RecoveryCheck(fp.clone()),
+            )));
+        }
+    }
+
+    /// Whether `fp`, on `node`, recovered (at `end`) with a member of `part` within the root-cause
+    /// reach of it: within [`recovery_tolerance`] of their hops.
+    fn recovered_with(&mut self, node: u32, end: Millis, part: &[(Str, u32, Millis)]) -> bool {
+        part.iter().any(|&(_, p_node, p_end)| {
+            self.recovery_hops(node, p_node)
+                .is_some_and(|hops| (end - p_end).abs() <= recovery_tolerance(hops))
+        })
+    }
+
+    /// [`Engine::hops_between`] for recoveries: a resource the CMDB does not know (`NONE`) has
+    /// no place in the topology, so it goes with a known one only if it recovered as if on the
+    /// same resource (within a scrape interval), never with another unknown one.
+    fn recovery_hops(&mut self, a: u32, b: u32) -> Option<u8> {
+        match (a == NONE, b == NONE) {
+            (false, false) => self.hops_between(a, b),
+            (true, true) => None,
+            _ => Some(0),
+        }
+    }
+
+    /// Moves `recovered` (a member at error or above that recovered apart from `still_failing`,
+    /// `hops` from it) out of incident `inc_id`, with every member that recovered with it
+    /// (chained through members within the root-cause reach of one another that recovered
+    /// within the tolerance of each other), into a new incident, already resolving. The rest
+    /// keeps the incident and its key. Nothing moves while a member of that part may have
+    /// recovered with `still_failing` (its evidence of failing is not yet past the member's
+    /// tolerance): the two recoveries are then too close to tell the failures apart. Returns
+    /// whether it split.
+    fn split_recovered(
+        &mut self,
+        inc_id: u32,
+        recovered: &Str,
+        still_failing: &Str,
+        hops: u8,
+        at: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) -> bool {
+        let Some((failing_node, failing_at)) = self.dedup.alerts.get(still_failing).and_then(|s| {
+            let failing_at = if s.active { s.last_update } else { s.last_seen };
+            Some((s.node()?, failing_at))
+        }) else {
+            return false;
+        };
+        let Some(st) = self.dedup.alerts.get(recovered) else {
+            return false;
+        };
+        let (Some(node), end, rule) = (st.node(), st.last_seen, st.rule) else {
+            return false;
+        };
+        let (rec_name, rec_resource) = (st.name.clone(), st.resource.clone());
+        let members = self.incidents[&inc_id].members.clone();
+        let mut part = vec![(recovered.clone(), node, end)];
+        let mut candidates: Vec<(Str, u32, Millis)> = members
+            .iter()
+            .filter(|m| *m != recovered)
+            .filter_map(|m| {
+                let s = self.dedup.alerts.get(m)?;
+                (!s.active).then_some((m.clone(), s.node, s.last_seen))
+            })
+            .collect();
+        loop {
+            let before = part.len();
+            let mut i = 0;
+            while i < candidates.len() {
+                let (_, c_node, c_end) = candidates[i];
+                if self.recovered_with(c_node, c_end, &part) {
+                    part.push(candidates.swap_remove(i));
+                } else {
+                    i += 1;
+                }
+            }
+            if part.len() == before {
+                break;
+            }
+        }
+        for &(_, p_node, p_end) in &part {
+            let with_failing = self
+                .recovery_hops(p_node, failing_node)
+                .is_some_and(|h| failing_at - p_end <= recovery_tolerance(h));
+            if with_failing {
+                return false;
+            }
+        }
+        let moving: FxHashSet<Str> = part.into_iter().map(|(f, _, _)| f).collect();
+        let new_id = self.new_incident(at, rule);
+        let (still_name, still_resource) = self
+            .dedup
+            .alerts
+            .get(still_failing)
+            .map(|s| (s.name.clone(), s.resource.clone()))
+            .unwrap_or_default();
+        let old_key = self.incidents[&inc_id].key.clone();
+        let new_key = self.incidents[&new_id].key.clone();
+        let hops_away = format!(" ({hops} hops away)");
+        let why = [
+            rec_name.as_str(),
+            " on ",
+            rec_resource.as_str(),
+            " recovered while ",
+            still_name.as_str(),
+            " on ",
+            still_resource.as_str(),
+            if hops == 1 {
+                " (1 hop away)"
+            } else {
+                &hops_away
+            },
+            " kept failing beyond the time a cause's recovery takes to reach its effects",
+        ]
+        .concat();
+        {
+            let inc = self.incidents.get_mut(&inc_id).expect("present");
+            inc.members.retain(|m| !moving.contains(m));
+            inc.split_off.push(new_id);
+            if inc.explanation.len() < MAX_EXPLANATION {
+                inc.explanation
+                    .push([&why, ": its part split off into ", &new_key].concat());
+            }
+        }
+        let moved: Vec<Str> = members.into_iter().filter(|m| moving.contains(m)).collect();
+        for m in &moved {
+            if let Some(s) = self.dedup.alerts.get_mut(m) {
+                s.incident = new_id;
+            }
+        }
+        let hold = self.rules.settings.resolve_hold;
+        let min_alerts = self.rules.groupings[rule as usize].min_alerts;
+        {
+            let inc = self.incidents.get_mut(&new_id).expect("present");
+            inc.members = moved;
+            inc.explanation
+                .push([&why, ": split off ", &old_key].concat());
+            inc.phase = Phase::Resolving(at);
+            inc.opened = inc.members.len() >= min_alerts;
+        }
+        self.rebuild_aggregates(inc_id);
+        self.rebuild_aggregates(new_id);
+        self.state_timers
+            .push(Reverse((at + hold, StateTimer::Close(new_id))));
+        if self.incidents[&new_id].opened {
+            self.stats.incidents_opened += 1;
+            self.emit(new_id, EventAction::Trigger, at, out);
+        }
+        self.mark_dirty(inc_id, out);
+        true
+    }
+
+    /// A member of `inc_id` recovered after part of that incident was split off: when it
+    /// recovered with a member of that part (within the tolerance of their hops), it follows.
+    fn follow_recovered_part(
+        &mut self,
+        fp: &Str,
+        inc_id: u32,
+        parts: &[u32],
+        out: &mut Vec<IncidentUpdate>,
+    ) -> bool {
+        let Some((node, end)) = self.dedup.alerts.get(fp).map(|s| (s.node, s.last_seen)) else {
+            return false;
+        };
+        for &p in parts {
+            let part_id = self.find(p);
+            if part_id == inc_id {
+                continue;
+            }
+            let Some(part) = self.incidents.get(&part_id) else {
+                continue;
+            };
+            let part: Vec<(Str, u32, Millis)> = part
+                .members
+                .iter()
+                .filter_map(|m| {
+                    let s = self.dedup.alerts.get(m)?;
+                    (!s.active).then_some((m.clone(), s.node, s.last_seen))
+                })
+                .collect();
+            // Closer to a recovery that stayed in `inc_id`, it may as well be part of that.
+            let stayed: Vec<(Str, u32, Millis)> = self.incidents[&inc_id]
+                .members
+                .iter()
+                .filter(|m| *m != fp)
+                .filter_map(|m| {
+                    let s = self.dedup.alerts.get(m)?;
+                    (!s.active).then_some((m.clone(), s.node, s.last_seen))
+                })
+                .collect();
+            if !self.recovered_with(node, end, &part) || self.recovered_with(node, end, &stayed) {
+                continue;
+            }
+            if let Some(inc) = self.incidents.get_mut(&inc_id) {
+                inc.members.retain(|m| m != fp);
+            }
+            if let Some(s) = self.dedup.alerts.get_mut(fp) {
+                s.incident = part_id;
+            }
+            if let Some(inc) = self.incidents.get_mut(&part_id) {
+                inc.members.push(fp.clone());
+            }
+            self.rebuild_aggregates(inc_id);
+            self.rebuild_aggregates(part_id);
+            self.mark_dirty(inc_id, out);
+            self.mark_dirty(part_id, out);
+            return true;
+        }
+        false
+    }
+
+    /// Recomputes an incident's per-member aggregates (events, start, severity, rules,
+    /// services, resources and root-cause coverage) from its members, as `join` builds them
+    /// one by one: after members left it.
+    fn rebuild_aggregates(&mut self, inc_id: u32) {
+        let Some(inc) = self.incidents.get_mut(&inc_id) else {
+            return;
+        };
+        let members = inc.members.clone();
+        inc.events = 0;
+        inc.first_seen = Millis::MAX;
+        inc.severity = Severity::Info;
+        inc.rules.clear();
+        inc.services.clear();
+        inc.resources.clear();
+        inc.coverage.clear();
+        inc.forget_root_cause();
+        for fp in &members {
+            let Some(st) = self.dedup.alerts.get(fp) else {
+                continue;
+            };
+            let view = st.as_alert(fp);
+            let (node, rule, count) = (st.node(), st.rule, st.count);
+            let chronic = self.anomaly.chronic_noise(&view);
+            let node_service = node.and_then(|n| {
+                self.topology
+                    .node(NodeIndex::new(n as usize))
+                    .service
+                    .clone()
+            });
+            let res_key = node
+                .map(|n| self.topology.node(NodeIndex::new(n as usize)).id.clone())
+                .unwrap_or_else(|| view.resource.clone());
+            let rca_ups = node.map(|n| self.rca_upstream(n));
+            let inc = self.incidents.get_mut(&inc_id).expect("present");
+            inc.events += u64::from(count);
+            inc.first_seen = inc.first_seen.min(view.starts_at);
+            inc.severity = inc.severity.max(view.severity);
+            inc.rules.insert(rule);
+            if let Some(s) = view.service.clone().or(node_service) {
+                inc.services.insert(s);
+            }
+            let new_resource = !inc.resources.contains_key(&res_key);
+            let agg = inc.resources.entry(res_key).or_insert_with(|| ResourceAgg {
+                node: node.unwrap_or(NONE),
+                members: 0,
+                first_seen: view.starts_at,
+                severity: view.severity,
+                fingerprint: fp.clone(),
+                name: view.name.clone(),
+                chronic,
+            });
+            agg.members += 1;
+            let was_failing = !new_resource && agg.severity >= Severity::Error;
+            if (view.severity, Reverse(view.starts_at)) > (agg.severity, Reverse(agg.first_seen)) {
+                agg.severity = view.severity;
+                agg.fingerprint = fp.clone();
+                agg.name = view.name.clone();
+            }
+            agg.first_seen = agg.first_seen.min(view.starts_at);
+            agg.chronic = agg.chronic.min(chronic);
+            let becomes_failing = !was_failing && agg.severity >= Severity::Error;
+            if let Some(ups) = rca_ups {
+                for &(n, hops) in ups.iter() {
+                    let c = inc.coverage.entry(n).or_default();
+                    if new_resource {
+                        c.covered += 1;
+                        c.hop_sum += u32::from(hops);
+                    }
+                    if becomes_failing {
+                        c.add_failing(hops);
+                    }
+                }
+            }
+        }
+        let now = self.now;
+        if let Some(inc) = self.incidents.get_mut(&inc_id) {
+            if inc.first_seen == Millis::MAX {
+                inc.first_seen = now;
+            }
         }
     }
 
@@ -2799,6 +3227,7 @@ impl Engine {
                 services: BTreeSet::new(),
                 merged_from: Vec::new(),
                 merged_ids: Vec::new(),
+                split_off: Vec::new(),
                 explanation: Vec::new(),
                 opened: false,
                 phase: Phase::Open,

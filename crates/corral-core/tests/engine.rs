@@ -2146,3 +2146,80 @@ fn a_cause_reported_after_its_effects_ties_them_together_as_if_it_had_come_first
     );
     assert_eq!(late.groups(), in_order.groups());
 }
+
+#[test]
+fn a_failure_that_recovers_apart_from_the_root_cause_it_joined_is_a_failure_of_its_own() {
+    // db-1 goes down; 20 s later esx-1, the hypervisor it runs on, alerts too: within the
+    // scrape interval a cause may lag its effects, so it joins db-1's incident as its late
+    // cause, and the caller's errors with them. A cause's recovery brings its effects' within a
+    // scrape interval per hop (and one more, for noticing each recovery): db-1 and its caller
+    // recovering at 600 s while esx-1 is still re-notified as failing at 900 s (and resolves at
+    // 1,500 s) were never its effects. The part that recovered together leaves as an incident
+    // of its own, named after db-1; esx-1 keeps the incident.
+    let critical = |secs, name, resource| {
+        let mut a = alert(secs, name, resource, Status::Firing);
+        a.severity = Severity::Critical;
+        a
+    };
+    let late_cause = |h: &mut Harness| {
+        h.push(critical(0, "DatabaseDown", "db-1"))
+            .push(critical(20, "HypervisorDown", "esx-1"))
+            .fire(30, "HighErrorRate", "payroll-api");
+    };
+    let mut h = Harness::new("");
+    late_cause(&mut h);
+    h.resolve(600, "DatabaseDown", "db-1")
+        .resolve(610, "HighErrorRate", "payroll-api")
+        .push(critical(900, "HypervisorDown", "esx-1"))
+        .resolve(1500, "HypervisorDown", "esx-1")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1", "HighErrorRate@payroll-api"]),
+            g(&["HypervisorDown@esx-1"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "DatabaseDown@db-1"), "db-1");
+    assert_eq!(root_of(&h, "HypervisorDown@esx-1"), "esx-1");
+    // Recovering within two scrape intervals of each other (one hop), they may be cause and
+    // effect: one incident.
+    let mut h = Harness::new("");
+    late_cause(&mut h);
+    h.resolve(600, "DatabaseDown", "db-1")
+        .resolve(610, "HighErrorRate", "payroll-api")
+        .resolve(700, "HypervisorDown", "esx-1")
+        .tick(1600)
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+    // Silence is no evidence: with no occurrence of esx-1 past the tolerance (a lost or late
+    // resolve looks the same), nothing splits.
+    let mut h = Harness::new("");
+    late_cause(&mut h);
+    h.resolve(600, "DatabaseDown", "db-1")
+        .resolve(610, "HighErrorRate", "payroll-api")
+        .tick(1600)
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+    // Effects recovering long after the root cause did: the hypervisor fails first and db-1
+    // with it, but db-1 stays down 20 minutes after esx-1 recovered: a failure of its own.
+    let mut h = Harness::new("");
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(critical(30, "DatabaseDown", "db-1"))
+        .fire(40, "HighErrorRate", "payroll-api")
+        .resolve(600, "HypervisorDown", "esx-1")
+        .push(critical(900, "DatabaseDown", "db-1"))
+        .resolve(1800, "DatabaseDown", "db-1")
+        .resolve(1810, "HighErrorRate", "payroll-api")
+        .tick(1900)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1", "HighErrorRate@payroll-api"]),
+            g(&["HypervisorDown@esx-1"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "DatabaseDown@db-1"), "db-1");
+}

@@ -1521,7 +1521,17 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
     let weak_apart = (!grouped)
         .then(|| chain.iter().find(|l| l.linked && l.weak.is_some()))
         .flatten();
-    let note = if let Some(shown) = &impact_shown {
+    let recovered_apart = (!grouped)
+        .then(|| recovered_apart(replay, &fps[0], &fps[1]))
+        .flatten();
+    let note = if let Some(line) = &recovered_apart {
+        Some(format!(
+            "they were in one incident until the engine split it: {line}; a cause's recovery \
+             brings its effects' within a scrape interval per hop and one more \
+             (causality::recovery_tolerance), so the part that recovered apart from the named \
+             root cause (recovered apart) was a failure of its own"
+        ))
+    } else if let Some(shown) = &impact_shown {
         Some(format!(
             "the link criteria hold, yet they are apart: {} fails outright {} after {}, the first \
              alert of incident {} on {}, where that incident's failure ({}) had only degraded it \
@@ -1630,6 +1640,29 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
         note,
         shared_symptom,
     }
+}
+
+/// The engine's own line (`Engine::split_recovered`) when the incidents of `a` and `b` were one
+/// until the part that recovered apart from its named root cause was split off: the split-off
+/// incident's explanation names the incident it came from, and that one's (while it has room)
+/// the part.
+fn recovered_apart(replay: &Replay, a: &str, b: &str) -> Option<String> {
+    let (ia, ib) = (*replay.incident_of.get(a)?, *replay.incident_of.get(b)?);
+    let explanation = |i: usize| {
+        replay
+            .updates
+            .iter()
+            .rev()
+            .find(|u| u.dedup_key == replay.finals.ids[i])
+            .map(|u| u.payload.custom_details.explanation.clone())
+            .unwrap_or_default()
+    };
+    [(ia, ib), (ib, ia)].into_iter().find_map(|(from, other)| {
+        let other_key = &replay.finals.ids[other];
+        explanation(from)
+            .into_iter()
+            .find(|line| line.contains("recovered while") && line.ends_with(other_key.as_str()))
+    })
 }
 
 /// The engine's refusal of a link because a failure's impact on the later alert's resource had
