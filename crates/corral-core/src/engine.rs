@@ -1107,7 +1107,7 @@ enum StateTimer {
 struct StateTimers {
     expiries: TimerQueue<Reverse<(Millis, Str)>>,
     /// By `StateTimers::kind`.
-    others: [TimerQueue<Reverse<(Millis, StateTimer)>>; 4],
+    others: [TimerQueue<Reverse<(Millis, StateTimer)>>; 5],
 }
 
 impl StateTimers {
@@ -1118,6 +1118,7 @@ impl StateTimers {
             StateTimer::Forget(_) => 1,
             StateTimer::DropReopenable(_) => 2,
             StateTimer::MaintenanceEnd(_) => 3,
+            StateTimer::RecoveryCheck(_) => 4,
         }
     }
 
@@ -1211,6 +1212,9 @@ struct Snapshot {
     now: Millis,
     next_seq: u64,
     stats: EngineStats,
+    /// `Engine::placement_alternatives`; older snapshots have none.
+    #[serde(default)]
+    placement_alternatives: Vec<(Str, Vec<u32>)>,
 }
 
 const SNAPSHOT_VERSION: u32 = 2;
@@ -1250,6 +1254,10 @@ pub struct Engine {
     emit_timers: TimerQueue<Reverse<(Millis, u32)>>,
     /// Closed incidents that had one alert to themselves, by that alert, with when they closed.
     reopenable: FxHashMap<Str, (Box<Incident>, Millis)>,
+    /// Firing alerts on resources the CMDB does not know that a weak link placed among several
+    /// incidents: the incidents passed over, in the order preferred (see
+    /// `Engine::rehome_recovered_symptom`).
+    placement_alternatives: FxHashMap<Str, SmallVec<[u32; 2]>>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
     group_cache: GroupCache,
     /// Per (rule, business service): the service's nodes and what is upstream of them.
@@ -1305,6 +1313,7 @@ impl Engine {
             state_timers: StateTimers::default(),
             emit_timers: TimerQueue::new(),
             reopenable: FxHashMap::default(),
+            placement_alternatives: FxHashMap::default(),
             group_cache: GroupCache::default(),
             service_region_cache: FxHashMap::default(),
             rca_cache: NodeCache::default(),
@@ -1740,9 +1749,119 @@ impl Engine {
 
     fn on_resolve(&mut self, fp: &Str, t: Millis, out: &mut Vec<IncidentUpdate>) {
         self.release_inhibition_source(fp, t, out);
+        if let Some(alternatives) = self.placement_alternatives.remove(fp) {
+            self.rehome_recovered_symptom(fp, &alternatives, t, out);
+        }
         self.deactivate(fp, t);
         self.schedule_forget(fp, t);
         self.on_recovery(fp, t, out);
+    }
+
+    /// A symptom recovers with its cause. An alert on a resource the CMDB does not know that a
+    /// weak link placed among several incidents (`alternatives`: those passed over, most
+    /// preferred first) resolves now, at `t`: if every other member of its incident had stopped
+    /// firing more than a scrape interval before (that failure recovered while this alert kept
+    /// firing, so it was not its cause), it moves to the first alternative still failing a
+    /// scrape interval ago (it recovers with that one). The caller then resolves it there.
+    fn rehome_recovered_symptom(
+        &mut self,
+        fp: &Str,
+        alternatives: &[u32],
+        t: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            return;
+        };
+        if !st.active || st.node().is_some() {
+            return;
+        }
+        let Some(from) = st.incident().map(|i| self.find(i)) else {
+            return;
+        };
+        let Some(inc) = self.incidents.get(&from) else {
+            return;
+        };
+        let recovered_before = t.saturating_sub(CAUSE_LAG_TOLERANCE);
+        // Other members that stopped firing, and none firing: an incident of this alert alone
+        // (or of alerts still firing) shows no recovery.
+        let mut others = 0;
+        for m in inc.members.iter().filter(|m| *m != fp) {
+            match self.dedup.alerts.get(m) {
+                Some(o) if o.active || o.last_seen > recovered_before => return,
+                _ => others += 1,
+            }
+        }
+        if others == 0 {
+            return;
+        }
+        let still_failing = |i: &Incident| match i.phase {
+            Phase::Resolving(since) => since >= recovered_before,
+            _ => i.active > 0,
+        };
+        let Some(to) = alternatives
+            .iter()
+            .map(|&c| self.find(c))
+            .find(|&c| c != from && self.incidents.get(&c).is_some_and(|i| still_failing(i)))
+        else {
+            return;
+        };
+        let view = st.as_alert(fp);
+        let count = u64::from(st.count);
+        tracing::trace!(alert = %fp, t, from, to, "recovered with another failure: moved");
+        self.release_anchors(fp, from, t);
+        let hold = self.rules.settings.resolve_hold;
+        let inc = self.incidents.get_mut(&from).expect("present");
+        inc.members.retain(|m| m != fp);
+        inc.active = inc.active.saturating_sub(1);
+        inc.events = inc.events.saturating_sub(count);
+        inc.last_seen = inc.last_seen.max(t);
+        if let Some(agg) = inc.resources.get_mut(&view.resource) {
+            agg.members = agg.members.saturating_sub(1);
+            if agg.members == 0 {
+                inc.resources.remove(&view.resource);
+            }
+        }
+        inc.forget_root_cause();
+        // Its service stays listed only while another member is of it.
+        if let Some(service) = view.service.as_ref() {
+            let (dedup, topology) = (&self.dedup, &self.topology);
+            let shared = inc.members.iter().any(|m| {
+                dedup.alerts.get(m).is_some_and(|o| {
+                    o.service.as_deref() == Some(service)
+                        || o.node().is_some_and(|n| {
+                            topology.node(NodeIndex::new(n as usize)).service.as_ref()
+                                == Some(service)
+                        })
+                })
+            });
+            if !shared {
+                inc.services.remove(service);
+            }
+        }
+        let to_key = self.incidents[&to].key.clone();
+        let inc = self.incidents.get_mut(&from).expect("present");
+        if inc.explanation.len() < MAX_EXPLANATION {
+            inc.explanation.push(format!(
+                "{} {fp} on {} left for {to_key}: it kept firing after this incident's failure \
+                 recovered, and recovered with that one",
+                view.name, view.resource
+            ));
+        }
+        if inc.active == 0 {
+            inc.phase = Phase::Resolving(t);
+            self.state_timers
+                .push(Reverse((t + hold, StateTimer::Close(from))));
+        }
+        self.mark_dirty(from, out);
+        if let Some(s) = self.dedup.alerts.get_mut(fp) {
+            s.active = false;
+        }
+        let Some(at) = self.dedup.alerts.position(fp) else {
+            return;
+        };
+        let anchors = self.anchors_of(fp);
+        self.join(to, &view, at, &anchors, t, None, false, out);
     }
 
     fn fire_expire(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
@@ -1762,6 +1881,8 @@ impl Engine {
         }
         st.status = Status::Resolved;
         self.stats.expired_alerts += 1;
+        // Expiry says when it was last reported, not when it recovered: no lifecycle evidence.
+        self.placement_alternatives.remove(fp);
         self.release_inhibition_source(fp, at, out);
         self.deactivate(fp, at);
         self.schedule_forget(fp, at);
@@ -2929,6 +3050,10 @@ impl Engine {
         // order below prefers, then the most recently active.
         let strong: SmallVec<[(u32, usize, bool); 4]> =
             candidates.iter().copied().filter(|c| !c.2).collect();
+        // The incidents a weak link offered an alert the CMDB does not know but that it did not
+        // join, most preferred first: if the one it joined recovers while it keeps firing, it
+        // moves to one of these (`rehome_recovered_symptom`).
+        let mut passed_over: SmallVec<[u32; 2]> = SmallVec::new();
         if strong.is_empty() && candidates.len() > 1 {
             // A shared service or learned group says more than a check that happened to fail
             // at the same moment; among co-firing incidents, the nearest in time.
@@ -2968,7 +3093,7 @@ impl Engine {
                     .find(|(i, _)| *i == c)
                     .map_or(0, |&(_, lag)| lag)
             };
-            let latest = candidates.iter().copied().max_by_key(|&(c, _, _)| {
+            let preference = |c: u32| {
                 (
                     Reverse(co_firing_distance(c)),
                     placed_at(c),
@@ -2976,7 +3101,20 @@ impl Engine {
                     Reverse(lag_behind(c)),
                     self.incidents.get(&c).map(|i| (i.last_seen, i.seq)),
                 )
-            });
+            };
+            let latest = candidates
+                .iter()
+                .copied()
+                .max_by_key(|&(c, _, _)| preference(c));
+            if !known {
+                let chosen = latest.map(|l| l.0);
+                passed_over = candidates
+                    .iter()
+                    .map(|c| c.0)
+                    .filter(|&c| Some(c) != chosen)
+                    .collect();
+                passed_over.sort_by_cached_key(|&c| Reverse(preference(c)));
+            }
             candidates = latest.into_iter().collect();
         } else if !strong.is_empty() {
             // A weak link still gathers incidents made only of alerts the CMDB does not know:
@@ -3009,6 +3147,11 @@ impl Engine {
             .any(|&(inc, hops, _)| hops > 0 && self.find(inc) == inc_id);
         self.join(inc_id, view, at, &anchors, t, reason, explained, out);
         self.anchor_slots = anchors.slots;
+        if !passed_over.is_empty() {
+            self.placement_alternatives.insert(fp.clone(), passed_over);
+        } else if !known {
+            self.placement_alternatives.remove(fp);
+        }
     }
 
     /// The alert's own closed solo incident reopened, or a new incident.
@@ -4150,6 +4293,11 @@ impl Engine {
             now: self.now,
             next_seq: self.next_seq,
             stats: self.stats.clone(),
+            placement_alternatives: self
+                .placement_alternatives
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_vec()))
+                .collect(),
         })
     }
 
@@ -4185,6 +4333,11 @@ impl Engine {
         self.started = snap.now != Millis::MIN;
         self.next_seq = snap.next_seq;
         self.stats = snap.stats;
+        self.placement_alternatives = snap
+            .placement_alternatives
+            .into_iter()
+            .map(|(k, v)| (k, SmallVec::from_vec(v)))
+            .collect();
         self.group_cache.clear();
         self.service_region_cache.clear();
         self.rca_cache.clear();

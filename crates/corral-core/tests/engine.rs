@@ -1528,6 +1528,60 @@ fn a_check_firing_at_the_same_moment_never_links_resources_the_cmdb_knows() {
 }
 
 #[test]
+fn a_symptom_the_cmdb_does_not_know_recovers_with_its_cause() {
+    // island and host-b2 go down with the same check; the unregistered host's alert, nearest in
+    // time to host-b2's, joins that failure (the only evidence when it starts).
+    let co_firing = |h: &mut Harness| {
+        h.push(scraped(0, "HostDown", "island", "dc1"))
+            .push(scraped(40, "HostDown", "host-b2", "dc1"))
+            .push(scraped(45, "HostDown", "host-b9-unregistered", "dc1"))
+            .resolve(300, "HostDown", "host-b2");
+    };
+    // host-b2 recovers at 300 s while the unregistered host keeps failing until 900 s, when it
+    // recovers with island: host-b2's failure was not its cause, island's was. It moves there.
+    let mut h = Harness::new("");
+    co_firing(&mut h);
+    h.resolve(895, "HostDown", "island")
+        .resolve(900, "HostDown", "host-b9-unregistered")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-b2"]),
+            g(&["HostDown@host-b9-unregistered", "HostDown@island"]),
+        ]
+    );
+    // Recovering within a scrape interval of host-b2 (monitors see a recovery at different
+    // moments), it recovered with host-b2: it stays.
+    let mut h = Harness::new("");
+    co_firing(&mut h);
+    h.resolve(330, "HostDown", "host-b9-unregistered")
+        .resolve(895, "HostDown", "island")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-b2", "HostDown@host-b9-unregistered"]),
+            g(&["HostDown@island"]),
+        ]
+    );
+    // island recovered a scrape interval and more before it too: nothing recovered with it, so
+    // nothing says where it belongs better than where it started. It stays.
+    let mut h = Harness::new("");
+    co_firing(&mut h);
+    h.resolve(400, "HostDown", "island")
+        .resolve(900, "HostDown", "host-b9-unregistered")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-b2", "HostDown@host-b9-unregistered"]),
+            g(&["HostDown@island"]),
+        ]
+    );
+}
+
+#[test]
 fn a_co_firing_unknown_resource_is_gathered_whichever_arrives_first() {
     let mut h = Harness::new("");
     // The unregistered host's alert arrives first and opens an incident of its own; host-a1,
