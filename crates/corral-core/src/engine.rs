@@ -21,7 +21,9 @@ use crate::causality::{
 use crate::dedup::{AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
-use crate::model::{format_event_time, Alert, AlertHead, Millis, Severity, Status, Str};
+use crate::model::{
+    format_event_time, format_event_time_str, Alert, AlertHead, Millis, Severity, Status, Str,
+};
 use crate::rootcause::{self, AlertingInfo, Candidate, Cover};
 use crate::rules::{GroupingRule, RuleSet};
 use crate::timer_heap::TimerHeap;
@@ -952,16 +954,16 @@ struct Incident {
     /// `first_seen` as last formatted for an update, with the time it shows: an incident's
     /// start rarely moves while each update reports a new `last_seen`.
     #[serde(skip)]
-    first_seen_text: Option<(Millis, String)>,
+    first_seen_text: Option<(Millis, Str)>,
 }
 
 impl Incident {
     /// `first_seen` in RFC 3339, formatted only when it changed since the last update.
-    fn first_seen_text(&mut self) -> String {
+    fn first_seen_text(&mut self) -> Str {
         match &self.first_seen_text {
             Some((at, text)) if *at == self.first_seen => text.clone(),
             _ => {
-                let text = format_event_time(self.first_seen);
+                let text = format_event_time_str(self.first_seen);
                 self.first_seen_text = Some((self.first_seen, text.clone()));
                 text
             }
@@ -983,13 +985,13 @@ impl Incident {
 #[derive(Clone, Debug, PartialEq)]
 struct RootCauseView {
     root: RootCause,
-    component: String,
-    class: String,
+    component: Str,
+    class: Str,
     /// The explanation's last line, naming the root cause (and its runner-up).
     line: Option<String>,
-    resources: Vec<String>,
-    services: Vec<String>,
-    impacted: Vec<String>,
+    resources: Vec<Str>,
+    services: Vec<Str>,
+    impacted: Vec<Str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -2887,7 +2889,7 @@ impl Engine {
                 // Close the absorbed incident's ticket, pointing at where its alerts went.
                 let mut upd = self.build_update(&mut absorbed, EventAction::Resolve, t);
                 upd.payload.custom_details.merged_into =
-                    Some(self.incidents[&survivor].key.clone());
+                    Some(Str::new(&self.incidents[&survivor].key));
                 self.stats.updates_emitted += 1;
                 out.push(upd);
             }
@@ -3336,33 +3338,31 @@ impl Engine {
         let (root, component, class) = match &choice {
             Some(ch) => {
                 let c = &cands[ch.index];
+                let resource = Str::new(c.resource);
                 let rc = RootCause {
-                    resource: c.resource.to_string(),
-                    fingerprint: c
-                        .alerting
-                        .as_ref()
-                        .map(|a| a.fingerprint.as_str().to_owned()),
-                    name: c.alerting.as_ref().map(|a| a.name.as_str().to_owned()),
+                    resource: resource.clone(),
+                    fingerprint: c.alerting.as_ref().map(|a| a.fingerprint.clone()),
+                    name: c.alerting.as_ref().map(|a| a.name.clone()),
                     confidence: ch.confidence,
                     reason: ch.reason.clone(),
                 };
                 let class = c
                     .alerting
                     .as_ref()
-                    .map(|a| a.name.as_str().to_owned())
-                    .unwrap_or_else(|| "SilentDependency".to_string());
-                (rc, c.resource.to_string(), class)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_else(|| Str::const_new("SilentDependency"));
+                (rc, resource, class)
             }
             None => (
                 RootCause {
-                    resource: String::new(),
+                    resource: Str::default(),
                     fingerprint: None,
                     name: None,
                     confidence: 0.0,
                     reason: "no candidate".into(),
                 },
-                String::new(),
-                String::new(),
+                Str::default(),
+                Str::default(),
             ),
         };
         // Pieces pushed into one allocation, not `format!`: `core::fmt` cost ~1,000
@@ -3402,14 +3402,9 @@ impl Engine {
         });
         drop(cands);
 
-        // `as_str().to_owned()`, not `to_string()`: a `CompactString` has no specialized
-        // `ToString`, so `to_string` goes through the formatting machinery (~3x the cost).
-        let resources: Vec<String> = inc
-            .resources
-            .keys()
-            .map(|k| k.as_str().to_owned())
-            .collect();
-        let services: Vec<String> = inc.services.iter().map(|s| s.as_str().to_owned()).collect();
+        // `Str`s: the short names are copied inline, without an allocation each.
+        let resources: Vec<Str> = inc.resources.keys().cloned().collect();
+        let services: Vec<Str> = inc.services.iter().cloned().collect();
         // The incident's services and those its root cause impacts, both sorted and unique:
         // merged rather than collected through a `BTreeSet<String>`, which allocated a string
         // per service per update (a quarter of this function's cost on a storm).
@@ -3470,33 +3465,36 @@ impl Engine {
         // Into the previous root's string: mostly the same name, so no allocation.
         match &mut inc.last_root {
             Some((root, severity)) => {
-                root.clone_from(&view.root.resource);
+                root.clear();
+                root.push_str(&view.root.resource);
                 *severity = inc.severity;
             }
-            None => inc.last_root = Some((view.root.resource.clone(), inc.severity)),
+            // `String::from`, not `to_string`: a `Str`'s goes through `core::fmt`.
+            None => inc.last_root = Some((String::from(view.root.resource.as_str()), inc.severity)),
         }
         inc.emitted_events = inc.events;
-        let rule_names: Vec<String> = inc
+        let rule_names: Vec<Str> = inc
             .rules
             .iter()
-            .map(|&r| rules.groupings[r as usize].name.clone())
+            .map(|&r| Str::new(&rules.groupings[r as usize].name))
             .collect();
         // The three times are often the same instant (an update at the join it reports, an
         // incident of one burst): formatted once and copied.
-        let timestamp = format_event_time(at);
+        let timestamp = format_event_time_str(at);
         let last_seen = if inc.last_seen == at {
             timestamp.clone()
         } else {
-            format_event_time(inc.last_seen)
+            format_event_time_str(inc.last_seen)
         };
         let first_seen = if inc.first_seen == inc.last_seen {
             last_seen.clone()
         } else {
             inc.first_seen_text()
         };
+        let key = Str::new(&inc.key);
         IncidentUpdate {
             event_action: action,
-            dedup_key: inc.key.clone(),
+            dedup_key: key.clone(),
             payload: Payload {
                 summary,
                 source: component.clone(),
@@ -3506,8 +3504,8 @@ impl Engine {
                 group: view.services.first().cloned().unwrap_or_default(),
                 class: class.clone(),
                 custom_details: Details {
-                    incident_id: inc.key.clone(),
-                    alerts: inc.members.iter().map(|m| m.as_str().to_owned()).collect(),
+                    incident_id: key,
+                    alerts: inc.members.clone(),
                     alert_count: inc.members.len(),
                     event_count: inc.events,
                     resources: view.resources.clone(),
@@ -3516,7 +3514,7 @@ impl Engine {
                     impacted_services: view.impacted.clone(),
                     anomaly_score,
                     rules: rule_names,
-                    merged_from: inc.merged_from.clone(),
+                    merged_from: inc.merged_from.iter().map(Str::new).collect(),
                     merged_into: None,
                     first_seen,
                     last_seen,
@@ -3731,7 +3729,7 @@ impl<'a> MembersByNode<'a> {
 }
 
 /// The union of two sorted lists without duplicates, sorted and without duplicates.
-fn union_sorted(a: &[String], b: &[Str]) -> Vec<String> {
+fn union_sorted(a: &[Str], b: &[Str]) -> Vec<Str> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
@@ -3741,7 +3739,7 @@ fn union_sorted(a: &[String], b: &[Str]) -> Vec<String> {
                 i += 1;
             }
             std::cmp::Ordering::Greater => {
-                out.push(b[j].as_str().to_owned());
+                out.push(b[j].clone());
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
@@ -3752,7 +3750,7 @@ fn union_sorted(a: &[String], b: &[Str]) -> Vec<String> {
         }
     }
     out.extend(a[i..].iter().cloned());
-    out.extend(b[j..].iter().map(|s| s.as_str().to_owned()));
+    out.extend(b[j..].iter().cloned());
     out
 }
 
@@ -3984,9 +3982,9 @@ mod tests {
             a in proptest::collection::btree_set("[a-c]{0,3}", 0..8),
             b in proptest::collection::btree_set("[a-c]{0,3}", 0..8),
         ) {
-            let a_list: Vec<String> = a.iter().cloned().collect();
+            let a_list: Vec<Str> = a.iter().map(Str::from).collect();
             let b_list: Vec<Str> = b.iter().map(Str::from).collect::<BTreeSet<Str>>().into_iter().collect();
-            let expected: Vec<String> = a.union(&b).cloned().collect();
+            let expected: Vec<Str> = a.union(&b).map(Str::from).collect();
             prop_assert_eq!(union_sorted(&a_list, &b_list), expected);
         }
 

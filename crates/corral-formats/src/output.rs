@@ -149,7 +149,12 @@ fn opsgenie(update: &IncidentUpdate) -> Value {
             "body": {"source": "corral", "user": "corral", "note": truncate(&p.summary, 25_000)},
         });
     }
-    let mut tags: Vec<String> = p.custom_details.services.clone();
+    let mut tags: Vec<String> = p
+        .custom_details
+        .services
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     tags.extend(p.custom_details.rules.iter().map(|r| format!("rule:{r}")));
     tags.sort();
     tags.dedup();

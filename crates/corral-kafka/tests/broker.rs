@@ -715,7 +715,13 @@ fn at_least_once_survives_kill_9_mid_stream() {
     let fingerprints: BTreeSet<String> = all.iter().map(|a| a.fingerprint.to_string()).collect();
     let in_incidents: BTreeSet<String> = got
         .values()
-        .flat_map(|u| u.payload.custom_details.alerts.clone())
+        .flat_map(|u| {
+            u.payload
+                .custom_details
+                .alerts
+                .iter()
+                .map(|a| a.to_string())
+        })
         .collect();
     assert_eq!(fingerprints, in_incidents, "no alert may be lost");
     assert_eq!(
@@ -954,7 +960,14 @@ fn repartition_brings_a_domain_together_when_producers_key_otherwise() {
         final_states(ups)
             .values()
             .filter(|u| u.payload.custom_details.merged_into.is_none())
-            .map(|u| u.payload.custom_details.alerts.iter().cloned().collect())
+            .map(|u| {
+                u.payload
+                    .custom_details
+                    .alerts
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect()
+            })
             .collect()
     };
     let expected = grouping(&expected_updates(&in_order, 1));

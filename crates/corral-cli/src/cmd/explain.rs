@@ -1232,7 +1232,7 @@ fn canonical_incident(replay: &Replay, id: &str) -> Result<usize> {
     // An absorbed incident: follow it to where its alerts went.
     for u in replay.updates.iter().filter(|u| u.dedup_key == id) {
         if let Some(fp) = u.payload.custom_details.alerts.first() {
-            if let Some(&i) = replay.incident_of.get(fp) {
+            if let Some(&i) = replay.incident_of.get(fp.as_str()) {
                 return Ok(i);
             }
         }
@@ -1352,7 +1352,7 @@ fn explain_root_cause(
     let (chosen, reason, confidence) = match last {
         Some(u) => {
             let rc = &u.payload.custom_details.root_cause;
-            (rc.resource.clone(), rc.reason.clone(), rc.confidence)
+            (rc.resource.to_string(), rc.reason.clone(), rc.confidence)
         }
         None => (String::new(), String::new(), 0.0),
     };
