@@ -937,7 +937,8 @@ struct Incident {
     /// life of the process. Older snapshots have none (their entries stay).
     #[serde(default)]
     merged_ids: Vec<u32>,
-    explanation: Vec<String>,
+    /// Shared with every update that reports them (`Arc`), not copied into each.
+    explanation: Vec<Arc<str>>,
     /// Whether a `trigger` has been emitted (false while held below `min_alerts`).
     opened: bool,
     phase: Phase,
@@ -988,7 +989,7 @@ struct RootCauseView {
     component: Str,
     class: Str,
     /// The explanation's last line, naming the root cause (and its runner-up).
-    line: Option<String>,
+    line: Option<Arc<str>>,
     resources: Vec<Str>,
     services: Vec<Str>,
     impacted: Vec<Str>,
@@ -2768,7 +2769,7 @@ impl Engine {
             // `[&str]::concat` (one exact allocation), not `format!`: one line per join, and
             // `core::fmt` cost ~1,100 instructions a line.
             let (name, fp, resource) = (view.name.as_str(), fp.as_str(), view.resource.as_str());
-            inc.explanation.push(match reason {
+            inc.explanation.push(Arc::from(match reason {
                 Some(why) => [
                     name,
                     " ",
@@ -2804,7 +2805,7 @@ impl Engine {
                     ")",
                 ]
                 .concat(),
-            });
+            }));
         }
         self.register_anchors(inc_id, anchors, t, true, explained);
 
@@ -2920,7 +2921,7 @@ impl Engine {
             s.opened |= absorbed.opened;
             if s.explanation.len() < MAX_EXPLANATION {
                 s.explanation
-                    .push(format!("merged {} (bridged by {fp})", absorbed.key));
+                    .push(format!("merged {} (bridged by {fp})", absorbed.key).into());
             }
             for ((key, agg), (_, ups)) in absorbed.resources.into_iter().zip(rca) {
                 match s.resources.get_mut(&key) {
@@ -3107,9 +3108,8 @@ impl Engine {
         inc.phase = Phase::Open;
         inc.last_emit = Millis::MIN;
         if inc.explanation.len() < MAX_EXPLANATION {
-            inc.explanation.push(format!(
-                "reopened: {fp} fired again alone within the reopen window"
-            ));
+            inc.explanation
+                .push(format!("reopened: {fp} fired again alone within the reopen window").into());
         }
         self.stats.incidents_reopened += 1;
         self.incidents.insert(id, inc);
@@ -3398,7 +3398,7 @@ impl Engine {
                     None => format!("root cause {}: {}", root.resource, ch.reason),
                 }
             );
-            line
+            Arc::<str>::from(line)
         });
         drop(cands);
 
@@ -3448,11 +3448,11 @@ impl Engine {
         let mut explanation = Vec::with_capacity(inc.explanation.len() + 1);
         explanation.extend_from_slice(&inc.explanation);
         explanation.extend(view.line.iter().cloned());
-        let res_refs: Vec<&str> = inc.resources.keys().map(|k| k.as_str()).collect();
-        let svc_refs: Vec<&str> = inc.services.iter().map(|k| k.as_str()).collect();
+        // The view's lists are the incident's resource and service keys, in order (a kept view
+        // is checked against a fresh one in debug builds).
         let anomaly_score = self.anomaly.incident_score(&Burst {
-            resources: &res_refs,
-            services: &svc_refs,
+            resources: &view.resources,
+            services: &view.services,
             alert_count: inc.members.len(),
             event_count: inc.events,
             first_seen: inc.first_seen,

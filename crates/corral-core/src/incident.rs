@@ -8,6 +8,7 @@
 
 use crate::model::{Severity, Str};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,7 +58,9 @@ pub struct Details {
     pub merged_into: Option<Str>,
     pub first_seen: Str,
     pub last_seen: Str,
-    pub explanation: Vec<String>,
+    /// Sentences the engine keeps per incident: shared (`Arc`) with every update that reports
+    /// them rather than copied.
+    pub explanation: Vec<Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

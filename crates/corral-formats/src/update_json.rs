@@ -369,7 +369,7 @@ mod tests {
                         merged_into: options.2.map(Str::from),
                         first_seen: name(10),
                         last_seen: name(11),
-                        explanation: lists[6].clone(),
+                        explanation: lists[6].iter().map(|s| s.as_str().into()).collect(),
                     },
                 },
             }

@@ -1289,7 +1289,14 @@ fn explain_incident(replay: &Replay, id: &str) -> Result<IncidentExplanation> {
         .rev()
         .find(|u| u.dedup_key == replay.finals.ids[idx]);
     let engine_explanation = last
-        .map(|u| u.payload.custom_details.explanation.clone())
+        .map(|u| {
+            u.payload
+                .custom_details
+                .explanation
+                .iter()
+                .map(|line| line.to_string())
+                .collect()
+        })
         .unwrap_or_default();
     let root_cause = explain_root_cause(replay, &members, last);
     Ok(IncidentExplanation {

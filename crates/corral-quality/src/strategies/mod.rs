@@ -166,7 +166,7 @@ impl IncidentDraft {
                     merged_into: None,
                     first_seen: format_event_time(self.first_seen).into(),
                     last_seen: format_event_time(self.last_seen).into(),
-                    explanation,
+                    explanation: explanation.into_iter().map(Into::into).collect(),
                 },
             },
         }
