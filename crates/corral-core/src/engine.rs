@@ -2749,6 +2749,11 @@ impl Engine {
             inc.forget_root_cause();
         }
         if let Some(ups) = rca_ups {
+            // A new incident's coverage is its first neighbourhood: sized once, not rehashed
+            // as it fills (the cover is summed, so the map's order does not matter).
+            if inc.coverage.is_empty() {
+                inc.coverage.reserve(ups.len());
+            }
             for &(n, hops) in ups.iter() {
                 let c = inc.coverage.entry(n).or_default();
                 if new_resource {
