@@ -990,9 +990,9 @@ struct RootCauseView {
     class: Str,
     /// The explanation's last line, naming the root cause (and its runner-up).
     line: Option<Arc<str>>,
-    resources: Vec<Str>,
-    services: Vec<Str>,
-    impacted: Vec<Str>,
+    resources: Arc<[Str]>,
+    services: Arc<[Str]>,
+    impacted: Arc<[Str]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -3408,8 +3408,8 @@ impl Engine {
         drop(cands);
 
         // `Str`s: the short names are copied inline, without an allocation each.
-        let resources: Vec<Str> = inc.resources.keys().cloned().collect();
-        let services: Vec<Str> = inc.services.iter().cloned().collect();
+        let resources: Arc<[Str]> = inc.resources.keys().cloned().collect();
+        let services: Arc<[Str]> = inc.services.iter().cloned().collect();
         // The incident's services and those its root cause impacts, both sorted and unique:
         // merged rather than collected through a `BTreeSet<String>`, which allocated a string
         // per service per update (a quarter of this function's cost on a storm).
@@ -3424,7 +3424,7 @@ impl Engine {
                         v
                     }
                 };
-                union_sorted(&services, &below)
+                union_sorted(&services, &below).into()
             }
             None => services.clone(),
         };

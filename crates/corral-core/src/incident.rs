@@ -46,10 +46,12 @@ pub struct Details {
     pub alerts: Vec<Str>,
     pub alert_count: usize,
     pub event_count: u64,
-    pub resources: Vec<Str>,
-    pub services: Vec<Str>,
+    /// The lists an unchanged membership reports again and again: shared (`Arc`) between the
+    /// engine's root-cause view and every update made from it.
+    pub resources: Arc<[Str]>,
+    pub services: Arc<[Str]>,
     pub root_cause: RootCause,
-    pub impacted_services: Vec<Str>,
+    pub impacted_services: Arc<[Str]>,
     pub anomaly_score: f64,
     pub rules: Vec<Str>,
     pub merged_from: Vec<Str>,
