@@ -379,7 +379,7 @@ fn updates(raw: &[Vec<u8>]) -> Vec<IncidentUpdate> {
 fn final_states(ups: &[IncidentUpdate]) -> BTreeMap<String, IncidentUpdate> {
     let mut m = BTreeMap::new();
     for u in ups {
-        m.insert(u.dedup_key.clone(), u.clone());
+        m.insert(u.dedup_key.to_string(), u.clone());
     }
     m
 }
@@ -751,7 +751,9 @@ fn exactly_once_has_no_duplicate_updates_across_a_crash() {
     let by_key = |v: &[IncidentUpdate]| {
         let mut m: BTreeMap<String, Vec<IncidentUpdate>> = BTreeMap::new();
         for u in v {
-            m.entry(u.dedup_key.clone()).or_default().push(u.clone());
+            m.entry(u.dedup_key.to_string())
+                .or_default()
+                .push(u.clone());
         }
         m
     };
