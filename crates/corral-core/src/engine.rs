@@ -3455,6 +3455,11 @@ impl Engine {
         explanation.extend(view.line.iter().cloned());
         // The view's lists are the incident's resource and service keys, in order (a kept view
         // is checked against a fresh one in debug builds).
+        debug_assert!(
+            view.resources.iter().eq(inc.resources.keys())
+                && view.services.iter().eq(inc.services.iter()),
+            "the anomaly model must see the incident's own resources and services"
+        );
         let anomaly_score = self.anomaly.incident_score(&Burst {
             resources: &view.resources,
             services: &view.services,
