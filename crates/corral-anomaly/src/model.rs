@@ -369,9 +369,9 @@ impl AnomalyModel for BaselineModel {
         };
         // A profile is trusted after an hour of closed minutes; younger ones would mostly
         // have learned the very burst being judged.
-        let sum = |keys: &[&str], map: &FxHashMap<Str, RateBaseline>| {
+        let sum = |keys: &[Str], map: &FxHashMap<Str, RateBaseline>| {
             keys.iter()
-                .fold((0.0, 0.0, 0u32), |(m, v, known), k| match map.get(*k) {
+                .fold((0.0, 0.0, 0u32), |(m, v, known), k| match map.get(k) {
                     Some(b) if b.minutes() >= MIN_TRUSTED_MINUTES => {
                         (m + b.mean(), v + b.variance(), known + 1)
                     }

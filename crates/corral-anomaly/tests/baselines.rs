@@ -5,7 +5,7 @@ use corral_anomaly::{
     load_models, BaselineModel, ModelConfig, ModelError, Trainer, FORMAT_VERSION,
 };
 use corral_core::anomaly::{AnomalyModel, Burst};
-use corral_core::model::{Alert, Status};
+use corral_core::model::{Alert, Status, Str};
 
 const MINUTE: i64 = 60_000;
 const T0: i64 = 1_700_000_000_000;
@@ -70,8 +70,8 @@ fn metric_spike_raises_a_synthetic_anomaly_alert_after_warm_up() {
 }
 
 fn burst<'a>(
-    resources: &'a [&'a str],
-    services: &'a [&'a str],
+    resources: &'a [Str],
+    services: &'a [Str],
     alerts: usize,
     minutes: i64,
     at: i64,
@@ -101,14 +101,14 @@ fn a_burst_on_a_quiet_resource_scores_higher_than_on_a_noisy_one() {
     }
     assert!((m.resource_baseline("noisy").unwrap().mean() - 20.0).abs() < 0.5);
     let at = T0 + 1440 * MINUTE;
-    let on_quiet = m.incident_score(&burst(&["quiet"], &[], 30, 5, at));
-    let on_noisy = m.incident_score(&burst(&["noisy"], &[], 30, 5, at));
-    let usual = m.incident_score(&burst(&["noisy"], &[], 100, 5, at));
+    let on_quiet = m.incident_score(&burst(&["quiet".into()], &[], 30, 5, at));
+    let on_noisy = m.incident_score(&burst(&["noisy".into()], &[], 30, 5, at));
+    let usual = m.incident_score(&burst(&["noisy".into()], &[], 100, 5, at));
     assert!(on_quiet > 0.6, "{on_quiet}");
     assert!(on_noisy < 0.2, "{on_noisy}");
     assert!(usual < on_quiet);
     // Resources never seen: judged by size as without a model.
-    let unknown = m.incident_score(&burst(&["elsewhere"], &[], 10, 1, at));
+    let unknown = m.incident_score(&burst(&["elsewhere".into()], &[], 10, 1, at));
     assert!((unknown - 0.5).abs() < 1e-9);
 }
 

@@ -92,13 +92,19 @@ fn run(e: &mut Engine, alerts: Vec<Alert>) -> Vec<Vec<String>> {
     e.finish(&mut out);
     let mut last: BTreeMap<String, IncidentUpdate> = BTreeMap::new();
     for u in out {
-        last.insert(u.dedup_key.clone(), u);
+        last.insert(u.dedup_key.to_string(), u);
     }
     let mut groups: Vec<Vec<String>> = last
         .values()
         .filter(|u| u.payload.custom_details.merged_into.is_none())
         .map(|u| {
-            let mut v = u.payload.custom_details.alerts.clone();
+            let mut v: Vec<String> = u
+                .payload
+                .custom_details
+                .alerts
+                .iter()
+                .map(|a| a.to_string())
+                .collect();
             v.sort();
             v
         })

@@ -347,14 +347,19 @@ impl IncidentReader {
         // Updates of one incident share its key, so they are in order within one partition.
         let mut finals = BTreeMap::new();
         for u in &self.updates {
-            finals.insert(u.dedup_key.clone(), u.clone());
+            finals.insert(u.dedup_key.to_string(), u.clone());
         }
         finals
     }
 }
 
 fn members(u: &IncidentUpdate) -> BTreeSet<String> {
-    u.payload.custom_details.alerts.iter().cloned().collect()
+    u.payload
+        .custom_details
+        .alerts
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
 }
 
 /// One Alertmanager: firing alerts become the expected incidents, resolved ones resolve them.
@@ -561,7 +566,7 @@ processing: {{checkpoint_interval_ms: 500, idle_advance_ms: 500}}
         details.root_cause.fingerprint.as_deref(),
         Some(fingerprint("SwitchDown", "tor-a").as_str())
     );
-    let resources: BTreeSet<&str> = details.resources.iter().map(String::as_str).collect();
+    let resources: BTreeSet<&str> = details.resources.iter().map(|r| r.as_str()).collect();
     assert_eq!(
         resources,
         BTreeSet::from(["tor-a", "host-a1", "host-a2", "db-1"])
@@ -572,7 +577,7 @@ processing: {{checkpoint_interval_ms: 500, idle_advance_ms: 500}}
         corral_core::model::Severity::Critical
     );
     assert!(
-        details.services.contains(&"payroll".to_string()),
+        details.services.iter().any(|s| s == "payroll"),
         "{details:#?}"
     );
     let island_incident = fired.values().find(|u| members(u) == island).unwrap();

@@ -2,7 +2,7 @@
 //! asks these questions; the anomaly crate answers them from models trained on history. With no
 //! model loaded, [`NoBaseline`] answers neutrally.
 
-use crate::model::{Alert, Millis};
+use crate::model::{Alert, Millis, Str};
 
 /// Learned baselines as the engine sees them. Implementations must be deterministic in event
 /// time (no wall clock) so that replay equals live.
@@ -36,8 +36,9 @@ pub trait AnomalyModel: Send {
 
 /// What the engine knows of an incident's alert burst.
 pub struct Burst<'a> {
-    pub resources: &'a [&'a str],
-    pub services: &'a [&'a str],
+    /// Sorted and unique, as the update reports them.
+    pub resources: &'a [Str],
+    pub services: &'a [Str],
     pub alert_count: usize,
     pub event_count: u64,
     pub first_seen: Millis,

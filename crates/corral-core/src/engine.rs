@@ -21,7 +21,9 @@ use crate::causality::{
 use crate::dedup::{AlertPos, AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
-use crate::model::{format_event_time, Alert, AlertHead, Millis, Severity, Status, Str};
+use crate::model::{
+    format_event_time, format_event_time_str, Alert, AlertHead, Millis, Severity, Status, Str,
+};
 use crate::rootcause::{self, AlertingInfo, Candidate, Cover};
 use crate::rules::{GroupingRule, RuleSet};
 use crate::timer_heap::TimerQueue;
@@ -1021,7 +1023,8 @@ struct Incident {
     /// ([`Engine::fire_recovery_check`]): a member that recovers later with them follows.
     #[serde(default)]
     split_off: Vec<u32>,
-    explanation: Vec<String>,
+    /// Shared with every update that reports them (`Arc`), not copied into each.
+    explanation: Vec<Arc<str>>,
     /// Whether a `trigger` has been emitted (false while held below `min_alerts`).
     opened: bool,
     phase: Phase,
@@ -1038,16 +1041,16 @@ struct Incident {
     /// `first_seen` as last formatted for an update, with the time it shows: an incident's
     /// start rarely moves while each update reports a new `last_seen`.
     #[serde(skip)]
-    first_seen_text: Option<(Millis, String)>,
+    first_seen_text: Option<(Millis, Str)>,
 }
 
 impl Incident {
     /// `first_seen` in RFC 3339, formatted only when it changed since the last update.
-    fn first_seen_text(&mut self) -> String {
+    fn first_seen_text(&mut self) -> Str {
         match &self.first_seen_text {
             Some((at, text)) if *at == self.first_seen => text.clone(),
             _ => {
-                let text = format_event_time(self.first_seen);
+                let text = format_event_time_str(self.first_seen);
                 self.first_seen_text = Some((self.first_seen, text.clone()));
                 text
             }
@@ -1069,13 +1072,13 @@ impl Incident {
 #[derive(Clone, Debug, PartialEq)]
 struct RootCauseView {
     root: RootCause,
-    component: String,
-    class: String,
+    component: Str,
+    class: Str,
     /// The explanation's last line, naming the root cause (and its runner-up).
-    line: Option<String>,
-    resources: Vec<String>,
-    services: Vec<String>,
-    impacted: Vec<String>,
+    line: Option<Arc<str>>,
+    resources: Arc<[Str]>,
+    services: Arc<[Str]>,
+    impacted: Arc<[Str]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -1846,7 +1849,8 @@ impl Engine {
                 "{} {fp} on {} left for {to_key}: it kept firing after this incident's failure \
                  recovered, and recovered with that one",
                 view.name, view.resource
-            ));
+            )
+            .into());
         }
         if inc.active == 0 {
             inc.phase = Phase::Resolving(t);
@@ -2287,7 +2291,7 @@ impl Engine {
             inc.split_off.push(new_id);
             if inc.explanation.len() < MAX_EXPLANATION {
                 inc.explanation
-                    .push([&why, ": its part split off into ", &new_key].concat());
+                    .push([&why, ": its part split off into ", &new_key].concat().into());
             }
         }
         let moved: Vec<Str> = members.into_iter().filter(|m| moving.contains(m)).collect();
@@ -2302,7 +2306,7 @@ impl Engine {
             let inc = self.incidents.get_mut(&new_id).expect("present");
             inc.members = moved;
             inc.explanation
-                .push([&why, ": split off ", &old_key].concat());
+                .push([&why, ": split off ", &old_key].concat().into());
             inc.phase = Phase::Resolving(at);
             inc.opened = inc.members.len() >= min_alerts;
         }
@@ -3468,6 +3472,11 @@ impl Engine {
             inc.forget_root_cause();
         }
         if let Some(ups) = rca_ups {
+            // A new incident's coverage is its first neighbourhood: sized once, not rehashed
+            // as it fills (the cover is summed, so the map's order does not matter).
+            if inc.coverage.is_empty() {
+                inc.coverage.reserve(ups.len());
+            }
             for &(n, hops) in ups.iter() {
                 let c = inc.coverage.entry(n).or_default();
                 if new_resource {
@@ -3488,7 +3497,7 @@ impl Engine {
             // `[&str]::concat` (one exact allocation), not `format!`: one line per join, and
             // `core::fmt` cost ~1,100 instructions a line.
             let (name, fp, resource) = (view.name.as_str(), fp.as_str(), view.resource.as_str());
-            inc.explanation.push(match reason {
+            inc.explanation.push(Arc::from(match reason {
                 Some(why) => [
                     name,
                     " ",
@@ -3524,7 +3533,7 @@ impl Engine {
                     ")",
                 ]
                 .concat(),
-            });
+            }));
         }
         self.register_anchors(inc_id, anchors, t, true, explained);
 
@@ -3609,7 +3618,7 @@ impl Engine {
                 // Close the absorbed incident's ticket, pointing at where its alerts went.
                 let mut upd = self.build_update(&mut absorbed, EventAction::Resolve, t);
                 upd.payload.custom_details.merged_into =
-                    Some(self.incidents[&survivor].key.clone());
+                    Some(Str::new(&self.incidents[&survivor].key));
                 self.stats.updates_emitted += 1;
                 out.push(upd);
             }
@@ -3640,7 +3649,7 @@ impl Engine {
             s.opened |= absorbed.opened;
             if s.explanation.len() < MAX_EXPLANATION {
                 s.explanation
-                    .push(format!("merged {} (bridged by {fp})", absorbed.key));
+                    .push(format!("merged {} (bridged by {fp})", absorbed.key).into());
             }
             for ((key, agg), (_, ups)) in absorbed.resources.into_iter().zip(rca) {
                 match s.resources.get_mut(&key) {
@@ -3827,9 +3836,8 @@ impl Engine {
         inc.phase = Phase::Open;
         inc.last_emit = Millis::MIN;
         if inc.explanation.len() < MAX_EXPLANATION {
-            inc.explanation.push(format!(
-                "reopened: {fp} fired again alone within the reopen window"
-            ));
+            inc.explanation
+                .push(format!("reopened: {fp} fired again alone within the reopen window").into());
         }
         self.stats.incidents_reopened += 1;
         self.incidents.insert(id, inc);
@@ -4058,33 +4066,31 @@ impl Engine {
         let (root, component, class) = match &choice {
             Some(ch) => {
                 let c = &cands[ch.index];
+                let resource = Str::new(c.resource);
                 let rc = RootCause {
-                    resource: c.resource.to_string(),
-                    fingerprint: c
-                        .alerting
-                        .as_ref()
-                        .map(|a| a.fingerprint.as_str().to_owned()),
-                    name: c.alerting.as_ref().map(|a| a.name.as_str().to_owned()),
+                    resource: resource.clone(),
+                    fingerprint: c.alerting.as_ref().map(|a| a.fingerprint.clone()),
+                    name: c.alerting.as_ref().map(|a| a.name.clone()),
                     confidence: ch.confidence,
                     reason: ch.reason.clone(),
                 };
                 let class = c
                     .alerting
                     .as_ref()
-                    .map(|a| a.name.as_str().to_owned())
-                    .unwrap_or_else(|| "SilentDependency".to_string());
-                (rc, c.resource.to_string(), class)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_else(|| Str::const_new("SilentDependency"));
+                (rc, resource, class)
             }
             None => (
                 RootCause {
-                    resource: String::new(),
+                    resource: Str::default(),
                     fingerprint: None,
                     name: None,
                     confidence: 0.0,
                     reason: "no candidate".into(),
                 },
-                String::new(),
-                String::new(),
+                Str::default(),
+                Str::default(),
             ),
         };
         // Pieces pushed into one allocation, not `format!`: `core::fmt` cost ~1,000
@@ -4120,18 +4126,13 @@ impl Engine {
                     None => format!("root cause {}: {}", root.resource, ch.reason),
                 }
             );
-            line
+            Arc::<str>::from(line)
         });
         drop(cands);
 
-        // `as_str().to_owned()`, not `to_string()`: a `CompactString` has no specialized
-        // `ToString`, so `to_string` goes through the formatting machinery (~3x the cost).
-        let resources: Vec<String> = inc
-            .resources
-            .keys()
-            .map(|k| k.as_str().to_owned())
-            .collect();
-        let services: Vec<String> = inc.services.iter().map(|s| s.as_str().to_owned()).collect();
+        // `Str`s: the short names are copied inline, without an allocation each.
+        let resources: Arc<[Str]> = inc.resources.keys().cloned().collect();
+        let services: Arc<[Str]> = inc.services.iter().cloned().collect();
         // The incident's services and those its root cause impacts, both sorted and unique:
         // merged rather than collected through a `BTreeSet<String>`, which allocated a string
         // per service per update (a quarter of this function's cost on a storm).
@@ -4146,7 +4147,7 @@ impl Engine {
                         v
                     }
                 };
-                union_sorted(&services, &below)
+                union_sorted(&services, &below).into()
             }
             None => services.clone(),
         };
@@ -4175,11 +4176,16 @@ impl Engine {
         let mut explanation = Vec::with_capacity(inc.explanation.len() + 1);
         explanation.extend_from_slice(&inc.explanation);
         explanation.extend(view.line.iter().cloned());
-        let res_refs: Vec<&str> = inc.resources.keys().map(|k| k.as_str()).collect();
-        let svc_refs: Vec<&str> = inc.services.iter().map(|k| k.as_str()).collect();
+        // The view's lists are the incident's resource and service keys, in order (a kept view
+        // is checked against a fresh one in debug builds).
+        debug_assert!(
+            view.resources.iter().eq(inc.resources.keys())
+                && view.services.iter().eq(inc.services.iter()),
+            "the anomaly model must see the incident's own resources and services"
+        );
         let anomaly_score = self.anomaly.incident_score(&Burst {
-            resources: &res_refs,
-            services: &svc_refs,
+            resources: &view.resources,
+            services: &view.services,
             alert_count: inc.members.len(),
             event_count: inc.events,
             first_seen: inc.first_seen,
@@ -4192,33 +4198,36 @@ impl Engine {
         // Into the previous root's string: mostly the same name, so no allocation.
         match &mut inc.last_root {
             Some((root, severity)) => {
-                root.clone_from(&view.root.resource);
+                root.clear();
+                root.push_str(&view.root.resource);
                 *severity = inc.severity;
             }
-            None => inc.last_root = Some((view.root.resource.clone(), inc.severity)),
+            // `String::from`, not `to_string`: a `Str`'s goes through `core::fmt`.
+            None => inc.last_root = Some((String::from(view.root.resource.as_str()), inc.severity)),
         }
         inc.emitted_events = inc.events;
-        let rule_names: Vec<String> = inc
+        let rule_names: Vec<Str> = inc
             .rules
             .iter()
-            .map(|&r| rules.groupings[r as usize].name.clone())
+            .map(|&r| Str::new(&rules.groupings[r as usize].name))
             .collect();
         // The three times are often the same instant (an update at the join it reports, an
         // incident of one burst): formatted once and copied.
-        let timestamp = format_event_time(at);
+        let timestamp = format_event_time_str(at);
         let last_seen = if inc.last_seen == at {
             timestamp.clone()
         } else {
-            format_event_time(inc.last_seen)
+            format_event_time_str(inc.last_seen)
         };
         let first_seen = if inc.first_seen == inc.last_seen {
             last_seen.clone()
         } else {
             inc.first_seen_text()
         };
+        let key = Str::new(&inc.key);
         IncidentUpdate {
             event_action: action,
-            dedup_key: inc.key.clone(),
+            dedup_key: key.clone(),
             payload: Payload {
                 summary,
                 source: component.clone(),
@@ -4228,8 +4237,8 @@ impl Engine {
                 group: view.services.first().cloned().unwrap_or_default(),
                 class: class.clone(),
                 custom_details: Details {
-                    incident_id: inc.key.clone(),
-                    alerts: inc.members.iter().map(|m| m.as_str().to_owned()).collect(),
+                    incident_id: key,
+                    alerts: inc.members.clone(),
                     alert_count: inc.members.len(),
                     event_count: inc.events,
                     resources: view.resources.clone(),
@@ -4238,7 +4247,7 @@ impl Engine {
                     impacted_services: view.impacted.clone(),
                     anomaly_score,
                     rules: rule_names,
-                    merged_from: inc.merged_from.clone(),
+                    merged_from: inc.merged_from.iter().map(Str::new).collect(),
                     merged_into: None,
                     first_seen,
                     last_seen,
@@ -4463,7 +4472,7 @@ impl<'a> MembersByNode<'a> {
 }
 
 /// The union of two sorted lists without duplicates, sorted and without duplicates.
-fn union_sorted(a: &[String], b: &[Str]) -> Vec<String> {
+fn union_sorted(a: &[Str], b: &[Str]) -> Vec<Str> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
@@ -4473,7 +4482,7 @@ fn union_sorted(a: &[String], b: &[Str]) -> Vec<String> {
                 i += 1;
             }
             std::cmp::Ordering::Greater => {
-                out.push(b[j].as_str().to_owned());
+                out.push(b[j].clone());
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
@@ -4484,7 +4493,7 @@ fn union_sorted(a: &[String], b: &[Str]) -> Vec<String> {
         }
     }
     out.extend(a[i..].iter().cloned());
-    out.extend(b[j..].iter().map(|s| s.as_str().to_owned()));
+    out.extend(b[j..].iter().cloned());
     out
 }
 
@@ -4748,9 +4757,9 @@ mod tests {
             a in proptest::collection::btree_set("[a-c]{0,3}", 0..8),
             b in proptest::collection::btree_set("[a-c]{0,3}", 0..8),
         ) {
-            let a_list: Vec<String> = a.iter().cloned().collect();
+            let a_list: Vec<Str> = a.iter().map(Str::from).collect();
             let b_list: Vec<Str> = b.iter().map(Str::from).collect::<BTreeSet<Str>>().into_iter().collect();
-            let expected: Vec<String> = a.union(&b).cloned().collect();
+            let expected: Vec<Str> = a.union(&b).map(Str::from).collect();
             prop_assert_eq!(union_sorted(&a_list, &b_list), expected);
         }
 

@@ -1,9 +1,14 @@
 //! Incident updates as they leave corral (SPEC §4), shaped as PagerDuty Events API v2 so that any
 //! ticketing bridge that speaks it can take them. Both directions derive serde: the scorer and
 //! the rule tests read the same structs back.
+//!
+//! Names, fingerprints, keys and times are `Str` (`CompactString`, serialized as a plain string):
+//! nearly all fit its 24 inline bytes, so the engine copies them into each update without an
+//! allocation, and dropping an encoded update frees only its lists and sentences.
 
-use crate::model::Severity;
+use crate::model::{Severity, Str};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -15,56 +20,60 @@ pub enum EventAction {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IncidentUpdate {
     pub event_action: EventAction,
-    pub dedup_key: String,
+    pub dedup_key: Str,
     pub payload: Payload,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
     pub summary: String,
-    pub source: String,
+    pub source: Str,
     pub severity: Severity,
     /// RFC 3339 event time of the change this update reports.
-    pub timestamp: String,
-    pub component: String,
+    pub timestamp: Str,
+    pub component: Str,
     #[serde(default)]
-    pub group: String,
+    pub group: Str,
     #[serde(default)]
-    pub class: String,
+    pub class: Str,
     pub custom_details: Details,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Details {
-    pub incident_id: String,
+    pub incident_id: Str,
     /// Every member fingerprint, always complete (consumers rely on the last update alone).
-    pub alerts: Vec<String>,
+    pub alerts: Vec<Str>,
     pub alert_count: usize,
     pub event_count: u64,
-    pub resources: Vec<String>,
-    pub services: Vec<String>,
+    /// The lists an unchanged membership reports again and again: shared (`Arc`) between the
+    /// engine's root-cause view and every update made from it.
+    pub resources: Arc<[Str]>,
+    pub services: Arc<[Str]>,
     pub root_cause: RootCause,
-    pub impacted_services: Vec<String>,
+    pub impacted_services: Arc<[Str]>,
     pub anomaly_score: f64,
-    pub rules: Vec<String>,
-    pub merged_from: Vec<String>,
+    pub rules: Vec<Str>,
+    pub merged_from: Vec<Str>,
     /// Set on the closing update of an incident that was merged into another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merged_into: Option<String>,
-    pub first_seen: String,
-    pub last_seen: String,
-    pub explanation: Vec<String>,
+    pub merged_into: Option<Str>,
+    pub first_seen: Str,
+    pub last_seen: Str,
+    /// Sentences the engine keeps per incident: shared (`Arc`) with every update that reports
+    /// them rather than copied.
+    pub explanation: Vec<Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RootCause {
-    pub resource: String,
+    pub resource: Str,
     /// Fingerprint of the alert on the root-cause resource; absent when that resource is silent
     /// (a gap in monitoring inferred from the topology).
     #[serde(default)]
-    pub fingerprint: Option<String>,
+    pub fingerprint: Option<Str>,
     #[serde(default)]
-    pub name: Option<String>,
+    pub name: Option<Str>,
     pub confidence: f64,
     pub reason: String,
 }

@@ -331,13 +331,19 @@ pub fn parse_event_time(s: &str) -> Option<Millis> {
 }
 
 /// Formats event time as RFC 3339 UTC with second precision, or milliseconds when present.
-/// Hand-rolled (days-to-civil, Howard Hinnant's algorithm): it runs for every incident update.
 pub fn format_event_time(ms: Millis) -> String {
+    format_event_time_str(ms).into_string()
+}
+
+/// [`format_event_time`] as a `Str`: the text is at most 24 bytes from 1970 to 9999, so it is
+/// kept inline, without an allocation (incident updates carry three times).
+/// Hand-rolled (days-to-civil, Howard Hinnant's algorithm): it runs for every incident update.
+pub fn format_event_time_str(ms: Millis) -> Str {
     if !(0..=253_402_300_799_999).contains(&ms) {
         // Outside years 1970..=9999: rare enough for the general formatter.
         return match chrono::DateTime::from_timestamp_millis(ms) {
-            Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-            None => ms.to_string(),
+            Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into(),
+            None => ms.to_string().into(),
         };
     }
     // Non-negative from here on, and every intermediate value fits 32 bits: unsigned 32-bit
@@ -380,9 +386,7 @@ pub fn format_event_time(ms: Millis) -> String {
         20
     };
     // Only ASCII digits and separators were written: the check cannot fail.
-    std::str::from_utf8(&buf[..len])
-        .unwrap_or_default()
-        .to_owned()
+    Str::new(std::str::from_utf8(&buf[..len]).unwrap_or_default())
 }
 
 /// Serde helper: event time in as RFC 3339 or epoch ms, out as RFC 3339.
@@ -619,7 +623,11 @@ mod tests {
             } else {
                 dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
             };
-            proptest::prop_assert_eq!(format_event_time(ms), want);
+            proptest::prop_assert_eq!(format_event_time(ms), want.as_str());
+            let text = format_event_time_str(ms);
+            proptest::prop_assert_eq!(text.as_str(), want.as_str());
+            // Years 1970..=9999 fit inline: an update's times allocate nothing.
+            proptest::prop_assert!(ms < 0 || !text.is_heap_allocated());
         }
     }
 

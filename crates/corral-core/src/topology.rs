@@ -242,6 +242,9 @@ impl SeenNodes<'_> {
     }
 }
 
+/// Initial room of a neighbourhood walk's result: the default `max_neighbourhood`, a few KiB.
+const WALK_CAPACITY: usize = 256;
+
 thread_local! {
     static WALK_MARKS: std::cell::RefCell<WalkMarks> = std::cell::RefCell::default();
 }
@@ -450,10 +453,13 @@ impl TopologyIndex {
         mask: EdgeMask,
         limit: usize,
     ) -> Vec<Upstream> {
-        let mut out = vec![Upstream {
+        // Sized for a typical neighbourhood at once: grown a push at a time, a walk of a few
+        // hundred nodes reallocated (and copied) eight times.
+        let mut out = Vec::with_capacity(limit.clamp(1, WALK_CAPACITY));
+        out.push(Upstream {
             node: start,
             hops: 0,
-        }];
+        });
         WALK_MARKS.with_borrow_mut(|marks| {
             let mut seen = marks.start_walk(self.graph.node_count());
             seen.insert(start);
@@ -546,22 +552,31 @@ impl TopologyIndex {
             fresh
         };
         first_visit(idx);
-        let mut out = Vec::new();
-        let mut frontier = vec![idx];
+        // Breadth first; each level's nodes are read back from `out` (where they were pushed, in
+        // the same order) rather than from a frontier list per level, and `out` is sized for a
+        // typical walk at once instead of growing a push at a time.
+        let mut out: Vec<(NodeIndex, usize)> = Vec::with_capacity(limit.min(WALK_CAPACITY));
+        let mut last_level = 0..0;
         for depth in 1..=max_depth {
-            let mut next = Vec::new();
-            for n in frontier {
+            let level_start = out.len();
+            // Depth 1 walks from `idx` itself, which `out` does not hold.
+            let sources = if depth == 1 { 1 } else { last_level.len() };
+            for k in 0..sources {
+                let n = if depth == 1 {
+                    idx
+                } else {
+                    out[last_level.start + k].0
+                };
                 for (d, _) in self.downstream_neighbours(n, mask) {
                     if out.len() >= limit {
                         return out;
                     }
                     if first_visit(d) {
                         out.push((d, depth));
-                        next.push(d);
                     }
                 }
             }
-            frontier = next;
+            last_level = level_start..out.len();
         }
         out
     }

@@ -85,7 +85,13 @@ fn groups(updates: &[IncidentUpdate]) -> Vec<Vec<String>> {
         .values()
         .filter(|u| u.payload.custom_details.merged_into.is_none())
         .map(|u| {
-            let mut v = u.payload.custom_details.alerts.clone();
+            let mut v: Vec<String> = u
+                .payload
+                .custom_details
+                .alerts
+                .iter()
+                .map(|a| a.to_string())
+                .collect();
             v.sort();
             v
         })

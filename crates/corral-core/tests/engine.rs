@@ -95,7 +95,7 @@ impl Harness {
     fn incidents(&self) -> BTreeMap<String, IncidentUpdate> {
         let mut last = BTreeMap::new();
         for u in &self.updates {
-            last.insert(u.dedup_key.clone(), u.clone());
+            last.insert(u.dedup_key.to_string(), u.clone());
         }
         last.retain(|_, u: &mut IncidentUpdate| u.payload.custom_details.merged_into.is_none());
         last
@@ -221,12 +221,12 @@ fn topology_groups_a_failure_and_names_the_upstream_root_cause() {
         .payload
         .custom_details
         .impacted_services
-        .contains(&"payroll".to_string()));
+        .contains(&"payroll".into()));
     assert!(big
         .payload
         .custom_details
         .impacted_services
-        .contains(&"hr".to_string()));
+        .contains(&"hr".into()));
 }
 
 #[test]
@@ -529,7 +529,7 @@ fn inhibited_target_comes_back_when_source_resolves_and_its_resolve_propagates()
         u.payload
             .custom_details
             .alerts
-            .contains(&"HighLatency@island".to_string())
+            .contains(&"HighLatency@island".into())
     });
     assert!(with_target, "released target must be reported");
     // Its resolve closes the incident: an inhibited alert never leaves an incident hanging.
@@ -1169,7 +1169,7 @@ fn root_of(h: &Harness, fingerprint: &str) -> String {
                 .iter()
                 .any(|a| a == fingerprint)
         })
-        .map(|u| u.payload.custom_details.root_cause.resource.clone())
+        .map(|u| u.payload.custom_details.root_cause.resource.to_string())
         .unwrap_or_default()
 }
 

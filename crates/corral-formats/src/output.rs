@@ -149,7 +149,12 @@ fn opsgenie(update: &IncidentUpdate) -> Value {
             "body": {"source": "corral", "user": "corral", "note": truncate(&p.summary, 25_000)},
         });
     }
-    let mut tags: Vec<String> = p.custom_details.services.clone();
+    let mut tags: Vec<String> = p
+        .custom_details
+        .services
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     tags.extend(p.custom_details.rules.iter().map(|r| format!("rule:{r}")));
     tags.sort();
     tags.dedup();
@@ -221,8 +226,8 @@ mod tests {
                     alerts: vec!["fp1".into(), "fp2".into()],
                     alert_count: 37,
                     event_count: 412,
-                    resources: vec!["payroll-db-04".into(), "payroll-api".into()],
-                    services: vec!["payroll".into(), "hr-portal".into()],
+                    resources: ["payroll-db-04".into(), "payroll-api".into()].into(),
+                    services: ["payroll".into(), "hr-portal".into()].into(),
                     root_cause: RootCause {
                         resource: "payroll-db-04".into(),
                         fingerprint: Some("fp1".into()),
@@ -230,7 +235,7 @@ mod tests {
                         confidence: 0.87,
                         reason: "upstream of 8 alerting resources; earliest".into(),
                     },
-                    impacted_services: vec!["payroll".into(), "hr-portal".into()],
+                    impacted_services: ["payroll".into(), "hr-portal".into()].into(),
                     anomaly_score: 0.93,
                     rules: vec!["topology".into()],
                     merged_from: vec![],

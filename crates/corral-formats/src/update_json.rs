@@ -131,13 +131,14 @@ fn optional(out: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
-fn strings(out: &mut Vec<u8>, items: &[String]) {
+/// A list of names (`Str`) or of sentences (`String`).
+fn strings<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) {
     out.push(b'[');
     for (i, s) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        string(out, s);
+        string(out, s.as_ref());
     }
     out.push(b']');
 }
@@ -298,6 +299,7 @@ fn escape(out: &mut Vec<u8>, byte: u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use corral_core::model::Str;
     use corral_core::Severity;
     use proptest::prelude::*;
 
@@ -333,39 +335,41 @@ mod tests {
             options in (prop::option::of(text()), prop::option::of(text()), prop::option::of(text())),
             severity in 0..4usize,
         ) -> IncidentUpdate {
+            let name = |i: usize| Str::new(&words[i]);
+            let names = |i: usize| lists[i].iter().map(Str::new).collect::<Vec<Str>>();
             IncidentUpdate {
                 event_action: if resolve { EventAction::Resolve } else { EventAction::Trigger },
-                dedup_key: words[0].clone(),
+                dedup_key: name(0),
                 payload: Payload {
                     summary: words[1].clone(),
-                    source: words[2].clone(),
+                    source: name(2),
                     severity: Severity::ALL[severity],
-                    timestamp: words[3].clone(),
-                    component: words[4].clone(),
-                    group: words[5].clone(),
-                    class: words[6].clone(),
+                    timestamp: name(3),
+                    component: name(4),
+                    group: name(5),
+                    class: name(6),
                     custom_details: Details {
-                        incident_id: words[7].clone(),
-                        alerts: lists[0].clone(),
+                        incident_id: name(7),
+                        alerts: names(0),
                         alert_count: counts.0,
                         event_count: counts.1,
-                        resources: lists[1].clone(),
-                        services: lists[2].clone(),
+                        resources: names(1).into(),
+                        services: names(2).into(),
                         root_cause: RootCause {
-                            resource: words[8].clone(),
-                            fingerprint: options.0,
-                            name: options.1,
+                            resource: name(8),
+                            fingerprint: options.0.map(Str::from),
+                            name: options.1.map(Str::from),
                             confidence: scores.0,
                             reason: words[9].clone(),
                         },
-                        impacted_services: lists[3].clone(),
+                        impacted_services: names(3).into(),
                         anomaly_score: scores.1,
-                        rules: lists[4].clone(),
-                        merged_from: lists[5].clone(),
-                        merged_into: options.2,
-                        first_seen: words[10].clone(),
-                        last_seen: words[11].clone(),
-                        explanation: lists[6].clone(),
+                        rules: names(4),
+                        merged_from: names(5),
+                        merged_into: options.2.map(Str::from),
+                        first_seen: name(10),
+                        last_seen: name(11),
+                        explanation: lists[6].iter().map(|s| s.as_str().into()).collect(),
                     },
                 },
             }

@@ -66,22 +66,22 @@ mod tests {
     fn update(id: usize, summary_bytes: usize) -> IncidentUpdate {
         IncidentUpdate {
             event_action: EventAction::Trigger,
-            dedup_key: format!("inc-{id}"),
+            dedup_key: format!("inc-{id}").into(),
             payload: Payload {
                 summary: "s".repeat(summary_bytes),
                 source: "db-4".into(),
                 severity: Severity::Critical,
                 timestamp: "2026-11-25T02:11:07Z".into(),
                 component: "db-4".into(),
-                group: String::new(),
+                group: Default::default(),
                 class: "DatabaseDown".into(),
                 custom_details: Details {
-                    incident_id: format!("inc-{id}"),
+                    incident_id: format!("inc-{id}").into(),
                     alerts: vec!["fp1".into()],
                     alert_count: 1,
                     event_count: 1,
-                    resources: vec!["db-4".into()],
-                    services: Vec::new(),
+                    resources: ["db-4".into()].into(),
+                    services: [].into(),
                     root_cause: RootCause {
                         resource: "db-4".into(),
                         fingerprint: Some("fp1".into()),
@@ -89,7 +89,7 @@ mod tests {
                         confidence: 0.5,
                         reason: "alone".into(),
                     },
-                    impacted_services: Vec::new(),
+                    impacted_services: [].into(),
                     anomaly_score: 0.0,
                     rules: Vec::new(),
                     merged_from: Vec::new(),

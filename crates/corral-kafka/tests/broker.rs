@@ -379,7 +379,7 @@ fn updates(raw: &[Vec<u8>]) -> Vec<IncidentUpdate> {
 fn final_states(ups: &[IncidentUpdate]) -> BTreeMap<String, IncidentUpdate> {
     let mut m = BTreeMap::new();
     for u in ups {
-        m.insert(u.dedup_key.clone(), u.clone());
+        m.insert(u.dedup_key.to_string(), u.clone());
     }
     m
 }
@@ -715,7 +715,13 @@ fn at_least_once_survives_kill_9_mid_stream() {
     let fingerprints: BTreeSet<String> = all.iter().map(|a| a.fingerprint.to_string()).collect();
     let in_incidents: BTreeSet<String> = got
         .values()
-        .flat_map(|u| u.payload.custom_details.alerts.clone())
+        .flat_map(|u| {
+            u.payload
+                .custom_details
+                .alerts
+                .iter()
+                .map(|a| a.to_string())
+        })
         .collect();
     assert_eq!(fingerprints, in_incidents, "no alert may be lost");
     assert_eq!(
@@ -745,7 +751,9 @@ fn exactly_once_has_no_duplicate_updates_across_a_crash() {
     let by_key = |v: &[IncidentUpdate]| {
         let mut m: BTreeMap<String, Vec<IncidentUpdate>> = BTreeMap::new();
         for u in v {
-            m.entry(u.dedup_key.clone()).or_default().push(u.clone());
+            m.entry(u.dedup_key.to_string())
+                .or_default()
+                .push(u.clone());
         }
         m
     };
@@ -954,7 +962,14 @@ fn repartition_brings_a_domain_together_when_producers_key_otherwise() {
         final_states(ups)
             .values()
             .filter(|u| u.payload.custom_details.merged_into.is_none())
-            .map(|u| u.payload.custom_details.alerts.iter().cloned().collect())
+            .map(|u| {
+                u.payload
+                    .custom_details
+                    .alerts
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect()
+            })
             .collect()
     };
     let expected = grouping(&expected_updates(&in_order, 1));

@@ -80,7 +80,7 @@ pub fn final_incidents(updates: &[IncidentUpdate]) -> FinalIncidents {
         let ts = parse_event_time(&u.payload.timestamp);
         if let Some(ts) = ts {
             for fp in &u.payload.custom_details.alerts {
-                first_emitted_ms.entry(fp.clone()).or_insert(ts);
+                first_emitted_ms.entry(fp.to_string()).or_insert(ts);
             }
         }
     }
@@ -122,16 +122,18 @@ pub fn final_incidents(updates: &[IncidentUpdate]) -> FinalIncidents {
             out.ids.push(root.clone());
             out.members.push(Vec::new());
             let rc = &last[root.as_str()].payload.custom_details.root_cause;
-            out.root_cause
-                .push((rc.resource.clone(), rc.fingerprint.clone()));
+            out.root_cause.push((
+                rc.resource.to_string(),
+                rc.fingerprint.as_deref().map(str::to_owned),
+            ));
         }
     }
     let mut seen: Vec<FxHashSet<String>> = vec![FxHashSet::default(); out.ids.len()];
     for &id in &order {
         let k = index[&root_of(id)];
         for fp in &last[id].payload.custom_details.alerts {
-            if seen[k].insert(fp.clone()) {
-                out.members[k].push(fp.clone());
+            if seen[k].insert(fp.to_string()) {
+                out.members[k].push(fp.to_string());
             }
         }
     }
@@ -452,7 +454,7 @@ mod tests {
         let mut u = d.update(EventAction::Trigger, at, vec![]);
         u.payload.custom_details.root_cause.resource = root.into();
         u.payload.custom_details.root_cause.fingerprint = None;
-        u.payload.custom_details.merged_from = merged_from.iter().map(|s| s.to_string()).collect();
+        u.payload.custom_details.merged_from = merged_from.iter().map(|s| (*s).into()).collect();
         u
     }
 

@@ -1232,7 +1232,7 @@ fn canonical_incident(replay: &Replay, id: &str) -> Result<usize> {
     // An absorbed incident: follow it to where its alerts went.
     for u in replay.updates.iter().filter(|u| u.dedup_key == id) {
         if let Some(fp) = u.payload.custom_details.alerts.first() {
-            if let Some(&i) = replay.incident_of.get(fp) {
+            if let Some(&i) = replay.incident_of.get(fp.as_str()) {
                 return Ok(i);
             }
         }
@@ -1289,7 +1289,14 @@ fn explain_incident(replay: &Replay, id: &str) -> Result<IncidentExplanation> {
         .rev()
         .find(|u| u.dedup_key == replay.finals.ids[idx]);
     let engine_explanation = last
-        .map(|u| u.payload.custom_details.explanation.clone())
+        .map(|u| {
+            u.payload
+                .custom_details
+                .explanation
+                .iter()
+                .map(|line| line.to_string())
+                .collect()
+        })
         .unwrap_or_default();
     let root_cause = explain_root_cause(replay, &members, last);
     Ok(IncidentExplanation {
@@ -1352,7 +1359,7 @@ fn explain_root_cause(
     let (chosen, reason, confidence) = match last {
         Some(u) => {
             let rc = &u.payload.custom_details.root_cause;
-            (rc.resource.clone(), rc.reason.clone(), rc.confidence)
+            (rc.resource.to_string(), rc.reason.clone(), rc.confidence)
         }
         None => (String::new(), String::new(), 0.0),
     };
@@ -1662,6 +1669,7 @@ fn recovered_apart(replay: &Replay, a: &str, b: &str) -> Option<String> {
         explanation(from)
             .into_iter()
             .find(|line| line.contains("recovered while") && line.ends_with(other_key.as_str()))
+            .map(|line| line.to_string())
     })
 }
 

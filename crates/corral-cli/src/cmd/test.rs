@@ -13,7 +13,9 @@ use anyhow::Result;
 use corral_core::dedup::Mute;
 use corral_core::duration::parse_duration;
 use corral_core::incident::EventAction;
-use corral_core::model::{compute_fingerprint, parse_event_time, Alert, Millis, Severity, Status};
+use corral_core::model::{
+    compute_fingerprint, parse_event_time, Alert, Millis, Severity, Status, Str,
+};
 use corral_core::yaml_pos::ErrorSink;
 use corral_core::{ConfigError, Engine, IncidentUpdate, RuleSet, TopologyFile, TopologyIndex};
 use serde::Deserialize;
@@ -632,10 +634,10 @@ fn incidents_now(
     let mut order: Vec<String> = Vec::new();
     let mut last: BTreeMap<String, &IncidentUpdate> = BTreeMap::new();
     for u in updates.iter().chain(pending.iter()) {
-        if !last.contains_key(&u.dedup_key) {
-            order.push(u.dedup_key.clone());
+        if !last.contains_key(u.dedup_key.as_str()) {
+            order.push(u.dedup_key.to_string());
         }
-        last.insert(u.dedup_key.clone(), u);
+        last.insert(u.dedup_key.to_string(), u);
     }
     order
         .into_iter()
@@ -647,20 +649,24 @@ fn incidents_now(
             }
             Some(IncidentView {
                 id,
-                members: d.alerts.clone(),
-                root_cause: d.root_cause.resource.clone(),
-                root_cause_alert: d.root_cause.fingerprint.clone(),
+                members: strings(&d.alerts),
+                root_cause: d.root_cause.resource.to_string(),
+                root_cause_alert: d.root_cause.fingerprint.as_deref().map(str::to_owned),
                 severity: u.payload.severity,
                 status: match u.event_action {
                     EventAction::Resolve => "resolved",
                     _ => "open",
                 },
-                rules: d.rules.clone(),
-                services: d.services.clone(),
-                impacted_services: d.impacted_services.clone(),
+                rules: strings(&d.rules),
+                services: strings(&d.services),
+                impacted_services: strings(&d.impacted_services),
             })
         })
         .collect()
+}
+
+fn strings(names: &[Str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
 }
 
 /// Field-by-field comparison: (field, expected, got, equal).

@@ -351,7 +351,8 @@ mod tests {
         let mut m = FxHashMap::default();
         for u in out {
             for fp in &u.payload.custom_details.alerts {
-                m.entry(fp.clone()).or_insert(u.incident_id().to_string());
+                m.entry(fp.to_string())
+                    .or_insert(u.incident_id().to_string());
             }
         }
         m

@@ -255,11 +255,7 @@ mod tests {
         // The same alert after the group ended opens a new incident.
         let last = out.last().unwrap();
         assert_ne!(last.incident_id(), "am-000001");
-        assert!(last
-            .payload
-            .custom_details
-            .alerts
-            .contains(&a.fingerprint.to_string()));
+        assert!(last.payload.custom_details.alerts.contains(&a.fingerprint));
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub use alertmanager::{alertmanager_style, AmStyleConfig};
 // Shared with the scorer tests; small enough to be public and documented.
 
 use corral_core::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
-use corral_core::model::{format_event_time, Alert, Millis, Severity};
+use corral_core::model::{format_event_time, Alert, Millis, Severity, Str};
 use std::collections::BTreeSet;
 
 /// What a strategy keeps of one alert (by fingerprint).
@@ -127,7 +127,7 @@ impl IncidentDraft {
         let class = root_name.clone().unwrap_or_default();
         IncidentUpdate {
             event_action: action,
-            dedup_key: self.id.clone(),
+            dedup_key: self.id.as_str().into(),
             payload: Payload {
                 summary: format!(
                     "{}: {} alerts on {} resources",
@@ -139,34 +139,34 @@ impl IncidentDraft {
                     self.members.len(),
                     self.resources.len()
                 ),
-                source: root_resource.clone(),
+                source: root_resource.as_str().into(),
                 severity: self.severity,
-                timestamp: format_event_time(at),
-                component: root_resource.clone(),
-                group: services.first().cloned().unwrap_or_default(),
-                class,
+                timestamp: format_event_time(at).into(),
+                component: root_resource.as_str().into(),
+                group: services.first().map(Str::new).unwrap_or_default(),
+                class: class.into(),
                 custom_details: Details {
-                    incident_id: self.id.clone(),
-                    alerts: self.members.clone(),
+                    incident_id: self.id.as_str().into(),
+                    alerts: self.members.iter().map(Str::new).collect(),
                     alert_count: self.members.len(),
                     event_count: self.events,
-                    resources: self.resources.iter().cloned().collect(),
-                    services: services.clone(),
+                    resources: self.resources.iter().map(Str::new).collect(),
+                    services: services.iter().map(Str::new).collect(),
                     root_cause: RootCause {
-                        resource: root_resource,
-                        fingerprint: root_fp,
-                        name: root_name,
+                        resource: root_resource.into(),
+                        fingerprint: root_fp.map(Str::from),
+                        name: root_name.map(Str::from),
                         confidence: 0.0,
                         reason: "earliest alert of the group (no root-cause analysis)".into(),
                     },
-                    impacted_services: services,
+                    impacted_services: services.iter().map(Str::new).collect(),
                     anomaly_score: 0.0,
-                    rules: vec![self.rule.to_string()],
+                    rules: vec![self.rule.to_string().into()],
                     merged_from: Vec::new(),
                     merged_into: None,
-                    first_seen: format_event_time(self.first_seen),
-                    last_seen: format_event_time(self.last_seen),
-                    explanation,
+                    first_seen: format_event_time(self.first_seen).into(),
+                    last_seen: format_event_time(self.last_seen).into(),
+                    explanation: explanation.into_iter().map(Into::into).collect(),
                 },
             },
         }
