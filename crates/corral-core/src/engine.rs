@@ -1845,12 +1845,14 @@ impl Engine {
         let to_key = self.incidents[&to].key.clone();
         let inc = self.incidents.get_mut(&from).expect("present");
         if inc.explanation.len() < MAX_EXPLANATION {
-            inc.explanation.push(format!(
+            inc.explanation.push(
+                format!(
                 "{} {fp} on {} left for {to_key}: it kept firing after this incident's failure \
                  recovered, and recovered with that one",
                 view.name, view.resource
             )
-            .into());
+                .into(),
+            );
         }
         if inc.active == 0 {
             inc.phase = Phase::Resolving(t);
@@ -2290,8 +2292,11 @@ impl Engine {
             inc.members.retain(|m| !moving.contains(m));
             inc.split_off.push(new_id);
             if inc.explanation.len() < MAX_EXPLANATION {
-                inc.explanation
-                    .push([&why, ": its part split off into ", &new_key].concat().into());
+                inc.explanation.push(
+                    [&why, ": its part split off into ", &new_key]
+                        .concat()
+                        .into(),
+                );
             }
         }
         let moved: Vec<Str> = members.into_iter().filter(|m| moving.contains(m)).collect();
