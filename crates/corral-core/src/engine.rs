@@ -997,6 +997,21 @@ struct ResourceAgg {
     chronic: f64,
 }
 
+impl ResourceAgg {
+    /// The aggregate a resource starts with when `view` (fingerprint `fp`) is its first member.
+    fn first(node: Option<u32>, view: &Alert, fp: &Str, chronic: f64) -> ResourceAgg {
+        ResourceAgg {
+            node: node.unwrap_or(NONE),
+            members: 0,
+            first_seen: view.starts_at,
+            severity: view.severity,
+            fingerprint: fp.clone(),
+            name: view.name.clone(),
+            chronic,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Incident {
     seq: u64,
@@ -2428,15 +2443,10 @@ impl Engine {
                 inc.services.insert(s);
             }
             let new_resource = !inc.resources.contains_key(&res_key);
-            let agg = inc.resources.entry(res_key).or_insert_with(|| ResourceAgg {
-                node: node.unwrap_or(NONE),
-                members: 0,
-                first_seen: view.starts_at,
-                severity: view.severity,
-                fingerprint: fp.clone(),
-                name: view.name.clone(),
-                chronic,
-            });
+            let agg = inc
+                .resources
+                .entry(res_key)
+                .or_insert_with(|| ResourceAgg::first(node, &view, fp, chronic));
             agg.members += 1;
             let was_failing = !new_resource && agg.severity >= Severity::Error;
             if (view.severity, Reverse(view.starts_at)) > (agg.severity, Reverse(agg.first_seen)) {
@@ -3447,15 +3457,10 @@ impl Engine {
             Some(agg) => (false, agg.severity >= Severity::Error),
             None => (true, false),
         };
-        let agg = inc.resources.entry(res_key).or_insert_with(|| ResourceAgg {
-            node: node.unwrap_or(NONE),
-            members: 0,
-            first_seen: view.starts_at,
-            severity: view.severity,
-            fingerprint: fp.clone(),
-            name: view.name.clone(),
-            chronic,
-        });
+        let agg = inc
+            .resources
+            .entry(res_key)
+            .or_insert_with(|| ResourceAgg::first(node, view, fp, chronic));
         agg.members += 1;
         // The root-cause view reads the services, the resources and their representatives:
         // a second alert on a member resource that changes none of them keeps it.
