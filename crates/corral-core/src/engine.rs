@@ -1100,6 +1100,61 @@ struct Incident {
 }
 
 impl Incident {
+    /// Counts `view` (fingerprint `fp`, on topology node `node`, root-cause neighbourhood
+    /// `rca_ups`) as a member of the resource `res_key`: its aggregate (the representative alert
+    /// is the most severe, then the earliest) and the coverage of the nodes above it. Returns
+    /// whether what the root-cause view reads of the resource changed.
+    fn add_to_resource(
+        &mut self,
+        res_key: Str,
+        node: Option<u32>,
+        view: &Alert,
+        fp: &Str,
+        chronic: f64,
+        rca_ups: Option<RcaNeighbourhood>,
+    ) -> bool {
+        let (new_resource, was_failing) = match self.resources.get(&res_key) {
+            Some(agg) => (false, agg.severity >= Severity::Error),
+            None => (true, false),
+        };
+        let agg = self
+            .resources
+            .entry(res_key)
+            .or_insert_with(|| ResourceAgg::first(node, view, fp, chronic));
+        agg.members += 1;
+        let mut changed = new_resource;
+        if (view.severity, Reverse(view.starts_at)) > (agg.severity, Reverse(agg.first_seen)) {
+            agg.severity = view.severity;
+            agg.fingerprint = fp.clone();
+            agg.name = view.name.clone();
+            changed = true;
+        }
+        let (first_seen, least_chronic) =
+            (agg.first_seen.min(view.starts_at), agg.chronic.min(chronic));
+        changed |= first_seen != agg.first_seen || least_chronic != agg.chronic;
+        agg.first_seen = first_seen;
+        agg.chronic = least_chronic;
+        let becomes_failing = !was_failing && agg.severity >= Severity::Error;
+        if let Some(ups) = rca_ups {
+            // A new incident's coverage is its first neighbourhood: sized once, not rehashed
+            // as it fills (the cover is summed, so the map's order does not matter).
+            if self.coverage.is_empty() {
+                self.coverage.reserve(ups.len());
+            }
+            for &(n, hops) in ups.iter() {
+                let c = self.coverage.entry(n).or_default();
+                if new_resource {
+                    c.covered += 1;
+                    c.hop_sum += u32::from(hops);
+                }
+                if becomes_failing {
+                    c.add_failing(hops);
+                }
+            }
+        }
+        changed
+    }
+
     /// `first_seen` in RFC 3339, formatted only when it changed since the last update.
     fn first_seen_text(&mut self) -> Str {
         match &self.first_seen_text {
@@ -2482,33 +2537,7 @@ impl Engine {
             if let Some(s) = view.service.clone().or(node_service) {
                 inc.services.insert(s);
             }
-            let new_resource = !inc.resources.contains_key(&res_key);
-            let agg = inc
-                .resources
-                .entry(res_key)
-                .or_insert_with(|| ResourceAgg::first(node, &view, fp, chronic));
-            agg.members += 1;
-            let was_failing = !new_resource && agg.severity >= Severity::Error;
-            if (view.severity, Reverse(view.starts_at)) > (agg.severity, Reverse(agg.first_seen)) {
-                agg.severity = view.severity;
-                agg.fingerprint = fp.clone();
-                agg.name = view.name.clone();
-            }
-            agg.first_seen = agg.first_seen.min(view.starts_at);
-            agg.chronic = agg.chronic.min(chronic);
-            let becomes_failing = !was_failing && agg.severity >= Severity::Error;
-            if let Some(ups) = rca_ups {
-                for &(n, hops) in ups.iter() {
-                    let c = inc.coverage.entry(n).or_default();
-                    if new_resource {
-                        c.covered += 1;
-                        c.hop_sum += u32::from(hops);
-                    }
-                    if becomes_failing {
-                        c.add_failing(hops);
-                    }
-                }
-            }
+            inc.add_to_resource(res_key, node, &view, fp, chronic, rca_ups);
         }
         let now = self.now;
         if let Some(inc) = self.incidents.get_mut(&inc_id) {
@@ -3493,50 +3522,11 @@ impl Engine {
         let res_key = node
             .map(|n| self.topology.node(NodeIndex::new(n as usize)).id.clone())
             .unwrap_or_else(|| view.resource.clone());
-        let (new_resource, was_failing) = match inc.resources.get(&res_key) {
-            Some(agg) => (false, agg.severity >= Severity::Error),
-            None => (true, false),
-        };
-        let agg = inc
-            .resources
-            .entry(res_key)
-            .or_insert_with(|| ResourceAgg::first(node, view, fp, chronic));
-        agg.members += 1;
         // The root-cause view reads the services, the resources and their representatives:
         // a second alert on a member resource that changes none of them keeps it.
-        let mut view_changed = new_resource || service_added;
-        // The resource's representative alert: the most severe, then the earliest.
-        if (view.severity, Reverse(view.starts_at)) > (agg.severity, Reverse(agg.first_seen)) {
-            agg.severity = view.severity;
-            agg.fingerprint = fp.clone();
-            agg.name = view.name.clone();
-            view_changed = true;
-        }
-        let (first_seen, least_chronic) =
-            (agg.first_seen.min(view.starts_at), agg.chronic.min(chronic));
-        view_changed |= first_seen != agg.first_seen || least_chronic != agg.chronic;
-        agg.first_seen = first_seen;
-        agg.chronic = least_chronic;
-        let becomes_failing = !was_failing && agg.severity >= Severity::Error;
-        if view_changed {
+        let resource_changed = inc.add_to_resource(res_key, node, view, fp, chronic, rca_ups);
+        if service_added || resource_changed {
             inc.forget_root_cause();
-        }
-        if let Some(ups) = rca_ups {
-            // A new incident's coverage is its first neighbourhood: sized once, not rehashed
-            // as it fills (the cover is summed, so the map's order does not matter).
-            if inc.coverage.is_empty() {
-                inc.coverage.reserve(ups.len());
-            }
-            for &(n, hops) in ups.iter() {
-                let c = inc.coverage.entry(n).or_default();
-                if new_resource {
-                    c.covered += 1;
-                    c.hop_sum += u32::from(hops);
-                }
-                if becomes_failing {
-                    c.add_failing(hops);
-                }
-            }
         }
         if inc.explanation.len() < MAX_EXPLANATION {
             let rule_name = &rules.groupings[rule as usize].name;
