@@ -4063,11 +4063,10 @@ impl Engine {
                             &walked
                         }
                     };
-                    let mut above: Vec<u32> = ups
-                        .iter()
-                        .filter(|&&(_, hops)| hops > 0)
-                        .map(|&(n, _)| n)
-                        .collect();
+                    // Sized at once: collected through a filter, a neighbourhood of hundreds
+                    // of nodes grew (and was copied) six times.
+                    let mut above: Vec<u32> = Vec::with_capacity(ups.len());
+                    above.extend(ups.iter().filter(|&&(_, hops)| hops > 0).map(|&(n, _)| n));
                     above.sort_unstable();
                     above.dedup();
                     above.into()
