@@ -10,6 +10,7 @@
 
 use corral_core::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use std::io;
+use std::sync::OnceLock;
 
 /// Appends `update` to `out` as serde_json would serialize it (no trailing newline).
 pub fn write_update_json(update: &IncidentUpdate, out: &mut Vec<u8>) {
@@ -221,12 +222,25 @@ impl<'a> JsonOut<'a> {
     }
 
     /// serde_json's own float writing (shortest round-trip digits, `null` when not finite).
+    /// An update's two floats are hundredths (the confidence and the rounded anomaly score):
+    /// those come from a table of serde_json's own bytes for them, ~240 instructions less each.
     fn float(&mut self, x: f64) {
+        let hundredths = (x * 100.0).round();
+        if (0.0..=100.0).contains(&hundredths) {
+            let (value, text, len) = &hundredths_table()[hundredths as usize];
+            // Bit for bit: -0.0 and values near but not at a hundredth go to serde_json.
+            if value.to_bits() == x.to_bits() {
+                self.room(4).copy_from_slice(text);
+                self.pos += usize::from(*len);
+                return;
+            }
+        }
         let _ = serde_json::to_writer(&mut *self, &x);
     }
 
     /// A JSON string with serde_json's escapes: `\"`, `\\`, the short forms `\b \f \n \r \t`,
     /// and `\u00XX` (lowercase hex) for the other control characters; everything else as it is.
+    #[inline]
     fn string(&mut self, s: &str) {
         let src = s.as_bytes();
         let len = src.len();
@@ -241,6 +255,7 @@ impl<'a> JsonOut<'a> {
     }
 
     /// `separator` then the string: a list's `[` or `,` under the same room check.
+    #[inline]
     fn string_after(&mut self, separator: u8, s: &str) {
         let src = s.as_bytes();
         let len = src.len();
@@ -293,6 +308,22 @@ impl<'a> JsonOut<'a> {
             ]),
         }
     }
+}
+
+/// `k / 100` for k in 0..=100, with serde_json's bytes for it (at most 4: `0.0`, `0.35`, `1.0`).
+type Hundredth = (f64, [u8; 4], u8);
+
+fn hundredths_table() -> &'static [Hundredth; 101] {
+    static TABLE: OnceLock<[Hundredth; 101]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        std::array::from_fn(|k| {
+            let value = k as f64 / 100.0;
+            let written = serde_json::to_vec(&value).expect("a finite float serializes");
+            let mut text = [b' '; 4];
+            text[..written.len()].copy_from_slice(&written);
+            (value, text, written.len() as u8)
+        })
+    })
 }
 
 /// For serde_json's float writer.
@@ -652,6 +683,39 @@ mod tests {
         json.string(s);
         let end = json.end();
         out.truncate(end);
+    }
+
+    /// Every hundredth, its neighbours a few ulps away, -0.0 and values out of the table's
+    /// range are written as serde_json writes them.
+    #[test]
+    fn floats_are_written_as_serde_json_writes_them() {
+        let mut xs = vec![
+            -0.0,
+            -0.01,
+            1.01,
+            100.0,
+            f64::NAN,
+            f64::INFINITY,
+            1e-7,
+            0.005,
+        ];
+        for k in 0..=100 {
+            let x = f64::from(k) / 100.0;
+            xs.extend([
+                x,
+                f64::from_bits(x.to_bits() + 1),
+                f64::from_bits(x.to_bits().saturating_sub(1)),
+            ]);
+            xs.push((x * 100.0).round() / 100.0);
+        }
+        for x in xs {
+            let mut ours = Vec::new();
+            let mut json = JsonOut::at(&mut ours, 0);
+            json.float(x);
+            let end = json.end();
+            ours.truncate(end);
+            assert_eq!(ours, serde_json::to_vec(&x).unwrap(), "{x:e}");
+        }
     }
 
     #[test]
