@@ -3,7 +3,7 @@
 //! per chunk instead of one per update. The chunk is small enough to stay in the cache while
 //! it fills (a 1 MiB `BufWriter` buffer did not: its copies were ~5% of a replay's cycles).
 
-use crate::update_json::write_update_json;
+use crate::update_json::JsonOut;
 use corral_core::IncidentUpdate;
 use std::io::{self, Write};
 
@@ -13,7 +13,10 @@ const CHUNK_BYTES: usize = 128 * 1024;
 /// NDJSON incident updates into `W`, buffered: call [`UpdateLines::flush`] (or
 /// [`UpdateLines::into_inner`]) at the end, as with a `BufWriter`.
 pub struct UpdateLines<W: Write> {
+    /// Initialised to its whole length, which is room for the encoder's whole-word stores:
+    /// only `buf[..filled]` is output, the rest holds zeros or bytes already written out.
     buf: Vec<u8>,
+    filled: usize,
     inner: W,
 }
 
@@ -21,7 +24,8 @@ impl<W: Write> UpdateLines<W> {
     pub fn new(inner: W) -> UpdateLines<W> {
         UpdateLines {
             // Room for one large update past the chunk size without growing.
-            buf: Vec::with_capacity(CHUNK_BYTES + 64 * 1024),
+            buf: vec![0; CHUNK_BYTES + 64 * 1024],
+            filled: 0,
             inner,
         }
     }
@@ -29,9 +33,11 @@ impl<W: Write> UpdateLines<W> {
     /// Appends `update` and its newline; hands the buffer to the writer once it holds a chunk.
     /// On a write error the buffered updates are dropped (the error is the caller's to report).
     pub fn write(&mut self, update: &IncidentUpdate) -> io::Result<()> {
-        write_update_json(update, &mut self.buf);
-        self.buf.push(b'\n');
-        if self.buf.len() >= CHUNK_BYTES {
+        let mut json = JsonOut::at(&mut self.buf, self.filled);
+        json.update(update);
+        json.byte(b'\n');
+        self.filled = json.end();
+        if self.filled >= CHUNK_BYTES {
             self.write_buffered()
         } else {
             Ok(())
@@ -51,8 +57,8 @@ impl<W: Write> UpdateLines<W> {
     }
 
     fn write_buffered(&mut self) -> io::Result<()> {
-        let written = self.inner.write_all(&self.buf);
-        self.buf.clear();
+        let written = self.inner.write_all(&self.buf[..self.filled]);
+        self.filled = 0;
         written
     }
 }
@@ -60,6 +66,7 @@ impl<W: Write> UpdateLines<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::update_json::write_update_json;
     use corral_core::incident::{Details, EventAction, Payload, RootCause};
     use corral_core::Severity;
 
