@@ -860,10 +860,12 @@ fn link_hops(
     }
     // Effects follow their cause within a scrape interval per hop: a dependent that starts
     // failing later than that after the alerting node above it is a failure of its own beside
-    // it (a VM crashing two minutes after its hypervisor went down), not its impact.
+    // it (a VM crashing two minutes after its hypervisor went down), not its impact, unless
+    // that impact is still arriving behind the node (`impact_still_arriving`).
     if matches!(a.key, AnchorKey::Node(_))
         && member_hops == 0
         && effect_too_late(began, a.hops, e.on_start).is_some()
+        && !impact_still_arriving(e, began, a.hops)
     {
         return None;
     }
@@ -881,6 +883,22 @@ fn link_hops(
     // Through a hub only when an alert is on the hub.
     let linked = within_reach(rule, a, member_hops) && (!a.hub || a.hops == 0 || member_hops == 0);
     (close && linked).then_some(member_hops)
+}
+
+/// Whether the failure alerting on entry `e`'s node was still reaching what lies behind it when
+/// an alert `hops` below the node began at `began`, past the scrape interval per hop that
+/// `effect_too_late` allows: another member below the node (not on it) started within a scrape
+/// interval of it, so the impact that took that one down was arriving there at the same time.
+/// Monitors notice one failure's simultaneous impacts within a scrape interval of one another,
+/// so this stretches the bound by one scrape interval, never more (no chaining from effect to
+/// effect). Only the latest registration is known (`last`): a member below started then when
+/// it is later than the latest alert on the node itself (`on_start`).
+fn impact_still_arriving(e: &AnchorEntry, began: Millis, hops: u8) -> bool {
+    e.below_hops != NO_HOPS
+        && e.on_start != Millis::MAX
+        && e.last > e.on_start
+        && (e.last - began).abs() <= CAUSE_LAG_TOLERANCE
+        && began - e.on_start <= silent_cause_tolerance(hops, 0) + CAUSE_LAG_TOLERANCE
 }
 
 /// How far in time from `t` the same check started in entry `e`'s incident, when that is

@@ -2277,3 +2277,48 @@ fn a_failure_that_recovers_apart_from_the_root_cause_it_joined_is_a_failure_of_i
     );
     assert_eq!(root_of(&h, "DatabaseDown@db-1"), "db-1");
 }
+
+#[test]
+fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_siblings() {
+    // Effects follow their cause within a scrape interval per hop (`effect_too_late`), but
+    // monitors notice one failure's simultaneous impacts behind a node within a scrape interval
+    // of one another: host-a2 going down 65 s after tor-a, 25 s after host-a1 behind the same
+    // switch went down with it, is tor-a's impact still arriving, not a failure of its own.
+    let mut h = Harness::new("");
+    h.fire(0, "SwitchDown", "tor-a")
+        .fire(40, "HostDown", "host-a1")
+        .fire(65, "HostDown", "host-a2")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "HostDown@host-a1",
+            "HostDown@host-a2",
+            "SwitchDown@tor-a"
+        ])]
+    );
+    // Alone behind the switch, 65 s after it, it is still a failure of its own (q7's bound).
+    let mut h = Harness::new("");
+    h.fire(0, "SwitchDown", "tor-a")
+        .fire(65, "HostDown", "host-a2")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a2"]), g(&["SwitchDown@tor-a"])]
+    );
+    // The stretch is one scrape interval, never chained from effect to effect: host-a3, 30 s
+    // after host-a2 but 125 s after tor-a (one hop), is a failure of its own.
+    let mut h = Harness::new("");
+    h.fire(0, "SwitchDown", "tor-a")
+        .fire(40, "HostDown", "host-a1")
+        .fire(95, "HostDown", "host-a2")
+        .fire(125, "HostDown", "host-a3")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-a1", "HostDown@host-a2", "SwitchDown@tor-a"]),
+            g(&["HostDown@host-a3"]),
+        ]
+    );
+}
