@@ -3936,57 +3936,35 @@ impl Engine {
     /// the resources and services it reports, and the services the root cause impacts.
     // Out of line, as `update_from`: big, called once per update, and separate in profiles.
     #[inline(never)]
-    fn root_cause_view(&mut self, inc: &Incident) -> RootCauseView {
+    fn root_cause_view<'a>(&'a mut self, inc: &'a Incident) -> RootCauseView {
         let rules = &self.rules;
         let topo = &self.topology;
         // Root cause over the incident's coverage.
-        let mut cands: Vec<Candidate> =
-            Vec::with_capacity(inc.coverage.len() + inc.resources.len());
+        let mut cands: Vec<Candidate> = Vec::with_capacity(inc.resources.len() + 2);
         let by_node = MembersByNode::new(inc.resources.values());
         let known_members = by_node.len();
-        // Most of a wide incident's coverage is silent nodes that can neither win nor come
-        // second (`rootcause::keep_decisive`): they are not made candidates at all.
-        let mut cut = rootcause::SilentCut::default();
-        for (&n, cover) in &inc.coverage {
-            if !by_node.contains(n) {
-                cut.offer(cover);
+        let kind_ranks = &self.kind_ranks;
+        let alerting_info = |agg: &'a ResourceAgg| AlertingInfo {
+            first_seen: agg.first_seen,
+            severity: agg.severity,
+            fingerprint: &agg.fingerprint,
+            name: &agg.name,
+            name_rank: rules.name_rank(&agg.name),
+            chronic: agg.chronic,
+        };
+        let candidate = |n: u32, cover: &Cover, alerting: Option<AlertingInfo<'a>>| Candidate {
+            resource: topo.node(NodeIndex::new(n as usize)).id.as_str(),
+            kind_rank: kind_ranks
+                .get(n as usize)
+                .map_or(usize::MAX, |&r| r as usize),
+            cover: *cover,
+            alerting,
+        };
+        // The member resources on the coverage's nodes.
+        for &(n, agg) in &by_node.sorted {
+            if let Some(cover) = inc.coverage.get(&n) {
+                cands.push(candidate(n, cover, Some(alerting_info(agg))));
             }
-        }
-        #[cfg(debug_assertions)]
-        let mut dropped: Vec<Candidate<'_>> = Vec::new();
-        for (&n, cover) in &inc.coverage {
-            let agg = by_node.get(n);
-            if agg.is_none() && !cut.keeps(cover) {
-                #[cfg(debug_assertions)]
-                dropped.push(Candidate {
-                    resource: topo.node(NodeIndex::new(n as usize)).id.as_str(),
-                    kind_rank: self
-                        .kind_ranks
-                        .get(n as usize)
-                        .map_or(usize::MAX, |&r| r as usize),
-                    cover: *cover,
-                    alerting: None,
-                });
-                continue;
-            }
-            let info = topo.node(NodeIndex::new(n as usize));
-            let alerting = agg.map(|agg| AlertingInfo {
-                first_seen: agg.first_seen,
-                severity: agg.severity,
-                fingerprint: &agg.fingerprint,
-                name: &agg.name,
-                name_rank: rules.name_rank(&agg.name),
-                chronic: agg.chronic,
-            });
-            cands.push(Candidate {
-                resource: info.id.as_str(),
-                kind_rank: self
-                    .kind_ranks
-                    .get(n as usize)
-                    .map_or(usize::MAX, |&r| r as usize),
-                cover: *cover,
-                alerting,
-            });
         }
         // Resources unknown to the topology explain themselves only.
         for (key, agg) in &inc.resources {
@@ -3998,24 +3976,33 @@ impl Engine {
                         covered: 1,
                         ..Cover::default()
                     },
-                    alerting: Some(AlertingInfo {
-                        first_seen: agg.first_seen,
-                        severity: agg.severity,
-                        fingerprint: &agg.fingerprint,
-                        name: &agg.name,
-                        name_rank: rules.name_rank(&agg.name),
-                        chronic: agg.chronic,
-                    }),
+                    alerting: Some(alerting_info(agg)),
                 });
             }
         }
+        // The rest of the coverage is silent nodes, most of which can neither win nor come
+        // second: only the best two are made candidates (`rootcause::SilentTop`).
+        let mut silent = rootcause::SilentTop::new(rootcause::any_failing(&cands));
+        #[cfg(debug_assertions)]
+        let mut all_silent: Vec<Candidate<'_>> = Vec::new();
+        for (&n, cover) in &inc.coverage {
+            #[cfg(debug_assertions)]
+            if !by_node.contains(n) {
+                all_silent.push(candidate(n, cover, None));
+            }
+            if silent.may_keep(cover) && !by_node.contains(n) {
+                silent.offer(candidate(n, cover, None));
+            }
+        }
+        #[cfg(debug_assertions)]
+        let mut all_cands = cands.clone();
+        cands.extend(silent.into_kept());
         let members_total =
             known_members + inc.resources.values().filter(|a| a.node == NONE).count();
         let choice = rootcause::choose_with(&cands, members_total, &mut self.choose_scratch);
         #[cfg(debug_assertions)]
         {
-            let mut all_cands = cands.clone();
-            all_cands.extend(dropped);
+            all_cands.extend(all_silent);
             let named = |cands: &[Candidate<'_>], ch: &rootcause::Choice| {
                 let runner_up = ch.runner_up.map(|r| cands[r].resource.to_owned());
                 (
@@ -4029,7 +4016,7 @@ impl Engine {
             debug_assert_eq!(
                 choice.as_ref().map(|ch| named(&cands, ch)),
                 full.as_ref().map(|ch| named(&all_cands, ch)),
-                "a silent node left out by SilentCut changes the choice"
+                "a silent node left out by SilentTop changes the choice"
             );
         }
         let rca_cache = &self.rca_cache;
