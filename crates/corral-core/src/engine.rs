@@ -3990,7 +3990,12 @@ impl Engine {
             if !by_node.contains(n) {
                 all_silent.push(candidate(n, cover, None));
             }
-            if silent.may_keep(cover) && !by_node.contains(n) {
+            let kind_rank = || {
+                kind_ranks
+                    .get(n as usize)
+                    .map_or(usize::MAX, |&r| r as usize)
+            };
+            if silent.may_keep(cover, kind_rank) && !by_node.contains(n) {
                 silent.offer(candidate(n, cover, None));
             }
         }
@@ -4174,7 +4179,7 @@ impl Engine {
                         v
                     }
                 };
-                union_sorted(&services, &below).into()
+                union_shared(&services, &below)
             }
             None => services.clone(),
         };
@@ -4439,17 +4444,9 @@ fn push_decimal(out: &mut String, n: usize) {
 fn impacted_services(topo: &TopologyIndex, node: u32) -> Arc<[Str]> {
     let n = NodeIndex::new(node as usize);
     let impacted = topo.impact_of_bounded(n, EdgeMask::ALL, 6, 4096);
-    // Sorted and deduplicated as a `BTreeSet` would be, without a tree node per service and a
-    // clone per insert: the blast radius names a few services many times over, so they are
-    // deduplicated by hash first and only the distinct names are sorted.
-    let mut seen: FxHashSet<&str> = FxHashSet::default();
-    let nodes = std::iter::once(n).chain(impacted.iter().map(|&(d, _)| d));
-    let mut names: Vec<&Str> = nodes
-        .filter_map(|d| topo.node(d).service.as_ref())
-        .filter(|s| seen.insert(s.as_str()))
-        .collect();
-    names.sort_unstable();
-    names.into_iter().cloned().collect()
+    // Sorted and deduplicated as a `BTreeSet` would be, by the topology's service indices: the
+    // blast radius names a few services many times over.
+    topo.services_of(std::iter::once(n).chain(impacted.iter().map(|&(d, _)| d)))
 }
 
 /// An incident's resources known to the topology, by node, for `root_cause_view`: a sorted list
@@ -4496,6 +4493,36 @@ impl<'a> MembersByNode<'a> {
     fn contains(&self, node: u32) -> bool {
         self.get(node).is_some()
     }
+}
+
+/// [`union_sorted`] as a shared list: one of the two itself when it holds the other (a root
+/// cause's blast radius mostly names every service of its incident), without a copy.
+fn union_shared(a: &Arc<[Str]>, b: &Arc<[Str]>) -> Arc<[Str]> {
+    if is_sorted_subset(a, b) {
+        b.clone()
+    } else if is_sorted_subset(b, a) {
+        a.clone()
+    } else {
+        union_sorted(a, b).into()
+    }
+}
+
+/// Whether every name of `small` is in `big`, both sorted and without duplicates.
+fn is_sorted_subset(small: &[Str], big: &[Str]) -> bool {
+    let mut rest = big;
+    small.iter().all(|s| loop {
+        match rest.split_first() {
+            None => break false,
+            Some((first, tail)) => {
+                rest = tail;
+                match first.as_str().cmp(s.as_str()) {
+                    std::cmp::Ordering::Less => continue,
+                    std::cmp::Ordering::Equal => break true,
+                    std::cmp::Ordering::Greater => break false,
+                }
+            }
+        }
+    })
 }
 
 /// The union of two sorted lists without duplicates, sorted and without duplicates.
@@ -4787,7 +4814,14 @@ mod tests {
             let a_list: Vec<Str> = a.iter().map(Str::from).collect();
             let b_list: Vec<Str> = b.iter().map(Str::from).collect::<BTreeSet<Str>>().into_iter().collect();
             let expected: Vec<Str> = a.union(&b).map(Str::from).collect();
-            prop_assert_eq!(union_sorted(&a_list, &b_list), expected);
+            prop_assert_eq!(union_sorted(&a_list, &b_list), expected.clone());
+            // Shared: the same list, whichever holds the other (or neither).
+            let (a_shared, b_shared): (Arc<[Str]>, Arc<[Str]>) = (a_list.into(), b_list.into());
+            prop_assert_eq!(&union_shared(&a_shared, &b_shared)[..], &expected[..]);
+            prop_assert_eq!(&union_shared(&b_shared, &a_shared)[..], &expected[..]);
+            let union: Arc<[Str]> = expected.clone().into();
+            prop_assert_eq!(&union_shared(&a_shared, &union)[..], &expected[..]);
+            prop_assert_eq!(&union_shared(&union, &b_shared)[..], &expected[..]);
         }
 
         /// Split into a queue per kind, the timers still pop in the order of one heap of

@@ -442,20 +442,29 @@ impl<'a> SilentTop<'a> {
         }
     }
 
-    /// Whether a silent node with this cover could be kept: false for most nodes of a wide
-    /// coverage, before their candidate is built.
-    pub fn may_keep(&self, cover: &Cover) -> bool {
-        let covered = self.weigh.silent(*cover).covered;
-        covered >= 2
-            && self.best[1]
-                .as_ref()
-                .is_none_or(|second| covered >= self.weigh.silent(second.cover).covered)
+    /// Whether a silent node with this cover and kind rank (asked only when the cover could
+    /// do) could be kept: false for most nodes of a wide coverage, before their candidate and
+    /// name are looked up. Only a node that ties the second best on all but the name is offered
+    /// in vain.
+    #[inline]
+    pub fn may_keep(&self, cover: &Cover, kind_rank: impl FnOnce() -> usize) -> bool {
+        let cover = self.weigh.silent(*cover);
+        if cover.covered < 2 {
+            return false;
+        }
+        match &self.best[1] {
+            None => true,
+            Some(second) => {
+                let second_cover = self.weigh.silent(second.cover);
+                silent_rank(cover, kind_rank(), second_cover, second.kind_rank) != Ordering::Greater
+            }
+        }
     }
 
     /// Offers a silent candidate (`alerting` is `None`).
     pub fn offer(&mut self, cand: Candidate<'a>) {
         debug_assert!(cand.alerting.is_none(), "only silent nodes are offered");
-        if !self.may_keep(&cand.cover) {
+        if !self.may_keep(&cand.cover, || cand.kind_rank) {
             return;
         }
         let weigh = self.weigh;
@@ -481,14 +490,18 @@ impl<'a> SilentTop<'a> {
 /// silent nodes differ only by nearness, kind hint and name.
 fn silent_order(a: &Candidate<'_>, b: &Candidate<'_>, weigh: Weigh) -> Ordering {
     let (cover_a, cover_b) = (weigh.silent(a.cover), weigh.silent(b.cover));
+    silent_rank(cover_a, a.kind_rank, cover_b, b.kind_rank).then_with(|| a.resource.cmp(b.resource))
+}
+
+/// [`silent_order`] but for the name, from weighed covers.
+fn silent_rank(cover_a: Cover, kind_a: usize, cover_b: Cover, kind_b: usize) -> Ordering {
     let dist_a = u64::from(cover_a.hop_sum) * u64::from(cover_b.covered);
     let dist_b = u64::from(cover_b.hop_sum) * u64::from(cover_a.covered);
     cover_b
         .covered
         .cmp(&cover_a.covered)
         .then(dist_a.cmp(&dist_b))
-        .then(a.kind_rank.cmp(&b.kind_rank))
-        .then_with(|| a.resource.cmp(b.resource))
+        .then(kind_a.cmp(&kind_b))
 }
 
 #[cfg(test)]
