@@ -3939,57 +3939,35 @@ impl Engine {
     /// the resources and services it reports, and the services the root cause impacts.
     // Out of line, as `update_from`: big, called once per update, and separate in profiles.
     #[inline(never)]
-    fn root_cause_view(&mut self, inc: &Incident) -> RootCauseView {
+    fn root_cause_view<'a>(&'a mut self, inc: &'a Incident) -> RootCauseView {
         let rules = &self.rules;
         let topo = &self.topology;
         // Root cause over the incident's coverage.
-        let mut cands: Vec<Candidate> =
-            Vec::with_capacity(inc.coverage.len() + inc.resources.len());
+        let mut cands: Vec<Candidate> = Vec::with_capacity(inc.resources.len() + 2);
         let by_node = MembersByNode::new(inc.resources.values());
         let known_members = by_node.len();
-        // Most of a wide incident's coverage is silent nodes that can neither win nor come
-        // second (`rootcause::keep_decisive`): they are not made candidates at all.
-        let mut cut = rootcause::SilentCut::default();
-        for (&n, cover) in &inc.coverage {
-            if !by_node.contains(n) {
-                cut.offer(cover);
+        let kind_ranks = &self.kind_ranks;
+        let alerting_info = |agg: &'a ResourceAgg| AlertingInfo {
+            first_seen: agg.first_seen,
+            severity: agg.severity,
+            fingerprint: &agg.fingerprint,
+            name: &agg.name,
+            name_rank: rules.name_rank(&agg.name),
+            chronic: agg.chronic,
+        };
+        let candidate = |n: u32, cover: &Cover, alerting: Option<AlertingInfo<'a>>| Candidate {
+            resource: topo.node(NodeIndex::new(n as usize)).id.as_str(),
+            kind_rank: kind_ranks
+                .get(n as usize)
+                .map_or(usize::MAX, |&r| r as usize),
+            cover: *cover,
+            alerting,
+        };
+        // The member resources on the coverage's nodes.
+        for &(n, agg) in &by_node.sorted {
+            if let Some(cover) = inc.coverage.get(&n) {
+                cands.push(candidate(n, cover, Some(alerting_info(agg))));
             }
-        }
-        #[cfg(debug_assertions)]
-        let mut dropped: Vec<Candidate<'_>> = Vec::new();
-        for (&n, cover) in &inc.coverage {
-            let agg = by_node.get(n);
-            if agg.is_none() && !cut.keeps(cover) {
-                #[cfg(debug_assertions)]
-                dropped.push(Candidate {
-                    resource: topo.node(NodeIndex::new(n as usize)).id.as_str(),
-                    kind_rank: self
-                        .kind_ranks
-                        .get(n as usize)
-                        .map_or(usize::MAX, |&r| r as usize),
-                    cover: *cover,
-                    alerting: None,
-                });
-                continue;
-            }
-            let info = topo.node(NodeIndex::new(n as usize));
-            let alerting = agg.map(|agg| AlertingInfo {
-                first_seen: agg.first_seen,
-                severity: agg.severity,
-                fingerprint: &agg.fingerprint,
-                name: &agg.name,
-                name_rank: rules.name_rank(&agg.name),
-                chronic: agg.chronic,
-            });
-            cands.push(Candidate {
-                resource: info.id.as_str(),
-                kind_rank: self
-                    .kind_ranks
-                    .get(n as usize)
-                    .map_or(usize::MAX, |&r| r as usize),
-                cover: *cover,
-                alerting,
-            });
         }
         // Resources unknown to the topology explain themselves only.
         for (key, agg) in &inc.resources {
@@ -4001,24 +3979,38 @@ impl Engine {
                         covered: 1,
                         ..Cover::default()
                     },
-                    alerting: Some(AlertingInfo {
-                        first_seen: agg.first_seen,
-                        severity: agg.severity,
-                        fingerprint: &agg.fingerprint,
-                        name: &agg.name,
-                        name_rank: rules.name_rank(&agg.name),
-                        chronic: agg.chronic,
-                    }),
+                    alerting: Some(alerting_info(agg)),
                 });
             }
         }
+        // The rest of the coverage is silent nodes, most of which can neither win nor come
+        // second: only the best two are made candidates (`rootcause::SilentTop`).
+        let mut silent = rootcause::SilentTop::new(rootcause::any_failing(&cands));
+        #[cfg(debug_assertions)]
+        let mut all_silent: Vec<Candidate<'_>> = Vec::new();
+        for (&n, cover) in &inc.coverage {
+            #[cfg(debug_assertions)]
+            if !by_node.contains(n) {
+                all_silent.push(candidate(n, cover, None));
+            }
+            let kind_rank = || {
+                kind_ranks
+                    .get(n as usize)
+                    .map_or(usize::MAX, |&r| r as usize)
+            };
+            if silent.may_keep(cover, kind_rank) && !by_node.contains(n) {
+                silent.offer(candidate(n, cover, None));
+            }
+        }
+        #[cfg(debug_assertions)]
+        let mut all_cands = cands.clone();
+        cands.extend(silent.into_kept());
         let members_total =
             known_members + inc.resources.values().filter(|a| a.node == NONE).count();
         let choice = rootcause::choose_with(&cands, members_total, &mut self.choose_scratch);
         #[cfg(debug_assertions)]
         {
-            let mut all_cands = cands.clone();
-            all_cands.extend(dropped);
+            all_cands.extend(all_silent);
             let named = |cands: &[Candidate<'_>], ch: &rootcause::Choice| {
                 let runner_up = ch.runner_up.map(|r| cands[r].resource.to_owned());
                 (
@@ -4032,7 +4024,7 @@ impl Engine {
             debug_assert_eq!(
                 choice.as_ref().map(|ch| named(&cands, ch)),
                 full.as_ref().map(|ch| named(&all_cands, ch)),
-                "a silent node left out by SilentCut changes the choice"
+                "a silent node left out by SilentTop changes the choice"
             );
         }
         let rca_cache = &self.rca_cache;
@@ -4189,7 +4181,7 @@ impl Engine {
                         v
                     }
                 };
-                union_sorted(&services, &below).into()
+                union_shared(&services, &below)
             }
             None => services.clone(),
         };
@@ -4454,17 +4446,9 @@ fn push_decimal(out: &mut String, n: usize) {
 fn impacted_services(topo: &TopologyIndex, node: u32) -> Arc<[Str]> {
     let n = NodeIndex::new(node as usize);
     let impacted = topo.impact_of_bounded(n, EdgeMask::ALL, 6, 4096);
-    // Sorted and deduplicated as a `BTreeSet` would be, without a tree node per service and a
-    // clone per insert: the blast radius names a few services many times over, so they are
-    // deduplicated by hash first and only the distinct names are sorted.
-    let mut seen: FxHashSet<&str> = FxHashSet::default();
-    let nodes = std::iter::once(n).chain(impacted.iter().map(|&(d, _)| d));
-    let mut names: Vec<&Str> = nodes
-        .filter_map(|d| topo.node(d).service.as_ref())
-        .filter(|s| seen.insert(s.as_str()))
-        .collect();
-    names.sort_unstable();
-    names.into_iter().cloned().collect()
+    // Sorted and deduplicated as a `BTreeSet` would be, by the topology's service indices: the
+    // blast radius names a few services many times over.
+    topo.services_of(std::iter::once(n).chain(impacted.iter().map(|&(d, _)| d)))
 }
 
 /// An incident's resources known to the topology, by node, for `root_cause_view`: a sorted list
@@ -4511,6 +4495,36 @@ impl<'a> MembersByNode<'a> {
     fn contains(&self, node: u32) -> bool {
         self.get(node).is_some()
     }
+}
+
+/// [`union_sorted`] as a shared list: one of the two itself when it holds the other (a root
+/// cause's blast radius mostly names every service of its incident), without a copy.
+fn union_shared(a: &Arc<[Str]>, b: &Arc<[Str]>) -> Arc<[Str]> {
+    if is_sorted_subset(a, b) {
+        b.clone()
+    } else if is_sorted_subset(b, a) {
+        a.clone()
+    } else {
+        union_sorted(a, b).into()
+    }
+}
+
+/// Whether every name of `small` is in `big`, both sorted and without duplicates.
+fn is_sorted_subset(small: &[Str], big: &[Str]) -> bool {
+    let mut rest = big;
+    small.iter().all(|s| loop {
+        match rest.split_first() {
+            None => break false,
+            Some((first, tail)) => {
+                rest = tail;
+                match first.as_str().cmp(s.as_str()) {
+                    std::cmp::Ordering::Less => continue,
+                    std::cmp::Ordering::Equal => break true,
+                    std::cmp::Ordering::Greater => break false,
+                }
+            }
+        }
+    })
 }
 
 /// The union of two sorted lists without duplicates, sorted and without duplicates.
@@ -4812,7 +4826,14 @@ mod tests {
             let a_list: Vec<Str> = a.iter().map(Str::from).collect();
             let b_list: Vec<Str> = b.iter().map(Str::from).collect::<BTreeSet<Str>>().into_iter().collect();
             let expected: Vec<Str> = a.union(&b).map(Str::from).collect();
-            prop_assert_eq!(union_sorted(&a_list, &b_list), expected);
+            prop_assert_eq!(union_sorted(&a_list, &b_list), expected.clone());
+            // Shared: the same list, whichever holds the other (or neither).
+            let (a_shared, b_shared): (Arc<[Str]>, Arc<[Str]>) = (a_list.into(), b_list.into());
+            prop_assert_eq!(&union_shared(&a_shared, &b_shared)[..], &expected[..]);
+            prop_assert_eq!(&union_shared(&b_shared, &a_shared)[..], &expected[..]);
+            let union: Arc<[Str]> = expected.clone().into();
+            prop_assert_eq!(&union_shared(&a_shared, &union)[..], &expected[..]);
+            prop_assert_eq!(&union_shared(&union, &b_shared)[..], &expected[..]);
         }
 
         /// Split into a queue per kind, the timers still pop in the order of one heap of

@@ -16,6 +16,7 @@
 
 use crate::model::{Millis, Severity, Str};
 use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
 
 /// Tolerance for "earliest": monitors scrape every 15–60 s, so alerts that start within this of
 /// each other are treated as simultaneous and the other criteria decide.
@@ -107,7 +108,7 @@ pub fn choose_with(
                 .as_ref()
                 .is_some_and(|a| a.severity >= Severity::Error)
     };
-    let any_failing = cands.iter().any(failing);
+    let any_failing = any_failing(cands);
     let any_usable = cands.iter().any(usable_alerting);
     let alerting = &mut scratch.alerting;
     alerting.clear();
@@ -327,14 +328,23 @@ impl Weigh {
     const AS_IS: Weigh = Weigh { any_failing: false };
 
     fn cover(self, c: &Candidate<'_>) -> Cover {
-        if self.any_failing && c.alerting.is_none() {
-            Cover {
-                covered: c.cover.failing,
-                hop_sum: c.cover.failing_hop_sum,
-                ..c.cover
-            }
+        if c.alerting.is_none() {
+            self.silent(c.cover)
         } else {
             c.cover
+        }
+    }
+
+    /// The cover of a silent node as weighed.
+    fn silent(self, cover: Cover) -> Cover {
+        if self.any_failing {
+            Cover {
+                covered: cover.failing,
+                hop_sum: cover.failing_hop_sum,
+                ..cover
+            }
+        } else {
+            cover
         }
     }
 }
@@ -385,66 +395,113 @@ fn best_of(
 }
 
 /// Drops, keeping the order of the rest, the candidates that cannot change what [`choose`]
-/// answers: silent nodes that explain too little to be the best silent cause or the runner-up.
+/// answers: silent nodes other than the best two ([`SilentTop`]).
 ///
-/// Every alerting candidate stays. A silent one counts in `choose` only through the silent
-/// pool's best and the runner-up, both decided among the two highest counts of explained
-/// resources at 2 or more (`covered`, or `failing` once a member fails outright: both are
-/// looked at, so this need not know which applies). On a wide incident that is a handful of
-/// the coverage's nodes; the rest were weighed for nothing on every update.
-/// `choose(&kept, m)` names the same candidates, with the same confidence and reason, as
-/// `choose(&all, m)` (proptest `keeping_the_decisive_candidates_chooses_alike`).
+/// Every alerting candidate stays. `choose(&kept, m)` names the same candidates, with the same
+/// confidence and reason, as `choose(&all, m)` (proptest
+/// `keeping_the_decisive_candidates_chooses_alike`).
 pub fn keep_decisive(cands: &mut Vec<Candidate<'_>>) {
-    let mut cut = SilentCut::default();
+    let mut top = SilentTop::new(any_failing(cands));
     for c in cands.iter().filter(|c| c.alerting.is_none()) {
-        cut.offer(&c.cover);
+        top.offer(c.clone());
     }
-    cands.retain(|c| c.alerting.is_some() || cut.keeps(&c.cover));
+    let kept: Vec<&str> = top.into_kept().map(|c| c.resource).collect();
+    cands.retain(|c| c.alerting.is_some() || kept.contains(&c.resource));
 }
 
-/// The silent candidates [`keep_decisive`] keeps, decided from their covers alone: offer every
-/// silent candidate's cover, then ask which to keep. (Lets a caller skip building the others.)
-#[derive(Default)]
-pub struct SilentCut {
-    covered: TopTwo,
-    failing: TopTwo,
+/// Whether any usable (not chronic) alerting candidate fails outright (error or above): then
+/// warnings are not named and a silent node is weighed by the failures below it alone. The
+/// test [`choose`] makes, for a caller that must know before it offers silent nodes.
+pub fn any_failing(cands: &[Candidate<'_>]) -> bool {
+    cands.iter().any(|c| {
+        c.alerting
+            .as_ref()
+            .is_some_and(|a| a.chronic < 0.5 && a.severity >= Severity::Error)
+    })
 }
 
-impl SilentCut {
-    pub fn offer(&mut self, silent: &Cover) {
-        self.covered.offer(silent.covered);
-        self.failing.offer(silent.failing);
-    }
-
-    pub fn keeps(&self, silent: &Cover) -> bool {
-        silent.covered >= self.covered.threshold() || silent.failing >= self.failing.threshold()
-    }
+/// Of the silent candidates, the only two that can change what [`choose`] answers, offered one by
+/// one: the best two in the order `best_of` ranks silent nodes among themselves (explained
+/// resources as weighed, then nearness, kind hint and name; a silent node has no time, severity
+/// or name hint). The best is the silent pool's pick; the runner-up is the best of the rest, so
+/// when the pick is the best silent node, the second may be it. Every other silent node loses to
+/// both in any pool `choose` forms, so leaving it out changes nothing. On a two-resource incident
+/// the shared upstream chain is a dozen nodes tied on coverage: all of them were weighed on
+/// every new root cause, and `choose` compared their names.
+pub struct SilentTop<'a> {
+    weigh: Weigh,
+    best: [Option<Candidate<'a>>; 2],
 }
 
-/// The two highest distinct counts of at least 2 (a silent node explaining fewer is never a
-/// cause).
-#[derive(Default)]
-struct TopTwo([Option<u32>; 2]);
+impl<'a> SilentTop<'a> {
+    /// `any_failing` as [`any_failing`] answers it for the candidates `choose` will see.
+    pub fn new(any_failing: bool) -> Self {
+        SilentTop {
+            weigh: Weigh { any_failing },
+            best: [None, None],
+        }
+    }
 
-impl TopTwo {
-    fn offer(&mut self, v: u32) {
-        if v < 2 {
+    /// Whether a silent node with this cover and kind rank (asked only when the cover could
+    /// do) could be kept: false for most nodes of a wide coverage, before their candidate and
+    /// name are looked up. Only a node that ties the second best on all but the name is offered
+    /// in vain.
+    #[inline]
+    pub fn may_keep(&self, cover: &Cover, kind_rank: impl FnOnce() -> usize) -> bool {
+        let cover = self.weigh.silent(*cover);
+        if cover.covered < 2 {
+            return false;
+        }
+        match &self.best[1] {
+            None => true,
+            Some(second) => {
+                let second_cover = self.weigh.silent(second.cover);
+                silent_rank(cover, kind_rank(), second_cover, second.kind_rank) != Ordering::Greater
+            }
+        }
+    }
+
+    /// Offers a silent candidate (`alerting` is `None`).
+    pub fn offer(&mut self, cand: Candidate<'a>) {
+        debug_assert!(cand.alerting.is_none(), "only silent nodes are offered");
+        if !self.may_keep(&cand.cover, || cand.kind_rank) {
             return;
         }
-        match self.0 {
-            [None, _] => self.0[0] = Some(v),
-            [Some(first), _] if v > first => self.0 = [Some(v), Some(first)],
-            [Some(first), second] if v < first && second.is_none_or(|s| v > s) => {
-                self.0[1] = Some(v)
-            }
-            _ => {}
+        let weigh = self.weigh;
+        let better = |c: &Candidate<'_>, than: &Option<Candidate<'_>>| {
+            than.as_ref()
+                .is_none_or(|t| silent_order(c, t, weigh) == Ordering::Less)
+        };
+        if better(&cand, &self.best[0]) {
+            self.best[1] = self.best[0].replace(cand);
+        } else if better(&cand, &self.best[1]) {
+            self.best[1] = Some(cand);
         }
     }
 
-    /// Counts at or above this are among the two highest; none when no count reached 2.
-    fn threshold(&self) -> u32 {
-        self.0[1].or(self.0[0]).unwrap_or(u32::MAX)
+    /// The kept candidates, best first.
+    pub fn into_kept(self) -> impl Iterator<Item = Candidate<'a>> {
+        self.best.into_iter().flatten()
     }
+}
+
+/// How `best_of` ranks two silent candidates (`Less`: `a` is the better cause), wherever they
+/// meet: the more explained resources first (the pool's top), then its comparator, in which two
+/// silent nodes differ only by nearness, kind hint and name.
+fn silent_order(a: &Candidate<'_>, b: &Candidate<'_>, weigh: Weigh) -> Ordering {
+    let (cover_a, cover_b) = (weigh.silent(a.cover), weigh.silent(b.cover));
+    silent_rank(cover_a, a.kind_rank, cover_b, b.kind_rank).then_with(|| a.resource.cmp(b.resource))
+}
+
+/// [`silent_order`] but for the name, from weighed covers.
+fn silent_rank(cover_a: Cover, kind_a: usize, cover_b: Cover, kind_b: usize) -> Ordering {
+    let dist_a = u64::from(cover_a.hop_sum) * u64::from(cover_b.covered);
+    let dist_b = u64::from(cover_b.hop_sum) * u64::from(cover_a.covered);
+    cover_b
+        .covered
+        .cmp(&cover_a.covered)
+        .then(dist_a.cmp(&dist_b))
+        .then(kind_a.cmp(&kind_b))
 }
 
 #[cfg(test)]

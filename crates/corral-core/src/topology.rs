@@ -265,7 +265,16 @@ pub struct TopologyIndex {
     upstream_start: Vec<u32>,
     /// Each node's `downstream_neighbours` over all edge types, counted once at build.
     downstream_degree: Vec<u32>,
+    /// Each node's business service as an index into `service_names`, or `NO_SERVICE`: a blast
+    /// radius names a few services hundreds of times, and marking small integers cost a fraction
+    /// of hashing the names (`services_of`).
+    service_ids: Vec<u32>,
+    /// The distinct business services, sorted.
+    service_names: Vec<Str>,
 }
+
+/// `TopologyIndex::service_ids` of a node without a service.
+const NO_SERVICE: u32 = u32::MAX;
 
 impl TopologyIndex {
     pub fn empty() -> TopologyIndex {
@@ -311,7 +320,50 @@ impl TopologyIndex {
             ..TopologyIndex::default()
         };
         index.index_neighbours();
+        index.index_services();
         index
+    }
+
+    /// Fills `service_names` and `service_ids` from the nodes' services.
+    fn index_services(&mut self) {
+        let mut names: Vec<Str> = self.by_service.keys().cloned().collect();
+        names.sort_unstable();
+        let ids: FxHashMap<&str, u32> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.as_str(), i as u32))
+            .collect();
+        self.service_ids = self
+            .graph
+            .node_weights()
+            .map(|n| n.service.as_ref().map_or(NO_SERVICE, |s| ids[s.as_str()]))
+            .collect();
+        self.service_names = names;
+    }
+
+    /// The distinct business services of `nodes`, sorted by name.
+    pub fn services_of<C: FromIterator<Str>>(&self, nodes: impl Iterator<Item = NodeIndex>) -> C {
+        // A bit per service, by index: the names are sorted, so the set bits in order are the
+        // answer in order.
+        let mut seen = vec![0u64; self.service_names.len().div_ceil(64)];
+        for n in nodes {
+            let id = self.service_ids[n.index()];
+            if id != NO_SERVICE {
+                seen[id as usize / 64] |= 1 << (id % 64);
+            }
+        }
+        seen.iter()
+            .enumerate()
+            .flat_map(|(word, &bits)| {
+                let mut bits = bits;
+                std::iter::from_fn(move || {
+                    let bit = bits.trailing_zeros() as usize;
+                    bits &= bits.wrapping_sub(1);
+                    (bit < 64).then_some(word * 64 + bit)
+                })
+            })
+            .map(|id| self.service_names[id].clone())
+            .collect()
     }
 
     /// Fills `upstream`, `upstream_start` and `downstream_degree` from the graph: one pass over
@@ -638,6 +690,38 @@ edges:
         assert_eq!(t.resolve("payroll-db-04.other.example.com"), Some(db));
         assert_eq!(t.resolve("nope"), None);
         assert_eq!(t.resolve("10.0.9.9"), None);
+    }
+
+    proptest::proptest! {
+        /// `services_of` answers what collecting the nodes' services into a `BTreeSet` answers:
+        /// random services (some shared, some nodes without), any subset of nodes, repeated.
+        #[test]
+        fn services_of_are_the_sorted_distinct_services(
+            services in proptest::collection::vec(proptest::option::of(0usize..80), 1..40),
+            picks in proptest::collection::vec(0usize..40, 0..60),
+        ) {
+            let file = TopologyFile {
+                nodes: services
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| NodeSpec {
+                        id: format!("n{i}"),
+                        service: s.map(|s| format!("svc-{s}")),
+                        ..NodeSpec::default()
+                    })
+                    .collect(),
+                edges: Vec::new(),
+            };
+            let t = TopologyIndex::build(&file);
+            let nodes: Vec<NodeIndex> =
+                picks.iter().map(|&p| NodeIndex::new(p % services.len())).collect();
+            let expected: std::collections::BTreeSet<Str> = nodes
+                .iter()
+                .filter_map(|&n| t.node(n).service.clone())
+                .collect();
+            let answered: Vec<Str> = t.services_of(nodes.iter().copied());
+            proptest::prop_assert_eq!(answered, expected.into_iter().collect::<Vec<_>>());
+        }
     }
 
     #[test]
