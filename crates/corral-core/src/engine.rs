@@ -5339,6 +5339,39 @@ mod tests {
     }
 
     #[test]
+    fn repeats_of_an_absorbed_incidents_members_count_in_the_survivor() {
+        let mut engine = engine_over(
+            "nodes:\n  - {id: core-1, kind: switch}\n  - {id: tor-a, kind: switch}\n  - {id: tor-b, kind: switch}\n  - {id: host-a, kind: host}\n  - {id: host-b, kind: host}\nedges:\n  - {from: tor-a, to: core-1, type: connects_to}\n  - {from: tor-b, to: core-1, type: connects_to}\n  - {from: host-a, to: tor-a, type: part_of}\n  - {from: host-b, to: tor-b, type: part_of}\n",
+        );
+        let mut out = Vec::new();
+        // host-b's incident is absorbed by host-a's when the core switch bridges them.
+        for (name, resource, t) in [
+            ("HostDown", "host-a", 0),
+            ("HostDown", "host-b", 5_000),
+            ("SwitchDown", "core-1", 10_000),
+        ] {
+            engine.ingest(Alert::firing(name, resource, t), &mut out);
+        }
+        assert_eq!(engine.merged_into.len(), 1);
+        let (&absorbed, &survivor) = engine.merged_into.iter().next().unwrap();
+        let repeat = Alert::firing("HostDown", "host-b", 11_000);
+        assert!(engine.ingest_repeat(&repeat.head(), &mut out));
+        // An alert still naming the absorbed id (as a snapshot taken before the members were
+        // re-pointed would) is counted through the merge records, in the survivor.
+        engine
+            .dedup
+            .alerts
+            .get_mut(&repeat.fingerprint)
+            .unwrap()
+            .incident = absorbed;
+        let repeat = Alert::firing("HostDown", "host-b", 12_000);
+        assert!(engine.ingest_repeat(&repeat.head(), &mut out));
+        let inc = &engine.incidents[&survivor];
+        assert_eq!((inc.events, inc.last_seen), (5, 12_000));
+        assert_eq!(engine.stats().deduplicated, 2);
+    }
+
+    #[test]
     fn a_closed_incident_takes_its_merge_records_with_it() {
         let mut engine = engine_over(
             "nodes:\n  - {id: core-1, kind: switch}\n  - {id: tor-a, kind: switch}\n  - {id: tor-b, kind: switch}\n  - {id: host-a, kind: host}\n  - {id: host-b, kind: host}\nedges:\n  - {from: tor-a, to: core-1, type: connects_to}\n  - {from: tor-b, to: core-1, type: connects_to}\n  - {from: host-a, to: tor-a, type: part_of}\n  - {from: host-b, to: tor-b, type: part_of}\n",
