@@ -688,6 +688,7 @@ impl DedupTable {
 impl AlertState {
     /// Merges another occurrence of this alert. Only the head is read: a repeat never changes
     /// an alert's name, resource or labels (the first occurrence's stay).
+    #[inline]
     pub fn merge_repeat(
         &mut self,
         occurrence: &AlertHead<'_>,

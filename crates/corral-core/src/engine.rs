@@ -1274,33 +1274,36 @@ impl StateTimers {
         best.map(|(kind, Reverse((at, _)))| (kind, *at))
     }
 
-    /// When the earliest timer falls due.
-    fn next_at(&self) -> Option<Millis> {
-        let expiry = self.expiries.peek().map(|Reverse((at, _))| *at);
-        let other = self
-            .others
-            .iter()
-            .filter_map(|q| q.peek().map(|Reverse((at, _))| *at))
-            .min();
-        match (expiry, other) {
-            (Some(e), Some(o)) => Some(e.min(o)),
-            (e, o) => e.or(o),
+    /// The queue holding the earliest timer (`None`: the expiries) and when that timer falls
+    /// due, if any timer is pending: what `advance_clock_to` compares with the coalesced emits
+    /// before it pops from that very queue with [`StateTimers::pop_from`], so the heads are
+    /// read once per fired timer.
+    fn next(&self) -> Option<(Option<usize>, Millis)> {
+        let other = self.earliest_other();
+        match (self.expiries.peek(), other) {
+            // `Expire` is the smallest variant: an expiry fires first on a tie.
+            (Some(Reverse((e, _))), Some((_, o))) if *e <= o => Some((None, *e)),
+            (Some(Reverse((e, _))), None) => Some((None, *e)),
+            (_, Some((kind, o))) => Some((Some(kind), o)),
+            (None, None) => None,
         }
     }
 
-    fn pop(&mut self) -> Option<Reverse<(Millis, StateTimer)>> {
-        let other = self.earliest_other();
-        let expiry_first = match (self.expiries.peek(), other) {
-            (Some(Reverse((e, _))), Some((_, o))) => *e <= o,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        if expiry_first {
-            let Reverse((at, fp)) = self.expiries.pop()?;
-            Some(Reverse((at, StateTimer::Expire(fp))))
-        } else {
-            self.others[other?.0].pop()
+    /// Takes the head of the queue [`StateTimers::next`] named.
+    fn pop_from(&mut self, queue: Option<usize>) -> Option<Reverse<(Millis, StateTimer)>> {
+        match queue {
+            None => {
+                let Reverse((at, fp)) = self.expiries.pop()?;
+                Some(Reverse((at, StateTimer::Expire(fp))))
+            }
+            Some(kind) => self.others[kind].pop(),
         }
+    }
+
+    #[cfg(test)]
+    fn pop(&mut self) -> Option<Reverse<(Millis, StateTimer)>> {
+        let (queue, _) = self.next()?;
+        self.pop_from(queue)
     }
 
     /// Every timer, in no particular order.
@@ -1364,6 +1367,9 @@ pub struct Engine {
     rules: Arc<RuleSet>,
     topology: Arc<TopologyIndex>,
     anomaly: Box<dyn AnomalyModel>,
+    /// No severity rule and no anomaly model that reads alerts: a plain repeat needs only its
+    /// head ([`Engine::ingest_repeat`]). Kept with the rules and the model, not asked per line.
+    repeats_by_head: bool,
     config: EngineConfig,
     dedup: DedupTable,
     /// Boxed: the table is probed for every anchor entry an alert looks at, and slots of a
@@ -1428,10 +1434,12 @@ impl Engine {
     ) -> Engine {
         let kind_ranks = kind_ranks(&rules, &topology);
         let nodes = topology.node_count();
+        let repeats_by_head = rules.severity.is_empty() && !NoBaseline.observes_alerts();
         Engine {
             kind_ranks,
             rules,
             topology,
+            repeats_by_head,
             anomaly: Box::new(NoBaseline),
             config,
             dedup: DedupTable::default(),
@@ -1465,6 +1473,7 @@ impl Engine {
     /// Installs learned baselines (`corral train` models).
     pub fn set_anomaly_model(&mut self, model: Box<dyn AnomalyModel>) {
         self.anomaly = model;
+        self.repeats_by_head = self.rules.severity.is_empty() && !self.anomaly.observes_alerts();
     }
 
     pub fn stats(&self) -> &EngineStats {
@@ -1515,6 +1524,7 @@ impl Engine {
     /// re-resolved against the new topology and re-assigned to the new grouping rules.
     pub fn reload(&mut self, rules: Arc<RuleSet>, topology: Arc<TopologyIndex>) {
         self.rules = rules;
+        self.repeats_by_head = self.rules.severity.is_empty() && !self.anomaly.observes_alerts();
         self.topology = topology;
         self.group_cache.clear();
         self.service_region_cache.clear();
@@ -1635,11 +1645,7 @@ impl Engine {
     ///
     /// This is what lets a decoder skip building 90% of a storm's alerts.
     pub fn ingest_repeat(&mut self, head: &AlertHead<'_>, out: &mut Vec<IncidentUpdate>) -> bool {
-        if head.status != Status::Firing
-            || head.value.is_some()
-            || !self.rules.severity.is_empty()
-            || self.anomaly.observes_alerts()
-        {
+        if head.status != Status::Firing || head.value.is_some() || !self.repeats_by_head {
             return false;
         }
         let t = head.event_time();
@@ -1667,6 +1673,7 @@ impl Engine {
     /// What a repeat does to its alert's incident: one more event, a later `last_seen`, and a
     /// higher severity when an active member's rose (which is worth an update). `member` is the
     /// alert's (incident, active, severity) after the merge.
+    #[inline]
     fn count_repeat(
         &mut self,
         (inc, active, sev): (Option<u32>, bool, Severity),
@@ -1674,18 +1681,28 @@ impl Engine {
         out: &mut Vec<IncidentUpdate>,
     ) {
         self.stats.deduplicated += 1;
-        let mut dirty = None;
-        if let Some(inc_id) = inc.map(|i| self.find(i)) {
-            if let Some(i) = self.incidents.get_mut(&inc_id) {
-                i.events += 1;
-                i.last_seen = i.last_seen.max(t);
-                if sev > i.severity && active {
-                    i.severity = sev;
-                    dirty = Some(inc_id);
-                }
+        let Some(id) = inc else {
+            return;
+        };
+        // An id found among the open incidents is its own survivor: an incident merged away
+        // leaves `incidents` for good (ids are never reused), and a merge re-points its members
+        // at the survivor. So the merged-into chain, a second hash probe, is walked only when
+        // the alert's incident is not open.
+        debug_assert!(!self.incidents.contains_key(&id) || self.find(id) == id);
+        let (inc_id, incident) = match self.incidents.get_mut(&id) {
+            Some(incident) => (id, Some(incident)),
+            None => {
+                let survivor = find_in(&self.merged_into, id);
+                (survivor, self.incidents.get_mut(&survivor))
             }
-        }
-        if let Some(inc_id) = dirty {
+        };
+        let Some(i) = incident else {
+            return;
+        };
+        i.events += 1;
+        i.last_seen = i.last_seen.max(t);
+        if sev > i.severity && active {
+            i.severity = sev;
             self.mark_dirty(inc_id, out);
         }
     }
@@ -1708,38 +1725,38 @@ impl Engine {
         self.started = true;
         let watermark = self.watermark();
         loop {
-            let due_state = self.state_timers.next_at().filter(|&at| at <= watermark);
+            let due_state = self.state_timers.next().filter(|&(_, at)| at <= watermark);
             let due_emit = self
                 .emit_timers
                 .peek()
                 .map(|Reverse((at, _))| *at)
                 .filter(|&at| at <= self.now);
             // Fire in time order across both queues, emits first on a tie (they only report).
-            let emit_first = match (due_emit, due_state) {
+            let state_queue = match (due_emit, due_state) {
                 (None, None) => break,
-                (Some(emit_at), Some(state_at)) => emit_at <= state_at,
-                (emit_at, _) => emit_at.is_some(),
+                (Some(emit_at), Some((queue, state_at))) if state_at < emit_at => queue,
+                (None, Some((queue, _))) => queue,
+                (Some(_), _) => {
+                    let Reverse((at, inc)) = self.emit_timers.pop().expect("peeked");
+                    self.fire_emit(inc, at, out);
+                    continue;
+                }
             };
-            if emit_first {
-                let Reverse((at, inc)) = self.emit_timers.pop().expect("peeked");
-                self.fire_emit(inc, at, out);
-            } else {
-                let Reverse((at, timer)) = self.state_timers.pop().expect("peeked");
-                match timer {
-                    StateTimer::Expire(fp) => self.fire_expire(&fp, at, out),
-                    StateTimer::Close(inc) => self.fire_close(inc, at, out),
-                    StateTimer::Forget(fp) => self.fire_forget(&fp, at),
-                    StateTimer::MaintenanceEnd(fp) => self.fire_maintenance_end(&fp, at, out),
-                    StateTimer::RecoveryCheck(fp) => self.fire_recovery_check(&fp, at, out),
-                    StateTimer::DropReopenable(fp) => {
-                        let window = self.rules.settings.reopen_window;
-                        if self
-                            .reopenable
-                            .get(&fp)
-                            .is_some_and(|(_, closed)| closed + window <= at)
-                        {
-                            self.reopenable.remove(&fp);
-                        }
+            let Reverse((at, timer)) = self.state_timers.pop_from(state_queue).expect("peeked");
+            match timer {
+                StateTimer::Expire(fp) => self.fire_expire(&fp, at, out),
+                StateTimer::Close(inc) => self.fire_close(inc, at, out),
+                StateTimer::Forget(fp) => self.fire_forget(&fp, at),
+                StateTimer::MaintenanceEnd(fp) => self.fire_maintenance_end(&fp, at, out),
+                StateTimer::RecoveryCheck(fp) => self.fire_recovery_check(&fp, at, out),
+                StateTimer::DropReopenable(fp) => {
+                    let window = self.rules.settings.reopen_window;
+                    if self
+                        .reopenable
+                        .get(&fp)
+                        .is_some_and(|(_, closed)| closed + window <= at)
+                    {
+                        self.reopenable.remove(&fp);
                     }
                 }
             }
@@ -2072,10 +2089,15 @@ impl Engine {
         let Some(st) = self.dedup.alerts.get(fp) else {
             return;
         };
+        // The incident lookups last: a forget timer of an alert that fired again or was seen
+        // since needs none.
+        if st.status != Status::Resolved || st.last_seen + retention > at {
+            return;
+        }
         let in_open = st
             .incident()
             .is_some_and(|i| self.incidents.contains_key(&self.find(i)));
-        if st.status == Status::Resolved && !in_open && st.last_seen + retention <= at {
+        if !in_open {
             self.dedup.alerts.remove(fp);
         }
     }
@@ -4860,7 +4882,7 @@ mod tests {
                 };
                 split.push(Reverse((at, timer.clone())));
                 single.push(Reverse((at, timer)));
-                prop_assert_eq!(split.next_at(), single.peek().map(|Reverse((at, _))| *at));
+                prop_assert_eq!(split.next().map(|(_, at)| at), single.peek().map(|Reverse((at, _))| *at));
             }
             let mut snapshot: Vec<_> = split.timers().collect();
             let mut expected: Vec<_> = single.iter().map(|Reverse(t)| t.clone()).collect();
@@ -5347,6 +5369,39 @@ mod tests {
                 prop_assert_eq!(described(&engine.anchors_on_alert(fp)), at_no_hops);
             }
         }
+    }
+
+    #[test]
+    fn repeats_of_an_absorbed_incidents_members_count_in_the_survivor() {
+        let mut engine = engine_over(
+            "nodes:\n  - {id: core-1, kind: switch}\n  - {id: tor-a, kind: switch}\n  - {id: tor-b, kind: switch}\n  - {id: host-a, kind: host}\n  - {id: host-b, kind: host}\nedges:\n  - {from: tor-a, to: core-1, type: connects_to}\n  - {from: tor-b, to: core-1, type: connects_to}\n  - {from: host-a, to: tor-a, type: part_of}\n  - {from: host-b, to: tor-b, type: part_of}\n",
+        );
+        let mut out = Vec::new();
+        // host-b's incident is absorbed by host-a's when the core switch bridges them.
+        for (name, resource, t) in [
+            ("HostDown", "host-a", 0),
+            ("HostDown", "host-b", 5_000),
+            ("SwitchDown", "core-1", 10_000),
+        ] {
+            engine.ingest(Alert::firing(name, resource, t), &mut out);
+        }
+        assert_eq!(engine.merged_into.len(), 1);
+        let (&absorbed, &survivor) = engine.merged_into.iter().next().unwrap();
+        let repeat = Alert::firing("HostDown", "host-b", 11_000);
+        assert!(engine.ingest_repeat(&repeat.head(), &mut out));
+        // An alert still naming the absorbed id (as a snapshot taken before the members were
+        // re-pointed would) is counted through the merge records, in the survivor.
+        engine
+            .dedup
+            .alerts
+            .get_mut(&repeat.fingerprint)
+            .unwrap()
+            .incident = absorbed;
+        let repeat = Alert::firing("HostDown", "host-b", 12_000);
+        assert!(engine.ingest_repeat(&repeat.head(), &mut out));
+        let inc = &engine.incidents[&survivor];
+        assert_eq!((inc.events, inc.last_seen), (5, 12_000));
+        assert_eq!(engine.stats().deduplicated, 2);
     }
 
     #[test]

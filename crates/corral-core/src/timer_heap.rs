@@ -29,6 +29,7 @@ impl<T: Ord> TimerHeap<T> {
         self.items.is_empty()
     }
 
+    #[inline]
     pub fn peek(&self) -> Option<&T> {
         self.items.first()
     }
@@ -143,6 +144,7 @@ impl<T: Ord> TimerQueue<T> {
         self.run.is_empty() && self.rest.is_empty()
     }
 
+    #[inline]
     pub fn peek(&self) -> Option<&T> {
         match (self.run.front(), self.rest.peek()) {
             (Some(r), Some(h)) => Some(if r >= h { r } else { h }),
