@@ -139,6 +139,23 @@ impl AnchorKey {
 /// elsewhere is coincidence.
 pub const CO_FIRING_WINDOW: Millis = crate::causality::CAUSE_LAG_TOLERANCE;
 
+/// An alert on a resource the CMDB does not know that joined an incident on a co-firing link
+/// alone: a guess, which a nearer start of the same check on a known resource, arriving later,
+/// corrects (`Engine::correct_co_firing_guesses`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct CoFiringGuess {
+    fingerprint: Str,
+    /// When it started: what its co-firing links are measured from.
+    start: Millis,
+    /// How far from `start` the check started in the incident it is in (the gap it joined on,
+    /// then the nearest start on a known resource that joined that incident since).
+    gap: Millis,
+}
+
+/// How many guesses one check keeps at most (the oldest go first): the correction's cost stays
+/// bounded in a storm where one check fires on thousands of unknown resources.
+const MAX_GUESSES_PER_CHECK: usize = 64;
+
 /// Hops recorded on a service anchor by an alert whose resource the topology knows: two such
 /// alerts never link through it, one of them unknown to the topology does.
 const WEAK: u8 = u8::MAX;
@@ -1349,6 +1366,9 @@ struct Snapshot {
     /// `Engine::placement_alternatives`; older snapshots have none.
     #[serde(default)]
     placement_alternatives: Vec<(Str, Vec<u32>)>,
+    /// `Engine::co_firing_guesses`; older snapshots have none (nothing moves for those).
+    #[serde(default)]
+    co_firing_guesses: Vec<(u64, Vec<CoFiringGuess>)>,
 }
 
 const SNAPSHOT_VERSION: u32 = 2;
@@ -1395,6 +1415,10 @@ pub struct Engine {
     /// incidents: the incidents passed over, in the order preferred (see
     /// `Engine::rehome_recovered_symptom`).
     placement_alternatives: FxHashMap<Str, SmallVec<[u32; 2]>>,
+    /// Alerts on resources the CMDB does not know placed by a co-firing link alone, by check
+    /// signature, in the order placed; pruned once no alert on time can start within
+    /// `CO_FIRING_WINDOW` of them.
+    co_firing_guesses: FxHashMap<u64, SmallVec<[CoFiringGuess; 2]>>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
     group_cache: GroupCache,
     /// Per (rule, business service): the service's nodes and what is upstream of them.
@@ -1455,6 +1479,7 @@ impl Engine {
             emit_timers: TimerQueue::new(),
             reopenable: FxHashMap::default(),
             placement_alternatives: FxHashMap::default(),
+            co_firing_guesses: FxHashMap::default(),
             group_cache: GroupCache::default(),
             service_region_cache: FxHashMap::default(),
             rca_cache: NodeCache::default(),
@@ -1957,9 +1982,38 @@ impl Engine {
         else {
             return;
         };
+        tracing::trace!(alert = %fp, t, from, to, "recovered with another failure: moved");
+        let to_key = self.incidents[&to].key.clone();
+        let why = format!(
+            "{} {fp} on {} left for {to_key}: it kept firing after this incident's failure \
+             recovered, and recovered with that one",
+            st.name, st.resource
+        );
+        self.move_member(fp, from, to, t, why, None, out);
+    }
+
+    /// Moves member `fp` (an alert on a resource the CMDB does not know: it counts in no
+    /// coverage) from incident `from` to `to` at `t`: `from` lists it no more, drops its resource
+    /// when no other member is on it (and its service when no other member has it), says `why`
+    /// in its explanation and recomputes its root cause; the alert joins `to` (through its
+    /// anchor `reason`, if any) as a new alert would.
+    #[allow(clippy::too_many_arguments)]
+    fn move_member(
+        &mut self,
+        fp: &Str,
+        from: u32,
+        to: u32,
+        t: Millis,
+        why: String,
+        reason: Option<usize>,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            return;
+        };
+        debug_assert!(st.node().is_none(), "only unknown resources move");
         let view = st.as_alert(fp);
         let count = u64::from(st.count);
-        tracing::trace!(alert = %fp, t, from, to, "recovered with another failure: moved");
         self.release_anchors(fp, from, t);
         let hold = self.rules.settings.resolve_hold;
         let inc = self.incidents.get_mut(&from).expect("present");
@@ -1990,17 +2044,8 @@ impl Engine {
                 inc.services.remove(service);
             }
         }
-        let to_key = self.incidents[&to].key.clone();
-        let inc = self.incidents.get_mut(&from).expect("present");
         if inc.explanation.len() < MAX_EXPLANATION {
-            inc.explanation.push(
-                format!(
-                "{} {fp} on {} left for {to_key}: it kept firing after this incident's failure \
-                 recovered, and recovered with that one",
-                view.name, view.resource
-            )
-                .into(),
-            );
+            inc.explanation.push(why.into());
         }
         if inc.active == 0 {
             inc.phase = Phase::Resolving(t);
@@ -2015,7 +2060,7 @@ impl Engine {
             return;
         };
         let anchors = self.anchors_of(fp);
-        self.join(to, &view, at, &anchors, t, None, false, out);
+        self.join(to, &view, at, &anchors, t, reason, false, out);
     }
 
     fn fire_expire(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
@@ -2193,7 +2238,33 @@ impl Engine {
             inc.severity = inc.severity.max(severity);
         }
         // Coming back, it counts as unexplained: that never refuses a link.
+        let mut anchors = anchors;
+        // A flapping alert firing again is no new start of its check (as `correlate`'s `began`
+        // says for links): its co-firing anchor keeps the start it had, so a check flapping on
+        // one resource does not look as if it started now, next to every alert that does.
+        let began = self
+            .dedup
+            .alerts
+            .get(fp)
+            .map_or(t, |st| st.first_seen.min(t));
+        let co_firing: SmallVec<[AlertAnchor; 4]> = anchors
+            .others
+            .iter()
+            .filter(|a| matches!(a.key, AnchorKey::CoFiring(_)))
+            .cloned()
+            .collect();
+        anchors
+            .others
+            .retain(|a| !matches!(a.key, AnchorKey::CoFiring(_)));
         self.register_anchors(inc_id, &anchors, t, !was_active, false);
+        if !co_firing.is_empty() {
+            let check_only = AlertAnchors {
+                nodes: None,
+                others: co_firing,
+                slots: Vec::new(),
+            };
+            self.register_anchors(inc_id, &check_only, began, !was_active, false);
+        }
         if !was_active {
             self.mark_dirty(inc_id, out);
         }
@@ -3277,12 +3348,177 @@ impl Engine {
             .iter()
             .any(|&(inc, hops, _)| hops > 0 && self.find(inc) == inc_id);
         self.join(inc_id, view, at, &anchors, t, reason, explained, out);
+        let check = anchors.others.iter().find_map(|a| match a.key {
+            AnchorKey::CoFiring(check) => Some(check),
+            _ => None,
+        });
+        if let Some(check) = check {
+            if !known {
+                // Placed by a co-firing link alone (a co-firing candidate is chosen only when
+                // no other link offered one): a guess a nearer start may correct.
+                let gap = co_firing
+                    .iter()
+                    .find(|c| c.0 == inc_id)
+                    .map(|c| c.1)
+                    .filter(|_| {
+                        candidates.len() == 1
+                            && reason.is_some_and(|ai| {
+                                matches!(anchors.get(ai).key, AnchorKey::CoFiring(_))
+                            })
+                    });
+                self.record_co_firing_guess(check, fp, t, gap);
+            } else if !self.co_firing_guesses.is_empty() {
+                let to = self.find(inc_id);
+                self.correct_co_firing_guesses(check, t, to, &view.resource, out);
+            }
+        }
         self.anchor_slots = anchors.slots;
         if !passed_over.is_empty() {
             self.placement_alternatives.insert(fp.clone(), passed_over);
         } else if !known {
             self.placement_alternatives.remove(fp);
         }
+    }
+
+    /// Records (with `gap`: how far the check started in the incident it joined) or forgets
+    /// (`None`) alert `fp`, on a resource the CMDB does not know, as placed by a co-firing link
+    /// alone at `t`.
+    fn record_co_firing_guess(&mut self, check: u64, fp: &Str, t: Millis, gap: Option<Millis>) {
+        if gap.is_none() && self.co_firing_guesses.is_empty() {
+            return;
+        }
+        let oldest_start = self.watermark().saturating_sub(CO_FIRING_WINDOW);
+        let guesses = self.co_firing_guesses.entry(check).or_default();
+        guesses.retain(|g| g.start >= oldest_start && g.fingerprint != *fp);
+        if let Some(gap) = gap {
+            if guesses.len() == MAX_GUESSES_PER_CHECK {
+                guesses.remove(0);
+            }
+            guesses.push(CoFiringGuess {
+                fingerprint: fp.clone(),
+                start: t,
+                gap,
+            });
+        }
+        if guesses.is_empty() {
+            self.co_firing_guesses.remove(&check);
+        }
+    }
+
+    /// The same check (`check`) started at `t` on a known resource, `known_resource`, which
+    /// joined incident `to`. Nearest in time wins among co-firing incidents, whichever arrives
+    /// first: an alert that a co-firing link alone placed in another incident, and that started
+    /// nearer to this one than to any start of the check there, moves to `to` (had it arrived
+    /// after this alert, it would have joined `to`). Unless it has become evidence there since
+    /// (`co_firing_guess_is_evidence`): then it stays.
+    fn correct_co_firing_guesses(
+        &mut self,
+        check: u64,
+        t: Millis,
+        to: u32,
+        known_resource: &Str,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let Some(mut guesses) = self.co_firing_guesses.remove(&check) else {
+            return;
+        };
+        let oldest_start = self.watermark().saturating_sub(CO_FIRING_WINDOW);
+        guesses.retain(|g| g.start >= oldest_start);
+        // The latest placed first: an earlier guess may be what a later one joined through, and
+        // stays while that one stays.
+        for i in (0..guesses.len()).rev() {
+            let distance = (guesses[i].start - t).abs();
+            if distance > CO_FIRING_WINDOW {
+                continue;
+            }
+            let fp = guesses[i].fingerprint.clone();
+            let from = match self.dedup.alerts.get(&fp) {
+                Some(st) if st.active && st.node().is_none() => st.incident().map(|c| self.find(c)),
+                _ => None,
+            };
+            let Some(from) = from.filter(|f| self.incidents.contains_key(f)) else {
+                // Resolved or gone: nothing left to correct.
+                guesses.remove(i);
+                continue;
+            };
+            let gap = guesses[i].gap;
+            if from == to {
+                guesses[i].gap = gap.min(distance);
+                continue;
+            }
+            if distance >= gap || self.co_firing_guess_is_evidence(&guesses, i, from) {
+                continue;
+            }
+            tracing::trace!(
+                alert = %fp, t, from, to, distance, gap, "a nearer start of the same check: moved"
+            );
+            let st = self.dedup.alerts.get(&fp).expect("present");
+            let to_key = self.incidents[&to].key.clone();
+            let why = format!(
+                "{} {fp} on {} left for {to_key}: the same check started on {known_resource} {} \
+                 from it, nearer than in this incident ({})",
+                st.name,
+                st.resource,
+                crate::duration::format_duration(distance),
+                crate::duration::format_duration(gap),
+            );
+            let reason = self
+                .anchors_of(&fp)
+                .iter()
+                .position(|a| matches!(a.key, AnchorKey::CoFiring(_)));
+            self.move_member(&fp, from, to, t, why, reason, out);
+            // The incident it leaves is the first place to go back to should `to` recover
+            // without it (`rehome_recovered_symptom`).
+            if let Some(alternatives) = self.placement_alternatives.get_mut(&fp) {
+                alternatives.retain(|c| *c != to);
+                alternatives.insert(0, from);
+            }
+            guesses[i].gap = distance;
+        }
+        if !guesses.is_empty() {
+            self.co_firing_guesses.insert(check, guesses);
+        }
+    }
+
+    /// Whether guess `i` of `guesses` (one check's, in the order placed), in incident `from`,
+    /// may have become evidence there for another member since it joined: another member on its
+    /// resource (they joined through it), a later guess of the check still there that started
+    /// within a scrape interval of it (it may have joined through its start), or another
+    /// member on a resource the CMDB does not know of its service.
+    fn co_firing_guess_is_evidence(&self, guesses: &[CoFiringGuess], i: usize, from: u32) -> bool {
+        let (g, dedup) = (&guesses[i], &self.dedup);
+        let (Some(st), Some(inc)) = (dedup.alerts.get(&g.fingerprint), self.incidents.get(&from))
+        else {
+            return true;
+        };
+        if inc
+            .resources
+            .get(&st.resource)
+            .is_some_and(|r| r.members > 1)
+        {
+            return true;
+        }
+        let in_from = |fp: &Str| {
+            dedup
+                .alerts
+                .get(fp)
+                .is_some_and(|o| o.active && o.incident().map(|c| self.find(c)) == Some(from))
+        };
+        if guesses[i + 1..]
+            .iter()
+            .any(|h| (h.start - g.start).abs() <= CO_FIRING_WINDOW && in_from(&h.fingerprint))
+        {
+            return true;
+        }
+        st.service.as_ref().is_some_and(|service| {
+            inc.members.iter().any(|m| {
+                *m != g.fingerprint
+                    && dedup
+                        .alerts
+                        .get(m)
+                        .is_some_and(|o| o.node().is_none() && o.service.as_ref() == Some(service))
+            })
+        })
     }
 
     /// The alert's own closed solo incident reopened, or a new incident.
@@ -3796,6 +4032,11 @@ impl Engine {
             !entries.is_empty()
         });
         self.anchors_at_sweep = self.anchors.len().max(1024);
+        let oldest_start = watermark.saturating_sub(CO_FIRING_WINDOW);
+        self.co_firing_guesses.retain(|_, guesses| {
+            guesses.retain(|g| g.start >= oldest_start);
+            !guesses.is_empty()
+        });
     }
 
     // -----------------------------------------------------------------------------------------
@@ -4363,6 +4604,11 @@ impl Engine {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.to_vec()))
                 .collect(),
+            co_firing_guesses: self
+                .co_firing_guesses
+                .iter()
+                .map(|(k, v)| (*k, v.to_vec()))
+                .collect(),
         })
     }
 
@@ -4400,6 +4646,11 @@ impl Engine {
         self.stats = snap.stats;
         self.placement_alternatives = snap
             .placement_alternatives
+            .into_iter()
+            .map(|(k, v)| (k, SmallVec::from_vec(v)))
+            .collect();
+        self.co_firing_guesses = snap
+            .co_firing_guesses
             .into_iter()
             .map(|(k, v)| (k, SmallVec::from_vec(v)))
             .collect();

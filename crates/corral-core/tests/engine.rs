@@ -1601,6 +1601,87 @@ fn a_co_firing_unknown_resource_is_gathered_whichever_arrives_first() {
 }
 
 #[test]
+fn a_co_firing_guess_moves_to_a_nearer_start_of_the_same_check_arriving_later() {
+    // tor-a's failure takes host-a1 down at 10 s; island, unrelated to it in the topology,
+    // goes down at 47 s. An unregistered host fails with the same check at 45 s: nearest in
+    // time, it is island's failure, whichever of the two arrives first.
+    let groups_in = |unknown_first: bool| {
+        let mut h = Harness::new("");
+        h.fire(0, "SwitchDown", "tor-a")
+            .push(scraped(10, "HostDown", "host-a1", "dc1"));
+        let (unknown, known) = (
+            scraped(45, "HostDown", "host-b9-unregistered", "dc1"),
+            scraped(47, "HostDown", "island", "dc1"),
+        );
+        if unknown_first {
+            // Alone it joins tor-a's failure (35 s away), then leaves it when island arrives.
+            h.push(unknown).push(known);
+        } else {
+            h.push(known).push(unknown);
+        }
+        h.finish();
+        h.groups()
+    };
+    let expected = vec![
+        g(&["HostDown@host-a1", "SwitchDown@tor-a"]),
+        g(&["HostDown@island", "HostDown@host-b9-unregistered"]),
+    ];
+    assert_eq!(groups_in(false), expected);
+    assert_eq!(groups_in(true), expected);
+}
+
+#[test]
+fn a_check_flapping_on_one_resource_does_not_co_fire_as_if_it_started_again() {
+    // host-a1 goes down with tor-a at 10 s, recovers at 30 s and goes down again at 100 s: its
+    // check did not start at 100 s, it flaps. island goes down at 135 s. An unregistered host
+    // failing with the same check at 110 s co-fires with island (25 s away), not with the
+    // flap (the check started on host-a1 100 s before it).
+    let mut recovered = scraped(30, "HostDown", "host-a1", "dc1");
+    recovered.status = Status::Resolved;
+    recovered.ends_at = Some(recovered.starts_at);
+    let mut h = Harness::new("");
+    h.fire(0, "SwitchDown", "tor-a")
+        .push(scraped(10, "HostDown", "host-a1", "dc1"))
+        .push(recovered)
+        .push(scraped(100, "HostDown", "host-a1", "dc1"))
+        .push(scraped(135, "HostDown", "island", "dc1"))
+        .push(scraped(110, "HostDown", "host-b9-unregistered", "dc1"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-a1", "SwitchDown@tor-a"]),
+            g(&["HostDown@island", "HostDown@host-b9-unregistered"]),
+        ]
+    );
+}
+
+#[test]
+fn a_co_firing_guess_that_another_member_joined_through_stays() {
+    // As above, but a second alert on the unregistered host joins tor-a's incident through it
+    // (same resource) before island arrives: the guess has become evidence there, and stays.
+    let mut h = Harness::new("");
+    h.fire(0, "SwitchDown", "tor-a")
+        .push(scraped(10, "HostDown", "host-a1", "dc1"))
+        .push(scraped(45, "HostDown", "host-b9-unregistered", "dc1"))
+        .push(scraped(46, "PingLoss", "host-b9-unregistered", "dc1"))
+        .push(scraped(47, "HostDown", "island", "dc1"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&[
+                "HostDown@host-a1",
+                "HostDown@host-b9-unregistered",
+                "PingLoss@host-b9-unregistered",
+                "SwitchDown@tor-a"
+            ]),
+            g(&["HostDown@island"]),
+        ]
+    );
+}
+
+#[test]
 fn an_unknown_resource_of_a_known_service_joins_a_failure_upstream_of_that_service() {
     let mut h = Harness::new("");
     let of_service = |secs: i64, name: &str, resource: &str, service: &str| {
