@@ -1411,9 +1411,10 @@ pub struct Engine {
     emit_timers: TimerQueue<Reverse<(Millis, u32)>>,
     /// Closed incidents that had one alert to themselves, by that alert, with when they closed.
     reopenable: FxHashMap<Str, (Box<Incident>, Millis)>,
-    /// Firing alerts on resources the CMDB does not know that a weak link placed among several
-    /// incidents: the incidents passed over, in the order preferred (see
-    /// `Engine::rehome_recovered_symptom`).
+    /// Firing alerts that several incidents could hold: on resources the CMDB does not know, a
+    /// weak link placed them among several; on known ones, firing members of several incidents
+    /// above them explained them (a shared symptom). The incidents passed over, in the order
+    /// preferred (see `Engine::rehome_recovered_symptom`).
     placement_alternatives: FxHashMap<Str, SmallVec<[u32; 2]>>,
     /// Alerts on resources the CMDB does not know placed by a co-firing link alone, by check
     /// signature, in the order placed; pruned once no alert on time can start within
@@ -1938,7 +1939,10 @@ impl Engine {
     /// preferred first) resolves now, at `t`: if every other member of its incident had stopped
     /// firing more than a scrape interval before (that failure recovered while this alert kept
     /// firing, so it was not its cause), it moves to the first alternative still failing a
-    /// scrape interval ago (it recovers with that one). The caller then resolves it there.
+    /// scrape interval ago (it recovers with that one). A known shared symptom (firing members
+    /// of several incidents above it explained it) moves on the same evidence, read on the
+    /// members above it that explained it: see [`Engine::shared_symptom_recovered_with`]. The caller
+    /// then resolves it there.
     fn rehome_recovered_symptom(
         &mut self,
         fp: &Str,
@@ -1949,12 +1953,21 @@ impl Engine {
         let Some(st) = self.dedup.alerts.get(fp) else {
             return;
         };
-        if !st.active || st.node().is_some() {
+        if !st.active {
             return;
         }
         let Some(from) = st.incident().map(|i| self.find(i)) else {
             return;
         };
+        if let Some(node) = st.node() {
+            let began = st.first_seen;
+            if let Some(to) =
+                self.shared_symptom_recovered_with(fp, node, began, from, alternatives, t)
+            {
+                self.move_recovered_symptom(fp, from, to, t, out);
+            }
+            return;
+        }
         let Some(inc) = self.incidents.get(&from) else {
             return;
         };
@@ -1982,6 +1995,81 @@ impl Engine {
         else {
             return;
         };
+        self.move_recovered_symptom(fp, from, to, t, out);
+    }
+
+    /// *A shared symptom recovers with its cause*: `fp`, on `node` (started failing at
+    /// `began`), joined incident `from` where firing members above it explained it, passing
+    /// over `alternatives` whose members above it explained it too. It resolves at `t`. The
+    /// members of an incident that explain it are those on nodes above it within its rule's
+    /// reach that had started by `began`. If `from` still holds some and all had recovered, each
+    /// more than [`recovery_tolerance`] of its hops before `t`, that failure recovered while
+    /// this alert kept failing, so it was not its cause: the first alternative with one still
+    /// failing within that tolerance before `t` (or firing) is the one it recovers with.
+    /// `None`: no such evidence; it stays.
+    fn shared_symptom_recovered_with(
+        &mut self,
+        fp: &Str,
+        node: u32,
+        began: Millis,
+        from: u32,
+        alternatives: &[u32],
+        t: Millis,
+    ) -> Option<u32> {
+        let reach = {
+            let rule = self.dedup.alerts.get(fp)?.rule;
+            self.rules.groupings[rule as usize].reach()
+        };
+        let ups = self.rca_upstream(node);
+        // Whether incident `inc`'s explanation of the alert recovered with it: `None` when no
+        // member explains it.
+        let recovered_with = |engine: &Engine, inc: u32| -> Option<bool> {
+            let inc = engine.incidents.get(&inc)?;
+            let mut explained = false;
+            for m in inc.members.iter().filter(|m| *m != fp) {
+                let Some(ms) = engine.dedup.alerts.get(m) else {
+                    continue;
+                };
+                let Some(hops) = ms.node().and_then(|n| {
+                    ups.iter()
+                        .find(|&&(up, hops)| up == n && hops <= reach)
+                        .map(|&(_, hops)| hops)
+                }) else {
+                    continue;
+                };
+                if hops == 0 || ms.first_seen > began {
+                    continue;
+                }
+                explained = true;
+                if ms.active || ms.last_seen >= t.saturating_sub(recovery_tolerance(hops)) {
+                    return Some(true);
+                }
+            }
+            explained.then_some(false)
+        };
+        if recovered_with(self, from) != Some(false) {
+            return None;
+        }
+        alternatives
+            .iter()
+            .map(|&c| self.find(c))
+            .find(|&c| c != from && recovered_with(self, c) == Some(true))
+    }
+
+    /// Moves `fp`, which recovered at `t` apart from incident `from`'s failure and with `to`'s,
+    /// out of `from` and into `to` (the caller then resolves it there); `from` says so in its
+    /// explanation.
+    fn move_recovered_symptom(
+        &mut self,
+        fp: &Str,
+        from: u32,
+        to: u32,
+        t: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            return;
+        };
         tracing::trace!(alert = %fp, t, from, to, "recovered with another failure: moved");
         let to_key = self.incidents[&to].key.clone();
         let why = format!(
@@ -1992,11 +2080,12 @@ impl Engine {
         self.move_member(fp, from, to, t, why, None, out);
     }
 
-    /// Moves member `fp` (an alert on a resource the CMDB does not know: it counts in no
-    /// coverage) from incident `from` to `to` at `t`: `from` lists it no more, drops its resource
-    /// when no other member is on it (and its service when no other member has it), says `why`
-    /// in its explanation and recomputes its root cause; the alert joins `to` (through its
-    /// anchor `reason`, if any) as a new alert would.
+    /// Moves member `fp` from incident `from` to `to` at `t`: `from` lists it no more, recounts
+    /// the aggregate of its resource (a known resource's representative, severity and coverage
+    /// may rest on it; an unknown one is dropped when no other member is on it), drops its
+    /// service when no other member has it, says `why` in its explanation and recomputes its
+    /// root cause; the alert joins `to` (through its anchor `reason`, if any) as a new alert
+    /// would.
     #[allow(clippy::too_many_arguments)]
     fn move_member(
         &mut self,
@@ -2011,22 +2100,28 @@ impl Engine {
         let Some(st) = self.dedup.alerts.get(fp) else {
             return;
         };
-        debug_assert!(st.node().is_none(), "only unknown resources move");
         let view = st.as_alert(fp);
-        let count = u64::from(st.count);
+        let (count, node) = (u64::from(st.count), st.node());
         self.release_anchors(fp, from, t);
         let hold = self.rules.settings.resolve_hold;
-        let inc = self.incidents.get_mut(&from).expect("present");
+        let Some(inc) = self.incidents.get_mut(&from) else {
+            return;
+        };
         inc.members.retain(|m| m != fp);
         inc.active = inc.active.saturating_sub(1);
         inc.events = inc.events.saturating_sub(count);
         inc.last_seen = inc.last_seen.max(t);
-        if let Some(agg) = inc.resources.get_mut(&view.resource) {
+        if node.is_some() {
+            // A known resource's aggregate (its representative, severity and the coverage
+            // above it) may rest on this alert: recounted from the members that stay.
+            self.rebuild_aggregates(from);
+        } else if let Some(agg) = inc.resources.get_mut(&view.resource) {
             agg.members = agg.members.saturating_sub(1);
             if agg.members == 0 {
                 inc.resources.remove(&view.resource);
             }
         }
+        let inc = self.incidents.get_mut(&from).expect("present");
         inc.forget_root_cause();
         // Its service stays listed only while another member is of it.
         if let Some(service) = view.service.as_ref() {
@@ -2060,7 +2155,8 @@ impl Engine {
             return;
         };
         let anchors = self.anchors_of(fp);
-        self.join(to, &view, at, &anchors, t, reason, false, out);
+        // A known resource joins the incident whose members above it explain it.
+        self.join(to, &view, at, &anchors, t, reason, node.is_some(), out);
     }
 
     fn fire_expire(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
@@ -3191,6 +3287,10 @@ impl Engine {
                 reaching_failures = Some(reaching);
             }
         }
+        // The other incidents whose firing members above explained a shared symptom, most
+        // preferred first: if its explanation in the one it joined recovers while it keeps
+        // firing, it moves to one of these (`rehome_recovered_symptom`).
+        let mut explanations_passed_over: SmallVec<[u32; 2]> = SmallVec::new();
         // Direction of impact: an alert below alerting members of several incidents is a
         // symptom shared by independent failures, not evidence that they are one failure (with
         // dozens of failures open, every busy switch has some). It joins the incident of the
@@ -3205,40 +3305,50 @@ impl Engine {
         // alert that is itself a possible cause of members below it, not starting after them,
         // still bridges: a chain of causes runs through it.
         if !cause_link {
+            let shared_symptom_order = |&(inc, hops, first): &(u32, u8, Millis)| {
+                let failing = self
+                    .incidents
+                    .get(&inc)
+                    .is_some_and(|i| i.severity >= Severity::Error);
+                // An alerting member further above than `max_hops` reaches the symptom only
+                // through silent layers: weaker evidence than one a common-cause link relates.
+                let deep = hops > max_hops;
+                // A symptom shows within a scrape interval of its cause: among failures
+                // that started within one before it, the earliest (a newer one has hardly
+                // had the time); an older one would already have caused it, so after those
+                // the most recent.
+                let in_lag = t - first <= CAUSE_LAG_TOLERANCE;
+                let order = if in_lag {
+                    first
+                } else {
+                    first.saturating_neg()
+                };
+                // A failure within the root-cause reach above it explains it better than
+                // one it reaches only through a longer chain of degraded callers.
+                let reaches = reaching_failures.as_ref().is_none_or(|r| r.contains(&inc));
+                (
+                    Reverse(reaches),
+                    Reverse(failing),
+                    deep,
+                    !in_lag,
+                    order,
+                    hops,
+                    inc,
+                )
+            };
             let nearest_cause = explained_by
                 .iter()
-                .min_by_key(|&&(inc, hops, first)| {
-                    let failing = self
-                        .incidents
-                        .get(&inc)
-                        .is_some_and(|i| i.severity >= Severity::Error);
-                    // An alerting member further above than `max_hops` reaches the symptom only
-                    // through silent layers: weaker evidence than one a common-cause link relates.
-                    let deep = hops > max_hops;
-                    // A symptom shows within a scrape interval of its cause: among failures
-                    // that started within one before it, the earliest (a newer one has hardly
-                    // had the time); an older one would already have caused it, so after those
-                    // the most recent.
-                    let in_lag = t - first <= CAUSE_LAG_TOLERANCE;
-                    let order = if in_lag {
-                        first
-                    } else {
-                        first.saturating_neg()
-                    };
-                    // A failure within the root-cause reach above it explains it better than
-                    // one it reaches only through a longer chain of degraded callers.
-                    let reaches = reaching_failures.as_ref().is_none_or(|r| r.contains(&inc));
-                    (
-                        Reverse(reaches),
-                        Reverse(failing),
-                        deep,
-                        !in_lag,
-                        order,
-                        hops,
-                        inc,
-                    )
-                })
+                .min_by_key(|e| shared_symptom_order(e))
                 .map(|&(inc, _, _)| inc);
+            if known && explained_by.iter().any(|e| Some(e.0) != nearest_cause) {
+                let mut by_preference = explained_by.clone();
+                by_preference.sort_by_cached_key(|e| shared_symptom_order(e));
+                for (inc, _, _) in by_preference {
+                    if Some(inc) != nearest_cause && !explanations_passed_over.contains(&inc) {
+                        explanations_passed_over.push(inc);
+                    }
+                }
+            }
             if let Some(cause_incident) = nearest_cause {
                 for c in candidates.iter_mut() {
                     if c.0 != cause_incident {
@@ -3373,9 +3483,12 @@ impl Engine {
             }
         }
         self.anchor_slots = anchors.slots;
+        if passed_over.is_empty() && explained {
+            passed_over = explanations_passed_over;
+        }
         if !passed_over.is_empty() {
             self.placement_alternatives.insert(fp.clone(), passed_over);
-        } else if !known {
+        } else if !self.placement_alternatives.is_empty() {
             self.placement_alternatives.remove(fp);
         }
     }

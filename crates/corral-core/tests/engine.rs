@@ -2403,3 +2403,69 @@ fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_sib
         ]
     );
 }
+
+#[test]
+fn a_shared_symptom_recovers_with_its_cause() {
+    // checkout calls two databases; each goes down on its own. checkout's latency, 50 s after
+    // db-x and 30 s after db-y, could be either's impact: it joins db-x's, which started first
+    // within a scrape interval (the shared-symptom order).
+    let topo = r#"
+nodes:
+  - {id: db-x, kind: database}
+  - {id: db-y, kind: database}
+  - {id: checkout, kind: service}
+edges:
+  - {from: checkout, to: db-x, type: depends_on}
+  - {from: checkout, to: db-y, type: depends_on}
+"#;
+    let shared_symptom = |h: &mut Harness| {
+        let mut latency = alert(50, "HighLatency", "checkout", Status::Firing);
+        latency.severity = Severity::Warning;
+        h.fire(0, "DatabaseDown", "db-x")
+            .fire(20, "DatabaseDown", "db-y")
+            .push(latency)
+            .resolve(300, "DatabaseDown", "db-x");
+    };
+    // db-x recovers at 300 s while checkout stays slow until 905 s, when it recovers with db-y:
+    // db-x's failure was not its cause, db-y's was. It moves there.
+    let mut h = Harness::with_topology("", topo);
+    shared_symptom(&mut h);
+    h.resolve(900, "DatabaseDown", "db-y")
+        .resolve(905, "HighLatency", "checkout")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-x"]),
+            g(&["DatabaseDown@db-y", "HighLatency@checkout"]),
+        ]
+    );
+    // Recovering within a recovery tolerance of db-x (a scrape interval per hop and one more),
+    // it recovered with db-x: it stays.
+    let mut h = Harness::with_topology("", topo);
+    shared_symptom(&mut h);
+    h.resolve(400, "HighLatency", "checkout")
+        .resolve(900, "DatabaseDown", "db-y")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-x", "HighLatency@checkout"]),
+            g(&["DatabaseDown@db-y"]),
+        ]
+    );
+    // db-y recovered long before it too: nothing recovered with it, so nothing says where it
+    // belongs better than where it started. It stays.
+    let mut h = Harness::with_topology("", topo);
+    shared_symptom(&mut h);
+    h.resolve(500, "DatabaseDown", "db-y")
+        .resolve(905, "HighLatency", "checkout")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-x", "HighLatency@checkout"]),
+            g(&["DatabaseDown@db-y"]),
+        ]
+    );
+}
