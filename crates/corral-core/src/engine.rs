@@ -2565,6 +2565,32 @@ impl Engine {
             .then_some(live)
     }
 
+    /// The incidents with a member behind a node above the alert (one of its node anchors above
+    /// it) that registered there within a scrape interval before `t`: failures still spreading
+    /// through a node the alert depends on, the only ones an outright failure joins as their
+    /// remote effect.
+    fn incidents_spreading_above(&self, anchors: &AlertAnchors, t: Millis) -> SmallVec<[u32; 2]> {
+        let mut spreading: SmallVec<[u32; 2]> = SmallVec::new();
+        for a in anchors.iter() {
+            if a.hops == 0 || !matches!(a.key, AnchorKey::Node(_)) {
+                continue;
+            }
+            let Some(entries) = self.anchors.get(&a.key) else {
+                continue;
+            };
+            let behind = |e: &&AnchorEntry| {
+                e.below_hops != NO_HOPS && e.last >= t.saturating_sub(CAUSE_LAG_TOLERANCE)
+            };
+            for e in entries.iter().filter(behind) {
+                let live = find_in(&self.merged_into, e.incident);
+                if !spreading.contains(&live) {
+                    spreading.push(live);
+                }
+            }
+        }
+        spreading
+    }
+
     /// The failures within the root-cause analysis' reach above `node` (incidents with a member
     /// at error or above firing there), and among them the one whose alert there started most
     /// recently, at most a scrape interval per hop (and `window`) before `t`, unless `refused`
@@ -2929,35 +2955,19 @@ impl Engine {
         };
         let mut remote_cause = None;
         let outright = view.severity >= Severity::Error;
-        // Incidents with a member behind a node the alert depends on that started within a
-        // scrape interval before it, for an outright failure's remote effect.
-        let mut reached_branch: SmallVec<[u32; 2]> = SmallVec::new();
-        if candidates.is_empty() && known && outright && topology_rule {
-            for a in anchors.iter() {
-                if a.hops == 0 || !matches!(a.key, AnchorKey::Node(_)) {
-                    continue;
-                }
-                let Some(entries) = self.anchors.get(&a.key) else {
-                    continue;
-                };
-                let spreading = |e: &&AnchorEntry| {
-                    e.below_hops != NO_HOPS && e.last >= t.saturating_sub(CAUSE_LAG_TOLERANCE)
-                };
-                for e in entries.iter().filter(spreading) {
-                    let live = find_in(&self.merged_into, e.incident);
-                    if !reached_branch.contains(&live) {
-                        reached_branch.push(live);
-                    }
-                }
-            }
-        }
-        if candidates.is_empty()
-            && known
-            && topology_rule
-            && (!outright || !reached_branch.is_empty())
-        {
+        if candidates.is_empty() && known && topology_rule {
             let (reach, rca_hops) = (rule_reach, self.rules.settings.root_cause.max_hops);
-            if let Some(node) = node.filter(|_| rca_hops > reach) {
+            // An outright failure follows only a failure still spreading behind a node it
+            // depends on (`incidents_spreading_above`). That scan reads every entry of the
+            // alert's node anchors; the walk below mostly finds no failure at all, so it runs
+            // only once the walk found one, or first (to skip the walk) when the walk is not
+            // the cached one.
+            let mut spreading: Option<SmallVec<[u32; 2]>> = None;
+            if outright && rule_edges != EdgeMask::ALL && rca_hops > reach {
+                spreading = Some(self.incidents_spreading_above(&anchors, t));
+            }
+            let walk = !spreading.as_ref().is_some_and(|s| s.is_empty());
+            if let Some(node) = node.filter(|_| rca_hops > reach && walk) {
                 // Over every edge type this is the walk `join` caches for root cause anyway.
                 let ups = if rule_edges == EdgeMask::ALL {
                     self.rca_upstream(node)
@@ -2983,7 +2993,11 @@ impl Engine {
                         else {
                             continue;
                         };
-                        if outright && !reached_branch.contains(&live) {
+                        if outright
+                            && !spreading
+                                .get_or_insert_with(|| self.incidents_spreading_above(&anchors, t))
+                                .contains(&live)
+                        {
                             continue;
                         }
                         // A failure whose impact on the alert's resource already showed, less
