@@ -172,6 +172,10 @@ fn one() -> u32 {
     1
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// A candidate's anchor index when no anchor of the alert links it (a remote effect).
 const NO_ANCHOR: usize = usize::MAX;
 
@@ -1057,6 +1061,10 @@ struct ResourceAgg {
 }
 
 impl ResourceAgg {
+    fn node(&self) -> Option<u32> {
+        (self.node != NONE).then_some(self.node)
+    }
+
     /// The aggregate a resource starts with when `view` (fingerprint `fp`) is its first member.
     fn first(node: Option<u32>, view: &Alert, fp: &Str, chronic: f64) -> ResourceAgg {
         ResourceAgg {
@@ -1112,6 +1120,12 @@ struct Incident {
     /// (see [`Incident::forget_root_cause`]). Not in snapshots: recomputed after a restore.
     #[serde(skip)]
     root_cause: Option<Box<RootCauseView>>,
+    /// Whether `coverage` may lack a node of a member resource's root-cause neighbourhood:
+    /// counted under another topology (a reload, or a snapshot's), or absorbed from an
+    /// incident that was. While not, a member on a resource already counted, which does not
+    /// make it fail, changes no cover and `add_to_resource` skips its neighbourhood.
+    #[serde(skip, default = "yes")]
+    coverage_may_lack: bool,
     /// `first_seen` as last formatted for an update, with the time it shows: an incident's
     /// start rarely moves while each update reports a new `last_seen`.
     #[serde(skip)]
@@ -1132,9 +1146,9 @@ impl Incident {
         chronic: f64,
         rca_ups: Option<RcaNeighbourhood>,
     ) -> bool {
-        let (new_resource, was_failing) = match self.resources.get(&res_key) {
-            Some(agg) => (false, agg.severity >= Severity::Error),
-            None => (true, false),
+        let (new_resource, was_failing, counted_on_node) = match self.resources.get(&res_key) {
+            Some(agg) => (false, agg.severity >= Severity::Error, agg.node()),
+            None => (true, false, None),
         };
         let agg = self
             .resources
@@ -1154,7 +1168,10 @@ impl Incident {
         agg.first_seen = first_seen;
         agg.chronic = least_chronic;
         let becomes_failing = !was_failing && agg.severity >= Severity::Error;
-        if let Some(ups) = rca_ups {
+        // The resource's neighbourhood was counted when it joined, on this node: only a new
+        // resource or a new failure changes a cover (`or_default` adds none then).
+        let counted = !new_resource && counted_on_node == node && !self.coverage_may_lack;
+        if let Some(ups) = rca_ups.filter(|_| !counted || becomes_failing) {
             // A new incident's coverage is its first neighbourhood: sized once, not rehashed
             // as it fills (the cover is summed, so the map's order does not matter).
             if self.coverage.is_empty() {
@@ -1523,6 +1540,7 @@ impl Engine {
         // Root causes name topology nodes and rank by the rules' hints.
         for inc in self.incidents.values_mut() {
             inc.forget_root_cause();
+            inc.coverage_may_lack = true;
         }
         for (inc, _) in self.reopenable.values_mut() {
             inc.forget_root_cause();
@@ -2530,6 +2548,7 @@ impl Engine {
         inc.services.clear();
         inc.resources.clear();
         inc.coverage.clear();
+        inc.coverage_may_lack = false;
         inc.forget_root_cause();
         for fp in &members {
             let Some(st) = self.dedup.alerts.get(fp) else {
@@ -3502,6 +3521,7 @@ impl Engine {
                 emitted_events: 0,
                 root_cause: None,
                 first_seen_text: None,
+                coverage_may_lack: false,
             }),
         );
         id
@@ -3720,6 +3740,7 @@ impl Engine {
             s.merged_ids.push(other);
             s.merged_ids.append(&mut absorbed.merged_ids);
             s.opened |= absorbed.opened;
+            s.coverage_may_lack |= absorbed.coverage_may_lack;
             if s.explanation.len() < MAX_EXPLANATION {
                 s.explanation
                     .push(format!("merged {} (bridged by {fp})", absorbed.key).into());
@@ -3905,6 +3926,7 @@ impl Engine {
         inc.forget_root_cause();
         inc.resources.clear();
         inc.coverage.clear();
+        inc.coverage_may_lack = false;
         inc.active = 0;
         inc.phase = Phase::Open;
         inc.last_emit = Millis::MIN;
@@ -5176,6 +5198,31 @@ mod tests {
         let last = &out.last().unwrap().payload;
         assert_eq!(last.severity, Severity::Critical);
         assert_eq!(last.custom_details.root_cause.resource, "tor-a");
+    }
+
+    /// A member on a resource already counted adds no cover, but only while the topology its
+    /// neighbourhood was counted under holds: after a reload that puts a switch above its host,
+    /// the next alert on the host counts the switch (with the default cover a probe adds).
+    #[test]
+    fn a_member_on_a_counted_resource_after_a_reload_counts_the_new_neighbourhood() {
+        const NODES: &str =
+            "nodes:\n  - {id: host-a1, kind: host}\n  - {id: tor-a, kind: switch}\n";
+        let mut engine = engine_over(NODES);
+        let mut out = Vec::new();
+        engine.ingest(Alert::firing("HostDown", "host-a1", 0), &mut out);
+        let id = engine.incidents.keys().copied().next().unwrap();
+        let covers_switch = |e: &Engine| {
+            let tor = e.topology.resolve("tor-a").unwrap().index() as u32;
+            e.incidents[&id].coverage.contains_key(&tor)
+        };
+        assert!(!covers_switch(&engine));
+        let linked = format!("{NODES}edges:\n  - {{from: host-a1, to: tor-a, type: part_of}}\n");
+        let topo = crate::topology::TopologyFile::parse(&linked, "t.yaml").unwrap();
+        let rules = engine.rules.clone();
+        engine.reload(rules, Arc::new(TopologyIndex::build(&topo)));
+        engine.ingest(Alert::firing("HostUnreachable", "host-a1", 1_000), &mut out);
+        assert_eq!(engine.incidents.len(), 1, "joined the host's incident");
+        assert!(covers_switch(&engine));
     }
 
     /// An engine with the default rules over a topology written inline.
