@@ -189,6 +189,10 @@ fn one() -> u32 {
     1
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// A candidate's anchor index when no anchor of the alert links it (a remote effect).
 const NO_ANCHOR: usize = usize::MAX;
 
@@ -371,6 +375,10 @@ impl RemovedSet {
 const UNCHECKED: u64 = u64::MAX;
 
 impl AnchorEntries {
+    /// At most how many incidents removed since a list's last check `prune` compares with
+    /// each entry's incident, rather than looking up the entries a `RemovedSet` may hold.
+    const REMOVALS_COMPARED: usize = 8;
+
     /// A list with no entries, checked now.
     fn new(removals: &Removals) -> AnchorEntries {
         AnchorEntries {
@@ -492,12 +500,27 @@ impl AnchorEntries {
         // when the list has none of their bits.
         let mut removed = None;
         if self.checked_at != removals.count() {
-            removed = removals.since(self.checked_at).map(RemovedSet::of);
-            if removed
-                .as_ref()
-                .is_some_and(|r| r.folded() & self.incident_bits == 0)
-            {
+            let since = removals.since(self.checked_at);
+            // A few removals (the common case: the list was read a few new alerts ago) are
+            // compared with the entries' incidents exactly: on `incident_bits` alone, a quarter
+            // of all reads took the lookup pass for a colliding bit, few for a real match.
+            let none_here = since.is_some_and(|ids| {
+                ids.len() <= Self::REMOVALS_COMPARED
+                    && (ids
+                        .iter()
+                        .all(|&id| self.incident_bits & incident_bit(id) == 0)
+                        || !self.entries.iter().any(|e| ids.contains(&e.incident)))
+            });
+            if none_here {
                 self.checked_at = removals.count();
+            } else {
+                removed = since.map(RemovedSet::of);
+                if removed
+                    .as_ref()
+                    .is_some_and(|r| r.folded() & self.incident_bits == 0)
+                {
+                    self.checked_at = removals.count();
+                }
             }
         }
         if self.checked_at == removals.count() {
@@ -1073,6 +1096,10 @@ struct ResourceAgg {
 }
 
 impl ResourceAgg {
+    fn node(&self) -> Option<u32> {
+        (self.node != NONE).then_some(self.node)
+    }
+
     /// The aggregate a resource starts with when `view` (fingerprint `fp`) is its first member.
     fn first(node: Option<u32>, view: &Alert, fp: &Str, chronic: f64) -> ResourceAgg {
         ResourceAgg {
@@ -1128,6 +1155,12 @@ struct Incident {
     /// (see [`Incident::forget_root_cause`]). Not in snapshots: recomputed after a restore.
     #[serde(skip)]
     root_cause: Option<Box<RootCauseView>>,
+    /// Whether `coverage` may lack a node of a member resource's root-cause neighbourhood:
+    /// counted under another topology (a reload, or a snapshot's), or absorbed from an
+    /// incident that was. While not, a member on a resource already counted, which does not
+    /// make it fail, changes no cover and `add_to_resource` skips its neighbourhood.
+    #[serde(skip, default = "yes")]
+    coverage_may_lack: bool,
     /// `first_seen` as last formatted for an update, with the time it shows: an incident's
     /// start rarely moves while each update reports a new `last_seen`.
     #[serde(skip)]
@@ -1148,9 +1181,9 @@ impl Incident {
         chronic: f64,
         rca_ups: Option<RcaNeighbourhood>,
     ) -> bool {
-        let (new_resource, was_failing) = match self.resources.get(&res_key) {
-            Some(agg) => (false, agg.severity >= Severity::Error),
-            None => (true, false),
+        let (new_resource, was_failing, counted_on_node) = match self.resources.get(&res_key) {
+            Some(agg) => (false, agg.severity >= Severity::Error, agg.node()),
+            None => (true, false, None),
         };
         let agg = self
             .resources
@@ -1170,7 +1203,10 @@ impl Incident {
         agg.first_seen = first_seen;
         agg.chronic = least_chronic;
         let becomes_failing = !was_failing && agg.severity >= Severity::Error;
-        if let Some(ups) = rca_ups {
+        // The resource's neighbourhood was counted when it joined, on this node: only a new
+        // resource or a new failure changes a cover (`or_default` adds none then).
+        let counted = !new_resource && counted_on_node == node && !self.coverage_may_lack;
+        if let Some(ups) = rca_ups.filter(|_| !counted || becomes_failing) {
             // A new incident's coverage is its first neighbourhood: sized once, not rehashed
             // as it fills (the cover is summed, so the map's order does not matter).
             if self.coverage.is_empty() {
@@ -1561,6 +1597,7 @@ impl Engine {
         // Root causes name topology nodes and rank by the rules' hints.
         for inc in self.incidents.values_mut() {
             inc.forget_root_cause();
+            inc.coverage_may_lack = true;
         }
         for (inc, _) in self.reopenable.values_mut() {
             inc.forget_root_cause();
@@ -2721,6 +2758,7 @@ impl Engine {
         inc.services.clear();
         inc.resources.clear();
         inc.coverage.clear();
+        inc.coverage_may_lack = false;
         inc.forget_root_cause();
         for fp in &members {
             let Some(st) = self.dedup.alerts.get(fp) else {
@@ -2773,6 +2811,32 @@ impl Engine {
             .get(&live)
             .is_some_and(|i| i.severity >= Severity::Error)
             .then_some(live)
+    }
+
+    /// The incidents with a member behind a node above the alert (one of its node anchors above
+    /// it) that registered there within a scrape interval before `t`: failures still spreading
+    /// through a node the alert depends on, the only ones an outright failure joins as their
+    /// remote effect.
+    fn incidents_spreading_above(&self, anchors: &AlertAnchors, t: Millis) -> SmallVec<[u32; 2]> {
+        let mut spreading: SmallVec<[u32; 2]> = SmallVec::new();
+        for a in anchors.iter() {
+            if a.hops == 0 || !matches!(a.key, AnchorKey::Node(_)) {
+                continue;
+            }
+            let Some(entries) = self.anchors.get(&a.key) else {
+                continue;
+            };
+            let behind = |e: &&AnchorEntry| {
+                e.below_hops != NO_HOPS && e.last >= t.saturating_sub(CAUSE_LAG_TOLERANCE)
+            };
+            for e in entries.iter().filter(behind) {
+                let live = find_in(&self.merged_into, e.incident);
+                if !spreading.contains(&live) {
+                    spreading.push(live);
+                }
+            }
+        }
+        spreading
     }
 
     /// The failures within the root-cause analysis' reach above `node` (incidents with a member
@@ -3139,35 +3203,19 @@ impl Engine {
         };
         let mut remote_cause = None;
         let outright = view.severity >= Severity::Error;
-        // Incidents with a member behind a node the alert depends on that started within a
-        // scrape interval before it, for an outright failure's remote effect.
-        let mut reached_branch: SmallVec<[u32; 2]> = SmallVec::new();
-        if candidates.is_empty() && known && outright && topology_rule {
-            for a in anchors.iter() {
-                if a.hops == 0 || !matches!(a.key, AnchorKey::Node(_)) {
-                    continue;
-                }
-                let Some(entries) = self.anchors.get(&a.key) else {
-                    continue;
-                };
-                let spreading = |e: &&AnchorEntry| {
-                    e.below_hops != NO_HOPS && e.last >= t.saturating_sub(CAUSE_LAG_TOLERANCE)
-                };
-                for e in entries.iter().filter(spreading) {
-                    let live = find_in(&self.merged_into, e.incident);
-                    if !reached_branch.contains(&live) {
-                        reached_branch.push(live);
-                    }
-                }
-            }
-        }
-        if candidates.is_empty()
-            && known
-            && topology_rule
-            && (!outright || !reached_branch.is_empty())
-        {
+        if candidates.is_empty() && known && topology_rule {
             let (reach, rca_hops) = (rule_reach, self.rules.settings.root_cause.max_hops);
-            if let Some(node) = node.filter(|_| rca_hops > reach) {
+            // An outright failure follows only a failure still spreading behind a node it
+            // depends on (`incidents_spreading_above`). That scan reads every entry of the
+            // alert's node anchors; the walk below mostly finds no failure at all, so it runs
+            // only once the walk found one, or first (to skip the walk) when the walk is not
+            // the cached one.
+            let mut spreading: Option<SmallVec<[u32; 2]>> = None;
+            if outright && rule_edges != EdgeMask::ALL && rca_hops > reach {
+                spreading = Some(self.incidents_spreading_above(&anchors, t));
+            }
+            let walk = !spreading.as_ref().is_some_and(|s| s.is_empty());
+            if let Some(node) = node.filter(|_| rca_hops > reach && walk) {
                 // Over every edge type this is the walk `join` caches for root cause anyway.
                 let ups = if rule_edges == EdgeMask::ALL {
                     self.rca_upstream(node)
@@ -3193,7 +3241,11 @@ impl Engine {
                         else {
                             continue;
                         };
-                        if outright && !reached_branch.contains(&live) {
+                        if outright
+                            && !spreading
+                                .get_or_insert_with(|| self.incidents_spreading_above(&anchors, t))
+                                .contains(&live)
+                        {
                             continue;
                         }
                         // A failure whose impact on the alert's resource already showed, less
@@ -3861,6 +3913,7 @@ impl Engine {
                 emitted_events: 0,
                 root_cause: None,
                 first_seen_text: None,
+                coverage_may_lack: false,
             }),
         );
         id
@@ -4061,6 +4114,7 @@ impl Engine {
             s.merged_ids.push(other);
             s.merged_ids.append(&mut absorbed.merged_ids);
             s.opened |= absorbed.opened;
+            s.coverage_may_lack |= absorbed.coverage_may_lack;
             if s.explanation.len() < MAX_EXPLANATION {
                 s.explanation
                     .push(format!("merged {} (bridged by {fp})", absorbed.key).into());
@@ -4251,6 +4305,7 @@ impl Engine {
         inc.forget_root_cause();
         inc.resources.clear();
         inc.coverage.clear();
+        inc.coverage_may_lack = false;
         inc.active = 0;
         inc.phase = Phase::Open;
         inc.last_emit = Millis::MIN;
@@ -5562,6 +5617,31 @@ mod tests {
         let last = &out.last().unwrap().payload;
         assert_eq!(last.severity, Severity::Critical);
         assert_eq!(last.custom_details.root_cause.resource, "tor-a");
+    }
+
+    /// A member on a resource already counted adds no cover, but only while the topology its
+    /// neighbourhood was counted under holds: after a reload that puts a switch above its host,
+    /// the next alert on the host counts the switch (with the default cover a probe adds).
+    #[test]
+    fn a_member_on_a_counted_resource_after_a_reload_counts_the_new_neighbourhood() {
+        const NODES: &str =
+            "nodes:\n  - {id: host-a1, kind: host}\n  - {id: tor-a, kind: switch}\n";
+        let mut engine = engine_over(NODES);
+        let mut out = Vec::new();
+        engine.ingest(Alert::firing("HostDown", "host-a1", 0), &mut out);
+        let id = engine.incidents.keys().copied().next().unwrap();
+        let covers_switch = |e: &Engine| {
+            let tor = e.topology.resolve("tor-a").unwrap().index() as u32;
+            e.incidents[&id].coverage.contains_key(&tor)
+        };
+        assert!(!covers_switch(&engine));
+        let linked = format!("{NODES}edges:\n  - {{from: host-a1, to: tor-a, type: part_of}}\n");
+        let topo = crate::topology::TopologyFile::parse(&linked, "t.yaml").unwrap();
+        let rules = engine.rules.clone();
+        engine.reload(rules, Arc::new(TopologyIndex::build(&topo)));
+        engine.ingest(Alert::firing("HostUnreachable", "host-a1", 1_000), &mut out);
+        assert_eq!(engine.incidents.len(), 1, "joined the host's incident");
+        assert!(covers_switch(&engine));
     }
 
     /// An engine with the default rules over a topology written inline.
