@@ -1964,7 +1964,16 @@ impl Engine {
     fn on_resolve(&mut self, fp: &Str, t: Millis, out: &mut Vec<IncidentUpdate>) {
         self.release_inhibition_source(fp, t, out);
         if let Some(alternatives) = self.placement_alternatives.remove(fp) {
-            self.rehome_recovered_symptom(fp, &alternatives, t, out);
+            let failure_goes_on = self.rehome_recovered_symptom(fp, &alternatives, t, out);
+            if failure_goes_on && self.placed_by_its_service(fp) {
+                // Whether it recovered with a passed-over failure shows once every recovery
+                // within a scrape interval of its own has arrived (`fire_recovery_check`).
+                self.placement_alternatives.insert(fp.clone(), alternatives);
+                self.state_timers.push(Reverse((
+                    t + recovery_tolerance(0),
+                    StateTimer::RecoveryCheck(fp.clone()),
+                )));
+            }
         }
         self.deactivate(fp, t);
         self.schedule_forget(fp, t);
@@ -1980,21 +1989,25 @@ impl Engine {
     /// of several incidents above it explained it) moves on the same evidence, read on the
     /// members above it that explained it: see [`Engine::shared_symptom_recovered_with`]. The caller
     /// then resolves it there.
+    ///
+    /// Returns whether it stays in an incident whose failure goes on (another member still
+    /// fires) where no other member recovered within a scrape interval before it: whether it
+    /// recovered with a passed-over failure instead is for [`Engine::rehome_symptom_after_recovery`].
     fn rehome_recovered_symptom(
         &mut self,
         fp: &Str,
         alternatives: &[u32],
         t: Millis,
         out: &mut Vec<IncidentUpdate>,
-    ) {
+    ) -> bool {
         let Some(st) = self.dedup.alerts.get(fp) else {
-            return;
+            return false;
         };
         if !st.active {
-            return;
+            return false;
         }
         let Some(from) = st.incident().map(|i| self.find(i)) else {
-            return;
+            return false;
         };
         if let Some(node) = st.node() {
             let began = st.first_seen;
@@ -2003,23 +2016,28 @@ impl Engine {
             {
                 self.move_recovered_symptom(fp, from, to, t, out);
             }
-            return;
+            return false;
         }
         let Some(inc) = self.incidents.get(&from) else {
-            return;
+            return false;
         };
         let recovered_before = t.saturating_sub(CAUSE_LAG_TOLERANCE);
         // Other members that stopped firing, and none firing: an incident of this alert alone
         // (or of alerts still firing) shows no recovery.
         let mut others = 0;
+        let mut failure_goes_on = false;
         for m in inc.members.iter().filter(|m| *m != fp) {
             match self.dedup.alerts.get(m) {
-                Some(o) if o.active || o.last_seen > recovered_before => return,
+                Some(o) if o.active => failure_goes_on = true,
+                Some(o) if o.last_seen > recovered_before => return false,
                 _ => others += 1,
             }
         }
+        if failure_goes_on {
+            return true;
+        }
         if others == 0 {
-            return;
+            return false;
         }
         let still_failing = |i: &Incident| match i.phase {
             Phase::Resolving(since) => since >= recovered_before,
@@ -2030,9 +2048,10 @@ impl Engine {
             .map(|&c| self.find(c))
             .find(|&c| c != from && self.incidents.get(&c).is_some_and(|i| still_failing(i)))
         else {
-            return;
+            return false;
         };
         self.move_recovered_symptom(fp, from, to, t, out);
+        false
     }
 
     /// *A shared symptom recovers with its cause*: `fp`, on `node` (started failing at
@@ -2194,6 +2213,113 @@ impl Engine {
         let anchors = self.anchors_of(fp);
         // A known resource joins the incident whose members above it explain it.
         self.join(to, &view, at, &anchors, t, reason, node.is_some(), out);
+    }
+
+    /// Whether `fp` is on a resource the CMDB does not know, of a business service it knows:
+    /// the alerts the service placement places.
+    fn placed_by_its_service(&self, fp: &Str) -> bool {
+        self.dedup.alerts.get(fp).is_some_and(|s| {
+            s.node().is_none()
+                && s.service
+                    .as_deref()
+                    .is_some_and(|svc| !self.topology.nodes_of_service(svc).is_empty())
+        })
+    }
+
+    /// *A symptom recovers with its cause*, once its incident's failure went on without it: an
+    /// alert its service placed among several incidents (`placement_alternatives`) recovered a
+    /// scrape interval ago while its incident kept failing. If no other member of its incident
+    /// recovered within a scrape interval of it, and a member of a passed-over incident did,
+    /// that failure was its cause: it moves there, resolved, as a member follows a split-off
+    /// part that it recovered with (`follow_recovered_part`). An alert that fired again since
+    /// (a flap, not a recovery) stays where it is and keeps its alternatives.
+    fn rehome_symptom_after_recovery(&mut self, fp: &Str, out: &mut Vec<IncidentUpdate>) {
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            self.placement_alternatives.remove(fp);
+            return;
+        };
+        if st.active {
+            return;
+        }
+        let Some(alternatives) = self.placement_alternatives.remove(fp) else {
+            return;
+        };
+        if st.status != Status::Resolved {
+            return;
+        }
+        let (end, view) = (st.last_seen, st.as_alert(fp));
+        let Some(from) = st.incident().map(|i| self.find(i)) else {
+            return;
+        };
+        let recovered = |engine: &Self, inc: u32| -> Vec<(Str, u32, Millis)> {
+            engine.incidents.get(&inc).map_or_else(Vec::new, |i| {
+                i.members
+                    .iter()
+                    .filter(|m| *m != fp)
+                    .filter_map(|m| {
+                        let s = engine.dedup.alerts.get(m)?;
+                        (!s.active && s.status == Status::Resolved).then_some((
+                            m.clone(),
+                            s.node,
+                            s.last_seen,
+                        ))
+                    })
+                    .collect()
+            })
+        };
+        let stayed = recovered(self, from);
+        if self.recovered_with(NONE, end, &stayed) {
+            return;
+        }
+        // Of the passed-over incidents it recovered with, the one whose recovery came nearest.
+        let mut to: Option<(Millis, u32)> = None;
+        let alternatives: SmallVec<[u32; 2]> = alternatives.iter().map(|&c| self.find(c)).collect();
+        for c in alternatives {
+            if c == from || !self.incidents.contains_key(&c) {
+                continue;
+            }
+            let part = recovered(self, c);
+            if !self.recovered_with(NONE, end, &part) {
+                continue;
+            }
+            let gap = part
+                .iter()
+                .filter(|&&(_, node, _)| node != NONE)
+                .map(|&(_, _, e)| (end - e).abs())
+                .min()
+                .unwrap_or(Millis::MAX);
+            if to.is_none_or(|(g, _)| gap < g) {
+                to = Some((gap, c));
+            }
+        }
+        let Some((_, to)) = to else {
+            return;
+        };
+        tracing::trace!(alert = %fp, end, from, to, "recovered with a passed-over failure: moved");
+        let to_key = self.incidents[&to].key.clone();
+        if let Some(inc) = self.incidents.get_mut(&from) {
+            inc.members.retain(|m| m != fp);
+            if inc.explanation.len() < MAX_EXPLANATION {
+                inc.explanation.push(
+                    format!(
+                        "{} {fp} on {} left for {to_key}: it recovered with that one while this \
+                         incident's failure went on",
+                        view.name, view.resource
+                    )
+                    .into(),
+                );
+            }
+        }
+        if let Some(s) = self.dedup.alerts.get_mut(fp) {
+            s.incident = to;
+        }
+        if let Some(inc) = self.incidents.get_mut(&to) {
+            inc.members.push(fp.clone());
+        }
+        self.rebuild_aggregates(from);
+        self.rebuild_aggregates(to);
+        self.mark_dirty(from, out);
+        self.mark_dirty(to, out);
     }
 
     fn fire_expire(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
@@ -2472,6 +2598,11 @@ impl Engine {
         let Some(st) = self.dedup.alerts.get(fp) else {
             return;
         };
+        if st.node().is_none() {
+            // Only an alert its service placed has a check on a resource the CMDB does not know.
+            self.rehome_symptom_after_recovery(fp, out);
+            return;
+        }
         if st.active || st.status != Status::Resolved || st.severity < Severity::Error {
             return;
         }

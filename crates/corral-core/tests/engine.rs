@@ -1751,6 +1751,57 @@ fn an_unknown_resource_of_a_service_joins_the_failure_that_started_there_most_re
 }
 
 #[test]
+fn an_unknown_resource_of_a_service_recovers_with_the_failure_that_caused_it() {
+    // As above (without the batch job): the unregistered pay instance joins vm-1's failure,
+    // the most recent start in its service, and passes over vm-0's.
+    let placed = |h: &mut Harness| {
+        let mut unknown = alert(130, "HighErrorRate", "api-7f2c", Status::Firing);
+        unknown.service = Some("pay".into());
+        h.fire(0, "HostDown", "vm-0")
+            .fire(120, "HostDown", "vm-1")
+            .push(unknown);
+    };
+    let vm0 = g(&["HostDown@vm-0"]);
+    let vm1 = g(&["HostDown@vm-1"]);
+    let with = |group: &[String]| {
+        let mut v = group.to_vec();
+        v.push("HighErrorRate@api-7f2c".to_string());
+        v.sort();
+        v
+    };
+    // vm-0 comes back at 600 s and the instance 20 s later, while vm-1 stays down until
+    // 2,000 s: it recovered with vm-0's failure, not with vm-1's, which went on without it.
+    let mut h = Harness::with_topology("", PLACED_TOPO);
+    placed(&mut h);
+    h.resolve(600, "HostDown", "vm-0")
+        .resolve(620, "HighErrorRate", "api-7f2c")
+        .resolve(2_000, "HostDown", "vm-1")
+        .finish();
+    assert_eq!(h.groups(), vec![with(&vm0), vm1.clone()]);
+    // vm-1 comes back 30 s after the instance (monitors see a recovery at different moments):
+    // it recovered with vm-1's failure too, and nothing tells the two apart. It stays.
+    let mut h = Harness::with_topology("", PLACED_TOPO);
+    placed(&mut h);
+    h.resolve(600, "HostDown", "vm-0")
+        .resolve(620, "HighErrorRate", "api-7f2c")
+        .resolve(650, "HostDown", "vm-1")
+        .finish();
+    assert_eq!(h.groups(), vec![with(&vm1), vm0.clone()]);
+    // It fires again 30 s later: a check flapping while vm-1 is down, not a recovery. It stays.
+    let mut h = Harness::with_topology("", PLACED_TOPO);
+    placed(&mut h);
+    let mut again = alert(650, "HighErrorRate", "api-7f2c", Status::Firing);
+    again.service = Some("pay".into());
+    h.resolve(600, "HostDown", "vm-0")
+        .resolve(620, "HighErrorRate", "api-7f2c")
+        .push(again)
+        .resolve(2_000, "HostDown", "vm-1")
+        .resolve(2_000, "HighErrorRate", "api-7f2c")
+        .finish();
+    assert_eq!(h.groups(), vec![with(&vm1), vm0]);
+}
+
+#[test]
 fn a_degraded_node_is_not_named_over_a_failure_it_sits_above() {
     // A latency warning on db-1 is firing when payroll-api, which depends on it, goes down a
     // minute later: the failure joins as the warning's possible symptom, but a degraded
