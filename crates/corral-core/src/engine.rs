@@ -2298,7 +2298,6 @@ impl Engine {
         tracing::trace!(alert = %fp, end, from, to, "recovered with a passed-over failure: moved");
         let to_key = self.incidents[&to].key.clone();
         if let Some(inc) = self.incidents.get_mut(&from) {
-            inc.members.retain(|m| m != fp);
             if inc.explanation.len() < MAX_EXPLANATION {
                 inc.explanation.push(
                     format!(
@@ -2309,6 +2308,21 @@ impl Engine {
                     .into(),
                 );
             }
+        }
+        self.move_resolved_member(fp, from, to, out);
+    }
+
+    /// Moves `fp`, a member that no longer fires, from incident `from` to `to`: both recount
+    /// their aggregates from their members and report the change.
+    fn move_resolved_member(
+        &mut self,
+        fp: &Str,
+        from: u32,
+        to: u32,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        if let Some(inc) = self.incidents.get_mut(&from) {
+            inc.members.retain(|m| m != fp);
         }
         if let Some(s) = self.dedup.alerts.get_mut(fp) {
             s.incident = to;
@@ -2856,19 +2870,7 @@ impl Engine {
             if !self.recovered_with(node, end, &part) || self.recovered_with(node, end, &stayed) {
                 continue;
             }
-            if let Some(inc) = self.incidents.get_mut(&inc_id) {
-                inc.members.retain(|m| m != fp);
-            }
-            if let Some(s) = self.dedup.alerts.get_mut(fp) {
-                s.incident = part_id;
-            }
-            if let Some(inc) = self.incidents.get_mut(&part_id) {
-                inc.members.push(fp.clone());
-            }
-            self.rebuild_aggregates(inc_id);
-            self.rebuild_aggregates(part_id);
-            self.mark_dirty(inc_id, out);
-            self.mark_dirty(part_id, out);
+            self.move_resolved_member(fp, inc_id, part_id, out);
             return true;
         }
         false
