@@ -229,7 +229,7 @@ impl AnchorEntry {
 }
 
 /// The entries of one anchor, in registration order, with what is known of their incidents.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct AnchorEntries {
     entries: SmallVec<[AnchorEntry; 2]>,
     /// `Removals::count` when every entry's incident was last seen open and its own (`prune`
@@ -244,6 +244,27 @@ struct AnchorEntries {
     /// Bit `incident % 64` set for every entry's incident (and maybe others): a list none of
     /// whose bits an incident removed since `checked_at` has needs no check.
     incident_bits: u64,
+    /// Entries whose `quiet_since` is before this are stale (dead): `prune` raises it instead
+    /// of dropping them at once, and every reader skips them (`iter`, `position_of`), as if
+    /// they were gone. They are never changed again, so once dead they stay dead; `register`
+    /// drops them before a push makes the list `compact_at` long.
+    stale_before: Millis,
+    /// How long the list may grow before `register` drops its dead entries (half again the
+    /// live entries after the last drop, at least the inline capacity).
+    compact_at: u32,
+}
+
+impl Default for AnchorEntries {
+    fn default() -> AnchorEntries {
+        AnchorEntries {
+            entries: SmallVec::new(),
+            checked_at: 0,
+            bounds: EntryBounds::default(),
+            incident_bits: 0,
+            stale_before: Millis::MIN,
+            compact_at: AnchorEntries::INLINE as u32,
+        }
+    }
 }
 
 /// The bit of `AnchorEntries::incident_bits` for an incident.
@@ -379,6 +400,10 @@ impl AnchorEntries {
     /// each entry's incident, rather than looking up the entries a `RemovedSet` may hold.
     const REMOVALS_COMPARED: usize = 8;
 
+    /// Entries held without an allocation: a push past them on a list with dead entries
+    /// drops those first.
+    const INLINE: usize = 2;
+
     /// A list with no entries, checked now.
     fn new(removals: &Removals) -> AnchorEntries {
         AnchorEntries {
@@ -397,12 +422,32 @@ impl AnchorEntries {
         list
     }
 
-    fn iter(&self) -> std::slice::Iter<'_, AnchorEntry> {
-        self.entries.iter()
+    /// The live entries, in order (the dead ones skipped: see `stale_before`).
+    fn iter(&self) -> impl Iterator<Item = &AnchorEntry> + '_ {
+        let stale_before = self.stale_before;
+        self.entries
+            .iter()
+            .filter(move |e| e.quiet_since() >= stale_before)
     }
 
     fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.iter().next().is_none()
+    }
+
+    /// Drops the dead entries (their `quiet_since` before `stale_before`), making the bounds
+    /// exact; none is left to tell apart afterwards.
+    fn drop_dead(&mut self) {
+        if self.stale_before > self.bounds.quiet_min {
+            self.drop_stale(self.stale_before);
+        }
+        self.stale_before = Millis::MIN;
+        self.compact_at = Self::compact_at_for(self.entries.len());
+    }
+
+    /// The length at which `register` next drops the dead entries of a list with `live`
+    /// entries: dead entries are cheap to skip, a pass costs ~20 instructions per entry.
+    fn compact_at_for(live: usize) -> u32 {
+        (live + live / 2).max(Self::INLINE) as u32
     }
 
     /// Keeps the entries `keep` says to keep (it may rename an entry's incident), in order, and
@@ -412,10 +457,11 @@ impl AnchorEntries {
         // Over the slice, entries copied down over the dropped ones (none until one is dropped):
         // `SmallVec::retain` indexes (a spilled check per access) and swaps.
         let entries = self.entries.as_mut_slice();
+        let stale_before = self.stale_before;
         let mut kept = 0;
         for read in 0..entries.len() {
             let e = &mut entries[read];
-            if keep(e) {
+            if e.quiet_since() >= stale_before && keep(e) {
                 bounds.count(e);
                 incident_bits |= incident_bit(e.incident);
                 if kept != read {
@@ -427,6 +473,8 @@ impl AnchorEntries {
         self.entries.truncate(kept);
         self.bounds = bounds;
         self.incident_bits = incident_bits;
+        self.stale_before = Millis::MIN;
+        self.compact_at = Self::compact_at_for(kept);
     }
 
     /// `retain(|e| e.live_at(watermark, max_window))` with `oldest_live` the watermark less
@@ -501,20 +549,36 @@ impl AnchorEntries {
         let mut removed = None;
         if self.checked_at != removals.count() {
             let since = removals.since(self.checked_at);
-            // A few removals (the common case: the list was read a few new alerts ago) are
-            // compared with the entries' incidents exactly: on `incident_bits` alone, a quarter
-            // of all reads took the lookup pass for a colliding bit, few for a real match.
-            let none_here = since.is_some_and(|ids| {
-                ids.len() <= Self::REMOVALS_COMPARED
-                    && (ids
-                        .iter()
-                        .all(|&id| self.incident_bits & incident_bit(id) == 0)
-                        || !self.entries.iter().any(|e| ids.contains(&e.incident)))
+            // Only the removed incidents whose bit the list has can have an entry here: up to
+            // `REMOVALS_COMPARED` of those are compared with the entries' incidents exactly,
+            // however many were removed (on `incident_bits` alone, a quarter of all reads took
+            // the lookup pass for a colliding bit, few for a real match; and a list read again
+            // after more than a few removals elsewhere took it on a `RemovedSet`).
+            let mut hits = [0u32; Self::REMOVALS_COMPARED];
+            let mut hit_count = 0;
+            let few_hits = since.is_some_and(|ids| {
+                for &id in ids {
+                    if self.incident_bits & incident_bit(id) != 0 {
+                        if hit_count == hits.len() {
+                            return false;
+                        }
+                        hits[hit_count] = id;
+                        hit_count += 1;
+                    }
+                }
+                true
             });
+            let hits = &hits[..hit_count];
+            let none_here = few_hits
+                && (hits.is_empty() || !self.entries.iter().any(|e| hits.contains(&e.incident)));
             if none_here {
                 self.checked_at = removals.count();
             } else {
-                removed = since.map(RemovedSet::of);
+                removed = if few_hits {
+                    Some(RemovedSet::of(hits))
+                } else {
+                    since.map(RemovedSet::of)
+                };
                 if removed
                     .as_ref()
                     .is_some_and(|r| r.folded() & self.incident_bits == 0)
@@ -530,7 +594,8 @@ impl AnchorEntries {
                     .all(|e| open_root(e.incident) == Some(e.incident)),
                 "an anchor entry of a closed or merged incident was taken for open"
             );
-            if watermark.saturating_sub(max_window) <= self.bounds.quiet_min {
+            let oldest_live = watermark.saturating_sub(max_window);
+            if oldest_live <= self.bounds.quiet_min {
                 debug_assert!(
                     self.entries
                         .iter()
@@ -539,7 +604,9 @@ impl AnchorEntries {
                 );
                 return;
             }
-            self.drop_stale(watermark.saturating_sub(max_window));
+            // Stale entries stay where they are, dead to every reader: dropping them here cost
+            // a pass over a busy list whenever one of its ~20 entries went stale (perf32).
+            self.stale_before = self.stale_before.max(oldest_live);
             return;
         }
         self.retain(|e| {
@@ -579,11 +646,14 @@ impl AnchorEntries {
             if self.incident_bits & incident_bit(inc_id) == 0 {
                 return None;
             }
-            self.entries.iter().position(|e| e.incident == inc_id)
-        } else {
+            let stale_before = self.stale_before;
             self.entries
                 .iter()
-                .position(|e| find_in(merged, e.incident) == inc_id)
+                .position(|e| e.incident == inc_id && e.quiet_since() >= stale_before)
+        } else {
+            self.entries.iter().position(|e| {
+                e.quiet_since() >= self.stale_before && find_in(merged, e.incident) == inc_id
+            })
         }
     }
 
@@ -602,6 +672,12 @@ impl AnchorEntries {
         removals: &Removals,
         merged: &FxHashMap<u32, u32>,
     ) {
+        // A registration before `stale_before` (a late alert) would be dead at once, where
+        // eager pruning kept it until the next prune: the dead go first. And a push that
+        // would grow the list past `compact_at` drops them first too.
+        if t < self.stale_before || self.entries.len() >= self.compact_at as usize {
+            self.drop_dead();
+        }
         let e = match self.position_of(inc_id, removals, merged) {
             Some(i) => &mut self.entries[i],
             None => {
@@ -649,6 +725,10 @@ impl AnchorEntries {
     fn release(&mut self, inc_id: u32, t: Millis, merged: &FxHashMap<u32, u32>) {
         if self.bounds.on_active == 0 {
             return;
+        }
+        // An entry quiet since before `stale_before` would be dead at once (see `register`).
+        if t < self.stale_before {
+            self.drop_dead();
         }
         if let Some(e) = self
             .entries
@@ -4882,7 +4962,7 @@ impl Engine {
             anchors: self
                 .anchors
                 .iter()
-                .map(|(k, v)| (k.clone(), v.entries.to_vec()))
+                .map(|(k, v)| (k.clone(), v.iter().copied().collect()))
                 .collect(),
             inhibit_sources: self.inhibit_sources.iter().map(|(k, v)| (*k, *v)).collect(),
             inhibited: self
@@ -5574,8 +5654,12 @@ mod tests {
                     }
                 }
                 for (inc, hops, t, becomes_active, explained) in registrations {
-                    let found = lazy.position_of(inc, &removals, &merged);
-                    prop_assert_eq!(found, eager.iter().position(|e| find_in(&merged, e.incident) == inc));
+                    // The same entry (lazy's list may hold dead entries before it).
+                    let found = eager.iter().position(|e| find_in(&merged, e.incident) == inc);
+                    prop_assert_eq!(
+                        lazy.position_of(inc, &removals, &merged).map(|i| fields(&lazy.entries[i], &merged)),
+                        found.map(|i| fields(&eager[i], &merged))
+                    );
                     lazy.register(inc, hops, t, becomes_active, explained, &removals, &merged);
                     let e = match found {
                         Some(i) => &mut eager[i],
@@ -5715,6 +5799,44 @@ mod tests {
             fresh.finish(&mut out_fresh);
             prop_assert_eq!(out_kept, out_fresh);
         }
+    }
+
+    /// Stale entries left in place are gone to every reader: a later registration of their
+    /// incident adds a fresh entry after the others (as after an eager drop), a late one (before
+    /// the stale bound) stays visible until the next prune, and a long list drops its dead.
+    #[test]
+    fn dead_anchor_entries_are_skipped_as_if_dropped() {
+        let (removals, merged) = (Removals::default(), FxHashMap::default());
+        let mut list = AnchorEntries::new(&removals);
+        let open = |id| Some(id);
+        list.register(1, 1, 0, false, false, &removals, &merged);
+        list.register(2, 1, 50, false, false, &removals, &merged);
+        // Watermark 130, window 100: incident 1's entry (quiet since 0) is stale, 2's is not.
+        list.prune(130, 100, &removals, open);
+        let incidents = |list: &AnchorEntries| {
+            list.iter()
+                .map(|e| (e.incident, e.first))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(incidents(&list), [(2, 50)]);
+        assert_eq!(list.entries.len(), 2, "the stale entry stays in place");
+        assert_eq!(list.position_of(1, &removals, &merged), None);
+        // Incident 1 registers again: a fresh entry at the end, not the dead one revived.
+        list.register(1, 2, 140, false, false, &removals, &merged);
+        assert_eq!(incidents(&list), [(2, 50), (1, 140)]);
+        // A late registration (t 20, before the stale bound 30) is live until the next prune.
+        list.register(3, 1, 20, false, false, &removals, &merged);
+        assert_eq!(incidents(&list), [(2, 50), (1, 140), (3, 20)]);
+        list.prune(130, 100, &removals, open);
+        assert_eq!(incidents(&list), [(2, 50), (1, 140)]);
+        // Registrations on a list of dead entries drop them before it grows.
+        list.prune(300, 100, &removals, open);
+        assert!(list.is_empty());
+        for id in 10..20 {
+            list.register(id, 1, 300, false, false, &removals, &merged);
+        }
+        assert_eq!(list.entries.len(), 10, "the dead went before the pushes");
+        assert!(list.bounds.hold_for(&list.entries));
     }
 
     #[test]
