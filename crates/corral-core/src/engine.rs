@@ -4562,13 +4562,22 @@ impl Engine {
                     .get(n as usize)
                     .map_or(usize::MAX, |&r| r as usize)
             };
+            // Ranked by the node's place in id order: only the two kept are looked up.
             if silent.may_keep(cover, kind_rank) && !by_node.contains(n) {
-                silent.offer(candidate(n, cover, None));
+                silent.offer(rootcause::Silent {
+                    cover: *cover,
+                    kind_rank: kind_rank(),
+                    name: (topo.name_rank(NodeIndex::new(n as usize)), n),
+                });
             }
         }
         #[cfg(debug_assertions)]
         let mut all_cands = cands.clone();
-        cands.extend(silent.into_kept());
+        cands.extend(
+            silent
+                .into_kept()
+                .map(|kept| candidate(kept.name.1, &kept.cover, None)),
+        );
         let members_total =
             known_members + inc.resources.values().filter(|a| a.node == NONE).count();
         let choice = rootcause::choose_with(&cands, members_total, &mut self.choose_scratch);
