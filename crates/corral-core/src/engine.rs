@@ -1554,6 +1554,9 @@ pub struct Engine {
     line_scratch: String,
     /// Root-cause preference rank of each node's kind.
     kind_ranks: Vec<u16>,
+    /// Each grouping rule's name as an update's `rules` list, for the incidents of that rule
+    /// alone (nearly all): shared rather than built for every update.
+    single_rule_names: Vec<Arc<[Str]>>,
     /// Whether updates reuse an incident's root cause while it cannot have changed (always,
     /// but for the test that compares with recomputing it every time).
     cache_root_causes: bool,
@@ -1576,8 +1579,10 @@ impl Engine {
         let kind_ranks = kind_ranks(&rules, &topology);
         let nodes = topology.node_count();
         let repeats_by_head = rules.severity.is_empty() && !NoBaseline.observes_alerts();
+        let single_rule_names = single_rule_names(&rules);
         Engine {
             kind_ranks,
+            single_rule_names,
             rules,
             topology,
             repeats_by_head,
@@ -1674,6 +1679,7 @@ impl Engine {
         self.impact_cache.clear();
         self.first_cause_ups.clear();
         self.kind_ranks = kind_ranks(&self.rules, &self.topology);
+        self.single_rule_names = single_rule_names(&self.rules);
         // Root causes name topology nodes and rank by the rules' hints.
         for inc in self.incidents.values_mut() {
             inc.forget_root_cause();
@@ -4642,13 +4648,22 @@ impl Engine {
                     .get(n as usize)
                     .map_or(usize::MAX, |&r| r as usize)
             };
+            // Ranked by the node's place in id order: only the two kept are looked up.
             if silent.may_keep(cover, kind_rank) && !by_node.contains(n) {
-                silent.offer(candidate(n, cover, None));
+                silent.offer(rootcause::Silent {
+                    cover: *cover,
+                    kind_rank: kind_rank(),
+                    name: (topo.name_rank(NodeIndex::new(n as usize)), n),
+                });
             }
         }
         #[cfg(debug_assertions)]
         let mut all_cands = cands.clone();
-        cands.extend(silent.into_kept());
+        cands.extend(
+            silent
+                .into_kept()
+                .map(|kept| candidate(kept.name.1, &kept.cover, None)),
+        );
         let members_total =
             known_members + inc.resources.values().filter(|a| a.node == NONE).count();
         let choice = rootcause::choose_with(&cands, members_total, &mut self.choose_scratch);
@@ -4750,7 +4765,7 @@ impl Engine {
                     fingerprint: c.alerting.as_ref().map(|a| a.fingerprint.clone()),
                     name: c.alerting.as_ref().map(|a| a.name.clone()),
                     confidence: ch.confidence,
-                    reason: ch.reason.clone(),
+                    reason: Arc::from(ch.reason.as_str()),
                 };
                 let class = c
                     .alerting
@@ -4884,11 +4899,14 @@ impl Engine {
             None => inc.last_root = Some((String::from(view.root.resource.as_str()), inc.severity)),
         }
         inc.emitted_events = inc.events;
-        let rule_names: Vec<Str> = inc
-            .rules
-            .iter()
-            .map(|&r| Str::new(&rules.groupings[r as usize].name))
-            .collect();
+        let rule_names: Arc<[Str]> = match inc.rules.first() {
+            Some(&only) if inc.rules.len() == 1 => self.single_rule_names[only as usize].clone(),
+            _ => inc
+                .rules
+                .iter()
+                .map(|&r| Str::new(&rules.groupings[r as usize].name))
+                .collect(),
+        };
         // The three times are often the same instant (an update at the join it reports, an
         // incident of one burst): formatted once and copied.
         let timestamp = format_event_time_str(at);
@@ -5205,6 +5223,14 @@ fn union_sorted(a: &[Str], b: &[Str]) -> Vec<Str> {
     out.extend(a[i..].iter().cloned());
     out.extend(b[j..].iter().cloned());
     out
+}
+
+fn single_rule_names(rules: &RuleSet) -> Vec<Arc<[Str]>> {
+    rules
+        .groupings
+        .iter()
+        .map(|g| Arc::from([Str::new(&g.name)]))
+        .collect()
 }
 
 fn kind_ranks(rules: &RuleSet, topo: &TopologyIndex) -> Vec<u16> {

@@ -53,7 +53,8 @@ pub struct Details {
     pub root_cause: RootCause,
     pub impacted_services: Arc<[Str]>,
     pub anomaly_score: f64,
-    pub rules: Vec<Str>,
+    /// Shared (`Arc`) by the updates of incidents of one grouping rule, most of them.
+    pub rules: Arc<[Str]>,
     pub merged_from: Vec<Str>,
     /// Set on the closing update of an incident that was merged into another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,7 +76,8 @@ pub struct RootCause {
     #[serde(default)]
     pub name: Option<Str>,
     pub confidence: f64,
-    pub reason: String,
+    /// Shared (`Arc`) between the engine's root-cause view and every update made from it.
+    pub reason: Arc<str>,
 }
 
 impl IncidentUpdate {

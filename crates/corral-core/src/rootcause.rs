@@ -400,12 +400,16 @@ fn best_of(
 /// Every alerting candidate stays. `choose(&kept, m)` names the same candidates, with the same
 /// confidence and reason, as `choose(&all, m)` (proptest
 /// `keeping_the_decisive_candidates_chooses_alike`).
-pub fn keep_decisive(cands: &mut Vec<Candidate<'_>>) {
+pub fn keep_decisive<'a>(cands: &mut Vec<Candidate<'a>>) {
     let mut top = SilentTop::new(any_failing(cands));
     for c in cands.iter().filter(|c| c.alerting.is_none()) {
-        top.offer(c.clone());
+        top.offer(Silent {
+            cover: c.cover,
+            kind_rank: c.kind_rank,
+            name: c.resource,
+        });
     }
-    let kept: Vec<&str> = top.into_kept().map(|c| c.resource).collect();
+    let kept: Vec<&'a str> = top.into_kept().map(|s| s.name).collect();
     cands.retain(|c| c.alerting.is_some() || kept.contains(&c.resource));
 }
 
@@ -428,12 +432,23 @@ pub fn any_failing(cands: &[Candidate<'_>]) -> bool {
 /// both in any pool `choose` forms, so leaving it out changes nothing. On a two-resource incident
 /// the shared upstream chain is a dozen nodes tied on coverage: all of them were weighed on
 /// every new root cause, and `choose` compared their names.
-pub struct SilentTop<'a> {
+pub struct SilentTop<N> {
     weigh: Weigh,
-    best: [Option<Candidate<'a>>; 2],
+    best: [Option<Silent<N>>; 2],
 }
 
-impl<'a> SilentTop<'a> {
+/// A silent node as [`SilentTop`] ranks it, before its [`Candidate`] is built.
+#[derive(Clone, Copy, Debug)]
+pub struct Silent<N> {
+    pub cover: Cover,
+    pub kind_rank: usize,
+    /// Orders nodes as their ids (the candidates' `resource`) do: the id itself, or the
+    /// node's rank in id order (`TopologyIndex::name_rank`), which compares without reading
+    /// two names (a tie on all but the name is common: a shared upstream chain).
+    pub name: N,
+}
+
+impl<N: Ord> SilentTop<N> {
     /// `any_failing` as [`any_failing`] answers it for the candidates `choose` will see.
     pub fn new(any_failing: bool) -> Self {
         SilentTop {
@@ -461,14 +476,13 @@ impl<'a> SilentTop<'a> {
         }
     }
 
-    /// Offers a silent candidate (`alerting` is `None`).
-    pub fn offer(&mut self, cand: Candidate<'a>) {
-        debug_assert!(cand.alerting.is_none(), "only silent nodes are offered");
+    /// Offers a silent node.
+    pub fn offer(&mut self, cand: Silent<N>) {
         if !self.may_keep(&cand.cover, || cand.kind_rank) {
             return;
         }
         let weigh = self.weigh;
-        let better = |c: &Candidate<'_>, than: &Option<Candidate<'_>>| {
+        let better = |c: &Silent<N>, than: &Option<Silent<N>>| {
             than.as_ref()
                 .is_none_or(|t| silent_order(c, t, weigh) == Ordering::Less)
         };
@@ -479,8 +493,8 @@ impl<'a> SilentTop<'a> {
         }
     }
 
-    /// The kept candidates, best first.
-    pub fn into_kept(self) -> impl Iterator<Item = Candidate<'a>> {
+    /// The kept nodes, best first.
+    pub fn into_kept(self) -> impl Iterator<Item = Silent<N>> {
         self.best.into_iter().flatten()
     }
 }
@@ -488,9 +502,9 @@ impl<'a> SilentTop<'a> {
 /// How `best_of` ranks two silent candidates (`Less`: `a` is the better cause), wherever they
 /// meet: the more explained resources first (the pool's top), then its comparator, in which two
 /// silent nodes differ only by nearness, kind hint and name.
-fn silent_order(a: &Candidate<'_>, b: &Candidate<'_>, weigh: Weigh) -> Ordering {
+fn silent_order<N: Ord>(a: &Silent<N>, b: &Silent<N>, weigh: Weigh) -> Ordering {
     let (cover_a, cover_b) = (weigh.silent(a.cover), weigh.silent(b.cover));
-    silent_rank(cover_a, a.kind_rank, cover_b, b.kind_rank).then_with(|| a.resource.cmp(b.resource))
+    silent_rank(cover_a, a.kind_rank, cover_b, b.kind_rank).then_with(|| a.name.cmp(&b.name))
 }
 
 /// [`silent_order`] but for the name, from weighed covers.

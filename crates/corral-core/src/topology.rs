@@ -263,14 +263,22 @@ pub struct TopologyIndex {
     upstream: Vec<(NodeIndex, EdgeType)>,
     /// Where each node's slice of `upstream` starts; one more entry than there are nodes.
     upstream_start: Vec<u32>,
-    /// Each node's `downstream_neighbours` over all edge types, counted once at build.
-    downstream_degree: Vec<u32>,
+    /// Every node's downstream neighbours over all edge types, in the order the graph lists
+    /// them (`downstream_neighbours_in_graph`), sliced by `downstream_start` as `upstream` is:
+    /// a blast-radius walk reads each node's links from one array instead of following the
+    /// graph's edge lists both ways. A node's downstream degree is the length of its slice.
+    downstream: Vec<(NodeIndex, EdgeType)>,
+    /// Where each node's slice of `downstream` starts; one more entry than there are nodes.
+    downstream_start: Vec<u32>,
     /// Each node's business service as an index into `service_names`, or `NO_SERVICE`: a blast
     /// radius names a few services hundreds of times, and marking small integers cost a fraction
     /// of hashing the names (`services_of`).
     service_ids: Vec<u32>,
     /// The distinct business services, sorted.
     service_names: Vec<Str>,
+    /// Each node's place when the nodes are sorted by id (`str` order): root-cause ties that
+    /// come down to the name compare these rather than look up and compare two ids.
+    name_ranks: Vec<u32>,
 }
 
 /// `TopologyIndex::service_ids` of a node without a service.
@@ -321,7 +329,34 @@ impl TopologyIndex {
         };
         index.index_neighbours();
         index.index_services();
+        index.index_name_ranks();
         index
+    }
+
+    /// Fills `name_ranks`: nodes of equal ids (a file may repeat one) share a rank.
+    fn index_name_ranks(&mut self) {
+        let mut by_id: Vec<(&str, u32)> = self
+            .graph
+            .node_weights()
+            .enumerate()
+            .map(|(i, n)| (n.id.as_str(), i as u32))
+            .collect();
+        by_id.sort_unstable();
+        let mut ranks = vec![0; by_id.len()];
+        let mut rank = 0;
+        for (place, &(id, node)) in by_id.iter().enumerate() {
+            if place > 0 && by_id[place - 1].0 != id {
+                rank = place as u32;
+            }
+            ranks[node as usize] = rank;
+        }
+        self.name_ranks = ranks;
+    }
+
+    /// `node`'s place among the nodes sorted by id: `name_rank(a) < name_rank(b)` exactly when
+    /// `a`'s id sorts before `b`'s.
+    pub fn name_rank(&self, node: NodeIndex) -> u32 {
+        self.name_ranks[node.index()]
     }
 
     /// Fills `service_names` and `service_ids` from the nodes' services.
@@ -366,23 +401,26 @@ impl TopologyIndex {
             .collect()
     }
 
-    /// Fills `upstream`, `upstream_start` and `downstream_degree` from the graph: one pass over
+    /// Fills `upstream`, `downstream` and their starts from the graph: one pass over
     /// each node's edges, O(nodes + edges).
     fn index_neighbours(&mut self) {
         let nodes = self.graph.node_count();
         let mut upstream = Vec::with_capacity(self.graph.edge_count());
         let mut upstream_start = Vec::with_capacity(nodes + 1);
-        let mut downstream_degree = Vec::with_capacity(nodes);
+        let mut downstream = Vec::with_capacity(self.graph.edge_count());
+        let mut downstream_start = Vec::with_capacity(nodes + 1);
         for idx in self.graph.node_indices() {
             upstream_start.push(upstream.len() as u32);
             upstream.extend(self.upstream_neighbours_in_graph(idx, EdgeMask::ALL));
-            let degree = self.downstream_neighbours(idx, EdgeMask::ALL).count();
-            downstream_degree.push(u32::try_from(degree).unwrap_or(u32::MAX));
+            downstream_start.push(downstream.len() as u32);
+            downstream.extend(self.downstream_neighbours_in_graph(idx, EdgeMask::ALL));
         }
         upstream_start.push(upstream.len() as u32);
+        downstream_start.push(downstream.len() as u32);
         self.upstream = upstream;
         self.upstream_start = upstream_start;
-        self.downstream_degree = downstream_degree;
+        self.downstream = downstream;
+        self.downstream_start = downstream_start;
     }
 
     /// The nodes that carry a business service (empty when none does).
@@ -429,9 +467,19 @@ impl TopologyIndex {
 
     /// Number of nodes directly impacted by `idx` (its fan-out in the direction of impact).
     pub fn downstream_degree(&self, idx: NodeIndex) -> usize {
-        self.downstream_degree
-            .get(idx.index())
-            .map_or(0, |&d| d as usize)
+        self.downstream_slice(idx).len()
+    }
+
+    /// `idx`'s slice of `downstream` (empty for a node the index does not hold).
+    fn downstream_slice(&self, idx: NodeIndex) -> &[(NodeIndex, EdgeType)] {
+        let i = idx.index();
+        match (
+            self.downstream_start.get(i),
+            self.downstream_start.get(i + 1),
+        ) {
+            (Some(&from), Some(&to)) => &self.downstream[from as usize..to as usize],
+            _ => &[],
+        }
     }
 
     /// Neighbours one step against the direction of impact: the nodes whose fault can show here
@@ -474,8 +522,22 @@ impl TopologyIndex {
         out.chain(peers_in)
     }
 
-    /// Neighbours one step in the direction of impact: the nodes a fault here can reach.
+    /// Neighbours one step in the direction of impact: the nodes a fault here can reach
+    /// (`downstream_neighbours_in_graph`, read from the index built with the graph).
     fn downstream_neighbours(
+        &self,
+        idx: NodeIndex,
+        mask: EdgeMask,
+    ) -> impl Iterator<Item = (NodeIndex, EdgeType)> + '_ {
+        self.downstream_slice(idx)
+            .iter()
+            .copied()
+            .filter(move |&(_, t)| mask.contains(t))
+    }
+
+    /// Neighbours one step in the direction of impact, walking the graph's edges: the sources
+    /// of incoming edges, then the `connects_to` peers among outgoing ones.
+    fn downstream_neighbours_in_graph(
         &self,
         idx: NodeIndex,
         mask: EdgeMask,
@@ -722,6 +784,34 @@ edges:
             let answered: Vec<Str> = t.services_of(nodes.iter().copied());
             proptest::prop_assert_eq!(answered, expected.into_iter().collect::<Vec<_>>());
         }
+
+        /// Name ranks order any two nodes as their ids compare: random ids (some repeated,
+        /// prefixes of one another, bytes above ASCII), every pair.
+        #[test]
+        fn name_ranks_order_nodes_as_their_ids(
+            ids in proptest::collection::vec("[ab\u{e9}-]{0,4}", 1..30),
+        ) {
+            let file = TopologyFile {
+                nodes: ids
+                    .iter()
+                    .map(|id| NodeSpec {
+                        id: id.clone(),
+                        ..NodeSpec::default()
+                    })
+                    .collect(),
+                edges: Vec::new(),
+            };
+            let t = TopologyIndex::build(&file);
+            for a in 0..ids.len() {
+                for b in 0..ids.len() {
+                    let (na, nb) = (NodeIndex::new(a), NodeIndex::new(b));
+                    proptest::prop_assert_eq!(
+                        t.name_rank(na).cmp(&t.name_rank(nb)),
+                        t.node(na).id.as_str().cmp(t.node(nb).id.as_str())
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -847,7 +937,7 @@ edges:
         for depth in 1..=max_depth {
             let mut next = Vec::new();
             for n in frontier {
-                for (d, _) in t.downstream_neighbours(n, mask) {
+                for (d, _) in t.downstream_neighbours_in_graph(n, mask) {
                     if out.len() >= limit {
                         return out;
                     }
@@ -893,9 +983,12 @@ edges:
                 let indexed: Vec<_> = t.upstream_neighbours(a, mask).collect();
                 let walked: Vec<_> = t.upstream_neighbours_in_graph(a, mask).collect();
                 proptest::prop_assert_eq!(indexed, walked);
+                let indexed: Vec<_> = t.downstream_neighbours(a, mask).collect();
+                let walked: Vec<_> = t.downstream_neighbours_in_graph(a, mask).collect();
+                proptest::prop_assert_eq!(indexed, walked);
                 proptest::prop_assert_eq!(
                     t.downstream_degree(a),
-                    t.downstream_neighbours(a, EdgeMask::ALL).count()
+                    t.downstream_neighbours_in_graph(a, EdgeMask::ALL).count()
                 );
                 proptest::prop_assert_eq!(
                     t.upstream_within(a, max_hops, mask, limit),

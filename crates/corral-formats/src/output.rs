@@ -237,7 +237,7 @@ mod tests {
                     },
                     impacted_services: ["payroll".into(), "hr-portal".into()].into(),
                     anomaly_score: 0.93,
-                    rules: vec!["topology".into()],
+                    rules: ["topology".into()].into(),
                     merged_from: vec![],
                     merged_into: None,
                     first_seen: "2026-11-25T02:10:00Z".into(),

@@ -98,7 +98,7 @@ mod tests {
                     },
                     impacted_services: [].into(),
                     anomaly_score: 0.0,
-                    rules: Vec::new(),
+                    rules: [].into(),
                     merged_from: Vec::new(),
                     merged_into: None,
                     first_seen: "2026-11-25T02:11:07Z".into(),

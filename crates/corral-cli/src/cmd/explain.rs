@@ -1359,7 +1359,11 @@ fn explain_root_cause(
     let (chosen, reason, confidence) = match last {
         Some(u) => {
             let rc = &u.payload.custom_details.root_cause;
-            (rc.resource.to_string(), rc.reason.clone(), rc.confidence)
+            (
+                rc.resource.to_string(),
+                rc.reason.to_string(),
+                rc.confidence,
+            )
         }
         None => (String::new(), String::new(), 0.0),
     };

@@ -161,7 +161,7 @@ impl IncidentDraft {
                     },
                     impacted_services: services.iter().map(Str::new).collect(),
                     anomaly_score: 0.0,
-                    rules: vec![self.rule.to_string().into()],
+                    rules: [self.rule.to_string().into()].into(),
                     merged_from: Vec::new(),
                     merged_into: None,
                     first_seen: format_event_time(self.first_seen).into(),
