@@ -1262,7 +1262,10 @@ struct RootCauseView {
     impacted: Arc<[Str]>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// Ordered as a derived `Ord` would order it (by variant in declaration order, then payload),
+/// with fingerprints compared by [`fingerprint_order`]: forgets and closes share deadlines as
+/// the expiries they follow do, and the timer queues compare them often.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum StateTimer {
     Expire(Str),
     Close(u32),
@@ -1276,6 +1279,43 @@ enum StateTimer {
     /// A member at error or above recovered while others of its incident kept failing: see,
     /// once the recovery tolerance has passed, whether it recovered apart from them.
     RecoveryCheck(Str),
+}
+
+impl StateTimer {
+    /// The variant's place in declaration order.
+    fn rank(&self) -> u8 {
+        match self {
+            StateTimer::Expire(_) => 0,
+            StateTimer::Close(_) => 1,
+            StateTimer::Forget(_) => 2,
+            StateTimer::DropReopenable(_) => 3,
+            StateTimer::MaintenanceEnd(_) => 4,
+            StateTimer::RecoveryCheck(_) => 5,
+        }
+    }
+}
+
+impl Ord for StateTimer {
+    #[inline]
+    fn cmp(&self, other: &StateTimer) -> std::cmp::Ordering {
+        use StateTimer::*;
+        match (self, other) {
+            (Close(a), Close(b)) => a.cmp(b),
+            (Expire(a), Expire(b))
+            | (Forget(a), Forget(b))
+            | (DropReopenable(a), DropReopenable(b))
+            | (MaintenanceEnd(a), MaintenanceEnd(b))
+            | (RecoveryCheck(a), RecoveryCheck(b)) => fingerprint_order(a.as_bytes(), b.as_bytes()),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+impl PartialOrd for StateTimer {
+    #[inline]
+    fn partial_cmp(&self, other: &StateTimer) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// An alert's expiry timer, ordered as `Reverse<(Millis, Str)>` (the greatest is the earliest
@@ -5305,6 +5345,12 @@ mod tests {
     use crate::timer_heap::TimerHeap;
     use proptest::prelude::*;
 
+    #[test]
+    fn expiry_timers_stay_32_bytes() {
+        // One per active alert: as small as the `(Millis, Str)` they replaced.
+        assert_eq!(std::mem::size_of::<Expiry>(), 32);
+    }
+
     /// Every hop count, with ids that are empty, plain and multi-byte: the node anchor's line
     /// reads as the `format!` it replaced.
     #[test]
@@ -5502,6 +5548,29 @@ mod tests {
                 prop_assert_eq!(split.pop(), Some(timer));
             }
             prop_assert_eq!(split.pop(), None);
+        }
+
+        /// `StateTimer` orders as its derived `Ord` would (a mirror with the derived order):
+        /// by variant in declaration order, then payload, fingerprints as strings.
+        #[test]
+        fn state_timers_order_as_derived(
+            (kind_a, kind_b) in (0u8..6, 0u8..6),
+            (shared, end_a, end_b) in ("[ab]{0,14}", "[ab]{0,4}", "[ab]{0,4}"),
+        ) {
+            #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+            enum Derived { Expire(String), Close(u32), Forget(String), DropReopenable(String), MaintenanceEnd(String), RecoveryCheck(String) }
+            let make = |kind: u8, fp: String| match kind {
+                0 => (StateTimer::Expire(Str::from(fp.as_str())), Derived::Expire(fp)),
+                1 => (StateTimer::Close(fp.len() as u32), Derived::Close(fp.len() as u32)),
+                2 => (StateTimer::Forget(Str::from(fp.as_str())), Derived::Forget(fp)),
+                3 => (StateTimer::DropReopenable(Str::from(fp.as_str())), Derived::DropReopenable(fp)),
+                4 => (StateTimer::MaintenanceEnd(Str::from(fp.as_str())), Derived::MaintenanceEnd(fp)),
+                _ => (StateTimer::RecoveryCheck(Str::from(fp.as_str())), Derived::RecoveryCheck(fp)),
+            };
+            let (a, derived_a) = make(kind_a, format!("{shared}{end_a}"));
+            let (b, derived_b) = make(kind_b, format!("{shared}{end_b}"));
+            prop_assert_eq!(a.cmp(&b), derived_a.cmp(&derived_b));
+            prop_assert_eq!(a == b, derived_a == derived_b);
         }
 
         /// Expiry timers order as `Reverse<(Millis, Str)>`: fingerprints of the lengths the
