@@ -1342,7 +1342,10 @@ struct RootCauseView {
     impacted: Arc<[Str]>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// Ordered as a derived `Ord` would order it (by variant in declaration order, then payload),
+/// with fingerprints compared by [`fingerprint_order`]: forgets and closes share deadlines as
+/// the expiries they follow do, and the timer queues compare them often.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum StateTimer {
     Expire(Str),
     Close(u32),
@@ -1358,9 +1361,88 @@ enum StateTimer {
     RecoveryCheck(Str),
 }
 
+impl StateTimer {
+    /// The variant's place in declaration order.
+    fn rank(&self) -> u8 {
+        match self {
+            StateTimer::Expire(_) => 0,
+            StateTimer::Close(_) => 1,
+            StateTimer::Forget(_) => 2,
+            StateTimer::DropReopenable(_) => 3,
+            StateTimer::MaintenanceEnd(_) => 4,
+            StateTimer::RecoveryCheck(_) => 5,
+        }
+    }
+}
+
+impl Ord for StateTimer {
+    #[inline]
+    fn cmp(&self, other: &StateTimer) -> std::cmp::Ordering {
+        use StateTimer::*;
+        match (self, other) {
+            (Close(a), Close(b)) => a.cmp(b),
+            (Expire(a), Expire(b))
+            | (Forget(a), Forget(b))
+            | (DropReopenable(a), DropReopenable(b))
+            | (MaintenanceEnd(a), MaintenanceEnd(b))
+            | (RecoveryCheck(a), RecoveryCheck(b)) => fingerprint_order(a.as_bytes(), b.as_bytes()),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+impl PartialOrd for StateTimer {
+    #[inline]
+    fn partial_cmp(&self, other: &StateTimer) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// An alert's expiry timer, ordered as `Reverse<(Millis, Str)>` (the greatest is the earliest
+/// deadline, ties by fingerprint), which is the order expiries fire in. Re-armed expiries share
+/// deadlines (a repeat counts from the engine's clock, which moves in jumps), so their heap
+/// compares fingerprints often: [`fingerprint_order`] does it inline, without `memcmp`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Expiry {
+    at: Millis,
+    fingerprint: Str,
+}
+
+impl Ord for Expiry {
+    #[inline]
+    fn cmp(&self, other: &Expiry) -> std::cmp::Ordering {
+        other.at.cmp(&self.at).then_with(|| {
+            fingerprint_order(other.fingerprint.as_bytes(), self.fingerprint.as_bytes())
+        })
+    }
+}
+
+impl PartialOrd for Expiry {
+    #[inline]
+    fn partial_cmp(&self, other: &Expiry) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// `a.cmp(b)`, with fingerprints of 8 to 16 bytes (Alertmanager's are 16 hex digits) compared
+/// as two big-endian words: the first and the last eight bytes (overlapping below 16).
+#[inline]
+fn fingerprint_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let n = a.len();
+    if n == b.len() && (8..=16).contains(&n) {
+        let word =
+            |s: &[u8], from: usize| u64::from_be_bytes(s[from..from + 8].try_into().expect("8"));
+        // With the first words equal, the overlap is equal too: the last words decide.
+        return word(a, 0)
+            .cmp(&word(b, 0))
+            .then_with(|| word(a, n - 8).cmp(&word(b, n - 8)));
+    }
+    a.cmp(b)
+}
+
 /// The engine's alert and incident timers, earliest first, ties in `StateTimer` order.
 ///
-/// Expiries (one per active alert) live in a queue of their own as `(Millis, Str)`, 32 bytes,
+/// Expiries (one per active alert) live in a queue of their own as [`Expiry`], 32 bytes,
 /// instead of 40 as a `StateTimer`: a storm holds millions. The other kinds have a queue each,
 /// because each kind is pushed in about deadline order (a close is its last member's expiry
 /// plus the resolve hold, a forget the resolve plus the retention), which a [`TimerQueue`]
@@ -1369,7 +1451,7 @@ enum StateTimer {
 /// exactly the order of a single heap.
 #[derive(Clone, Debug, Default)]
 struct StateTimers {
-    expiries: TimerQueue<Reverse<(Millis, Str)>>,
+    expiries: TimerQueue<Expiry>,
     /// By `StateTimers::kind`.
     others: [TimerQueue<Reverse<(Millis, StateTimer)>>; 5],
 }
@@ -1388,7 +1470,7 @@ impl StateTimers {
 
     fn push(&mut self, Reverse((at, timer)): Reverse<(Millis, StateTimer)>) {
         match timer {
-            StateTimer::Expire(fp) => self.expiries.push(Reverse((at, fp))),
+            StateTimer::Expire(fingerprint) => self.expiries.push(Expiry { at, fingerprint }),
             other => self.others[Self::kind(&other)].push(Reverse((at, other))),
         }
     }
@@ -1415,8 +1497,8 @@ impl StateTimers {
         let other = self.earliest_other();
         match (self.expiries.peek(), other) {
             // `Expire` is the smallest variant: an expiry fires first on a tie.
-            (Some(Reverse((e, _))), Some((_, o))) if *e <= o => Some((None, *e)),
-            (Some(Reverse((e, _))), None) => Some((None, *e)),
+            (Some(e), Some((_, o))) if e.at <= o => Some((None, e.at)),
+            (Some(e), None) => Some((None, e.at)),
             (_, Some((kind, o))) => Some((Some(kind), o)),
             (None, None) => None,
         }
@@ -1426,8 +1508,8 @@ impl StateTimers {
     fn pop_from(&mut self, queue: Option<usize>) -> Option<Reverse<(Millis, StateTimer)>> {
         match queue {
             None => {
-                let Reverse((at, fp)) = self.expiries.pop()?;
-                Some(Reverse((at, StateTimer::Expire(fp))))
+                let Expiry { at, fingerprint } = self.expiries.pop()?;
+                Some(Reverse((at, StateTimer::Expire(fingerprint))))
             }
             Some(kind) => self.others[kind].pop(),
         }
@@ -1444,7 +1526,7 @@ impl StateTimers {
         let expiries = self
             .expiries
             .iter()
-            .map(|Reverse((at, fp))| (*at, StateTimer::Expire(fp.clone())));
+            .map(|e| (e.at, StateTimer::Expire(e.fingerprint.clone())));
         expiries.chain(
             self.others
                 .iter()
@@ -1822,7 +1904,8 @@ impl Engine {
     /// What a repeat does to its alert's incident: one more event, a later `last_seen`, and a
     /// higher severity when an active member's rose (which is worth an update). `member` is the
     /// alert's (incident, active, severity) after the merge.
-    #[inline]
+    // Always inlined: as a call it cost a frame (~25 instructions) on every repeat.
+    #[inline(always)]
     fn count_repeat(
         &mut self,
         (inc, active, sev): (Option<u32>, bool, Severity),
@@ -2424,9 +2507,11 @@ impl Engine {
 
     fn fire_expire(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
         let expiry = self.rules.settings.alert_expiry;
-        let Some(st) = self.dedup.alerts.get_mut(fp) else {
+        // Looked up once for the whole expiry: nothing leaves the table until a forget fires.
+        let Some(state_at) = self.dedup.alerts.position(fp) else {
             return;
         };
+        let st = self.dedup.alerts.at_mut(state_at);
         if st.status != Status::Firing {
             return;
         }
@@ -2442,7 +2527,7 @@ impl Engine {
         // Expiry says when it was last reported, not when it recovered: no lifecycle evidence.
         self.placement_alternatives.remove(fp);
         self.release_inhibition_source(fp, at, out);
-        self.deactivate(fp, at);
+        self.deactivate_at(state_at, fp, at);
         self.schedule_forget(fp, at);
     }
 
@@ -2546,9 +2631,14 @@ impl Engine {
 
     /// Marks an alert inactive for its incident; the last one starts the resolve hold.
     fn deactivate(&mut self, fp: &Str, t: Millis) {
-        let Some(st) = self.dedup.alerts.get_mut(fp) else {
-            return;
-        };
+        if let Some(at) = self.dedup.alerts.position(fp) {
+            self.deactivate_at(at, fp, t);
+        }
+    }
+
+    /// [`Engine::deactivate`] of the alert whose state is at `at`.
+    fn deactivate_at(&mut self, at: AlertPos, fp: &Str, t: Millis) {
+        let st = self.dedup.alerts.at_mut(at);
         if !st.active {
             return;
         }
@@ -2560,7 +2650,8 @@ impl Engine {
         let inc_id = self.find(inc_id);
         // A recurring check registered nothing when it last fired (see `reactivate`).
         if !recurring {
-            self.release_anchors(fp, inc_id, t);
+            let anchors = self.anchors_listed(at, fp, true);
+            self.release_anchors_of(&anchors, inc_id, t);
         }
         let hold = self.rules.settings.resolve_hold;
         if let Some(inc) = self.incidents.get_mut(&inc_id) {
@@ -4267,7 +4358,13 @@ impl Engine {
 
     /// A member stops firing: the anchors it sits on stop counting it as alerting.
     fn release_anchors(&mut self, fp: &Str, inc_id: u32, t: Millis) {
-        for a in self.anchors_on_alert(fp).iter() {
+        let anchors = self.anchors_on_alert(fp);
+        self.release_anchors_of(&anchors, inc_id, t);
+    }
+
+    /// [`Engine::release_anchors`] through the alert's anchors at 0 hops, already listed.
+    fn release_anchors_of(&mut self, anchors: &AlertAnchors, inc_id: u32, t: Millis) {
+        for a in anchors.iter() {
             debug_assert_eq!(a.hops, 0);
             if let Some(entries) = self.anchors.get_mut(&a.key) {
                 entries.release(inc_id, t, &self.merged_into);
@@ -5354,6 +5451,12 @@ mod tests {
     use crate::timer_heap::TimerHeap;
     use proptest::prelude::*;
 
+    #[test]
+    fn expiry_timers_stay_32_bytes() {
+        // One per active alert: as small as the `(Millis, Str)` they replaced.
+        assert_eq!(std::mem::size_of::<Expiry>(), 32);
+    }
+
     /// Every hop count, with ids that are empty, plain and multi-byte: the node anchor's line
     /// reads as the `format!` it replaced.
     #[test]
@@ -5551,6 +5654,45 @@ mod tests {
                 prop_assert_eq!(split.pop(), Some(timer));
             }
             prop_assert_eq!(split.pop(), None);
+        }
+
+        /// `StateTimer` orders as its derived `Ord` would (a mirror with the derived order):
+        /// by variant in declaration order, then payload, fingerprints as strings.
+        #[test]
+        fn state_timers_order_as_derived(
+            (kind_a, kind_b) in (0u8..6, 0u8..6),
+            (shared, end_a, end_b) in ("[ab]{0,14}", "[ab]{0,4}", "[ab]{0,4}"),
+        ) {
+            #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+            enum Derived { Expire(String), Close(u32), Forget(String), DropReopenable(String), MaintenanceEnd(String), RecoveryCheck(String) }
+            let make = |kind: u8, fp: String| match kind {
+                0 => (StateTimer::Expire(Str::from(fp.as_str())), Derived::Expire(fp)),
+                1 => (StateTimer::Close(fp.len() as u32), Derived::Close(fp.len() as u32)),
+                2 => (StateTimer::Forget(Str::from(fp.as_str())), Derived::Forget(fp)),
+                3 => (StateTimer::DropReopenable(Str::from(fp.as_str())), Derived::DropReopenable(fp)),
+                4 => (StateTimer::MaintenanceEnd(Str::from(fp.as_str())), Derived::MaintenanceEnd(fp)),
+                _ => (StateTimer::RecoveryCheck(Str::from(fp.as_str())), Derived::RecoveryCheck(fp)),
+            };
+            let (a, derived_a) = make(kind_a, format!("{shared}{end_a}"));
+            let (b, derived_b) = make(kind_b, format!("{shared}{end_b}"));
+            prop_assert_eq!(a.cmp(&b), derived_a.cmp(&derived_b));
+            prop_assert_eq!(a == b, derived_a == derived_b);
+        }
+
+        /// Expiry timers order as `Reverse<(Millis, Str)>`: fingerprints of the lengths the
+        /// inline comparison takes (8 to 16 bytes, equal or not) and of others, sharing
+        /// prefixes and deadlines often.
+        #[test]
+        fn expiries_order_as_reversed_time_and_fingerprint(
+            (at_a, at_b) in (0i64..3, 0i64..3),
+            (shared, end_a, end_b) in ("[ab]{0,14}", "[ab\\x00]{0,4}", "[ab\\x00]{0,4}"),
+        ) {
+            let a = (at_a, format!("{shared}{end_a}"));
+            let b = (at_b, format!("{shared}{end_b}"));
+            let expiry = |(at, fp): &(i64, String)| Expiry { at: *at, fingerprint: Str::from(fp.as_str()) };
+            let tuple = |(at, fp): &(i64, String)| Reverse((*at, Str::from(fp.as_str())));
+            prop_assert_eq!(expiry(&a).cmp(&expiry(&b)), tuple(&a).cmp(&tuple(&b)));
+            prop_assert_eq!(expiry(&a) == expiry(&b), tuple(&a) == tuple(&b));
         }
 
         /// Pruning that skips the incident lookups (and, with nothing stale, the entries) keeps
