@@ -2814,6 +2814,15 @@ impl Engine {
         let Some(root) = root else {
             return;
         };
+        // Nodes of the members at error or above: a member below none of them within the
+        // root-cause reach is a candidate root of its own (a head of the incident).
+        let failing_nodes: FxHashSet<u32> = members
+            .iter()
+            .filter_map(|m| self.dedup.alerts.get(m))
+            .filter(|s| s.severity >= Severity::Error)
+            .filter_map(|s| s.node())
+            .collect();
+        let recovered_is_head = self.is_head(node, &failing_nodes);
         let mut pending = false;
         for m in &members {
             let Some(ms) = self.dedup.alerts.get(m) else {
@@ -2831,14 +2840,26 @@ impl Engine {
                     ms.last_seen
                 },
             );
-            // The pairs that recover together: the named root cause and an effect of it.
-            let Some(m_node) = ms
-                .node()
-                .filter(|&n| n != node && (n == root || node == root))
-            else {
+            let Some(m_node) = ms.node().filter(|&n| n != node) else {
                 continue;
             };
-            let Some(hops) = self.hops_between(node, m_node) else {
+            // The pairs that recover together: the named root cause and an effect of it, and
+            // two heads below a shared upstream node (siblings under a silent hypervisor, say),
+            // whose recoveries that node's would bring within the tolerance of the path
+            // through it.
+            let cause_and_effect = if m_node == root || node == root {
+                self.hops_between(node, m_node)
+            } else {
+                None
+            };
+            let hops = match cause_and_effect {
+                Some(hops) => Some(hops),
+                None if recovered_is_head && self.is_head(m_node, &failing_nodes) => {
+                    self.hops_via_shared_upstream(node, m_node)
+                }
+                None => None,
+            };
+            let Some(hops) = hops else {
                 continue;
             };
             if failing_at > end + recovery_tolerance(hops)
@@ -2854,6 +2875,34 @@ impl Engine {
                 StateTimer::RecoveryCheck(fp.clone()),
             )));
         }
+    }
+
+    /// Whether `node` has none of `failing_nodes` (the nodes of an incident's members at error
+    /// or above) within the root-cause reach above it: nothing alerting explains it.
+    fn is_head(&mut self, node: u32, failing_nodes: &FxHashSet<u32>) -> bool {
+        !self
+            .rca_upstream(node)
+            .iter()
+            .any(|&(up, _)| up != node && failing_nodes.contains(&up))
+    }
+
+    /// Hops from `a` to `b` through the nearest node within the root-cause reach above both,
+    /// when neither is within that reach of the other; `None` otherwise.
+    fn hops_via_shared_upstream(&mut self, a: u32, b: u32) -> Option<u8> {
+        if self.hops_between(a, b).is_some() {
+            return None;
+        }
+        let above_a = self.rca_upstream(a);
+        let above_b = self.rca_upstream(b);
+        above_a
+            .iter()
+            .filter_map(|&(n, ha)| {
+                above_b
+                    .iter()
+                    .find(|&&(m, _)| m == n)
+                    .map(|&(_, hb)| ha + hb)
+            })
+            .min()
     }
 
     /// Whether `fp`, on `node`, recovered (at `end`) with a member of `part` within the root-cause

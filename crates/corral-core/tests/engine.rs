@@ -2411,6 +2411,55 @@ fn a_failure_that_recovers_apart_from_the_root_cause_it_joined_is_a_failure_of_i
 }
 
 #[test]
+fn two_heads_below_a_shared_upstream_that_recover_apart_are_two_failures() {
+    // host-a2 and host-a3 go down 40 s apart below tor-a, which stays silent: one incident,
+    // named after the switch they share (a monitoring gap?). Had the switch failed, its
+    // recovery would reach both within a scrape interval per hop of it (two hops from one
+    // host to the other through it, and one more for noticing each recovery). host-a2
+    // recovering at 600 s while host-a3 is still re-notified as failing at 900 s (and
+    // resolves at 1,500 s) says no shared cause failed: two failures, each named after its
+    // own host.
+    let critical = |secs, name, resource| {
+        let mut a = alert(secs, name, resource, Status::Firing);
+        a.severity = Severity::Critical;
+        a
+    };
+    let siblings = |h: &mut Harness| {
+        h.push(critical(0, "HostDown", "host-a2"))
+            .push(critical(40, "HostDown", "host-a3"));
+    };
+    let mut h = Harness::new("");
+    siblings(&mut h);
+    h.tick(300);
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a2", "HostDown@host-a3"])]
+    );
+    assert_eq!(root_of(&h, "HostDown@host-a2"), "tor-a");
+    h.resolve(600, "HostDown", "host-a2")
+        .push(critical(900, "HostDown", "host-a3"))
+        .resolve(1500, "HostDown", "host-a3")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a2"]), g(&["HostDown@host-a3"])]
+    );
+    assert_eq!(root_of(&h, "HostDown@host-a2"), "host-a2");
+    assert_eq!(root_of(&h, "HostDown@host-a3"), "host-a3");
+    // Recovering within three scrape intervals of each other, the switch may have taken both
+    // down and brought both back: one incident.
+    let mut h = Harness::new("");
+    siblings(&mut h);
+    h.resolve(600, "HostDown", "host-a2")
+        .push(critical(700, "HostDown", "host-a3"))
+        .resolve(750, "HostDown", "host-a3")
+        .tick(1600)
+        .finish();
+    assert_eq!(h.groups().len(), 1);
+}
+
+#[test]
 fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_siblings() {
     // Effects follow their cause within a scrape interval per hop (`effect_too_late`), but
     // monitors notice one failure's simultaneous impacts behind a node within a scrape interval
