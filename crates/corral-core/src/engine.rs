@@ -2376,7 +2376,7 @@ impl Engine {
     }
 
     /// Alert `fp`, on a resource the CMDB does not know, started at `began` and nothing placed
-    /// it: it opened incident `own`. Records the incidents in which an alert the CMDB knows
+    /// it (it opened incident `own`) or a co-firing guess alone did (it joined `own`). Records the incidents in which an alert the CMDB knows
     /// started within a scrape interval before it (a symptom follows its cause within one):
     /// the failures spreading when it started. Time alone places nothing (in a storm several
     /// failures spread at any moment, and one-off alerts start among them); its recovery may.
@@ -2425,7 +2425,23 @@ impl Engine {
         let Some(piece) = st.incident().map(|i| self.find(i)) else {
             return;
         };
-        if !self.incidents.contains_key(&piece) || !self.outside_topology(piece) {
+        let Some(own) = self.incidents.get(&piece) else {
+            return;
+        };
+        let alone = own.resources.values().all(|r| r.node == NONE);
+        // A guess placed it in a failure the CMDB knows: it stays if a member there recovered
+        // with it.
+        let recovered_with_own = || {
+            own.members.iter().any(|m| {
+                m != fp
+                    && self.dedup.alerts.get(m).is_some_and(|o| {
+                        !o.active
+                            && o.status == Status::Resolved
+                            && (o.last_seen - end).abs() <= CAUSE_LAG_TOLERANCE
+                    })
+            })
+        };
+        if !alone && recovered_with_own() {
             return;
         }
         // Of the failures spreading when it started, the one with the most members that
@@ -2456,6 +2472,24 @@ impl Engine {
         let Some((together, to)) = best else {
             return;
         };
+        if !alone {
+            tracing::trace!(alert = %fp, end, piece, to, together, "recovered with a failure it started with, not with its guess: moved");
+            let to_key = self.incidents[&to].key.clone();
+            if let Some(inc) = self.incidents.get_mut(&piece) {
+                if inc.explanation.len() < MAX_EXPLANATION {
+                    inc.explanation.push(
+                        format!(
+                            "{name} {fp} on {resource} left for {to_key}: no alert here recovered \
+                             with it, {together} of that failure's did, which was spreading when \
+                             it started (placed by timing alone)"
+                        )
+                        .into(),
+                    );
+                }
+            }
+            self.move_resolved_member(fp, piece, to, out);
+            return;
+        }
         tracing::trace!(alert = %fp, end, piece, to, together, "recovered with a failure it started with: folded");
         let resolving_since =
             |engine: &Self, inc: u32| match engine.incidents.get(&inc).map(|i| i.phase) {
@@ -3795,10 +3829,14 @@ impl Engine {
         let explained = explained_by
             .iter()
             .any(|&(inc, hops, _)| hops > 0 && self.find(inc) == inc_id);
+        // Placed by a co-firing link alone (a co-firing candidate is chosen only when no other
+        // link offered one): a guess.
+        let co_firing_alone = candidates.len() == 1
+            && reason.is_some_and(|ai| matches!(anchors.get(ai).key, AnchorKey::CoFiring(_)));
         self.join(inc_id, view, at, &anchors, t, reason, explained, out);
         if known {
             self.note_known_start(began, inc_id);
-        } else if opened_alone {
+        } else if opened_alone || (co_firing_alone && passed_over.is_empty()) {
             self.record_failures_spreading(fp, began, inc_id);
         }
         let check = anchors.others.iter().find_map(|a| match a.key {
@@ -3813,12 +3851,7 @@ impl Engine {
                     .iter()
                     .find(|c| c.0 == inc_id)
                     .map(|c| c.1)
-                    .filter(|_| {
-                        candidates.len() == 1
-                            && reason.is_some_and(|ai| {
-                                matches!(anchors.get(ai).key, AnchorKey::CoFiring(_))
-                            })
-                    });
+                    .filter(|_| co_firing_alone);
                 self.record_co_firing_guess(check, fp, t, gap);
             } else if !self.co_firing_guesses.is_empty() {
                 let to = self.find(inc_id);
