@@ -35,7 +35,7 @@ use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 /// How many join reasons an incident keeps for its `explanation`.
@@ -1567,6 +1567,12 @@ struct Snapshot {
     /// `Engine::co_firing_guesses`; older snapshots have none (nothing moves for those).
     #[serde(default)]
     co_firing_guesses: Vec<(u64, Vec<CoFiringGuess>)>,
+    /// `Engine::recent_known_starts` and `Engine::started_with`; older snapshots have none
+    /// (nothing folds for those alerts).
+    #[serde(default)]
+    recent_known_starts: Vec<(Millis, u32)>,
+    #[serde(default)]
+    started_with: Vec<(Str, Vec<u32>)>,
 }
 
 const SNAPSHOT_VERSION: u32 = 2;
@@ -1618,6 +1624,15 @@ pub struct Engine {
     /// signature, in the order placed; pruned once no alert on time can start within
     /// `CO_FIRING_WINDOW` of them.
     co_firing_guesses: FxHashMap<u64, SmallVec<[CoFiringGuess; 2]>>,
+    /// Alerts the CMDB knows as they start failing, (start, incident), in arrival order, kept
+    /// while an alert on time can still start within a scrape interval after them: the failures
+    /// spreading when an alert nothing places starts.
+    recent_known_starts: VecDeque<(Millis, u32)>,
+    /// Alerts on resources the CMDB does not know that nothing placed (they opened an incident
+    /// of their own), with the incidents in which an alert the CMDB knows had started within a
+    /// scrape interval before them: the failures they may have started with, which their
+    /// recovery may confirm (`Engine::fold_piece_recovered_with`).
+    started_with: FxHashMap<Str, SmallVec<[u32; 2]>>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
     group_cache: GroupCache,
     /// Per (rule, business service): the service's nodes and what is upstream of them.
@@ -1684,6 +1699,8 @@ impl Engine {
             reopenable: FxHashMap::default(),
             placement_alternatives: FxHashMap::default(),
             co_firing_guesses: FxHashMap::default(),
+            recent_known_starts: VecDeque::new(),
+            started_with: FxHashMap::default(),
             group_cache: GroupCache::default(),
             service_region_cache: FxHashMap::default(),
             rca_cache: NodeCache::default(),
@@ -2144,6 +2161,14 @@ impl Engine {
                 )));
             }
         }
+        if !self.started_with.is_empty() && self.started_with.contains_key(fp) {
+            // Whether it recovered with a failure it started with shows once every recovery
+            // within a scrape interval of its own has arrived (`fold_piece_recovered_with`).
+            self.state_timers.push(Reverse((
+                t + recovery_tolerance(0),
+                StateTimer::RecoveryCheck(fp.clone()),
+            )));
+        }
         self.deactivate(fp, t);
         self.schedule_forget(fp, t);
         self.on_recovery(fp, t, out);
@@ -2505,6 +2530,162 @@ impl Engine {
         self.mark_dirty(to, out);
     }
 
+    /// Notes that an alert the CMDB knows started failing at `began` in incident `inc_id`, and
+    /// drops the starts no alert on time can follow within a scrape interval any more.
+    fn note_known_start(&mut self, began: Millis, inc_id: u32) {
+        let oldest = self.watermark().saturating_sub(CAUSE_LAG_TOLERANCE);
+        while self
+            .recent_known_starts
+            .front()
+            .is_some_and(|&(at, _)| at < oldest)
+        {
+            self.recent_known_starts.pop_front();
+        }
+        self.recent_known_starts.push_back((began, inc_id));
+    }
+
+    /// Alert `fp`, on a resource the CMDB does not know, started at `began` and nothing placed
+    /// it (it opened incident `own`) or a co-firing guess alone did (it joined `own`). Records the incidents in which an alert the CMDB knows
+    /// started within a scrape interval before it (a symptom follows its cause within one):
+    /// the failures spreading when it started. Time alone places nothing (in a storm several
+    /// failures spread at any moment, and one-off alerts start among them); its recovery may.
+    fn record_failures_spreading(&mut self, fp: &Str, began: Millis, own: u32) {
+        let mut spreading: SmallVec<[u32; 2]> = SmallVec::new();
+        for &(at, inc) in self.recent_known_starts.iter().rev() {
+            if at > began || began - at > CAUSE_LAG_TOLERANCE {
+                continue;
+            }
+            let live = self.find(inc);
+            if live != own && self.incidents.contains_key(&live) && !spreading.contains(&live) {
+                spreading.push(live);
+            }
+        }
+        if spreading.is_empty() {
+            self.started_with.remove(fp);
+        } else {
+            self.started_with.insert(fp.clone(), spreading);
+        }
+    }
+
+    /// *What the CMDB cannot place recovers with its failure*: alert `fp`, on a resource the
+    /// CMDB does not know, that nothing placed when it started (no topology, service or
+    /// co-firing link), resolved a scrape interval before `at`. If its incident still holds
+    /// only resources the CMDB does not know, and, of the failures spreading when it started
+    /// (`started_with`), one had at least two other members recover within a scrape interval
+    /// of it, it started and ended with that failure: its incident folds into that one (the
+    /// one with the most such recoveries). Two coincidences, not one: a one-off alert starting
+    /// amid a storm's failures seldom also clears as one of them recovers. An alert that fired
+    /// again (a flap) is looked at on its next resolve; one that expired stays.
+    fn fold_piece_recovered_with(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            self.started_with.remove(fp);
+            return;
+        };
+        if st.active {
+            return;
+        }
+        let Some(spreading) = self.started_with.remove(fp) else {
+            return;
+        };
+        if st.status != Status::Resolved {
+            return;
+        }
+        let (end, name, resource) = (st.last_seen, st.name.clone(), st.resource.clone());
+        let Some(piece) = st.incident().map(|i| self.find(i)) else {
+            return;
+        };
+        let Some(own) = self.incidents.get(&piece) else {
+            return;
+        };
+        let alone = own.resources.values().all(|r| r.node == NONE);
+        // A guess placed it in a failure the CMDB knows: it stays if a member there recovered
+        // with it.
+        let recovered_with_own = || {
+            own.members.iter().any(|m| {
+                m != fp
+                    && self.dedup.alerts.get(m).is_some_and(|o| {
+                        !o.active
+                            && o.status == Status::Resolved
+                            && (o.last_seen - end).abs() <= CAUSE_LAG_TOLERANCE
+                    })
+            })
+        };
+        if !alone && recovered_with_own() {
+            return;
+        }
+        // Of the failures spreading when it started, the one with the most members that
+        // recovered with it (at least two: one alert clearing is no failure recovering).
+        let mut best: Option<(usize, u32)> = None;
+        for c in spreading.iter().map(|&c| self.find(c)) {
+            if c == piece {
+                continue;
+            }
+            let Some(inc) = self.incidents.get(&c) else {
+                continue;
+            };
+            let together = inc
+                .members
+                .iter()
+                .filter(|m| {
+                    self.dedup.alerts.get(*m).is_some_and(|o| {
+                        !o.active
+                            && o.status == Status::Resolved
+                            && (o.last_seen - end).abs() <= CAUSE_LAG_TOLERANCE
+                    })
+                })
+                .count();
+            if together >= 2 && best.is_none_or(|(n, _)| together > n) {
+                best = Some((together, c));
+            }
+        }
+        let Some((together, to)) = best else {
+            return;
+        };
+        if !alone {
+            tracing::trace!(alert = %fp, end, piece, to, together, "recovered with a failure it started with, not with its guess: moved");
+            let to_key = self.incidents[&to].key.clone();
+            if let Some(inc) = self.incidents.get_mut(&piece) {
+                if inc.explanation.len() < MAX_EXPLANATION {
+                    inc.explanation.push(
+                        format!(
+                            "{name} {fp} on {resource} left for {to_key}: no alert here recovered \
+                             with it, {together} of that failure's did, which was spreading when \
+                             it started (placed by timing alone)"
+                        )
+                        .into(),
+                    );
+                }
+            }
+            self.move_resolved_member(fp, piece, to, out);
+            return;
+        }
+        tracing::trace!(alert = %fp, end, piece, to, together, "recovered with a failure it started with: folded");
+        let resolving_since =
+            |engine: &Self, inc: u32| match engine.incidents.get(&inc).map(|i| i.phase) {
+                Some(Phase::Resolving(since)) => since,
+                _ => Millis::MIN,
+            };
+        let since = resolving_since(self, to).max(resolving_since(self, piece));
+        let survivor = self.merge_explained(&[to, piece], at, out, |absorbed| {
+            format!(
+                "merged {absorbed}: {name} {fp} on {resource}, which nothing in the CMDB places, \
+                 started while this failure spread and recovered with {together} of its alerts \
+                 (placed by timing alone)"
+            )
+        });
+        let hold = self.rules.settings.resolve_hold;
+        if let Some(inc) = self.incidents.get_mut(&survivor) {
+            if inc.active == 0 {
+                // Merging reopens; nothing fires in either, so it resolves as they did.
+                let since = if since == Millis::MIN { at } else { since };
+                inc.phase = Phase::Resolving(since);
+                self.state_timers
+                    .push(Reverse((since + hold, StateTimer::Close(survivor))));
+            }
+        }
+        self.mark_dirty(survivor, out);
+    }
+
     fn fire_expire(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
         let expiry = self.rules.settings.alert_expiry;
         // Looked up once for the whole expiry: nothing leaves the table until a forget fires.
@@ -2790,8 +2971,13 @@ impl Engine {
             return;
         };
         if st.node().is_none() {
-            // Only an alert its service placed has a check on a resource the CMDB does not know.
-            self.rehome_symptom_after_recovery(fp, out);
+            // On a resource the CMDB does not know, only an alert its service placed, or one
+            // nothing placed, has a check.
+            if self.started_with.contains_key(fp) {
+                self.fold_piece_recovered_with(fp, at, out);
+            } else {
+                self.rehome_symptom_after_recovery(fp, out);
+            }
             return;
         }
         if st.active || st.status != Status::Resolved || st.severity < Severity::Error {
@@ -3850,6 +4036,7 @@ impl Engine {
             }
             candidates = gathered;
         }
+        let opened_alone = candidates.is_empty();
         let inc_id = match candidates.len() {
             0 => self.reopen_or_open(fp, t, rule_idx),
             1 => candidates[0].0,
@@ -3868,7 +4055,16 @@ impl Engine {
         let explained = explained_by
             .iter()
             .any(|&(inc, hops, _)| hops > 0 && self.find(inc) == inc_id);
+        // Placed by a co-firing link alone (a co-firing candidate is chosen only when no other
+        // link offered one): a guess.
+        let co_firing_alone = candidates.len() == 1
+            && reason.is_some_and(|ai| matches!(anchors.get(ai).key, AnchorKey::CoFiring(_)));
         self.join(inc_id, view, at, &anchors, t, reason, explained, out);
+        if known {
+            self.note_known_start(began, inc_id);
+        } else if opened_alone || (co_firing_alone && passed_over.is_empty()) {
+            self.record_failures_spreading(fp, began, inc_id);
+        }
         let check = anchors.others.iter().find_map(|a| match a.key {
             AnchorKey::CoFiring(check) => Some(check),
             _ => None,
@@ -3881,12 +4077,7 @@ impl Engine {
                     .iter()
                     .find(|c| c.0 == inc_id)
                     .map(|c| c.1)
-                    .filter(|_| {
-                        candidates.len() == 1
-                            && reason.is_some_and(|ai| {
-                                matches!(anchors.get(ai).key, AnchorKey::CoFiring(_))
-                            })
-                    });
+                    .filter(|_| co_firing_alone);
                 self.record_co_firing_guess(check, fp, t, gap);
             } else if !self.co_firing_guesses.is_empty() {
                 let to = self.find(inc_id);
@@ -4423,6 +4614,19 @@ impl Engine {
 
     /// Merges incidents bridged by one alert into the largest; returns the survivor.
     fn merge(&mut self, ids: &[u32], fp: &Str, t: Millis, out: &mut Vec<IncidentUpdate>) -> u32 {
+        self.merge_explained(ids, t, out, |absorbed| {
+            format!("merged {absorbed} (bridged by {fp})")
+        })
+    }
+
+    /// [`Engine::merge`], the survivor's explanation saying `why(absorbed incident's key)`.
+    fn merge_explained(
+        &mut self,
+        ids: &[u32],
+        t: Millis,
+        out: &mut Vec<IncidentUpdate>,
+        why: impl Fn(&str) -> String,
+    ) -> u32 {
         // The largest absorbs the others (ties: the oldest), so a big failure keeps its ticket.
         let survivor = *ids
             .iter()
@@ -4481,8 +4685,7 @@ impl Engine {
             s.opened |= absorbed.opened;
             s.coverage_may_lack |= absorbed.coverage_may_lack;
             if s.explanation.len() < MAX_EXPLANATION {
-                s.explanation
-                    .push(format!("merged {} (bridged by {fp})", absorbed.key).into());
+                s.explanation.push(why(&absorbed.key).into());
             }
             for ((key, agg), (_, ups)) in absorbed.resources.into_iter().zip(rca) {
                 match s.resources.get_mut(&key) {
@@ -5154,6 +5357,12 @@ impl Engine {
                 .iter()
                 .map(|(k, v)| (*k, v.to_vec()))
                 .collect(),
+            recent_known_starts: self.recent_known_starts.iter().copied().collect(),
+            started_with: self
+                .started_with
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_vec()))
+                .collect(),
         })
     }
 
@@ -5196,6 +5405,12 @@ impl Engine {
             .collect();
         self.co_firing_guesses = snap
             .co_firing_guesses
+            .into_iter()
+            .map(|(k, v)| (k, SmallVec::from_vec(v)))
+            .collect();
+        self.recent_known_starts = snap.recent_known_starts.into_iter().collect();
+        self.started_with = snap
+            .started_with
             .into_iter()
             .map(|(k, v)| (k, SmallVec::from_vec(v)))
             .collect();

@@ -2569,3 +2569,130 @@ edges:
         ]
     );
 }
+
+#[test]
+fn an_alert_nothing_places_folds_into_the_failure_it_started_and_recovered_with() {
+    // tor-a's outage spreads to host-a1 and host-a2; 20 s after host-a2, a check on a host the
+    // CMDB does not know fails (no service, no label: no topology, service or co-firing link
+    // places it), and opens an incident of its own. island fails on its own meanwhile.
+    let outage = |h: &mut Harness| {
+        h.fire(0, "SwitchDown", "tor-a")
+            .fire(10, "HostDown", "host-a1")
+            .fire(15, "HostDown", "host-a2")
+            .fire(25, "DiskFull", "island")
+            .fire(35, "PacketLoss", "vm-unregistered");
+    };
+    let failure = g(&["HostDown@host-a1", "HostDown@host-a2", "SwitchDown@tor-a"]);
+    let island = g(&["DiskFull@island"]);
+    let unknown = g(&["PacketLoss@vm-unregistered"]);
+    let with_unknown = g(&[
+        "HostDown@host-a1",
+        "HostDown@host-a2",
+        "PacketLoss@vm-unregistered",
+        "SwitchDown@tor-a",
+    ]);
+    // It recovers 20 s before the switch and its hosts: it started and ended with that
+    // failure, two coincidences. Its incident folds into the outage's.
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.resolve(600, "DiskFull", "island")
+        .resolve(880, "PacketLoss", "vm-unregistered")
+        .resolve(900, "SwitchDown", "tor-a")
+        .resolve(905, "HostDown", "host-a1")
+        .resolve(910, "HostDown", "host-a2")
+        .tick(1_200)
+        .finish();
+    assert_eq!(h.groups(), vec![island.clone(), with_unknown]);
+    // It recovers minutes before the outage does: it only started with it (a one-off amid a
+    // failure). It stays apart.
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.resolve(300, "PacketLoss", "vm-unregistered")
+        .resolve(600, "DiskFull", "island")
+        .resolve(900, "SwitchDown", "tor-a")
+        .resolve(905, "HostDown", "host-a1")
+        .resolve(910, "HostDown", "host-a2")
+        .tick(1_200)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![island.clone(), failure.clone(), unknown.clone()]
+    );
+    // It recovers with one alert of the outage only (host-a1 comes back early, and splits off
+    // as a failure of its own, as any member recovering apart does): one alert clearing is no
+    // failure recovering. It stays apart.
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.resolve(400, "HostDown", "host-a1")
+        .resolve(420, "PacketLoss", "vm-unregistered")
+        .resolve(600, "DiskFull", "island")
+        .resolve(900, "SwitchDown", "tor-a")
+        .resolve(910, "HostDown", "host-a2")
+        .tick(1_200)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            island,
+            g(&["HostDown@host-a1"]),
+            g(&["HostDown@host-a2", "SwitchDown@tor-a"]),
+            unknown
+        ]
+    );
+    drop(failure);
+}
+
+#[test]
+fn a_co_firing_guess_that_recovers_with_the_failure_it_started_with_moves_there() {
+    // island's PacketLoss fails 10 s after host-a2 (tor-a's outage); the same check on a host
+    // the CMDB does not know 5 s later joins island's incident: the same check starting within
+    // a scrape interval, the only link it has.
+    let guessed = |h: &mut Harness| {
+        h.fire(0, "SwitchDown", "tor-a")
+            .fire(10, "HostDown", "host-a1")
+            .fire(15, "HostDown", "host-a2")
+            .push(scraped(25, "PacketLoss", "island", "dc1"))
+            .push(scraped(30, "PacketLoss", "vm-unregistered", "dc1"));
+    };
+    // island recovers at 300 s; the unregistered host keeps failing until the outage recovers,
+    // and recovers with it: it started and ended with that failure, and nothing of island's
+    // recovered with it. It moves there.
+    let mut h = Harness::new("");
+    guessed(&mut h);
+    h.resolve(300, "PacketLoss", "island")
+        .resolve(900, "SwitchDown", "tor-a")
+        .resolve(905, "HostDown", "host-a1")
+        .resolve(910, "PacketLoss", "vm-unregistered")
+        .resolve(915, "HostDown", "host-a2")
+        .tick(1_200)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&[
+                "HostDown@host-a1",
+                "HostDown@host-a2",
+                "PacketLoss@vm-unregistered",
+                "SwitchDown@tor-a"
+            ]),
+            g(&["PacketLoss@island"]),
+        ]
+    );
+    // island recovers with it: the guess is confirmed. It stays.
+    let mut h = Harness::new("");
+    guessed(&mut h);
+    h.resolve(880, "PacketLoss", "island")
+        .resolve(900, "SwitchDown", "tor-a")
+        .resolve(905, "HostDown", "host-a1")
+        .resolve(910, "PacketLoss", "vm-unregistered")
+        .resolve(915, "HostDown", "host-a2")
+        .tick(1_200)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-a1", "HostDown@host-a2", "SwitchDown@tor-a"]),
+            g(&["PacketLoss@island", "PacketLoss@vm-unregistered"]),
+        ]
+    );
+}
