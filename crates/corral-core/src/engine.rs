@@ -2627,7 +2627,7 @@ impl Engine {
                 .members
                 .iter()
                 .filter(|m| {
-                    self.dedup.alerts.get(*m).is_some_and(|o| {
+                    self.dedup.alerts.get(m).is_some_and(|o| {
                         !o.active
                             && o.status == Status::Resolved
                             && (o.last_seen - end).abs() <= CAUSE_LAG_TOLERANCE
