@@ -1663,6 +1663,26 @@ pub struct Engine {
     stats: EngineStats,
 }
 
+/// The record an alert's resolve is checked against (`placement_alternatives`,
+/// `started_with`), taken once the alert has resolved and not fired again: `None`, keeping the
+/// record for the next resolve, while the alert fires (a flap); `None`, dropping it, once the
+/// alert is gone or expired (an expiry says nothing about when it ended).
+fn take_after_resolve(
+    alerts: &crate::dedup::AlertMap,
+    records: &mut FxHashMap<Str, SmallVec<[u32; 2]>>,
+    fp: &str,
+) -> Option<SmallVec<[u32; 2]>> {
+    let Some(st) = alerts.get(fp) else {
+        records.remove(fp);
+        return None;
+    };
+    if st.active {
+        return None;
+    }
+    let record = records.remove(fp)?;
+    (st.status == Status::Resolved).then_some(record)
+}
+
 impl Engine {
     pub fn new(rules: Arc<RuleSet>, topology: Arc<TopologyIndex>) -> Engine {
         Engine::with_config(rules, topology, EngineConfig::default())
@@ -2428,19 +2448,14 @@ impl Engine {
     /// part that it recovered with (`follow_recovered_part`). An alert that fired again since
     /// (a flap, not a recovery) stays where it is and keeps its alternatives.
     fn rehome_symptom_after_recovery(&mut self, fp: &Str, out: &mut Vec<IncidentUpdate>) {
+        let Some(alternatives) =
+            take_after_resolve(&self.dedup.alerts, &mut self.placement_alternatives, fp)
+        else {
+            return;
+        };
         let Some(st) = self.dedup.alerts.get(fp) else {
-            self.placement_alternatives.remove(fp);
             return;
         };
-        if st.active {
-            return;
-        }
-        let Some(alternatives) = self.placement_alternatives.remove(fp) else {
-            return;
-        };
-        if st.status != Status::Resolved {
-            return;
-        }
         let (end, view) = (st.last_seen, st.as_alert(fp));
         let Some(from) = st.incident().map(|i| self.find(i)) else {
             return;
@@ -2577,19 +2592,13 @@ impl Engine {
     /// amid a storm's failures seldom also clears as one of them recovers. An alert that fired
     /// again (a flap) is looked at on its next resolve; one that expired stays.
     fn fold_piece_recovered_with(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
+        let Some(spreading) = take_after_resolve(&self.dedup.alerts, &mut self.started_with, fp)
+        else {
+            return;
+        };
         let Some(st) = self.dedup.alerts.get(fp) else {
-            self.started_with.remove(fp);
             return;
         };
-        if st.active {
-            return;
-        }
-        let Some(spreading) = self.started_with.remove(fp) else {
-            return;
-        };
-        if st.status != Status::Resolved {
-            return;
-        }
         let (end, name, resource) = (st.last_seen, st.name.clone(), st.resource.clone());
         let Some(piece) = st.incident().map(|i| self.find(i)) else {
             return;
