@@ -1342,10 +1342,7 @@ struct RootCauseView {
     impacted: Arc<[Str]>,
 }
 
-/// Ordered as a derived `Ord` would order it (by variant in declaration order, then payload),
-/// with fingerprints compared by [`fingerprint_order`]: forgets and closes share deadlines as
-/// the expiries they follow do, and the timer queues compare them often.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 enum StateTimer {
     Expire(Str),
     Close(u32),
@@ -1359,43 +1356,6 @@ enum StateTimer {
     /// A member at error or above recovered while others of its incident kept failing: see,
     /// once the recovery tolerance has passed, whether it recovered apart from them.
     RecoveryCheck(Str),
-}
-
-impl StateTimer {
-    /// The variant's place in declaration order.
-    fn rank(&self) -> u8 {
-        match self {
-            StateTimer::Expire(_) => 0,
-            StateTimer::Close(_) => 1,
-            StateTimer::Forget(_) => 2,
-            StateTimer::DropReopenable(_) => 3,
-            StateTimer::MaintenanceEnd(_) => 4,
-            StateTimer::RecoveryCheck(_) => 5,
-        }
-    }
-}
-
-impl Ord for StateTimer {
-    #[inline]
-    fn cmp(&self, other: &StateTimer) -> std::cmp::Ordering {
-        use StateTimer::*;
-        match (self, other) {
-            (Close(a), Close(b)) => a.cmp(b),
-            (Expire(a), Expire(b))
-            | (Forget(a), Forget(b))
-            | (DropReopenable(a), DropReopenable(b))
-            | (MaintenanceEnd(a), MaintenanceEnd(b))
-            | (RecoveryCheck(a), RecoveryCheck(b)) => fingerprint_order(a.as_bytes(), b.as_bytes()),
-            _ => self.rank().cmp(&other.rank()),
-        }
-    }
-}
-
-impl PartialOrd for StateTimer {
-    #[inline]
-    fn partial_cmp(&self, other: &StateTimer) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
 }
 
 /// An alert's expiry timer, ordered as `Reverse<(Millis, Str)>` (the greatest is the earliest
@@ -2607,19 +2567,23 @@ impl Engine {
             return;
         };
         let alone = own.resources.values().all(|r| r.node == NONE);
+        // Members (other than this alert) that recovered within a scrape interval of it.
+        let recovered_with_it = |members: &[Str]| {
+            members
+                .iter()
+                .filter(|m| {
+                    *m != fp
+                        && self.dedup.alerts.get(m).is_some_and(|o| {
+                            !o.active
+                                && o.status == Status::Resolved
+                                && (o.last_seen - end).abs() <= CAUSE_LAG_TOLERANCE
+                        })
+                })
+                .count()
+        };
         // A guess placed it in a failure the CMDB knows: it stays if a member there recovered
         // with it.
-        let recovered_with_own = || {
-            own.members.iter().any(|m| {
-                m != fp
-                    && self.dedup.alerts.get(m).is_some_and(|o| {
-                        !o.active
-                            && o.status == Status::Resolved
-                            && (o.last_seen - end).abs() <= CAUSE_LAG_TOLERANCE
-                    })
-            })
-        };
-        if !alone && recovered_with_own() {
+        if !alone && recovered_with_it(&own.members) > 0 {
             return;
         }
         // Of the failures spreading when it started, the one with the most members that
@@ -2632,17 +2596,7 @@ impl Engine {
             let Some(inc) = self.incidents.get(&c) else {
                 continue;
             };
-            let together = inc
-                .members
-                .iter()
-                .filter(|m| {
-                    self.dedup.alerts.get(m).is_some_and(|o| {
-                        !o.active
-                            && o.status == Status::Resolved
-                            && (o.last_seen - end).abs() <= CAUSE_LAG_TOLERANCE
-                    })
-                })
-                .count();
+            let together = recovered_with_it(&inc.members);
             if together >= 2 && best.is_none_or(|(n, _)| together > n) {
                 best = Some((together, c));
             }
@@ -5927,29 +5881,6 @@ mod tests {
                 prop_assert_eq!(split.pop(), Some(timer));
             }
             prop_assert_eq!(split.pop(), None);
-        }
-
-        /// `StateTimer` orders as its derived `Ord` would (a mirror with the derived order):
-        /// by variant in declaration order, then payload, fingerprints as strings.
-        #[test]
-        fn state_timers_order_as_derived(
-            (kind_a, kind_b) in (0u8..6, 0u8..6),
-            (shared, end_a, end_b) in ("[ab]{0,14}", "[ab]{0,4}", "[ab]{0,4}"),
-        ) {
-            #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-            enum Derived { Expire(String), Close(u32), Forget(String), DropReopenable(String), MaintenanceEnd(String), RecoveryCheck(String) }
-            let make = |kind: u8, fp: String| match kind {
-                0 => (StateTimer::Expire(Str::from(fp.as_str())), Derived::Expire(fp)),
-                1 => (StateTimer::Close(fp.len() as u32), Derived::Close(fp.len() as u32)),
-                2 => (StateTimer::Forget(Str::from(fp.as_str())), Derived::Forget(fp)),
-                3 => (StateTimer::DropReopenable(Str::from(fp.as_str())), Derived::DropReopenable(fp)),
-                4 => (StateTimer::MaintenanceEnd(Str::from(fp.as_str())), Derived::MaintenanceEnd(fp)),
-                _ => (StateTimer::RecoveryCheck(Str::from(fp.as_str())), Derived::RecoveryCheck(fp)),
-            };
-            let (a, derived_a) = make(kind_a, format!("{shared}{end_a}"));
-            let (b, derived_b) = make(kind_b, format!("{shared}{end_b}"));
-            prop_assert_eq!(a.cmp(&b), derived_a.cmp(&derived_b));
-            prop_assert_eq!(a == b, derived_a == derived_b);
         }
 
         /// Expiry timers order as `Reverse<(Millis, Str)>`: fingerprints of the lengths the

@@ -134,6 +134,14 @@ fn alert(secs: i64, name: &str, resource: &str, status: Status) -> Alert {
     a
 }
 
+/// A firing alert at critical severity (error or above: it can head an incident and split it
+/// on recovery).
+fn critical(secs: i64, name: &str, resource: &str) -> Alert {
+    let mut a = alert(secs, name, resource, Status::Firing);
+    a.severity = Severity::Critical;
+    a
+}
+
 fn g(items: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = items.iter().map(|s| s.to_string()).collect();
     v.sort();
@@ -2014,11 +2022,6 @@ fn a_failure_worse_than_the_impact_its_resource_already_showed_is_a_failure_of_i
     // reached the instance: a crash more than a scrape interval after an impact that showed
     // less severe is a failure of its own, in an incident of its own, although the hypervisor
     // is still within a scrape interval per hop of it.
-    let critical = |secs, name, resource| {
-        let mut a = alert(secs, name, resource, Status::Firing);
-        a.severity = Severity::Critical;
-        a
-    };
     let mut h = Harness::with_topology("", CHAIN_TOPO);
     h.push(critical(0, "HypervisorDown", "esx-1"))
         .fire(30, "TargetDown", "inst-1")
@@ -2342,11 +2345,6 @@ fn a_failure_that_recovers_apart_from_the_root_cause_it_joined_is_a_failure_of_i
     // recovering at 600 s while esx-1 is still re-notified as failing at 900 s (and resolves at
     // 1,500 s) were never its effects. The part that recovered together leaves as an incident
     // of its own, named after db-1; esx-1 keeps the incident.
-    let critical = |secs, name, resource| {
-        let mut a = alert(secs, name, resource, Status::Firing);
-        a.severity = Severity::Critical;
-        a
-    };
     let late_cause = |h: &mut Harness| {
         h.push(critical(0, "DatabaseDown", "db-1"))
             .push(critical(20, "HypervisorDown", "esx-1"))
@@ -2419,11 +2417,6 @@ fn two_heads_below_a_shared_upstream_that_recover_apart_are_two_failures() {
     // recovering at 600 s while host-a3 is still re-notified as failing at 900 s (and
     // resolves at 1,500 s) says no shared cause failed: two failures, each named after its
     // own host.
-    let critical = |secs, name, resource| {
-        let mut a = alert(secs, name, resource, Status::Firing);
-        a.severity = Severity::Critical;
-        a
-    };
     let siblings = |h: &mut Harness| {
         h.push(critical(0, "HostDown", "host-a2"))
             .push(critical(40, "HostDown", "host-a3"));
