@@ -1674,6 +1674,10 @@ pub struct Engine {
     /// Whether updates reuse an incident's root cause while it cannot have changed (always,
     /// but for the test that compares with recomputing it every time).
     cache_root_causes: bool,
+    /// Whether a root-cause view skips the silent-node scan and the first-cause walk when one
+    /// member resource is on the topology, where they cannot change it (always, but for the
+    /// test that compares with running them).
+    skip_single_member_scans: bool,
     now: Millis,
     started: bool,
     next_seq: u64,
@@ -1746,6 +1750,7 @@ impl Engine {
             choose_scratch: rootcause::ChooseScratch::default(),
             line_scratch: String::new(),
             cache_root_causes: true,
+            skip_single_member_scans: true,
             now: Millis::MIN,
             started: false,
             next_seq: 1,
@@ -5008,6 +5013,7 @@ impl Engine {
                 cands.push(candidate(n, cover, Some(alerting_info(agg))));
             }
         }
+        let member_cands = cands.len();
         // Resources unknown to the topology explain themselves only.
         for (key, agg) in &inc.resources {
             if agg.node == NONE {
@@ -5027,7 +5033,21 @@ impl Engine {
         let mut silent = rootcause::SilentTop::new(rootcause::any_failing(&cands));
         #[cfg(debug_assertions)]
         let mut all_silent: Vec<Candidate<'_>> = Vec::new();
-        for (&n, cover) in &inc.coverage {
+        // A cover counts member resources on the topology (one each), and `choose` weighs a
+        // silent node only from two up: with one such member (most incidents, on their first
+        // update) no silent node can be named or come second, and the scan is skipped. Debug
+        // builds scan anyway, for the check against every silent node below.
+        let silent_may_count = known_members >= 2 || !self.skip_single_member_scans;
+        debug_assert!(
+            silent_may_count
+                || inc
+                    .coverage
+                    .values()
+                    .all(|c| c.covered.max(c.failing) <= known_members as u32),
+            "a cover counts more resources than the incident has"
+        );
+        let scan = silent_may_count || cfg!(debug_assertions);
+        for (&n, cover) in inc.coverage.iter().take(if scan { usize::MAX } else { 0 }) {
             #[cfg(debug_assertions)]
             if !by_node.contains(n) {
                 all_silent.push(candidate(n, cover, None));
@@ -5078,7 +5098,7 @@ impl Engine {
         let rca_cache = &self.rca_cache;
         // Filled as the walk goes (`name_first_cause` takes a `Fn`).
         let first_cause_ups = RefCell::new(&mut self.first_cause_ups);
-        let choice = choice.map(|ch| {
+        let first_cause = |ch| {
             // The alerting members upstream of a candidate, from the neighbourhoods its
             // coverage was counted with.
             rootcause::name_first_cause(&cands, ch, |i| {
@@ -5144,6 +5164,22 @@ impl Engine {
                     })
                     .collect()
             })
+        };
+        // The walk names a member on the topology upstream of the chosen candidate: when the
+        // only such member is the chosen one itself (or there is none), it has nothing to name.
+        let skip_walk = self.skip_single_member_scans;
+        let nothing_upstream = |ch: &rootcause::Choice| {
+            skip_walk
+                && (known_members == 0
+                    || (known_members == 1 && member_cands == 1 && ch.index == 0))
+        };
+        let choice = choice.map(|ch| {
+            if nothing_upstream(&ch) {
+                debug_assert_eq!(first_cause(ch.clone()), ch, "a first cause was skipped");
+                ch
+            } else {
+                first_cause(ch)
+            }
         });
         let (root, component, class) = match &choice {
             Some(ch) => {
@@ -5179,12 +5215,9 @@ impl Engine {
         // instructions a line, on every new root-cause view.
         let line = choice.as_ref().map(|ch| {
             let runner_up = ch.runner_up.map(|r| &cands[r]);
-            let mut line = String::with_capacity(
-                root.resource.len()
-                    + ch.reason.len()
-                    + runner_up.map_or(0, |ru| ru.resource.len() + 60)
-                    + 16,
-            );
+            // In the engine's scratch line, copied once into its `Arc<str>`.
+            let line = &mut self.line_scratch;
+            line.clear();
             line.push_str("root cause ");
             line.push_str(&root.resource);
             line.push_str(": ");
@@ -5193,13 +5226,13 @@ impl Engine {
                 line.push_str("; runner-up ");
                 line.push_str(ru.resource);
                 line.push_str(" explains ");
-                push_decimal(&mut line, ru.cover.covered as usize);
+                push_decimal(line, ru.cover.covered as usize);
                 line.push_str(" of ");
-                push_decimal(&mut line, members_total);
+                push_decimal(line, members_total);
                 line.push_str(" resources");
             }
             debug_assert_eq!(
-                line,
+                *line,
                 match runner_up {
                     Some(ru) => format!(
                         "root cause {}: {}; runner-up {} explains {} of {} resources",
@@ -5208,7 +5241,7 @@ impl Engine {
                     None => format!("root cause {}: {}", root.resource, ch.reason),
                 }
             );
-            Arc::<str>::from(line)
+            Arc::<str>::from(line.as_str())
         });
         drop(cands);
 
@@ -6249,6 +6282,73 @@ mod tests {
             kept.finish(&mut out_kept);
             fresh.finish(&mut out_fresh);
             prop_assert_eq!(out_kept, out_fresh);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Root-cause views that skip the silent-node scan and the first-cause walk for an
+        /// incident with one member resource on the topology (its first view, mostly) name the
+        /// same root cause, confidence, reason and runner-up as views that run both: through
+        /// joins of chained resources, unknown ones, severities, resolves, merges, reloads.
+        #[test]
+        fn single_member_views_equal_fully_scanned_ones(
+            steps in proptest::collection::vec((0usize..11, 0usize..4, 0u8..10, 1i64..90), 1..60),
+        ) {
+            const ALERTS: [(&str, &str); 11] = [
+                ("HostDown", "host-a1"),
+                ("HostUnreachable", "host-a1"),
+                ("Restarts", "app-1"),
+                ("HostDown", "host-a2"),
+                ("DiskFull", "host-b1"),
+                ("SwitchDown", "tor-a"),
+                ("SwitchDown", "tor-b"),
+                ("CoreDown", "core-1"),
+                ("Errors", "app-1"),
+                ("Errors", "pod-unknown-1"),
+                ("Latency", "pod-unknown-2"),
+            ];
+            let severities = [Severity::Warning, Severity::Error, Severity::Critical, Severity::Info];
+            let mut skipping = engine_over(ROOT_CAUSE_TOPOLOGY);
+            let mut scanning = engine_over(ROOT_CAUSE_TOPOLOGY);
+            // Every update computes its view: none is carried over from an earlier one.
+            skipping.cache_root_causes = false;
+            scanning.cache_root_causes = false;
+            scanning.skip_single_member_scans = false;
+            let host_first = Arc::new(RuleSet::from_yaml(HOST_FIRST_RULES, "r.yaml").unwrap());
+            let (mut out_skipping, mut out_scanning) = (Vec::new(), Vec::new());
+            let mut t = 0;
+            for (alert, severity, action, dt) in steps {
+                t += dt * 1_000;
+                let (name, resource) = ALERTS[alert];
+                let mut a = Alert::firing(name, resource, t);
+                a.severity = severities[severity];
+                match action {
+                    0 | 1 => {
+                        a.status = Status::Resolved;
+                        a.ends_at = Some(t);
+                    }
+                    2 => {
+                        t += 600_000;
+                        skipping.advance_to(t, &mut out_skipping);
+                        scanning.advance_to(t, &mut out_scanning);
+                        continue;
+                    }
+                    3 => {
+                        let topology = skipping.topology.clone();
+                        skipping.reload(host_first.clone(), topology.clone());
+                        scanning.reload(host_first.clone(), topology);
+                        continue;
+                    }
+                    _ => {}
+                }
+                skipping.ingest(a.clone(), &mut out_skipping);
+                scanning.ingest(a, &mut out_scanning);
+            }
+            skipping.finish(&mut out_skipping);
+            scanning.finish(&mut out_scanning);
+            prop_assert_eq!(out_skipping, out_scanning);
         }
     }
 

@@ -240,7 +240,9 @@ impl<'a> JsonOut<'a> {
 
     /// A JSON string with serde_json's escapes: `\"`, `\\`, the short forms `\b \f \n \r \t`,
     /// and `\u00XX` (lowercase hex) for the other control characters; everything else as it is.
-    #[inline]
+    // Always inlined: called ~15 times an update, where a call's prologue, epilogue and
+    // spills were ~15 of the ~100 instructions of a short name.
+    #[inline(always)]
     fn string(&mut self, s: &str) {
         let src = s.as_bytes();
         let len = src.len();
@@ -255,7 +257,7 @@ impl<'a> JsonOut<'a> {
     }
 
     /// `separator` then the string: a list's `[` or `,` under the same room check.
-    #[inline]
+    #[inline(always)]
     fn string_after(&mut self, separator: u8, s: &str) {
         let src = s.as_bytes();
         let len = src.len();
