@@ -9,7 +9,7 @@
 //! caller then reads the record with the general [`Scanner`], which accepts and refuses exactly
 //! as before, so this path only ever gives a faster answer, never a different one.
 
-use crate::fast_json::{KnownNames, LabelText, Scanner};
+use crate::fast_json::{KnownNames, LabelText, Scanner, Span};
 
 /// Bytes classified at once.
 const BLOCK: usize = 64;
@@ -321,31 +321,41 @@ impl<'a, Q: NextQuote> PlainReader<'a, Q> {
         }
     }
 
+    /// Consumes the byte [`PlainReader::peek`] just answered, with no second look at it.
+    #[inline(always)]
+    pub fn skip_peeked(&mut self) {
+        self.at += 1;
+    }
+
     /// Only spaces are left.
     pub fn at_end(&mut self) -> bool {
         self.skip_spaces();
         self.at == self.bytes.len()
     }
 
-    /// The string at the cursor as bytes: the text up to the next quote.
+    /// The line being read.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// The string at the cursor by its place: the text up to the next quote. No slice is
+    /// made, so no bounds or char-boundary check (see [`Span`]).
     #[inline(always)]
-    pub fn string_bytes(&mut self) -> Option<&'a [u8]> {
+    pub fn string_span(&mut self) -> Option<Span> {
         if self.peek()? != b'"' {
             return None;
         }
         let start = self.at + 1;
         let end = self.quotes.next_quote(start)?;
         self.at = end + 1;
-        self.bytes.get(start..end)
+        Some(Span { start, end })
     }
 
-    /// The string at the cursor, borrowed.
+    /// The string at the cursor as bytes.
     #[inline(always)]
-    pub fn string(&mut self) -> Option<&'a str> {
-        let len = self.string_bytes()?.len();
-        let end = self.at - 1;
-        // Both ends sit on an ASCII quote, so they are char boundaries.
-        self.text.get(end - len..end)
+    pub fn string_bytes(&mut self) -> Option<&'a [u8]> {
+        let span = self.string_span()?;
+        self.bytes.get(span.start..span.end)
     }
 
     /// `null`, consumed; false (nothing consumed) when the next value is something else.
@@ -359,13 +369,13 @@ impl<'a, Q: NextQuote> PlainReader<'a, Q> {
         }
     }
 
-    /// `null` as `None`, or a string.
+    /// `null` as `None`, or a string by its place.
     #[inline(always)]
-    pub fn opt_string(&mut self) -> Option<Option<&'a str>> {
+    pub fn opt_string_span(&mut self) -> Option<Option<Span>> {
         if self.null() {
             Some(None)
         } else {
-            self.string().map(Some)
+            self.string_span().map(Some)
         }
     }
 
@@ -389,7 +399,7 @@ impl<'a, Q: NextQuote> PlainReader<'a, Q> {
     /// A label map (`null`, or an object of string values), as [`crate::fast_json::label_text`]
     /// reads it.
     #[inline(always)]
-    pub fn label_text(&mut self) -> Option<LabelText<'a>> {
+    pub fn label_text(&mut self) -> Option<LabelText> {
         self.peek()?;
         let start = self.at;
         let (mut count, mut longest) = (0, 0);
@@ -399,9 +409,9 @@ impl<'a, Q: NextQuote> PlainReader<'a, Q> {
                 self.at += 1;
             } else {
                 loop {
-                    let key = self.string_bytes()?.len();
+                    let key = self.string_span()?.len();
                     self.eat(b':')?;
-                    let value = self.string_bytes()?.len();
+                    let value = self.string_span()?.len();
                     count += 1;
                     longest = longest.max(key).max(value);
                     match self.peek()? {
@@ -415,11 +425,11 @@ impl<'a, Q: NextQuote> PlainReader<'a, Q> {
                 }
             }
         }
-        Some(LabelText::new(
-            self.text.get(start..self.at)?,
-            count,
-            longest,
-        ))
+        let span = Span {
+            start,
+            end: self.at,
+        };
+        Some(LabelText::new(span, count, longest))
     }
 
     /// The general scanner at this position, for a value read its way (numbers, times as
@@ -493,6 +503,21 @@ mod tests {
                     let plain = text.iter().skip(from).position(|&b| b == b'"').map(|i| from + i);
                     proptest::prop_assert_eq!(quotes.next_quote(from), plain, "{:?} from {}", text, from);
                 }
+            }
+        }
+
+        /// A string read by its place is the string the general scanner reads, with the reader
+        /// left where the scanner is left (the plain reader may give up where the scanner
+        /// reads, never the other way round).
+        #[test]
+        fn string_spans_agree_with_the_scanner(text in "[ \"a\\\\é\t]{0,12}", lead in 0..3usize) {
+            let text = format!("{}{text}", " ".repeat(lead));
+            let mut scanner = Scanner::new(&text);
+            let read = scanner.string();
+            let mut reader = PlainReader::new(&text);
+            if let Some(span) = reader.string_span() {
+                proptest::prop_assert_eq!(span.of(&text), read, "{:?}", text);
+                proptest::prop_assert_eq!(reader.at, scanner.position());
             }
         }
 

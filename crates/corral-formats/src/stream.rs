@@ -191,7 +191,7 @@ pub fn decode_stream_to(
             // One object: the only record whose alert a sink may take by its head.
             let repeat = |head: &AlertHead<'_>| sink.repeat(head);
             let checked_text = checked.and_then(|c| {
-                let text = c.text.get(text_start..text_end)?;
+                let text = c.chunk.get(c.start + text_start..c.start + text_end)?;
                 let quotes = c.quotes.map(|q| q.of(text_start, text.len()));
                 Some((text, quotes))
             });
@@ -270,11 +270,13 @@ pub fn decode_stream_to(
     Ok(stats)
 }
 
-/// A line of a chunk checked as a whole: its text, and for a plain line its quote masks (see
-/// [`ChunkMasks`]). Offsets are the line's.
+/// A line of a chunk checked as a whole: the chunk's text and the line's offset in it (the
+/// decoder makes a `str` of the trimmed line only, one char-boundary check of each end), and
+/// for a plain line its quote masks (see [`ChunkMasks`]). Other offsets are the line's.
 #[derive(Clone, Copy)]
 struct CheckedLine<'a> {
-    text: &'a str,
+    chunk: &'a str,
+    start: usize,
     quotes: Option<LineQuotes<'a>>,
 }
 
@@ -315,16 +317,15 @@ fn decode_chunk(
     let masks = &*masks;
     masks.lines(chunk, |line| {
         let range = line.start..line.newline + 1;
-        let checked = text.get(range.clone()).map(|text| CheckedLine {
-            text,
+        let checked = CheckedLine {
+            chunk: text,
+            start: line.start,
             quotes: line.plain.then_some(LineQuotes {
                 masks,
                 start: line.start,
             }),
-        });
-        // Only whole lines, cut at ASCII line breaks: `text.get` cannot fail.
-        debug_assert!(checked.is_some());
-        on_line(&chunk[range.clone()], whole(range.len()), checked);
+        };
+        on_line(&chunk[range.clone()], whole(range.len()), Some(checked));
     });
 }
 

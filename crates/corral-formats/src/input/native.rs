@@ -7,7 +7,7 @@ use crate::common::{
     finish, utf8, Problems, SeverityField, StatusField, Time, MAX_LABELS, MAX_VALUE_BYTES,
 };
 use crate::fast_json::{
-    self, normalize_raw_labels, owned_labels, KnownNames, LabelText, Scanner, Seen,
+    self, normalize_raw_labels, owned_labels, KnownNames, LabelText, Scanner, Seen, Span,
 };
 use crate::plain::{ChunkQuotes, NextQuote, PlainReader};
 use crate::time::{parse_time, utc_seconds_or_millis};
@@ -104,22 +104,15 @@ fn parse_text_or_repeat(
         },
     };
     if raw.is_clean() {
-        let computed;
-        let fingerprint = match raw.fingerprint.filter(|f| !f.is_empty()) {
-            Some(given) => given,
-            None => {
-                let Some(fingerprint) = raw.computed_fingerprint() else {
-                    return by_serde().map(Some);
-                };
-                computed = fingerprint;
-                computed.as_str()
-            }
+        let mut computed = None;
+        let Some((fingerprint, service)) = raw.head_strings(&mut computed) else {
+            return by_serde().map(Some);
         };
         let head = AlertHead {
             fingerprint,
             status: raw.status.0,
             severity: raw.severity.0,
-            service: raw.service.filter(|s| !s.is_empty()),
+            service,
             starts_at: raw.starts_at.0,
             ends_at: raw.ends_at.map(|t| t.0),
             value: raw.value,
@@ -154,40 +147,58 @@ fn convert(r: NativeRecord) -> Result<Alert, String> {
     finish(a, true)
 }
 
-/// A record as the fast scanner reads it: every string borrowed from the input, labels in
-/// input order and still as text. Nothing is allocated until [`RawRecord::into_record`].
+/// A record as the fast scanner reads it: every string by its place in the line (made a `str`
+/// only when read, see [`Span`]), labels in input order and still as text. Nothing is
+/// allocated until [`RawRecord::into_record`].
 #[derive(Debug, PartialEq)]
 struct RawRecord<'a> {
-    fingerprint: Option<&'a str>,
-    source: &'a str,
-    name: &'a str,
+    /// The line the spans lie in.
+    text: &'a str,
+    fingerprint: Option<Span>,
+    source: Span,
+    name: Span,
     status: StatusField,
     severity: SeverityField,
-    resource: &'a str,
-    service: Option<&'a str>,
-    summary: Option<&'a str>,
-    labels: LabelText<'a>,
-    annotations: LabelText<'a>,
+    resource: Span,
+    service: Option<Span>,
+    summary: Option<Span>,
+    labels: LabelText,
+    annotations: LabelText,
     starts_at: Time,
     ends_at: Option<Time>,
     value: Option<f64>,
 }
 
-impl RawRecord<'_> {
+impl<'a> RawRecord<'a> {
+    /// A string of the record. `None` only for a span outside the line, which its readers
+    /// never make.
+    #[inline(always)]
+    fn str(&self, span: Span) -> Option<&'a str> {
+        span.of(self.text)
+    }
+
     /// The record as serde_json would have read it (labels sorted, last duplicate kept);
-    /// `None` only if the label texts, already scanned, did not scan again.
+    /// `None` only for a span outside the line.
     fn into_record(self) -> Option<NativeRecord> {
+        // `Some(None)` for an absent string, `None` for a span outside the line.
+        let owned = |span: Option<Span>| match span {
+            Some(span) => self.str(span).map(|s| Some(Str::from(s))),
+            None => Some(None),
+        };
         Some(NativeRecord {
-            fingerprint: self.fingerprint.map(Str::from),
-            source: Str::from(self.source),
-            name: Str::from(self.name),
+            fingerprint: owned(self.fingerprint)?,
+            source: Str::from(self.str(self.source)?),
+            name: Str::from(self.str(self.name)?),
             status: self.status,
             severity: self.severity,
-            resource: Str::from(self.resource),
-            service: self.service.map(Str::from),
-            summary: self.summary.map(str::to_string),
-            labels: owned_labels(&self.labels.pairs()?),
-            annotations: owned_labels(&self.annotations.pairs()?),
+            resource: Str::from(self.str(self.resource)?),
+            service: owned(self.service)?,
+            summary: match self.summary {
+                Some(span) => Some(self.str(span)?.to_string()),
+                None => None,
+            },
+            labels: owned_labels(&self.labels.pairs(self.text)?),
+            annotations: owned_labels(&self.annotations.pairs(self.text)?),
             starts_at: self.starts_at,
             ends_at: self.ends_at,
             value: self.value,
@@ -198,9 +209,9 @@ impl RawRecord<'_> {
     /// the raw pairs: duplicates only shrink a label set, so a raw count within the limit is
     /// within it after normalizing too (and one above it is left to `finish` to judge).
     fn is_clean(&self) -> bool {
-        let fits = |s: &str| s.len() <= MAX_VALUE_BYTES;
+        let fits = |s: Span| s.len() <= MAX_VALUE_BYTES;
         let pairs_fit =
-            |pairs: &LabelText<'_>| pairs.count <= MAX_LABELS && pairs.longest <= MAX_VALUE_BYTES;
+            |pairs: &LabelText| pairs.count <= MAX_LABELS && pairs.longest <= MAX_VALUE_BYTES;
         !self.name.is_empty()
             && !self.resource.is_empty()
             && [self.source, self.name, self.resource]
@@ -215,14 +226,32 @@ impl RawRecord<'_> {
 
     /// The fingerprint `finish` computes for a record that gives none.
     fn computed_fingerprint(&self) -> Option<Str> {
-        let mut labels = self.labels.pairs()?;
+        let mut labels = self.labels.pairs(self.text)?;
         normalize_raw_labels(&mut labels);
         Some(fingerprint_of(
-            self.source,
-            self.name,
-            self.resource,
+            self.str(self.source)?,
+            self.str(self.name)?,
+            self.str(self.resource)?,
             labels.iter().copied(),
         ))
+    }
+
+    /// The head's strings: its fingerprint (given, or computed into `computed`) and its
+    /// service (an empty one is none). `None` when the fingerprint cannot be computed here.
+    #[inline(always)]
+    fn head_strings<'s>(
+        &'s self,
+        computed: &'s mut Option<Str>,
+    ) -> Option<(&'s str, Option<&'a str>)> {
+        let service = match self.service.filter(|s| !s.is_empty()) {
+            Some(span) => Some(self.str(span)?),
+            None => None,
+        };
+        let fingerprint = match self.fingerprint.filter(|f| !f.is_empty()) {
+            Some(given) => self.str(given)?,
+            None => computed.insert(self.computed_fingerprint()?).as_str(),
+        };
+        Some((fingerprint, service))
     }
 }
 
@@ -295,13 +324,13 @@ fn scan(text: &str) -> Option<RawRecord<'_>> {
         seen.first(key as u32)?;
         match key {
             Key::Fingerprint => {
-                fingerprint = fast_json::opt_string(s)?;
+                fingerprint = fast_json::opt_string_span(s)?;
             }
             Key::Source => {
-                source = Some(s.string()?);
+                source = Some(s.string_span()?);
             }
             Key::Name => {
-                name = Some(s.string()?);
+                name = Some(s.string_span()?);
             }
             Key::Status => {
                 status = Some(fast_json::status(s)?);
@@ -310,13 +339,13 @@ fn scan(text: &str) -> Option<RawRecord<'_>> {
                 severity = Some(fast_json::severity(s)?);
             }
             Key::Resource => {
-                resource = Some(s.string()?);
+                resource = Some(s.string_span()?);
             }
             Key::Service => {
-                service = fast_json::opt_string(s)?;
+                service = fast_json::opt_string_span(s)?;
             }
             Key::Summary => {
-                summary = fast_json::opt_string(s)?;
+                summary = fast_json::opt_string_span(s)?;
             }
             Key::Labels => {
                 labels = fast_json::label_text(s)?;
@@ -340,6 +369,7 @@ fn scan(text: &str) -> Option<RawRecord<'_>> {
         return None;
     }
     Some(RawRecord {
+        text,
         fingerprint,
         source: source?,
         name: name?,
@@ -385,9 +415,9 @@ fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'
         let key = *Key::ALL.get(index)?;
         r.eat(b':')?;
         match key {
-            Key::Fingerprint => fingerprint = r.opt_string()?,
-            Key::Source => source = Some(r.string()?),
-            Key::Name => name = Some(r.string()?),
+            Key::Fingerprint => fingerprint = r.opt_string_span()?,
+            Key::Source => source = Some(r.string_span()?),
+            Key::Name => name = Some(r.string_span()?),
             Key::Status => {
                 status = Some(StatusField(
                     *fast_json::STATUSES.get(r.known_name(&fast_json::STATUS_NAMES, 0)?)?,
@@ -398,9 +428,9 @@ fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'
                     *Severity::ALL.get(r.known_name(&fast_json::SEVERITY_NAMES, 0)?)?,
                 ));
             }
-            Key::Resource => resource = Some(r.string()?),
-            Key::Service => service = r.opt_string()?,
-            Key::Summary => summary = r.opt_string()?,
+            Key::Resource => resource = Some(r.string_span()?),
+            Key::Service => service = r.opt_string_span()?,
+            Key::Summary => summary = r.opt_string_span()?,
             Key::Labels => labels = r.label_text()?,
             Key::Annotations => annotations = r.label_text()?,
             Key::StartsAt => starts_at = Some(plain_time(&mut r)?),
@@ -418,9 +448,9 @@ fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'
             }
         }
         match r.peek()? {
-            b',' => r.eat(b',')?,
+            b',' => r.skip_peeked(),
             b'}' => {
-                r.eat(b'}')?;
+                r.skip_peeked();
                 break;
             }
             _ => return None,
@@ -430,6 +460,7 @@ fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'
         return None;
     }
     Some(RawRecord {
+        text: r.text(),
         fingerprint,
         source: source?,
         name: name?,
@@ -452,10 +483,11 @@ fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'
 #[inline(always)]
 fn plain_time<Q: NextQuote>(r: &mut PlainReader<'_, Q>) -> Option<Time> {
     if r.peek()? == b'"' {
-        let text = r.string()?;
-        // The fixed UTC shapes inline (what `parse_time` tries first), the rest through it.
-        return utc_seconds_or_millis(text.as_bytes())
-            .or_else(|| parse_time(text))
+        let text = r.string_bytes()?;
+        // The fixed UTC shapes inline (what `parse_time` tries first), the rest through it
+        // (UTF-8 between two ASCII quotes of a UTF-8 line: `from_utf8` cannot fail).
+        return utc_seconds_or_millis(text)
+            .or_else(|| parse_time(std::str::from_utf8(text).ok()?))
             .map(Time);
     }
     let mut s = r.scanner();
