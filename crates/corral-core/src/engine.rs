@@ -18,7 +18,7 @@ use crate::anomaly::{AnomalyModel, Burst, NoBaseline};
 use crate::causality::{
     causal_breach, effect_too_late, recovery_tolerance, silent_cause_tolerance, CAUSE_LAG_TOLERANCE,
 };
-use crate::dedup::{AlertPos, AlertState, Change, DedupTable, Mute, NONE};
+use crate::dedup::{AlertMap, AlertPos, AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
 use crate::model::{
@@ -1704,7 +1704,7 @@ pub struct Engine {
 /// record for the next resolve, while the alert fires (a flap); `None`, dropping it, once the
 /// alert is gone or expired (an expiry says nothing about when it ended).
 fn take_after_resolve(
-    alerts: &crate::dedup::AlertMap,
+    alerts: &AlertMap,
     records: &mut FxHashMap<Str, SmallVec<[u32; 2]>>,
     fp: &str,
 ) -> Option<SmallVec<[u32; 2]>> {
@@ -3437,7 +3437,7 @@ impl Engine {
         node: u32,
         t: Millis,
         window: Millis,
-        refused: impl Fn(&Incident) -> bool,
+        refused: impl Fn(&Incident, &AlertMap) -> bool,
         linked: &[u32],
         explaining: &[u32],
     ) -> (SmallVec<[u32; 4]>, Option<u32>) {
@@ -3479,7 +3479,7 @@ impl Engine {
                 let since = t - failed.first_seen;
                 let bound = silent_cause_tolerance(hops.max(1), 0).min(window);
                 if (0..=bound).contains(&since)
-                    && !refused(inc)
+                    && !refused(inc, &self.dedup.alerts)
                     && latest.is_none_or(|(first, _)| failed.first_seen > first)
                 {
                     latest = Some((failed.first_seen, live));
@@ -3503,7 +3503,7 @@ impl Engine {
         node: u32,
         t: Millis,
         window: Millis,
-        refused: impl Fn(&Incident) -> bool,
+        refused: impl Fn(&Incident, &AlertMap) -> bool,
     ) -> (SmallVec<[u32; 4]>, Option<u32>) {
         let ups = self.rca_upstream(node);
         let mut reaching: SmallVec<[u32; 4]> = SmallVec::new();
@@ -3530,7 +3530,7 @@ impl Engine {
                 let since = t - failed.first_seen;
                 let bound = silent_cause_tolerance(hops.max(1), 0).min(window);
                 if (0..=bound).contains(&since)
-                    && !refused(inc)
+                    && !refused(inc, &self.dedup.alerts)
                     && latest.is_none_or(|(first, _)| failed.first_seen > first)
                 {
                     latest = Some((failed.first_seen, live));
@@ -3583,10 +3583,13 @@ impl Engine {
         // impact (it already showed) but a failure of its own, and does not link to that
         // incident. Alerts there from before another resource of the incident failed are no
         // impact of it (noise that had joined, or the incident's own first failure).
+        // Unless the incident's failure had by then fired this very check on two or more other
+        // resources: the alert is then that failure's impact reaching one more of them (what
+        // showed here first, less severe, was another check: often noise that had joined).
         let own_resource = node
             .filter(|_| view.severity >= Severity::Error)
             .map(|n| self.topology.node(NodeIndex::new(n as usize)).id.clone());
-        let impact_already_shown = |inc: &Incident| {
+        let impact_already_shown = |inc: &Incident, alerts: &AlertMap| {
             own_resource.as_ref().is_some_and(|res| {
                 inc.resources.get(res).is_some_and(|shown| {
                     shown.severity < view.severity
@@ -3596,6 +3599,7 @@ impl Engine {
                                 && r.severity >= Severity::Error
                                 && r.first_seen <= shown.first_seen
                         })
+                        && !fires_check_elsewhere(inc, alerts, view, node)
                 })
             })
         };
@@ -3676,7 +3680,7 @@ impl Engine {
                     if self
                         .incidents
                         .get(&live)
-                        .is_some_and(|i| impact_already_shown(i))
+                        .is_some_and(|i| impact_already_shown(i, &self.dedup.alerts))
                     {
                         tracing::trace!(
                             alert = %fp, t, incident = live, anchor = ?a.key,
@@ -3854,7 +3858,7 @@ impl Engine {
                         if self
                             .incidents
                             .get(&live)
-                            .is_some_and(|i| impact_already_shown(i))
+                            .is_some_and(|i| impact_already_shown(i, &self.dedup.alerts))
                         {
                             tracing::trace!(
                                 alert = %fp, t, incident = live, node = up_node,
@@ -3905,7 +3909,7 @@ impl Engine {
                     node,
                     t,
                     window,
-                    |inc| impact_already_shown(inc),
+                    &impact_already_shown,
                     &linked,
                     &explaining,
                 );
@@ -3913,9 +3917,7 @@ impl Engine {
                 #[cfg(debug_assertions)]
                 {
                     let (full, full_latest) =
-                        self.failures_within_reach_full(node, t, window, |inc| {
-                            impact_already_shown(inc)
-                        });
+                        self.failures_within_reach_full(node, t, window, &impact_already_shown);
                     debug_assert_eq!(
                         linked_reaches,
                         candidates.iter().any(|c| full.contains(&c.0))
@@ -5771,6 +5773,35 @@ fn push_anchor_description(line: &mut String, topo: &TopologyIndex, key: &Anchor
             "same check firing on another resource within a scrape interval, resource not in topology",
         ),
     }
+}
+
+/// Whether incident `inc` had, by the time `view` started, members firing the same check
+/// (alert name) on at least two resources other than `node` (`NONE` counts as one): the sign
+/// that `view` is its failure's impact spreading over one more of them.
+fn fires_check_elsewhere(
+    inc: &Incident,
+    alerts: &AlertMap,
+    view: &Alert,
+    node: Option<u32>,
+) -> bool {
+    let own = node.unwrap_or(NONE);
+    let mut elsewhere: SmallVec<[u32; 2]> = SmallVec::new();
+    for m in &inc.members {
+        let Some(s) = alerts.get(m) else {
+            continue;
+        };
+        if s.name == view.name
+            && s.node != own
+            && s.first_seen <= view.starts_at
+            && !elsewhere.contains(&s.node)
+        {
+            elsewhere.push(s.node);
+            if elsewhere.len() >= 2 {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Identity of the check an alert reports, independent of the resource it fires on: its name

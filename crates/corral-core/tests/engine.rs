@@ -142,6 +142,13 @@ fn critical(secs: i64, name: &str, resource: &str) -> Alert {
     a
 }
 
+/// A firing alert at warning severity (a degradation, not an outage).
+fn warning(secs: i64, name: &str, resource: &str) -> Alert {
+    let mut a = alert(secs, name, resource, Status::Firing);
+    a.severity = Severity::Warning;
+    a
+}
+
 fn g(items: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = items.iter().map(|s| s.to_string()).collect();
     v.sort();
@@ -1966,11 +1973,6 @@ fn an_outage_of_a_resource_a_failure_only_degraded_long_before_is_a_failure_of_i
     // service itself fails outright (a failed deployment). The instance's impact on the service
     // already showed, as a degradation: an outage of the service more than a scrape interval
     // after it is not that impact arriving but a failure of its own, in an incident of its own.
-    let warning = |secs, name, resource| {
-        let mut a = alert(secs, name, resource, Status::Firing);
-        a.severity = Severity::Warning;
-        a
-    };
     let mut h = Harness::with_topology("", CHAIN_TOPO);
     h.fire(0, "ContainerCrashLooping", "inst-1")
         .push(warning(3, "HighErrorRate", "svc-1"))
@@ -2059,6 +2061,57 @@ fn a_failure_worse_than_the_impact_its_resource_already_showed_is_a_failure_of_i
     assert_eq!(h.groups().len(), 1);
 }
 
+/// A database three services call through one API: the callers are two hops below it.
+const FANIN_TOPO: &str = r#"
+nodes:
+  - {id: db-1, kind: database}
+  - {id: api-1, kind: service}
+  - {id: app-1, kind: service}
+  - {id: app-2, kind: service}
+  - {id: app-3, kind: service}
+edges:
+  - {from: api-1, to: db-1, type: depends_on}
+  - {from: app-1, to: api-1, type: depends_on}
+  - {from: app-2, to: api-1, type: depends_on}
+  - {from: app-3, to: api-1, type: depends_on}
+"#;
+
+#[test]
+fn a_check_the_failure_fires_on_other_resources_is_its_impact_whatever_showed_first() {
+    // The database goes down; app-3 logs an error burst (a warning) 20 s later, then the
+    // failure's SLO burn alert fires on app-1 and app-2, and 80 s after app-3's warning on
+    // app-3 too. What showed first on app-3 was another check; the same check the failure
+    // fires on two other callers is its impact reaching app-3 as well: one incident.
+    let burn = |secs, app| critical(secs, "SLOBurnRateHigh", app);
+    let mut h = Harness::with_topology("", FANIN_TOPO);
+    h.push(critical(0, "DatabaseDown", "db-1"))
+        .push(warning(20, "LogErrorBurst", "app-3"))
+        .push(burn(30, "app-1"))
+        .push(burn(40, "app-2"))
+        .push(burn(100, "app-3"))
+        .finish();
+    assert_eq!(h.groups().len(), 1, "{:?}", h.groups());
+    // On one other caller only, the check is no pattern yet: app-3's outage, worse than the
+    // impact it had shown long before, is a failure of its own (as before).
+    let mut h = Harness::with_topology("", FANIN_TOPO);
+    h.push(critical(0, "DatabaseDown", "db-1"))
+        .push(warning(20, "LogErrorBurst", "app-3"))
+        .push(burn(30, "app-1"))
+        .push(burn(100, "app-3"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&[
+                "DatabaseDown@db-1",
+                "LogErrorBurst@app-3",
+                "SLOBurnRateHigh@app-1"
+            ]),
+            g(&["SLOBurnRateHigh@app-3"]),
+        ]
+    );
+}
+
 #[test]
 fn a_dependent_failing_long_after_the_node_above_it_is_a_failure_of_its_own() {
     // Effects follow their cause within the detection delay, a scrape interval per hop
@@ -2124,11 +2177,6 @@ fn a_symptom_goes_to_a_failure_within_root_cause_reach_before_one_only_degraded_
     // linked only to caller-3, a degraded member of the crash's incident; the crash is five
     // hops above it, further than a root cause is named, while svc-1's failure is four hops
     // above it and started just before: that failure explains it.
-    let warning = |secs, name, resource| {
-        let mut a = alert(secs, name, resource, Status::Firing);
-        a.severity = Severity::Warning;
-        a
-    };
     let crash = |h: &mut Harness| {
         h.fire(0, "ContainerCrashLooping", "inst-1")
             .push(warning(3, "HighErrorRate", "svc-1"))
@@ -2249,11 +2297,6 @@ fn a_failure_whose_impact_already_showed_on_a_resource_is_no_remote_cause_of_its
     // 60 s: dist's failure is spreading through esx-1. svc-1 failing outright at 100 s, 80 s
     // after dist's impact on it showed as a warning, is a failure of its own: a failure's impact
     // on a resource shows at its worst when it reaches it, through whatever path, near or far.
-    let warning = |secs, name, resource| {
-        let mut a = alert(secs, name, resource, Status::Firing);
-        a.severity = Severity::Warning;
-        a
-    };
     let mut h = Harness::with_topology("", RACK);
     h.fire(0, "SwitchDown", "dist")
         .push(warning(20, "HighLatency", "svc-1"))

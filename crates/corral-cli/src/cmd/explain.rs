@@ -38,7 +38,7 @@ use corral_core::{Engine, IncidentUpdate, RuleSet};
 use corral_quality::score::{final_incidents, FinalIncidents};
 use serde::Serialize;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -1723,6 +1723,17 @@ fn impact_already_shown(replay: &Replay, l: &Link) -> Option<ImpactShown> {
     let degraded = on_resource.iter().min_by_key(|a| a.event_time())?;
     let after = start - degraded.event_time();
     if after <= CAUSE_LAG_TOLERANCE {
+        return None;
+    }
+    // The incident firing this very check on two or more other resources by then is its
+    // failure spreading over one more of them (the engine's `fires_check_elsewhere`).
+    let same_check_elsewhere: BTreeSet<_> = before
+        .iter()
+        .filter(|a| a.name == outage.name)
+        .map(|a| topo.resolve(&a.resource).map(|n| n.index()))
+        .filter(|r| *r != Some(node.index()))
+        .collect();
+    if same_check_elsewhere.len() >= 2 {
         return None;
     }
     // As the engine weighs resources: one whose first alert came no later than the degraded
