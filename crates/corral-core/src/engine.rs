@@ -2208,9 +2208,10 @@ impl Engine {
         self.release_inhibition_source(fp, t, out);
         if let Some(alternatives) = self.placement_alternatives.remove(fp) {
             let failure_goes_on = self.rehome_recovered_symptom(fp, &alternatives, t, out);
-            if failure_goes_on && self.placed_by_its_service(fp) {
+            if failure_goes_on {
                 // Whether it recovered with a passed-over failure shows once every recovery
-                // within a scrape interval of its own has arrived (`fire_recovery_check`).
+                // within a scrape interval of its own has arrived (`fire_recovery_check`): for
+                // an alert its service placed as for one a co-firing check placed.
                 self.placement_alternatives.insert(fp.clone(), alternatives);
                 self.state_timers.push(Reverse((
                     t + recovery_tolerance(0),
@@ -2466,20 +2467,11 @@ impl Engine {
         self.join(to, &view, at, &anchors, t, reason, node.is_some(), out);
     }
 
-    /// Whether `fp` is on a resource the CMDB does not know, of a business service it knows:
-    /// the alerts the service placement places.
-    fn placed_by_its_service(&self, fp: &Str) -> bool {
-        self.dedup.alerts.get(fp).is_some_and(|s| {
-            s.node().is_none()
-                && s.service
-                    .as_deref()
-                    .is_some_and(|svc| !self.topology.nodes_of_service(svc).is_empty())
-        })
-    }
-
     /// *A symptom recovers with its cause*, once its incident's failure went on without it: an
-    /// alert its service placed among several incidents (`placement_alternatives`) recovered a
-    /// scrape interval ago while its incident kept failing. If no other member of its incident
+    /// alert on a resource the CMDB does not know, which a weak link (its service, or the same
+    /// check starting elsewhere within a scrape interval) placed among several incidents
+    /// (`placement_alternatives`), recovered a scrape interval ago while its incident kept
+    /// failing. If no other member of its incident
     /// recovered within a scrape interval of it, and a member of a passed-over incident did,
     /// that failure was its cause: it moves there, resolved, as a member follows a split-off
     /// part that it recovered with (`follow_recovered_part`). An alert that fired again since
@@ -3011,8 +3003,9 @@ impl Engine {
             return;
         };
         if st.node().is_none() {
-            // On a resource the CMDB does not know, only an alert its service placed, or one
-            // nothing placed, has a check.
+            // On a resource the CMDB does not know, only an alert a weak link placed among
+            // several incidents (its service, a co-firing check), or one nothing placed, has a
+            // check.
             if self.started_with.contains_key(fp) {
                 self.fold_piece_recovered_with(fp, at, out);
             } else {

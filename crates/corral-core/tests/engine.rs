@@ -1817,6 +1817,64 @@ fn an_unknown_resource_of_a_service_recovers_with_the_failure_that_caused_it() {
 }
 
 #[test]
+fn a_co_firing_guess_recovers_with_the_failure_it_passed_over() {
+    // tor-a's failure takes host-a1 down at 10 s; island, unrelated to it in the topology,
+    // goes down at 40 s. An unregistered host fails with the same check at 45 s: nearest in
+    // time, it joins island's failure and passes over tor-a's (35 s away).
+    let placed = |h: &mut Harness| {
+        h.fire(0, "SwitchDown", "tor-a")
+            .push(scraped(10, "HostDown", "host-a1", "dc1"))
+            .push(scraped(40, "HostDown", "island", "dc1"))
+            .push(scraped(45, "HostDown", "host-x-unregistered", "dc1"));
+    };
+    let tor_a = g(&["HostDown@host-a1", "SwitchDown@tor-a"]);
+    let island = g(&["HostDown@island"]);
+    let with = |group: &[String]| {
+        let mut v = group.to_vec();
+        v.push("HostDown@host-x-unregistered".to_string());
+        v.sort();
+        v
+    };
+    // tor-a and host-a1 come back at 600 s and 610 s, the unregistered host at 620 s, while
+    // island stays down until 2,000 s: it recovered with tor-a's failure, not with island's,
+    // which went on without it. It moves there.
+    let mut h = Harness::new("");
+    placed(&mut h);
+    h.resolve(600, "SwitchDown", "tor-a")
+        .push(resolved_scraped(610, "HostDown", "host-a1", "dc1"))
+        .push(resolved_scraped(
+            620,
+            "HostDown",
+            "host-x-unregistered",
+            "dc1",
+        ))
+        .push(resolved_scraped(2_000, "HostDown", "island", "dc1"))
+        .finish();
+    assert_eq!(h.groups(), vec![with(&tor_a), island.clone()]);
+    // island comes back 10 s after it too: nothing tells the two failures apart. It stays.
+    let mut h = Harness::new("");
+    placed(&mut h);
+    h.resolve(600, "SwitchDown", "tor-a")
+        .push(resolved_scraped(610, "HostDown", "host-a1", "dc1"))
+        .push(resolved_scraped(
+            620,
+            "HostDown",
+            "host-x-unregistered",
+            "dc1",
+        ))
+        .push(resolved_scraped(630, "HostDown", "island", "dc1"))
+        .finish();
+    assert_eq!(h.groups(), vec![tor_a, with(&island)]);
+}
+
+fn resolved_scraped(secs: i64, name: &str, resource: &str, cluster: &str) -> Alert {
+    let mut a = scraped(secs, name, resource, cluster);
+    a.status = Status::Resolved;
+    a.ends_at = Some(T0 + secs * 1000);
+    a
+}
+
+#[test]
 fn a_degraded_node_is_not_named_over_a_failure_it_sits_above() {
     // A latency warning on db-1 is firing when payroll-api, which depends on it, goes down a
     // minute later: the failure joins as the warning's possible symptom, but a degraded
