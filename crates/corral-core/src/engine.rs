@@ -2266,7 +2266,15 @@ impl Engine {
             if let Some(to) =
                 self.shared_symptom_recovered_with(fp, node, began, from, alternatives, t)
             {
-                self.move_recovered_symptom(fp, from, to, t, out);
+                let alone = self
+                    .incidents
+                    .get(&from)
+                    .is_some_and(|i| i.members.len() == 1);
+                if alone {
+                    self.fold_recovered_symptom(fp, from, to, t, out);
+                } else {
+                    self.move_recovered_symptom(fp, from, to, t, out);
+                }
             }
             return false;
         }
@@ -2310,11 +2318,13 @@ impl Engine {
     /// `began`), joined incident `from` where firing members above it explained it, passing
     /// over `alternatives` whose members above it explained it too. It resolves at `t`. The
     /// members of an incident that explain it are those on nodes above it within its rule's
-    /// reach that had started by `began`. If `from` still holds some and all had recovered, each
-    /// more than [`recovery_tolerance`] of its hops before `t`, that failure recovered while
-    /// this alert kept failing, so it was not its cause: the first alternative with one still
-    /// failing within that tolerance before `t` (or firing) is the one it recovers with.
-    /// `None`: no such evidence; it stays.
+    /// reach that had started by `began`. If all of those `from` holds had recovered, each more
+    /// than [`recovery_tolerance`] of its hops before `t`, that failure recovered while this
+    /// alert kept failing, so it was not its cause: the first alternative with one still
+    /// failing within that tolerance before `t` (or firing) is the one it recovers with. The
+    /// same holds when `from` holds none any more: its explanation left it (the recovery split
+    /// took it away, having found it recovered apart from this alert), so `from` has no claim
+    /// on it. `None`: no such evidence; it stays.
     fn shared_symptom_recovered_with(
         &mut self,
         fp: &Str,
@@ -2355,7 +2365,7 @@ impl Engine {
             }
             explained.then_some(false)
         };
-        if recovered_with(self, from) != Some(false) {
+        if recovered_with(self, from) == Some(true) {
             return None;
         }
         alternatives
@@ -2386,6 +2396,30 @@ impl Engine {
             st.name, st.resource
         );
         self.move_member(fp, from, to, t, why, None, out);
+    }
+
+    /// [`Engine::move_recovered_symptom`] for `fp` alone in `from` (the recovery split took the
+    /// rest away): rather than leave an incident of no alert, `from` merges into `to`.
+    fn fold_recovered_symptom(
+        &mut self,
+        fp: &Str,
+        from: u32,
+        to: u32,
+        t: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            return;
+        };
+        tracing::trace!(alert = %fp, t, from, to, "recovered with another failure: folded");
+        let (name, resource) = (st.name.clone(), st.resource.clone());
+        let survivor = self.merge_explained(&[to, from], t, out, |absorbed| {
+            format!(
+                "merged {absorbed}: {name} {fp} on {resource} kept firing after the failure it \
+                 had joined recovered and split off, and recovered with this one"
+            )
+        });
+        self.mark_dirty(survivor, out);
     }
 
     /// Moves member `fp` from incident `from` to `to` at `t`: `from` lists it no more, recounts
@@ -3207,6 +3241,12 @@ impl Engine {
                 return false;
             }
         }
+        if let Some(earlier) = self.earlier_part_sharing_a_resource(inc_id, &part) {
+            tracing::trace!(alert = %recovered, at, from = inc_id, to = earlier, "recovered apart: joined the part split off before on its resource");
+            self.join_earlier_part(inc_id, earlier, &part, still_failing, hops, out);
+            return true;
+        }
+        tracing::trace!(alert = %recovered, at, from = inc_id, parts = ?self.incidents[&inc_id].split_off, "recovered apart: split off");
         let moving: FxHashSet<Str> = part.into_iter().map(|(f, _, _)| f).collect();
         let new_id = self.new_incident(at, rule);
         let (still_name, still_resource) = self
@@ -3272,6 +3312,86 @@ impl Engine {
         }
         self.mark_dirty(inc_id, out);
         true
+    }
+
+    /// A part split off `inc_id` before, still open, with a member on a resource the CMDB knows
+    /// that a member of `part` is on: the recovery check never tells one resource's alerts
+    /// apart (it skips members on the recovered alert's own resource), so a part recovering
+    /// apart from the same incident's failure on a resource that already recovered apart from
+    /// it is that earlier part's failure, recovering a little later.
+    fn earlier_part_sharing_a_resource(
+        &self,
+        inc_id: u32,
+        part: &[(Str, u32, Millis)],
+    ) -> Option<u32> {
+        let inc = self.incidents.get(&inc_id)?;
+        inc.split_off.iter().map(|&p| self.find(p)).find(|&p| {
+            p != inc_id
+                && self.incidents.get(&p).is_some_and(|earlier| {
+                    earlier.members.iter().any(|m| {
+                        self.dedup.alerts.get(m).is_some_and(|s| {
+                            s.node != NONE && part.iter().any(|&(_, node, _)| node == s.node)
+                        })
+                    })
+                })
+        })
+    }
+
+    /// Moves `part` (members of `inc_id` that recovered apart from `still_failing`, `hops` from
+    /// it) into `earlier`, a part split off `inc_id` before that shares a resource with it; both
+    /// incidents say why.
+    fn join_earlier_part(
+        &mut self,
+        inc_id: u32,
+        earlier: u32,
+        part: &[(Str, u32, Millis)],
+        still_failing: &Str,
+        hops: u8,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let (still_name, still_resource) = self
+            .dedup
+            .alerts
+            .get(still_failing)
+            .map(|s| (s.name.clone(), s.resource.clone()))
+            .unwrap_or_default();
+        let (old_key, earlier_key) = (
+            self.incidents[&inc_id].key.clone(),
+            self.incidents[&earlier].key.clone(),
+        );
+        let names: Vec<String> = part
+            .iter()
+            .filter_map(|(m, _, _)| {
+                let s = self.dedup.alerts.get(m)?;
+                Some(format!("{} on {}", s.name, s.resource))
+            })
+            .collect();
+        let why = format!(
+            "{} recovered while {still_name} on {still_resource} ({hops} hop{} away) kept \
+             failing beyond the time a cause's recovery takes to reach its effects",
+            names.join(", "),
+            if hops == 1 { "" } else { "s" }
+        );
+        for (m, _, _) in part {
+            self.move_resolved_member(m, inc_id, earlier, out);
+        }
+        let notes = [
+            (
+                inc_id,
+                format!("{why}: it joined {earlier_key}, split off before on the same resource"),
+            ),
+            (
+                earlier,
+                format!("{why}: it joined this part from {old_key}, on the same resource"),
+            ),
+        ];
+        for (id, note) in notes {
+            if let Some(inc) = self.incidents.get_mut(&id) {
+                if inc.explanation.len() < MAX_EXPLANATION {
+                    inc.explanation.push(note.into());
+                }
+            }
+        }
     }
 
     /// A member of `inc_id` recovered after part of that incident was split off: when it

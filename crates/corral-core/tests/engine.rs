@@ -2790,3 +2790,106 @@ fn a_co_firing_guess_that_recovers_with_the_failure_it_started_with_moves_there(
         ]
     );
 }
+
+#[test]
+fn a_shared_symptom_whose_explanation_split_off_recovers_with_the_failure_it_passed_over() {
+    // checkout calls two databases; each goes down on its own. checkout's errors, 50 s after
+    // db-x and 30 s after db-y, could be either's impact: they join db-x's, which started first
+    // within a scrape interval (the shared-symptom order). db-x recovers at 300 s while
+    // checkout is still re-notified as failing at 500 s: db-x's part splits off (a cause's
+    // recovery reaches its effects within a scrape interval per hop and one more), leaving
+    // checkout alone, with nothing there to explain it any more. It recovers at 905 s, 5 s
+    // after db-y, the failure it passed over: that was its cause. It moves there.
+    let topo = r#"
+nodes:
+  - {id: db-x, kind: database}
+  - {id: db-y, kind: database}
+  - {id: checkout, kind: service}
+edges:
+  - {from: checkout, to: db-x, type: depends_on}
+  - {from: checkout, to: db-y, type: depends_on}
+"#;
+    let split_from_its_explanation = |h: &mut Harness| {
+        h.fire(0, "DatabaseDown", "db-x")
+            .fire(20, "DatabaseDown", "db-y")
+            .push(critical(50, "HighErrorRate", "checkout"))
+            .resolve(300, "DatabaseDown", "db-x")
+            .push(critical(500, "HighErrorRate", "checkout"))
+            .tick(600);
+    };
+    let mut h = Harness::with_topology("", topo);
+    split_from_its_explanation(&mut h);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-x"]),
+            g(&["DatabaseDown@db-y"]),
+            g(&["HighErrorRate@checkout"]),
+        ]
+    );
+    h.resolve(900, "DatabaseDown", "db-y")
+        .resolve(905, "HighErrorRate", "checkout")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-x"]),
+            g(&["DatabaseDown@db-y", "HighErrorRate@checkout"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "HighErrorRate@checkout"), "db-y");
+    // db-y recovered long before it too: nothing recovered with it, so it stays alone.
+    let mut h = Harness::with_topology("", topo);
+    split_from_its_explanation(&mut h);
+    h.resolve(700, "DatabaseDown", "db-y")
+        .resolve(1500, "HighErrorRate", "checkout")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-x"]),
+            g(&["DatabaseDown@db-y"]),
+            g(&["HighErrorRate@checkout"]),
+        ]
+    );
+}
+
+#[test]
+fn alerts_on_one_resource_that_recover_apart_from_the_failure_they_joined_leave_it_together() {
+    // db-1 goes down 50 s after esx-1, the hypervisor it runs on, and its replication breaks
+    // 18 s later: both join esx-1's incident as its impact. They recover at 500 s and 562 s
+    // while esx-1 is still re-notified as failing at 900 s: neither was its effect. Each
+    // recovery check splits its alert off; the recovery check never tells one resource's
+    // alerts apart, so the second joins the part the first made: one db-1 failure, not two.
+    let one_resource = |h: &mut Harness, second: &str, second_resource: &str, end: i64| {
+        h.push(critical(0, "HypervisorDown", "esx-1"))
+            .push(critical(50, "DatabaseDown", "db-1"))
+            .push(critical(68, second, second_resource))
+            .resolve(500, "DatabaseDown", "db-1")
+            .resolve(end, second, second_resource)
+            .push(critical(900, "HypervisorDown", "esx-1"))
+            .resolve(1500, "HypervisorDown", "esx-1")
+            .finish();
+    };
+    let mut h = Harness::new("");
+    one_resource(&mut h, "ReplicationBroken", "db-1", 562);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1", "ReplicationBroken@db-1"]),
+            g(&["HypervisorDown@esx-1"]),
+        ]
+    );
+    // On two resources that recovered further apart than a cause's recovery takes to reach
+    // its effect (payroll-api, one hop above db-1: two scrape intervals), they stay apart.
+    let mut h = Harness::new("");
+    one_resource(&mut h, "HighErrorRate", "payroll-api", 640);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1"]),
+            g(&["HighErrorRate@payroll-api"]),
+            g(&["HypervisorDown@esx-1"]),
+        ]
+    );
+}
