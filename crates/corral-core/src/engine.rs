@@ -4022,7 +4022,7 @@ impl Engine {
                     node,
                     t,
                     window,
-                    &impact_already_shown,
+                    impact_already_shown,
                     &linked,
                     &explaining,
                 );
@@ -4030,7 +4030,7 @@ impl Engine {
                 #[cfg(debug_assertions)]
                 {
                     let (full, full_latest) =
-                        self.failures_within_reach_full(node, t, window, &impact_already_shown);
+                        self.failures_within_reach_full(node, t, window, impact_already_shown);
                     debug_assert_eq!(
                         linked_reaches,
                         candidates.iter().any(|c| full.contains(&c.0))
