@@ -6395,6 +6395,71 @@ mod tests {
     /// a root cause chosen under the old ranking).
     const HOST_FIRST_RULES: &str = "settings:\n  alert_expiry: 4m\n  root_cause:\n    prefer_kinds: [host, service, switch]\n    prefer_names: [Disk.*]\n";
 
+    /// The alerts the side-by-side proptests draw from: some resources carry two alerts (a
+    /// second one joins a member resource), two are unknown to the topology.
+    const SIDE_BY_SIDE_ALERTS: [(&str, &str); 11] = [
+        ("HostDown", "host-a1"),
+        ("HostUnreachable", "host-a1"),
+        ("Restarts", "app-1"),
+        ("HostDown", "host-a2"),
+        ("DiskFull", "host-b1"),
+        ("SwitchDown", "tor-a"),
+        ("SwitchDown", "tor-b"),
+        ("CoreDown", "core-1"),
+        ("Errors", "app-1"),
+        ("Errors", "pod-unknown-1"),
+        ("Latency", "pod-unknown-2"),
+    ];
+
+    /// Runs two engines through the same steps (alert index, severity index, action, seconds
+    /// since the previous step) and returns both outputs. Mostly firing (new or repeated); some
+    /// resolves, a long silence, a reload of the ranking rules.
+    fn side_by_side(
+        steps: &[(usize, usize, u8, i64)],
+        a: &mut Engine,
+        b: &mut Engine,
+    ) -> (Vec<IncidentUpdate>, Vec<IncidentUpdate>) {
+        let severities = [
+            Severity::Warning,
+            Severity::Error,
+            Severity::Critical,
+            Severity::Info,
+        ];
+        let host_first = Arc::new(RuleSet::from_yaml(HOST_FIRST_RULES, "r.yaml").unwrap());
+        let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
+        let mut t = 0;
+        for &(alert, severity, action, dt) in steps {
+            t += dt * 1_000;
+            let (name, resource) = SIDE_BY_SIDE_ALERTS[alert];
+            let mut alert = Alert::firing(name, resource, t);
+            alert.severity = severities[severity];
+            match action {
+                0 | 1 => {
+                    alert.status = Status::Resolved;
+                    alert.ends_at = Some(t);
+                }
+                2 => {
+                    t += 600_000;
+                    a.advance_to(t, &mut out_a);
+                    b.advance_to(t, &mut out_b);
+                    continue;
+                }
+                3 => {
+                    let topology = a.topology.clone();
+                    a.reload(host_first.clone(), topology.clone());
+                    b.reload(host_first.clone(), topology);
+                    continue;
+                }
+                _ => {}
+            }
+            a.ingest(alert.clone(), &mut out_a);
+            b.ingest(alert, &mut out_b);
+        }
+        a.finish(&mut out_a);
+        b.finish(&mut out_b);
+        (out_a, out_b)
+    }
+
     proptest! {
         /// Updates that reuse an incident's root cause while its members, resources, coverage
         /// and services are unchanged are exactly the updates that recompute it every time:
@@ -6404,57 +6469,10 @@ mod tests {
         fn kept_root_causes_equal_recomputed_ones(
             steps in proptest::collection::vec((0usize..11, 0usize..4, 0u8..10, 1i64..90), 1..80),
         ) {
-            // Some resources carry two alerts: a second one joins a member resource.
-            const ALERTS: [(&str, &str); 11] = [
-                ("HostDown", "host-a1"),
-                ("HostUnreachable", "host-a1"),
-                ("Restarts", "app-1"),
-                ("HostDown", "host-a2"),
-                ("DiskFull", "host-b1"),
-                ("SwitchDown", "tor-a"),
-                ("SwitchDown", "tor-b"),
-                ("CoreDown", "core-1"),
-                ("Errors", "app-1"),
-                ("Errors", "pod-unknown-1"),
-                ("Latency", "pod-unknown-2"),
-            ];
-            let severities = [Severity::Warning, Severity::Error, Severity::Critical, Severity::Info];
             let mut kept = engine_over(ROOT_CAUSE_TOPOLOGY);
             let mut fresh = engine_over(ROOT_CAUSE_TOPOLOGY);
             fresh.cache_root_causes = false;
-            let host_first = Arc::new(RuleSet::from_yaml(HOST_FIRST_RULES, "r.yaml").unwrap());
-            let (mut out_kept, mut out_fresh) = (Vec::new(), Vec::new());
-            let mut t = 0;
-            for (alert, severity, action, dt) in steps {
-                t += dt * 1_000;
-                let (name, resource) = ALERTS[alert];
-                let mut a = Alert::firing(name, resource, t);
-                a.severity = severities[severity];
-                match action {
-                    // Mostly firing (new or repeated); some resolves, a long silence, a reload.
-                    0 | 1 => {
-                        a.status = Status::Resolved;
-                        a.ends_at = Some(t);
-                    }
-                    2 => {
-                        t += 600_000;
-                        kept.advance_to(t, &mut out_kept);
-                        fresh.advance_to(t, &mut out_fresh);
-                        continue;
-                    }
-                    3 => {
-                        let topology = kept.topology.clone();
-                        kept.reload(host_first.clone(), topology.clone());
-                        fresh.reload(host_first.clone(), topology);
-                        continue;
-                    }
-                    _ => {}
-                }
-                kept.ingest(a.clone(), &mut out_kept);
-                fresh.ingest(a, &mut out_fresh);
-            }
-            kept.finish(&mut out_kept);
-            fresh.finish(&mut out_fresh);
+            let (out_kept, out_fresh) = side_by_side(&steps, &mut kept, &mut fresh);
             prop_assert_eq!(out_kept, out_fresh);
         }
     }
@@ -6470,58 +6488,13 @@ mod tests {
         fn single_member_views_equal_fully_scanned_ones(
             steps in proptest::collection::vec((0usize..11, 0usize..4, 0u8..10, 1i64..90), 1..60),
         ) {
-            const ALERTS: [(&str, &str); 11] = [
-                ("HostDown", "host-a1"),
-                ("HostUnreachable", "host-a1"),
-                ("Restarts", "app-1"),
-                ("HostDown", "host-a2"),
-                ("DiskFull", "host-b1"),
-                ("SwitchDown", "tor-a"),
-                ("SwitchDown", "tor-b"),
-                ("CoreDown", "core-1"),
-                ("Errors", "app-1"),
-                ("Errors", "pod-unknown-1"),
-                ("Latency", "pod-unknown-2"),
-            ];
-            let severities = [Severity::Warning, Severity::Error, Severity::Critical, Severity::Info];
             let mut skipping = engine_over(ROOT_CAUSE_TOPOLOGY);
             let mut scanning = engine_over(ROOT_CAUSE_TOPOLOGY);
             // Every update computes its view: none is carried over from an earlier one.
             skipping.cache_root_causes = false;
             scanning.cache_root_causes = false;
             scanning.skip_single_member_scans = false;
-            let host_first = Arc::new(RuleSet::from_yaml(HOST_FIRST_RULES, "r.yaml").unwrap());
-            let (mut out_skipping, mut out_scanning) = (Vec::new(), Vec::new());
-            let mut t = 0;
-            for (alert, severity, action, dt) in steps {
-                t += dt * 1_000;
-                let (name, resource) = ALERTS[alert];
-                let mut a = Alert::firing(name, resource, t);
-                a.severity = severities[severity];
-                match action {
-                    0 | 1 => {
-                        a.status = Status::Resolved;
-                        a.ends_at = Some(t);
-                    }
-                    2 => {
-                        t += 600_000;
-                        skipping.advance_to(t, &mut out_skipping);
-                        scanning.advance_to(t, &mut out_scanning);
-                        continue;
-                    }
-                    3 => {
-                        let topology = skipping.topology.clone();
-                        skipping.reload(host_first.clone(), topology.clone());
-                        scanning.reload(host_first.clone(), topology);
-                        continue;
-                    }
-                    _ => {}
-                }
-                skipping.ingest(a.clone(), &mut out_skipping);
-                scanning.ingest(a, &mut out_scanning);
-            }
-            skipping.finish(&mut out_skipping);
-            scanning.finish(&mut out_scanning);
+            let (out_skipping, out_scanning) = side_by_side(&steps, &mut skipping, &mut scanning);
             prop_assert_eq!(out_skipping, out_scanning);
         }
     }
