@@ -2598,12 +2598,8 @@ fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_sib
     );
 }
 
-#[test]
-fn a_shared_symptom_recovers_with_its_cause() {
-    // checkout calls two databases; each goes down on its own. checkout's latency, 50 s after
-    // db-x and 30 s after db-y, could be either's impact: it joins db-x's, which started first
-    // within a scrape interval (the shared-symptom order).
-    let topo = r#"
+/// checkout calls two databases, each of which can fail on its own.
+const TWO_DATABASES_TOPO: &str = r#"
 nodes:
   - {id: db-x, kind: database}
   - {id: db-y, kind: database}
@@ -2612,12 +2608,17 @@ edges:
   - {from: checkout, to: db-x, type: depends_on}
   - {from: checkout, to: db-y, type: depends_on}
 "#;
+
+#[test]
+fn a_shared_symptom_recovers_with_its_cause() {
+    // checkout calls two databases; each goes down on its own. checkout's latency, 50 s after
+    // db-x and 30 s after db-y, could be either's impact: it joins db-x's, which started first
+    // within a scrape interval (the shared-symptom order).
+    let topo = TWO_DATABASES_TOPO;
     let shared_symptom = |h: &mut Harness| {
-        let mut latency = alert(50, "HighLatency", "checkout", Status::Firing);
-        latency.severity = Severity::Warning;
         h.fire(0, "DatabaseDown", "db-x")
             .fire(20, "DatabaseDown", "db-y")
-            .push(latency)
+            .push(warning(50, "HighLatency", "checkout"))
             .resolve(300, "DatabaseDown", "db-x");
     };
     // db-x recovers at 300 s while checkout stays slow until 905 s, when it recovers with db-y:
@@ -2800,15 +2801,7 @@ fn a_shared_symptom_whose_explanation_split_off_recovers_with_the_failure_it_pas
     // recovery reaches its effects within a scrape interval per hop and one more), leaving
     // checkout alone, with nothing there to explain it any more. It recovers at 905 s, 5 s
     // after db-y, the failure it passed over: that was its cause. It moves there.
-    let topo = r#"
-nodes:
-  - {id: db-x, kind: database}
-  - {id: db-y, kind: database}
-  - {id: checkout, kind: service}
-edges:
-  - {from: checkout, to: db-x, type: depends_on}
-  - {from: checkout, to: db-y, type: depends_on}
-"#;
+    let topo = TWO_DATABASES_TOPO;
     let split_from_its_explanation = |h: &mut Harness| {
         h.fire(0, "DatabaseDown", "db-x")
             .fire(20, "DatabaseDown", "db-y")
