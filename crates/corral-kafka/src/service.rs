@@ -23,6 +23,7 @@ use corral_core::{
     ConfigError, Engine, EngineSnapshot, EngineStats, IncidentUpdate, Millis, RuleSet,
     TopologyIndex,
 };
+use corral_formats::write_update_json;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -523,6 +524,8 @@ struct Pipeline {
     epoch: u64,
     pending_commits: VecDeque<(u64, Vec<(i32, i64)>)>,
     out: Vec<IncidentUpdate>,
+    /// One update's JSON, reused from update to update (the encoder writes into it).
+    update_json: Vec<u8>,
     fatal: Option<String>,
     batch_records: usize,
     batch_started: Option<Instant>,
@@ -703,28 +706,31 @@ impl Pipeline {
             return;
         }
         let out = std::mem::take(&mut self.out);
+        let mut json = std::mem::take(&mut self.update_json);
         let topic = self.cfg.kafka.topics.output.clone();
         for u in &out {
             let queued = Instant::now();
-            match serde_json::to_vec(u) {
-                Ok(bytes) => self.send(
-                    &topic,
-                    u.dedup_key.as_bytes(),
-                    &bytes,
-                    None,
-                    Sent {
-                        epoch: self.epoch,
-                        received,
-                        queued,
-                        kind: SentKind::Update,
-                    },
-                ),
-                Err(e) => self.set_fatal(format!("cannot encode incident update: {e}")),
-            }
+            // The replay's encoder: the same bytes as serde_json, several times faster, and it
+            // cannot fail.
+            json.clear();
+            write_update_json(u, &mut json);
+            self.send(
+                &topic,
+                u.dedup_key.as_bytes(),
+                &json,
+                None,
+                Sent {
+                    epoch: self.epoch,
+                    received,
+                    queued,
+                    kind: SentKind::Update,
+                },
+            );
             if self.eos {
                 self.txn_updates.push((received, queued));
             }
         }
+        self.update_json = json;
         self.out = out;
         self.out.clear();
     }
@@ -1419,6 +1425,7 @@ pub fn run_correlator(
         epoch: 1,
         pending_commits: VecDeque::new(),
         out: Vec::new(),
+        update_json: Vec::new(),
         fatal: None,
         batch_records: 0,
         batch_started: None,
