@@ -575,6 +575,35 @@ fn explain_incident_says_when_the_root_cause_is_the_cause_of_the_node_explaining
 }
 
 #[test]
+fn explain_incident_says_why_an_earlier_peer_with_a_lesser_alert_is_not_the_cause() {
+    // core-1's uplink degraded 10 s before core-0, its peer on a symmetric link, went down with
+    // three switches below it: the down switch is named, and explain says why not its peer.
+    let (o, out, err) = explain_fixture(
+        "peer-switches.ndjson",
+        "peer-switches-topology.yaml",
+        &["--incident", "inc-2026-11-25-000001"],
+    );
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("root cause core-0"), "{out}");
+    assert!(
+        out.contains(
+            "core-1 started 10s before core-0, but each is upstream of the other (no direction \
+             of impact) and core-1's alert is less severe (error against critical): within the \
+             30s simultaneity tolerance severity decides, so core-1 is not core-0's cause"
+        ),
+        "{out}"
+    );
+    // The first-cause case has no peer: nothing to say.
+    let (_, out, _) = explain_fixture(
+        "first-cause.ndjson",
+        "first-cause-topology.yaml",
+        &["--incident", "inc-2026-11-25-000001", "--json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["root_cause"].get("peer_rule").is_none(), "{out}");
+}
+
+#[test]
 fn diff_shows_the_merge_a_wider_rule_causes() {
     let alerts = fixture("alerts.ndjson");
     let o = corral(&[

@@ -241,6 +241,12 @@ pub fn choose_with(
 /// and is upstream of everything the chosen one explains (coverage stops at the configured hops,
 /// so a node high up is undercounted): name it instead, up the chain. `alerting_above(i)` lists
 /// the candidates with alerting members upstream of `cands[i]` (itself excluded).
+///
+/// Two nodes each upstream of the other (peers on a symmetric `connects_to` path) have no
+/// direction of impact: which one started first says who broke first only beyond the
+/// simultaneity tolerance. Within it, as in any choice, severity decides: a peer's lesser alert
+/// that fired a few seconds earlier (a core switch's uplink degraded 10 s before the switch
+/// beside it went down) is the down switch's symptom, not its cause.
 pub fn name_first_cause(
     cands: &[Candidate<'_>],
     choice: Choice,
@@ -255,13 +261,19 @@ pub fn name_first_cause(
     // The nodes named on the way past the chosen one (none on most choices: no allocation).
     let mut visited: Vec<usize> = Vec::new();
     // Every node on the way is alerting (the chosen one, then only alerting causes).
-    while let Some(at) = started(current) {
+    while let Some(current_alert) = cands[current].alerting.as_ref() {
+        let at = current_alert.first_seen;
         let causes: Vec<usize> = alerting_above(current)
             .into_iter()
             .filter(|&i| i != choice.index && !visited.contains(&i))
             .filter(|&i| {
                 cands[i].alerting.as_ref().is_some_and(|a| {
-                    a.severity >= Severity::Error && a.chronic < 0.5 && a.first_seen <= at
+                    a.severity >= Severity::Error
+                        && a.chronic < 0.5
+                        && a.first_seen <= at
+                        && !(a.severity < current_alert.severity
+                            && at - a.first_seen <= EARLIEST_TOLERANCE
+                            && alerting_above(i).contains(&current))
                 })
             })
             .collect();
@@ -776,6 +788,45 @@ mod tests {
         c[1].alerting.as_mut().unwrap().first_seen = 11_000;
         let ch = name_first_cause(&c, choose(&c, 4).unwrap(), above);
         assert_eq!(c[ch.index].resource, "inst");
+    }
+
+    #[test]
+    fn a_peer_less_severe_and_within_the_tolerance_is_no_first_cause() {
+        let fp = Str::from("x");
+        // Two core switches on a symmetric link, each upstream of the other; the down switch
+        // explains most; its peer's uplink degraded 10 s earlier.
+        let mut c = vec![
+            alerting("core-0", 6, 6, 10_000, &fp),
+            alerting("core-1", 5, 6, 0, &fp),
+        ];
+        c[0].alerting.as_mut().unwrap().severity = Severity::Critical;
+        let peers = |i: usize| -> Vec<usize> { vec![1 - i] };
+        let ch = choose(&c, 6).unwrap();
+        assert_eq!(c[ch.index].resource, "core-0");
+        assert_eq!(c[name_first_cause(&c, ch, peers).index].resource, "core-0");
+        // Beyond the tolerance, time tells who broke first, whatever the severity.
+        c[0].alerting.as_mut().unwrap().first_seen = EARLIEST_TOLERANCE + 1;
+        let ch = choose(&c, 6).unwrap();
+        assert_eq!(c[name_first_cause(&c, ch, peers).index].resource, "core-1");
+        // Equally severe: the earlier one, as before.
+        c[0].alerting.as_mut().unwrap().first_seen = 10_000;
+        c[0].alerting.as_mut().unwrap().severity = Severity::Error;
+        let ch = choose(&c, 6).unwrap();
+        assert_eq!(c[name_first_cause(&c, ch, peers).index].resource, "core-1");
+        // One-way (core-1 upstream of core-0 only): the direction of impact decides.
+        c[0].alerting.as_mut().unwrap().severity = Severity::Critical;
+        let one_way = |i: usize| -> Vec<usize> {
+            if i == 0 {
+                vec![1]
+            } else {
+                vec![]
+            }
+        };
+        let ch = choose(&c, 6).unwrap();
+        assert_eq!(
+            c[name_first_cause(&c, ch, one_way).index].resource,
+            "core-1"
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ use corral_core::duration::format_duration;
 use corral_core::engine::{check_signature, CO_FIRING_WINDOW};
 use corral_core::matcher::{field_value, Field};
 use corral_core::model::{format_event_time, Alert, Millis, Severity, Status};
-use corral_core::rootcause::silent_outweighs;
+use corral_core::rootcause::{silent_outweighs, EARLIEST_TOLERANCE};
 use corral_core::rules::GroupingRule;
 use corral_core::topology::{EdgeMask, TopologyIndex};
 use corral_core::{Engine, IncidentUpdate, RuleSet};
@@ -1145,6 +1145,9 @@ struct RootCauseExplanation {
     /// Why an alerting candidate that explains more lost to the chosen one it depends on.
     #[serde(skip_serializing_if = "Option::is_none")]
     first_cause: Option<String>,
+    /// Why a peer (each upstream of the other) that started a little earlier is not named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peer_rule: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -1458,6 +1461,46 @@ fn explain_root_cause(
             topo.node(NodeIndex::new(symptom)).id,
         ))
     });
+    // Peers have no direction of impact (`rootcause::name_first_cause`): a failing member that
+    // is upstream of the chosen node and downstream of it too, started earlier but within the
+    // simultaneity tolerance, with a lesser alert, is not its cause.
+    let upstream_of = |a: NodeIdx, b: NodeIdx| {
+        topo.upstream_within(
+            NodeIndex::new(a),
+            settings.root_cause.max_hops,
+            EdgeMask::ALL,
+            settings.max_neighbourhood,
+        )
+        .iter()
+        .any(|u| u.hops > 0 && u.node.index() == b)
+    };
+    let peer_rule = topo.resolve(&chosen).and_then(|rc| {
+        let rc = rc.index();
+        let &(rc_start, rc_severity) = resources.get(&rc)?;
+        let (&peer, &(peer_start, peer_severity)) =
+            resources.iter().find(|&(&n, &(start, severity))| {
+                n != rc
+                    && start < rc_start
+                    && rc_start - start <= EARLIEST_TOLERANCE
+                    && severity >= Severity::Error
+                    && severity < rc_severity
+                    && upstream_of(rc, n)
+                    && upstream_of(n, rc)
+            })?;
+        let (peer, rc) = (
+            &topo.node(NodeIndex::new(peer)).id,
+            &topo.node(NodeIndex::new(rc)).id,
+        );
+        Some(format!(
+            "{peer} started {}s before {rc}, but each is upstream of the other (no direction of \
+             impact) and {peer}'s alert is less severe ({} against {}): within the {}s \
+             simultaneity tolerance severity decides, so {peer} is not {rc}'s cause",
+            (rc_start - peer_start) / 1000,
+            peer_severity,
+            rc_severity,
+            EARLIEST_TOLERANCE / 1000
+        ))
+    });
     candidates.truncate(8);
     let mut paths = Vec::new();
     if let Some(rc) = topo.resolve(&chosen) {
@@ -1480,6 +1523,7 @@ fn explain_root_cause(
         paths,
         silent_rule,
         first_cause,
+        peer_rule,
     }
 }
 
@@ -2035,6 +2079,9 @@ fn render_incident(e: &IncidentExplanation) -> String {
         s.push_str(&format!("  {why}\n"));
     }
     if let Some(why) = &rc.first_cause {
+        s.push_str(&format!("  {why}\n"));
+    }
+    if let Some(why) = &rc.peer_rule {
         s.push_str(&format!("  {why}\n"));
     }
     for p in &rc.paths {
