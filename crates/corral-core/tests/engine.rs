@@ -2963,4 +2963,30 @@ fn a_warning_that_clears_long_before_the_outage_it_joined_is_no_symptom_of_it() 
         .tick(1600)
         .finish();
     assert_eq!(h.groups(), all_three);
+    // Nothing follows a warning that was no symptom: it was no failure of its own. host-a3's
+    // disk, full since 20 s into the outage, recovers at 560 s, after the warning split off
+    // (at 540 s) and while the switch still fails: a failure of its own on host-a3, not the
+    // cleared warning's (a part that recovered apart would take it: same resource).
+    let mut h = Harness::new("");
+    h.push(critical(0, "SwitchDown", "tor-a"))
+        .push(critical(10, "HostUnreachable", "host-a2"))
+        .push(critical(20, "DiskFull", "host-a3"))
+        .push(warning(40, "LogErrorBurst", "host-a3"))
+        .push(warning_resolved(300, "LogErrorBurst", "host-a3"))
+        .push(critical(500, "SwitchDown", "tor-a"))
+        .resolve(560, "DiskFull", "host-a3")
+        .push(critical(700, "SwitchDown", "tor-a"))
+        .push(critical(900, "SwitchDown", "tor-a"))
+        .resolve(1500, "SwitchDown", "tor-a")
+        .resolve(1510, "HostUnreachable", "host-a2")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DiskFull@host-a3"]),
+            g(&["HostUnreachable@host-a2", "SwitchDown@tor-a"]),
+            g(&["LogErrorBurst@host-a3"]),
+        ]
+    );
 }
