@@ -1426,8 +1426,20 @@ enum StateTimer {
     /// (A new variant: snapshots written before it existed still load.)
     MaintenanceEnd(Str),
     /// A member at error or above recovered while others of its incident kept failing: see,
-    /// once the recovery tolerance has passed, whether it recovered apart from them.
+    /// once the recovery tolerance has passed, whether it recovered apart from them. (A
+    /// member below error is checked against the named root cause only.)
     RecoveryCheck(Str),
+}
+
+/// Why [`Engine::split_recovered`] splits a part off an incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SplitReason {
+    /// A member at error or above recovered apart from the failure it had joined: a failure of
+    /// its own, which members that recover later with it follow (`Incident::split_off`).
+    RecoveredApart,
+    /// A warning recovered long before the named root cause it sat below: no symptom of it.
+    /// Nothing follows it: it explains no other member's recovery.
+    NoSymptom,
 }
 
 /// An alert's expiry timer, ordered as `Reverse<(Millis, Str)>` (the greatest is the earliest
@@ -2987,6 +2999,7 @@ impl Engine {
         }
         // Only a member the CMDB knows is checked; any member may follow a split-off part.
         let severity = st.node().map_or(Severity::Info, |_| st.severity);
+        let known_warning = st.node().is_some() && st.severity < Severity::Error;
         let inc_id = self.find(inc);
         let Some(inc) = self.incidents.get(&inc_id) else {
             return;
@@ -3000,7 +3013,7 @@ impl Engine {
                 return;
             }
         }
-        if severity >= Severity::Error {
+        if severity >= Severity::Error || known_warning {
             self.state_timers.push(Reverse((
                 t + recovery_tolerance(0),
                 StateTimer::RecoveryCheck(fp.clone()),
@@ -3047,7 +3060,11 @@ impl Engine {
             }
             return;
         }
-        if st.active || st.status != Status::Resolved || st.severity < Severity::Error {
+        if st.active || st.status != Status::Resolved {
+            return;
+        }
+        if st.severity < Severity::Error {
+            self.check_warning_against_root(fp, at, out);
             return;
         }
         let (Some(node), Some(inc)) = (st.node(), st.incident()) else {
@@ -3116,7 +3133,7 @@ impl Engine {
                 continue;
             };
             if failing_at > end + recovery_tolerance(hops)
-                && self.split_recovered(inc_id, fp, m, hops, at, out)
+                && self.split_recovered(inc_id, fp, m, hops, SplitReason::RecoveredApart, at, out)
             {
                 return;
             }
@@ -3127,6 +3144,92 @@ impl Engine {
                 at + (at - end).max(CAUSE_LAG_TOLERANCE),
                 StateTimer::RecoveryCheck(fp.clone()),
             )));
+        }
+    }
+
+    /// *A warning that clears long before the outage it joined was no symptom of it*: a
+    /// member below error, on a resource 1 or more hops below the incident's named root cause,
+    /// that started while a member at error or above on that root was failing and recovered
+    /// while that member kept failing beyond [`recovery_tolerance`] of their hops (evidence in
+    /// the stream, as for [`Engine::fire_recovery_check`]): the root's recovery would have
+    /// brought its symptom's within that time, so the warning degraded its resource for a
+    /// reason of its own. It leaves, with what recovered with it, as an incident of its own
+    /// ([`Engine::split_recovered`], [`SplitReason::NoSymptom`]). A warning that recovered
+    /// with one of the root's alerts (two failures on one root) stays; while one of them may
+    /// still recover with it, the check looks again later.
+    fn check_warning_against_root(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            return;
+        };
+        let (Some(node), Some(inc)) = (st.node(), st.incident()) else {
+            return;
+        };
+        let (began, end) = (st.first_seen, st.last_seen);
+        let inc_id = self.find(inc);
+        let Some(root) = self
+            .incidents
+            .get(&inc_id)
+            .filter(|i| i.active > 0)
+            .and_then(|i| i.last_root.as_ref())
+            .and_then(|(r, _)| self.topology.resolve(r))
+            .map(|n| n.index() as u32)
+        else {
+            return;
+        };
+        if root == node {
+            return;
+        }
+        let Some(hops) = self
+            .rca_upstream(node)
+            .iter()
+            .find(|&&(n, _)| n == root)
+            .map(|&(_, hops)| hops)
+        else {
+            return;
+        };
+        let tolerance = recovery_tolerance(hops);
+        let mut kept_failing: Option<Str> = None;
+        let mut pending = false;
+        for m in &self.incidents[&inc_id].members {
+            let Some(ms) = self.dedup.alerts.get(m) else {
+                continue;
+            };
+            if ms.node != root || ms.severity < Severity::Error || ms.first_seen > began {
+                continue;
+            }
+            let failing_at = if ms.active {
+                ms.last_update
+            } else {
+                ms.last_seen
+            };
+            if failing_at > end + tolerance {
+                kept_failing.get_or_insert_with(|| m.clone());
+            } else if ms.active {
+                // It may yet recover with the warning.
+                pending = true;
+            } else if (failing_at - end).abs() <= tolerance {
+                // Recovered with one of the root's alerts: its symptom, or a second failure
+                // of that root.
+                return;
+            }
+        }
+        if pending {
+            self.state_timers.push(Reverse((
+                at + (at - end).max(CAUSE_LAG_TOLERANCE),
+                StateTimer::RecoveryCheck(fp.clone()),
+            )));
+            return;
+        }
+        if let Some(still_failing) = kept_failing {
+            self.split_recovered(
+                inc_id,
+                fp,
+                &still_failing,
+                hops,
+                SplitReason::NoSymptom,
+                at,
+                out,
+            );
         }
     }
 
@@ -3179,19 +3282,22 @@ impl Engine {
     }
 
     /// Moves `recovered` (a member at error or above that recovered apart from `still_failing`,
-    /// `hops` from it) out of incident `inc_id`, with every member that recovered with it
+    /// `hops` from it, or a warning that was no symptom of it: `reason`) out of incident
+    /// `inc_id`, with every member that recovered with it
     /// (chained through members within the root-cause reach of one another that recovered
     /// within the tolerance of each other), into a new incident, already resolving. The rest
     /// keeps the incident and its key. Nothing moves while a member of that part may have
     /// recovered with `still_failing` (its evidence of failing is not yet past the member's
     /// tolerance): the two recoveries are then too close to tell the failures apart. Returns
     /// whether it split.
+    #[allow(clippy::too_many_arguments)]
     fn split_recovered(
         &mut self,
         inc_id: u32,
         recovered: &Str,
         still_failing: &Str,
         hops: u8,
+        reason: SplitReason,
         at: Millis,
         out: &mut Vec<IncidentUpdate>,
     ) -> bool {
@@ -3257,27 +3363,39 @@ impl Engine {
             .unwrap_or_default();
         let old_key = self.incidents[&inc_id].key.clone();
         let new_key = self.incidents[&new_id].key.clone();
-        let hops_away = format!(" ({hops} hops away)");
+        let hops_away = match (reason, hops) {
+            (SplitReason::RecoveredApart, 1) => " (1 hop away)".to_string(),
+            (SplitReason::RecoveredApart, _) => format!(" ({hops} hops away)"),
+            (SplitReason::NoSymptom, 1) => " (1 hop above it)".to_string(),
+            (SplitReason::NoSymptom, _) => format!(" ({hops} hops above it)"),
+        };
         let why = [
             rec_name.as_str(),
             " on ",
             rec_resource.as_str(),
-            " recovered while ",
+            if reason == SplitReason::NoSymptom {
+                ", a warning, recovered while "
+            } else {
+                " recovered while "
+            },
             still_name.as_str(),
             " on ",
             still_resource.as_str(),
-            if hops == 1 {
-                " (1 hop away)"
-            } else {
-                &hops_away
-            },
+            &hops_away,
             " kept failing beyond the time a cause's recovery takes to reach its effects",
+            if reason == SplitReason::NoSymptom {
+                ": no symptom of it"
+            } else {
+                ""
+            },
         ]
         .concat();
         {
             let inc = self.incidents.get_mut(&inc_id).expect("present");
             inc.members.retain(|m| !moving.contains(m));
-            inc.split_off.push(new_id);
+            if reason == SplitReason::RecoveredApart {
+                inc.split_off.push(new_id);
+            }
             if inc.explanation.len() < MAX_EXPLANATION {
                 inc.explanation.push(
                     [&why, ": its part split off into ", &new_key]

@@ -2886,3 +2886,107 @@ fn alerts_on_one_resource_that_recover_apart_from_the_failure_they_joined_leave_
         ]
     );
 }
+
+/// A warning's resolve (a warning that clears: `resolve` would record it at error).
+fn warning_resolved(secs: i64, name: &str, resource: &str) -> Alert {
+    let mut a = warning(secs, name, resource);
+    a.status = Status::Resolved;
+    a.ends_at = Some(T0 + secs * 1000);
+    a
+}
+
+#[test]
+fn a_warning_that_clears_long_before_the_outage_it_joined_is_no_symptom_of_it() {
+    // tor-a goes down and host-a2 behind it becomes unreachable; 40 s into the outage a
+    // one-off warning fires on host-a3, also behind the switch: by time and topology, one
+    // incident. The warning clears at 300 s while the switch is re-notified as failing at
+    // 900 s (and recovers at 1,500 s, host-a2 with it). A cause's recovery brings its
+    // symptoms' within a scrape interval per hop and one more (120 s for one hop): the warning
+    // degraded host-a3 for a reason of its own, no symptom of the outage. It leaves as an
+    // incident of its own, and says why.
+    let outage = |h: &mut Harness| {
+        h.push(critical(0, "SwitchDown", "tor-a"))
+            .push(critical(10, "HostUnreachable", "host-a2"))
+            .push(warning(40, "LogErrorBurst", "host-a3"));
+    };
+    let all_three = vec![g(&[
+        "HostUnreachable@host-a2",
+        "LogErrorBurst@host-a3",
+        "SwitchDown@tor-a",
+    ])];
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.push(warning_resolved(300, "LogErrorBurst", "host-a3"))
+        .tick(350);
+    assert_eq!(h.groups(), all_three);
+    h.push(critical(900, "SwitchDown", "tor-a"))
+        .resolve(1500, "SwitchDown", "tor-a")
+        .resolve(1510, "HostUnreachable", "host-a2")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostUnreachable@host-a2", "SwitchDown@tor-a"]),
+            g(&["LogErrorBurst@host-a3"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "SwitchDown@tor-a"), "tor-a");
+    let split_note = h
+        .incidents()
+        .values()
+        .find(|u| u.payload.custom_details.alerts.len() == 1)
+        .map(|u| u.payload.custom_details.explanation.join("\n"))
+        .unwrap_or_default();
+    assert!(
+        split_note.contains(
+            "LogErrorBurst on host-a3, a warning, recovered while SwitchDown on tor-a (1 hop \
+             above it) kept failing"
+        ) && split_note.contains("no symptom of it"),
+        "{split_note}"
+    );
+    // Clearing within the tolerance of the switch's recovery, it may be its symptom: it stays.
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.push(critical(900, "SwitchDown", "tor-a"))
+        .push(warning_resolved(1450, "LogErrorBurst", "host-a3"))
+        .resolve(1500, "SwitchDown", "tor-a")
+        .resolve(1510, "HostUnreachable", "host-a2")
+        .tick(1600)
+        .finish();
+    assert_eq!(h.groups(), all_three);
+    // Silence is no evidence: with no occurrence of the switch past the tolerance (a lost or
+    // late resolve looks the same), the warning stays.
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.push(warning_resolved(300, "LogErrorBurst", "host-a3"))
+        .tick(1600)
+        .finish();
+    assert_eq!(h.groups(), all_three);
+    // Nothing follows a warning that was no symptom: it was no failure of its own. host-a3's
+    // disk, full since 20 s into the outage, recovers at 560 s, after the warning split off
+    // (at 540 s) and while the switch still fails: a failure of its own on host-a3, not the
+    // cleared warning's (a part that recovered apart would take it: same resource).
+    let mut h = Harness::new("");
+    h.push(critical(0, "SwitchDown", "tor-a"))
+        .push(critical(10, "HostUnreachable", "host-a2"))
+        .push(critical(20, "DiskFull", "host-a3"))
+        .push(warning(40, "LogErrorBurst", "host-a3"))
+        .push(warning_resolved(300, "LogErrorBurst", "host-a3"))
+        .push(critical(500, "SwitchDown", "tor-a"))
+        .resolve(560, "DiskFull", "host-a3")
+        .push(critical(700, "SwitchDown", "tor-a"))
+        .push(critical(900, "SwitchDown", "tor-a"))
+        .resolve(1500, "SwitchDown", "tor-a")
+        .resolve(1510, "HostUnreachable", "host-a2")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DiskFull@host-a3"]),
+            g(&["HostUnreachable@host-a2", "SwitchDown@tor-a"]),
+            g(&["LogErrorBurst@host-a3"]),
+        ]
+    );
+}

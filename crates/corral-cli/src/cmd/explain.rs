@@ -1579,7 +1579,18 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
     let recovered_apart = (!grouped)
         .then(|| recovered_apart(replay, &fps[0], &fps[1]))
         .flatten();
-    let note = if let Some(line) = &recovered_apart {
+    let note = if let Some(line) = recovered_apart
+        .as_ref()
+        .filter(|line| line.contains(NO_SYMPTOM))
+    {
+        Some(format!(
+            "they were in one incident until the engine split it: {line}; a cause's recovery \
+             brings its effects' within a scrape interval per hop and one more \
+             (causality::recovery_tolerance), so a warning that cleared while the named root \
+             cause kept failing beyond that time was no symptom of it: it degraded its resource \
+             for a reason of its own (no symptom)"
+        ))
+    } else if let Some(line) = &recovered_apart {
         Some(format!(
             "they were in one incident until the engine split it: {line}; a cause's recovery \
              brings its effects' within a scrape interval per hop and one more \
@@ -1696,6 +1707,10 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
         shared_symptom,
     }
 }
+
+/// How the engine's split line ends when a warning left the outage it had joined as no symptom
+/// of it (`Engine::check_warning_against_root`), not as a failure of its own.
+const NO_SYMPTOM: &str = "no symptom of it";
 
 /// The engine's own line (`Engine::split_recovered`) when the incidents of `a` and `b` were one
 /// until the part that recovered apart from its named root cause was split off: the split-off
