@@ -2324,7 +2324,9 @@ impl Engine {
     /// failing within that tolerance before `t` (or firing) is the one it recovers with. The
     /// same holds when `from` holds none any more: its explanation left it (the recovery split
     /// took it away, having found it recovered apart from this alert), so `from` has no claim
-    /// on it. `None`: no such evidence; it stays.
+    /// on it. Where no member above it explains it, the members on its own resource that had
+    /// started by `began` do (a symptom another failure's alert there explained): if one fired
+    /// within a scrape interval of its end, it stays. `None`: no such evidence; it stays.
     fn shared_symptom_recovered_with(
         &mut self,
         fp: &Str,
@@ -2344,6 +2346,9 @@ impl Engine {
         let recovered_with = |engine: &Engine, inc: u32| -> Option<bool> {
             let inc = engine.incidents.get(&inc)?;
             let mut explained = false;
+            // Members on its own resource that had started by its start: they explain it only
+            // where no member above it does (whether one fired with it: `Some(true)`).
+            let mut on_own_resource: Option<bool> = None;
             for m in inc.members.iter().filter(|m| *m != fp) {
                 let Some(ms) = engine.dedup.alerts.get(m) else {
                     continue;
@@ -2355,15 +2360,21 @@ impl Engine {
                 }) else {
                     continue;
                 };
-                if hops == 0 || ms.first_seen > began {
+                if ms.first_seen > began {
+                    continue;
+                }
+                let fired_with_it =
+                    ms.active || ms.last_seen >= t.saturating_sub(recovery_tolerance(hops));
+                if hops == 0 {
+                    on_own_resource = Some(on_own_resource == Some(true) || fired_with_it);
                     continue;
                 }
                 explained = true;
-                if ms.active || ms.last_seen >= t.saturating_sub(recovery_tolerance(hops)) {
+                if fired_with_it {
                     return Some(true);
                 }
             }
-            explained.then_some(false)
+            explained.then_some(false).or(on_own_resource)
         };
         if recovered_with(self, from) == Some(true) {
             return None;
@@ -4255,7 +4266,13 @@ impl Engine {
             }
         }
         self.anchor_slots = anchors.slots;
-        if passed_over.is_empty() && explained {
+        // Explained on its own resource only (another failure's member there, none above it
+        // linked): the failures above it it passed over are recorded too, so that its recovery
+        // can still tell which of them was its cause.
+        let explained_on_own_resource = explained_by
+            .iter()
+            .any(|&(inc, hops, _)| hops == 0 && self.find(inc) == inc_id);
+        if passed_over.is_empty() && (explained || explained_on_own_resource) {
             passed_over = explanations_passed_over;
         }
         if !passed_over.is_empty() {
