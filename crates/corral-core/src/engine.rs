@@ -2324,9 +2324,10 @@ impl Engine {
     /// failing within that tolerance before `t` (or firing) is the one it recovers with. The
     /// same holds when `from` holds none any more: its explanation left it (the recovery split
     /// took it away, having found it recovered apart from this alert), so `from` has no claim
-    /// on it. Where no member above it explains it, the members on its own resource that had
-    /// started by `began` do (a symptom another failure's alert there explained): if one fired
-    /// within a scrape interval of its end, it stays. `None`: no such evidence; it stays.
+    /// on it. A symptom that only another failure's alert on its own resource explained when
+    /// it joined is read the same way: the members above it that count are those that had
+    /// started by `began` (too long before it to link, in the case that led here), and with
+    /// none, `from` has no claim on it. `None`: no such evidence; it stays.
     fn shared_symptom_recovered_with(
         &mut self,
         fp: &Str,
@@ -2346,9 +2347,6 @@ impl Engine {
         let recovered_with = |engine: &Engine, inc: u32| -> Option<bool> {
             let inc = engine.incidents.get(&inc)?;
             let mut explained = false;
-            // Members on its own resource that had started by its start: they explain it only
-            // where no member above it does (whether one fired with it: `Some(true)`).
-            let mut on_own_resource: Option<bool> = None;
             for m in inc.members.iter().filter(|m| *m != fp) {
                 let Some(ms) = engine.dedup.alerts.get(m) else {
                     continue;
@@ -2360,21 +2358,15 @@ impl Engine {
                 }) else {
                     continue;
                 };
-                if ms.first_seen > began {
-                    continue;
-                }
-                let fired_with_it =
-                    ms.active || ms.last_seen >= t.saturating_sub(recovery_tolerance(hops));
-                if hops == 0 {
-                    on_own_resource = Some(on_own_resource == Some(true) || fired_with_it);
+                if hops == 0 || ms.first_seen > began {
                     continue;
                 }
                 explained = true;
-                if fired_with_it {
+                if ms.active || ms.last_seen >= t.saturating_sub(recovery_tolerance(hops)) {
                     return Some(true);
                 }
             }
-            explained.then_some(false).or(on_own_resource)
+            explained.then_some(false)
         };
         if recovered_with(self, from) == Some(true) {
             return None;
