@@ -2336,7 +2336,10 @@ impl Engine {
     /// failing within that tolerance before `t` (or firing) is the one it recovers with. The
     /// same holds when `from` holds none any more: its explanation left it (the recovery split
     /// took it away, having found it recovered apart from this alert), so `from` has no claim
-    /// on it. `None`: no such evidence; it stays.
+    /// on it. A symptom that only another failure's alert on its own resource explained when
+    /// it joined is read the same way: the members above it that count are those that had
+    /// started by `began` (too long before it to link, in the case that led here), and with
+    /// none, `from` has no claim on it. `None`: no such evidence; it stays.
     fn shared_symptom_recovered_with(
         &mut self,
         fp: &Str,
@@ -4373,7 +4376,13 @@ impl Engine {
             }
         }
         self.anchor_slots = anchors.slots;
-        if passed_over.is_empty() && explained {
+        // Explained on its own resource only (another failure's member there, none above it
+        // linked): the failures above it it passed over are recorded too, so that its recovery
+        // can still tell which of them was its cause.
+        let explained_on_own_resource = explained_by
+            .iter()
+            .any(|&(inc, hops, _)| hops == 0 && self.find(inc) == inc_id);
+        if passed_over.is_empty() && (explained || explained_on_own_resource) {
             passed_over = explanations_passed_over;
         }
         if !passed_over.is_empty() {

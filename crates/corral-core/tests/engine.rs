@@ -2990,3 +2990,58 @@ fn a_warning_that_clears_long_before_the_outage_it_joined_is_no_symptom_of_it() 
         ]
     );
 }
+
+/// A service calling a database and a cache; the cache runs on a VM on a hypervisor, three
+/// hops above the service.
+const OWN_RESOURCE_TOPO: &str = r#"
+nodes:
+  - {id: api, kind: service}
+  - {id: db, kind: database}
+  - {id: cache, kind: service}
+  - {id: vm-cache, kind: vm}
+  - {id: esx-cache, kind: hypervisor}
+edges:
+  - {from: api, to: db, type: depends_on}
+  - {from: api, to: cache, type: depends_on}
+  - {from: cache, to: vm-cache, type: runs_on}
+  - {from: vm-cache, to: esx-cache, type: runs_on}
+"#;
+
+#[test]
+fn a_symptom_explained_on_its_own_resource_recovers_with_the_failure_it_passed_over() {
+    // db goes down; api's errors follow 20 s later (db's incident). esx-cache, three hops
+    // above api, goes down 100 s in: a failure of its own (api's errors started 80 s before
+    // it). api's latency warning at 200 s is explained by db's incident on its own resource
+    // (api's errors, 0 hops) and by esx-cache's three hops up (deeper than `max_hops`): it
+    // joins db's, and passes over esx-cache's. db's failure recovers at 300 s while the
+    // latency keeps firing; the latency recovers at 920 s, 20 s after esx-cache: that was its
+    // cause, and it moves there. Before, an alert explained only on its own resource recorded
+    // no passed-over failure, so nothing looked at its recovery and it stayed behind.
+    let mut h = Harness::with_topology("", OWN_RESOURCE_TOPO);
+    h.push(critical(0, "DatabaseDown", "db"))
+        .push(critical(20, "HighErrorRate", "api"))
+        .push(critical(100, "HypervisorDown", "esx-cache"))
+        .push(warning(200, "HighLatency", "api"))
+        .tick(250);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db", "HighErrorRate@api", "HighLatency@api"]),
+            g(&["HypervisorDown@esx-cache"]),
+        ]
+    );
+    h.resolve(300, "DatabaseDown", "db")
+        .resolve(310, "HighErrorRate", "api")
+        .push(critical(800, "HypervisorDown", "esx-cache"))
+        .resolve(900, "HypervisorDown", "esx-cache")
+        .resolve(920, "HighLatency", "api")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db", "HighErrorRate@api"]),
+            g(&["HighLatency@api", "HypervisorDown@esx-cache"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "HighLatency@api"), "esx-cache");
+}
