@@ -1681,6 +1681,12 @@ pub struct Engine {
     choose_scratch: rootcause::ChooseScratch,
     /// Where a join's explanation line is written before it is copied into its `Arc<str>`.
     line_scratch: String,
+    /// Where a root-cause view's resource and service names are gathered before they move
+    /// into their `Arc<[Str]>`: one allocation a list (collected straight from the incident's
+    /// maps, whose iterators do not tell their length to `collect`, a list cost two).
+    names_scratch: Vec<Str>,
+    /// The empty name list, shared by the views of incidents without a service (most).
+    no_names: Arc<[Str]>,
     /// Root-cause preference rank of each node's kind.
     kind_ranks: Vec<u16>,
     /// Each grouping rule's name as an update's `rules` list, for the incidents of that rule
@@ -1764,6 +1770,8 @@ impl Engine {
             first_cause_ups: FxHashMap::default(),
             choose_scratch: rootcause::ChooseScratch::default(),
             line_scratch: String::new(),
+            names_scratch: Vec::new(),
+            no_names: Arc::from([]),
             cache_root_causes: true,
             skip_single_member_scans: true,
             now: Millis::MIN,
@@ -5132,7 +5140,8 @@ impl Engine {
         let rules = &self.rules;
         let topo = &self.topology;
         // Root cause over the incident's coverage.
-        let mut cands: Vec<Candidate> = Vec::with_capacity(inc.resources.len() + 2);
+        // On the stack: an incident has a resource or two, and the silent pool adds two.
+        let mut cands: SmallVec<[Candidate; 4]> = SmallVec::with_capacity(inc.resources.len() + 2);
         let by_node = MembersByNode::new(inc.resources.values());
         let known_members = by_node.len();
         let kind_ranks = &self.kind_ranks;
@@ -5391,8 +5400,12 @@ impl Engine {
         drop(cands);
 
         // `Str`s: the short names are copied inline, without an allocation each.
-        let resources: Arc<[Str]> = inc.resources.keys().cloned().collect();
-        let services: Arc<[Str]> = inc.services.iter().cloned().collect();
+        let resources = shared_names(
+            &mut self.names_scratch,
+            &self.no_names,
+            inc.resources.keys(),
+        );
+        let services = shared_names(&mut self.names_scratch, &self.no_names, inc.services.iter());
         // The incident's services and those its root cause impacts, both sorted and unique:
         // merged rather than collected through a `BTreeSet<String>`, which allocated a string
         // per service per update (a quarter of this function's cost on a storm).
@@ -5692,6 +5705,21 @@ fn push_decimal(out: &mut String, n: usize) {
     out.push_str(itoa::Buffer::new().format(n));
 }
 
+/// `names` as a shared list, gathered in `scratch` and moved into one allocation (a drained
+/// `Vec` tells `collect` its length); `empty` itself when there are none.
+fn shared_names<'n>(
+    scratch: &mut Vec<Str>,
+    empty: &Arc<[Str]>,
+    names: impl Iterator<Item = &'n Str>,
+) -> Arc<[Str]> {
+    scratch.clear();
+    scratch.extend(names.cloned());
+    if scratch.is_empty() {
+        return empty.clone();
+    }
+    scratch.drain(..).collect()
+}
+
 /// Services that break when `node` fails: its own and those of everything it impacts, within a
 /// bounded blast radius.
 fn impacted_services(topo: &TopologyIndex, node: u32) -> Arc<[Str]> {
@@ -5709,12 +5737,13 @@ fn impacted_services(topo: &TopologyIndex, node: u32) -> Arc<[Str]> {
 /// lookups it served (`members_by_node_agrees_with_a_map`).
 struct MembersByNode<'a> {
     filter: u64,
-    sorted: Vec<(u32, &'a ResourceAgg)>,
+    /// On the stack: most incidents have one or two resources.
+    sorted: SmallVec<[(u32, &'a ResourceAgg); 4]>,
 }
 
 impl<'a> MembersByNode<'a> {
     fn new(resources: impl Iterator<Item = &'a ResourceAgg>) -> Self {
-        let mut sorted: Vec<(u32, &ResourceAgg)> = resources
+        let mut sorted: SmallVec<[(u32, &ResourceAgg); 4]> = resources
             .filter(|agg| agg.node != NONE)
             .map(|agg| (agg.node, agg))
             .collect();
@@ -6128,6 +6157,22 @@ mod tests {
             let union: Arc<[Str]> = expected.clone().into();
             prop_assert_eq!(&union_shared(&a_shared, &union)[..], &expected[..]);
             prop_assert_eq!(&union_shared(&union, &b_shared)[..], &expected[..]);
+        }
+
+        /// A view's shared list holds the names in order, whatever the scratch held before
+        /// (long names too, which a `Str` keeps on the heap); no names is the shared empty list.
+        #[test]
+        fn shared_names_are_the_names_in_order(
+            names in proptest::collection::btree_set("[a-c]{0,3}|[a-z]{25,30}", 0..8),
+            stale in proptest::collection::vec("[a-z]{0,30}", 0..4),
+        ) {
+            let names: Vec<Str> = names.iter().map(Str::from).collect();
+            let mut scratch: Vec<Str> = stale.iter().map(Str::from).collect();
+            let empty: Arc<[Str]> = Arc::from([]);
+            let shared = shared_names(&mut scratch, &empty, names.iter());
+            prop_assert_eq!(&shared[..], &names[..]);
+            prop_assert_eq!(Arc::ptr_eq(&shared, &empty), names.is_empty());
+            prop_assert!(scratch.is_empty());
         }
 
         /// Split into a queue per kind, the timers still pop in the order of one heap of
