@@ -344,10 +344,12 @@ impl Pipeline {
         if self.batch.is_empty() {
             return;
         }
-        for u in self.batch.drain(..) {
+        // Encoded where they lie, then dropped: draining moved each (~530 bytes) out first.
+        for u in &self.batch {
             self.updates += 1;
-            self.out.write(&u).expect("sink accepts");
+            self.out.write(u).expect("sink accepts");
         }
+        self.batch.clear();
     }
 }
 

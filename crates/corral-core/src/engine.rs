@@ -1693,6 +1693,12 @@ pub struct Engine {
     choose_scratch: rootcause::ChooseScratch,
     /// Where a join's explanation line is written before it is copied into its `Arc<str>`.
     line_scratch: String,
+    /// Where a root-cause view's resource and service names are gathered before they move
+    /// into their `Arc<[Str]>`: one allocation a list (collected straight from the incident's
+    /// maps, whose iterators do not tell their length to `collect`, a list cost two).
+    names_scratch: Vec<Str>,
+    /// The empty name list, shared by the views of incidents without a service (most).
+    no_names: Arc<[Str]>,
     /// Root-cause preference rank of each node's kind.
     kind_ranks: Vec<u16>,
     /// Each grouping rule's name as an update's `rules` list, for the incidents of that rule
@@ -1776,6 +1782,8 @@ impl Engine {
             first_cause_ups: FxHashMap::default(),
             choose_scratch: rootcause::ChooseScratch::default(),
             line_scratch: String::new(),
+            names_scratch: Vec::new(),
+            no_names: Arc::from([]),
             cache_root_causes: true,
             skip_single_member_scans: true,
             now: Millis::MIN,
@@ -5220,12 +5228,12 @@ impl Engine {
         let Some(mut inc) = self.incidents.remove(&inc_id) else {
             return;
         };
-        let upd = self.build_update(&mut inc, action, at);
+        // Pushed as it is built: an update is ~530 bytes, and each hand-over was a copy.
+        out.push(self.build_update(&mut inc, action, at));
         inc.dirty = false;
         inc.last_emit = self.now.max(at);
         self.incidents.insert(inc_id, inc);
         self.stats.updates_emitted += 1;
-        out.push(upd);
     }
 
     fn build_update(
@@ -5246,9 +5254,9 @@ impl Engine {
             }
             _ => Box::new(self.root_cause_view(inc)),
         };
-        let upd = self.update_from(inc, &view, action, at);
-        inc.root_cause = Some(view);
-        upd
+        // The update is the last expression, built in the caller's place (holding it in a
+        // local while the view went back into the incident cost a copy of the update).
+        self.update_from(inc, view, action, at)
     }
 
     /// The root-cause part of an update: candidates over the incident's coverage, the choice,
@@ -5259,7 +5267,8 @@ impl Engine {
         let rules = &self.rules;
         let topo = &self.topology;
         // Root cause over the incident's coverage.
-        let mut cands: Vec<Candidate> = Vec::with_capacity(inc.resources.len() + 2);
+        // On the stack: an incident has a resource or two, and the silent pool adds two.
+        let mut cands: SmallVec<[Candidate; 4]> = SmallVec::with_capacity(inc.resources.len() + 2);
         let by_node = MembersByNode::new(inc.resources.values());
         let known_members = by_node.len();
         let kind_ranks = &self.kind_ranks;
@@ -5518,8 +5527,12 @@ impl Engine {
         drop(cands);
 
         // `Str`s: the short names are copied inline, without an allocation each.
-        let resources: Arc<[Str]> = inc.resources.keys().cloned().collect();
-        let services: Arc<[Str]> = inc.services.iter().cloned().collect();
+        let resources = shared_names(
+            &mut self.names_scratch,
+            &self.no_names,
+            inc.resources.keys(),
+        );
+        let services = shared_names(&mut self.names_scratch, &self.no_names, inc.services.iter());
         // The incident's services and those its root cause impacts, both sorted and unique:
         // merged rather than collected through a `BTreeSet<String>`, which allocated a string
         // per service per update (a quarter of this function's cost on a storm).
@@ -5550,12 +5563,13 @@ impl Engine {
     }
 
     /// The update itself: the root-cause view and everything that changes between updates of
-    /// an unchanged membership (counts, severity, times, explanation, rules).
+    /// an unchanged membership (counts, severity, times, explanation, rules). The view goes
+    /// back into the incident (`Incident::root_cause`), kept for the next update.
     #[inline(never)]
     fn update_from(
         &mut self,
         inc: &mut Incident,
-        view: &RootCauseView,
+        view: Box<RootCauseView>,
         action: EventAction,
         at: Millis,
     ) -> IncidentUpdate {
@@ -5615,26 +5629,32 @@ impl Engine {
             inc.first_seen_text()
         };
         let key = Str::new(&inc.key);
+        let (source, component, class) = (component.clone(), component.clone(), class.clone());
+        let group = view.services.first().cloned().unwrap_or_default();
+        let (resources, services) = (view.resources.clone(), view.services.clone());
+        let (root_cause, impacted_services) = (view.root.clone(), view.impacted.clone());
+        inc.root_cause = Some(view);
+        // The last expression, so that it is built in the caller's place.
         IncidentUpdate {
             event_action: action,
             dedup_key: key.clone(),
             payload: Payload {
                 summary,
-                source: component.clone(),
+                source,
                 severity: inc.severity,
                 timestamp,
-                component: component.clone(),
-                group: view.services.first().cloned().unwrap_or_default(),
-                class: class.clone(),
+                component,
+                group,
+                class,
                 custom_details: Details {
                     incident_id: key,
                     alerts: inc.members.clone(),
                     alert_count: inc.members.len(),
                     event_count: inc.events,
-                    resources: view.resources.clone(),
-                    services: view.services.clone(),
-                    root_cause: view.root.clone(),
-                    impacted_services: view.impacted.clone(),
+                    resources,
+                    services,
+                    root_cause,
+                    impacted_services,
                     anomaly_score,
                     rules: rule_names,
                     merged_from: inc.merged_from.iter().map(Str::new).collect(),
@@ -5819,6 +5839,21 @@ fn push_decimal(out: &mut String, n: usize) {
     out.push_str(itoa::Buffer::new().format(n));
 }
 
+/// `names` as a shared list, gathered in `scratch` and moved into one allocation (a drained
+/// `Vec` tells `collect` its length); `empty` itself when there are none.
+fn shared_names<'n>(
+    scratch: &mut Vec<Str>,
+    empty: &Arc<[Str]>,
+    names: impl Iterator<Item = &'n Str>,
+) -> Arc<[Str]> {
+    scratch.clear();
+    scratch.extend(names.cloned());
+    if scratch.is_empty() {
+        return empty.clone();
+    }
+    scratch.drain(..).collect()
+}
+
 /// Services that break when `node` fails: its own and those of everything it impacts, within a
 /// bounded blast radius.
 fn impacted_services(topo: &TopologyIndex, node: u32) -> Arc<[Str]> {
@@ -5836,12 +5871,13 @@ fn impacted_services(topo: &TopologyIndex, node: u32) -> Arc<[Str]> {
 /// lookups it served (`members_by_node_agrees_with_a_map`).
 struct MembersByNode<'a> {
     filter: u64,
-    sorted: Vec<(u32, &'a ResourceAgg)>,
+    /// On the stack: most incidents have one or two resources.
+    sorted: SmallVec<[(u32, &'a ResourceAgg); 4]>,
 }
 
 impl<'a> MembersByNode<'a> {
     fn new(resources: impl Iterator<Item = &'a ResourceAgg>) -> Self {
-        let mut sorted: Vec<(u32, &ResourceAgg)> = resources
+        let mut sorted: SmallVec<[(u32, &ResourceAgg); 4]> = resources
             .filter(|agg| agg.node != NONE)
             .map(|agg| (agg.node, agg))
             .collect();
@@ -6255,6 +6291,22 @@ mod tests {
             let union: Arc<[Str]> = expected.clone().into();
             prop_assert_eq!(&union_shared(&a_shared, &union)[..], &expected[..]);
             prop_assert_eq!(&union_shared(&union, &b_shared)[..], &expected[..]);
+        }
+
+        /// A view's shared list holds the names in order, whatever the scratch held before
+        /// (long names too, which a `Str` keeps on the heap); no names is the shared empty list.
+        #[test]
+        fn shared_names_are_the_names_in_order(
+            names in proptest::collection::btree_set("[a-c]{0,3}|[a-z]{25,30}", 0..8),
+            stale in proptest::collection::vec("[a-z]{0,30}", 0..4),
+        ) {
+            let names: Vec<Str> = names.iter().map(Str::from).collect();
+            let mut scratch: Vec<Str> = stale.iter().map(Str::from).collect();
+            let empty: Arc<[Str]> = Arc::from([]);
+            let shared = shared_names(&mut scratch, &empty, names.iter());
+            prop_assert_eq!(&shared[..], &names[..]);
+            prop_assert_eq!(Arc::ptr_eq(&shared, &empty), names.is_empty());
+            prop_assert!(scratch.is_empty());
         }
 
         /// Split into a queue per kind, the timers still pop in the order of one heap of

@@ -220,9 +220,11 @@ impl<E: FnMut(&IncidentUpdate), D: FnMut(InputDeadLetter)> Correlate<'_, E, D> {
         if self.batch.is_empty() {
             return;
         }
-        for u in self.batch.drain(..) {
-            (self.emit)(&u);
+        // Encoded where they lie, then dropped: draining moved each (~530 bytes) out first.
+        for u in self.batch.iter() {
+            (self.emit)(u);
         }
+        self.batch.clear();
     }
 }
 
