@@ -358,12 +358,24 @@ impl<const N: usize> KnownNames<N> {
     /// Panics (at compile time, in a `const`) on a name that needs escaping or is longer than
     /// 14 bytes.
     pub const fn new(names: [&'static str; N]) -> KnownNames<N> {
+        Self::framed(names, b"", b"")
+    }
+
+    /// Object keys as a compact record writes every member after the first: `,"name":`
+    /// (the separator, the quoted key, its colon; no spaces), matched by
+    /// [`KnownNames::at_start_of`] in one compare. Panics (at compile time) on a name longer
+    /// than 12 bytes.
+    pub const fn compact_members(names: [&'static str; N]) -> KnownNames<N> {
+        Self::framed(names, b",", b":")
+    }
+
+    const fn framed(names: [&'static str; N], before: &[u8], after: &[u8]) -> KnownNames<N> {
         let mut bytes = [b"".as_slice(); N];
         let mut quoted = [QuotedName::EMPTY; N];
         let mut i = 0;
         while i < N {
             bytes[i] = names[i].as_bytes();
-            quoted[i] = QuotedName::new(bytes[i]);
+            quoted[i] = QuotedName::new(before, bytes[i], after);
             i += 1;
         }
         KnownNames {
@@ -372,9 +384,9 @@ impl<const N: usize> KnownNames<N> {
         }
     }
 
-    /// The index (from `from` on) and quoted length of the name whose quoted form `"name"`
-    /// `bytes` begins with, compared in place: a masked compare of the first 16 bytes per
-    /// name, no string search. `None` when none does, or `bytes` is shorter than 16.
+    /// The index (from `from` on) and matched length of the name whose quoted form `"name"`
+    /// (framed, for [`KnownNames::compact_members`]) `bytes` begins with, compared in place:
+    /// a masked compare of the first 16 bytes per name, no string search. `None` when none does, or `bytes` is shorter than 16.
     #[inline(always)]
     pub fn at_start_of(&self, bytes: &[u8], from: usize) -> Option<(usize, usize)> {
         let (head, tail) = bytes.first_chunk::<16>()?.split_at(8);
@@ -425,23 +437,40 @@ impl QuotedName {
         len: 0,
     };
 
-    const fn new(name: &[u8]) -> QuotedName {
-        let len = name.len() + 2;
-        assert!(len <= 16, "a known name is at most 14 bytes");
+    /// `before`, `"name"`, `after`: the bytes to match, at most 16.
+    const fn new(before: &[u8], name: &[u8], after: &[u8]) -> QuotedName {
+        let len = before.len() + name.len() + 2 + after.len();
+        assert!(len <= 16, "a known name and its frame are at most 16 bytes");
         let mut text = [0u8; 16];
         let mut mask = [0u8; 16];
-        text[0] = b'"';
-        text[len - 1] = b'"';
         let mut i = 0;
+        while i < before.len() {
+            text[i] = before[i];
+            i += 1;
+        }
+        text[i] = b'"';
+        i += 1;
+        let mut j = 0;
+        while j < name.len() {
+            let c = name[j];
+            assert!(
+                c >= 0x20 && c != b'"' && c != b'\\',
+                "a known name needs no escape"
+            );
+            text[i] = c;
+            i += 1;
+            j += 1;
+        }
+        text[i] = b'"';
+        i += 1;
+        j = 0;
+        while j < after.len() {
+            text[i] = after[j];
+            i += 1;
+            j += 1;
+        }
+        i = 0;
         while i < len {
-            if i > 0 && i < len - 1 {
-                let c = name[i - 1];
-                assert!(
-                    c >= 0x20 && c != b'"' && c != b'\\',
-                    "a known name needs no escape"
-                );
-                text[i] = c;
-            }
             mask[i] = 0xff;
             i += 1;
         }
@@ -841,6 +870,34 @@ mod tests {
         ) {
             let plain = bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
             proptest::prop_assert_eq!(find_special(&bytes), plain);
+        }
+
+        /// A compact member key matches exactly where the bytes begin with `,"name":` for a
+        /// name from `from` on, and gives that name's index and the frame's length: not a
+        /// prefix or a longer name, not with spaces, another separator or no colon, not cut
+        /// short by the line's end.
+        #[test]
+        fn compact_member_keys_match_their_exact_frame_only(
+            key in proptest::sample::select(vec![
+                "fingerprint", "source", "name", "status", "starts_at", "value",
+                "sourc", "sources", "nam", "names", "", "ends_at", "annotations",
+            ]),
+            before in proptest::sample::select(vec![",", "{", " ,", ", ", ""]),
+            after in proptest::sample::select(vec![":", " :", ",", ""]),
+            rest in "[\"a-z0-9:,{} ]{0,20}",
+            from in 0..7usize,
+        ) {
+            const NAMES: [&str; 6] = ["fingerprint", "source", "name", "status", "starts_at", "value"];
+            const MEMBERS: KnownNames<6> = KnownNames::compact_members(NAMES);
+            let text = format!("{before}\"{key}\"{after}{rest}");
+            let framed = |name: &str| format!(",\"{name}\":");
+            let expected = NAMES
+                .iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, name)| text.starts_with(&framed(name)) && text.len() >= 16)
+                .map(|(index, name)| (index, framed(name).len()));
+            proptest::prop_assert_eq!(MEMBERS.at_start_of(text.as_bytes(), from), expected, "{}", text);
         }
 
         /// Keys matched in place against the known names are the keys the general reader

@@ -200,9 +200,8 @@ pub(crate) struct ChunkQuotes<'a> {
 impl NextQuote for ChunkQuotes<'_> {
     #[inline(always)]
     fn next_quote(&mut self, from: usize) -> Option<usize> {
-        if from >= self.len {
-            return None;
-        }
+        // No test of `from` against the length: a quote found past the text's end is
+        // refused below, and past the chunk's end there is no word.
         let at = self.start + from;
         let mut word = at / BLOCK;
         let mut bits = self.words.get(word)? & (u64::MAX << (at % BLOCK));
@@ -394,6 +393,22 @@ impl<'a, Q: NextQuote> PlainReader<'a, Q> {
             return Some(index);
         }
         names.position(self.string_bytes()?)
+    }
+
+    /// The key of the member at the cursor in its compact form, `,"name":` (see
+    /// [`KnownNames::compact_members`]), consumed with its separator and colon: its index in
+    /// `keys`, from `from` on. `None`, nothing consumed, for anything else (spaces, the
+    /// object's end, another key, the line's last 15 bytes): the caller then reads the member
+    /// token by token.
+    #[inline(always)]
+    pub fn compact_member_key<const N: usize>(
+        &mut self,
+        keys: &KnownNames<N>,
+        from: usize,
+    ) -> Option<usize> {
+        let (index, len) = keys.at_start_of(self.bytes.get(self.at..)?, from)?;
+        self.at += len;
+        Some(index)
     }
 
     /// A label map (`null`, or an object of string values), as [`crate::fast_json::label_text`]

@@ -120,6 +120,8 @@ pub fn decode_stream_to(
     let mut pending = Pending::default();
     let mut line_no: u64 = 0;
     let mut masks = ChunkMasks::default();
+    // Compared once, not per line (`Format` is not a plain enum: `==` is a call).
+    let (native, alertmanager) = (*format == Format::Native, *format == Format::Alertmanager);
 
     // Decodes one line (with its `\n`; `read` says how long it was and whether it was cut;
     // `checked`, when its chunk was checked and classified: its text, and its quote masks if
@@ -178,16 +180,18 @@ pub fn decode_stream_to(
         if text.is_empty() {
             return;
         }
-        let mut problems = Problems::default();
-        if *format == Format::Alertmanager && text[0] == b'{' {
+        // Problems are made only for a record not taken by its head: a repeat drops nothing.
+        let problems = if alertmanager && text[0] == b'{' {
             // One payload that reads cleanly: its alerts go to the sink head first, in order.
             if let Some(n) = crate::input::alertmanager::deliver_or_repeat(text, sink) {
                 stats.records += 1;
                 stats.alerts += n;
                 return;
             }
+            let mut problems = Problems::default();
             parse_into(format, text, &mut alerts, &mut problems);
-        } else if *format == Format::Native && text[0] == b'{' {
+            problems
+        } else if native && text[0] == b'{' {
             // One object: the only record whose alert a sink may take by its head.
             let repeat = |head: &AlertHead<'_>| sink.repeat(head);
             let checked_text = checked.and_then(|c| {
@@ -202,17 +206,26 @@ pub fn decode_stream_to(
                 None => crate::input::native::parse_or_repeat(text, repeat),
             };
             match decoded {
-                Ok(Some(alert)) => alerts.push(alert),
+                Ok(Some(alert)) => {
+                    alerts.push(alert);
+                    Problems::default()
+                }
                 Ok(None) => {
                     stats.records += 1;
                     stats.alerts += 1;
                     return;
                 }
-                Err(e) => problems.push("", e),
+                Err(e) => {
+                    let mut problems = Problems::default();
+                    problems.push("", e);
+                    problems
+                }
             }
         } else {
+            let mut problems = Problems::default();
             parse_into(format, text, &mut alerts, &mut problems);
-        }
+            problems
+        };
         if !problems.is_empty() && alerts.is_empty() {
             let mut depth = Depth::default();
             depth.feed(text);

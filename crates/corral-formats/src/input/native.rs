@@ -292,7 +292,7 @@ impl Key {
     ];
 }
 
-const NATIVE_KEYS: KnownNames<13> = KnownNames::new([
+const NATIVE_KEY_NAMES: [&str; 13] = [
     "fingerprint",
     "source",
     "name",
@@ -306,7 +306,12 @@ const NATIVE_KEYS: KnownNames<13> = KnownNames::new([
     "starts_at",
     "ends_at",
     "value",
-]);
+];
+
+const NATIVE_KEYS: KnownNames<13> = KnownNames::new(NATIVE_KEY_NAMES);
+
+/// [`NATIVE_KEYS`] as the members after the first are written in a compact record: `,"key":`.
+const NATIVE_MEMBER_KEYS: KnownNames<13> = KnownNames::compact_members(NATIVE_KEY_NAMES);
 
 /// The record as the fast scanner reads it, or `None` to let serde_json decide (and explain).
 /// Inlined so the ~200-byte record is built where the caller keeps it, not copied out.
@@ -404,16 +409,16 @@ fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'
     r.eat(b'{')?;
     let mut next = 0;
     // `{}` has no member and misses the required ones: `scan` and serde say so.
+    let mut index = r.known_name(&NATIVE_KEYS, next)?;
+    r.eat(b':')?;
     loop {
         // Keys in `NativeRecord`'s order only (the order producers write), so that none can
         // come twice; any other order is left to `scan`.
-        let index = r.known_name(&NATIVE_KEYS, next)?;
         if index < next {
             return None;
         }
         next = index + 1;
         let key = *Key::ALL.get(index)?;
-        r.eat(b':')?;
         match key {
             Key::Fingerprint => fingerprint = r.opt_string_span()?,
             Key::Source => source = Some(r.string_span()?),
@@ -447,14 +452,24 @@ fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'
                 r.resume(&s);
             }
         }
-        match r.peek()? {
-            b',' => r.skip_peeked(),
-            b'}' => {
-                r.skip_peeked();
-                break;
-            }
-            _ => return None,
-        }
+        // The next member: `,"key":` in one compare where the record is compact (as serde
+        // and corral write it), else token by token.
+        index = match r.compact_member_key(&NATIVE_MEMBER_KEYS, next) {
+            Some(index) => index,
+            None => match r.peek()? {
+                b',' => {
+                    r.skip_peeked();
+                    let index = r.known_name(&NATIVE_KEYS, next)?;
+                    r.eat(b':')?;
+                    index
+                }
+                b'}' => {
+                    r.skip_peeked();
+                    break;
+                }
+                _ => return None,
+            },
+        };
     }
     if !r.at_end() {
         return None;
