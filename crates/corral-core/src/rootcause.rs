@@ -203,10 +203,9 @@ pub fn choose_with(
             }
             if let Some(ru) = runner_up {
                 if covered(ru) == c_covered {
-                    r.push_str(&format!(
-                        "; tie with {} broken by time, severity and hints",
-                        cands[ru].resource
-                    ));
+                    r.push_str("; tie with ");
+                    r.push_str(cands[ru].resource);
+                    r.push_str(" broken by time, severity and hints");
                 }
             }
             r
