@@ -2554,6 +2554,68 @@ fn two_heads_below_a_shared_upstream_that_recover_apart_are_two_failures() {
 }
 
 #[test]
+fn an_effect_that_recovered_with_the_failure_that_kept_failing_stays_with_it_and_bridges_no_split()
+{
+    // svc-edge's deployment fails; 30 s later svc-core, which it calls, fails too: within the
+    // scrape interval a cause may lag its effects, so svc-core joins as their late cause and is
+    // named; app-front, which calls svc-edge, degrades with them. svc-core recovers at 600 s,
+    // svc-edge only at 800 s (one hop, 200 s apart: more than the two scrape intervals a
+    // cause's recovery takes to reach its effect), so they were two failures. app-front
+    // recovered at 770 s: within three scrape intervals of svc-core (two hops up) but 30 s from
+    // svc-edge, the one it calls, whose failure it showed: it stays with svc-edge and no
+    // longer ties the two recoveries together.
+    let topo = r#"
+nodes:
+  - {id: svc-core, kind: service}
+  - {id: svc-edge, kind: service}
+  - {id: app-front, kind: service}
+edges:
+  - {from: svc-edge, to: svc-core, type: depends_on}
+  - {from: app-front, to: svc-edge, type: depends_on}
+"#;
+    let two_deployments = |h: &mut Harness| {
+        let mut degraded = alert(40, "HighErrorRate", "app-front", Status::Firing);
+        degraded.severity = Severity::Warning;
+        h.push(critical(0, "DeploymentFailed", "svc-edge"))
+            .push(critical(30, "DeploymentFailed", "svc-core"))
+            .push(degraded)
+            .tick(300);
+        assert_eq!(root_of(h, "DeploymentFailed@svc-edge"), "svc-core");
+        h.resolve(600, "DeploymentFailed", "svc-core")
+            .push(critical(700, "DeploymentFailed", "svc-edge"));
+    };
+    let mut h = Harness::with_topology("", topo);
+    two_deployments(&mut h);
+    h.resolve(770, "HighErrorRate", "app-front")
+        .resolve(800, "DeploymentFailed", "svc-edge")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DeploymentFailed@svc-core"]),
+            g(&["DeploymentFailed@svc-edge", "HighErrorRate@app-front"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "DeploymentFailed@svc-edge"), "svc-edge");
+    // Recovering 150 s before svc-edge (more than two scrape intervals, one hop) and 50 s
+    // after svc-core, app-front goes with svc-core's part, as it did before.
+    let mut h = Harness::with_topology("", topo);
+    two_deployments(&mut h);
+    h.resolve(650, "HighErrorRate", "app-front")
+        .resolve(800, "DeploymentFailed", "svc-edge")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DeploymentFailed@svc-core", "HighErrorRate@app-front"]),
+            g(&["DeploymentFailed@svc-edge"]),
+        ]
+    );
+}
+
+#[test]
 fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_siblings() {
     // Effects follow their cause within a scrape interval per hop (`effect_too_late`), but
     // monitors notice one failure's simultaneous impacts behind a node within a scrape interval
