@@ -2616,6 +2616,42 @@ edges:
 }
 
 #[test]
+fn an_effect_that_recovered_before_the_cause_that_kept_failing_splits_nothing_off() {
+    // esx-1 goes down; vm-a on it and app-b on vm-a follow. vm-a recovers at 600 s, its
+    // hypervisor only at 800 s (one hop, 200 s: past the two scrape intervals a recovery takes
+    // to reach an effect); app-b recovered at 710 s, 110 s after vm-a and 90 s before esx-1.
+    // Siding app-b with the nearer recovery would leave vm-a apart as a failure of its own, but
+    // an effect recovering before its cause is ordinary variance: one incident, as before.
+    let topo = r#"
+nodes:
+  - {id: esx-1, kind: hypervisor}
+  - {id: vm-a, kind: host}
+  - {id: app-b, kind: service}
+edges:
+  - {from: vm-a, to: esx-1, type: runs_on}
+  - {from: app-b, to: vm-a, type: depends_on}
+"#;
+    let mut h = Harness::with_topology("", topo);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(alert(10, "InstanceDown", "vm-a", Status::Firing))
+        .push(alert(20, "HighErrorRate", "app-b", Status::Firing))
+        .resolve(600, "InstanceDown", "vm-a")
+        .resolve(710, "HighErrorRate", "app-b")
+        .push(critical(750, "HypervisorDown", "esx-1"))
+        .resolve(800, "HypervisorDown", "esx-1")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "HighErrorRate@app-b",
+            "HypervisorDown@esx-1",
+            "InstanceDown@vm-a"
+        ])]
+    );
+}
+
+#[test]
 fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_siblings() {
     // Effects follow their cause within a scrape interval per hop (`effect_too_late`), but
     // monitors notice one failure's simultaneous impacts behind a node within a scrape interval
