@@ -3241,8 +3241,9 @@ impl Engine {
     /// keeps the incident and its key. Nothing moves while a member of that part may have
     /// recovered with `still_failing` (its evidence of failing is not yet past the member's
     /// tolerance): the two recoveries are then too close to tell the failures apart. Once
-    /// `still_failing` has recovered too, a member that recovered with it, nearer to it than
-    /// to `recovered`, stays with it and chains nothing into the part. Returns whether it split.
+    /// `still_failing` has recovered too, and is no cause of `recovered`, the part is the
+    /// members nearer `recovered`'s recovery ([`Engine::members_nearer_recovered`]): one that
+    /// recovered with both no longer ties them together. Returns whether it split.
     fn split_recovered(
         &mut self,
         inc_id: u32,
