@@ -3292,6 +3292,62 @@ impl Engine {
         }
     }
 
+    /// Once both failures of a pair have recovered, which of the other recovered members
+    /// (`candidates`) recovered with the one that recovered first (`recovered`, node and end)
+    /// rather than with the one that kept failing (`still_failing`): each goes with the failure
+    /// its recoveries chain to through the smaller largest gap, a chain linking members within
+    /// the root-cause reach of each other that recovered within the tolerance of their hops. A
+    /// symptom within the long tolerance of many hops of one failure's part but seconds from
+    /// the other's recovery is the other's effect, not a bridge between them. `true` for the
+    /// members on the recovered failure's side, in the order of `candidates`.
+    fn members_nearer_recovered(
+        &mut self,
+        recovered: (u32, Millis),
+        still_failing: (u32, Millis),
+        candidates: &[(Str, u32, Millis)],
+    ) -> Vec<bool> {
+        // Prim's walk from both recoveries at once: the smallest gap to a member not yet placed
+        // places it with the side it was reached from. On a tie the recovered side wins: the
+        // split stays as cautious as before.
+        const RECOVERED_SIDE: u8 = 0;
+        const FAILING_SIDE: u8 = 1;
+        let mut side: Vec<Option<u8>> = vec![None; candidates.len()];
+        let mut frontier = std::collections::BinaryHeap::new();
+        for (i, &(_, c_node, c_end)) in candidates.iter().enumerate() {
+            for (label, (s_node, s_end)) in
+                [(RECOVERED_SIDE, recovered), (FAILING_SIDE, still_failing)]
+            {
+                let gap = (c_end - s_end).abs();
+                if self
+                    .recovery_hops(c_node, s_node)
+                    .is_some_and(|h| gap <= recovery_tolerance(h))
+                {
+                    frontier.push(Reverse((gap, label, i)));
+                }
+            }
+        }
+        while let Some(Reverse((_, label, i))) = frontier.pop() {
+            if side[i].is_some() {
+                continue;
+            }
+            side[i] = Some(label);
+            let (_, i_node, i_end) = candidates[i];
+            for (j, &(_, j_node, j_end)) in candidates.iter().enumerate() {
+                let gap = (i_end - j_end).abs();
+                if side[j].is_none()
+                    && self
+                        .recovery_hops(i_node, j_node)
+                        .is_some_and(|h| gap <= recovery_tolerance(h))
+                {
+                    frontier.push(Reverse((gap, label, j)));
+                }
+            }
+        }
+        side.into_iter()
+            .map(|s| s == Some(RECOVERED_SIDE))
+            .collect()
+    }
+
     /// Moves `recovered` (a member at error or above that recovered apart from `still_failing`,
     /// `hops` from it, or a warning that was no symptom of it: `reason`) out of incident
     /// `inc_id`, with every member that recovered with it
@@ -3299,8 +3355,10 @@ impl Engine {
     /// within the tolerance of each other), into a new incident, already resolving. The rest
     /// keeps the incident and its key. Nothing moves while a member of that part may have
     /// recovered with `still_failing` (its evidence of failing is not yet past the member's
-    /// tolerance): the two recoveries are then too close to tell the failures apart. Returns
-    /// whether it split.
+    /// tolerance): the two recoveries are then too close to tell the failures apart. Once
+    /// `still_failing` has recovered too, and is no cause of `recovered`, the part is the
+    /// members nearer `recovered`'s recovery ([`Engine::members_nearer_recovered`]): one that
+    /// recovered with both no longer ties them together. Returns whether it split.
     #[allow(clippy::too_many_arguments)]
     fn split_recovered(
         &mut self,
@@ -3335,20 +3393,49 @@ impl Engine {
                 (!s.active).then_some((m.clone(), s.node, s.last_seen))
             })
             .collect();
-        loop {
-            let before = part.len();
-            let mut i = 0;
-            while i < candidates.len() {
-                let (_, c_node, c_end) = candidates[i];
-                if self.recovered_with(c_node, c_end, &part) {
-                    part.push(candidates.swap_remove(i));
-                } else {
-                    i += 1;
+        let still_failing_end = self
+            .dedup
+            .alerts
+            .get(still_failing)
+            .filter(|s| !s.active)
+            .map(|s| s.last_seen);
+        // Once both have recovered, and the one that kept failing is no cause of the recovered
+        // one (an effect recovering before its cause is ordinary variance, not a second
+        // failure), each other recovered member goes with the recovery it is nearer to.
+        let still_failing_is_its_cause = self
+            .rca_upstream(node)
+            .iter()
+            .any(|&(up, _)| up != node && up == failing_node);
+        match still_failing_end {
+            Some(still_end) if !still_failing_is_its_cause => {
+                candidates.retain(|(c, _, _)| c != still_failing);
+                let on_recovered_side = self.members_nearer_recovered(
+                    (node, end),
+                    (failing_node, still_end),
+                    &candidates,
+                );
+                part.extend(
+                    candidates
+                        .into_iter()
+                        .zip(on_recovered_side)
+                        .filter_map(|(c, with_recovered)| with_recovered.then_some(c)),
+                );
+            }
+            _ => loop {
+                let before = part.len();
+                let mut i = 0;
+                while i < candidates.len() {
+                    let (_, c_node, c_end) = candidates[i];
+                    if self.recovered_with(c_node, c_end, &part) {
+                        part.push(candidates.swap_remove(i));
+                    } else {
+                        i += 1;
+                    }
                 }
-            }
-            if part.len() == before {
-                break;
-            }
+                if part.len() == before {
+                    break;
+                }
+            },
         }
         for &(_, p_node, p_end) in &part {
             let with_failing = self
@@ -3363,7 +3450,7 @@ impl Engine {
             self.join_earlier_part(inc_id, earlier, &part, still_failing, hops, out);
             return true;
         }
-        tracing::trace!(alert = %recovered, at, from = inc_id, parts = ?self.incidents[&inc_id].split_off, "recovered apart: split off");
+        tracing::trace!(alert = %recovered, still_failing = %still_failing, at, from = inc_id, moving = part.len(), parts = ?self.incidents[&inc_id].split_off, "recovered apart: split off");
         let moving: FxHashSet<Str> = part.into_iter().map(|(f, _, _)| f).collect();
         let new_id = self.new_incident(at, rule);
         let (still_name, still_resource) = self

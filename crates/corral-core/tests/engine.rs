@@ -2554,6 +2554,104 @@ fn two_heads_below_a_shared_upstream_that_recover_apart_are_two_failures() {
 }
 
 #[test]
+fn an_effect_that_recovered_with_the_failure_that_kept_failing_stays_with_it_and_bridges_no_split()
+{
+    // svc-edge's deployment fails; 30 s later svc-core, which it calls, fails too: within the
+    // scrape interval a cause may lag its effects, so svc-core joins as their late cause and is
+    // named; app-front, which calls svc-edge, degrades with them. svc-core recovers at 600 s,
+    // svc-edge only at 800 s (one hop, 200 s apart: more than the two scrape intervals a
+    // cause's recovery takes to reach its effect), so they were two failures. app-front
+    // recovered at 770 s: within three scrape intervals of svc-core (two hops up) but 30 s from
+    // svc-edge, the one it calls, whose failure it showed: it stays with svc-edge and no
+    // longer ties the two recoveries together.
+    let topo = r#"
+nodes:
+  - {id: svc-core, kind: service}
+  - {id: svc-edge, kind: service}
+  - {id: app-front, kind: service}
+edges:
+  - {from: svc-edge, to: svc-core, type: depends_on}
+  - {from: app-front, to: svc-edge, type: depends_on}
+"#;
+    let two_deployments = |h: &mut Harness| {
+        let mut degraded = alert(40, "HighErrorRate", "app-front", Status::Firing);
+        degraded.severity = Severity::Warning;
+        h.push(critical(0, "DeploymentFailed", "svc-edge"))
+            .push(critical(30, "DeploymentFailed", "svc-core"))
+            .push(degraded)
+            .tick(300);
+        assert_eq!(root_of(h, "DeploymentFailed@svc-edge"), "svc-core");
+        h.resolve(600, "DeploymentFailed", "svc-core")
+            .push(critical(700, "DeploymentFailed", "svc-edge"));
+    };
+    let mut h = Harness::with_topology("", topo);
+    two_deployments(&mut h);
+    h.resolve(770, "HighErrorRate", "app-front")
+        .resolve(800, "DeploymentFailed", "svc-edge")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DeploymentFailed@svc-core"]),
+            g(&["DeploymentFailed@svc-edge", "HighErrorRate@app-front"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "DeploymentFailed@svc-edge"), "svc-edge");
+    // Recovering 150 s before svc-edge (more than two scrape intervals, one hop) and 50 s
+    // after svc-core, app-front goes with svc-core's part, as it did before.
+    let mut h = Harness::with_topology("", topo);
+    two_deployments(&mut h);
+    h.resolve(650, "HighErrorRate", "app-front")
+        .resolve(800, "DeploymentFailed", "svc-edge")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DeploymentFailed@svc-core", "HighErrorRate@app-front"]),
+            g(&["DeploymentFailed@svc-edge"]),
+        ]
+    );
+}
+
+#[test]
+fn an_effect_that_recovered_before_the_cause_that_kept_failing_splits_nothing_off() {
+    // esx-1 goes down; vm-a on it and app-b on vm-a follow. vm-a recovers at 600 s, its
+    // hypervisor only at 800 s (one hop, 200 s: past the two scrape intervals a recovery takes
+    // to reach an effect); app-b recovered at 710 s, 110 s after vm-a and 90 s before esx-1.
+    // Siding app-b with the nearer recovery would leave vm-a apart as a failure of its own, but
+    // an effect recovering before its cause is ordinary variance: one incident, as before.
+    let topo = r#"
+nodes:
+  - {id: esx-1, kind: hypervisor}
+  - {id: vm-a, kind: host}
+  - {id: app-b, kind: service}
+edges:
+  - {from: vm-a, to: esx-1, type: runs_on}
+  - {from: app-b, to: vm-a, type: depends_on}
+"#;
+    let mut h = Harness::with_topology("", topo);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(alert(10, "InstanceDown", "vm-a", Status::Firing))
+        .push(alert(20, "HighErrorRate", "app-b", Status::Firing))
+        .resolve(600, "InstanceDown", "vm-a")
+        .resolve(710, "HighErrorRate", "app-b")
+        .push(critical(750, "HypervisorDown", "esx-1"))
+        .resolve(800, "HypervisorDown", "esx-1")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "HighErrorRate@app-b",
+            "HypervisorDown@esx-1",
+            "InstanceDown@vm-a"
+        ])]
+    );
+}
+
+#[test]
 fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_siblings() {
     // Effects follow their cause within a scrape interval per hop (`effect_too_late`), but
     // monitors notice one failure's simultaneous impacts behind a node within a scrape interval
