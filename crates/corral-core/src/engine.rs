@@ -862,6 +862,54 @@ impl AnchorEntries {
             && within_reach(rule, a, b.below_hops_min);
         alerting || below
     }
+
+    /// `may_link` through the node anchor `hops` above the alert's node (`hub`: a hub above
+    /// it), with what it reads of the rule and the alert taken once per alert (`filter`).
+    #[inline]
+    fn node_may_link(
+        &self,
+        hops: u8,
+        hub: bool,
+        t: Millis,
+        window: Millis,
+        filter: NodeLinkFilter,
+    ) -> bool {
+        if hops == 0 {
+            return true;
+        }
+        let b = &self.bounds;
+        let alerting = b.on_active > 0
+            || (b.on_last_max != Millis::MIN && t <= b.on_last_max.saturating_add(window));
+        // `within_reach` of two hop counts above 0 (`below_hops_min` is never `NO_HOPS`, and
+        // `u8::MAX` when no member is below): their sum within `max_hops`.
+        let below_limit = if hub {
+            0
+        } else {
+            filter.below_hops_max.saturating_sub(hops)
+        };
+        alerting || b.below_hops_min <= below_limit
+    }
+}
+
+/// What `AnchorEntries::may_link` reads of the rule and the alert through a node anchor above
+/// the alert's node: a member below the anchor links (`GroupingRule::relates`) when its hops
+/// and the alert's sum to at most `below_hops_max`; 0 for an alert below error severity,
+/// which links through members below no node.
+#[derive(Clone, Copy, Debug)]
+struct NodeLinkFilter {
+    below_hops_max: u8,
+}
+
+impl NodeLinkFilter {
+    fn new(rule: &GroupingRule, severity: Severity) -> NodeLinkFilter {
+        NodeLinkFilter {
+            below_hops_max: if severity < Severity::Error {
+                0
+            } else {
+                rule.max_hops
+            },
+        }
+    }
 }
 
 /// Every anchor's entries. The lists sit in a slab, so that `correlate` hands
@@ -3778,27 +3826,42 @@ impl Engine {
                 .iter()
                 .map(|a| self.anchors.slot(&a.key).unwrap_or(NO_SLOT)),
         );
+        // What `may_link` reads of the rule and the alert for a node anchor, once per alert.
+        let node_filter = NodeLinkFilter::new(rule, view.severity);
         for (ai, &slot) in slots.iter().enumerate() {
             if slot == NO_SLOT {
                 continue;
             }
-            let node_anchor_here;
-            let a = match nodes.get(ai) {
-                Some(node) => {
-                    node_anchor_here = node_anchor(node);
-                    &node_anchor_here
-                }
-                None => &anchors.others[ai - nodes.len()],
-            };
             let entries = self.anchors.at_mut(slot);
             let (incidents, merged) = (&self.incidents, &self.merged_into);
             entries.prune(watermark, max_window, &self.removals, |id| {
                 let root = find_in(merged, id);
                 incidents.contains_key(&root).then_some(root)
             });
-            if !entries.may_link(a, t, window, rule, view.severity) {
-                continue;
-            }
+            let node_anchor_here;
+            let a = match nodes.get(ai) {
+                Some(node) => {
+                    // Most node anchors' lists cannot link: told from the bounds before the
+                    // anchor is built.
+                    let may_link = entries.node_may_link(node.1, node.2, t, window, node_filter);
+                    debug_assert_eq!(
+                        may_link,
+                        entries.may_link(&node_anchor(node), t, window, rule, view.severity)
+                    );
+                    if !may_link {
+                        continue;
+                    }
+                    node_anchor_here = node_anchor(node);
+                    &node_anchor_here
+                }
+                None => {
+                    let a = &anchors.others[ai - nodes.len()];
+                    if !entries.may_link(a, t, window, rule, view.severity) {
+                        continue;
+                    }
+                    a
+                }
+            };
             if matches!(a.key, AnchorKey::CoFiring(_)) {
                 // Co-firing: an alert the CMDB does not know joins an incident where the same
                 // check started on another resource within a scrape interval (the nearest in
@@ -6567,6 +6630,94 @@ mod tests {
             list.register(id, 1, 300, false, false, &removals, &merged);
         }
         assert_eq!(list.entries.len(), 10, "the dead went before the pushes");
+        assert!(list.bounds.hold_for(&list.entries));
+    }
+
+    #[test]
+    fn a_node_anchor_may_link_as_may_link_says() {
+        let (t, window) = (1_000_000, 300_000);
+        for (max_hops, impact_hops) in [(0, 0), (1, 3), (2, 3), (3, 1), (4, 4), (255, 255)] {
+            let rule = GroupingRule {
+                max_hops,
+                impact_hops,
+                ..GroupingRule::fallback()
+            };
+            for severity in Severity::ALL {
+                let filter = NodeLinkFilter::new(&rule, severity);
+                for below_hops_min in [1, 2, 3, 4, 5, 253, 254, u8::MAX] {
+                    for (on_active, on_last_max) in [
+                        (0, Millis::MIN),
+                        (1, Millis::MIN),
+                        (0, t - window - 1),
+                        (0, t - window),
+                    ] {
+                        let list = AnchorEntries {
+                            bounds: EntryBounds {
+                                on_active,
+                                on_last_max,
+                                below_hops_min,
+                                quiet_min: 0,
+                            },
+                            ..AnchorEntries::default()
+                        };
+                        for (hops, hub) in (0..=6)
+                            .chain([254, 255])
+                            .flat_map(|h| [(h, false), (h, true)])
+                        {
+                            let a = node_anchor(&(7, hops, hub));
+                            assert_eq!(
+                                list.node_may_link(hops, hub, t, window, filter),
+                                list.may_link(&a, t, window, &rule, severity),
+                                "max_hops {max_hops}, {severity:?}, below {below_hops_min}, \
+                                 active {on_active}, on_last {on_last_max}, hops {hops}, hub {hub}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_registration_after_a_removal_elsewhere_catches_the_list_up_and_finds_by_id() {
+        let (mut removals, mut merged) = (Removals::default(), FxHashMap::default());
+        let mut list = AnchorEntries::new(&removals);
+        list.register(1, 1, 0, false, false, &removals, &merged);
+        list.register(2, 1, 10, false, false, &removals, &merged);
+        // Incident 65 (incident 1's bit) merged into 2 elsewhere: no entry here is of it, so
+        // the next registration brings the list up to date and updates incident 1's entry.
+        removals.record(65);
+        merged.insert(65, 2);
+        list.register(1, 2, 20, false, true, &removals, &merged);
+        assert_eq!(list.checked_at, removals.count());
+        let entries = |list: &AnchorEntries| {
+            list.iter()
+                .map(|e| (e.incident, e.first, e.last))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(entries(&list), [(1, 0, 20), (2, 10, 10)]);
+        // Incident 1 itself merged into 2: its entry is one of 2's now, so the list stays
+        // unchecked (`position_of` looks incidents up) and 2 takes over the first of them.
+        removals.record(1);
+        merged.insert(1, 2);
+        list.register(2, 1, 30, false, false, &removals, &merged);
+        assert_ne!(list.checked_at, removals.count());
+        assert_eq!(entries(&list), [(2, 0, 30), (2, 10, 10)]);
+        assert!(list.bounds.hold_for(&list.entries));
+    }
+
+    #[test]
+    fn a_reopened_incident_drops_only_live_entries_of_its_last_episode() {
+        let (removals, merged) = (Removals::default(), FxHashMap::default());
+        let mut list = AnchorEntries::new(&removals);
+        list.register(1, 1, 0, false, false, &removals, &merged);
+        list.register(2, 1, 50, false, false, &removals, &merged);
+        list.prune(130, 100, &removals, |id| Some(id));
+        // Incident 1's entry is dead: nothing for a reader to find, nothing to drop.
+        list.drop_incident(1);
+        assert_eq!(list.entries.len(), 2, "no pass made for a dead entry");
+        list.drop_incident(2);
+        assert!(list.is_empty());
         assert!(list.bounds.hold_for(&list.entries));
     }
 
