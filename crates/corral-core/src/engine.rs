@@ -564,8 +564,10 @@ impl AnchorEntries {
 
     /// Called when incidents were removed since the list's last check: when none of them can
     /// have an entry here, the list is checked now (`checked_at` brought up to date, so that
-    /// `position_of` compares ids); otherwise answers which removed incidents to look up
-    /// (`None`: every entry, the removals since the last check no longer being kept).
+    /// `position_of` compares ids, and `None` answered); otherwise answers which removed
+    /// incidents to look up (`None` while the list stays unchecked: every entry, the removals
+    /// since its last check no longer being kept). Callers tell the two `None`s apart by
+    /// `checked_at`.
     fn catch_up(&mut self, removals: &Removals) -> Option<RemovedSet> {
         debug_assert_ne!(self.checked_at, removals.count());
         let since = removals.since(self.checked_at);
