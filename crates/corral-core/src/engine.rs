@@ -6714,7 +6714,7 @@ mod tests {
         let mut list = AnchorEntries::new(&removals);
         list.register(1, 1, 0, false, false, &removals, &merged);
         list.register(2, 1, 50, false, false, &removals, &merged);
-        list.prune(130, 100, &removals, |id| Some(id));
+        list.prune(130, 100, &removals, Some);
         // Incident 1's entry is dead: nothing for a reader to find, nothing to drop.
         list.drop_incident(1);
         assert_eq!(list.entries.len(), 2, "no pass made for a dead entry");
