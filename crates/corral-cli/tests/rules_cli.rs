@@ -604,6 +604,41 @@ fn explain_incident_says_why_an_earlier_peer_with_a_lesser_alert_is_not_the_caus
 }
 
 #[test]
+fn explain_alerts_says_a_warning_that_cleared_long_before_the_outage_was_no_symptom() {
+    // A one-off warning behind a failed switch clears at 02:05 while the switch is re-notified
+    // at 02:15 and recovers at 02:25: the engine split the warning off, and explain says why.
+    let (o, out, err) = explain_fixture(
+        "warning-split.ndjson",
+        "warning-split-topology.yaml",
+        &["--alerts", "fp-host-a3,fp-tor-a"],
+    );
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains(
+            "LogErrorBurst on host-a3, a warning, recovered while SwitchDown on tor-a (1 hop \
+             above it) kept failing"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("for a reason of its own (no symptom)"),
+        "{out}"
+    );
+    // The host that recovered with the switch stays with it.
+    let (_, out, _) = explain_fixture(
+        "warning-split.ndjson",
+        "warning-split-topology.yaml",
+        &["--alerts", "fp-host-a2,fp-tor-a"],
+    );
+    assert!(
+        out.starts_with("HostUnreachable@host-a2 (fp-host-a2): incident inc-2026-11-25-000001"),
+        "{out}"
+    );
+    assert!(out.contains("\ngrouped"), "{out}");
+}
+
+#[test]
 fn diff_shows_the_merge_a_wider_rule_causes() {
     let alerts = fixture("alerts.ndjson");
     let o = corral(&[
