@@ -164,6 +164,16 @@ pub struct AlertState {
 pub const NONE: u32 = u32::MAX;
 
 impl AlertState {
+    /// Its latest sign of failing in the stream: a firing occurrence while active, the end a
+    /// resolve reported once resolved (recovery checks weigh evidence, never silence).
+    pub fn failing_until(&self) -> Millis {
+        if self.active {
+            self.last_update
+        } else {
+            self.last_seen
+        }
+    }
+
     pub fn new(alert: &Alert, node: Option<u32>, rule: u16) -> AlertState {
         AlertState {
             name: alert.name.clone(),

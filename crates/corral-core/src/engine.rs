@@ -3195,15 +3195,7 @@ impl Engine {
             if m == fp || ms.severity < Severity::Error || ms.first_seen > end {
                 continue;
             }
-            // Its latest sign of failing: a firing occurrence, or the end a resolve reported.
-            let (active, failing_at) = (
-                ms.active,
-                if ms.active {
-                    ms.last_update
-                } else {
-                    ms.last_seen
-                },
-            );
+            let (active, failing_at) = (ms.active, ms.failing_until());
             let Some(m_node) = ms.node().filter(|&n| n != node) else {
                 continue;
             };
@@ -3291,11 +3283,7 @@ impl Engine {
             if ms.node != root || ms.severity < Severity::Error || ms.first_seen > began {
                 continue;
             }
-            let failing_at = if ms.active {
-                ms.last_update
-            } else {
-                ms.last_seen
-            };
+            let failing_at = ms.failing_until();
             if failing_at > end + tolerance {
                 kept_failing.get_or_insert_with(|| m.clone());
             } else if ms.active {
@@ -3453,10 +3441,12 @@ impl Engine {
         at: Millis,
         out: &mut Vec<IncidentUpdate>,
     ) -> bool {
-        let Some((failing_node, failing_at)) = self.dedup.alerts.get(still_failing).and_then(|s| {
-            let failing_at = if s.active { s.last_update } else { s.last_seen };
-            Some((s.node()?, failing_at))
-        }) else {
+        let Some((failing_node, failing_at)) = self
+            .dedup
+            .alerts
+            .get(still_failing)
+            .and_then(|s| Some((s.node()?, s.failing_until())))
+        else {
             return false;
         };
         let Some(st) = self.dedup.alerts.get(recovered) else {

@@ -1426,6 +1426,17 @@ fn explain_root_cause(
             )
         })
     });
+    // Whether `b` is within the root-cause reach above `a`.
+    let upstream_of = |a: NodeIdx, b: NodeIdx| {
+        topo.upstream_within(
+            NodeIndex::new(a),
+            settings.root_cause.max_hops,
+            EdgeMask::ALL,
+            settings.max_neighbourhood,
+        )
+        .iter()
+        .any(|u| u.hops > 0 && u.node.index() == b)
+    };
     // A root cause has no failing cause among the members (`rootcause::name_first_cause`): an
     // alerting member that explains as much or more but depends on the chosen node, which fails
     // outright and started no later, lost for that.
@@ -1440,16 +1451,7 @@ fn explain_root_cause(
             .filter(|&(&n, &(start, _))| n != rc.index() && start >= rc_start)
             .filter_map(|(&n, _)| Some((n, cover.get(&n)?.0)))
             .filter(|&(_, explains)| explains >= rc_explains)
-            .filter(|&(n, _)| {
-                topo.upstream_within(
-                    NodeIndex::new(n),
-                    settings.root_cause.max_hops,
-                    EdgeMask::ALL,
-                    settings.max_neighbourhood,
-                )
-                .iter()
-                .any(|u| u.hops > 0 && u.node == rc)
-            })
+            .filter(|&(n, _)| upstream_of(n, rc.index()))
             .max_by_key(|&(_, explains)| explains)?;
         let symptom_start = resources[&symptom].0;
         Some(format!(
@@ -1464,16 +1466,6 @@ fn explain_root_cause(
     // Peers have no direction of impact (`rootcause::name_first_cause`): a failing member that
     // is upstream of the chosen node and downstream of it too, started earlier but within the
     // simultaneity tolerance, with a lesser alert, is not its cause.
-    let upstream_of = |a: NodeIdx, b: NodeIdx| {
-        topo.upstream_within(
-            NodeIndex::new(a),
-            settings.root_cause.max_hops,
-            EdgeMask::ALL,
-            settings.max_neighbourhood,
-        )
-        .iter()
-        .any(|u| u.hops > 0 && u.node.index() == b)
-    };
     let peer_rule = topo.resolve(&chosen).and_then(|rc| {
         let rc = rc.index();
         let &(rc_start, rc_severity) = resources.get(&rc)?;
