@@ -3324,6 +3324,16 @@ impl Engine {
             .any(|&(up, _)| up != node && failing_nodes.contains(&up))
     }
 
+    /// Whether `effect` is another node within the root-cause reach below `cause`.
+    fn is_effect_of(&mut self, effect: u32, cause: u32) -> bool {
+        effect != cause
+            && effect != NONE
+            && self
+                .rca_upstream(effect)
+                .iter()
+                .any(|&(up, _)| up == cause)
+    }
+
     /// Hops from `a` to `b` through the nearest node within the root-cause reach above both,
     /// when neither is within that reach of the other; `None` otherwise.
     fn hops_via_shared_upstream(&mut self, a: u32, b: u32) -> Option<u8> {
@@ -3427,9 +3437,10 @@ impl Engine {
     /// keeps the incident and its key. Nothing moves while a member of that part may have
     /// recovered with `still_failing` (its evidence of failing is not yet past the member's
     /// tolerance): the two recoveries are then too close to tell the failures apart. Once
-    /// `still_failing` has recovered too, and is no cause of `recovered`, the part is the
-    /// members nearer `recovered`'s recovery ([`Engine::members_nearer_recovered`]): one that
-    /// recovered with both no longer ties them together. Returns whether it split.
+    /// `still_failing` has recovered too, and is no cause of `recovered` (or is, but an effect
+    /// of `recovered` recovered with it), the part is the members nearer `recovered`'s
+    /// recovery ([`Engine::members_nearer_recovered`]): one that recovered with both no longer
+    /// ties them together. Returns whether it split.
     #[allow(clippy::too_many_arguments)]
     fn split_recovered(
         &mut self,
@@ -3472,29 +3483,48 @@ impl Engine {
             .get(still_failing)
             .filter(|s| !s.active)
             .map(|s| s.last_seen);
-        // Once both have recovered, and the one that kept failing is no cause of the recovered
-        // one (an effect recovering before its cause is ordinary variance, not a second
-        // failure), each other recovered member goes with the recovery it is nearer to.
+        // Once both have recovered, each other recovered member goes with the recovery it is
+        // nearer to. When the one that kept failing is the recovered one's cause, only if an
+        // effect of the recovered one is on its side: an effect recovering before its cause is
+        // ordinary variance, not a second failure, unless its own impact recovered with it,
+        // apart from the cause (a failure of its own).
         let still_failing_is_its_cause = self
             .rca_upstream(node)
             .iter()
             .any(|&(up, _)| up != node && up == failing_node);
-        match still_failing_end {
-            Some(still_end) if !still_failing_is_its_cause => {
-                candidates.retain(|(c, _, _)| c != still_failing);
+        let sided_part = match still_failing_end {
+            Some(still_end) => {
+                let others: Vec<(Str, u32, Millis)> = candidates
+                    .iter()
+                    .filter(|(c, _, _)| c != still_failing)
+                    .cloned()
+                    .collect();
                 let on_recovered_side = self.members_nearer_recovered(
                     (node, end),
                     (failing_node, still_end),
-                    &candidates,
+                    &others,
                 );
-                part.extend(
-                    candidates
-                        .into_iter()
-                        .zip(on_recovered_side)
-                        .filter_map(|(c, with_recovered)| with_recovered.then_some(c)),
-                );
+                let (sided, with_failing): (Vec<_>, Vec<_>) = others
+                    .into_iter()
+                    .zip(on_recovered_side)
+                    .partition(|&(_, with_recovered)| with_recovered);
+                let sided: Vec<(Str, u32, Millis)> = sided.into_iter().map(|(c, _)| c).collect();
+                // Against its cause, the two recoveries must also stand clearly apart: none
+                // that recovered with the recovered member goes with the cause.
+                let apart_from_its_cause = !still_failing_is_its_cause
+                    || (sided
+                        .iter()
+                        .any(|&(_, c_node, _)| self.is_effect_of(c_node, node))
+                        && !with_failing.iter().any(|((_, c_node, c_end), _)| {
+                            self.recovered_with(*c_node, *c_end, &[(recovered.clone(), node, end)])
+                        }));
+                apart_from_its_cause.then_some(sided)
             }
-            _ => loop {
+            None => None,
+        };
+        match sided_part {
+            Some(sided) => part.extend(sided),
+            None => loop {
                 let before = part.len();
                 let mut i = 0;
                 while i < candidates.len() {
@@ -3515,6 +3545,7 @@ impl Engine {
                 .recovery_hops(p_node, failing_node)
                 .is_some_and(|h| failing_at - p_end <= recovery_tolerance(h));
             if with_failing {
+                tracing::trace!(alert = %recovered, still_failing = %still_failing, at, from = inc_id, part = part.len(), bridge_node = p_node, bridge_end = p_end, failing_at, "recovered apart: split refused, a member of the part recovered with the still-failing one");
                 return false;
             }
         }

@@ -2652,6 +2652,79 @@ edges:
 }
 
 #[test]
+fn a_failure_whose_own_effects_recovered_with_it_splits_from_the_cause_that_kept_failing() {
+    // vm-1 goes down with inst-a on it; 60 s later inst-a also crash-loops, and svc-a, which
+    // calls inst-a, errs. web-y, three hops below inst-a, burns its SLO. The crash loop
+    // recovers at 600 s and svc-a with it at 620 s; vm-1 stays down until 1,000 s (one hop:
+    // 400 s, past the 120 s a recovery takes to reach an effect), inst-a's TargetDown and
+    // web-y recover with it. web-y recovered 210 s after the crash loop (within the 240 s of
+    // three hops) and 190 s before vm-1 (within the 300 s of four): chained through it, the
+    // crash loop's part would hold a member that may have recovered with vm-1, and the split
+    // would wait for good. web-y is nearer vm-1's recovery; svc-a, the crash loop's own
+    // effect, recovered with it: a failure with its own impact, apart from its cause.
+    let topo = r#"
+nodes:
+  - {id: vm-1, kind: host}
+  - {id: inst-a, kind: service_instance}
+  - {id: svc-a, kind: service}
+  - {id: api-x, kind: service}
+  - {id: web-y, kind: service}
+edges:
+  - {from: inst-a, to: vm-1, type: runs_on}
+  - {from: svc-a, to: inst-a, type: depends_on}
+  - {from: api-x, to: svc-a, type: depends_on}
+  - {from: web-y, to: api-x, type: depends_on}
+"#;
+    let overlapping = |h: &mut Harness| {
+        h.push(critical(0, "HostDown", "vm-1"))
+            .push(alert(10, "TargetDown", "inst-a", Status::Firing))
+            .push(critical(60, "ContainerCrashLooping", "inst-a"))
+            .push(alert(90, "HighErrorRate", "svc-a", Status::Firing))
+            .push(critical(120, "SLOBurnRateHigh", "web-y"))
+            .resolve(600, "ContainerCrashLooping", "inst-a");
+    };
+    let mut h = Harness::with_topology("", topo);
+    overlapping(&mut h);
+    h.resolve(620, "HighErrorRate", "svc-a")
+        .resolve(810, "SLOBurnRateHigh", "web-y")
+        .resolve(990, "TargetDown", "inst-a")
+        .resolve(1000, "HostDown", "vm-1")
+        .tick(2000)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["ContainerCrashLooping@inst-a", "HighErrorRate@svc-a"]),
+            g(&[
+                "HostDown@vm-1",
+                "SLOBurnRateHigh@web-y",
+                "TargetDown@inst-a"
+            ]),
+        ]
+    );
+    // The crash loop coming back early alone, its effect recovering with vm-1, is the variance
+    // of an effect recovering before its cause: one incident, as before.
+    let mut h = Harness::with_topology("", topo);
+    overlapping(&mut h);
+    h.resolve(810, "SLOBurnRateHigh", "web-y")
+        .resolve(980, "HighErrorRate", "svc-a")
+        .resolve(990, "TargetDown", "inst-a")
+        .resolve(1000, "HostDown", "vm-1")
+        .tick(2000)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "ContainerCrashLooping@inst-a",
+            "HighErrorRate@svc-a",
+            "HostDown@vm-1",
+            "SLOBurnRateHigh@web-y",
+            "TargetDown@inst-a"
+        ])]
+    );
+}
+
+#[test]
 fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_siblings() {
     // Effects follow their cause within a scrape interval per hop (`effect_too_late`), but
     // monitors notice one failure's simultaneous impacts behind a node within a scrape interval
