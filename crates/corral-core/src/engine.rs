@@ -3328,10 +3328,7 @@ impl Engine {
     fn is_effect_of(&mut self, effect: u32, cause: u32) -> bool {
         effect != cause
             && effect != NONE
-            && self
-                .rca_upstream(effect)
-                .iter()
-                .any(|&(up, _)| up == cause)
+            && self.rca_upstream(effect).iter().any(|&(up, _)| up == cause)
     }
 
     /// Hops from `a` to `b` through the nearest node within the root-cause reach above both,
@@ -3499,11 +3496,8 @@ impl Engine {
                     .filter(|(c, _, _)| c != still_failing)
                     .cloned()
                     .collect();
-                let on_recovered_side = self.members_nearer_recovered(
-                    (node, end),
-                    (failing_node, still_end),
-                    &others,
-                );
+                let on_recovered_side =
+                    self.members_nearer_recovered((node, end), (failing_node, still_end), &others);
                 let (sided, with_failing): (Vec<_>, Vec<_>) = others
                     .into_iter()
                     .zip(on_recovered_side)
@@ -3522,6 +3516,8 @@ impl Engine {
             }
             None => None,
         };
+        // An effect split off its cause says why: its own impact recovered with it.
+        let with_its_own_impact = still_failing_is_its_cause && sided_part.is_some();
         match sided_part {
             Some(sided) => part.extend(sided),
             None => loop {
@@ -3585,6 +3581,11 @@ impl Engine {
             still_resource.as_str(),
             &hops_away,
             " kept failing beyond the time a cause's recovery takes to reach its effects",
+            if with_its_own_impact {
+                ", and its own effects recovered with it"
+            } else {
+                ""
+            },
             if reason == SplitReason::NoSymptom {
                 ": no symptom of it"
             } else {
