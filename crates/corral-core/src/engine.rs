@@ -3435,9 +3435,10 @@ impl Engine {
     /// recovered with `still_failing` (its evidence of failing is not yet past the member's
     /// tolerance): the two recoveries are then too close to tell the failures apart. Once
     /// `still_failing` has recovered too, and is no cause of `recovered` (or is, but an effect
-    /// of `recovered` recovered with it), the part is the members nearer `recovered`'s
-    /// recovery ([`Engine::members_nearer_recovered`]): one that recovered with both no longer
-    /// ties them together. Returns whether it split.
+    /// of `recovered` recovered with it and nothing that recovered with `recovered` went with
+    /// its cause), the part is the members nearer `recovered`'s recovery
+    /// ([`Engine::members_nearer_recovered`]): one that recovered with both no longer ties
+    /// them together. Returns whether it split.
     #[allow(clippy::too_many_arguments)]
     fn split_recovered(
         &mut self,
