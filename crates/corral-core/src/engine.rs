@@ -21,9 +21,7 @@ use crate::causality::{
 use crate::dedup::{AlertMap, AlertPos, AlertState, Change, DedupTable, Mute, NONE};
 use crate::incident::{Details, EventAction, IncidentUpdate, Payload, RootCause};
 use crate::matcher::{field_value, Field};
-use crate::model::{
-    format_event_time, format_event_time_str, Alert, AlertHead, Millis, Severity, Status, Str,
-};
+use crate::model::{format_event_time_str, Alert, AlertHead, Millis, Severity, Status, Str};
 use crate::rootcause::{self, AlertingInfo, Candidate, Cover};
 use crate::rules::{GroupingRule, RuleSet};
 use crate::timer_heap::TimerQueue;
@@ -617,6 +615,24 @@ impl AnchorEntries {
         removed
     }
 
+    /// Makes the entries whose `quiet_since` is before `oldest_live` (the watermark less the
+    /// longest window) dead to every reader, reading no entry: `prune`'s path while no
+    /// incident was removed since the last check, and all a list needs before `register`
+    /// when no link can be read from it (`Engine::correlate`).
+    #[inline]
+    fn mark_stale(&mut self, oldest_live: Millis) {
+        if oldest_live <= self.bounds.quiet_min {
+            debug_assert!(
+                self.entries.iter().all(|e| e.quiet_since() >= oldest_live),
+                "a stale anchor entry was taken for live"
+            );
+            return;
+        }
+        // Stale entries stay where they are, dead to every reader: dropping them here cost a
+        // pass over a busy list whenever one of its ~20 entries went stale (perf32).
+        self.stale_before = self.stale_before.max(oldest_live);
+    }
+
     /// Drops the entries that can no longer link anything: stale for an alert at `watermark`,
     /// or of an incident that closed (`open_root` answers an entry's incident, `find_in`, if
     /// that is open); an entry of an incident merged into another is renamed to the open one
@@ -650,19 +666,7 @@ impl AnchorEntries {
                     .all(|e| open_root(e.incident) == Some(e.incident)),
                 "an anchor entry of a closed or merged incident was taken for open"
             );
-            let oldest_live = watermark.saturating_sub(max_window);
-            if oldest_live <= self.bounds.quiet_min {
-                debug_assert!(
-                    self.entries
-                        .iter()
-                        .all(|e| e.live_at(watermark, max_window)),
-                    "a stale anchor entry was taken for live"
-                );
-                return;
-            }
-            // Stale entries stay where they are, dead to every reader: dropping them here cost
-            // a pass over a busy list whenever one of its ~20 entries went stale (perf32).
-            self.stale_before = self.stale_before.max(oldest_live);
+            self.mark_stale(watermark.saturating_sub(max_window));
             return;
         }
         let mut renamed = false;
@@ -690,6 +694,23 @@ impl AnchorEntries {
         self.checked_at = removals.count();
     }
 
+    /// The live entry of incident `inc_id`, nothing having been merged into it (its first,
+    /// where two may be of one incident), whether or not the list is checked.
+    fn position_by_id(&self, inc_id: u32) -> Option<usize> {
+        if self.incident_bits & incident_bit(inc_id) == 0 || inc_id > self.max_incident {
+            return None;
+        }
+        let stale_before = self.stale_before;
+        let its_live_entry =
+            |e: &AnchorEntry| e.incident == inc_id && e.quiet_since() >= stale_before;
+        if self.repeats_incident {
+            self.entries.iter().position(its_live_entry)
+        } else {
+            // Its only live entry: registered recently, near the end.
+            self.entries.iter().rposition(its_live_entry)
+        }
+    }
+
     /// The first entry of incident `inc_id` (open), its own or merged into it: comparing ids
     /// when nothing was removed since the last check (every entry's incident is its own then).
     fn position_of(
@@ -705,18 +726,8 @@ impl AnchorEntries {
                     .all(|e| find_in(merged, e.incident) == e.incident),
                 "an anchor entry of a merged incident was taken for its own"
             );
-            if self.incident_bits & incident_bit(inc_id) == 0 || inc_id > self.max_incident {
-                return None;
-            }
-            let stale_before = self.stale_before;
-            let its_live_entry =
-                |e: &AnchorEntry| e.incident == inc_id && e.quiet_since() >= stale_before;
-            if self.repeats_incident {
-                self.entries.iter().position(its_live_entry)
-            } else {
-                // Its only live entry: registered recently, near the end.
-                self.entries.iter().rposition(its_live_entry)
-            }
+            // Every entry's incident is its own: compared by id.
+            self.position_by_id(inc_id)
         } else {
             self.entries.iter().position(|e| {
                 e.quiet_since() >= self.stale_before && find_in(merged, e.incident) == inc_id
@@ -727,7 +738,8 @@ impl AnchorEntries {
     /// A member of open incident `inc_id` registers the anchor `hops` above its node (0: on
     /// it) at `t`: updates the incident's entry (the first of it or of an incident merged into
     /// it, which it takes over), or adds one. `becomes_active` counts the member as firing on
-    /// the anchor; `explained`, whether an alerting member above explains it.
+    /// the anchor; `explained`, whether an alerting member above explains it. `ids_are_own`:
+    /// no incident was ever merged into `inc_id`, so its entries are those named `inc_id`.
     #[allow(clippy::too_many_arguments)]
     fn register(
         &mut self,
@@ -736,6 +748,7 @@ impl AnchorEntries {
         t: Millis,
         becomes_active: bool,
         explained: bool,
+        ids_are_own: bool,
         removals: &Removals,
         merged: &FxHashMap<u32, u32>,
     ) {
@@ -745,13 +758,30 @@ impl AnchorEntries {
         if t < self.stale_before || self.entries.len() >= self.compact_at as usize {
             self.drop_dead();
         }
-        // After a merge (a bridging alert merges before it joins) the lists it registers on
-        // were checked before that removal: brought up to date when no entry can be of it, so
-        // that `position_of` compares ids instead of looking up every entry's incident.
-        if self.checked_at != removals.count() {
-            self.catch_up(removals);
-        }
-        let e = match self.position_of(inc_id, removals, merged) {
+        // An incident nothing was merged into finds its entry by id without the removals since
+        // the list's last check compared: an entry of a closed or absorbed incident is never
+        // named by its id. The list stays as checked as it was (an entry of an open incident
+        // added since `checked_at` keeps its meaning) until a reader needs it checked (perf45:
+        // most lists a new alert passes are read by no link, and were checked only for this).
+        let found = if ids_are_own {
+            let found = self.position_by_id(inc_id);
+            debug_assert_eq!(
+                found.is_some(),
+                self.iter().any(|e| find_in(merged, e.incident) == inc_id),
+                "an incident nothing was merged into has an entry under another id"
+            );
+            found
+        } else {
+            // After a merge (a bridging alert merges before it joins), or when `correlate`
+            // read no link from the list, it was checked before the latest removals: brought
+            // up to date when no entry can be of them, so that `position_of` compares ids
+            // instead of looking up every entry's incident.
+            if self.checked_at != removals.count() {
+                self.catch_up(removals);
+            }
+            self.position_of(inc_id, removals, merged)
+        };
+        let e = match found {
             Some(i) => &mut self.entries[i],
             None => {
                 // The incident's first registration here (most of them: a new incident on a
@@ -1797,6 +1827,13 @@ pub struct Engine {
     now: Millis,
     started: bool,
     next_seq: u64,
+    /// Whether every incident lists the incidents merged into it (`Incident::merged_ids`):
+    /// false after restoring an older snapshot that did not, where an anchor entry may be of
+    /// an incident merged into one that does not know it.
+    merged_ids_complete: bool,
+    /// The date part of incident keys for the day `new_incident` last opened one in:
+    /// (day since the epoch, `YYYY-MM-DD`); a storm opens thousands an hour.
+    key_date_cache: Option<(Millis, Str)>,
     stats: EngineStats,
 }
 
@@ -1872,6 +1909,8 @@ impl Engine {
             now: Millis::MIN,
             started: false,
             next_seq: 1,
+            merged_ids_complete: true,
+            key_date_cache: None,
             stats: EngineStats::default(),
         }
     }
@@ -4069,11 +4108,23 @@ impl Engine {
         );
         // What `may_link` reads of the rule and the alert for a node anchor, once per alert.
         let node_filter = NodeLinkFilter::new(rule, view.severity);
+        let oldest_live = watermark.saturating_sub(max_window);
         for (ai, &slot) in slots.iter().enumerate() {
             if slot == NO_SLOT {
                 continue;
             }
             let entries = self.anchors.at_mut(slot);
+            // Most node anchors' lists cannot link, told from their bounds (which pruning only
+            // narrows): such a list is not pruned, its stale entries only marked dead, and its
+            // removals are compared by the next reader that looks for an incident's entry.
+            // Neither its reading nor (for an alert that opens an incident) its registration
+            // needs them (perf45: ~150,000 checks per 300,000 alerts, most on such lists).
+            if let Some(node) = nodes.get(ai) {
+                if !entries.node_may_link(node.1, node.2, t, window, node_filter) {
+                    entries.mark_stale(oldest_live);
+                    continue;
+                }
+            }
             let (incidents, merged) = (&self.incidents, &self.merged_into);
             entries.prune(watermark, max_window, &self.removals, |id| {
                 let root = find_in(merged, id);
@@ -4082,8 +4133,7 @@ impl Engine {
             let node_anchor_here;
             let a = match nodes.get(ai) {
                 Some(node) => {
-                    // Most node anchors' lists cannot link: told from the bounds before the
-                    // anchor is built.
+                    // Pruned: its bounds may now say it cannot link after all.
                     let may_link = entries.node_may_link(node.1, node.2, t, window, node_filter);
                     debug_assert_eq!(
                         may_link,
@@ -4940,13 +4990,34 @@ impl Engine {
         }
     }
 
+    /// The date part (`YYYY-MM-DD`) of the key of an incident opened at `t`: formatted once
+    /// per day (perf45: the whole timestamp was formatted for every new incident, ~500
+    /// instructions, to keep its first ten bytes).
+    fn incident_key_date(&mut self, t: Millis) -> Str {
+        // Days of the years 1970..=9999, where the date depends on the day alone (outside,
+        // the fallback text may not): those are formatted every time.
+        let day = (0..=253_402_300_799_999)
+            .contains(&t)
+            .then_some(t / 86_400_000);
+        if let Some((cached, date)) = &self.key_date_cache {
+            if Some(*cached) == day {
+                return date.clone();
+            }
+        }
+        let text = format_event_time_str(t);
+        let date = Str::new(text.get(..10).unwrap_or("0000-00-00"));
+        if let Some(day) = day {
+            self.key_date_cache = Some((day, date.clone()));
+        }
+        date
+    }
+
     fn new_incident(&mut self, t: Millis, rule: u16) -> u32 {
         let seq = self.next_seq;
         self.next_seq += 1;
         let id = seq as u32;
-        let date = format_event_time(t);
-        let date = date.get(..10).unwrap_or("0000-00-00");
-        let key = incident_key(&self.config.id_prefix, date, seq);
+        let date = self.incident_key_date(t);
+        let key = incident_key(&self.config.id_prefix, &date, seq);
         self.incidents.insert(
             id,
             Box::new(Incident {
@@ -5094,6 +5165,14 @@ impl Engine {
         // (one call of `register`, inlined): `AlertAnchors::iter` built and dropped a `Cow` per
         // anchor.
         let nodes = anchors.nodes.as_deref().unwrap_or(&[]);
+        // An incident nothing was merged into (nearly all) has the entries named by its id:
+        // found by comparing ids, whatever was removed since a list's last check.
+        let ids_are_own = self.merged_ids_complete
+            && self
+                .incidents
+                .get(&inc_id)
+                .is_some_and(|i| i.merged_ids.is_empty());
+        let (watermark, max_window) = (self.watermark(), self.rules.max_window());
         for i in 0..nodes.len() + anchors.others.len() {
             let listed = anchors
                 .slots
@@ -5117,12 +5196,24 @@ impl Engine {
                     (slot, a.hops)
                 }
             };
-            self.anchors.at_mut(slot).register(
+            let list = self.anchors.at_mut(slot);
+            // A list `correlate` left unpruned (it could not link) is pruned before an incident
+            // that absorbed others looks for its entry there: `position_of` then compares ids,
+            // where on a list left unchecked it would look up every entry's incident.
+            if !ids_are_own && listed.is_some() {
+                let (incidents, merged) = (&self.incidents, &self.merged_into);
+                list.prune(watermark, max_window, &self.removals, |id| {
+                    let root = find_in(merged, id);
+                    incidents.contains_key(&root).then_some(root)
+                });
+            }
+            list.register(
                 inc_id,
                 hops,
                 t,
                 becomes_active,
                 explained,
+                ids_are_own,
                 &self.removals,
                 &self.merged_into,
             );
@@ -5958,6 +6049,12 @@ impl Engine {
         self.dedup.share_service_names();
         self.incidents = snap.incidents.into_iter().collect();
         self.merged_into = snap.merged_into.into_iter().collect();
+        let listed: FxHashSet<u32> = self
+            .incidents
+            .values()
+            .flat_map(|i| i.merged_ids.iter().copied())
+            .collect();
+        self.merged_ids_complete = self.merged_into.keys().all(|id| listed.contains(id));
         self.anchors = AnchorTable::new(self.topology.node_count());
         for (key, entries) in snap.anchors {
             let slot = self.anchors.slot_or_insert(&key, &self.removals);
@@ -6043,7 +6140,7 @@ fn incident_key(prefix: &str, date: &str, seq: u64) -> String {
     key.push('-');
     key.push_str(date);
     key.push('-');
-    key.extend(std::iter::repeat_n('0', zeros));
+    key.push_str(&"000000"[..zeros]);
     key.push_str(seq);
     key
 }
@@ -6765,7 +6862,16 @@ mod tests {
                         lazy.position_of(inc, &removals, &merged).map(|i| fields(&lazy.entries[i], &merged)),
                         found.map(|i| fields(&eager[i], &merged))
                     );
-                    lazy.register(inc, hops, t, becomes_active, explained, &removals, &merged);
+                    // Found by id alone, whatever the list's last check, when nothing was
+                    // merged into it (`Engine::register_anchors`' `ids_are_own`).
+                    let ids_are_own = !absorbers.contains(&inc);
+                    if ids_are_own {
+                        prop_assert_eq!(
+                            lazy.position_by_id(inc).map(|i| fields(&lazy.entries[i], &merged)),
+                            found.map(|i| fields(&eager[i], &merged))
+                        );
+                    }
+                    lazy.register(inc, hops, t, becomes_active, explained, ids_are_own, &removals, &merged);
                     let e = match found {
                         Some(i) => &mut eager[i],
                         None => {
@@ -6956,8 +7062,8 @@ mod tests {
         let (removals, merged) = (Removals::default(), FxHashMap::default());
         let mut list = AnchorEntries::new(&removals);
         let open = |id| Some(id);
-        list.register(1, 1, 0, false, false, &removals, &merged);
-        list.register(2, 1, 50, false, false, &removals, &merged);
+        list.register(1, 1, 0, false, false, false, &removals, &merged);
+        list.register(2, 1, 50, false, false, false, &removals, &merged);
         // Watermark 130, window 100: incident 1's entry (quiet since 0) is stale, 2's is not.
         list.prune(130, 100, &removals, open);
         let incidents = |list: &AnchorEntries| {
@@ -6969,10 +7075,10 @@ mod tests {
         assert_eq!(list.entries.len(), 2, "the stale entry stays in place");
         assert_eq!(list.position_of(1, &removals, &merged), None);
         // Incident 1 registers again: a fresh entry at the end, not the dead one revived.
-        list.register(1, 2, 140, false, false, &removals, &merged);
+        list.register(1, 2, 140, false, false, false, &removals, &merged);
         assert_eq!(incidents(&list), [(2, 50), (1, 140)]);
         // A late registration (t 20, before the stale bound 30) is live until the next prune.
-        list.register(3, 1, 20, false, false, &removals, &merged);
+        list.register(3, 1, 20, false, false, false, &removals, &merged);
         assert_eq!(incidents(&list), [(2, 50), (1, 140), (3, 20)]);
         list.prune(130, 100, &removals, open);
         assert_eq!(incidents(&list), [(2, 50), (1, 140)]);
@@ -6980,7 +7086,7 @@ mod tests {
         list.prune(300, 100, &removals, open);
         assert!(list.is_empty());
         for id in 10..20 {
-            list.register(id, 1, 300, false, false, &removals, &merged);
+            list.register(id, 1, 300, false, false, false, &removals, &merged);
         }
         assert_eq!(list.entries.len(), 10, "the dead went before the pushes");
         assert!(list.bounds.hold_for(&list.entries));
@@ -7035,13 +7141,13 @@ mod tests {
     fn a_registration_after_a_removal_elsewhere_catches_the_list_up_and_finds_by_id() {
         let (mut removals, mut merged) = (Removals::default(), FxHashMap::default());
         let mut list = AnchorEntries::new(&removals);
-        list.register(1, 1, 0, false, false, &removals, &merged);
-        list.register(2, 1, 10, false, false, &removals, &merged);
+        list.register(1, 1, 0, false, false, false, &removals, &merged);
+        list.register(2, 1, 10, false, false, false, &removals, &merged);
         // Incident 65 (incident 1's bit) merged into 2 elsewhere: no entry here is of it, so
         // the next registration brings the list up to date and updates incident 1's entry.
         removals.record(65);
         merged.insert(65, 2);
-        list.register(1, 2, 20, false, true, &removals, &merged);
+        list.register(1, 2, 20, false, true, false, &removals, &merged);
         assert_eq!(list.checked_at, removals.count());
         let entries = |list: &AnchorEntries| {
             list.iter()
@@ -7053,18 +7159,72 @@ mod tests {
         // unchecked (`position_of` looks incidents up) and 2 takes over the first of them.
         removals.record(1);
         merged.insert(1, 2);
-        list.register(2, 1, 30, false, false, &removals, &merged);
+        list.register(2, 1, 30, false, false, false, &removals, &merged);
         assert_ne!(list.checked_at, removals.count());
         assert_eq!(entries(&list), [(2, 0, 30), (2, 10, 10)]);
         assert!(list.bounds.hold_for(&list.entries));
     }
 
     #[test]
+    fn an_incident_nothing_was_merged_into_finds_its_entry_by_id_on_an_unchecked_list() {
+        let (mut removals, merged) = (Removals::default(), FxHashMap::default());
+        let mut list = AnchorEntries::new(&removals);
+        list.register(1, 1, 0, false, false, true, &removals, &merged);
+        list.register(2, 1, 10, false, false, true, &removals, &merged);
+        // Incidents 65 (incident 1's bit) and 2 closed: the list is left as it was checked
+        // (as `correlate` leaves a list no link is read from).
+        removals.record(65);
+        removals.record(2);
+        list.register(1, 2, 20, false, true, true, &removals, &merged);
+        list.register(3, 0, 25, true, false, true, &removals, &merged);
+        assert_ne!(list.checked_at, removals.count(), "no removal compared");
+        let entries = |list: &AnchorEntries| {
+            list.iter()
+                .map(|e| (e.incident, e.first, e.last))
+                .collect::<Vec<_>>()
+        };
+        // Incident 1's entry updated, not a second one added; a new incident's pushed.
+        assert_eq!(entries(&list), [(1, 0, 20), (2, 10, 10), (3, 25, 25)]);
+        assert!(list.bounds.hold_for(&list.entries));
+        // The next prune compares the removals and drops the closed incident's entry.
+        let open = |id: u32| (id != 2 && id != 65).then_some(id);
+        list.prune(30, 100, &removals, open);
+        assert_eq!(list.checked_at, removals.count());
+        assert_eq!(entries(&list), [(1, 0, 20), (3, 25, 25)]);
+    }
+
+    #[test]
+    fn incident_keys_carry_the_date_of_their_day() {
+        let mut engine = Engine::new(
+            Arc::new(RuleSet::default()),
+            Arc::new(TopologyIndex::empty()),
+        );
+        let day = 86_400_000;
+        // Same day twice (the cached date), the next day, back, and outside 1970..=9999.
+        for t in [
+            5 * day + 1,
+            6 * day - 1,
+            6 * day,
+            5 * day,
+            -1,
+            300_000 * day,
+        ] {
+            let full = format_event_time_str(t);
+            let date = engine.incident_key_date(t);
+            assert_eq!(
+                date.as_str(),
+                full.get(..10).unwrap_or("0000-00-00"),
+                "at {t}"
+            );
+        }
+    }
+
+    #[test]
     fn a_reopened_incident_drops_only_live_entries_of_its_last_episode() {
         let (removals, merged) = (Removals::default(), FxHashMap::default());
         let mut list = AnchorEntries::new(&removals);
-        list.register(1, 1, 0, false, false, &removals, &merged);
-        list.register(2, 1, 50, false, false, &removals, &merged);
+        list.register(1, 1, 0, false, false, false, &removals, &merged);
+        list.register(2, 1, 50, false, false, false, &removals, &merged);
         list.prune(130, 100, &removals, Some);
         // Incident 1's entry is dead: nothing for a reader to find, nothing to drop.
         list.drop_incident(1);
@@ -7188,7 +7348,7 @@ mod tests {
                     0 | 1 => {
                         let slot = table.slot_or_insert(&k, &removals);
                         prop_assert_eq!(table.slot(&k), Some(slot));
-                        table.at_mut(slot).register(inc, 0, 0, false, false, &removals, &FxHashMap::default());
+                        table.at_mut(slot).register(inc, 0, 0, false, false, false, &removals, &FxHashMap::default());
                         let ids = map.entry(k.clone()).or_default();
                         if !ids.contains(&inc) {
                             ids.push(inc);
