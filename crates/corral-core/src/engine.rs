@@ -6167,11 +6167,9 @@ fn shared_names<'n>(
 /// Services that break when `node` fails: its own and those of everything it impacts, within a
 /// bounded blast radius.
 fn impacted_services(topo: &TopologyIndex, node: u32) -> Arc<[Str]> {
-    let n = NodeIndex::new(node as usize);
-    let impacted = topo.impact_of_bounded(n, EdgeMask::ALL, 6, 4096);
     // Sorted and deduplicated as a `BTreeSet` would be, by the topology's service indices: the
     // blast radius names a few services many times over.
-    topo.services_of(std::iter::once(n).chain(impacted.iter().map(|&(d, _)| d)))
+    topo.services_impacted_by(NodeIndex::new(node as usize), EdgeMask::ALL, 6, 4096)
 }
 
 /// An incident's resources known to the topology, by node, for `root_cause_view`: a sorted list

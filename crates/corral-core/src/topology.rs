@@ -382,11 +382,22 @@ impl TopologyIndex {
         // answer in order.
         let mut seen = vec![0u64; self.service_names.len().div_ceil(64)];
         for n in nodes {
-            let id = self.service_ids[n.index()];
-            if id != NO_SERVICE {
-                seen[id as usize / 64] |= 1 << (id % 64);
-            }
+            self.mark_service(&mut seen, n);
         }
+        self.services_marked(&seen)
+    }
+
+    /// Sets the bit of `node`'s service, if it has one, in a set of [`Self::services_of`].
+    #[inline]
+    fn mark_service(&self, seen: &mut [u64], node: NodeIndex) {
+        let id = self.service_ids[node.index()];
+        if id != NO_SERVICE {
+            seen[id as usize / 64] |= 1 << (id % 64);
+        }
+    }
+
+    /// The names of the services whose bits are set, in order (sorted by name).
+    fn services_marked<C: FromIterator<Str>>(&self, seen: &[u64]) -> C {
         seen.iter()
             .enumerate()
             .flat_map(|(word, &bits)| {
@@ -693,6 +704,54 @@ impl TopologyIndex {
             last_level = level_start..out.len();
         }
         out
+    }
+
+    /// The services of `idx` and of its blast radius (`impact_of_bounded` with the same bounds),
+    /// sorted by name: what a root-cause view reports as impacted. The walk marks each node's
+    /// service as it first visits it and keeps only the nodes, not their depths, to read back
+    /// as the next level's sources: the view never reads the radius itself.
+    pub fn services_impacted_by<C: FromIterator<Str>>(
+        &self,
+        idx: NodeIndex,
+        mask: EdgeMask,
+        max_depth: usize,
+        limit: usize,
+    ) -> C {
+        let mut services = vec![0u64; self.service_names.len().div_ceil(64)];
+        self.mark_service(&mut services, idx);
+        let mut seen = vec![0u64; self.node_count().div_ceil(64)];
+        let mut first_visit = |n: NodeIndex| {
+            let (word, bit) = (n.index() / 64, 1u64 << (n.index() % 64));
+            let fresh = seen[word] & bit == 0;
+            seen[word] |= bit;
+            fresh
+        };
+        first_visit(idx);
+        // As `impact_of_bounded`: breadth first, each level read back from where it was pushed.
+        let mut walked: Vec<NodeIndex> = Vec::with_capacity(limit.min(WALK_CAPACITY));
+        let mut last_level = 0..0;
+        'walk: for depth in 1..=max_depth {
+            let level_start = walked.len();
+            let sources = if depth == 1 { 1 } else { last_level.len() };
+            for k in 0..sources {
+                let n = if depth == 1 {
+                    idx
+                } else {
+                    walked[last_level.start + k]
+                };
+                for (d, _) in self.downstream_neighbours(n, mask) {
+                    if walked.len() >= limit {
+                        break 'walk;
+                    }
+                    if first_visit(d) {
+                        walked.push(d);
+                        self.mark_service(&mut services, d);
+                    }
+                }
+            }
+            last_level = level_start..walked.len();
+        }
+        self.services_marked(&services)
     }
 
     /// Everything a fault on `idx` can reach, with depth: the blast radius.
@@ -1006,6 +1065,49 @@ edges:
                             .any(|u| u.node == b)
                     );
                 }
+            }
+        }
+
+        /// The services a walk marks as it goes are those of the node and of the radius that
+        /// `impact_of_bounded` lists, under every mask, depth and node limit (limits below the
+        /// radius cut the walk where it cuts that list).
+        #[test]
+        fn services_impacted_are_those_of_the_radius(
+            services in proptest::collection::vec(proptest::option::of(0u8..70), 1..24),
+            edges in proptest::collection::vec((0usize..24, 0usize..24, 0usize..4), 0..80),
+            mask_bits in 1u8..16,
+            max_depth in 0usize..7,
+            limit in 0usize..30,
+        ) {
+            let nodes = services.len();
+            let file = TopologyFile {
+                nodes: services
+                    .iter()
+                    .enumerate()
+                    // Up to 70 services: the marks span two words.
+                    .map(|(i, s)| NodeSpec {
+                        id: format!("n{i}"),
+                        service: s.map(|s| format!("svc-{s}")),
+                        ..NodeSpec::default()
+                    })
+                    .collect(),
+                edges: edges
+                    .iter()
+                    .map(|&(a, b, k)| EdgeSpec {
+                        from: format!("n{}", a % nodes),
+                        to: format!("n{}", b % nodes),
+                        edge_type: EdgeType::ALL[k],
+                    })
+                    .collect(),
+            };
+            let t = TopologyIndex::build(&file);
+            let mask = EdgeMask(mask_bits);
+            for a in t.graph.node_indices() {
+                let radius = t.impact_of_bounded(a, mask, max_depth, limit);
+                let want: Vec<Str> =
+                    t.services_of(std::iter::once(a).chain(radius.iter().map(|&(d, _)| d)));
+                let got: Vec<Str> = t.services_impacted_by(a, mask, max_depth, limit);
+                proptest::prop_assert_eq!(got, want);
             }
         }
     }
