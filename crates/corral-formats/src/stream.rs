@@ -4,7 +4,7 @@
 //! largest record, never by the stream.
 
 use crate::common::Problems;
-use crate::plain::{ChunkMasks, ChunkQuotes};
+use crate::input::native::RecentLines;
 use crate::{parse_into, Format};
 use corral_core::{Alert, AlertHead};
 use std::io::{self, BufRead};
@@ -12,9 +12,8 @@ use std::io::{self, BufRead};
 /// A record larger than this is dead-lettered without being buffered whole.
 pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
-/// Native lines are checked (UTF-8) and classified (quote masks) a chunk of whole lines at a
-/// time, up to this many bytes: small enough to stay in the first-level cache while its lines
-/// are read.
+/// Native lines are checked (UTF-8) a chunk of whole lines at a time, up to this many bytes:
+/// small enough to stay in the first-level cache while its lines are read.
 const CHUNK_BYTES: usize = 16 * 1024;
 
 /// How much of a bad record a dead letter keeps.
@@ -119,13 +118,12 @@ pub fn decode_stream_to(
     let mut alerts: Vec<Alert> = Vec::with_capacity(64);
     let mut pending = Pending::default();
     let mut line_no: u64 = 0;
-    let mut masks = ChunkMasks::default();
+    let mut recent = RecentLines::default();
     // Compared once, not per line (`Format` is not a plain enum: `==` is a call).
     let (native, alertmanager) = (*format == Format::Native, *format == Format::Alertmanager);
 
     // Decodes one line (with its `\n`; `read` says how long it was and whether it was cut;
-    // `checked`, when its chunk was checked and classified: its text, and its quote masks if
-    // it is plain).
+    // `checked`, when its chunk was checked as UTF-8: its text and the line's place in it).
     let mut on_line = |line: &[u8], read: LineRead, checked: Option<CheckedLine<'_>>| {
         stats.bytes += read.bytes as u64;
         line_no += 1;
@@ -194,14 +192,11 @@ pub fn decode_stream_to(
         } else if native && text[0] == b'{' {
             // One object: the only record whose alert a sink may take by its head.
             let repeat = |head: &AlertHead<'_>| sink.repeat(head);
-            let checked_text = checked.and_then(|c| {
-                let text = c.chunk.get(c.start + text_start..c.start + text_end)?;
-                let quotes = c.quotes.map(|q| q.of(text_start, text.len()));
-                Some((text, quotes))
-            });
+            let checked_text =
+                checked.and_then(|c| c.chunk.get(c.start + text_start..c.start + text_end));
             let decoded = match checked_text {
-                Some((text, quotes)) => {
-                    crate::input::native::parse_checked_or_repeat(text, quotes, repeat)
+                Some(text) => {
+                    crate::input::native::parse_checked_or_repeat(text, &mut recent, repeat)
                 }
                 None => crate::input::native::parse_or_repeat(text, repeat),
             };
@@ -250,7 +245,7 @@ pub fn decode_stream_to(
             let window = &buffered[..buffered.len().min(CHUNK_BYTES)];
             if let Some(last) = memchr::memrchr(b'\n', window) {
                 let chunk = &window[..=last];
-                decode_chunk(chunk, &mut masks, &mut on_line);
+                decode_chunk(chunk, &mut on_line);
                 input.consume(last + 1);
                 continue;
             }
@@ -283,63 +278,33 @@ pub fn decode_stream_to(
     Ok(stats)
 }
 
-/// A line of a chunk checked as a whole: the chunk's text and the line's offset in it (the
-/// decoder makes a `str` of the trimmed line only, one char-boundary check of each end), and
-/// for a plain line its quote masks (see [`ChunkMasks`]). Other offsets are the line's.
+/// A line of a chunk checked as UTF-8 as a whole: the chunk's text and the line's offset in
+/// it (the decoder makes a `str` of the trimmed line only, one char-boundary check of each
+/// end). Other offsets are the line's.
 #[derive(Clone, Copy)]
 struct CheckedLine<'a> {
     chunk: &'a str,
     start: usize,
-    quotes: Option<LineQuotes<'a>>,
-}
-
-/// A plain line's place in its chunk's masks.
-#[derive(Clone, Copy)]
-struct LineQuotes<'a> {
-    masks: &'a ChunkMasks,
-    start: usize,
-}
-
-impl<'a> LineQuotes<'a> {
-    /// The quotes of the line's bytes `offset..offset + len`.
-    fn of(self, offset: usize, len: usize) -> ChunkQuotes<'a> {
-        self.masks.quotes_of(self.start + offset, len)
-    }
 }
 
 /// Hands the lines of `chunk` (whole lines, the last ending in `\n`) to `on_line`. A chunk
-/// that is valid UTF-8 (nearly every one) is classified once and its lines go with their text
-/// and masks; otherwise each line goes alone, as lines read one by one do, so that its own
-/// UTF-8 error is reported.
-fn decode_chunk(
-    chunk: &[u8],
-    masks: &mut ChunkMasks,
-    on_line: &mut impl FnMut(&[u8], LineRead, Option<CheckedLine<'_>>),
-) {
+/// that is valid UTF-8 (nearly every one) is checked once and its lines go with its text;
+/// otherwise each line goes alone, as lines read one by one do, so that its own UTF-8 error
+/// is reported. (A line's quotes are classified only if it is read as JSON: a native line
+/// that repeats a recent one but for its time is not, see [`RecentLines`].)
+fn decode_chunk(chunk: &[u8], on_line: &mut impl FnMut(&[u8], LineRead, Option<CheckedLine<'_>>)) {
     let whole = |bytes| LineRead {
         bytes,
         truncated: false,
     };
-    let Ok(text) = simdutf8::basic::from_utf8(chunk) else {
-        for line in chunk.split_inclusive(|&b| b == b'\n') {
-            on_line(line, whole(line.len()), None);
-        }
-        return;
-    };
-    masks.classify(chunk);
-    let masks = &*masks;
-    masks.lines(chunk, |line| {
-        let range = line.start..line.newline + 1;
-        let checked = CheckedLine {
-            chunk: text,
-            start: line.start,
-            quotes: line.plain.then_some(LineQuotes {
-                masks,
-                start: line.start,
-            }),
-        };
-        on_line(&chunk[range.clone()], whole(range.len()), Some(checked));
-    });
+    let checked = simdutf8::basic::from_utf8(chunk).ok();
+    let mut start = 0;
+    for newline in memchr::memchr_iter(b'\n', chunk) {
+        let line = &chunk[start..=newline];
+        let checked = checked.map(|chunk| CheckedLine { chunk, start });
+        on_line(line, whole(line.len()), checked);
+        start = newline + 1;
+    }
 }
 
 fn deliver(
@@ -526,8 +491,8 @@ mod tests {
         (alerts, dead, stats)
     }
 
-    /// Lines of every kind the native decoder tells apart: plain records (read through a
-    /// chunk's masks), escapes, tabs, non-ASCII and invalid UTF-8 (which leaves its chunk to be
+    /// Lines of every kind the native decoder tells apart: plain records (and repeats of them
+    /// taken as recent lines), escapes, tabs, non-ASCII and invalid UTF-8 (which leaves its chunk to be
     /// read line by line), bad records, blank lines, pretty-printed pieces.
     fn native_lines() -> Vec<&'static [u8]> {
         vec![
@@ -581,7 +546,7 @@ mod tests {
     }
 
     /// An input of many chunks decodes as it does line by line (through a reader too small to
-    /// hold a whole line, so that no chunk is ever classified).
+    /// hold a whole line, so that no chunk is ever checked as a whole).
     #[test]
     fn many_chunks_decode_as_lines_one_by_one() {
         let kinds = native_lines();

@@ -9,10 +9,10 @@ use crate::common::{
 use crate::fast_json::{
     self, normalize_raw_labels, owned_labels, KnownNames, LabelText, Scanner, Seen, Span,
 };
-use crate::plain::{ChunkQuotes, NextQuote, PlainReader};
+use crate::plain::{NextQuote, PlainReader};
 use crate::time::{parse_time, utc_seconds_or_millis};
 use corral_core::model::{fingerprint_of, labels_as_map, Labels, Str};
-use corral_core::{Alert, AlertHead, Severity};
+use corral_core::{Alert, AlertHead, Millis, Severity, Status};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -71,16 +71,129 @@ pub(crate) fn parse_or_repeat(
     parse_text_or_repeat(text, scan_plain(text), repeat)
 }
 
-/// [`parse_or_repeat`] for a line of a chunk already checked as UTF-8 and classified
-/// ([`crate::plain::ChunkMasks`]): `quotes` are the chunk's quote masks when the line is plain,
-/// and the plain reader then needs no masks of its own.
+/// [`parse_or_repeat`] for a line of a chunk already checked as UTF-8, with the lines accepted
+/// lately (`recent`): a line that is one of them but for its `starts_at` time is offered by
+/// its remembered head, with no JSON read at all. Any other line (or one whose head `repeat`
+/// declines: it is then built, not offered again) is read in full, as [`parse_or_repeat`]
+/// reads it; a plain line whose head is offered is remembered.
 pub(crate) fn parse_checked_or_repeat(
     text: &str,
-    quotes: Option<ChunkQuotes<'_>>,
+    recent: &mut RecentLines,
     repeat: impl FnOnce(&AlertHead<'_>) -> bool,
 ) -> Result<Option<Alert>, String> {
-    let plain = quotes.and_then(|quotes| read_plain(PlainReader::with_quotes(text, quotes)));
-    parse_text_or_repeat(text, plain, repeat)
+    let mut repeat = Some(repeat);
+    if let Some(head) = recent.head_of(text.as_bytes()) {
+        if repeat.take().is_some_and(|repeat| repeat(&head)) {
+            return Ok(None);
+        }
+    }
+    let mut starts_at_text = None;
+    let plain = read_plain(PlainReader::new(text), &mut starts_at_text);
+    // Remembered only when the plain reader read the whole record (and so placed its time).
+    let starts_at_text = starts_at_text.filter(|_| plain.is_some());
+    parse_text_or_repeat(text, plain, |head| {
+        if let Some(starts_at_text) = starts_at_text {
+            recent.remember(text, starts_at_text, head);
+        }
+        repeat.take().is_some_and(|repeat| repeat(head))
+    })
+}
+
+/// How many lines [`RecentLines`] keeps: far more than the alerts a burst interleaves.
+const RECENT_LINES: usize = 4096;
+
+/// Native lines accepted lately, each with the head it decoded to. A repeat of an alert is
+/// nearly always its previous line with another `starts_at`: a line whose bytes equal an
+/// accepted plain line's everywhere but inside its `starts_at` string, and whose bytes there
+/// spell a time of the fixed UTC shape (digits and separators only: no quote, escape or
+/// non-ASCII byte), is that same record but for its start time, so it decodes to the
+/// remembered head with the new time. A line that differs anywhere else is read in full.
+/// Lines are placed by a hash of a few of their bytes, one per place (a newer one replaces
+/// the older); every hit is checked byte for byte.
+#[derive(Default)]
+pub(crate) struct RecentLines {
+    /// Empty until the first line is remembered; then `RECENT_LINES` places.
+    lines: Vec<Option<RecentLine>>,
+}
+
+struct RecentLine {
+    /// The trimmed line, as accepted.
+    text: String,
+    /// Where its `starts_at` time lies (the string's text, without its quotes).
+    starts_at_text: Span,
+    fingerprint: Str,
+    service: Option<Str>,
+    status: Status,
+    severity: Severity,
+    ends_at: Option<Millis>,
+    value: Option<f64>,
+}
+
+impl RecentLines {
+    /// The place of a line: a hash of the bytes that tell alerts apart where producers write
+    /// them (a given fingerprint follows `{"fingerprint":"`; without one, the middle of the
+    /// line holds the resource or labels). `None` for a line too short to hash so.
+    #[inline(always)]
+    fn place_of(text: &[u8]) -> Option<usize> {
+        let word = |at: usize| Some(u64::from_le_bytes(*text.get(at..)?.first_chunk::<8>()?));
+        let middle = (text.len() / 2).max(32);
+        let mixed = word(16)? ^ word(24)?.rotate_left(21) ^ word(middle)?.rotate_left(42);
+        // Fibonacci hashing: the top bits of the product, one place each.
+        let bits = RECENT_LINES.trailing_zeros();
+        Some((mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize)
+    }
+
+    /// The head of `text` when it is a remembered line but for its `starts_at` time.
+    #[inline(always)]
+    fn head_of(&self, text: &[u8]) -> Option<AlertHead<'_>> {
+        let recent = self.lines.get(Self::place_of(text)?)?.as_ref()?;
+        let known = recent.text.as_bytes();
+        let Span { start, end } = recent.starts_at_text;
+        if text.len() != known.len()
+            || text.get(end..)? != known.get(end..)?
+            || text.get(..start)? != known.get(..start)?
+        {
+            return None;
+        }
+        Some(AlertHead {
+            fingerprint: &recent.fingerprint,
+            status: recent.status,
+            severity: recent.severity,
+            service: recent.service.as_deref(),
+            starts_at: utc_seconds_or_millis(text.get(start..end)?)?,
+            ends_at: recent.ends_at,
+            value: recent.value,
+        })
+    }
+
+    /// Remembers `text`, a plain line that decoded to `head`, whose `starts_at` is the fixed
+    /// UTC shape at `starts_at_text`.
+    #[cold]
+    fn remember(&mut self, text: &str, starts_at_text: Span, head: &AlertHead<'_>) {
+        let Some(place) = Self::place_of(text.as_bytes()) else {
+            return;
+        };
+        if self.lines.is_empty() {
+            self.lines.resize_with(RECENT_LINES, || None);
+        }
+        let Some(slot) = self.lines.get_mut(place) else {
+            return;
+        };
+        // The replaced line's buffer is reused.
+        let mut kept = slot.take().map(|recent| recent.text).unwrap_or_default();
+        kept.clear();
+        kept.push_str(text);
+        *slot = Some(RecentLine {
+            text: kept,
+            starts_at_text,
+            fingerprint: Str::from(head.fingerprint),
+            service: head.service.map(Str::from),
+            status: head.status,
+            severity: head.severity,
+            ends_at: head.ends_at,
+            value: head.value,
+        });
+    }
 }
 
 /// The rest of [`parse_or_repeat`], once the plain reader has read the record (`plain`) or
@@ -396,12 +509,17 @@ fn scan(text: &str) -> Option<RawRecord<'_>> {
 /// same fields and types, unknown keys refused.
 #[inline(always)]
 fn scan_plain(text: &str) -> Option<RawRecord<'_>> {
-    read_plain(PlainReader::new(text))
+    read_plain(PlainReader::new(text), &mut None)
 }
 
-/// [`scan_plain`] with the reader's quotes found its way (see [`NextQuote`]).
+/// [`scan_plain`] with the reader's quotes found its way (see [`NextQuote`]); sets
+/// `starts_at_text` to where the `starts_at` time lies when it is a string of a fixed UTC
+/// shape (see [`RecentLines`]).
 #[inline(always)]
-fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'a>> {
+fn read_plain<'a, Q: NextQuote>(
+    mut r: PlainReader<'a, Q>,
+    starts_at_text: &mut Option<Span>,
+) -> Option<RawRecord<'a>> {
     let (mut fingerprint, mut source, mut name, mut resource) = (None, None, None, None);
     let (mut status, mut severity, mut starts_at) = (None, None, None);
     let (mut service, mut summary, mut ends_at, mut value) = (None, None, None, None);
@@ -438,12 +556,16 @@ fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'
             Key::Summary => summary = r.opt_string_span()?,
             Key::Labels => labels = r.label_text()?,
             Key::Annotations => annotations = r.label_text()?,
-            Key::StartsAt => starts_at = Some(plain_time(&mut r)?),
+            Key::StartsAt => {
+                let (time, fixed_shape) = plain_time(&mut r)?;
+                starts_at = Some(time);
+                *starts_at_text = fixed_shape;
+            }
             Key::EndsAt => {
                 ends_at = if r.null() {
                     None
                 } else {
-                    Some(plain_time(&mut r)?)
+                    Some(plain_time(&mut r)?.0)
                 };
             }
             Key::Value => {
@@ -494,21 +616,23 @@ fn read_plain<'a, Q: NextQuote>(mut r: PlainReader<'a, Q>) -> Option<RawRecord<'
 
 /// An event time as [`fast_json::time`] reads it: a string is parsed from its text (which
 /// tries the fixed UTC shapes first, as `fast_json::time` does in place), a number by the
-/// general scanner.
+/// general scanner. With it, where the string lies when it has a fixed UTC shape.
 #[inline(always)]
-fn plain_time<Q: NextQuote>(r: &mut PlainReader<'_, Q>) -> Option<Time> {
+fn plain_time<Q: NextQuote>(r: &mut PlainReader<'_, Q>) -> Option<(Time, Option<Span>)> {
     if r.peek()? == b'"' {
-        let text = r.string_bytes()?;
+        let span = r.string_span()?;
+        let text = r.text().as_bytes().get(span.start..span.end)?;
         // The fixed UTC shapes inline (what `parse_time` tries first), the rest through it
         // (UTF-8 between two ASCII quotes of a UTF-8 line: `from_utf8` cannot fail).
-        return utc_seconds_or_millis(text)
-            .or_else(|| parse_time(std::str::from_utf8(text).ok()?))
-            .map(Time);
+        if let Some(ms) = utc_seconds_or_millis(text) {
+            return Some((Time(ms), Some(span)));
+        }
+        return Some((Time(parse_time(std::str::from_utf8(text).ok()?)?), None));
     }
     let mut s = r.scanner();
     let time = fast_json::time(&mut s)?;
     r.resume(&s);
-    Some(time)
+    Some((time, None))
 }
 
 #[cfg(test)]
@@ -708,6 +832,81 @@ mod tests {
         assert!(e.contains("name is empty"), "{e}");
     }
 
+    /// What `parse_checked_or_repeat` gives for `text` with the lines `recent` keeps, its sink
+    /// taking the head or not (`take`): the result and the heads offered.
+    fn decode_with_recent(
+        text: &str,
+        recent: &mut super::RecentLines,
+        take: bool,
+    ) -> (Result<Option<Alert>, String>, Vec<String>) {
+        let mut offered = Vec::new();
+        let result = super::parse_checked_or_repeat(text, recent, |head| {
+            offered.push(format!("{head:?}"));
+            take
+        });
+        (result, offered)
+    }
+
+    /// The same, read in full with no recent lines (`parse_or_repeat`).
+    fn decode_alone(text: &str, take: bool) -> (Result<Option<Alert>, String>, Vec<String>) {
+        let mut offered = Vec::new();
+        let result = super::parse_or_repeat(text.as_bytes(), |head| {
+            offered.push(format!("{head:?}"));
+            take
+        });
+        (result, offered)
+    }
+
+    #[test]
+    fn a_recent_line_is_taken_by_its_head_only_when_its_time_alone_differs() {
+        let line = |severity: &str, time: &str| {
+            format!(
+                r#"{{"fingerprint":"0123456789abcdef","source":"am","name":"HostDown","status":"firing","severity":"{severity}","resource":"host-1","labels":{{"starts_at":"2026-11-25T02:11:07.000Z"}},"starts_at":"{time}"}}"#
+            )
+        };
+        let mut recent = super::RecentLines::default();
+        let first = line("critical", "2026-11-25T02:11:07.123Z");
+        assert_eq!(
+            decode_with_recent(&first, &mut recent, true),
+            decode_alone(&first, true)
+        );
+        // Another time of the same shape: the remembered head, with the new time.
+        let later = line("critical", "2026-11-25T02:12:09.456Z");
+        let head = recent.head_of(later.as_bytes()).expect("a recent line");
+        assert_eq!(
+            (head.fingerprint, head.starts_at),
+            ("0123456789abcdef", 1_795_572_729_456)
+        );
+        assert_eq!(
+            decode_with_recent(&later, &mut recent, true),
+            decode_alone(&later, true)
+        );
+        // A byte changed elsewhere (even in a label that looks like the time), a time of
+        // another shape, or bytes in the time that are not one: read in full.
+        let other_label = first.replace("07.000Z", "08.000Z");
+        for text in [
+            line("error", "2026-11-25T02:11:07.123Z"),
+            other_label,
+            line("critical", "2026-11-25T02:11:07Z"),
+            line("critical", "2026-11-25T02:11:07.12\\"),
+            line("critical", "2026-02-30T02:11:07.123Z"),
+            line("critical", "2026-11-25T02:11:07.1\"Z"),
+        ] {
+            assert!(recent.head_of(text.as_bytes()).is_none(), "{text}");
+            for take in [true, false] {
+                assert_eq!(
+                    decode_with_recent(&text, &mut super::RecentLines::default(), take),
+                    decode_alone(&text, take),
+                    "{text}"
+                );
+            }
+        }
+        // A head declined after it was taken from a recent line is not offered again: the
+        // alert is built whole, as a full read builds it.
+        let (built, offered) = decode_with_recent(&later, &mut recent, false);
+        assert_eq!((built, offered), decode_alone(&later, false));
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
 
@@ -748,6 +947,46 @@ mod tests {
             if let Some(fast) = fast {
                 proptest::prop_assert!(slow.is_ok(), "{text}: {:?}", slow.err());
                 proptest::prop_assert_eq!(super::convert(fast), super::convert(slow.unwrap()), "{}", text);
+            }
+        }
+
+        /// A stream of lines that repeat each other with other times, severities, resources,
+        /// time shapes and broken times decodes line for line as each line read alone does:
+        /// the same heads offered (once at most), the same alerts and errors, whatever the
+        /// sink takes.
+        #[test]
+        fn recent_lines_decode_as_lines_read_alone(
+            fingerprint in proptest::option::of("[a-f0-9]{16}"),
+            service in proptest::option::of("[a-z]{0,6}"),
+            label_value in "[a-z0-9:.TZ-]{0,24}",
+            lines in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        r#""2026-11-25T02:11:07.123Z""#, r#""2026-11-25T02:11:59.999Z""#,
+                        r#""2026-11-25T02:12:00.000Z""#, r#""2026-11-25T02:11:07Z""#,
+                        r#""2026-11-25T02:11:60.000Z""#, r#""2026-11-25T02:11:61.000Z""#,
+                        r#""2026-11-31T02:11:07.123Z""#, r#""2026-11-25T02:11:07.12xZ""#,
+                        r#""2026-11-25 02:11:07.123Z""#, r#""2026-11-25T03:11:07+01:00""#,
+                        "1700000000000", "1700000000001",
+                    ]),
+                    proptest::sample::select(vec!["critical", "warning", "fatal"]),
+                    proptest::sample::select(vec!["db-4", "db-5", ""]),
+                    proptest::sample::select(vec!["", r#","ends_at":"2026-11-25T02:20:00.000Z""#, r#","value":1.5"#]),
+                    proptest::bool::ANY,
+                ),
+                1..24,
+            ),
+        ) {
+            let mut recent = super::RecentLines::default();
+            for (time, severity, resource, tail, take) in lines {
+                let fingerprint = fingerprint.as_ref().map_or(String::new(), |f| format!(r#""fingerprint":"{f}","#));
+                let service = service.as_ref().map_or(String::new(), |s| format!(r#","service":"{s}""#));
+                let text = format!(
+                    r#"{{{fingerprint}"source":"am","name":"HostDown","status":"firing","severity":"{severity}","resource":"{resource}"{service},"labels":{{"starts_at":"{label_value}"}},"starts_at":{time}{tail}}}"#
+                );
+                let (result, offered) = decode_with_recent(&text, &mut recent, take);
+                proptest::prop_assert!(offered.len() <= 1, "{}", text);
+                proptest::prop_assert_eq!((result, offered), decode_alone(&text, take), "{}", text);
             }
         }
 
