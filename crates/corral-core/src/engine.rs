@@ -154,6 +154,10 @@ struct CoFiringGuess {
 /// bounded in a storm where one check fires on thousands of unknown resources.
 const MAX_GUESSES_PER_CHECK: usize = 64;
 
+/// At most this many failures recorded as spreading around one alert's start
+/// (`Engine::started_with`): bounds the record in a storm where dozens start each minute.
+const MAX_SPREADING_RECORDED: usize = 64;
+
 /// Hops recorded on a service anchor by an alert whose resource the topology knows: two such
 /// alerts never link through it, one of them unknown to the topology does.
 const WEAK: u8 = u8::MAX;
@@ -1730,6 +1734,9 @@ struct Snapshot {
     recent_known_starts: Vec<(Millis, u32)>,
     #[serde(default)]
     started_with: Vec<(Str, Vec<u32>)>,
+    /// `Engine::recent_unplaced_starts`; older snapshots have none.
+    #[serde(default)]
+    recent_unplaced_starts: Vec<(Millis, Str)>,
 }
 
 const SNAPSHOT_VERSION: u32 = 2;
@@ -1786,10 +1793,15 @@ pub struct Engine {
     /// spreading when an alert nothing places starts.
     recent_known_starts: VecDeque<(Millis, u32)>,
     /// Alerts on resources the CMDB does not know that nothing placed (they opened an incident
-    /// of their own), with the incidents in which an alert the CMDB knows had started within a
-    /// scrape interval before them: the failures they may have started with, which their
-    /// recovery may confirm (`Engine::fold_piece_recovered_with`).
+    /// of their own) or a co-firing guess placed, with the incidents in which an alert the CMDB
+    /// knows started within a scrape interval before or after them: the failures they may have
+    /// started with, which their recovery may confirm (`Engine::fold_piece_recovered_with`).
     started_with: FxHashMap<Str, SmallVec<[u32; 2]>>,
+    /// The alerts `started_with` records, (start, fingerprint), in arrival order, kept while an
+    /// alert the CMDB knows on time can still start within a scrape interval after them: a
+    /// failure that starts spreading just after such an alert is one it may have started with
+    /// too (`Engine::note_known_start`).
+    recent_unplaced_starts: VecDeque<(Millis, Str)>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
     group_cache: GroupCache,
     /// Per (rule, business service): the service's nodes and what is upstream of them.
@@ -1895,6 +1907,7 @@ impl Engine {
             co_firing_guesses: FxHashMap::default(),
             recent_known_starts: VecDeque::new(),
             started_with: FxHashMap::default(),
+            recent_unplaced_starts: VecDeque::new(),
             group_cache: GroupCache::default(),
             service_region_cache: FxHashMap::default(),
             rca_cache: NodeCache::default(),
@@ -2754,7 +2767,9 @@ impl Engine {
     }
 
     /// Notes that an alert the CMDB knows started failing at `began` in incident `inc_id`, and
-    /// drops the starts no alert on time can follow within a scrape interval any more.
+    /// drops the starts no alert on time can follow within a scrape interval any more. Its
+    /// failure is one spreading when each alert nothing placed (or a co-firing guess placed)
+    /// started within a scrape interval before it: it joins their `started_with`.
     fn note_known_start(&mut self, began: Millis, inc_id: u32) {
         let oldest = self.watermark().saturating_sub(CAUSE_LAG_TOLERANCE);
         while self
@@ -2765,12 +2780,45 @@ impl Engine {
             self.recent_known_starts.pop_front();
         }
         self.recent_known_starts.push_back((began, inc_id));
+        if self.recent_unplaced_starts.is_empty() {
+            return;
+        }
+        while self
+            .recent_unplaced_starts
+            .front()
+            .is_some_and(|&(at, _)| at < oldest)
+        {
+            self.recent_unplaced_starts.pop_front();
+        }
+        // A failure spreading from within a scrape interval after an alert nothing placed
+        // started with it as much as one spreading before it (the alert may be its first
+        // symptom, or its cause on a resource the CMDB does not know).
+        let live = self.find(inc_id);
+        for (at, fp) in &self.recent_unplaced_starts {
+            if began < *at || began - at > CAUSE_LAG_TOLERANCE {
+                continue;
+            }
+            let own = match self.dedup.alerts.get(fp).and_then(|st| st.incident()) {
+                Some(own) => self.find(own),
+                None => continue,
+            };
+            if own == live {
+                continue;
+            }
+            let spreading = self.started_with.entry(fp.clone()).or_default();
+            if !spreading.contains(&live) && spreading.len() < MAX_SPREADING_RECORDED {
+                spreading.push(live);
+            }
+        }
     }
 
     /// Alert `fp`, on a resource the CMDB does not know, started at `began` and nothing placed
-    /// it (it opened incident `own`) or a co-firing guess alone did (it joined `own`). Records the incidents in which an alert the CMDB knows
-    /// started within a scrape interval before it (a symptom follows its cause within one):
-    /// the failures spreading when it started. Time alone places nothing (in a storm several
+    /// it (it opened incident `own`) or a co-firing guess alone did (it joined `own`, among
+    /// other co-firing incidents or not). Records the incidents in which an alert the CMDB
+    /// knows started within a scrape interval before it (a symptom follows its cause within
+    /// one), and queues it so that those starting within one after it are added as they come
+    /// (`note_known_start`: it may be the first symptom seen, or the cause itself): the
+    /// failures spreading when it started. Time alone places nothing (in a storm several
     /// failures spread at any moment, and one-off alerts start among them); its recovery may.
     fn record_failures_spreading(&mut self, fp: &Str, began: Millis, own: u32) {
         let mut spreading: SmallVec<[u32; 2]> = SmallVec::new();
@@ -2788,6 +2836,15 @@ impl Engine {
         } else {
             self.started_with.insert(fp.clone(), spreading);
         }
+        let oldest = self.watermark().saturating_sub(CAUSE_LAG_TOLERANCE);
+        while self
+            .recent_unplaced_starts
+            .front()
+            .is_some_and(|&(at, _)| at < oldest)
+        {
+            self.recent_unplaced_starts.pop_front();
+        }
+        self.recent_unplaced_starts.push_back((began, fp.clone()));
     }
 
     /// *What the CMDB cannot place recovers with its failure*: alert `fp`, on a resource the
@@ -2797,8 +2854,11 @@ impl Engine {
     /// (`started_with`), one had at least two other members recover within a scrape interval
     /// of it, it started and ended with that failure: its incident folds into that one (the
     /// one with the most such recoveries). Two coincidences, not one: a one-off alert starting
-    /// amid a storm's failures seldom also clears as one of them recovers. An alert that fired
-    /// again (a flap) is looked at on its next resolve; one that expired stays.
+    /// amid a storm's failures seldom also clears as one of them recovers. A co-firing guess
+    /// that no member of its incident recovered with moves there on the same evidence. The
+    /// failures spreading when it started are those that started within a scrape interval
+    /// before or after it. An alert that fired again (a flap) is looked at on its next resolve;
+    /// one that expired stays.
     fn fold_piece_recovered_with(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
         let Some(spreading) = take_after_resolve(&self.dedup.alerts, &mut self.started_with, fp)
         else {
@@ -3186,10 +3246,11 @@ impl Engine {
             // On a resource the CMDB does not know, only an alert a weak link placed among
             // several incidents (its service, a co-firing check), or one nothing placed, has a
             // check.
+            if self.placement_alternatives.contains_key(fp) {
+                self.rehome_symptom_after_recovery(fp, out);
+            }
             if self.started_with.contains_key(fp) {
                 self.fold_piece_recovered_with(fp, at, out);
-            } else {
-                self.rehome_symptom_after_recovery(fp, out);
             }
             return;
         }
@@ -4619,7 +4680,9 @@ impl Engine {
         self.join(inc_id, view, at, &anchors, t, reason, explained, out);
         if known {
             self.note_known_start(began, inc_id);
-        } else if opened_alone || (co_firing_alone && passed_over.is_empty()) {
+        } else if opened_alone || co_firing_alone {
+            // A guess among several co-firing incidents too: the failure it recovers with may
+            // be none of those (`fire_recovery_check` looks at those first).
             self.record_failures_spreading(fp, began, inc_id);
         }
         let check = anchors.others.iter().find_map(|a| match a.key {
@@ -6032,6 +6095,7 @@ impl Engine {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.to_vec()))
                 .collect(),
+            recent_unplaced_starts: self.recent_unplaced_starts.iter().cloned().collect(),
         })
     }
 
@@ -6089,6 +6153,7 @@ impl Engine {
             .into_iter()
             .map(|(k, v)| (k, SmallVec::from_vec(v)))
             .collect();
+        self.recent_unplaced_starts = snap.recent_unplaced_starts.into_iter().collect();
         self.group_cache.clear();
         self.service_region_cache.clear();
         self.rca_cache.clear();

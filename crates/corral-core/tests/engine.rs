@@ -2955,6 +2955,122 @@ fn a_co_firing_guess_that_recovers_with_the_failure_it_started_with_moves_there(
 }
 
 #[test]
+fn an_alert_nothing_places_folds_into_a_failure_that_started_spreading_just_after_it() {
+    // A check on a host the CMDB does not know fails first (no service, no label: nothing
+    // places it, it opens an incident of its own); tor-a's outage starts spreading 10 s later
+    // (the unknown host may be its first symptom seen, or its cause). island fails on its own.
+    let outage = |h: &mut Harness| {
+        h.fire(0, "PacketLoss", "vm-unregistered")
+            .fire(10, "SwitchDown", "tor-a")
+            .fire(15, "HostDown", "host-a1")
+            .fire(20, "HostDown", "host-a2")
+            .fire(25, "DiskFull", "island");
+    };
+    let island = g(&["DiskFull@island"]);
+    // It recovers with the switch and its hosts: it started and ended with that failure, as
+    // much as one that started 10 s after it. Its incident folds into the outage's.
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.resolve(600, "DiskFull", "island")
+        .resolve(880, "PacketLoss", "vm-unregistered")
+        .resolve(900, "SwitchDown", "tor-a")
+        .resolve(905, "HostDown", "host-a1")
+        .resolve(910, "HostDown", "host-a2")
+        .tick(1_200)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            island.clone(),
+            g(&[
+                "HostDown@host-a1",
+                "HostDown@host-a2",
+                "PacketLoss@vm-unregistered",
+                "SwitchDown@tor-a",
+            ]),
+        ]
+    );
+    // It recovers minutes before the outage does: it only started with it. It stays apart.
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.resolve(300, "PacketLoss", "vm-unregistered")
+        .resolve(600, "DiskFull", "island")
+        .resolve(900, "SwitchDown", "tor-a")
+        .resolve(905, "HostDown", "host-a1")
+        .resolve(910, "HostDown", "host-a2")
+        .tick(1_200)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            island,
+            g(&["HostDown@host-a1", "HostDown@host-a2", "SwitchDown@tor-a"]),
+            g(&["PacketLoss@vm-unregistered"]),
+        ]
+    );
+}
+
+#[test]
+fn a_co_firing_guess_among_several_recovers_with_the_failure_it_started_with() {
+    // tor-a's outage spreads to host-a1 and host-a2. The same check then fails on island and on
+    // cyc-1 (two failures of their own), and 3 s later on a host the CMDB does not know: it
+    // joins cyc-1's incident, the nearest start of the check, passing over island's.
+    let guessed = |h: &mut Harness| {
+        h.fire(0, "SwitchDown", "tor-a")
+            .fire(10, "HostDown", "host-a1")
+            .fire(15, "HostDown", "host-a2")
+            .push(scraped(25, "PacketLoss", "island", "dc1"))
+            .push(scraped(27, "PacketLoss", "cyc-1", "dc1"))
+            .push(scraped(30, "PacketLoss", "vm-unregistered", "dc1"));
+    };
+    // island and cyc-1 recover at 300 s; the unregistered host keeps failing until the outage
+    // recovers, and recovers with it: neither co-firing failure recovered with it, the one
+    // spreading when it started did. It moves there.
+    let mut h = Harness::new("");
+    guessed(&mut h);
+    h.resolve(300, "PacketLoss", "island")
+        .resolve(300, "PacketLoss", "cyc-1")
+        .resolve(900, "SwitchDown", "tor-a")
+        .resolve(905, "HostDown", "host-a1")
+        .resolve(910, "PacketLoss", "vm-unregistered")
+        .resolve(915, "HostDown", "host-a2")
+        .tick(1_200)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&[
+                "HostDown@host-a1",
+                "HostDown@host-a2",
+                "PacketLoss@vm-unregistered",
+                "SwitchDown@tor-a"
+            ]),
+            g(&["PacketLoss@cyc-1"]),
+            g(&["PacketLoss@island"]),
+        ]
+    );
+    // cyc-1 recovers with it: the guess is confirmed. It stays.
+    let mut h = Harness::new("");
+    guessed(&mut h);
+    h.resolve(300, "PacketLoss", "island")
+        .resolve(880, "PacketLoss", "cyc-1")
+        .resolve(900, "SwitchDown", "tor-a")
+        .resolve(905, "HostDown", "host-a1")
+        .resolve(910, "PacketLoss", "vm-unregistered")
+        .resolve(915, "HostDown", "host-a2")
+        .tick(1_200)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-a1", "HostDown@host-a2", "SwitchDown@tor-a"]),
+            g(&["PacketLoss@cyc-1", "PacketLoss@vm-unregistered"]),
+            g(&["PacketLoss@island"]),
+        ]
+    );
+}
+
+#[test]
 fn a_shared_symptom_whose_explanation_split_off_recovers_with_the_failure_it_passed_over() {
     // checkout calls two databases; each goes down on its own. checkout's errors, 50 s after
     // db-x and 30 s after db-y, could be either's impact: they join db-x's, which started first
