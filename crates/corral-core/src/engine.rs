@@ -3498,7 +3498,9 @@ impl Engine {
 
     /// *A warning that clears long before the outage it joined was no symptom of it*: a
     /// member below error, on a resource 1 or more hops below the incident's named root cause,
-    /// that started while a member at error or above on that root was failing and recovered
+    /// that started while a member at error or above on that root was failing (or up to
+    /// [`CAUSE_LAG_TOLERANCE`] before it started: the lag the correlator allows a cause behind
+    /// its effect, so the same lag that let the warning join the root's failure) and recovered
     /// while that member kept failing beyond [`recovery_tolerance`] of their hops (evidence in
     /// the stream, as for [`Engine::fire_recovery_check`]): the root's recovery would have
     /// brought its symptom's within that time, so the warning degraded its resource for a
@@ -3543,7 +3545,12 @@ impl Engine {
             let Some(ms) = self.dedup.alerts.get(m) else {
                 continue;
             };
-            if ms.node != root || ms.severity < Severity::Error || ms.first_seen > began {
+            // A cause may be noticed up to a scrape interval after its effect (`causal_breach`):
+            // a warning that started within it before the root's alert is judged the same way.
+            if ms.node != root
+                || ms.severity < Severity::Error
+                || ms.first_seen > began + CAUSE_LAG_TOLERANCE
+            {
                 continue;
             }
             let failing_at = ms.failing_until();

@@ -3185,6 +3185,64 @@ fn a_warning_that_clears_long_before_the_outage_it_joined_is_no_symptom_of_it() 
     );
 }
 
+#[test]
+fn a_warning_noticed_just_before_the_outage_it_joined_and_cleared_long_before_it_is_no_symptom_of_it()
+{
+    // A one-off warning on host-a3 fires 30 s before tor-a, one hop above it, is seen to go
+    // down: the correlator lets a cause lag its effect by a scrape interval, so the switch
+    // joins the warning's incident, and host-a2's unreachability with it. The warning clears
+    // at 200 s while the switch is re-notified as failing at 900 s and recovers at 1,500 s
+    // (host-a2 with it): the same evidence as for a warning that started after the switch,
+    // and judged with the same lag that let it join. It leaves as an incident of its own.
+    let outage = |h: &mut Harness| {
+        h.push(warning(0, "LatencySpike", "host-a3"))
+            .push(critical(30, "SwitchDown", "tor-a"))
+            .push(critical(40, "HostUnreachable", "host-a2"));
+    };
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.tick(100);
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "HostUnreachable@host-a2",
+            "LatencySpike@host-a3",
+            "SwitchDown@tor-a",
+        ])]
+    );
+    h.push(warning_resolved(200, "LatencySpike", "host-a3"))
+        .push(critical(900, "SwitchDown", "tor-a"))
+        .resolve(1500, "SwitchDown", "tor-a")
+        .resolve(1510, "HostUnreachable", "host-a2")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostUnreachable@host-a2", "SwitchDown@tor-a"]),
+            g(&["LatencySpike@host-a3"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "SwitchDown@tor-a"), "tor-a");
+    // The first sign of the outage recovers with it: it stays.
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.push(critical(900, "SwitchDown", "tor-a"))
+        .push(warning_resolved(1450, "LatencySpike", "host-a3"))
+        .resolve(1500, "SwitchDown", "tor-a")
+        .resolve(1510, "HostUnreachable", "host-a2")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "HostUnreachable@host-a2",
+            "LatencySpike@host-a3",
+            "SwitchDown@tor-a",
+        ])]
+    );
+}
+
 /// A service calling a database and a cache; the cache runs on a VM on a hypervisor, three
 /// hops above the service.
 const OWN_RESOURCE_TOPO: &str = r#"
