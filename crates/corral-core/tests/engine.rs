@@ -3186,8 +3186,7 @@ fn a_warning_that_clears_long_before_the_outage_it_joined_is_no_symptom_of_it() 
 }
 
 #[test]
-fn a_warning_noticed_just_before_the_outage_it_joined_and_cleared_long_before_it_is_no_symptom_of_it()
-{
+fn a_warning_seen_just_before_its_root_that_clears_long_before_it_is_no_symptom() {
     // A one-off warning on host-a3 fires 30 s before tor-a, one hop above it, is seen to go
     // down: the correlator lets a cause lag its effect by a scrape interval, so the switch
     // joins the warning's incident, and host-a2's unreachability with it. The warning clears
