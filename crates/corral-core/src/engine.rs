@@ -3102,7 +3102,8 @@ impl Engine {
             format!(
                 "merged {absorbed}: {name} {effect} on {resource} started just past the scrape \
                  interval per hop after {cause_name} on {cause_resource}, {hops} hop(s) above \
-                 it, and recovered with it: that failure's impact, not one of its own"
+                 it, whose failure had shown no effect of its own below it, and recovered with \
+                 it: that failure's impact noticed late, not one of its own"
             )
         });
         let hold = self.rules.settings.resolve_hold;

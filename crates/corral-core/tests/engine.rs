@@ -2722,6 +2722,19 @@ fn an_effect_just_past_the_bound_that_recovers_with_the_node_above_it_joins_its_
         vec![g(&["HostDown@host-a2", "SwitchDown@tor-a"])]
     );
     assert_eq!(root_of(&h, "HostDown@host-a2"), "tor-a");
+    let merge_note = h
+        .incidents()
+        .values()
+        .map(|u| u.payload.custom_details.explanation.join("\n"))
+        .find(|e| e.contains("started just past the scrape interval per hop"))
+        .unwrap_or_default();
+    assert!(
+        merge_note.contains(
+            "after SwitchDown on tor-a, 1 hop(s) above it, whose failure had shown no effect of \
+             its own below it, and recovered with it"
+        ),
+        "{merge_note}"
+    );
     // Either order of the recoveries: the switch first, the host 50 s later.
     let mut h = Harness::new("");
     late_effect(&mut h);
