@@ -604,6 +604,29 @@ fn explain_incident_says_why_an_earlier_peer_with_a_lesser_alert_is_not_the_caus
 }
 
 #[test]
+fn explain_alerts_says_a_late_effect_joined_its_cause_when_they_recovered_together() {
+    // host-a2 goes down 65 s after tor-a, alone behind it: past the scrape interval per hop, an
+    // incident of its own; they recover 15 s apart and the engine merges them. explain says so.
+    let (o, out, err) = explain_fixture(
+        "late-effect.ndjson",
+        "warning-split-topology.yaml",
+        &["--alerts", "fp-host-a2,fp-tor-a"],
+    );
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("\ngrouped"), "{out}");
+    assert!(
+        out.contains(
+            "they were two incidents until they recovered together: merged inc-2026-11-25-"
+        ) && out.contains(
+            "HostDown fp-host-a2 on host-a2 started just past the scrape interval per hop after \
+             SwitchDown on tor-a, 1 hop(s) above it, whose failure had shown no effect of its own \
+             below it"
+        ) && out.contains("(late effect)"),
+        "{out}"
+    );
+}
+
+#[test]
 fn explain_alerts_says_a_warning_that_cleared_long_before_the_outage_was_no_symptom() {
     // A one-off warning behind a failed switch clears at 02:05 while the switch is re-notified
     // at 02:15 and recovers at 02:25: the engine split the warning off, and explain says why.

@@ -157,6 +157,26 @@ const MAX_GUESSES_PER_CHECK: usize = 64;
 /// At most this many failures recorded as spreading around one alert's start
 /// (`Engine::started_with`): bounds the record in a storm where dozens start each minute.
 const MAX_SPREADING_RECORDED: usize = 64;
+/// An alert the CMDB knows, at error or above, that opened an incident of its own because it
+/// started just past the per-hop bound (`effect_too_late`) below a node alerting in another
+/// incident: the time bound is a guess made at arrival; whether the two recover together
+/// decides (`Engine::join_late_effect_recovered_with`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct LateEffect {
+    /// The incident alerting on the node above when the alert started.
+    cause_incident: u32,
+    /// That node, and how many hops above the alert's own.
+    cause_node: u32,
+    hops: u8,
+}
+
+/// How far past the per-hop bound (`effect_too_late`) an effect may start and still join its
+/// cause when the two recover together: the shortest scrape interval (15 s; the bound takes
+/// the longest, 60 s), the precision with which a start is noticed. Further past it, a failure
+/// beside the node that happens to recover with it is more likely than a late impact (measured:
+/// with one whole scrape interval, 10 of the 15 such joins in the suites of seeds 1–10 merged
+/// two failures; docs/quality.md, q32).
+const JUST_PAST_THE_BOUND: Millis = crate::causality::CAUSE_LAG_TOLERANCE / 4;
 
 /// Hops recorded on a service anchor by an alert whose resource the topology knows: two such
 /// alerts never link through it, one of them unknown to the topology does.
@@ -1737,6 +1757,9 @@ struct Snapshot {
     /// `Engine::recent_unplaced_starts`; older snapshots have none.
     #[serde(default)]
     recent_unplaced_starts: Vec<(Millis, Str)>,
+    /// `Engine::late_effects`; older snapshots have none (nothing joins for those alerts).
+    #[serde(default)]
+    late_effects: Vec<(Str, LateEffect)>,
 }
 
 const SNAPSHOT_VERSION: u32 = 2;
@@ -1802,6 +1825,9 @@ pub struct Engine {
     /// failure that starts spreading just after such an alert is one it may have started with
     /// too (`Engine::note_known_start`).
     recent_unplaced_starts: VecDeque<(Millis, Str)>,
+    /// Alerts that opened an incident of their own just past the per-hop bound below a node
+    /// alerting in another: their recovery with that node may join the two.
+    late_effects: FxHashMap<Str, LateEffect>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
     group_cache: GroupCache,
     /// Per (rule, business service): the service's nodes and what is upstream of them.
@@ -1908,6 +1934,7 @@ impl Engine {
             recent_known_starts: VecDeque::new(),
             started_with: FxHashMap::default(),
             recent_unplaced_starts: VecDeque::new(),
+            late_effects: FxHashMap::default(),
             group_cache: GroupCache::default(),
             service_region_cache: FxHashMap::default(),
             rca_cache: NodeCache::default(),
@@ -2385,6 +2412,9 @@ impl Engine {
         self.deactivate(fp, t);
         self.schedule_forget(fp, t);
         self.on_recovery(fp, t, out);
+        if !self.late_effects.is_empty() {
+            self.join_late_effects_recovered_with(fp, t, out);
+        }
     }
 
     /// A symptom recovers with its cause. An alert on a resource the CMDB does not know that a
@@ -2957,6 +2987,236 @@ impl Engine {
         self.mark_dirty(survivor, out);
     }
 
+    /// Alert `fp`, on a node the CMDB knows, at error or above, started at `began` and opened
+    /// incident `own` alone. Records the node alerting in another incident above it (within
+    /// the rule's impact hops, the nearest, then the latest to start) whose failure it followed
+    /// by more than the scrape interval per hop `effect_too_late` allows, but by no more than
+    /// [`JUST_PAST_THE_BOUND`] beyond it: the link the bound refused, which its recovery may
+    /// restore.
+    fn record_late_effect(
+        &mut self,
+        fp: &Str,
+        anchors: &AlertAnchors,
+        rule_idx: u16,
+        t: Millis,
+        began: Millis,
+        own: u32,
+    ) {
+        let rules = Arc::clone(&self.rules);
+        let rule = &rules.groupings[rule_idx as usize];
+        let mut nearest: Option<(LateEffect, Millis)> = None;
+        for &(node, hops, _) in anchors.nodes.as_deref().unwrap_or(&[]) {
+            if hops == 0 || !rule.relates(hops, 0) {
+                continue;
+            }
+            let Some(entries) = self.anchors.get(&AnchorKey::Node(node)) else {
+                continue;
+            };
+            let bound = silent_cause_tolerance(hops, 0);
+            for e in entries.iter() {
+                if e.on_start == Millis::MAX
+                    || !e.alerting_at(t, rule.window)
+                    || t > e.first + rule.window
+                {
+                    continue;
+                }
+                let delay = began.saturating_sub(e.on_start);
+                if delay <= bound || delay > bound + JUST_PAST_THE_BOUND {
+                    continue;
+                }
+                let cause = find_in(&self.merged_into, e.incident);
+                if cause == own || !self.incidents.contains_key(&cause) {
+                    continue;
+                }
+                if nearest
+                    .is_none_or(|(n, start)| (hops, Reverse(e.on_start)) < (n.hops, Reverse(start)))
+                {
+                    let late = LateEffect {
+                        cause_incident: cause,
+                        cause_node: node,
+                        hops,
+                    };
+                    nearest = Some((late, e.on_start));
+                }
+            }
+        }
+        if let Some((late, _)) = nearest {
+            tracing::trace!(alert = %fp, t, cause_incident = late.cause_incident, node = late.cause_node, hops = late.hops, "opened alone just past the per-hop bound below an alerting node");
+            self.late_effects.insert(fp.clone(), late);
+        }
+    }
+
+    /// Alert `fp` resolved at `t`: decides the late effects it is one side of, as the effect
+    /// itself or as an alert on the node above one of them in that node's incident.
+    fn join_late_effects_recovered_with(
+        &mut self,
+        fp: &Str,
+        t: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let Some(st) = self.dedup.alerts.get(fp) else {
+            return;
+        };
+        let (Some(node), Some(inc)) = (st.node(), st.incident()) else {
+            return;
+        };
+        if st.severity < Severity::Error {
+            return;
+        }
+        let inc = self.find(inc);
+        let pairs: SmallVec<[Str; 2]> = self
+            .late_effects
+            .iter()
+            .filter(|(effect, late)| {
+                *effect == fp || (late.cause_node == node && self.find(late.cause_incident) == inc)
+            })
+            .map(|(effect, _)| effect.clone())
+            .collect();
+        for effect in pairs {
+            self.join_late_effect_recovered_with(&effect, t, out);
+        }
+    }
+
+    /// Whether incident `inc` holds a member on a node below `node` (within the root-cause
+    /// reach): `node`'s failure already shows effects of its own there.
+    fn failure_reached_below(&mut self, inc: u32, node: u32) -> bool {
+        let member_nodes: SmallVec<[u32; 8]> = self
+            .incidents
+            .get(&inc)
+            .map(|i| i.members.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|m| self.dedup.alerts.get(m))
+            .filter_map(|s| s.node())
+            .filter(|&n| n != node)
+            .collect();
+        member_nodes
+            .into_iter()
+            .any(|n| self.rca_upstream(n).iter().any(|&(up, _)| up == node))
+    }
+
+    /// *A late effect recovers with its cause*: `effect` opened an incident of its own just
+    /// past the per-hop bound below a node alerting in another incident (`late_effects`). The
+    /// bound is a guess made at its start; the recoveries are evidence that comes later. Once
+    /// both have resolved (explicitly: an expiry says nothing about when a failure ended), if
+    /// a member at error or above on that node recovered within [`recovery_tolerance`] of
+    /// their hops from it, nothing in its own incident explains it (no member at error or
+    /// above within the root-cause reach above it), and the node's failure shows no effect of
+    /// its own (no member of its incident below it: [`Engine::failure_reached_below`]), the
+    /// node's failure had reached it: the two incidents merge. A failure that already has its
+    /// effects is more likely beside a second failure below it that recovers with it by chance
+    /// (measured: the overlapping failures of seeds 10–12 that q32 merged; docs/quality.md,
+    /// q37). A node member still firing keeps the record for its own resolve; one
+    /// that recovered apart from it, an effect that fired again (a flap, looked at on its next
+    /// resolve) or an incident gone end it.
+    fn join_late_effect_recovered_with(
+        &mut self,
+        effect: &Str,
+        at: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let Some(late) = self.late_effects.get(effect).copied() else {
+            return;
+        };
+        let Some(st) = self.dedup.alerts.get(effect) else {
+            self.late_effects.remove(effect);
+            return;
+        };
+        if st.active {
+            return;
+        }
+        let (end, name, resource, node) = (
+            st.last_seen,
+            st.name.clone(),
+            st.resource.clone(),
+            st.node(),
+        );
+        let (Some(node), Some(own), Status::Resolved) = (node, st.incident(), st.status) else {
+            self.late_effects.remove(effect);
+            return;
+        };
+        let (own, cause) = (self.find(own), self.find(late.cause_incident));
+        let (Some(own_inc), Some(cause_inc)) =
+            (self.incidents.get(&own), self.incidents.get(&cause))
+        else {
+            self.late_effects.remove(effect);
+            return;
+        };
+        if own == cause {
+            self.late_effects.remove(effect);
+            return;
+        }
+        // Members at error or above on the node above: one that recovered with the effect, or
+        // one still firing (its resolve decides).
+        let mut still_failing = false;
+        let mut recovered_with: Option<(Str, Str)> = None;
+        for m in &cause_inc.members {
+            let Some(ms) = self.dedup.alerts.get(m) else {
+                continue;
+            };
+            if ms.node() != Some(late.cause_node) || ms.severity < Severity::Error {
+                continue;
+            }
+            if ms.active {
+                still_failing = true;
+            } else if ms.status == Status::Resolved
+                && (ms.last_seen - end).abs() <= recovery_tolerance(late.hops)
+            {
+                recovered_with = Some((ms.name.clone(), ms.resource.clone()));
+            }
+        }
+        let Some((cause_name, cause_resource)) = recovered_with else {
+            if !still_failing {
+                self.late_effects.remove(effect);
+            }
+            return;
+        };
+        self.late_effects.remove(effect);
+        // Nothing in its own incident explains it: no member at error or above above it.
+        let failing_nodes: FxHashSet<u32> = own_inc
+            .members
+            .iter()
+            .filter(|m| *m != effect)
+            .filter_map(|m| self.dedup.alerts.get(m))
+            .filter(|s| s.severity >= Severity::Error)
+            .filter_map(|s| s.node())
+            .collect();
+        if !self.is_head(node, &failing_nodes) {
+            return;
+        }
+        if self.failure_reached_below(cause, late.cause_node) {
+            tracing::trace!(alert = %effect, end, own, cause, hops = late.hops, "late effect recovered with the node above it, whose failure has effects of its own: kept apart");
+            return;
+        }
+        tracing::trace!(alert = %effect, end, own, cause, hops = late.hops, "late effect recovered with the node above it: joined");
+        let resolving_since =
+            |engine: &Self, inc: u32| match engine.incidents.get(&inc).map(|i| i.phase) {
+                Some(Phase::Resolving(since)) => since,
+                _ => Millis::MIN,
+            };
+        let since = resolving_since(self, own).max(resolving_since(self, cause));
+        let hops = late.hops;
+        let survivor = self.merge_explained(&[cause, own], at, out, |absorbed| {
+            format!(
+                "merged {absorbed}: {name} {effect} on {resource} started just past the scrape \
+                 interval per hop after {cause_name} on {cause_resource}, {hops} hop(s) above \
+                 it, whose failure had shown no effect of its own below it, and recovered with \
+                 it: that failure's impact noticed late, not one of its own"
+            )
+        });
+        let hold = self.rules.settings.resolve_hold;
+        if let Some(inc) = self.incidents.get_mut(&survivor) {
+            if inc.active == 0 {
+                // Merging reopens; nothing fires in either, so it resolves as they did.
+                let since = if since == Millis::MIN { at } else { since };
+                inc.phase = Phase::Resolving(since);
+                self.state_timers
+                    .push(Reverse((since + hold, StateTimer::Close(survivor))));
+            }
+        }
+        self.mark_dirty(survivor, out);
+    }
+
     fn fire_expire(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
         let expiry = self.rules.settings.alert_expiry;
         // Looked up once for the whole expiry: nothing leaves the table until a forget fires.
@@ -3040,6 +3300,9 @@ impl Engine {
             .is_some_and(|i| self.incidents.contains_key(&self.find(i)));
         if !in_open {
             self.dedup.alerts.remove(fp);
+            if !self.late_effects.is_empty() {
+                self.late_effects.remove(fp);
+            }
         }
     }
 
@@ -3335,7 +3598,9 @@ impl Engine {
 
     /// *A warning that clears long before the outage it joined was no symptom of it*: a
     /// member below error, on a resource 1 or more hops below the incident's named root cause,
-    /// that started while a member at error or above on that root was failing and recovered
+    /// that started while a member at error or above on that root was failing (or up to
+    /// [`CAUSE_LAG_TOLERANCE`] before it started: the lag the correlator allows a cause behind
+    /// its effect, so the same lag that let the warning join the root's failure) and recovered
     /// while that member kept failing beyond [`recovery_tolerance`] of their hops (evidence in
     /// the stream, as for [`Engine::fire_recovery_check`]): the root's recovery would have
     /// brought its symptom's within that time, so the warning degraded its resource for a
@@ -3380,7 +3645,12 @@ impl Engine {
             let Some(ms) = self.dedup.alerts.get(m) else {
                 continue;
             };
-            if ms.node != root || ms.severity < Severity::Error || ms.first_seen > began {
+            // A cause may be noticed up to a scrape interval after its effect (`causal_breach`):
+            // a warning that started within it before the root's alert is judged the same way.
+            if ms.node != root
+                || ms.severity < Severity::Error
+                || ms.first_seen > began + CAUSE_LAG_TOLERANCE
+            {
                 continue;
             }
             let failing_at = ms.failing_until();
@@ -4703,6 +4973,9 @@ impl Engine {
                 let to = self.find(inc_id);
                 self.correct_co_firing_guesses(check, t, to, &view.resource, out);
             }
+        }
+        if known && opened_alone && view.severity >= Severity::Error {
+            self.record_late_effect(fp, &anchors, rule_idx, t, began, inc_id);
         }
         self.anchor_slots = anchors.slots;
         // Explained on its own resource only (another failure's member there, none above it
@@ -6096,6 +6369,11 @@ impl Engine {
                 .map(|(k, v)| (k.clone(), v.to_vec()))
                 .collect(),
             recent_unplaced_starts: self.recent_unplaced_starts.iter().cloned().collect(),
+            late_effects: self
+                .late_effects
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
         })
     }
 
@@ -6154,6 +6432,7 @@ impl Engine {
             .map(|(k, v)| (k, SmallVec::from_vec(v)))
             .collect();
         self.recent_unplaced_starts = snap.recent_unplaced_starts.into_iter().collect();
+        self.late_effects = snap.late_effects.into_iter().collect();
         self.group_cache.clear();
         self.service_region_cache.clear();
         self.rca_cache.clear();

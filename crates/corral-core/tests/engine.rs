@@ -2760,6 +2760,115 @@ fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_sib
     );
 }
 
+#[test]
+fn an_effect_just_past_the_bound_that_recovers_with_the_node_above_it_joins_its_failure() {
+    // host-a2 goes down 65 s after tor-a, alone behind it: past the scrape interval per hop
+    // (q7's bound), so it opens an incident of its own. The bound is a guess made at its
+    // start; the recoveries decide later.
+    let late_effect = |h: &mut Harness| {
+        h.fire(0, "SwitchDown", "tor-a")
+            .fire(65, "HostDown", "host-a2");
+    };
+    // It recovers 15 s before the switch, within the two scrape intervals a cause one hop up
+    // and its effect recover in: the switch's impact after all. One incident, named tor-a.
+    let mut h = Harness::new("");
+    late_effect(&mut h);
+    h.tick(300);
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a2"]), g(&["SwitchDown@tor-a"])]
+    );
+    h.resolve(900, "HostDown", "host-a2")
+        .resolve(915, "SwitchDown", "tor-a")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a2", "SwitchDown@tor-a"])]
+    );
+    assert_eq!(root_of(&h, "HostDown@host-a2"), "tor-a");
+    let merge_note = h
+        .incidents()
+        .values()
+        .map(|u| u.payload.custom_details.explanation.join("\n"))
+        .find(|e| e.contains("started just past the scrape interval per hop"))
+        .unwrap_or_default();
+    assert!(
+        merge_note.contains(
+            "after SwitchDown on tor-a, 1 hop(s) above it, whose failure had shown no effect of \
+             its own below it, and recovered with it"
+        ),
+        "{merge_note}"
+    );
+    // Either order of the recoveries: the switch first, the host 50 s later.
+    let mut h = Harness::new("");
+    late_effect(&mut h);
+    h.resolve(900, "SwitchDown", "tor-a")
+        .resolve(950, "HostDown", "host-a2")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a2", "SwitchDown@tor-a"])]
+    );
+    // Recovered 300 s apart: two failures, as the bound said.
+    let mut h = Harness::new("");
+    late_effect(&mut h);
+    h.resolve(600, "HostDown", "host-a2")
+        .resolve(900, "SwitchDown", "tor-a")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a2"]), g(&["SwitchDown@tor-a"])]
+    );
+    // More than the shortest scrape interval (15 s) past the bound (80 s after the switch, one
+    // hop) is no impact noticed late, whatever the recoveries say.
+    let mut h = Harness::new("");
+    h.fire(0, "SwitchDown", "tor-a")
+        .fire(80, "HostDown", "host-a2")
+        .resolve(900, "HostDown", "host-a2")
+        .resolve(915, "SwitchDown", "tor-a")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["HostDown@host-a2"]), g(&["SwitchDown@tor-a"])]
+    );
+}
+
+#[test]
+fn a_late_alert_below_a_failure_that_already_reached_below_it_stays_apart_when_they_recover_together(
+) {
+    // tor-a goes down and host-a1 behind it is unreachable 3 s later: the switch's impact is
+    // seen, on time. host-a2, also one hop behind it, goes down 65 s after the switch (62 s
+    // after host-a1), past the scrape interval per hop: its own incident. They all recover within 20 s of one
+    // another. With nothing of the switch's failure seen below it, a first effect just past
+    // the bound is its impact noticed late (the test above); here the impact had already
+    // arrived, on time, so the late alert is more likely a failure beside it that recovers
+    // with it by chance (the overlapping failures of seeds 10-12): the recoveries alone do
+    // not join it.
+    let mut h = Harness::new("");
+    h.fire(0, "SwitchDown", "tor-a")
+        .fire(3, "HostDown", "host-a1")
+        .fire(65, "HostDown", "host-a2")
+        .tick(300);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-a1", "SwitchDown@tor-a"]),
+            g(&["HostDown@host-a2"]),
+        ]
+    );
+    h.resolve(900, "HostDown", "host-a2")
+        .resolve(915, "SwitchDown", "tor-a")
+        .resolve(920, "HostDown", "host-a1")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-a1", "SwitchDown@tor-a"]),
+            g(&["HostDown@host-a2"]),
+        ]
+    );
+}
+
 /// checkout calls two databases, each of which can fail on its own.
 const TWO_DATABASES_TOPO: &str = r#"
 nodes:
@@ -3266,6 +3375,63 @@ fn a_warning_that_clears_long_before_the_outage_it_joined_is_no_symptom_of_it() 
             g(&["HostUnreachable@host-a2", "SwitchDown@tor-a"]),
             g(&["LogErrorBurst@host-a3"]),
         ]
+    );
+}
+
+#[test]
+fn a_warning_seen_just_before_its_root_that_clears_long_before_it_is_no_symptom() {
+    // A one-off warning on host-a3 fires 30 s before tor-a, one hop above it, is seen to go
+    // down: the correlator lets a cause lag its effect by a scrape interval, so the switch
+    // joins the warning's incident, and host-a2's unreachability with it. The warning clears
+    // at 200 s while the switch is re-notified as failing at 900 s and recovers at 1,500 s
+    // (host-a2 with it): the same evidence as for a warning that started after the switch,
+    // and judged with the same lag that let it join. It leaves as an incident of its own.
+    let outage = |h: &mut Harness| {
+        h.push(warning(0, "LatencySpike", "host-a3"))
+            .push(critical(30, "SwitchDown", "tor-a"))
+            .push(critical(40, "HostUnreachable", "host-a2"));
+    };
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.tick(100);
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "HostUnreachable@host-a2",
+            "LatencySpike@host-a3",
+            "SwitchDown@tor-a",
+        ])]
+    );
+    h.push(warning_resolved(200, "LatencySpike", "host-a3"))
+        .push(critical(900, "SwitchDown", "tor-a"))
+        .resolve(1500, "SwitchDown", "tor-a")
+        .resolve(1510, "HostUnreachable", "host-a2")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostUnreachable@host-a2", "SwitchDown@tor-a"]),
+            g(&["LatencySpike@host-a3"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "SwitchDown@tor-a"), "tor-a");
+    // The first sign of the outage recovers with it: it stays.
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.push(critical(900, "SwitchDown", "tor-a"))
+        .push(warning_resolved(1450, "LatencySpike", "host-a3"))
+        .resolve(1500, "SwitchDown", "tor-a")
+        .resolve(1510, "HostUnreachable", "host-a2")
+        .tick(1600)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "HostUnreachable@host-a2",
+            "LatencySpike@host-a3",
+            "SwitchDown@tor-a",
+        ])]
     );
 }
 

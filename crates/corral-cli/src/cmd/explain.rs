@@ -1571,7 +1571,17 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
     let recovered_apart = (!grouped)
         .then(|| recovered_apart(replay, &fps[0], &fps[1]))
         .flatten();
-    let note = if let Some(line) = recovered_apart
+    let joined_late = grouped
+        .then(|| joined_late_effect(replay, &fps[0], &fps[1]))
+        .flatten();
+    let note = if let Some(line) = &joined_late {
+        Some(format!(
+            "they were two incidents until they recovered together: {line}; the scrape interval \
+             per hop is a bound guessed at the start, and a failure that had shown no effect of \
+             its own below it reaches its first effect just past it as likely as just before \
+             (late effect)"
+        ))
+    } else if let Some(line) = recovered_apart
         .as_ref()
         .filter(|line| line.contains(NO_SYMPTOM))
     {
@@ -1727,6 +1737,30 @@ fn recovered_apart(replay: &Replay, a: &str, b: &str) -> Option<String> {
             .map(|line| line.to_string())
     })
 }
+
+/// The engine's merge line when one of `a` and `b` opened an incident of its own just past the
+/// per-hop bound below the other's node and joined it when they recovered together
+/// (`Engine::join_late_effect_recovered_with`).
+fn joined_late_effect(replay: &Replay, a: &str, b: &str) -> Option<String> {
+    let i = *replay.incident_of.get(a)?;
+    replay
+        .updates
+        .iter()
+        .rev()
+        .find(|u| u.dedup_key == replay.finals.ids[i])?
+        .payload
+        .custom_details
+        .explanation
+        .iter()
+        .find(|line| {
+            line.contains(LATE_EFFECT_JOINED)
+                && (line.contains(&format!(" {a} on ")) || line.contains(&format!(" {b} on ")))
+        })
+        .map(|line| line.to_string())
+}
+
+/// What the engine's merge line of a late effect says (`Engine::join_late_effect_recovered_with`).
+const LATE_EFFECT_JOINED: &str = "started just past the scrape interval per hop after";
 
 /// The engine's refusal of a link because a failure's impact on the later alert's resource had
 /// already shown (`Engine::correlate`): the later alert fails outright (error or above) on a
