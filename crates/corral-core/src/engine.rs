@@ -919,6 +919,15 @@ impl AnchorEntries {
         alerting || below
     }
 
+    /// Whether an entry may have a member on the anchor alerting at `t`
+    /// ([`AnchorEntry::alerting_at`]), read from the bounds alone: `false` means none has.
+    #[inline]
+    fn may_have_alerting_at(&self, t: Millis, window: Millis) -> bool {
+        let b = &self.bounds;
+        b.on_active > 0
+            || (b.on_last_max != Millis::MIN && t <= b.on_last_max.saturating_add(window))
+    }
+
     /// `may_link` through the node anchor `hops` above the alert's node (`hub`: a hub above
     /// it), with what it reads of the rule and the alert taken once per alert (`filter`).
     #[inline]
@@ -933,9 +942,7 @@ impl AnchorEntries {
         if hops == 0 {
             return true;
         }
-        let b = &self.bounds;
-        let alerting = b.on_active > 0
-            || (b.on_last_max != Millis::MIN && t <= b.on_last_max.saturating_add(window));
+        let alerting = self.may_have_alerting_at(t, window);
         // `within_reach` of two hop counts above 0 (`below_hops_min` is never `NO_HOPS`, and
         // `u8::MAX` when no member is below): their sum within `max_hops`.
         let below_limit = if hub {
@@ -943,7 +950,7 @@ impl AnchorEntries {
         } else {
             filter.below_hops_max.saturating_sub(hops)
         };
-        alerting || b.below_hops_min <= below_limit
+        alerting || self.bounds.below_hops_min <= below_limit
     }
 }
 
@@ -3009,7 +3016,13 @@ impl Engine {
             if hops == 0 || !rule.relates(hops, 0) {
                 continue;
             }
-            let Some(entries) = self.anchors.get(&AnchorKey::Node(node)) else {
+            // Most lists above a new alert hold only members below their node, none on it:
+            // their bounds tell, without a pass over their entries.
+            let Some(entries) = self
+                .anchors
+                .get(&AnchorKey::Node(node))
+                .filter(|entries| entries.may_have_alerting_at(t, rule.window))
+            else {
                 continue;
             };
             let bound = silent_cause_tolerance(hops, 0);
