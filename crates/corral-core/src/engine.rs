@@ -2981,17 +2981,7 @@ impl Engine {
                  (placed by timing alone)"
             )
         });
-        let hold = self.rules.settings.resolve_hold;
-        if let Some(inc) = self.incidents.get_mut(&survivor) {
-            if inc.active == 0 {
-                // Merging reopens; nothing fires in either, so it resolves as they did.
-                let since = if since == Millis::MIN { at } else { since };
-                inc.phase = Phase::Resolving(since);
-                self.state_timers
-                    .push(Reverse((since + hold, StateTimer::Close(survivor))));
-            }
-        }
-        self.mark_dirty(survivor, out);
+        self.resolve_merged_as_before(survivor, since, at, out);
     }
 
     /// Alert `fp`, on a node the CMDB knows, at error or above, started at `began` and opened
@@ -3217,10 +3207,22 @@ impl Engine {
                  it: that failure's impact noticed late, not one of its own"
             )
         });
+        self.resolve_merged_as_before(survivor, since, at, out);
+    }
+
+    /// After a merge of two incidents whose members had all recovered (at `at`; `since`: the
+    /// later of the two resolving starts, `Millis::MIN` if neither was resolving): merging
+    /// reopens, but nothing fires in either, so the survivor resolves as they did.
+    fn resolve_merged_as_before(
+        &mut self,
+        survivor: u32,
+        since: Millis,
+        at: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
         let hold = self.rules.settings.resolve_hold;
         if let Some(inc) = self.incidents.get_mut(&survivor) {
             if inc.active == 0 {
-                // Merging reopens; nothing fires in either, so it resolves as they did.
                 let since = if since == Millis::MIN { at } else { since };
                 inc.phase = Phase::Resolving(since);
                 self.state_timers
