@@ -2809,24 +2809,12 @@ impl Engine {
     /// started within a scrape interval before it: it joins their `started_with`.
     fn note_known_start(&mut self, began: Millis, inc_id: u32) {
         let oldest = self.watermark().saturating_sub(CAUSE_LAG_TOLERANCE);
-        while self
-            .recent_known_starts
-            .front()
-            .is_some_and(|&(at, _)| at < oldest)
-        {
-            self.recent_known_starts.pop_front();
-        }
+        drop_started_before(&mut self.recent_known_starts, oldest);
         self.recent_known_starts.push_back((began, inc_id));
         if self.recent_unplaced_starts.is_empty() {
             return;
         }
-        while self
-            .recent_unplaced_starts
-            .front()
-            .is_some_and(|&(at, _)| at < oldest)
-        {
-            self.recent_unplaced_starts.pop_front();
-        }
+        drop_started_before(&mut self.recent_unplaced_starts, oldest);
         // A failure spreading from within a scrape interval after an alert nothing placed
         // started with it as much as one spreading before it (the alert may be its first
         // symptom, or its cause on a resource the CMDB does not know).
@@ -2874,13 +2862,7 @@ impl Engine {
             self.started_with.insert(fp.clone(), spreading);
         }
         let oldest = self.watermark().saturating_sub(CAUSE_LAG_TOLERANCE);
-        while self
-            .recent_unplaced_starts
-            .front()
-            .is_some_and(|&(at, _)| at < oldest)
-        {
-            self.recent_unplaced_starts.pop_front();
-        }
+        drop_started_before(&mut self.recent_unplaced_starts, oldest);
         self.recent_unplaced_starts.push_back((began, fp.clone()));
     }
 
@@ -6459,6 +6441,13 @@ impl Engine {
 
 /// The update's summary, "{component} {class}: {n} alert(s) on {m} resource(s)". Written piece
 /// by piece: `format!` with six arguments cost ~1,500 instructions per update.
+/// Drops the entries of a queue of (start, what) in arrival order that started before `oldest`.
+fn drop_started_before<T>(queue: &mut VecDeque<(Millis, T)>, oldest: Millis) {
+    while queue.front().is_some_and(|&(at, _)| at < oldest) {
+        queue.pop_front();
+    }
+}
+
 fn summary_line(component: &str, class: &str, alerts: usize, resources: usize) -> String {
     let component = if component.is_empty() {
         "unknown"
