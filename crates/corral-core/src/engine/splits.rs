@@ -1,0 +1,354 @@
+//! Splitting a part off an incident when it recovers apart from the rest (`split_recovered`)
+//! and following it to the earlier part it belongs with.
+
+use super::*;
+
+/// Why [`Engine::split_recovered`] splits a part off an incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SplitReason {
+    /// A member at error or above recovered apart from the failure it had joined: a failure of
+    /// its own, which members that recover later with it follow (`Incident::split_off`).
+    RecoveredApart,
+    /// A warning recovered long before the named root cause it sat below: no symptom of it.
+    /// Nothing follows it: it explains no other member's recovery.
+    NoSymptom,
+}
+
+impl Engine {
+    /// Moves `recovered` (a member at error or above that recovered apart from `still_failing`,
+    /// `hops` from it, or a warning that was no symptom of it: `reason`) out of incident
+    /// `inc_id`, with every member that recovered with it
+    /// (chained through members within the root-cause reach of one another that recovered
+    /// within the tolerance of each other), into a new incident, already resolving. The rest
+    /// keeps the incident and its key. Nothing moves while a member of that part may have
+    /// recovered with `still_failing` (its evidence of failing is not yet past the member's
+    /// tolerance): the two recoveries are then too close to tell the failures apart. Once
+    /// `still_failing` has recovered too, and is no cause of `recovered` (or is, but an effect
+    /// of `recovered` recovered with it and nothing that recovered with `recovered` went with
+    /// its cause), the part is the members nearer `recovered`'s recovery
+    /// ([`Engine::members_nearer_recovered`]): one that recovered with both no longer ties
+    /// them together. Returns whether it split.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn split_recovered(
+        &mut self,
+        inc_id: u32,
+        recovered: &Str,
+        still_failing: &Str,
+        hops: u8,
+        reason: SplitReason,
+        at: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) -> bool {
+        let Some((failing_node, failing_at)) = self
+            .dedup
+            .alerts
+            .get(still_failing)
+            .and_then(|s| Some((s.node()?, s.failing_until())))
+        else {
+            return false;
+        };
+        let Some(st) = self.dedup.alerts.get(recovered) else {
+            return false;
+        };
+        let (Some(node), end, rule) = (st.node(), st.last_seen, st.rule) else {
+            return false;
+        };
+        let (rec_name, rec_resource) = (st.name.clone(), st.resource.clone());
+        let members = self.incidents[&inc_id].members.clone();
+        let mut part = vec![(recovered.clone(), node, end)];
+        let mut candidates: Vec<(Str, u32, Millis)> = members
+            .iter()
+            .filter(|m| *m != recovered)
+            .filter_map(|m| {
+                let s = self.dedup.alerts.get(m)?;
+                (!s.active).then_some((m.clone(), s.node, s.last_seen))
+            })
+            .collect();
+        let still_failing_end = self
+            .dedup
+            .alerts
+            .get(still_failing)
+            .filter(|s| !s.active)
+            .map(|s| s.last_seen);
+        // Once both have recovered, each other recovered member goes with the recovery it is
+        // nearer to. When the one that kept failing is the recovered one's cause, only if an
+        // effect of the recovered one is on its side: an effect recovering before its cause is
+        // ordinary variance, not a second failure, unless its own impact recovered with it,
+        // apart from the cause (a failure of its own).
+        let still_failing_is_its_cause = self
+            .rca_upstream(node)
+            .iter()
+            .any(|&(up, _)| up != node && up == failing_node);
+        let sided_part = match still_failing_end {
+            Some(still_end) => {
+                let others: Vec<(Str, u32, Millis)> = candidates
+                    .iter()
+                    .filter(|(c, _, _)| c != still_failing)
+                    .cloned()
+                    .collect();
+                let on_recovered_side =
+                    self.members_nearer_recovered((node, end), (failing_node, still_end), &others);
+                let (sided, with_failing): (Vec<_>, Vec<_>) = others
+                    .into_iter()
+                    .zip(on_recovered_side)
+                    .partition(|&(_, with_recovered)| with_recovered);
+                let sided: Vec<(Str, u32, Millis)> = sided.into_iter().map(|(c, _)| c).collect();
+                // Against its cause, the two recoveries must also stand clearly apart: none
+                // that recovered with the recovered member goes with the cause.
+                let apart_from_its_cause = !still_failing_is_its_cause
+                    || (sided
+                        .iter()
+                        .any(|&(_, c_node, _)| self.is_effect_of(c_node, node))
+                        && !with_failing.iter().any(|((_, c_node, c_end), _)| {
+                            self.recovered_with(*c_node, *c_end, &[(recovered.clone(), node, end)])
+                        }));
+                apart_from_its_cause.then_some(sided)
+            }
+            None => None,
+        };
+        // An effect split off its cause says why: its own impact recovered with it.
+        let with_its_own_impact = still_failing_is_its_cause && sided_part.is_some();
+        match sided_part {
+            Some(sided) => part.extend(sided),
+            None => loop {
+                let before = part.len();
+                let mut i = 0;
+                while i < candidates.len() {
+                    let (_, c_node, c_end) = candidates[i];
+                    if self.recovered_with(c_node, c_end, &part) {
+                        part.push(candidates.swap_remove(i));
+                    } else {
+                        i += 1;
+                    }
+                }
+                if part.len() == before {
+                    break;
+                }
+            },
+        }
+        for &(_, p_node, p_end) in &part {
+            let with_failing = self
+                .recovery_hops(p_node, failing_node)
+                .is_some_and(|h| failing_at - p_end <= recovery_tolerance(h));
+            if with_failing {
+                tracing::trace!(alert = %recovered, still_failing = %still_failing, at, from = inc_id, part = part.len(), bridge_node = p_node, bridge_end = p_end, failing_at, "recovered apart: split refused, a member of the part recovered with the still-failing one");
+                return false;
+            }
+        }
+        if let Some(earlier) = self.earlier_part_sharing_a_resource(inc_id, &part) {
+            tracing::trace!(alert = %recovered, at, from = inc_id, to = earlier, "recovered apart: joined the part split off before on its resource");
+            self.join_earlier_part(inc_id, earlier, &part, still_failing, hops, out);
+            return true;
+        }
+        tracing::trace!(alert = %recovered, still_failing = %still_failing, at, from = inc_id, moving = part.len(), parts = ?self.incidents[&inc_id].split_off, "recovered apart: split off");
+        let moving: FxHashSet<Str> = part.into_iter().map(|(f, _, _)| f).collect();
+        let new_id = self.new_incident(at, rule);
+        let (still_name, still_resource) = self
+            .dedup
+            .alerts
+            .get(still_failing)
+            .map(|s| (s.name.clone(), s.resource.clone()))
+            .unwrap_or_default();
+        let old_key = self.incidents[&inc_id].key.clone();
+        let new_key = self.incidents[&new_id].key.clone();
+        let hops_away = match (reason, hops) {
+            (SplitReason::RecoveredApart, 1) => " (1 hop away)".to_string(),
+            (SplitReason::RecoveredApart, _) => format!(" ({hops} hops away)"),
+            (SplitReason::NoSymptom, 1) => " (1 hop above it)".to_string(),
+            (SplitReason::NoSymptom, _) => format!(" ({hops} hops above it)"),
+        };
+        let why = [
+            rec_name.as_str(),
+            " on ",
+            rec_resource.as_str(),
+            if reason == SplitReason::NoSymptom {
+                ", a warning, recovered while "
+            } else {
+                " recovered while "
+            },
+            still_name.as_str(),
+            " on ",
+            still_resource.as_str(),
+            &hops_away,
+            " kept failing beyond the time a cause's recovery takes to reach its effects",
+            if with_its_own_impact {
+                ", and its own effects recovered with it"
+            } else {
+                ""
+            },
+            if reason == SplitReason::NoSymptom {
+                ": no symptom of it"
+            } else {
+                ""
+            },
+        ]
+        .concat();
+        {
+            let inc = self.incidents.get_mut(&inc_id).expect("present");
+            inc.members.retain(|m| !moving.contains(m));
+            if reason == SplitReason::RecoveredApart {
+                inc.split_off.push(new_id);
+            }
+            if inc.explanation.len() < MAX_EXPLANATION {
+                inc.explanation.push(
+                    [&why, ": its part split off into ", &new_key]
+                        .concat()
+                        .into(),
+                );
+            }
+        }
+        let moved: Vec<Str> = members.into_iter().filter(|m| moving.contains(m)).collect();
+        for m in &moved {
+            if let Some(s) = self.dedup.alerts.get_mut(m) {
+                s.incident = new_id;
+            }
+        }
+        let hold = self.rules.settings.resolve_hold;
+        let min_alerts = self.rules.groupings[rule as usize].min_alerts;
+        {
+            let inc = self.incidents.get_mut(&new_id).expect("present");
+            inc.members = moved;
+            inc.explanation
+                .push([&why, ": split off ", &old_key].concat().into());
+            inc.phase = Phase::Resolving(at);
+            inc.opened = inc.members.len() >= min_alerts;
+        }
+        self.rebuild_aggregates(inc_id);
+        self.rebuild_aggregates(new_id);
+        self.state_timers
+            .push(Reverse((at + hold, StateTimer::Close(new_id))));
+        if self.incidents[&new_id].opened {
+            self.stats.incidents_opened += 1;
+            self.emit(new_id, EventAction::Trigger, at, out);
+        }
+        self.mark_dirty(inc_id, out);
+        true
+    }
+
+    /// A part split off `inc_id` before, still open, with a member on a resource the CMDB knows
+    /// that a member of `part` is on: the recovery check never tells one resource's alerts
+    /// apart (it skips members on the recovered alert's own resource), so a part recovering
+    /// apart from the same incident's failure on a resource that already recovered apart from
+    /// it is that earlier part's failure, recovering a little later.
+    fn earlier_part_sharing_a_resource(
+        &self,
+        inc_id: u32,
+        part: &[(Str, u32, Millis)],
+    ) -> Option<u32> {
+        let inc = self.incidents.get(&inc_id)?;
+        inc.split_off.iter().map(|&p| self.find(p)).find(|&p| {
+            p != inc_id
+                && self.incidents.get(&p).is_some_and(|earlier| {
+                    earlier.members.iter().any(|m| {
+                        self.dedup.alerts.get(m).is_some_and(|s| {
+                            s.node != NONE && part.iter().any(|&(_, node, _)| node == s.node)
+                        })
+                    })
+                })
+        })
+    }
+
+    /// Moves `part` (members of `inc_id` that recovered apart from `still_failing`, `hops` from
+    /// it) into `earlier`, a part split off `inc_id` before that shares a resource with it; both
+    /// incidents say why.
+    fn join_earlier_part(
+        &mut self,
+        inc_id: u32,
+        earlier: u32,
+        part: &[(Str, u32, Millis)],
+        still_failing: &Str,
+        hops: u8,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let (still_name, still_resource) = self
+            .dedup
+            .alerts
+            .get(still_failing)
+            .map(|s| (s.name.clone(), s.resource.clone()))
+            .unwrap_or_default();
+        let (old_key, earlier_key) = (
+            self.incidents[&inc_id].key.clone(),
+            self.incidents[&earlier].key.clone(),
+        );
+        let names: Vec<String> = part
+            .iter()
+            .filter_map(|(m, _, _)| {
+                let s = self.dedup.alerts.get(m)?;
+                Some(format!("{} on {}", s.name, s.resource))
+            })
+            .collect();
+        let why = format!(
+            "{} recovered while {still_name} on {still_resource} ({hops} hop{} away) kept \
+             failing beyond the time a cause's recovery takes to reach its effects",
+            names.join(", "),
+            if hops == 1 { "" } else { "s" }
+        );
+        for (m, _, _) in part {
+            self.move_resolved_member(m, inc_id, earlier, out);
+        }
+        let notes = [
+            (
+                inc_id,
+                format!("{why}: it joined {earlier_key}, split off before on the same resource"),
+            ),
+            (
+                earlier,
+                format!("{why}: it joined this part from {old_key}, on the same resource"),
+            ),
+        ];
+        for (id, note) in notes {
+            if let Some(inc) = self.incidents.get_mut(&id) {
+                if inc.explanation.len() < MAX_EXPLANATION {
+                    inc.explanation.push(note.into());
+                }
+            }
+        }
+    }
+
+    /// A member of `inc_id` recovered after part of that incident was split off: when it
+    /// recovered with a member of that part (within the tolerance of their hops), it follows.
+    pub(super) fn follow_recovered_part(
+        &mut self,
+        fp: &Str,
+        inc_id: u32,
+        parts: &[u32],
+        out: &mut Vec<IncidentUpdate>,
+    ) -> bool {
+        let Some((node, end)) = self.dedup.alerts.get(fp).map(|s| (s.node, s.last_seen)) else {
+            return false;
+        };
+        for &p in parts {
+            let part_id = self.find(p);
+            if part_id == inc_id {
+                continue;
+            }
+            let Some(part) = self.incidents.get(&part_id) else {
+                continue;
+            };
+            let part: Vec<(Str, u32, Millis)> = part
+                .members
+                .iter()
+                .filter_map(|m| {
+                    let s = self.dedup.alerts.get(m)?;
+                    (!s.active).then_some((m.clone(), s.node, s.last_seen))
+                })
+                .collect();
+            // Closer to a recovery that stayed in `inc_id`, it may as well be part of that.
+            let stayed: Vec<(Str, u32, Millis)> = self.incidents[&inc_id]
+                .members
+                .iter()
+                .filter(|m| *m != fp)
+                .filter_map(|m| {
+                    let s = self.dedup.alerts.get(m)?;
+                    (!s.active).then_some((m.clone(), s.node, s.last_seen))
+                })
+                .collect();
+            if !self.recovered_with(node, end, &part) || self.recovered_with(node, end, &stayed) {
+                continue;
+            }
+            self.move_resolved_member(fp, inc_id, part_id, out);
+            return true;
+        }
+        false
+    }
+}
