@@ -3235,6 +3235,71 @@ fn a_shared_symptom_whose_explanation_split_off_recovers_with_the_failure_it_pas
 }
 
 #[test]
+fn a_shared_symptom_that_recovered_before_the_split_leaves_with_the_failure_it_recovered_with() {
+    // checkout calls two databases; each goes down on its own. checkout's errors, 50 s after
+    // db-x and 30 s after db-y, could be either's impact: they join db-x's (the shared-symptom
+    // order), passing over db-y's. checkout recovers at 300 s, db-y 10 s later, while db-x is
+    // re-notified as failing at 500 s. When checkout resolved both databases were still down,
+    // so its recovery said nothing yet; the recovery split (db-x kept failing past the time a
+    // cause's recovery takes to reach its effect) then shows db-x was not its cause, and db-y,
+    // which explained it too, recovered with it: it leaves for db-y's incident, not alone.
+    let topo = TWO_DATABASES_TOPO;
+    let until_both_recovered = |h: &mut Harness, db_y_recovers: i64| {
+        h.fire(0, "DatabaseDown", "db-x")
+            .fire(20, "DatabaseDown", "db-y")
+            .push(critical(50, "HighErrorRate", "checkout"))
+            .resolve(300, "HighErrorRate", "checkout")
+            .resolve(db_y_recovers, "DatabaseDown", "db-y");
+    };
+    let after = |h: &mut Harness| {
+        h.push(critical(500, "DatabaseDown", "db-x"))
+            .resolve(1500, "DatabaseDown", "db-x")
+            .finish();
+    };
+    let mut h = Harness::with_topology("", topo);
+    until_both_recovered(&mut h, 310);
+    after(&mut h);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-x"]),
+            g(&["DatabaseDown@db-y", "HighErrorRate@checkout"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "HighErrorRate@checkout"), "db-y");
+    let why = h
+        .incidents()
+        .values()
+        .find(|u| u.payload.custom_details.alerts.len() == 2)
+        .map(|u| u.payload.custom_details.explanation.join("\n"))
+        .unwrap_or_default();
+    assert!(
+        why.contains("with DatabaseDown on db-y (1 hop above), which explained it too"),
+        "{why}"
+    );
+    // What it passed over survives a snapshot taken between its recovery and the split.
+    let mut first = Harness::with_topology("", topo);
+    until_both_recovered(&mut first, 310);
+    let mut second = Harness::with_topology("", topo);
+    second.engine.restore(&first.engine.snapshot()).unwrap();
+    second.updates = first.updates.clone();
+    after(&mut second);
+    assert_eq!(second.groups(), h.groups());
+    // db-y recovered long after it: nothing recovered with it, so it leaves alone.
+    let mut h = Harness::with_topology("", topo);
+    until_both_recovered(&mut h, 700);
+    after(&mut h);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-x"]),
+            g(&["DatabaseDown@db-y"]),
+            g(&["HighErrorRate@checkout"]),
+        ]
+    );
+}
+
+#[test]
 fn alerts_on_one_resource_that_recover_apart_from_the_failure_they_joined_leave_it_together() {
     // db-1 goes down 50 s after esx-1, the hypervisor it runs on, and its replication breaks
     // 18 s later: both join esx-1's incident as its impact. They recover at 500 s and 562 s

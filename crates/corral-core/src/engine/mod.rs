@@ -158,6 +158,12 @@ pub struct Engine {
     /// above them explained them (a shared symptom). The incidents passed over, in the order
     /// preferred (see `Engine::rehome_recovered_symptom`).
     placement_alternatives: FxHashMap<Str, SmallVec<[u32; 2]>>,
+    /// Known shared symptoms that recovered while the failure they had joined went on: the
+    /// incidents passed over whose members above them explained them too (their
+    /// `placement_alternatives` at the resolve). Read when a recovery split takes them away
+    /// from that failure (`Engine::explanation_recovered_with_part`); dropped when they
+    /// resolve again, expire or are forgotten.
+    recovered_symptom_alternatives: FxHashMap<Str, SmallVec<[u32; 2]>>,
     /// Alerts on resources the CMDB does not know placed by a co-firing link alone, by check
     /// signature, in the order placed; pruned once no alert on time can start within
     /// `CO_FIRING_WINDOW` of them.
@@ -261,6 +267,7 @@ impl Engine {
             emit_timers: TimerQueue::new(),
             reopenable: FxHashMap::default(),
             placement_alternatives: FxHashMap::default(),
+            recovered_symptom_alternatives: FxHashMap::default(),
             co_firing_guesses: FxHashMap::default(),
             recent_known_starts: VecDeque::new(),
             started_with: FxHashMap::default(),
@@ -719,8 +726,29 @@ impl Engine {
 
     fn on_resolve(&mut self, fp: &Str, t: Millis, out: &mut Vec<IncidentUpdate>) {
         self.release_inhibition_source(fp, t, out);
+        if !self.recovered_symptom_alternatives.is_empty() {
+            self.recovered_symptom_alternatives.remove(fp);
+        }
         if let Some(alternatives) = self.placement_alternatives.remove(fp) {
+            let joined = self.dedup.alerts.get(fp).and_then(|s| {
+                s.node()?;
+                s.active.then_some(self.find(s.incident()?))
+            });
             let failure_goes_on = self.rehome_recovered_symptom(fp, &alternatives, t, out);
+            // A known shared symptom that stays where the failure goes on: should a recovery
+            // split take it away from that failure, the ones it passed over may claim it.
+            let stayed_with_failing = joined.is_some_and(|from| {
+                self.dedup
+                    .alerts
+                    .get(fp)
+                    .and_then(|s| s.incident())
+                    .is_some_and(|i| self.find(i) == from)
+                    && self.incidents.get(&from).is_some_and(|i| i.active > 1)
+            });
+            if stayed_with_failing {
+                self.recovered_symptom_alternatives
+                    .insert(fp.clone(), alternatives.clone());
+            }
             if failure_goes_on {
                 // Whether it recovered with a passed-over failure shows once every recovery
                 // within a scrape interval of its own has arrived (`fire_recovery_check`): for

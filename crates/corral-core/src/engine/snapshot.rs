@@ -21,6 +21,10 @@ struct Snapshot {
     /// `Engine::placement_alternatives`; older snapshots have none.
     #[serde(default)]
     placement_alternatives: Vec<(Str, Vec<u32>)>,
+    /// `Engine::recovered_symptom_alternatives`; older snapshots have none (their parts split
+    /// off into incidents of their own, as before).
+    #[serde(default)]
+    recovered_symptom_alternatives: Vec<(Str, Vec<u32>)>,
     /// `Engine::co_firing_guesses`; older snapshots have none (nothing moves for those).
     #[serde(default)]
     co_firing_guesses: Vec<(u64, Vec<CoFiringGuess>)>,
@@ -101,6 +105,11 @@ impl Engine {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.to_vec()))
                 .collect(),
+            recovered_symptom_alternatives: self
+                .recovered_symptom_alternatives
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_vec()))
+                .collect(),
             co_firing_guesses: self
                 .co_firing_guesses
                 .iter()
@@ -161,6 +170,11 @@ impl Engine {
         self.stats = snap.stats;
         self.placement_alternatives = snap
             .placement_alternatives
+            .into_iter()
+            .map(|(k, v)| (k, SmallVec::from_vec(v)))
+            .collect();
+        self.recovered_symptom_alternatives = snap
+            .recovered_symptom_alternatives
             .into_iter()
             .map(|(k, v)| (k, SmallVec::from_vec(v)))
             .collect();

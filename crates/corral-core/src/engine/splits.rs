@@ -135,6 +135,22 @@ impl Engine {
                 return false;
             }
         }
+        if !self.recovered_symptom_alternatives.is_empty() {
+            if let Some((to, explanation)) = self.explanation_recovered_with_part(inc_id, &part) {
+                tracing::trace!(alert = %recovered, still_failing = %still_failing, at, from = inc_id, to, moving = part.len(), "recovered apart: joined the failure that explained it too and recovered with it");
+                self.join_explanation_recovered_with(
+                    inc_id,
+                    to,
+                    &part,
+                    (still_failing, hops),
+                    &explanation,
+                    reason,
+                    at,
+                    out,
+                );
+                return true;
+            }
+        }
         if let Some(earlier) = self.earlier_part_sharing_a_resource(inc_id, &part) {
             tracing::trace!(alert = %recovered, at, from = inc_id, to = earlier, "recovered apart: joined the part split off before on its resource");
             self.join_earlier_part(inc_id, earlier, &part, still_failing, hops, out);
@@ -223,6 +239,173 @@ impl Engine {
         }
         self.mark_dirty(inc_id, out);
         true
+    }
+
+    /// *A shared symptom recovers with its cause*, once the recovery split has shown that the
+    /// failure it joined was not it: `part` (members of `inc_id` that recovered apart from the
+    /// failure that goes on there) is that symptom when each of its heads (its members the CMDB
+    /// knows with no other member of the part above them within their rule's reach) was a
+    /// shared symptom that passed over the same incident (`recovered_symptom_alternatives`),
+    /// whose explanation of it recovered with it: its members above the head within that
+    /// reach that had started by the time the head did have all recovered, one of them within
+    /// [`recovery_tolerance`] of its hops from the head's recovery. A part with a head of its
+    /// own (a cause nothing else explained) stays a failure of its own. Returns that incident
+    /// (the first such in the order the first head preferred), with the member that explained
+    /// the first head and its hops above it.
+    fn explanation_recovered_with_part(
+        &mut self,
+        inc_id: u32,
+        part: &[(Str, u32, Millis)],
+    ) -> Option<(u32, (Str, u8))> {
+        // Cheap test first: most parts hold no recorded shared symptom at all.
+        if !part
+            .iter()
+            .any(|(m, _, _)| self.recovered_symptom_alternatives.contains_key(m))
+        {
+            return None;
+        }
+        let mut heads: Vec<(Str, u32, Millis, Millis, u8)> = Vec::new();
+        for (m, node, end) in part {
+            let Some((began, reach)) = self
+                .dedup
+                .alerts
+                .get(m)
+                .filter(|s| s.node().is_some())
+                .map(|s| (s.first_seen, self.rules.groupings[s.rule as usize].reach()))
+            else {
+                continue;
+            };
+            let ups = self.rca_upstream(*node);
+            let explained_in_part = part.iter().any(|&(_, other, _)| {
+                other != *node
+                    && ups
+                        .iter()
+                        .any(|&(up, hops)| up == other && hops > 0 && hops <= reach)
+            });
+            if !explained_in_part {
+                heads.push((m.clone(), *node, *end, began, reach));
+            }
+        }
+        let first = heads.first()?;
+        let candidates: SmallVec<[u32; 2]> = self
+            .recovered_symptom_alternatives
+            .get(&first.0)?
+            .iter()
+            .map(|&c| self.find(c))
+            .filter(|&c| c != inc_id && self.incidents.contains_key(&c))
+            .collect();
+        'candidates: for c in candidates {
+            let mut first_explanation = None;
+            for (m, node, end, began, reach) in &heads {
+                let passed_over = self
+                    .recovered_symptom_alternatives
+                    .get(m)
+                    .is_some_and(|alts| alts.iter().any(|&a| self.find(a) == c));
+                if !passed_over {
+                    continue 'candidates;
+                }
+                let ups = self.rca_upstream(*node);
+                let mut recovered_with: Option<(Str, u8)> = None;
+                for member in &self.incidents[&c].members {
+                    let Some(ms) = self.dedup.alerts.get(member) else {
+                        continue;
+                    };
+                    let Some(hops) = ms.node().and_then(|n| {
+                        ups.iter()
+                            .find(|&&(up, hops)| up == n && hops > 0 && hops <= *reach)
+                            .map(|&(_, hops)| hops)
+                    }) else {
+                        continue;
+                    };
+                    if ms.first_seen > *began {
+                        continue;
+                    }
+                    if ms.active {
+                        // That failure goes on: no evidence yet that the head recovered with it.
+                        continue 'candidates;
+                    }
+                    if recovered_with.is_none()
+                        && (ms.last_seen - end).abs() <= recovery_tolerance(hops)
+                    {
+                        recovered_with = Some((member.clone(), hops));
+                    }
+                }
+                let Some(explanation) = recovered_with else {
+                    continue 'candidates;
+                };
+                first_explanation.get_or_insert(explanation);
+            }
+            if let Some(explanation) = first_explanation {
+                return Some((c, explanation));
+            }
+        }
+        None
+    }
+
+    /// Moves `part` (members of `inc_id` that recovered apart from `still_failing`, `hops` from
+    /// it) into `to`, whose `explanation` (a member and its hops above the part) explained it
+    /// too and recovered with it; both incidents say why. `to`, if resolving, resolves from
+    /// `at` on, as a part split off into an incident of its own would.
+    #[allow(clippy::too_many_arguments)]
+    fn join_explanation_recovered_with(
+        &mut self,
+        inc_id: u32,
+        to: u32,
+        part: &[(Str, u32, Millis)],
+        (still_failing, hops): (&Str, u8),
+        (explained_by, explained_hops): &(Str, u8),
+        reason: SplitReason,
+        at: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let name_of = |engine: &Engine, fp: &Str| {
+            engine
+                .dedup
+                .alerts
+                .get(fp)
+                .map(|s| format!("{} on {}", s.name, s.resource))
+                .unwrap_or_default()
+        };
+        let still = name_of(self, still_failing);
+        let cause = name_of(self, explained_by);
+        let (old_key, to_key) = (
+            self.incidents[&inc_id].key.clone(),
+            self.incidents[&to].key.clone(),
+        );
+        let names: Vec<String> = part.iter().map(|(m, _, _)| name_of(self, m)).collect();
+        let plural = |n: u8| if n == 1 { "" } else { "s" };
+        let why = format!(
+            "{} recovered while {still} ({hops} hop{} away) kept failing beyond the time a \
+             cause's recovery takes to reach its effects, and with {cause} ({explained_hops} \
+             hop{} above), which explained it too",
+            names.join(", "),
+            plural(hops),
+            plural(*explained_hops),
+        );
+        for (m, _, _) in part {
+            self.move_resolved_member(m, inc_id, to, out);
+        }
+        let hold = self.rules.settings.resolve_hold;
+        if let Some(inc) = self.incidents.get_mut(&inc_id) {
+            if reason == SplitReason::RecoveredApart {
+                inc.split_off.push(to);
+            }
+            if inc.explanation.len() < MAX_EXPLANATION {
+                inc.explanation
+                    .push(format!("{why}: it joined {to_key}").into());
+            }
+        }
+        if let Some(inc) = self.incidents.get_mut(&to) {
+            if inc.explanation.len() < MAX_EXPLANATION {
+                inc.explanation
+                    .push(format!("{why}: it joined this incident from {old_key}").into());
+            }
+            if let Phase::Resolving(since) = inc.phase {
+                inc.phase = Phase::Resolving(since.max(at));
+                self.state_timers
+                    .push(Reverse((at + hold, StateTimer::Close(to))));
+            }
+        }
     }
 
     /// A part split off `inc_id` before, still open, with a member on a resource the CMDB knows

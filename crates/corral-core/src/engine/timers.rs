@@ -193,6 +193,9 @@ impl Engine {
         self.stats.expired_alerts += 1;
         // Expiry says when it was last reported, not when it recovered: no lifecycle evidence.
         self.placement_alternatives.remove(fp);
+        if !self.recovered_symptom_alternatives.is_empty() {
+            self.recovered_symptom_alternatives.remove(fp);
+        }
         self.release_inhibition_source(fp, at, out);
         self.deactivate_at(state_at, fp, at);
         self.schedule_forget(fp, at);
@@ -262,6 +265,9 @@ impl Engine {
             self.dedup.alerts.remove(fp);
             if !self.late_effects.is_empty() {
                 self.late_effects.remove(fp);
+            }
+            if !self.recovered_symptom_alternatives.is_empty() {
+                self.recovered_symptom_alternatives.remove(fp);
             }
         }
     }
