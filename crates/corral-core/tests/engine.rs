@@ -3300,6 +3300,31 @@ fn a_shared_symptom_that_recovered_before_the_split_leaves_with_the_failure_it_r
 }
 
 #[test]
+fn the_end_of_a_replay_makes_the_recovery_split_the_clock_would() {
+    // checkout's errors join db-x's outage and recover at 300 s; db-x is re-notified as
+    // failing at 500 s, past the time its recovery would take to reach checkout (120 s for
+    // one hop): checkout recovered apart from it. The check that says so falls due after the
+    // last event. A live correlator makes that split once its clock passes the check; a
+    // replay's end makes it too, the same split.
+    let topo = TWO_DATABASES_TOPO;
+    let stream = |h: &mut Harness| {
+        h.fire(0, "DatabaseDown", "db-x")
+            .push(critical(50, "HighErrorRate", "checkout"))
+            .resolve(300, "HighErrorRate", "checkout")
+            .push(critical(500, "DatabaseDown", "db-x"));
+    };
+    let apart = vec![g(&["DatabaseDown@db-x"]), g(&["HighErrorRate@checkout"])];
+    let mut live = Harness::with_topology("", topo);
+    stream(&mut live);
+    live.tick(700).finish();
+    assert_eq!(live.groups(), apart);
+    let mut replay = Harness::with_topology("", topo);
+    stream(&mut replay);
+    replay.finish();
+    assert_eq!(replay.groups(), apart);
+}
+
+#[test]
 fn alerts_on_one_resource_that_recover_apart_from_the_failure_they_joined_leave_it_together() {
     // db-1 goes down 50 s after esx-1, the hypervisor it runs on, and its replication breaks
     // 18 s later: both join esx-1's incident as its impact. They recover at 500 s and 562 s

@@ -596,6 +596,14 @@ impl Engine {
     /// through repeats since the last update, so the last update of each incident is complete.
     /// Open incidents stay open.
     pub fn finish(&mut self, out: &mut Vec<IncidentUpdate>) {
+        // A recovery check not yet due waits for evidence that a member kept failing: nothing
+        // more arrives, so it judges on what the stream showed, as it would once the clock
+        // passed its time with the stream silent. Each fires once (one that would look again
+        // stays queued): without this a split live traffic makes never happens at a replay's
+        // end.
+        for (at, fp) in self.state_timers.take_recovery_checks() {
+            self.fire_recovery_check(&fp, at, out);
+        }
         self.emit_timers.clear();
         let mut ids: Vec<(u64, u32)> = self
             .incidents

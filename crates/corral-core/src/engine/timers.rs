@@ -141,6 +141,18 @@ impl StateTimers {
         }
     }
 
+    /// Takes every pending recovery check out of the queue, earliest first.
+    pub(super) fn take_recovery_checks(&mut self) -> Vec<(Millis, Str)> {
+        let queue = &mut self.others[Self::kind(&StateTimer::RecoveryCheck(Str::default()))];
+        let mut checks = Vec::with_capacity(queue.len());
+        while let Some(Reverse((at, timer))) = queue.pop() {
+            if let StateTimer::RecoveryCheck(fp) = timer {
+                checks.push((at, fp));
+            }
+        }
+        checks
+    }
+
     #[cfg(test)]
     pub(super) fn pop(&mut self) -> Option<Reverse<(Millis, StateTimer)>> {
         let (queue, _) = self.next()?;
