@@ -627,6 +627,32 @@ fn explain_alerts_says_a_late_effect_joined_its_cause_when_they_recovered_togeth
 }
 
 #[test]
+fn explain_alerts_says_a_shared_symptom_split_off_went_to_the_failure_it_recovered_with() {
+    // checkout's errors joined db-x's outage, passing over db-y's; they cleared at 02:05:00,
+    // 10 s before db-y, while db-x was re-notified at 02:08:20: the engine split them off into
+    // db-y's incident, and explain says why, not that they were a failure of their own.
+    let (o, out, err) = explain_fixture(
+        "shared-symptom-split.ndjson",
+        "two-databases-topology.yaml",
+        &["--alerts", "fp-checkout,fp-db-x"],
+    );
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains("with DatabaseDown on db-y (1 hop above), which explained it too")
+            && out.contains("(recovered with another cause)")
+            && !out.contains("was a failure of its own"),
+        "{out}"
+    );
+    let (_, out, _) = explain_fixture(
+        "shared-symptom-split.ndjson",
+        "two-databases-topology.yaml",
+        &["--alerts", "fp-checkout,fp-db-y"],
+    );
+    assert!(out.contains("\ngrouped"), "{out}");
+}
+
+#[test]
 fn explain_alerts_says_a_warning_that_cleared_long_before_the_outage_was_no_symptom() {
     // A one-off warning behind a failed switch clears at 02:05 while the switch is re-notified
     // at 02:15 and recovers at 02:25: the engine split the warning off, and explain says why.
