@@ -910,10 +910,11 @@ fn weak_link(
 /// The engine's remote-effect link (`Engine::correlate`) between two alerts the CMDB knows: `b`
 /// below `a`'s node further than the rule's reach and within the root-cause analysis'
 /// (`root_cause.max_hops`), `a`'s incident failing and its first alert there started before
-/// `b`, within a scrape interval per hop (`silent_cause_tolerance`). `b` is a warning, or an
-/// outright failure behind a silent node through which `a`'s failure is still spreading (a
-/// member behind it started within a scrape interval before `b`). The engine makes it only for
-/// an alert that nothing nearer links, which a pair alone does not show.
+/// `b`, within a scrape interval per hop (`silent_cause_tolerance`). `b` is a warning, an
+/// outright alert on a business service nothing depends on (what users see of a failure below
+/// it), or an outright failure behind a silent node through which `a`'s failure is still
+/// spreading (a member behind it started within a scrape interval before `b`). The engine makes
+/// it only for an alert that nothing nearer links to a failure, which a pair alone does not show.
 fn remote_effect(
     replay: &Replay,
     rule: &GroupingRule,
@@ -926,7 +927,8 @@ fn remote_effect(
         return None;
     }
     let outright = b.severity >= Severity::Error;
-    let spread = if outright {
+    let user_facing = outright && topo.is_business_service_on_top(bn);
+    let spread = if outright && !user_facing {
         Some(spreading_behind(replay, a_fp, b, rule)?)
     } else {
         None
@@ -978,7 +980,10 @@ fn remote_effect(
              hop: {}){}; the engine links it so when nothing nearer does",
             b.name,
             b.resource,
-            if outright {
+            if user_facing {
+                "an outright alert on a business service nothing depends on (what its users see \
+                 of a failure below it, no failure of its own),"
+            } else if outright {
                 "an outright failure"
             } else {
                 "a warning"
