@@ -214,6 +214,8 @@ def main():
                     key = "linked: recovered apart"
                 elif v.get("shared_symptom"):
                     key = "linked: shared symptom"
+                elif "(user-facing late cause)" in note:
+                    key = "linked: user-facing late cause"
                 elif "a late cause joins" in note:
                     key = "linked: late cause"
                 elif "(explaining away)" in note:

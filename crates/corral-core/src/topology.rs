@@ -476,6 +476,15 @@ impl TopologyIndex {
         self.resolve(name).map(|i| &self.graph[i])
     }
 
+    /// Whether `idx` is a business service's own node (its id is the service it carries) with
+    /// nothing depending on it: the top of the graph, where users meet the service. An outright
+    /// alert there (an SLO burning, a probe failing) shows a failure below it to its users; no
+    /// failure spreads from it to anything the CMDB knows.
+    pub fn is_business_service_on_top(&self, idx: NodeIndex) -> bool {
+        let node = &self.graph[idx];
+        node.service.as_deref() == Some(&*node.id) && self.downstream_degree(idx) == 0
+    }
+
     /// Number of nodes directly impacted by `idx` (its fan-out in the direction of impact).
     pub fn downstream_degree(&self, idx: NodeIndex) -> usize {
         self.downstream_slice(idx).len()

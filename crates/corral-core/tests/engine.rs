@@ -1113,6 +1113,119 @@ fn a_degradation_nothing_near_explains_joins_the_failure_further_up_what_it_depe
     );
 }
 
+/// A business service on top of a chain of four services (shop -> cart -> pricing -> stock ->
+/// stock-i0, each depending on the next), another dependency of the service (search) beside the
+/// chain, and a database nothing depends on at the top of a chain as long (orders-db runs on
+/// orders-vm, on esx-9, on host-9, part of tor-9).
+const TOP_OF_GRAPH_TOPO: &str = r#"
+nodes:
+  - {id: shop, kind: business service, service: shop}
+  - {id: cart, kind: service, service: shop}
+  - {id: pricing, kind: service, service: shop}
+  - {id: stock, kind: service, service: shop}
+  - {id: stock-i0, kind: service instance, service: shop}
+  - {id: search, kind: service, service: shop}
+  - {id: orders-db, kind: database}
+  - {id: orders-vm, kind: host}
+  - {id: esx-9, kind: hypervisor}
+  - {id: host-9, kind: host}
+  - {id: tor-9, kind: switch}
+edges:
+  - {from: shop, to: cart, type: depends_on}
+  - {from: cart, to: pricing, type: depends_on}
+  - {from: pricing, to: stock, type: depends_on}
+  - {from: stock, to: stock-i0, type: depends_on}
+  - {from: shop, to: search, type: depends_on}
+  - {from: orders-db, to: orders-vm, type: runs_on}
+  - {from: orders-vm, to: esx-9, type: runs_on}
+  - {from: esx-9, to: host-9, type: runs_on}
+  - {from: host-9, to: tor-9, type: part_of}
+"#;
+
+#[test]
+fn an_outright_alert_on_a_business_service_nothing_depends_on_joins_the_failure_below_it() {
+    // stock-i0 crash-loops; two minutes later the shop's SLO burns. Nothing depends on the
+    // shop: its SLO is what users see of a failure below it, never the root of one that spreads
+    // further. The failure is four hops below (beyond impact_hops 3, within the root-cause
+    // analysis' reach) and started within a scrape interval per hop before it: the SLO joins it,
+    // although it fails outright.
+    let mut h = Harness::with_topology("", TOP_OF_GRAPH_TOPO);
+    h.push(critical(0, "ContainerCrashLooping", "stock-i0"))
+        .push(critical(120, "SLOBurnRateHigh", "shop"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "ContainerCrashLooping@stock-i0",
+            "SLOBurnRateHigh@shop"
+        ])]
+    );
+    // A warning on another of its dependencies (a one-off noise check) offers the SLO alert a
+    // link, but a warning explains no outright failure: it joins the failure below all the same
+    // and the warning stays apart.
+    let mut h = Harness::with_topology("", TOP_OF_GRAPH_TOPO);
+    h.push(critical(0, "ContainerCrashLooping", "stock-i0"))
+        .push(warning(60, "HighLatency", "search"))
+        .push(critical(120, "SLOBurnRateHigh", "shop"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["ContainerCrashLooping@stock-i0", "SLOBurnRateHigh@shop"]),
+            g(&["HighLatency@search"]),
+        ]
+    );
+    // A nearer failure whose alert starts within a scrape interval after the SLO's (search, a
+    // dependency of the shop, unrelated to stock) is its late cause: the SLO leaves the failure
+    // four hops down for it. Started later than that, it is a failure of its own.
+    let mut h = Harness::with_topology("", TOP_OF_GRAPH_TOPO);
+    h.push(critical(0, "ContainerCrashLooping", "stock-i0"))
+        .push(critical(120, "SLOBurnRateHigh", "shop"))
+        .push(critical(130, "DeploymentFailed", "search"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["ContainerCrashLooping@stock-i0"]),
+            g(&["DeploymentFailed@search", "SLOBurnRateHigh@shop"]),
+        ]
+    );
+    let mut h = Harness::with_topology("", TOP_OF_GRAPH_TOPO);
+    h.push(critical(0, "ContainerCrashLooping", "stock-i0"))
+        .push(critical(120, "SLOBurnRateHigh", "shop"))
+        .push(critical(200, "DeploymentFailed", "search"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["ContainerCrashLooping@stock-i0", "SLOBurnRateHigh@shop"]),
+            g(&["DeploymentFailed@search"]),
+        ]
+    );
+    // Effects follow their cause: a failure below that starts after the SLO does not take it.
+    let mut h = Harness::with_topology("", TOP_OF_GRAPH_TOPO);
+    h.push(critical(0, "SLOBurnRateHigh", "shop"))
+        .push(critical(30, "ContainerCrashLooping", "stock-i0"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["ContainerCrashLooping@stock-i0"]),
+            g(&["SLOBurnRateHigh@shop"]),
+        ]
+    );
+    // A database nothing depends on is no business service: its outage is a failure of its
+    // own, whatever fails four hops below it.
+    let mut h = Harness::with_topology("", TOP_OF_GRAPH_TOPO);
+    h.push(critical(0, "SwitchDown", "tor-9"))
+        .push(critical(120, "DatabaseDown", "orders-db"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&["DatabaseDown@orders-db"]), g(&["SwitchDown@tor-9"])]
+    );
+}
+
 #[test]
 fn a_recurring_member_no_longer_makes_its_node_an_alerting_one() {
     // A chronic check on tor-a first fires with a real failure below it and stays in that

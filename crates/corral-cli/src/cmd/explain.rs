@@ -910,10 +910,11 @@ fn weak_link(
 /// The engine's remote-effect link (`Engine::correlate`) between two alerts the CMDB knows: `b`
 /// below `a`'s node further than the rule's reach and within the root-cause analysis'
 /// (`root_cause.max_hops`), `a`'s incident failing and its first alert there started before
-/// `b`, within a scrape interval per hop (`silent_cause_tolerance`). `b` is a warning, or an
-/// outright failure behind a silent node through which `a`'s failure is still spreading (a
-/// member behind it started within a scrape interval before `b`). The engine makes it only for
-/// an alert that nothing nearer links, which a pair alone does not show.
+/// `b`, within a scrape interval per hop (`silent_cause_tolerance`). `b` is a warning, an
+/// outright alert on a business service nothing depends on (what users see of a failure below
+/// it), or an outright failure behind a silent node through which `a`'s failure is still
+/// spreading (a member behind it started within a scrape interval before `b`). The engine makes
+/// it only for an alert that nothing nearer links to a failure, which a pair alone does not show.
 fn remote_effect(
     replay: &Replay,
     rule: &GroupingRule,
@@ -926,7 +927,8 @@ fn remote_effect(
         return None;
     }
     let outright = b.severity >= Severity::Error;
-    let spread = if outright {
+    let user_facing = outright && topo.is_business_service_on_top(bn);
+    let spread = if outright && !user_facing {
         Some(spreading_behind(replay, a_fp, b, rule)?)
     } else {
         None
@@ -978,7 +980,10 @@ fn remote_effect(
              hop: {}){}; the engine links it so when nothing nearer does",
             b.name,
             b.resource,
-            if outright {
+            if user_facing {
+                "an outright alert on a business service nothing depends on (what its users see \
+                 of a failure below it, no failure of its own),"
+            } else if outright {
                 "an outright failure"
             } else {
                 "a warning"
@@ -1571,6 +1576,7 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
     let recovered_apart = (!grouped)
         .then(|| recovered_apart(replay, &fps[0], &fps[1]))
         .flatten();
+    let late_cause_followed = weak_apart.and_then(|l| followed_late_cause(replay, l));
     let joined_late = grouped
         .then(|| joined_late_effect(replay, &fps[0], &fps[1]))
         .flatten();
@@ -1649,6 +1655,13 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
             hops_above(r.hops),
             fmt_delta(r.since),
             r.symptom
+        ))
+    } else if let Some(line) = &late_cause_followed {
+        Some(format!(
+            "the link criteria hold, yet they are apart: {line}; a business service's alert \
+             placed in a failure further down as what its users see of it follows a nearer \
+             failure whose alert starts within a scrape interval after it (user-facing late \
+             cause)"
         ))
     } else if let Some(l) = weak_apart {
         let kind = l.weak.as_ref().map_or("", |w| w.kind_name());
@@ -1752,6 +1765,58 @@ fn recovered_apart(replay: &Replay, a: &str, b: &str) -> Option<String> {
             .find(|line| line.contains("recovered while") && line.ends_with(other_key.as_str()))
             .map(|line| line.to_string())
     })
+}
+
+/// Why a business service's outright alert that the remote-effect link placed in a failure
+/// further down is apart from it (`Engine::follow_late_cause`): the incident it is in holds an
+/// outright alert on a node within its rule's reach below it that started within a scrape
+/// interval after it, its late cause, which it followed.
+fn followed_late_cause(replay: &Replay, l: &Link) -> Option<String> {
+    if l.weak.as_ref()?.kind != "remote_effect" {
+        return None;
+    }
+    let joined = *replay.incident_of.get(&l.to_fp)?;
+    if replay.incident_of.get(&l.from_fp) == Some(&joined) {
+        return None;
+    }
+    let symptom = replay.first.get(&l.to_fp)?;
+    let topo = &replay.topology;
+    let node = topo.resolve(&symptom.resource)?;
+    if symptom.severity < Severity::Error || !topo.is_business_service_on_top(node) {
+        return None;
+    }
+    let rule = replay.rules.groupings.get(replay.rule_of(&l.to_fp))?;
+    let ups = topo.upstream_within(
+        node,
+        rule.reach(),
+        rule.edges,
+        replay.rules.settings.max_neighbourhood,
+    );
+    let start = symptom.event_time();
+    replay.finals.members[joined]
+        .iter()
+        .filter(|m| **m != l.to_fp)
+        .filter_map(|m| replay.first.get(m.as_str()))
+        .filter(|c| {
+            c.severity >= Severity::Error
+                && (0..=CAUSE_LAG_TOLERANCE).contains(&(c.event_time() - start))
+        })
+        .find_map(|c| {
+            let n = topo.resolve(&c.resource)?;
+            let hops = ups.iter().find(|u| u.node == n && u.hops > 0)?.hops;
+            Some(format!(
+                "{} joined the failure of {} as what its users see of it, then {}@{}, {} hop(s) \
+                 below it within the rule's reach, started {} after it: its late cause, nearer \
+                 than that failure, which it followed into incident {}",
+                l.to,
+                l.from,
+                c.name,
+                c.resource,
+                hops,
+                fmt_delta(c.event_time() - start),
+                replay.finals.ids[joined]
+            ))
+        })
 }
 
 /// The engine's merge line when one of `a` and `b` opened an incident of its own just past the

@@ -185,6 +185,11 @@ pub struct Engine {
     /// Alerts that opened an incident of their own just past the per-hop bound below a node
     /// alerting in another: their recovery with that node may join the two.
     late_effects: FxHashMap<Str, LateEffect>,
+    /// Outright alerts on a business service on top that the user-facing link placed in a
+    /// failure below (start, fingerprint), in arrival order, kept while an alert on time can
+    /// still start within a scrape interval after them: a nearer failure starting that late is
+    /// their late cause, and takes them (`Engine::late_cause_of_user_facing`).
+    user_facing_guesses: VecDeque<(Millis, Str)>,
     /// Per (rule, node): the node's upstream neighbourhood for grouping.
     group_cache: GroupCache,
     /// Per (rule, business service): the service's nodes and what is upstream of them.
@@ -273,6 +278,7 @@ impl Engine {
             started_with: FxHashMap::default(),
             recent_unplaced_starts: VecDeque::new(),
             late_effects: FxHashMap::default(),
+            user_facing_guesses: VecDeque::new(),
             group_cache: GroupCache::default(),
             service_region_cache: FxHashMap::default(),
             rca_cache: NodeCache::default(),

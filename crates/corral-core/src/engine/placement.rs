@@ -256,6 +256,11 @@ impl Engine {
         // Incidents the alert links to only as a late cause: (incident, least lag behind the
         // first effect there).
         let mut lagging: SmallVec<[(u32, Millis); 2]> = SmallVec::new();
+        // While user-facing guesses are open, an outright alert notes the incidents it links
+        // to otherwise than as a late cause: a guess it may take must be all that links it.
+        let guesses_open =
+            !self.user_facing_guesses.is_empty() && view.severity >= Severity::Error && known;
+        let mut linked_otherwise: SmallVec<[u32; 4]> = SmallVec::new();
         // Every anchor's list first, in one pass (node anchors, the bulk, by index), then the
         // anchors that have one: no anchor built, nor a `Cow` dropped, for the others (perf36).
         let mut slots = std::mem::take(&mut self.anchor_slots);
@@ -368,6 +373,8 @@ impl Engine {
                             Some(l) => l.1 = l.1.min(lag),
                             None => lagging.push((live, lag)),
                         }
+                    } else if guesses_open && !linked_otherwise.contains(&live) {
+                        linked_otherwise.push(live);
                     }
                     // A cause whose alert started before its effects there (within the time its
                     // failure takes to reach them) but arrived after them (late delivery): had
@@ -452,6 +459,18 @@ impl Engine {
                 }
             }
         }
+        // A failure whose alert started within a scrape interval after a business service's
+        // outright alert above it, which the user-facing link (below) had placed in a failure
+        // further down, is that alert's late cause: nearer, within the rule's reach. It does
+        // not follow the alert into that failure (it links there only as the alert's late
+        // cause); the alert follows it instead, once it is placed.
+        let mut late_symptoms: SmallVec<[(Str, u32); 1]> = SmallVec::new();
+        if let Some(node) = node.filter(|_| guesses_open && !lagging.is_empty()) {
+            late_symptoms = self.user_facing_caused_late(node, began, &lagging, &linked_otherwise);
+            if !late_symptoms.is_empty() {
+                candidates.retain(|c| !(c.2 && late_symptoms.iter().any(|s| s.1 == c.0)));
+            }
+        }
         // A degradation that nothing within the rule's reach explains is the remote effect of a
         // failure further up what it depends on, through silent layers: it joins a failing
         // incident alerting on a node within the root-cause analysis' reach above it
@@ -462,14 +481,34 @@ impl Engine {
         // behind that node joined it within a scrape interval before this alert (its impact is
         // running through that node now). Weak (it joins, never bridges); among several, the one
         // that started there most recently.
+        // An outright alert on a business service nothing depends on (`is_business_service_on_top`:
+        // its SLO burning, its probe failing) is what users see of a failure below it, never the
+        // root of one that spreads further: it follows such a failure like a warning does, and
+        // before an incident of mere warnings its links offered (a degraded neighbour, often a
+        // one-off noise check, explains no outright failure; a failure below it does).
         // Copied out of the rule: the remote-effect walk below borrows the engine mutably.
         let (topology_rule, rule_reach, rule_edges) = {
             let rule = &self.rules.groupings[rule_idx as usize];
             (rule.topology, rule.reach(), rule.edges)
         };
         let mut remote_cause = None;
+        // The failure the user-facing link placed the alert in: a guess a late cause corrects.
+        let mut user_facing_guess = None;
         let outright = view.severity >= Severity::Error;
-        if candidates.is_empty() && known && topology_rule {
+        // Tested last: only an outright alert that no link offers a failure reads the node.
+        let user_facing = outright
+            && known
+            && topology_rule
+            && !candidates.iter().any(|c| {
+                self.incidents
+                    .get(&c.0)
+                    .is_some_and(|i| i.severity >= Severity::Error)
+            })
+            && node.is_some_and(|n| {
+                self.topology
+                    .is_business_service_on_top(NodeIndex::new(n as usize))
+            });
+        if (candidates.is_empty() || user_facing) && known && topology_rule {
             let (reach, rca_hops) = (rule_reach, self.rules.settings.root_cause.max_hops);
             // An outright failure follows only a failure still spreading behind a node it
             // depends on (`incidents_spreading_above`). That scan reads every entry of the
@@ -477,7 +516,8 @@ impl Engine {
             // only once the walk found one, or first (to skip the walk) when the walk is not
             // the cached one.
             let mut spreading: Option<SmallVec<[u32; 2]>> = None;
-            if outright && rule_edges != EdgeMask::ALL && rca_hops > reach {
+            let needs_spreading = outright && !user_facing;
+            if needs_spreading && rule_edges != EdgeMask::ALL && rca_hops > reach {
                 spreading = Some(self.incidents_spreading_above(&anchors, t));
             }
             let walk = !spreading.as_ref().is_some_and(|s| s.is_empty());
@@ -507,7 +547,7 @@ impl Engine {
                         else {
                             continue;
                         };
-                        if outright
+                        if needs_spreading
                             && !spreading
                                 .get_or_insert_with(|| self.incidents_spreading_above(&anchors, t))
                                 .contains(&live)
@@ -541,6 +581,14 @@ impl Engine {
             }
         }
         if let Some(live) = remote_cause {
+            if user_facing {
+                tracing::trace!(
+                    alert = %fp, t, incident = live, passed_over = candidates.len(),
+                    "an outright alert on a business service on top joins the failure below it"
+                );
+                candidates.clear();
+                user_facing_guess = Some(live);
+            }
             // No anchor of the alert's reaches that far: the incident's explanation says
             // "joined" without one.
             candidates.push((live, NO_ANCHOR, true));
@@ -809,6 +857,14 @@ impl Engine {
             self.record_late_effect(fp, &anchors, rule_idx, t, began, inc_id);
         }
         self.anchor_slots = anchors.slots;
+        if user_facing_guess.is_some_and(|g| self.find(g) == self.find(inc_id)) {
+            let oldest = self.watermark().saturating_sub(CAUSE_LAG_TOLERANCE);
+            drop_started_before(&mut self.user_facing_guesses, oldest);
+            self.user_facing_guesses.push_back((began, fp.clone()));
+        }
+        if let Some(node) = node.filter(|_| !late_symptoms.is_empty()) {
+            self.follow_late_cause(&late_symptoms, view, node, began, inc_id, t, out);
+        }
         // Explained on its own resource only (another failure's member there, none above it
         // linked): the failures above it it passed over are recorded too, so that its recovery
         // can still tell which of them was its cause.
@@ -822,6 +878,92 @@ impl Engine {
             self.placement_alternatives.insert(fp.clone(), passed_over);
         } else if !self.placement_alternatives.is_empty() {
             self.placement_alternatives.remove(fp);
+        }
+    }
+
+    /// The user-facing guesses (`user_facing_guesses`) that an outright alert on `node`,
+    /// started at `began`, is the late cause of: the business service's alert started within a
+    /// scrape interval before it, `node` is within its rule's reach below the service, and the
+    /// alert links to the guess' incident only as its late cause (in `lagging`, not in
+    /// `linked_otherwise`). Each as (fingerprint, incident it is in).
+    fn user_facing_caused_late(
+        &mut self,
+        node: u32,
+        began: Millis,
+        lagging: &[(u32, Millis)],
+        linked_otherwise: &[u32],
+    ) -> SmallVec<[(Str, u32); 1]> {
+        let oldest = self.watermark().saturating_sub(CAUSE_LAG_TOLERANCE);
+        drop_started_before(&mut self.user_facing_guesses, oldest);
+        let mut in_reach: SmallVec<[(Str, u32); 1]> = SmallVec::new();
+        for (at, fp) in &self.user_facing_guesses {
+            if *at > began || began - at > CAUSE_LAG_TOLERANCE {
+                continue;
+            }
+            let Some(st) = self.dedup.alerts.get(fp).filter(|st| st.active) else {
+                continue;
+            };
+            let Some(from) = st.incident().map(|i| self.find(i)) else {
+                continue;
+            };
+            if lagging.iter().any(|l| l.0 == from) && !linked_otherwise.contains(&from) {
+                in_reach.push((fp.clone(), from));
+            }
+        }
+        in_reach.retain(|(fp, _)| {
+            self.anchors_of(fp)
+                .nodes
+                .is_some_and(|n| n.iter().any(|&(up, hops, _)| up == node && hops > 0))
+        });
+        in_reach
+    }
+
+    /// Moves each business service's alert of `late_symptoms` (from
+    /// `user_facing_caused_late`) into `to`, the incident its late cause `view` (on `node`,
+    /// started at `began`) is in now, and forgets the guess.
+    #[allow(clippy::too_many_arguments)]
+    fn follow_late_cause(
+        &mut self,
+        late_symptoms: &[(Str, u32)],
+        view: &Alert,
+        node: u32,
+        began: Millis,
+        to: u32,
+        t: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let to = self.find(to);
+        let Some(to_key) = self.incidents.get(&to).map(|i| i.key.clone()) else {
+            return;
+        };
+        for (fp, from) in late_symptoms {
+            self.user_facing_guesses.retain(|g| g.1 != *fp);
+            let from = self.find(*from);
+            if from == to || !self.incidents.contains_key(&from) {
+                continue;
+            }
+            let Some(st) = self.dedup.alerts.get(fp) else {
+                continue;
+            };
+            let lag = began - st.first_seen.min(began);
+            tracing::trace!(
+                alert = %fp, t, from, to, lag, "a business service's alert follows its late cause"
+            );
+            let why = format!(
+                "{} {fp} on {} left for {}: {} on {}, below it within the rule's reach, started {} \
+                 after it (its late cause, nearer than this failure)",
+                st.name,
+                st.resource,
+                to_key,
+                view.name,
+                view.resource,
+                crate::duration::format_duration(lag),
+            );
+            let reason = self
+                .anchors_of(fp)
+                .nodes
+                .and_then(|n| n.iter().position(|&(up, hops, _)| up == node && hops > 0));
+            self.move_member(fp, from, to, t, why, reason, out);
         }
     }
 

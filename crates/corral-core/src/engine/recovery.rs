@@ -833,7 +833,7 @@ impl Engine {
 }
 
 /// Drops the entries of a queue of (start, what) in arrival order that started before `oldest`.
-fn drop_started_before<T>(queue: &mut VecDeque<(Millis, T)>, oldest: Millis) {
+pub(super) fn drop_started_before<T>(queue: &mut VecDeque<(Millis, T)>, oldest: Millis) {
     while queue.front().is_some_and(|&(at, _)| at < oldest) {
         queue.pop_front();
     }

@@ -40,6 +40,9 @@ struct Snapshot {
     /// `Engine::late_effects`; older snapshots have none (nothing joins for those alerts).
     #[serde(default)]
     late_effects: Vec<(Str, LateEffect)>,
+    /// `Engine::user_facing_guesses`; older snapshots have none (nothing moves for those).
+    #[serde(default)]
+    user_facing_guesses: Vec<(Millis, Str)>,
 }
 
 const SNAPSHOT_VERSION: u32 = 2;
@@ -127,6 +130,7 @@ impl Engine {
                 .iter()
                 .map(|(k, v)| (k.clone(), *v))
                 .collect(),
+            user_facing_guesses: self.user_facing_guesses.iter().cloned().collect(),
         })
     }
 
@@ -191,6 +195,7 @@ impl Engine {
             .collect();
         self.recent_unplaced_starts = snap.recent_unplaced_starts.into_iter().collect();
         self.late_effects = snap.late_effects.into_iter().collect();
+        self.user_facing_guesses = snap.user_facing_guesses.into_iter().collect();
         self.group_cache.clear();
         self.service_region_cache.clear();
         self.rca_cache.clear();
