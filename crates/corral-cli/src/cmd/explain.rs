@@ -1592,6 +1592,18 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
              cause kept failing beyond that time was no symptom of it: it degraded its resource \
              for a reason of its own (no symptom)"
         ))
+    } else if let Some(line) = recovered_apart
+        .as_ref()
+        .filter(|line| line.contains(NO_CAUSE))
+    {
+        Some(format!(
+            "they were in one incident until the engine split it: {line}; a cause's recovery \
+             brings its effects' within a scrape interval per hop and one more \
+             (causality::recovery_tolerance), so a warning above the named root cause that \
+             cleared while the root kept failing beyond that time was not its cause, and being \
+             above it, no symptom of it either: it degraded its resource for a reason of its own \
+             (no cause)"
+        ))
     } else if let Some(line) = &recovered_apart {
         Some(format!(
             "they were in one incident until the engine split it: {line}; a cause's recovery \
@@ -1713,6 +1725,10 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
 /// How the engine's split line ends when a warning left the outage it had joined as no symptom
 /// of it (`Engine::check_warning_against_root`), not as a failure of its own.
 const NO_SYMPTOM: &str = "no symptom of it";
+
+/// How the engine's split line ends when a warning above the named root cause left its outage
+/// as no cause of it (`Engine::check_warning_against_root`).
+const NO_CAUSE: &str = "no cause of it";
 
 /// The engine's own line (`Engine::split_recovered`) when the incidents of `a` and `b` were one
 /// until the part that recovered apart from its named root cause was split off: the split-off
