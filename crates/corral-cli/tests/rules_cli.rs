@@ -688,6 +688,29 @@ fn explain_alerts_says_a_warning_that_cleared_long_before_the_outage_was_no_symp
 }
 
 #[test]
+fn explain_alerts_says_a_warning_above_the_root_that_cleared_long_before_it_was_no_cause() {
+    // A latency warning on the VM under svc-a's database clears at 02:03 while svc-a's failed
+    // deployment, named the root, goes on until 02:15: the engine split the warning off once
+    // the root's resolve gave the evidence (an unrelated alert at 02:30 moves the clock past
+    // that check), and explain says why.
+    let (o, out, err) = explain_fixture(
+        "warning-above.ndjson",
+        "warning-above-topology.yaml",
+        &["--alerts", "fp-vm-a,fp-svc-a"],
+    );
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains(
+            "LatencySpike on vm-a, a warning, recovered while DeploymentFailed on svc-a (2 hops \
+             below it) kept failing"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("for a reason of its own (no cause)"), "{out}");
+}
+
+#[test]
 fn diff_shows_the_merge_a_wider_rule_causes() {
     let alerts = fixture("alerts.ndjson");
     let o = corral(&[

@@ -3638,6 +3638,71 @@ fn a_warning_seen_just_before_its_root_that_clears_long_before_it_is_no_symptom(
     );
 }
 
+#[test]
+fn a_warning_above_the_root_that_clears_while_the_root_keeps_failing_is_no_cause_of_it() {
+    // A one-off latency warning on esx-1 fires; a minute later a deployment fails on
+    // payroll-api (which depends on db-1, which runs on esx-1: 2 hops below the hypervisor) and
+    // hr-portal, its caller, burns its error budget. By time and topology the warning is a
+    // candidate cause: one incident, named for payroll-api (a warning is no evidence of a
+    // root). The warning clears at 200 s; payroll-api and hr-portal keep failing until 900 s.
+    // Had the hypervisor been the cause, its recovery would have brought payroll-api's within a
+    // scrape interval per hop and one more (180 s): no cause of it, and above it, no symptom
+    // either. It leaves
+    // as an incident of its own once the root's resolve gives the evidence, when the check
+    // next looks (at 1160 s: after every member has recovered), and says why.
+    let outage = |h: &mut Harness| {
+        h.push(warning(0, "LatencySpike", "esx-1"))
+            .push(critical(60, "DeploymentFailed", "payroll-api"))
+            .push(critical(70, "SLOBurnRateHigh", "hr-portal"));
+    };
+    let all_three = vec![g(&[
+        "DeploymentFailed@payroll-api",
+        "LatencySpike@esx-1",
+        "SLOBurnRateHigh@hr-portal",
+    ])];
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.push(warning_resolved(200, "LatencySpike", "esx-1"))
+        .tick(300);
+    assert_eq!(h.groups(), all_three);
+    assert_eq!(root_of(&h, "DeploymentFailed@payroll-api"), "payroll-api");
+    h.resolve(900, "DeploymentFailed", "payroll-api")
+        .resolve(905, "SLOBurnRateHigh", "hr-portal")
+        .tick(1300)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DeploymentFailed@payroll-api", "SLOBurnRateHigh@hr-portal"]),
+            g(&["LatencySpike@esx-1"]),
+        ]
+    );
+    assert_eq!(root_of(&h, "DeploymentFailed@payroll-api"), "payroll-api");
+    let split_note = h
+        .incidents()
+        .values()
+        .find(|u| u.payload.custom_details.alerts.len() == 1)
+        .map(|u| u.payload.custom_details.explanation.join("\n"))
+        .unwrap_or_default();
+    assert!(
+        split_note.contains(
+            "LatencySpike on esx-1, a warning, recovered while DeploymentFailed on payroll-api \
+             (2 hops below it) kept failing"
+        ) && split_note.contains("no cause of it"),
+        "{split_note}"
+    );
+    // Clearing within the tolerance of payroll-api's recovery, it may have been its cause: it
+    // stays.
+    let mut h = Harness::new("");
+    outage(&mut h);
+    h.push(warning_resolved(800, "LatencySpike", "esx-1"))
+        .resolve(900, "DeploymentFailed", "payroll-api")
+        .resolve(905, "SLOBurnRateHigh", "hr-portal")
+        .tick(1300)
+        .finish();
+    assert_eq!(h.groups(), all_three);
+}
+
 /// A service calling a database and a cache; the cache runs on a VM on a hypervisor, three
 /// hops above the service.
 const OWN_RESOURCE_TOPO: &str = r#"

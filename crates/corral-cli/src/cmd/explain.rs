@@ -1609,6 +1609,18 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
              root cause was not its effect: it went to the failure that explained it too and \
              recovered with it (recovered with another cause)"
         ))
+    } else if let Some(line) = recovered_apart
+        .as_ref()
+        .filter(|line| line.contains(NO_CAUSE))
+    {
+        Some(format!(
+            "they were in one incident until the engine split it: {line}; a cause's recovery \
+             brings its effects' within a scrape interval per hop and one more \
+             (causality::recovery_tolerance), so a warning above the named root cause that \
+             cleared while the root kept failing beyond that time was not its cause, and being \
+             above it, no symptom of it either: it degraded its resource for a reason of its own \
+             (no cause)"
+        ))
     } else if let Some(line) = &recovered_apart {
         Some(format!(
             "they were in one incident until the engine split it: {line}; a cause's recovery \
@@ -1742,6 +1754,10 @@ const NO_SYMPTOM: &str = "no symptom of it";
 /// and recovered with it (`Engine::join_explanation_recovered_with`), not to an incident of its
 /// own.
 const EXPLAINED_TOO: &str = "which explained it too";
+
+/// How the engine's split line ends when a warning above the named root cause left its outage
+/// as no cause of it (`Engine::check_warning_against_root`).
+const NO_CAUSE: &str = "no cause of it";
 
 /// The engine's own line (`Engine::split_recovered`) when the incidents of `a` and `b` were one
 /// until the part that recovered apart from its named root cause was split off: the split-off

@@ -638,6 +638,13 @@ impl Engine {
     /// ([`Engine::split_recovered`], [`SplitReason::NoSymptom`]). A warning that recovered
     /// with one of the root's alerts (two failures on one root) stays; while one of them may
     /// still recover with it, the check looks again later.
+    ///
+    /// *Nor was a warning above the root that clears while the root keeps failing its cause*:
+    /// on a node the root depends on (within the root-cause reach), it joined as a candidate
+    /// cause; had it been the cause, its recovery would have brought the root's within the same
+    /// tolerance, and being above the root it is no symptom of it either
+    /// ([`SplitReason::NoCause`]). The root's alert need only have been failing when the
+    /// warning recovered: a cause starts before its effects.
     fn check_warning_against_root(&mut self, fp: &Str, at: Millis, out: &mut Vec<IncidentUpdate>) {
         let Some(st) = self.dedup.alerts.get(fp) else {
             return;
@@ -647,27 +654,42 @@ impl Engine {
         };
         let (began, end) = (st.first_seen, st.last_seen);
         let inc_id = self.find(inc);
-        let Some(root) = self
+        let Some((root, quiet)) = self
             .incidents
             .get(&inc_id)
-            .filter(|i| i.active > 0)
-            .and_then(|i| i.last_root.as_ref())
-            .and_then(|(r, _)| self.topology.resolve(r))
-            .map(|n| n.index() as u32)
+            .and_then(|i| Some((i.last_root.as_ref()?, i.active == 0)))
+            .and_then(|((r, _), quiet)| Some((self.topology.resolve(r)?.index() as u32, quiet)))
         else {
             return;
         };
         if root == node {
             return;
         }
-        let Some(hops) = self
+        let below_root = self
             .rca_upstream(node)
             .iter()
             .find(|&&(n, _)| n == root)
-            .map(|&(_, hops)| hops)
-        else {
+            .map(|&(_, hops)| (hops, SplitReason::NoSymptom));
+        // A warning on a node the root depends on is a candidate cause: had it been the cause,
+        // its recovery would have brought the root's within the same tolerance.
+        let Some((hops, reason)) = below_root.or_else(|| {
+            self.rca_upstream(root)
+                .iter()
+                .find(|&&(n, _)| n == node)
+                .map(|&(_, hops)| (hops, SplitReason::NoCause))
+        }) else {
             return;
         };
+        // A root keeps failing mostly in silence (a re-notification per repeat interval), so
+        // for a candidate cause the evidence is often only the root's own resolve, and by the
+        // time the check looks again every member may have recovered: the incident stays for
+        // the resolve hold and is judged then. The check below the root keeps its older bound
+        // (an incident still firing): lifting it there also splits true symptoms, such as a
+        // flapping warning whose last episode cleared just past the tolerance (measured in
+        // docs/quality.md, session 16).
+        if quiet && reason == SplitReason::NoSymptom {
+            return;
+        }
         let tolerance = recovery_tolerance(hops);
         let mut kept_failing: Option<Str> = None;
         let mut pending = false;
@@ -677,10 +699,12 @@ impl Engine {
             };
             // A cause may be noticed up to a scrape interval after its effect (`causal_breach`):
             // a warning that started within it before the root's alert is judged the same way.
-            if ms.node != root
-                || ms.severity < Severity::Error
-                || ms.first_seen > began + CAUSE_LAG_TOLERANCE
-            {
+            // A cause above the root only has to have been failing with it when it recovered.
+            let latest_start = match reason {
+                SplitReason::NoCause => end,
+                _ => began + CAUSE_LAG_TOLERANCE,
+            };
+            if ms.node != root || ms.severity < Severity::Error || ms.first_seen > latest_start {
                 continue;
             }
             let failing_at = ms.failing_until();
@@ -703,15 +727,7 @@ impl Engine {
             return;
         }
         if let Some(still_failing) = kept_failing {
-            self.split_recovered(
-                inc_id,
-                fp,
-                &still_failing,
-                hops,
-                SplitReason::NoSymptom,
-                at,
-                out,
-            );
+            self.split_recovered(inc_id, fp, &still_failing, hops, reason, at, out);
         }
     }
 

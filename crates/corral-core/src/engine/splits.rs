@@ -12,6 +12,9 @@ pub(super) enum SplitReason {
     /// A warning recovered long before the named root cause it sat below: no symptom of it.
     /// Nothing follows it: it explains no other member's recovery.
     NoSymptom,
+    /// A warning above the named root cause recovered while that root kept failing: no cause
+    /// of it (and, above it, no symptom). Nothing follows it, as for `NoSymptom`.
+    NoCause,
 }
 
 impl Engine {
@@ -172,12 +175,14 @@ impl Engine {
             (SplitReason::RecoveredApart, _) => format!(" ({hops} hops away)"),
             (SplitReason::NoSymptom, 1) => " (1 hop above it)".to_string(),
             (SplitReason::NoSymptom, _) => format!(" ({hops} hops above it)"),
+            (SplitReason::NoCause, 1) => " (1 hop below it)".to_string(),
+            (SplitReason::NoCause, _) => format!(" ({hops} hops below it)"),
         };
         let why = [
             rec_name.as_str(),
             " on ",
             rec_resource.as_str(),
-            if reason == SplitReason::NoSymptom {
+            if reason != SplitReason::RecoveredApart {
                 ", a warning, recovered while "
             } else {
                 " recovered while "
@@ -192,10 +197,10 @@ impl Engine {
             } else {
                 ""
             },
-            if reason == SplitReason::NoSymptom {
-                ": no symptom of it"
-            } else {
-                ""
+            match reason {
+                SplitReason::NoSymptom => ": no symptom of it",
+                SplitReason::NoCause => ": no cause of it",
+                SplitReason::RecoveredApart => "",
             },
         ]
         .concat();
