@@ -75,31 +75,45 @@ pub(crate) fn parse_or_repeat(
 /// lately (`recent`): a line that is one of them but for its `starts_at` time is offered by
 /// its remembered head, with no JSON read at all. Any other line (or one whose head `repeat`
 /// declines: it is then built, not offered again) is read in full, as [`parse_or_repeat`]
-/// reads it; a plain line whose head is offered is remembered.
+/// reads it; a plain line whose head is offered is remembered. A remembered line that was
+/// built (its head declined: a new alert) keeps that alert, so that when it comes back and is
+/// declined again (the same alert new again once its state expired) it is not read again.
 pub(crate) fn parse_checked_or_repeat(
     text: &str,
     recent: &mut RecentLines,
     repeat: impl FnOnce(&AlertHead<'_>) -> bool,
 ) -> Result<Option<Alert>, String> {
     let mut repeat = Some(repeat);
-    let mut remembered = false;
-    if let Some(head) = recent.head_of(text.as_bytes()) {
-        if repeat.take().is_some_and(|repeat| repeat(&head)) {
+    // Where the remembered line lies when its head was declined.
+    let mut declined = None;
+    if let Some(hit) = recent.hit(text.as_bytes()) {
+        if repeat.take().is_some_and(|repeat| repeat(&hit.head())) {
             return Ok(None);
         }
-        // Declined: read in full only to build the alert; its line is remembered already.
-        remembered = true;
+        // Declined (a new alert: its earlier one expired): the alert this line was built into
+        // before, with the new time.
+        if let Some(alert) = hit.built_alert() {
+            return Ok(Some(alert));
+        }
+        // Else read in full only to build the alert; its line is remembered already.
+        declined = Some(hit.place);
     }
     let mut starts_at_text = None;
     let plain = read_plain(PlainReader::new(text), &mut starts_at_text);
     // Remembered only when the plain reader read the whole record (and so placed its time).
-    let starts_at_text = starts_at_text.filter(|_| plain.is_some() && !remembered);
-    parse_text_or_repeat(text, plain, |head| {
+    let starts_at_text = starts_at_text.filter(|_| plain.is_some() && declined.is_none());
+    // Where the line was remembered (when it was), to keep its alert if it is built.
+    let mut remembered = None;
+    let decoded = parse_text_or_repeat(text, plain, |head| {
         if let Some(starts_at_text) = starts_at_text {
-            recent.remember(text, starts_at_text, head);
+            remembered = recent.remember(text, starts_at_text, head);
         }
         repeat.take().is_some_and(|repeat| repeat(head))
-    })
+    });
+    if let (Some(place), Ok(Some(alert))) = (declined.or(remembered), &decoded) {
+        recent.keep_alert(place, alert);
+    }
+    decoded
 }
 
 /// How many lines [`RecentLines`] keeps: `RECENT_SETS` sets of `RECENT_WAYS` lines. A storm's
@@ -110,8 +124,15 @@ const RECENT_SETS: usize = 8192;
 const RECENT_WAYS: usize = 4;
 
 /// Longer lines are not remembered, so that the memory stays bounded (~32,768 × 1.2 KB at
-/// worst; ~330 bytes a line for the bench's lines) whatever a stream holds.
+/// worst, with a kept alert ~32,768 × 2.8 KB; ~330 bytes a line for the bench's lines, ~710
+/// with a kept alert) whatever a stream holds.
 const RECENT_LINE_MAX: usize = 1024;
+
+/// An alert is kept with its line ([`RecentLine::alert`]) only when it has at most this many
+/// labels and annotations, so that a kept alert stays under ~1.6 KB (its strings, under
+/// `RECENT_LINE_MAX`; 48 bytes a pair; ~230 for the rest) where a 1 KiB line of tiny labels
+/// would build ~7 KB. The bench's alerts (3 labels) take ~380 bytes.
+const KEPT_ALERT_PAIRS: usize = 8;
 
 /// Native lines accepted lately, each with the head it decoded to. A repeat of an alert is
 /// nearly always an earlier line of it with another `starts_at`: a line whose bytes equal an
@@ -149,6 +170,50 @@ struct RecentLine {
     severity: Severity,
     ends_at: Option<Millis>,
     value: Option<f64>,
+    /// The alert the line was built into when its head was declined (with the `starts_at` of
+    /// that time). Only lines that were built keep one: most lines are taken by their head.
+    /// See [`KEPT_ALERT_PAIRS`].
+    alert: Option<Box<Alert>>,
+}
+
+/// Where a remembered line lies: its set and way.
+#[derive(Clone, Copy)]
+struct RecentPlace {
+    set: usize,
+    way: usize,
+}
+
+/// A line found among [`RecentLines`]: the remembered line it equals but for its `starts_at`
+/// time, that time, and where the line lies.
+struct RecentHit<'r> {
+    line: &'r RecentLine,
+    starts_at: Millis,
+    place: RecentPlace,
+}
+
+impl<'r> RecentHit<'r> {
+    /// The line's head: the remembered one with the line's own time.
+    #[inline(always)]
+    fn head(&self) -> AlertHead<'r> {
+        let line = self.line;
+        AlertHead {
+            fingerprint: &line.fingerprint,
+            status: line.status,
+            severity: line.severity,
+            service: line.service.as_deref(),
+            starts_at: self.starts_at,
+            ends_at: line.ends_at,
+            value: line.value,
+        }
+    }
+
+    /// The line's alert when the remembered line keeps one: the same alert with the line's
+    /// own time (nothing else in an alert depends on the `starts_at` text).
+    fn built_alert(&self) -> Option<Alert> {
+        let mut alert = Alert::clone(self.line.alert.as_deref()?);
+        alert.starts_at = self.starts_at;
+        Some(alert)
+    }
 }
 
 impl RecentLines {
@@ -168,13 +233,13 @@ impl RecentLines {
         Some((set, (hash << 32) | text.len() as u64))
     }
 
-    /// The head of `text` when it is a remembered line but for its `starts_at` time.
+    /// The remembered line `text` is but for its `starts_at` time, with that time.
     #[inline(always)]
-    fn head_of(&self, text: &[u8]) -> Option<AlertHead<'_>> {
+    fn hit(&self, text: &[u8]) -> Option<RecentHit<'_>> {
         let (set, key) = Self::place_of(text)?;
-        let set = self.sets.get(set)?;
-        let way = set.keys.iter().position(|&k| k == key)?;
-        let recent = set.lines.get(way)?.as_deref()?;
+        let lines = self.sets.get(set)?;
+        let way = lines.keys.iter().position(|&k| k == key)?;
+        let recent = lines.lines.get(way)?.as_deref()?;
         let known = recent.text.as_bytes();
         let Span { start, end } = recent.starts_at_text;
         if text.len() != known.len()
@@ -183,32 +248,50 @@ impl RecentLines {
         {
             return None;
         }
-        Some(AlertHead {
-            fingerprint: &recent.fingerprint,
-            status: recent.status,
-            severity: recent.severity,
-            service: recent.service.as_deref(),
+        Some(RecentHit {
+            line: recent,
             starts_at: utc_seconds_or_millis(text.get(start..end)?)?,
-            ends_at: recent.ends_at,
-            value: recent.value,
+            place: RecentPlace { set, way },
         })
+    }
+
+    /// Keeps `alert`, built from a line whose head was declined, with the line remembered at
+    /// `place`.
+    #[cold]
+    fn keep_alert(&mut self, place: RecentPlace, alert: &Alert) {
+        if alert.labels.len() + alert.annotations.len() > KEPT_ALERT_PAIRS {
+            return;
+        }
+        let line = self
+            .sets
+            .get_mut(place.set)
+            .and_then(|set| set.lines.get_mut(place.way))
+            .and_then(|line| line.as_deref_mut());
+        if let Some(line) = line {
+            line.alert = Some(Box::new(alert.clone()));
+        }
     }
 
     /// Remembers `text`, a plain line that decoded to `head`, whose `starts_at` is the fixed
     /// UTC shape at `starts_at_text`.
     #[cold]
-    fn remember(&mut self, text: &str, starts_at_text: Span, head: &AlertHead<'_>) {
+    fn remember(
+        &mut self,
+        text: &str,
+        starts_at_text: Span,
+        head: &AlertHead<'_>,
+    ) -> Option<RecentPlace> {
         if text.len() > RECENT_LINE_MAX {
-            return;
+            return None;
         }
-        let Some((set, key)) = Self::place_of(text.as_bytes()) else {
-            return;
+        let Some((set_index, key)) = Self::place_of(text.as_bytes()) else {
+            return None;
         };
         if self.sets.is_empty() {
             self.sets.resize_with(RECENT_SETS, RecentSet::default);
         }
-        let Some(set) = self.sets.get_mut(set) else {
-            return;
+        let Some(set) = self.sets.get_mut(set_index) else {
+            return None;
         };
         // The line with this key (nearly always this line at another time), else the oldest,
         // moved first.
@@ -221,7 +304,7 @@ impl RecentLines {
             }
         };
         let (Some(slot_key), Some(slot)) = (set.keys.get_mut(way), set.lines.get_mut(way)) else {
-            return;
+            return None;
         };
         *slot_key = key;
         let fingerprint = Str::from(head.fingerprint);
@@ -238,6 +321,7 @@ impl RecentLines {
                 recent.severity = head.severity;
                 recent.ends_at = head.ends_at;
                 recent.value = head.value;
+                recent.alert = None;
             }
             None => {
                 *slot = Some(Box::new(RecentLine {
@@ -249,9 +333,14 @@ impl RecentLines {
                     severity: head.severity,
                     ends_at: head.ends_at,
                     value: head.value,
+                    alert: None,
                 }))
             }
         }
+        Some(RecentPlace {
+            set: set_index,
+            way,
+        })
     }
 }
 
@@ -931,7 +1020,8 @@ mod tests {
         );
         // Another time of the same shape: the remembered head, with the new time.
         let later = line("critical", "2026-11-25T02:12:09.456Z");
-        let head = recent.head_of(later.as_bytes()).expect("a recent line");
+        let hit = recent.hit(later.as_bytes()).expect("a recent line");
+        let head = hit.head();
         assert_eq!(
             (head.fingerprint, head.starts_at),
             ("0123456789abcdef", 1_795_572_729_456)
@@ -951,7 +1041,7 @@ mod tests {
             line("critical", "2026-02-30T02:11:07.123Z"),
             line("critical", "2026-11-25T02:11:07.1\"Z"),
         ] {
-            assert!(recent.head_of(text.as_bytes()).is_none(), "{text}");
+            assert!(recent.hit(text.as_bytes()).is_none(), "{text}");
             for take in [true, false] {
                 assert_eq!(
                     decode_with_recent(&text, &mut super::RecentLines::default(), take),
@@ -964,6 +1054,105 @@ mod tests {
         // alert is built whole, as a full read builds it.
         let (built, offered) = decode_with_recent(&later, &mut recent, false);
         assert_eq!((built, offered), decode_alone(&later, false));
+        // The alert so built is kept with the line: declined again at another time, the line
+        // gives that alert with its own time, as a full read does.
+        let kept = |recent: &super::RecentLines, text: &str| {
+            recent
+                .hit(text.as_bytes())
+                .is_some_and(|hit| hit.line.alert.is_some())
+        };
+        assert!(kept(&recent, &later));
+        let again = line("critical", "2026-11-25T02:13:10.789Z");
+        for take in [false, true] {
+            assert_eq!(
+                decode_with_recent(&again, &mut recent, take),
+                decode_alone(&again, take)
+            );
+        }
+    }
+
+    /// A new line built (its head declined) keeps its alert; declined again at another time,
+    /// it gives that alert with its own time, as a full read does. An alert of more than
+    /// `KEPT_ALERT_PAIRS` labels and annotations is not kept, and decodes as before.
+    #[test]
+    fn a_built_line_keeps_its_alert_for_its_next_time() {
+        let line = |labels: usize, time: &str| {
+            let labels: Vec<String> = (0..labels).map(|i| format!(r#""l{i}":"v""#)).collect();
+            format!(
+                r#"{{"source":"am","name":"HostDown","status":"firing","severity":"critical","resource":"host-1","labels":{{{}}},"starts_at":"{time}"}}"#,
+                labels.join(",")
+            )
+        };
+        for labels in [0, 3, super::KEPT_ALERT_PAIRS, super::KEPT_ALERT_PAIRS + 1] {
+            let mut recent = super::RecentLines::default();
+            let first = line(labels, "2026-11-25T02:11:07.123Z");
+            assert_eq!(
+                decode_with_recent(&first, &mut recent, false),
+                decode_alone(&first, false)
+            );
+            let kept = recent
+                .hit(first.as_bytes())
+                .expect("remembered")
+                .line
+                .alert
+                .is_some();
+            assert_eq!(kept, labels <= super::KEPT_ALERT_PAIRS, "{labels} labels");
+            let later = line(labels, "2026-11-25T03:41:59.001Z");
+            for take in [false, true] {
+                assert_eq!(
+                    decode_with_recent(&later, &mut recent, take),
+                    decode_alone(&later, take),
+                    "{labels} labels"
+                );
+            }
+        }
+    }
+
+    /// A line that takes the place of one that kept its alert does not inherit that alert:
+    /// declined, it is built from its own bytes.
+    #[test]
+    fn a_kept_alert_leaves_with_its_line() {
+        let line = |host: usize, time: &str| {
+            format!(
+                r#"{{"fingerprint":"{host:016x}","source":"am","name":"HostDown","status":"firing","severity":"critical","resource":"host-{host}","starts_at":"{time}"}}"#
+            )
+        };
+        let (first, later) = ("2026-11-25T02:11:07.123Z", "2026-11-25T02:31:07.123Z");
+        let mut recent = super::RecentLines::default();
+        for (time, take) in [(first, true), (later, false)] {
+            let text = line(0, time);
+            assert_eq!(
+                decode_with_recent(&text, &mut recent, take),
+                decode_alone(&text, take)
+            );
+        }
+        let set_of = |text: &str| super::RecentLines::place_of(text.as_bytes()).map(|p| p.0);
+        let set = set_of(&line(0, first));
+        assert!(recent
+            .hit(line(0, first).as_bytes())
+            .is_some_and(|hit| hit.line.alert.is_some()));
+        // Four more lines of the same set: the last takes the place (and the buffers) of the
+        // oldest, host 0's.
+        let same_set: Vec<usize> = (1..)
+            .filter(|&host| set_of(&line(host, first)) == set)
+            .take(super::RECENT_WAYS)
+            .collect();
+        for &host in &same_set {
+            let text = line(host, first);
+            assert_eq!(
+                decode_with_recent(&text, &mut recent, true),
+                decode_alone(&text, true)
+            );
+        }
+        assert!(recent.hit(line(0, later).as_bytes()).is_none());
+        for &host in &same_set {
+            let text = line(host, later);
+            assert!(recent.hit(text.as_bytes()).is_some(), "{text}");
+            assert_eq!(
+                decode_with_recent(&text, &mut recent, false),
+                decode_alone(&text, false)
+            );
+        }
     }
 
     /// A storm's alert comes back a whole recurrence later, after thousands of other alerts'
@@ -989,7 +1178,8 @@ mod tests {
         let taken = (0..hosts)
             .filter(|&host| {
                 let later = line(host, "2026-11-25T02:31:07.123Z");
-                recent.head_of(later.as_bytes()).is_some_and(|head| {
+                recent.hit(later.as_bytes()).is_some_and(|hit| {
+                    let head = hit.head();
                     head.fingerprint == format!("{host:016x}")
                         && head.starts_at == 1_795_573_867_123
                 })
@@ -1009,7 +1199,7 @@ mod tests {
             decode_alone(&first, true)
         );
         let later = long("2026-11-25T02:31:07.123Z");
-        assert!(recent.head_of(later.as_bytes()).is_none());
+        assert!(recent.hit(later.as_bytes()).is_none());
         assert_eq!(
             decode_with_recent(&later, &mut recent, true),
             decode_alone(&later, true)
