@@ -171,9 +171,61 @@ struct RecentLine {
     ends_at: Option<Millis>,
     value: Option<f64>,
     /// The alert the line was built into when its head was declined (with the `starts_at` of
-    /// that time). Only lines that were built keep one: most lines are taken by their head.
-    /// See [`KEPT_ALERT_PAIRS`].
+    /// that time), when `alert_kept`. Only lines that were built keep one: most lines are
+    /// taken by their head. See [`KEPT_ALERT_PAIRS`].
     alert: Option<Box<Alert>>,
+    /// Whether `alert` is this line's. A line that takes another's place keeps the box (and
+    /// its label vectors) for its own alert, which is then copied in without allocating.
+    alert_kept: bool,
+}
+
+impl RecentLine {
+    /// The alert this line was built into, when it keeps it.
+    fn kept_alert(&self) -> Option<&Alert> {
+        self.alert.as_deref().filter(|_| self.alert_kept)
+    }
+
+    /// Keeps `alert` as this line's.
+    fn keep_alert(&mut self, alert: &Alert) {
+        match &mut self.alert {
+            Some(kept) => copy_alert(kept, alert),
+            None => self.alert = Some(Box::new(alert.clone())),
+        }
+        self.alert_kept = true;
+    }
+}
+
+/// `*to = from.clone()`, reusing `to`'s buffers (the label vectors, long strings).
+fn copy_alert(to: &mut Alert, from: &Alert) {
+    // Destructured so that a field added to `Alert` cannot be forgotten here.
+    let Alert {
+        fingerprint,
+        source,
+        name,
+        status,
+        severity,
+        resource,
+        service,
+        summary,
+        labels,
+        annotations,
+        starts_at,
+        ends_at,
+        value,
+    } = from;
+    to.fingerprint.clone_from(fingerprint);
+    to.source.clone_from(source);
+    to.name.clone_from(name);
+    to.status = *status;
+    to.severity = *severity;
+    to.resource.clone_from(resource);
+    to.service.clone_from(service);
+    to.summary.clone_from(summary);
+    to.labels.clone_from(labels);
+    to.annotations.clone_from(annotations);
+    to.starts_at = *starts_at;
+    to.ends_at = *ends_at;
+    to.value = *value;
 }
 
 /// Where a remembered line lies: its set and way.
@@ -210,7 +262,7 @@ impl<'r> RecentHit<'r> {
     /// The line's alert when the remembered line keeps one: the same alert with the line's
     /// own time (nothing else in an alert depends on the `starts_at` text).
     fn built_alert(&self) -> Option<Alert> {
-        let mut alert = Alert::clone(self.line.alert.as_deref()?);
+        let mut alert = self.line.kept_alert()?.clone();
         alert.starts_at = self.starts_at;
         Some(alert)
     }
@@ -268,7 +320,7 @@ impl RecentLines {
             .and_then(|set| set.lines.get_mut(place.way))
             .and_then(|line| line.as_deref_mut());
         if let Some(line) = line {
-            line.alert = Some(Box::new(alert.clone()));
+            line.keep_alert(alert);
         }
     }
 
@@ -321,7 +373,7 @@ impl RecentLines {
                 recent.severity = head.severity;
                 recent.ends_at = head.ends_at;
                 recent.value = head.value;
-                recent.alert = None;
+                recent.alert_kept = false;
             }
             None => {
                 *slot = Some(Box::new(RecentLine {
@@ -334,6 +386,7 @@ impl RecentLines {
                     ends_at: head.ends_at,
                     value: head.value,
                     alert: None,
+                    alert_kept: false,
                 }))
             }
         }
@@ -1059,7 +1112,7 @@ mod tests {
         let kept = |recent: &super::RecentLines, text: &str| {
             recent
                 .hit(text.as_bytes())
-                .is_some_and(|hit| hit.line.alert.is_some())
+                .is_some_and(|hit| hit.line.kept_alert().is_some())
         };
         assert!(kept(&recent, &later));
         let again = line("critical", "2026-11-25T02:13:10.789Z");
@@ -1094,7 +1147,7 @@ mod tests {
                 .hit(first.as_bytes())
                 .expect("remembered")
                 .line
-                .alert
+                .kept_alert()
                 .is_some();
             assert_eq!(kept, labels <= super::KEPT_ALERT_PAIRS, "{labels} labels");
             let later = line(labels, "2026-11-25T03:41:59.001Z");
@@ -1109,12 +1162,17 @@ mod tests {
     }
 
     /// A line that takes the place of one that kept its alert does not inherit that alert:
-    /// declined, it is built from its own bytes.
+    /// declined, it is built from its own bytes; then it keeps its own (other labels, other
+    /// strings, in the same box), and gives it when declined again.
     #[test]
     fn a_kept_alert_leaves_with_its_line() {
         let line = |host: usize, time: &str| {
+            let labels: Vec<String> = (0..host % 4)
+                .map(|i| format!(r#""label-{i}":"a value longer than twenty-four bytes {host}""#))
+                .collect();
             format!(
-                r#"{{"fingerprint":"{host:016x}","source":"am","name":"HostDown","status":"firing","severity":"critical","resource":"host-{host}","starts_at":"{time}"}}"#
+                r#"{{"fingerprint":"{host:016x}","source":"am","name":"HostDown","status":"firing","severity":"critical","resource":"host-{host}","labels":{{{}}},"starts_at":"{time}"}}"#,
+                labels.join(",")
             )
         };
         let (first, later) = ("2026-11-25T02:11:07.123Z", "2026-11-25T02:31:07.123Z");
@@ -1130,7 +1188,7 @@ mod tests {
         let set = set_of(&line(0, first));
         assert!(recent
             .hit(line(0, first).as_bytes())
-            .is_some_and(|hit| hit.line.alert.is_some()));
+            .is_some_and(|hit| hit.line.kept_alert().is_some()));
         // Four more lines of the same set: the last takes the place (and the buffers) of the
         // oldest, host 0's.
         let same_set: Vec<usize> = (1..)
@@ -1145,14 +1203,19 @@ mod tests {
             );
         }
         assert!(recent.hit(line(0, later).as_bytes()).is_none());
-        for &host in &same_set {
-            let text = line(host, later);
-            assert!(recent.hit(text.as_bytes()).is_some(), "{text}");
-            assert_eq!(
-                decode_with_recent(&text, &mut recent, false),
-                decode_alone(&text, false)
-            );
+        for time in [later, "2026-11-25T02:51:07.123Z"] {
+            for &host in &same_set {
+                let text = line(host, time);
+                assert!(recent.hit(text.as_bytes()).is_some(), "{text}");
+                assert_eq!(
+                    decode_with_recent(&text, &mut recent, false),
+                    decode_alone(&text, false)
+                );
+            }
         }
+        assert!(same_set.iter().all(|&host| recent
+            .hit(line(host, first).as_bytes())
+            .is_some_and(|hit| hit.line.kept_alert().is_some())));
     }
 
     /// A storm's alert comes back a whole recurrence later, after thousands of other alerts'
