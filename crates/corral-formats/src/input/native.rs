@@ -336,15 +336,11 @@ impl RecentLines {
         if text.len() > RECENT_LINE_MAX {
             return None;
         }
-        let Some((set_index, key)) = Self::place_of(text.as_bytes()) else {
-            return None;
-        };
+        let (set_index, key) = Self::place_of(text.as_bytes())?;
         if self.sets.is_empty() {
             self.sets.resize_with(RECENT_SETS, RecentSet::default);
         }
-        let Some(set) = self.sets.get_mut(set_index) else {
-            return None;
-        };
+        let set = self.sets.get_mut(set_index)?;
         // The line with this key (nearly always this line at another time), else the oldest,
         // moved first.
         let way = match set.keys.iter().position(|&k| k == key) {
@@ -1219,9 +1215,9 @@ mod tests {
     }
 
     /// A storm's alert comes back a whole recurrence later, after thousands of other alerts'
-    /// lines: its line is still remembered (4,096 places, one line each, kept at most 4,096
-    /// of these 10,000). A line longer than `RECENT_LINE_MAX` is never remembered, but decodes
-    /// as before.
+    /// lines: its line is still remembered (the 4,096 places of one line each that came
+    /// before the 4-way sets kept at most 4,096 of these 10,000). A line longer than
+    /// `RECENT_LINE_MAX` is never remembered, but decodes as before.
     #[test]
     fn a_line_is_still_taken_after_ten_thousand_others() {
         let line = |host: usize, time: &str| {
