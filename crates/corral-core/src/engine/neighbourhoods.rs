@@ -145,7 +145,7 @@ pub(super) fn rca_neighbourhood(
 /// walk from the node (which `join` takes for every alert the CMDB knows) visits the same
 /// nodes in the same order up to that reach when it follows the same edges as far or further
 /// under the same limit (a breadth-first walk lists a level only after the one before): its
-/// first levels are taken instead of a second walk (perf48: ~2,000 instructions per node).
+/// first levels are taken instead of a second walk (perf48: ~1,700 instructions per node).
 pub(super) fn group_neighbourhood(
     rca_cache: &mut NodeCache<RcaNeighbourhood>,
     topology: &TopologyIndex,
@@ -169,9 +169,12 @@ pub(super) fn group_neighbourhood(
     };
     let v: GroupNeighbourhood =
         if rule.edges == EdgeMask::ALL && rules.settings.root_cause.max_hops >= reach {
-            rca_neighbourhood(rca_cache, topology, rules, node)
+            let rca = rca_neighbourhood(rca_cache, topology, rules, node);
+            // Counted first: collected from a slice, the `Arc` is allocated once at its size
+            // (through `take_while`, a `Vec` was filled and copied into it).
+            let within = rca.iter().take_while(|&&(_, hops)| hops <= reach).count();
+            rca[..within]
                 .iter()
-                .take_while(|&&(_, hops)| hops <= reach)
                 .map(|&(n, hops)| with_hub(n, hops))
                 .collect()
         } else {
