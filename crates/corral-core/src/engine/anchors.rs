@@ -1125,7 +1125,7 @@ pub(super) struct AlertAnchors {
 }
 
 impl AlertAnchors {
-    fn node_count(&self) -> usize {
+    pub(super) fn node_count(&self) -> usize {
         self.nodes.as_ref().map_or(0, |n| n.len())
     }
 
@@ -1199,20 +1199,13 @@ impl Engine {
                 let nbrs = match self.group_cache.get(rule_idx, node) {
                     Some(n) => n.clone(),
                     None => {
-                        let ups = self.topology.upstream_within(
-                            NodeIndex::new(node as usize),
-                            rule.reach(),
-                            rule.edges,
-                            self.rules.settings.max_neighbourhood,
+                        let v = group_neighbourhood(
+                            &mut self.rca_cache,
+                            &self.topology,
+                            &self.rules,
+                            rule,
+                            node,
                         );
-                        let v: GroupNeighbourhood = ups
-                            .iter()
-                            .map(|u| {
-                                let hub = u.hops > 0
-                                    && self.topology.downstream_degree(u.node) > rule.max_fanout;
-                                (u.node.index() as u32, u.hops, hub)
-                            })
-                            .collect();
                         self.group_cache.insert(rule_idx, node, v.clone());
                         v
                     }

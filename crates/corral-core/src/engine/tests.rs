@@ -767,6 +767,55 @@ fn a_reopened_incident_drops_only_live_entries_of_its_last_episode() {
 }
 
 #[test]
+fn an_alert_reopening_its_incident_drops_its_last_episodes_live_entries() {
+    // Closed a minute after its resolve, and fired again while the first episode's anchor
+    // entries are still live (within the 5-minute window): the reopen drops them through the
+    // lists `correlate` looked up, so the new episode's entries start at the new fire.
+    let rules = "settings: {resolve_hold: 1m, allowed_lateness: 0s, reopen_window: 2h}\n";
+    let topo = crate::topology::TopologyFile::parse(ROOT_CAUSE_TOPOLOGY, "t.yaml").unwrap();
+    let mut engine = Engine::new(
+        Arc::new(RuleSet::from_yaml(rules, "r.yaml").unwrap()),
+        Arc::new(TopologyIndex::build(&topo)),
+    );
+    let mut out = Vec::new();
+    engine.ingest(Alert::firing("HostDown", "host-b1", 0), &mut out);
+    let first_id = engine.incidents.keys().copied().next().unwrap();
+    let mut resolved = Alert::firing("HostDown", "host-b1", 0);
+    resolved.status = Status::Resolved;
+    resolved.ends_at = Some(10_000);
+    engine.ingest(resolved, &mut out);
+    engine.advance_to(90_000, &mut out);
+    assert!(engine.incidents.is_empty(), "closed after the hold");
+    let again = 100_000;
+    engine.ingest(Alert::firing("HostDown", "host-b1", again), &mut out);
+    assert_eq!(engine.stats().incidents_reopened, 1);
+    assert_eq!(
+        engine.incidents.keys().copied().collect::<Vec<_>>(),
+        [first_id]
+    );
+    let fp = Alert::firing("HostDown", "host-b1", 0).fingerprint;
+    let anchors = engine.anchors_of(&fp);
+    assert!(
+        anchors.node_count() >= 2,
+        "the host and the switches above it"
+    );
+    for a in anchors.iter() {
+        let list = engine.anchors.get(&a.key).expect("registered");
+        let entries: Vec<AnchorEntry> = list
+            .iter()
+            .filter(|e| e.incident == first_id)
+            .copied()
+            .collect();
+        assert_eq!(entries.len(), 1, "{:?}", a.key);
+        assert_eq!(
+            entries[0].first, again,
+            "{:?}: the new episode's entry",
+            a.key
+        );
+    }
+}
+
+#[test]
 fn an_update_of_an_unchanged_membership_reuses_the_root_cause_and_a_join_replaces_it() {
     let mut engine = engine_over(ROOT_CAUSE_TOPOLOGY);
     let mut out = Vec::new();
@@ -996,6 +1045,78 @@ proptest! {
             let mut at_no_hops = described(&engine.anchors_of(fp));
             at_no_hops.retain(|a| a.1 == 0);
             prop_assert_eq!(described(&engine.anchors_on_alert(fp)), at_no_hops);
+        }
+    }
+}
+
+proptest! {
+    /// A grouping neighbourhood taken from the root-cause walk's first levels is the walk
+    /// over the rule's edges within its reach (whether the root-cause walk was cached
+    /// before or not), limits cutting a level short included; with fewer root-cause hops
+    /// or a narrower set of edges, the rule's own walk is taken.
+    #[test]
+    fn grouping_neighbourhoods_are_the_walk_within_the_rules_reach(
+        nodes in 2usize..9,
+        edges in proptest::collection::vec((0usize..9, 0usize..9, 0usize..4), 0..20),
+        max_hops in 1u8..4,
+        impact_beyond in 0u8..3,
+        rca_hops in 1u8..6,
+        limit in 1usize..10,
+        all_edges in any::<bool>(),
+        rca_first in any::<bool>(),
+    ) {
+        // A rule's impact hops are at least its max hops (the rules refuse less).
+        let impact_hops = max_hops + impact_beyond;
+        let types = ["depends_on", "runs_on", "part_of", "connects_to"];
+        let mut yaml = String::from("nodes:\n");
+        for n in 0..nodes {
+            yaml.push_str(&format!("  - {{id: n{n}, kind: host}}\n"));
+        }
+        yaml.push_str("edges:\n");
+        for &(from, to, ty) in &edges {
+            if from < nodes && to < nodes && from != to {
+                yaml.push_str(&format!(
+                    "  - {{from: n{from}, to: n{to}, type: {}}}\n",
+                    types[ty]
+                ));
+            }
+        }
+        let topo = TopologyIndex::build(
+            &crate::topology::TopologyFile::parse(&yaml, "t.yaml").unwrap(),
+        );
+        let edge_types = if all_edges {
+            String::new()
+        } else {
+            "    edge_types: [depends_on, runs_on]\n".to_string()
+        };
+        let rules = RuleSet::from_yaml(
+            &format!(
+                "settings:\n  max_neighbourhood: {limit}\n  root_cause: {{max_hops: {rca_hops}}}\ngroupings:\n  - name: topology\n    max_hops: {max_hops}\n    impact_hops: {impact_hops}\n    max_fanout: 1\n{edge_types}"
+            ),
+            "r.yaml",
+        )
+        .unwrap();
+        let rule = &rules.groupings[0];
+        let mut rca_cache = NodeCache::default();
+        for node in 0..nodes as u32 {
+            if rca_first {
+                rca_neighbourhood(&mut rca_cache, &topo, &rules, node);
+            }
+            let taken = group_neighbourhood(&mut rca_cache, &topo, &rules, rule, node);
+            let walked: Vec<(u32, u8, bool)> = topo
+                .upstream_within(
+                    NodeIndex::new(node as usize),
+                    rule.reach(),
+                    rule.edges,
+                    limit,
+                )
+                .iter()
+                .map(|u| {
+                    let hub = u.hops > 0 && topo.downstream_degree(u.node) > 1;
+                    (u.node.index() as u32, u.hops, hub)
+                })
+                .collect();
+            prop_assert_eq!(&taken[..], &walked[..]);
         }
     }
 }
