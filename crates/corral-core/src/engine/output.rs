@@ -223,10 +223,14 @@ impl Engine {
             cover: *cover,
             alerting,
         };
+        // Each candidate's node (`NONE`: not on the topology), for the chosen one's blast radius
+        // without a lookup by name.
+        let mut cand_nodes: SmallVec<[u32; 4]> = SmallVec::new();
         // The member resources on the coverage's nodes.
         for &(n, agg) in &by_node.sorted {
             if let Some(cover) = inc.coverage.get(&n) {
                 cands.push(candidate(n, cover, Some(alerting_info(agg))));
+                cand_nodes.push(n);
             }
         }
         let member_cands = cands.len();
@@ -242,6 +246,7 @@ impl Engine {
                     },
                     alerting: Some(alerting_info(agg)),
                 });
+                cand_nodes.push(NONE);
             }
         }
         // The rest of the coverage is silent nodes, most of which can neither win nor come
@@ -284,11 +289,10 @@ impl Engine {
         }
         #[cfg(debug_assertions)]
         let mut all_cands = cands.clone();
-        cands.extend(
-            silent
-                .into_kept()
-                .map(|kept| candidate(kept.name.1, &kept.cover, None)),
-        );
+        for kept in silent.into_kept() {
+            cands.push(candidate(kept.name.1, &kept.cover, None));
+            cand_nodes.push(kept.name.1);
+        }
         let members_total =
             known_members + inc.resources.values().filter(|a| a.node == NONE).count();
         let choice = rootcause::choose_with(&cands, members_total, &mut self.choose_scratch);
@@ -471,9 +475,17 @@ impl Engine {
         // The incident's services and those its root cause impacts, both sorted and unique:
         // merged rather than collected through a `BTreeSet<String>`, which allocated a string
         // per service per update (a quarter of this function's cost on a storm).
-        let impacted = match topo.resolve(&root.resource) {
+        let root_node = match choice.as_ref().and_then(|ch| cand_nodes.get(ch.index)) {
+            Some(&n) if n != NONE => Some(n),
+            // A resource unknown to the topology (or none) resolves to nothing, as before.
+            _ => topo.resolve(&root.resource).map(|n| n.index() as u32),
+        };
+        debug_assert_eq!(
+            root_node,
+            topo.resolve(&root.resource).map(|n| n.index() as u32)
+        );
+        let impacted = match root_node {
             Some(n) => {
-                let n = n.index() as u32;
                 let below = match self.impact_cache.get(&n) {
                     Some(s) => s.clone(),
                     None => {
