@@ -322,10 +322,18 @@ impl Engine {
             // The alerting members upstream of a candidate, from the neighbourhoods its
             // coverage was counted with.
             rootcause::name_first_cause(&cands, ch, |i| {
-                let Some(node) = topo.resolve(cands[i].resource) else {
+                // By the candidate's node; by name only for one unknown to the topology.
+                let node = match cand_nodes.get(i) {
+                    Some(&n) if n != NONE => Some(n),
+                    _ => topo.resolve(cands[i].resource).map(|n| n.index() as u32),
+                };
+                debug_assert_eq!(
+                    node,
+                    topo.resolve(cands[i].resource).map(|n| n.index() as u32)
+                );
+                let Some(node) = node else {
                     return Vec::new();
                 };
-                let node = node.index() as u32;
                 let mut sorted_ups = first_cause_ups.borrow_mut();
                 let above = sorted_ups.entry(node).or_insert_with(|| {
                     // The cached neighbourhood when there is one; a walk only on a miss.
