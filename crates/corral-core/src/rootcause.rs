@@ -18,6 +18,10 @@ use crate::model::{Millis, Severity, Str};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
+/// The reason [`choose`] gives for an alerting candidate that explains no other alerting
+/// resource, before "; earliest" and any tie.
+pub const EXPLAINS_ONLY_ITSELF: &str = "no other alerting resource depends on it";
+
 /// Tolerance for "earliest": monitors scrape every 15–60 s, so alerts that start within this of
 /// each other are treated as simultaneous and the other criteria decide.
 pub const EARLIEST_TOLERANCE: Millis = 30_000;
@@ -180,7 +184,7 @@ pub fn choose_with(
             // Pieces pushed, not `format!`: `core::fmt` cost ~1,000 instructions a choice.
             let mut r = String::with_capacity(64);
             if others == 0 {
-                r.push_str("no other alerting resource depends on it");
+                r.push_str(EXPLAINS_ONLY_ITSELF);
             } else {
                 r.push_str("upstream of ");
                 r.push_str(itoa::Buffer::new().format(others));

@@ -172,9 +172,20 @@ impl Incident {
     }
 
     /// To be called whenever the incident's members, resources, coverage or services change:
-    /// the next update computes its root cause afresh. (Debug builds check on every update
-    /// that a kept root cause equals a fresh one, so a missed call shows in the tests.)
+    /// the next update does not take the kept root cause as it is. The view stays, marked
+    /// outdated: that update takes it only where it provably still holds (a lone resource,
+    /// `RootCauseView::holds_for_one_resource`) and otherwise rebuilds it in its box. (Debug
+    /// builds check on every update that a kept root cause equals a fresh one, so a missed call
+    /// shows in the tests.)
     pub(super) fn forget_root_cause(&mut self) {
+        if let Some(view) = &mut self.root_cause {
+            view.outdated = true;
+        }
+    }
+
+    /// After a change of rules or topology, which any part of a view may rest on: nothing of
+    /// the kept root cause is reused.
+    pub(super) fn drop_root_cause(&mut self) {
         self.root_cause = None;
     }
 }

@@ -364,11 +364,11 @@ impl Engine {
         self.single_rule_names = single_rule_names(&self.rules);
         // Root causes name topology nodes and rank by the rules' hints.
         for inc in self.incidents.values_mut() {
-            inc.forget_root_cause();
+            inc.drop_root_cause();
             inc.coverage_may_lack = true;
         }
         for (inc, _) in self.reopenable.values_mut() {
-            inc.forget_root_cause();
+            inc.drop_root_cause();
         }
         let topo = self.topology.clone();
         let rules = self.rules.clone();

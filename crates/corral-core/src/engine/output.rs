@@ -17,6 +17,50 @@ pub(super) struct RootCauseView {
     resources: Arc<[Str]>,
     services: Arc<[Str]>,
     impacted: Arc<[Str]>,
+    /// Set by [`Incident::forget_root_cause`]: the incident changed since this view was built.
+    /// False in every view that an update reports.
+    pub(super) outdated: bool,
+}
+
+impl RootCauseView {
+    /// Whether this outdated view is still the view of `inc`, an incident of one resource. A
+    /// lone resource is its own root cause (no other candidate: the silent scan and the
+    /// first-cause walk have nothing to weigh it against, whatever its severity, start or
+    /// noise), so the view says only which resource, which alert represents it, that its
+    /// cover counts it once, and the incident's services. What makes this pay: a solo incident
+    /// reopened by its alert firing again is rebuilt to exactly what it was (1,864 of the
+    /// bench storm's 15,753 views).
+    fn holds_for_one_resource(&self, inc: &Incident) -> bool {
+        // Lengths first: most outdated views are of incidents a join gave a second resource.
+        if inc.resources.len() != 1 || self.resources.len() != 1 {
+            return false;
+        }
+        let Some((key, agg)) = inc.resources.iter().next() else {
+            return false;
+        };
+        // A resource unknown to the topology is given a cover of one; two incidents of the
+        // same resource merged count it twice ("upstream of 1 other alerting resource"). Once
+        // it fails outright, `choose` weighs its failing count instead: that must be one too.
+        let counted_once = agg.node == NONE
+            || inc.coverage.get(&agg.node).is_some_and(|cover| {
+                cover.covered == 1 && cover.failing == u32::from(agg.severity >= Severity::Error)
+            });
+        // And the view was chosen from such a cover: confidence 1 of 1 (clamped), nothing
+        // else explained, the earliest of one.
+        let chosen_alone = self.root.confidence == 0.99
+            && self
+                .root
+                .reason
+                .strip_prefix(rootcause::EXPLAINS_ONLY_ITSELF)
+                == Some("; earliest");
+        counted_once
+            && chosen_alone
+            && self.resources[0] == *key
+            && self.root.resource == *key
+            && self.root.fingerprint.as_ref() == Some(&agg.fingerprint)
+            && self.root.name.as_ref() == Some(&agg.name)
+            && self.services.iter().eq(inc.services.iter())
+    }
 }
 
 impl Engine {
@@ -125,14 +169,23 @@ impl Engine {
         at: Millis,
     ) -> IncidentUpdate {
         let view = match inc.root_cause.take() {
-            Some(kept) if self.cache_root_causes => {
+            Some(mut kept)
+                if self.cache_root_causes
+                    && (!kept.outdated || kept.holds_for_one_resource(inc)) =>
+            {
+                kept.outdated = false;
                 debug_assert_eq!(
                     *kept,
                     self.root_cause_view(inc),
                     "a kept root cause must equal a fresh one: some change to the incident \
-                     did not call forget_root_cause"
+                     did not call forget_root_cause, or an outdated view was taken as it is"
                 );
                 kept
+            }
+            // Rebuilt in the box it had: one allocation and free fewer.
+            Some(mut outdated) if self.cache_root_causes => {
+                *outdated = self.root_cause_view(inc);
+                outdated
             }
             _ => Box::new(self.root_cause_view(inc)),
         };
@@ -170,10 +223,14 @@ impl Engine {
             cover: *cover,
             alerting,
         };
+        // Each candidate's node (`NONE`: not on the topology), for the chosen one's blast radius
+        // without a lookup by name.
+        let mut cand_nodes: SmallVec<[u32; 4]> = SmallVec::new();
         // The member resources on the coverage's nodes.
         for &(n, agg) in &by_node.sorted {
             if let Some(cover) = inc.coverage.get(&n) {
                 cands.push(candidate(n, cover, Some(alerting_info(agg))));
+                cand_nodes.push(n);
             }
         }
         let member_cands = cands.len();
@@ -189,6 +246,7 @@ impl Engine {
                     },
                     alerting: Some(alerting_info(agg)),
                 });
+                cand_nodes.push(NONE);
             }
         }
         // The rest of the coverage is silent nodes, most of which can neither win nor come
@@ -231,11 +289,10 @@ impl Engine {
         }
         #[cfg(debug_assertions)]
         let mut all_cands = cands.clone();
-        cands.extend(
-            silent
-                .into_kept()
-                .map(|kept| candidate(kept.name.1, &kept.cover, None)),
-        );
+        for kept in silent.into_kept() {
+            cands.push(candidate(kept.name.1, &kept.cover, None));
+            cand_nodes.push(kept.name.1);
+        }
         let members_total =
             known_members + inc.resources.values().filter(|a| a.node == NONE).count();
         let choice = rootcause::choose_with(&cands, members_total, &mut self.choose_scratch);
@@ -265,10 +322,18 @@ impl Engine {
             // The alerting members upstream of a candidate, from the neighbourhoods its
             // coverage was counted with.
             rootcause::name_first_cause(&cands, ch, |i| {
-                let Some(node) = topo.resolve(cands[i].resource) else {
+                // By the candidate's node; by name only for one unknown to the topology.
+                let node = match cand_nodes.get(i) {
+                    Some(&n) if n != NONE => Some(n),
+                    _ => topo.resolve(cands[i].resource).map(|n| n.index() as u32),
+                };
+                debug_assert_eq!(
+                    node,
+                    topo.resolve(cands[i].resource).map(|n| n.index() as u32)
+                );
+                let Some(node) = node else {
                     return Vec::new();
                 };
-                let node = node.index() as u32;
                 let mut sorted_ups = first_cause_ups.borrow_mut();
                 let above = sorted_ups.entry(node).or_insert_with(|| {
                     // The cached neighbourhood when there is one; a walk only on a miss.
@@ -418,9 +483,17 @@ impl Engine {
         // The incident's services and those its root cause impacts, both sorted and unique:
         // merged rather than collected through a `BTreeSet<String>`, which allocated a string
         // per service per update (a quarter of this function's cost on a storm).
-        let impacted = match topo.resolve(&root.resource) {
+        let root_node = match choice.as_ref().and_then(|ch| cand_nodes.get(ch.index)) {
+            Some(&n) if n != NONE => Some(n),
+            // A resource unknown to the topology (or none) resolves to nothing, as before.
+            _ => topo.resolve(&root.resource).map(|n| n.index() as u32),
+        };
+        debug_assert_eq!(
+            root_node,
+            topo.resolve(&root.resource).map(|n| n.index() as u32)
+        );
+        let impacted = match root_node {
             Some(n) => {
-                let n = n.index() as u32;
                 let below = match self.impact_cache.get(&n) {
                     Some(s) => s.clone(),
                     None => {
@@ -441,6 +514,7 @@ impl Engine {
             resources,
             services,
             impacted,
+            outdated: false,
         }
     }
 

@@ -821,10 +821,12 @@ fn an_update_of_an_unchanged_membership_reuses_the_root_cause_and_a_join_replace
     let mut out = Vec::new();
     engine.ingest(Alert::firing("HostDown", "host-a1", 0), &mut out);
     let id = engine.incidents.keys().copied().next().unwrap();
+    // A view marked outdated is no longer the incident's: at most parts of it are reused.
     let kept = |e: &Engine| {
         e.incidents[&id]
             .root_cause
             .as_ref()
+            .filter(|v| !v.outdated)
             .map(|v| v.root.resource.clone())
     };
     assert_eq!(
@@ -848,6 +850,48 @@ fn an_update_of_an_unchanged_membership_reuses_the_root_cause_and_a_join_replace
     let last = &out.last().unwrap().payload;
     assert_eq!(last.severity, Severity::Critical);
     assert_eq!(last.custom_details.root_cause.resource, "tor-a");
+}
+
+/// A solo incident reopened by its alert firing again (at another severity, which a lone
+/// resource's root cause does not depend on) reports the root-cause view it closed with, the
+/// same lists rather than a rebuilt copy; a second resource makes a new view.
+#[test]
+fn a_reopened_solo_incident_reports_the_view_it_closed_with() {
+    let mut engine = engine_over(ROOT_CAUSE_TOPOLOGY);
+    let mut out = Vec::new();
+    engine.ingest(Alert::firing("HostDown", "host-a1", 0), &mut out);
+    let mut recovered = Alert::firing("HostDown", "host-a1", 0);
+    recovered.status = Status::Resolved;
+    recovered.ends_at = Some(60_000);
+    engine.ingest(recovered, &mut out);
+    // Closed once the resolve hold (5 minutes) has passed the watermark (a minute behind).
+    engine.advance_to(500_000, &mut out);
+    let closed = out.last().unwrap().clone();
+    assert_eq!(closed.event_action, EventAction::Resolve);
+    let mut again = Alert::firing("HostDown", "host-a1", 900_000);
+    again.severity = Severity::Warning;
+    engine.ingest(again, &mut out);
+    assert_eq!(engine.stats().incidents_reopened, 1);
+    let reopened = out.last().unwrap().clone();
+    assert_eq!(reopened.event_action, EventAction::Trigger);
+    assert_eq!(reopened.dedup_key, closed.dedup_key);
+    let (before, after) = (
+        &closed.payload.custom_details,
+        &reopened.payload.custom_details,
+    );
+    assert_eq!(after.root_cause, before.root_cause);
+    assert!(
+        Arc::ptr_eq(&before.resources, &after.resources)
+            && Arc::ptr_eq(&before.root_cause.reason, &after.root_cause.reason),
+        "the view it closed with, not a rebuilt copy"
+    );
+    // Another resource joins: the next update chooses again, the new failure over the
+    // warning (the rack's switch would need two failures below it).
+    engine.ingest(Alert::firing("HostDown", "host-a2", 901_000), &mut out);
+    engine.advance_to(1_000_000, &mut out);
+    let joined = &out.last().unwrap().payload.custom_details;
+    assert_eq!(joined.resources.len(), 2);
+    assert_eq!(joined.root_cause.resource, "host-a2");
 }
 
 /// A member on a resource already counted adds no cover, but only while the topology its
