@@ -3647,9 +3647,8 @@ fn a_warning_above_the_root_that_clears_while_the_root_keeps_failing_is_no_cause
     // root). The warning clears at 200 s; payroll-api and hr-portal keep failing until 900 s.
     // Had the hypervisor been the cause, its recovery would have brought payroll-api's within a
     // scrape interval per hop and one more (180 s): no cause of it, and above it, no symptom
-    // either. It leaves
-    // as an incident of its own once the root's resolve gives the evidence, when the check
-    // next looks (at 1160 s: after every member has recovered), and says why.
+    // either. It leaves as an incident of its own once the root's resolve gives the evidence,
+    // when the check next looks (at 1160 s: after every member has recovered), and says why.
     let outage = |h: &mut Harness| {
         h.push(warning(0, "LatencySpike", "esx-1"))
             .push(critical(60, "DeploymentFailed", "payroll-api"))
