@@ -75,88 +75,45 @@ pub(crate) fn parse_or_repeat(
 /// lately (`recent`): a line that is one of them but for its `starts_at` time is offered by
 /// its remembered head, with no JSON read at all. Any other line (or one whose head `repeat`
 /// declines: it is then built, not offered again) is read in full, as [`parse_or_repeat`]
-/// reads it; a plain line whose head is offered is remembered. A remembered line that was
-/// built (its head declined: a new alert) keeps that alert, so that when it comes back and is
-/// declined again (the same alert new again once its state expired) it is not read again.
+/// reads it; a plain line whose head is offered is remembered.
 pub(crate) fn parse_checked_or_repeat(
     text: &str,
     recent: &mut RecentLines,
     repeat: impl FnOnce(&AlertHead<'_>) -> bool,
 ) -> Result<Option<Alert>, String> {
     let mut repeat = Some(repeat);
-    // Where the remembered line lies when its head was declined.
-    let mut declined = None;
-    if let Some(hit) = recent.hit(text.as_bytes()) {
-        if repeat.take().is_some_and(|repeat| repeat(&hit.head())) {
+    if let Some(head) = recent.head_of(text.as_bytes()) {
+        if repeat.take().is_some_and(|repeat| repeat(&head)) {
             return Ok(None);
         }
-        // Declined (a new alert: its earlier one expired): the alert this line was built into
-        // before, with the new time.
-        if let Some(alert) = hit.built_alert() {
-            return Ok(Some(alert));
-        }
-        // Else read in full only to build the alert; its line is remembered already.
-        declined = Some(hit.place);
     }
     let mut starts_at_text = None;
     let plain = read_plain(PlainReader::new(text), &mut starts_at_text);
     // Remembered only when the plain reader read the whole record (and so placed its time).
-    let starts_at_text = starts_at_text.filter(|_| plain.is_some() && declined.is_none());
-    // Where the line was remembered (when it was), to keep its alert if it is built.
-    let mut remembered = None;
-    let decoded = parse_text_or_repeat(text, plain, |head| {
+    let starts_at_text = starts_at_text.filter(|_| plain.is_some());
+    parse_text_or_repeat(text, plain, |head| {
         if let Some(starts_at_text) = starts_at_text {
-            remembered = recent.remember(text, starts_at_text, head);
+            recent.remember(text, starts_at_text, head);
         }
         repeat.take().is_some_and(|repeat| repeat(head))
-    });
-    if let (Some(place), Ok(Some(alert))) = (declined.or(remembered), &decoded) {
-        recent.keep_alert(place, alert);
-    }
-    decoded
+    })
 }
 
-/// How many lines [`RecentLines`] keeps: `RECENT_SETS` sets of `RECENT_WAYS` lines. A storm's
-/// alerts come back a whole recurrence later (the bench's ~21,000 distinct alerts, ~20,000
-/// lines apart), not only within their burst: 32,768 lines hold them, where 4,096 lines (one
-/// per place) kept 26% of the bench's lines out.
-const RECENT_SETS: usize = 8192;
-const RECENT_WAYS: usize = 4;
-
-/// Longer lines are not remembered, so that the memory stays bounded (~32,768 × 1.2 KB at
-/// worst, with a kept alert ~32,768 × 2.8 KB; ~330 bytes a line for the bench's lines, ~710
-/// with a kept alert) whatever a stream holds.
-const RECENT_LINE_MAX: usize = 1024;
-
-/// An alert is kept with its line ([`RecentLine::alert`]) only when it has at most this many
-/// labels and annotations, so that a kept alert stays under ~1.6 KB (its strings, under
-/// `RECENT_LINE_MAX`; 48 bytes a pair; ~230 for the rest) where a 1 KiB line of tiny labels
-/// would build ~7 KB. The bench's alerts (3 labels) take ~380 bytes.
-const KEPT_ALERT_PAIRS: usize = 8;
+/// How many lines [`RecentLines`] keeps: far more than the alerts a burst interleaves.
+const RECENT_LINES: usize = 4096;
 
 /// Native lines accepted lately, each with the head it decoded to. A repeat of an alert is
-/// nearly always an earlier line of it with another `starts_at`: a line whose bytes equal an
+/// nearly always its previous line with another `starts_at`: a line whose bytes equal an
 /// accepted plain line's everywhere but inside its `starts_at` string, and whose bytes there
 /// spell a time of the fixed UTC shape (digits and separators only: no quote, escape or
 /// non-ASCII byte), is that same record but for its start time, so it decodes to the
 /// remembered head with the new time. A line that differs anywhere else is read in full.
-/// Lines are placed by a hash of a few of their bytes into a set of a few ways (the oldest
-/// line of a full set makes room); every hit is checked byte for byte.
+/// Lines are placed by a hash of a few of their bytes, one per place (a newer one replaces
+/// the older); every hit is checked byte for byte.
 #[derive(Default)]
 pub(crate) struct RecentLines {
-    /// Empty until the first line is remembered; then `RECENT_SETS` sets.
-    sets: Vec<RecentSet>,
-}
-
-/// One set: a lookup reads its one cache line of keys, and a line only when its key matches.
-#[derive(Default)]
-#[repr(align(64))]
-struct RecentSet {
-    /// Each way's hash tag and length (`RecentLines::place_of`), 0 for an empty way. No two
-    /// ways of a set hold the same key: a line with a key already there replaces that line.
-    keys: [u64; RECENT_WAYS],
-    /// Newest first.
-    lines: [Option<Box<RecentLine>>; RECENT_WAYS],
+    /// Empty until the first line is remembered; then `RECENT_LINES` places.
+    lines: Vec<Option<RecentLine>>,
 }
 
 struct RecentLine {
@@ -170,128 +127,26 @@ struct RecentLine {
     severity: Severity,
     ends_at: Option<Millis>,
     value: Option<f64>,
-    /// The alert the line was built into when its head was declined (with the `starts_at` of
-    /// that time), when `alert_kept`. Only lines that were built keep one: most lines are
-    /// taken by their head. See [`KEPT_ALERT_PAIRS`].
-    alert: Option<Box<Alert>>,
-    /// Whether `alert` is this line's. A line that takes another's place keeps the box (and
-    /// its label vectors) for its own alert, which is then copied in without allocating.
-    alert_kept: bool,
-}
-
-impl RecentLine {
-    /// The alert this line was built into, when it keeps it.
-    fn kept_alert(&self) -> Option<&Alert> {
-        self.alert.as_deref().filter(|_| self.alert_kept)
-    }
-
-    /// Keeps `alert` as this line's.
-    fn keep_alert(&mut self, alert: &Alert) {
-        match &mut self.alert {
-            Some(kept) => copy_alert(kept, alert),
-            None => self.alert = Some(Box::new(alert.clone())),
-        }
-        self.alert_kept = true;
-    }
-}
-
-/// `*to = from.clone()`, reusing `to`'s buffers (the label vectors, long strings).
-fn copy_alert(to: &mut Alert, from: &Alert) {
-    // Destructured so that a field added to `Alert` cannot be forgotten here.
-    let Alert {
-        fingerprint,
-        source,
-        name,
-        status,
-        severity,
-        resource,
-        service,
-        summary,
-        labels,
-        annotations,
-        starts_at,
-        ends_at,
-        value,
-    } = from;
-    to.fingerprint.clone_from(fingerprint);
-    to.source.clone_from(source);
-    to.name.clone_from(name);
-    to.status = *status;
-    to.severity = *severity;
-    to.resource.clone_from(resource);
-    to.service.clone_from(service);
-    to.summary.clone_from(summary);
-    to.labels.clone_from(labels);
-    to.annotations.clone_from(annotations);
-    to.starts_at = *starts_at;
-    to.ends_at = *ends_at;
-    to.value = *value;
-}
-
-/// Where a remembered line lies: its set and way.
-#[derive(Clone, Copy)]
-struct RecentPlace {
-    set: usize,
-    way: usize,
-}
-
-/// A line found among [`RecentLines`]: the remembered line it equals but for its `starts_at`
-/// time, that time, and where the line lies.
-struct RecentHit<'r> {
-    line: &'r RecentLine,
-    starts_at: Millis,
-    place: RecentPlace,
-}
-
-impl<'r> RecentHit<'r> {
-    /// The line's head: the remembered one with the line's own time.
-    #[inline(always)]
-    fn head(&self) -> AlertHead<'r> {
-        let line = self.line;
-        AlertHead {
-            fingerprint: &line.fingerprint,
-            status: line.status,
-            severity: line.severity,
-            service: line.service.as_deref(),
-            starts_at: self.starts_at,
-            ends_at: line.ends_at,
-            value: line.value,
-        }
-    }
-
-    /// The line's alert when the remembered line keeps one: the same alert with the line's
-    /// own time (nothing else in an alert depends on the `starts_at` text).
-    fn built_alert(&self) -> Option<Alert> {
-        let mut alert = self.line.kept_alert()?.clone();
-        alert.starts_at = self.starts_at;
-        Some(alert)
-    }
 }
 
 impl RecentLines {
-    /// The set of a line and its key there, from a hash of the bytes that tell alerts apart
-    /// where producers write them (a given fingerprint follows `{"fingerprint":"`; without
-    /// one, the middle of the line holds the resource or labels): the hash's top bits pick
-    /// the set, its low 32 bits and the line's length make the key (never 0: the line is at
-    /// least 40 bytes). `None` for a line too short to hash so.
+    /// The place of a line: a hash of the bytes that tell alerts apart where producers write
+    /// them (a given fingerprint follows `{"fingerprint":"`; without one, the middle of the
+    /// line holds the resource or labels). `None` for a line too short to hash so.
     #[inline(always)]
-    fn place_of(text: &[u8]) -> Option<(usize, u64)> {
+    fn place_of(text: &[u8]) -> Option<usize> {
         let word = |at: usize| Some(u64::from_le_bytes(*text.get(at..)?.first_chunk::<8>()?));
         let middle = (text.len() / 2).max(32);
         let mixed = word(16)? ^ word(24)?.rotate_left(21) ^ word(middle)?.rotate_left(42);
-        // Fibonacci hashing: the top bits of the product pick the set.
-        let hash = mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let set = (hash >> (64 - RECENT_SETS.trailing_zeros())) as usize;
-        Some((set, (hash << 32) | text.len() as u64))
+        // Fibonacci hashing: the top bits of the product, one place each.
+        let bits = RECENT_LINES.trailing_zeros();
+        Some((mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize)
     }
 
-    /// The remembered line `text` is but for its `starts_at` time, with that time.
+    /// The head of `text` when it is a remembered line but for its `starts_at` time.
     #[inline(always)]
-    fn hit(&self, text: &[u8]) -> Option<RecentHit<'_>> {
-        let (set, key) = Self::place_of(text)?;
-        let lines = self.sets.get(set)?;
-        let way = lines.keys.iter().position(|&k| k == key)?;
-        let recent = lines.lines.get(way)?.as_deref()?;
+    fn head_of(&self, text: &[u8]) -> Option<AlertHead<'_>> {
+        let recent = self.lines.get(Self::place_of(text)?)?.as_ref()?;
         let known = recent.text.as_bytes();
         let Span { start, end } = recent.starts_at_text;
         if text.len() != known.len()
@@ -300,96 +155,44 @@ impl RecentLines {
         {
             return None;
         }
-        Some(RecentHit {
-            line: recent,
+        Some(AlertHead {
+            fingerprint: &recent.fingerprint,
+            status: recent.status,
+            severity: recent.severity,
+            service: recent.service.as_deref(),
             starts_at: utc_seconds_or_millis(text.get(start..end)?)?,
-            place: RecentPlace { set, way },
+            ends_at: recent.ends_at,
+            value: recent.value,
         })
-    }
-
-    /// Keeps `alert`, built from a line whose head was declined, with the line remembered at
-    /// `place`.
-    #[cold]
-    fn keep_alert(&mut self, place: RecentPlace, alert: &Alert) {
-        if alert.labels.len() + alert.annotations.len() > KEPT_ALERT_PAIRS {
-            return;
-        }
-        let line = self
-            .sets
-            .get_mut(place.set)
-            .and_then(|set| set.lines.get_mut(place.way))
-            .and_then(|line| line.as_deref_mut());
-        if let Some(line) = line {
-            line.keep_alert(alert);
-        }
     }
 
     /// Remembers `text`, a plain line that decoded to `head`, whose `starts_at` is the fixed
     /// UTC shape at `starts_at_text`.
     #[cold]
-    fn remember(
-        &mut self,
-        text: &str,
-        starts_at_text: Span,
-        head: &AlertHead<'_>,
-    ) -> Option<RecentPlace> {
-        if text.len() > RECENT_LINE_MAX {
-            return None;
-        }
-        let (set_index, key) = Self::place_of(text.as_bytes())?;
-        if self.sets.is_empty() {
-            self.sets.resize_with(RECENT_SETS, RecentSet::default);
-        }
-        let set = self.sets.get_mut(set_index)?;
-        // The line with this key (nearly always this line at another time), else the oldest,
-        // moved first.
-        let way = match set.keys.iter().position(|&k| k == key) {
-            Some(way) => way,
-            None => {
-                set.keys.rotate_right(1);
-                set.lines.rotate_right(1);
-                0
-            }
+    fn remember(&mut self, text: &str, starts_at_text: Span, head: &AlertHead<'_>) {
+        let Some(place) = Self::place_of(text.as_bytes()) else {
+            return;
         };
-        let (Some(slot_key), Some(slot)) = (set.keys.get_mut(way), set.lines.get_mut(way)) else {
-            return None;
-        };
-        *slot_key = key;
-        let fingerprint = Str::from(head.fingerprint);
-        let service = head.service.map(Str::from);
-        match slot {
-            // The replaced line's buffers are reused.
-            Some(recent) => {
-                recent.text.clear();
-                recent.text.push_str(text);
-                recent.starts_at_text = starts_at_text;
-                recent.fingerprint = fingerprint;
-                recent.service = service;
-                recent.status = head.status;
-                recent.severity = head.severity;
-                recent.ends_at = head.ends_at;
-                recent.value = head.value;
-                recent.alert_kept = false;
-            }
-            None => {
-                *slot = Some(Box::new(RecentLine {
-                    text: text.to_owned(),
-                    starts_at_text,
-                    fingerprint,
-                    service,
-                    status: head.status,
-                    severity: head.severity,
-                    ends_at: head.ends_at,
-                    value: head.value,
-                    alert: None,
-                    alert_kept: false,
-                }))
-            }
+        if self.lines.is_empty() {
+            self.lines.resize_with(RECENT_LINES, || None);
         }
-        Some(RecentPlace {
-            set: set_index,
-            way,
-        })
+        let Some(slot) = self.lines.get_mut(place) else {
+            return;
+        };
+        // The replaced line's buffer is reused.
+        let mut kept = slot.take().map(|recent| recent.text).unwrap_or_default();
+        kept.clear();
+        kept.push_str(text);
+        *slot = Some(RecentLine {
+            text: kept,
+            starts_at_text,
+            fingerprint: Str::from(head.fingerprint),
+            service: head.service.map(Str::from),
+            status: head.status,
+            severity: head.severity,
+            ends_at: head.ends_at,
+            value: head.value,
+        });
     }
 }
 
@@ -1069,8 +872,7 @@ mod tests {
         );
         // Another time of the same shape: the remembered head, with the new time.
         let later = line("critical", "2026-11-25T02:12:09.456Z");
-        let hit = recent.hit(later.as_bytes()).expect("a recent line");
-        let head = hit.head();
+        let head = recent.head_of(later.as_bytes()).expect("a recent line");
         assert_eq!(
             (head.fingerprint, head.starts_at),
             ("0123456789abcdef", 1_795_572_729_456)
@@ -1090,7 +892,7 @@ mod tests {
             line("critical", "2026-02-30T02:11:07.123Z"),
             line("critical", "2026-11-25T02:11:07.1\"Z"),
         ] {
-            assert!(recent.hit(text.as_bytes()).is_none(), "{text}");
+            assert!(recent.head_of(text.as_bytes()).is_none(), "{text}");
             for take in [true, false] {
                 assert_eq!(
                     decode_with_recent(&text, &mut super::RecentLines::default(), take),
@@ -1103,166 +905,6 @@ mod tests {
         // alert is built whole, as a full read builds it.
         let (built, offered) = decode_with_recent(&later, &mut recent, false);
         assert_eq!((built, offered), decode_alone(&later, false));
-        // The alert so built is kept with the line: declined again at another time, the line
-        // gives that alert with its own time, as a full read does.
-        let kept = |recent: &super::RecentLines, text: &str| {
-            recent
-                .hit(text.as_bytes())
-                .is_some_and(|hit| hit.line.kept_alert().is_some())
-        };
-        assert!(kept(&recent, &later));
-        let again = line("critical", "2026-11-25T02:13:10.789Z");
-        for take in [false, true] {
-            assert_eq!(
-                decode_with_recent(&again, &mut recent, take),
-                decode_alone(&again, take)
-            );
-        }
-    }
-
-    /// A new line built (its head declined) keeps its alert; declined again at another time,
-    /// it gives that alert with its own time, as a full read does. An alert of more than
-    /// `KEPT_ALERT_PAIRS` labels and annotations is not kept, and decodes as before.
-    #[test]
-    fn a_built_line_keeps_its_alert_for_its_next_time() {
-        let line = |labels: usize, time: &str| {
-            let labels: Vec<String> = (0..labels).map(|i| format!(r#""l{i}":"v""#)).collect();
-            format!(
-                r#"{{"source":"am","name":"HostDown","status":"firing","severity":"critical","resource":"host-1","labels":{{{}}},"starts_at":"{time}"}}"#,
-                labels.join(",")
-            )
-        };
-        for labels in [0, 3, super::KEPT_ALERT_PAIRS, super::KEPT_ALERT_PAIRS + 1] {
-            let mut recent = super::RecentLines::default();
-            let first = line(labels, "2026-11-25T02:11:07.123Z");
-            assert_eq!(
-                decode_with_recent(&first, &mut recent, false),
-                decode_alone(&first, false)
-            );
-            let kept = recent
-                .hit(first.as_bytes())
-                .expect("remembered")
-                .line
-                .kept_alert()
-                .is_some();
-            assert_eq!(kept, labels <= super::KEPT_ALERT_PAIRS, "{labels} labels");
-            let later = line(labels, "2026-11-25T03:41:59.001Z");
-            for take in [false, true] {
-                assert_eq!(
-                    decode_with_recent(&later, &mut recent, take),
-                    decode_alone(&later, take),
-                    "{labels} labels"
-                );
-            }
-        }
-    }
-
-    /// A line that takes the place of one that kept its alert does not inherit that alert:
-    /// declined, it is built from its own bytes; then it keeps its own (other labels, other
-    /// strings, in the same box), and gives it when declined again.
-    #[test]
-    fn a_kept_alert_leaves_with_its_line() {
-        let line = |host: usize, time: &str| {
-            let labels: Vec<String> = (0..host % 4)
-                .map(|i| format!(r#""label-{i}":"a value longer than twenty-four bytes {host}""#))
-                .collect();
-            format!(
-                r#"{{"fingerprint":"{host:016x}","source":"am","name":"HostDown","status":"firing","severity":"critical","resource":"host-{host}","labels":{{{}}},"starts_at":"{time}"}}"#,
-                labels.join(",")
-            )
-        };
-        let (first, later) = ("2026-11-25T02:11:07.123Z", "2026-11-25T02:31:07.123Z");
-        let mut recent = super::RecentLines::default();
-        for (time, take) in [(first, true), (later, false)] {
-            let text = line(0, time);
-            assert_eq!(
-                decode_with_recent(&text, &mut recent, take),
-                decode_alone(&text, take)
-            );
-        }
-        let set_of = |text: &str| super::RecentLines::place_of(text.as_bytes()).map(|p| p.0);
-        let set = set_of(&line(0, first));
-        assert!(recent
-            .hit(line(0, first).as_bytes())
-            .is_some_and(|hit| hit.line.kept_alert().is_some()));
-        // Four more lines of the same set: the last takes the place (and the buffers) of the
-        // oldest, host 0's.
-        let same_set: Vec<usize> = (1..)
-            .filter(|&host| set_of(&line(host, first)) == set)
-            .take(super::RECENT_WAYS)
-            .collect();
-        for &host in &same_set {
-            let text = line(host, first);
-            assert_eq!(
-                decode_with_recent(&text, &mut recent, true),
-                decode_alone(&text, true)
-            );
-        }
-        assert!(recent.hit(line(0, later).as_bytes()).is_none());
-        for time in [later, "2026-11-25T02:51:07.123Z"] {
-            for &host in &same_set {
-                let text = line(host, time);
-                assert!(recent.hit(text.as_bytes()).is_some(), "{text}");
-                assert_eq!(
-                    decode_with_recent(&text, &mut recent, false),
-                    decode_alone(&text, false)
-                );
-            }
-        }
-        assert!(same_set.iter().all(|&host| recent
-            .hit(line(host, first).as_bytes())
-            .is_some_and(|hit| hit.line.kept_alert().is_some())));
-    }
-
-    /// A storm's alert comes back a whole recurrence later, after thousands of other alerts'
-    /// lines: its line is still remembered (the 4,096 places of one line each that came
-    /// before the 4-way sets kept at most 4,096 of these 10,000). A line longer than
-    /// `RECENT_LINE_MAX` is never remembered, but decodes as before.
-    #[test]
-    fn a_line_is_still_taken_after_ten_thousand_others() {
-        let line = |host: usize, time: &str| {
-            format!(
-                r#"{{"fingerprint":"{host:016x}","source":"am","name":"HostDown","status":"firing","severity":"critical","resource":"host-{host}","labels":{{"job":"node"}},"starts_at":"{time}"}}"#
-            )
-        };
-        let mut recent = super::RecentLines::default();
-        let hosts = 10_000;
-        for host in 0..hosts {
-            let first = line(host, "2026-11-25T02:11:07.123Z");
-            assert_eq!(
-                decode_with_recent(&first, &mut recent, true),
-                decode_alone(&first, true)
-            );
-        }
-        let taken = (0..hosts)
-            .filter(|&host| {
-                let later = line(host, "2026-11-25T02:31:07.123Z");
-                recent.hit(later.as_bytes()).is_some_and(|hit| {
-                    let head = hit.head();
-                    head.fingerprint == format!("{host:016x}")
-                        && head.starts_at == 1_795_573_867_123
-                })
-            })
-            .count();
-        assert!(taken >= hosts * 95 / 100, "{taken} of {hosts}");
-
-        let long = |time: &str| {
-            let summary = "x".repeat(super::RECENT_LINE_MAX);
-            format!(
-                r#"{{"source":"am","name":"HostDown","status":"firing","severity":"critical","resource":"host-1","summary":"{summary}","starts_at":"{time}"}}"#
-            )
-        };
-        let first = long("2026-11-25T02:11:07.123Z");
-        assert_eq!(
-            decode_with_recent(&first, &mut recent, true),
-            decode_alone(&first, true)
-        );
-        let later = long("2026-11-25T02:31:07.123Z");
-        assert!(recent.hit(later.as_bytes()).is_none());
-        assert_eq!(
-            decode_with_recent(&later, &mut recent, true),
-            decode_alone(&later, true)
-        );
     }
 
     proptest::proptest! {
