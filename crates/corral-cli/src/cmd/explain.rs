@@ -1587,47 +1587,8 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
              its own below it reaches its first effect just past it as likely as just before \
              (late effect)"
         ))
-    } else if let Some(line) = recovered_apart
-        .as_ref()
-        .filter(|line| line.contains(NO_SYMPTOM))
-    {
-        Some(format!(
-            "they were in one incident until the engine split it: {line}; a cause's recovery \
-             brings its effects' within a scrape interval per hop and one more \
-             (causality::recovery_tolerance), so a warning that cleared while the named root \
-             cause kept failing beyond that time was no symptom of it: it degraded its resource \
-             for a reason of its own (no symptom)"
-        ))
-    } else if let Some(line) = recovered_apart
-        .as_ref()
-        .filter(|line| line.contains(EXPLAINED_TOO))
-    {
-        Some(format!(
-            "they were in one incident until the engine split it: {line}; a cause's recovery \
-             brings its effects' within a scrape interval per hop and one more \
-             (causality::recovery_tolerance), so the part that recovered apart from the named \
-             root cause was not its effect: it went to the failure that explained it too and \
-             recovered with it (recovered with another cause)"
-        ))
-    } else if let Some(line) = recovered_apart
-        .as_ref()
-        .filter(|line| line.contains(NO_CAUSE))
-    {
-        Some(format!(
-            "they were in one incident until the engine split it: {line}; a cause's recovery \
-             brings its effects' within a scrape interval per hop and one more \
-             (causality::recovery_tolerance), so a warning above the named root cause that \
-             cleared while the root kept failing beyond that time was not its cause, and being \
-             above it, no symptom of it either: it degraded its resource for a reason of its own \
-             (no cause)"
-        ))
     } else if let Some(line) = &recovered_apart {
-        Some(format!(
-            "they were in one incident until the engine split it: {line}; a cause's recovery \
-             brings its effects' within a scrape interval per hop and one more \
-             (causality::recovery_tolerance), so the part that recovered apart from the named \
-             root cause (recovered apart) was a failure of its own"
-        ))
+        Some(recovered_apart_note(line))
     } else if let Some(shown) = &impact_shown {
         Some(format!(
             "the link criteria hold, yet they are apart: {} fails outright {} after {}, the first \
@@ -1758,6 +1719,45 @@ const EXPLAINED_TOO: &str = "which explained it too";
 /// How the engine's split line ends when a warning above the named root cause left its outage
 /// as no cause of it (`Engine::check_warning_against_root`).
 const NO_CAUSE: &str = "no cause of it";
+
+/// What a recovery split's line says of the part split off, by the first marker the line holds
+/// (the engine ends each kind of split line its own way); a line with none was a failure of its
+/// own.
+const RECOVERED_APART_CONCLUSIONS: [(&str, &str); 3] = [
+    (
+        NO_SYMPTOM,
+        "a warning that cleared while the named root cause kept failing beyond that time was no \
+         symptom of it: it degraded its resource for a reason of its own (no symptom)",
+    ),
+    (
+        EXPLAINED_TOO,
+        "the part that recovered apart from the named root cause was not its effect: it went to \
+         the failure that explained it too and recovered with it (recovered with another cause)",
+    ),
+    (
+        NO_CAUSE,
+        "a warning above the named root cause that cleared while the root kept failing beyond \
+         that time was not its cause, and being above it, no symptom of it either: it degraded \
+         its resource for a reason of its own (no cause)",
+    ),
+];
+
+/// The note on a pair a recovery split took apart (`line` is the engine's split line).
+fn recovered_apart_note(line: &str) -> String {
+    let conclusion = RECOVERED_APART_CONCLUSIONS
+        .iter()
+        .find(|(marker, _)| line.contains(marker))
+        .map_or(
+            "the part that recovered apart from the named root cause (recovered apart) was a \
+             failure of its own",
+            |(_, conclusion)| conclusion,
+        );
+    format!(
+        "they were in one incident until the engine split it: {line}; a cause's recovery brings \
+         its effects' within a scrape interval per hop and one more \
+         (causality::recovery_tolerance), so {conclusion}"
+    )
+}
 
 /// The engine's own line (`Engine::split_recovered`) when the incidents of `a` and `b` were one
 /// until the part that recovered apart from its named root cause was split off: the split-off
