@@ -18,6 +18,19 @@ pub(super) enum SplitReason {
 }
 
 impl Engine {
+    /// The members of `members` (but `except`) that have recovered, with their node and their
+    /// recovery time: what the recovery checks compare.
+    fn recovered_members(&self, members: &[Str], except: Option<&Str>) -> Vec<(Str, u32, Millis)> {
+        members
+            .iter()
+            .filter(|m| except.is_none_or(|e| *m != e))
+            .filter_map(|m| {
+                let s = self.dedup.alerts.get(m)?;
+                (!s.active).then_some((m.clone(), s.node, s.last_seen))
+            })
+            .collect()
+    }
+
     /// Moves `recovered` (a member at error or above that recovered apart from `still_failing`,
     /// `hops` from it, or a warning that was no symptom of it: `reason`) out of incident
     /// `inc_id`, with every member that recovered with it
@@ -59,14 +72,7 @@ impl Engine {
         let (rec_name, rec_resource) = (st.name.clone(), st.resource.clone());
         let members = self.incidents[&inc_id].members.clone();
         let mut part = vec![(recovered.clone(), node, end)];
-        let mut candidates: Vec<(Str, u32, Millis)> = members
-            .iter()
-            .filter(|m| *m != recovered)
-            .filter_map(|m| {
-                let s = self.dedup.alerts.get(m)?;
-                (!s.active).then_some((m.clone(), s.node, s.last_seen))
-            })
-            .collect();
+        let mut candidates = self.recovered_members(&members, Some(recovered));
         let still_failing_end = self
             .dedup
             .alerts
@@ -513,24 +519,9 @@ impl Engine {
             let Some(part) = self.incidents.get(&part_id) else {
                 continue;
             };
-            let part: Vec<(Str, u32, Millis)> = part
-                .members
-                .iter()
-                .filter_map(|m| {
-                    let s = self.dedup.alerts.get(m)?;
-                    (!s.active).then_some((m.clone(), s.node, s.last_seen))
-                })
-                .collect();
+            let part = self.recovered_members(&part.members, None);
             // Closer to a recovery that stayed in `inc_id`, it may as well be part of that.
-            let stayed: Vec<(Str, u32, Millis)> = self.incidents[&inc_id]
-                .members
-                .iter()
-                .filter(|m| *m != fp)
-                .filter_map(|m| {
-                    let s = self.dedup.alerts.get(m)?;
-                    (!s.active).then_some((m.clone(), s.node, s.last_seen))
-                })
-                .collect();
+            let stayed = self.recovered_members(&self.incidents[&inc_id].members, Some(fp));
             if !self.recovered_with(node, end, &part) || self.recovered_with(node, end, &stayed) {
                 continue;
             }
