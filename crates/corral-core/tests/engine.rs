@@ -3477,6 +3477,137 @@ fn alerts_on_one_resource_that_recover_apart_from_the_failure_they_joined_leave_
     );
 }
 
+#[test]
+fn alerts_on_one_resource_that_started_together_leave_the_failure_they_joined_together() {
+    // db-1 goes down 50 s after esx-1, the hypervisor it runs on, and its replication breaks
+    // 18 s later: one database failure, both in esx-1's incident as its impact. The database
+    // comes back at 500 s, its replication only at 830 s (a resource recovers in stages, each
+    // check on its own schedule), both long before esx-1, re-notified as failing at 1,400 s.
+    // The database's recovery check splits it off at 1,460 s; its replication, which started
+    // with it, goes with it, although it recovered further from it than one resource's
+    // tolerance: not a part of its own later (the first part has closed by the time the
+    // replication's own check would split it off).
+    let db_failure = |h: &mut Harness, replication_end: i64| {
+        h.push(critical(0, "HypervisorDown", "esx-1"))
+            .push(critical(50, "DatabaseDown", "db-1"))
+            .push(critical(68, "ReplicationBroken", "db-1"))
+            .resolve(500, "DatabaseDown", "db-1");
+        // In event-time order: the replication's resolve before or after esx-1's re-notification.
+        if replication_end < 1400 {
+            h.resolve(replication_end, "ReplicationBroken", "db-1");
+        }
+        h.push(critical(1400, "HypervisorDown", "esx-1"));
+        if replication_end > 1400 {
+            h.resolve(replication_end, "ReplicationBroken", "db-1");
+        }
+        h.resolve(2000, "HypervisorDown", "esx-1")
+            .tick(3000)
+            .finish();
+    };
+    let mut h = Harness::new("");
+    db_failure(&mut h, 830);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1", "ReplicationBroken@db-1"]),
+            g(&["HypervisorDown@esx-1"]),
+        ]
+    );
+    // The split line (which `corral explain --alerts` quotes) says why the replication went.
+    let split_note = h
+        .incidents()
+        .values()
+        .find(|u| u.payload.custom_details.alerts.len() == 2)
+        .map(|u| u.payload.custom_details.explanation.join("\n"))
+        .unwrap_or_default();
+    assert!(
+        split_note.contains(
+            "DatabaseDown on db-1 recovered while HypervisorDown on esx-1 (1 hop away) kept \
+             failing beyond the time a cause's recovery takes to reach its effects; \
+             ReplicationBroken on db-1, started within a scrape interval of an outage of the \
+             part on the same resource, went with it: split off"
+        ),
+        "{split_note}"
+    );
+    // esx-1 failing when they started explains them both, so either may be its impact
+    // arriving rather than the database's own failure: the replication, recovering with esx-1
+    // (50 s before it, one hop: within two scrape intervals), stays with it.
+    let mut h = Harness::new("");
+    db_failure(&mut h, 1950);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1"]),
+            g(&["HypervisorDown@esx-1", "ReplicationBroken@db-1"]),
+        ]
+    );
+    // With nothing failing above them, two outages of one resource that start together are
+    // its own failure whatever their recoveries: esx-1's exporter and hypervisor checks go
+    // down 8 s and 15 s after db-1 on it started failing. The exporter comes back at 500 s,
+    // the hypervisor check at 1,900 s, with db-1 (re-notified at 1,400 s, resolved at
+    // 2,000 s): esx-1's failure recovered with db-1's, and the exporter is not split off alone.
+    let mut h = Harness::new("");
+    h.push(critical(0, "DatabaseDown", "db-1"))
+        .push(critical(8, "NodeExporterDown", "esx-1"))
+        .push(critical(15, "HypervisorDown", "esx-1"))
+        .resolve(500, "NodeExporterDown", "esx-1")
+        .push(critical(1400, "DatabaseDown", "db-1"))
+        .resolve(1900, "HypervisorDown", "esx-1")
+        .resolve(2000, "DatabaseDown", "db-1")
+        .tick(3000)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "DatabaseDown@db-1",
+            "HypervisorDown@esx-1",
+            "NodeExporterDown@esx-1"
+        ])]
+    );
+    // A check on the same resource that started minutes later is another failure there: the
+    // database's part splits off without it (and it splits off on its own later).
+    let mut h = Harness::new("");
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(critical(50, "DatabaseDown", "db-1"))
+        .push(critical(230, "ReplicationBroken", "db-1"))
+        .resolve(500, "DatabaseDown", "db-1")
+        .resolve(830, "ReplicationBroken", "db-1")
+        .push(critical(1400, "HypervisorDown", "esx-1"))
+        .resolve(2000, "HypervisorDown", "esx-1")
+        .tick(3000)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1"]),
+            g(&["HypervisorDown@esx-1"]),
+            g(&["ReplicationBroken@db-1"]),
+        ]
+    );
+    // Nor is an outage of the resource that its upstream's failure, starting between the two,
+    // explains: esx-1 fails on its own at 0 s, host-a1 below it goes down 5 s later, and
+    // esx-1 becomes unreachable 25 s after that, host-a1's impact. esx-1's own failure
+    // recovers at 500 s and splits off alone; the unreachable check, which recovered with
+    // host-a1, stays with it.
+    let mut h = Harness::new("");
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(critical(5, "HostDown", "host-a1"))
+        .push(critical(30, "HypervisorUnreachable", "esx-1"))
+        .resolve(500, "HypervisorDown", "esx-1")
+        .push(critical(1400, "HostDown", "host-a1"))
+        .resolve(1990, "HypervisorUnreachable", "esx-1")
+        .resolve(2000, "HostDown", "host-a1")
+        .tick(3000)
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-a1", "HypervisorUnreachable@esx-1"]),
+            g(&["HypervisorDown@esx-1"]),
+        ]
+    );
+}
+
 /// A warning's resolve (a warning that clears: `resolve` would record it at error).
 fn warning_resolved(secs: i64, name: &str, resource: &str) -> Alert {
     let mut a = warning(secs, name, resource);

@@ -117,8 +117,15 @@ impl Engine {
         };
         // An effect split off its cause says why: its own impact recovered with it.
         let with_its_own_impact = still_failing_is_its_cause && sided_part.is_some();
+        let failing = (failing_node, failing_at, still_failing_end.is_none());
+        let mut companions_of_its_resource = true;
+        let mut companions = Vec::new();
         match sided_part {
-            Some(sided) => part.extend(sided),
+            Some(sided) => {
+                part.extend(sided);
+                companions_of_its_resource =
+                    self.add_onset_companions(&members, &mut part, &mut companions, failing);
+            }
             None => loop {
                 let before = part.len();
                 let mut i = 0;
@@ -130,10 +137,24 @@ impl Engine {
                         i += 1;
                     }
                 }
+                // What recovered with the companions is in the part too.
+                let chained = part.len();
+                if !self.add_onset_companions(&members, &mut part, &mut companions, failing) {
+                    companions_of_its_resource = false;
+                    break;
+                }
+                if part.len() > chained {
+                    let added = &part[chained..];
+                    candidates.retain(|(c, _, _)| !added.iter().any(|(p, _, _)| p == c));
+                }
                 if part.len() == before {
                     break;
                 }
             },
+        }
+        if !companions_of_its_resource {
+            tracing::trace!(alert = %recovered, still_failing = %still_failing, at, from = inc_id, "recovered apart: split refused, an alert that started with a member of the part on its resource still fires or may yet have recovered with the still-failing one");
+            return false;
         }
         for &(_, p_node, p_end) in &part {
             let with_failing = self
@@ -184,6 +205,24 @@ impl Engine {
             (SplitReason::NoCause, 1) => " (1 hop below it)".to_string(),
             (SplitReason::NoCause, _) => format!(" ({hops} hops below it)"),
         };
+        // The outages that started with a member of the part on its resource went with it,
+        // however far their recoveries lay from its.
+        let went_with_it = if companions.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = companions
+                .iter()
+                .filter_map(|m| {
+                    let s = self.dedup.alerts.get(m)?;
+                    Some(format!("{} on {}", s.name, s.resource))
+                })
+                .collect();
+            format!(
+                "; {}, started within a scrape interval of an outage of the part on the same \
+                 resource, went with it",
+                names.join(", ")
+            )
+        };
         let why = [
             rec_name.as_str(),
             " on ",
@@ -203,6 +242,7 @@ impl Engine {
             } else {
                 ""
             },
+            &went_with_it,
             match reason {
                 SplitReason::NoSymptom => ": no symptom of it",
                 SplitReason::NoCause => ": no cause of it",
@@ -250,6 +290,110 @@ impl Engine {
         }
         self.mark_dirty(inc_id, out);
         true
+    }
+
+    /// *Outages of one resource that start together are one failure* (a database down and
+    /// its replication broken, a host check and its exporter's): adds to `part` (and to
+    /// `added`) the other members of `members` at error or above on a resource the CMDB knows
+    /// that a member of `part` at error or above is on, and that started within a scrape
+    /// interval of that member, with no outage above the resource starting between the two
+    /// (the later one then has a cause of its own). Their recoveries may lie further apart
+    /// than the tolerance of one resource (each check notices the recovery on its own
+    /// schedule, and a resource comes back in stages). Warnings are left to the other rules:
+    /// a service degraded by one failure may be degraded further by another that starts
+    /// seconds later.
+    ///
+    /// Such a member that an outage above its resource explains (one started before it, by the
+    /// lag a cause may have) may instead be that outage's impact arriving (a database
+    /// unreachable under a failed hypervisor, seconds from a failure of its own): it goes with
+    /// the part only if it recovered apart from the failure that goes on (`failing`: its node,
+    /// its evidence of failing until then, whether it still fires) too, and stays if it
+    /// recovered with it or still fires; while that is undecided, nothing splits yet. One
+    /// nothing above explains is the resource's own failure with the part: it goes with it,
+    /// and while it still fires the failure has not recovered (returns `false`: no split
+    /// yet); the guard then weighs its recovery against the failure that goes on like any
+    /// member's.
+    fn add_onset_companions(
+        &mut self,
+        members: &[Str],
+        part: &mut Vec<(Str, u32, Millis)>,
+        added: &mut Vec<Str>,
+        (failing_node, failing_at, failing_active): (u32, Millis, bool),
+    ) -> bool {
+        let mut i = 0;
+        while i < part.len() {
+            let (p_node, p_began) = match self.dedup.alerts.get(&part[i].0) {
+                Some(s) if s.node != NONE && s.severity >= Severity::Error => {
+                    (s.node, s.first_seen)
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            for m in members {
+                let Some(s) = self.dedup.alerts.get(m) else {
+                    continue;
+                };
+                if s.node != p_node
+                    || s.severity < Severity::Error
+                    || (s.first_seen - p_began).abs() > CAUSE_LAG_TOLERANCE
+                    || part.iter().any(|(f, _, _)| f == m)
+                {
+                    continue;
+                }
+                let (active, began, end) = (s.active, s.first_seen, s.last_seen);
+                let (earlier, later) = (p_began.min(began), p_began.max(began));
+                if self.outage_above_starting(members, p_node, earlier, later) {
+                    continue;
+                }
+                let explained_from_above = self.outage_above_starting(
+                    members,
+                    p_node,
+                    Millis::MIN,
+                    began + CAUSE_LAG_TOLERANCE,
+                );
+                let recovered_apart = !active
+                    && self
+                        .recovery_hops(p_node, failing_node)
+                        .is_none_or(|h| failing_at - end > recovery_tolerance(h));
+                if explained_from_above && !recovered_apart {
+                    if !active && failing_active {
+                        // Recovered: the failure that goes on may yet show it was apart.
+                        return false;
+                    }
+                    continue;
+                }
+                if active {
+                    return false;
+                }
+                part.push((m.clone(), p_node, end));
+                added.push(m.clone());
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// Whether a member of `members` at error or above on a node within the root-cause reach
+    /// above `node` started after `after` and by `by`.
+    fn outage_above_starting(
+        &mut self,
+        members: &[Str],
+        node: u32,
+        after: Millis,
+        by: Millis,
+    ) -> bool {
+        let above = self.rca_upstream(node);
+        members.iter().any(|m| {
+            self.dedup.alerts.get(m).is_some_and(|s| {
+                s.severity >= Severity::Error
+                    && s.node != node
+                    && s.first_seen > after
+                    && s.first_seen <= by
+                    && above.iter().any(|&(up, hops)| up == s.node && hops > 0)
+            })
+        })
     }
 
     /// *A shared symptom recovers with its cause*, once the recovery split has shown that the
