@@ -120,11 +120,18 @@ impl Engine {
         let failing = (failing_node, failing_at, still_failing_end.is_none());
         let mut companions_of_its_resource = true;
         let mut companions = Vec::new();
+        // The members of the part already looked at for companions: a second look finds the same.
+        let mut scanned = 0;
         match sided_part {
             Some(sided) => {
                 part.extend(sided);
-                companions_of_its_resource =
-                    self.add_onset_companions(&members, &mut part, &mut companions, failing);
+                companions_of_its_resource = self.add_onset_companions(
+                    &members,
+                    &mut part,
+                    &mut scanned,
+                    &mut companions,
+                    failing,
+                );
             }
             None => loop {
                 let before = part.len();
@@ -139,7 +146,13 @@ impl Engine {
                 }
                 // What recovered with the companions is in the part too.
                 let chained = part.len();
-                if !self.add_onset_companions(&members, &mut part, &mut companions, failing) {
+                if !self.add_onset_companions(
+                    &members,
+                    &mut part,
+                    &mut scanned,
+                    &mut companions,
+                    failing,
+                ) {
                     companions_of_its_resource = false;
                     break;
                 }
@@ -303,6 +316,9 @@ impl Engine {
     /// a service degraded by one failure may be degraded further by another that starts
     /// seconds later.
     ///
+    /// `scanned` counts the members of `part` already looked at (by an earlier call for the
+    /// same split), which are not looked at again.
+    ///
     /// Such a member that an outage above its resource explains (one started before it, by the
     /// lag a cause may have) may instead be that outage's impact arriving (a database
     /// unreachable under a failed hypervisor, seconds from a failure of its own): it goes with
@@ -317,10 +333,11 @@ impl Engine {
         &mut self,
         members: &[Str],
         part: &mut Vec<(Str, u32, Millis)>,
+        scanned: &mut usize,
         added: &mut Vec<Str>,
         (failing_node, failing_at, failing_active): (u32, Millis, bool),
     ) -> bool {
-        let mut i = 0;
+        let mut i = *scanned;
         while i < part.len() {
             let (p_node, p_began) = match self.dedup.alerts.get(&part[i].0) {
                 Some(s) if s.node != NONE && s.severity >= Severity::Error => {
@@ -372,6 +389,7 @@ impl Engine {
             }
             i += 1;
         }
+        *scanned = i;
         true
     }
 
