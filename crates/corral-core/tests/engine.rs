@@ -3608,6 +3608,75 @@ fn alerts_on_one_resource_that_started_together_leave_the_failure_they_joined_to
     );
 }
 
+#[test]
+fn a_late_cause_left_alone_by_a_split_joins_the_failure_of_what_runs_on_it() {
+    // host-a2 goes down at 0 s. esx-1, which runs on host-a1, goes down at 16 s; host-a1's
+    // exporter and host checks 5 s and 11 s later: host-a1 is esx-1's late cause, but its
+    // exporter also links to host-a2 as a sibling under the silent tor-a, and that link places
+    // it. host-a2 recovers at 500 s while host-a1 is re-notified at 1,400 s: the recovery
+    // split takes host-a2 away, which leaves host-a1's two alerts alone though the incident
+    // of what runs on it is still failing. They join it: one failure of host-a1.
+    const RACK: &str = "nodes:\n  - {id: tor-a, kind: switch}\n  - {id: host-a1, kind: host}\n  - {id: host-a2, kind: host}\n  - {id: esx-1, kind: hypervisor}\nedges:\n  - {from: host-a1, to: tor-a, type: part_of}\n  - {from: host-a2, to: tor-a, type: part_of}\n  - {from: esx-1, to: host-a1, type: runs_on}\n";
+    let outage = |esx_start: i64| {
+        let mut h = Harness::with_topology("", RACK);
+        let mut alerts = vec![
+            critical(0, "HostDown", "host-a2"),
+            critical(esx_start, "HypervisorDown", "esx-1"),
+            critical(21, "NodeExporterDown", "host-a1"),
+            critical(27, "HostDown", "host-a1"),
+        ];
+        alerts.sort_by_key(|a| a.starts_at);
+        for a in alerts {
+            h.push(a);
+        }
+        h.resolve(500, "HostDown", "host-a2")
+            .push(critical(1400, "HostDown", "host-a1"))
+            .push(critical(1400, "HypervisorDown", "esx-1"))
+            .resolve(1950, "NodeExporterDown", "host-a1")
+            .resolve(1960, "HostDown", "host-a1")
+            .resolve(2000, "HypervisorDown", "esx-1")
+            .tick(3000)
+            .finish();
+        h
+    };
+    let h = outage(16);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&[
+                "HostDown@host-a1",
+                "HypervisorDown@esx-1",
+                "NodeExporterDown@host-a1"
+            ]),
+            g(&["HostDown@host-a2"]),
+        ]
+    );
+    let merged_note = h
+        .incidents()
+        .values()
+        .find(|u| u.payload.custom_details.alerts.len() == 3)
+        .map(|u| u.payload.custom_details.explanation.join("\n"))
+        .unwrap_or_default();
+    assert!(
+        merged_note.contains(
+            "the outages of host-a1 left there by a recovery split started just after \
+             HypervisorDown on esx-1, which depends on it directly: its late cause"
+        ),
+        "{merged_note}"
+    );
+    // esx-1 down 81 s before host-a1's first alert is no effect host-a1 lagged (a scrape
+    // interval at most): host-a1's failure stays apart.
+    let h = outage(-60);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["HostDown@host-a1", "NodeExporterDown@host-a1"]),
+            g(&["HostDown@host-a2"]),
+            g(&["HypervisorDown@esx-1"]),
+        ]
+    );
+}
+
 /// A warning's resolve (a warning that clears: `resolve` would record it at error).
 fn warning_resolved(secs: i64, name: &str, resource: &str) -> Alert {
     let mut a = warning(secs, name, resource);

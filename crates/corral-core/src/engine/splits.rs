@@ -302,7 +302,106 @@ impl Engine {
             self.emit(new_id, EventAction::Trigger, at, out);
         }
         self.mark_dirty(inc_id, out);
+        if reason == SplitReason::RecoveredApart {
+            self.join_effects_of_a_late_cause_left_alone(inc_id, at, out);
+        }
         true
+    }
+
+    /// *A late cause joins its effects once the failure it joined instead has left*: when a
+    /// recovery split leaves in `inc_id` only outages of one resource, still failing, and
+    /// another failing incident holds an outage on a resource directly on it that started up
+    /// to a scrape interval before the first of them (the lag a cause may have behind its
+    /// effect: they were its late cause), the remainder merges into that incident (the one
+    /// whose effect started last before it). Their link to the failure that split off (a
+    /// silent common cause, say) lost what made it; the direct one to their effects remains.
+    fn join_effects_of_a_late_cause_left_alone(
+        &mut self,
+        inc_id: u32,
+        at: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let Some(inc) = self.incidents.get(&inc_id).filter(|i| i.active > 0) else {
+            return;
+        };
+        let mut node = NONE;
+        let mut first = Millis::MAX;
+        for m in &inc.members {
+            let Some(s) = self.dedup.alerts.get(m) else {
+                return;
+            };
+            if s.node == NONE || (node != NONE && s.node != node) {
+                return;
+            }
+            node = s.node;
+            if s.severity >= Severity::Error {
+                first = first.min(s.first_seen);
+            }
+        }
+        if node == NONE || first == Millis::MAX {
+            return;
+        }
+        let below: FxHashSet<u32> = self
+            .topology
+            .impact_of_bounded(
+                NodeIndex::new(node as usize),
+                EdgeMask::ALL,
+                1,
+                self.rules.settings.max_neighbourhood,
+            )
+            .into_iter()
+            .map(|(n, _)| n.index() as u32)
+            .collect();
+        if below.is_empty() {
+            return;
+        }
+        let mut best: Option<(Millis, u32, Str)> = None;
+        for (&j, other) in &self.incidents {
+            if j == inc_id || other.active == 0 {
+                continue;
+            }
+            for m in &other.members {
+                let Some(s) = self.dedup.alerts.get(m) else {
+                    continue;
+                };
+                let lag = first - s.first_seen;
+                if s.severity >= Severity::Error
+                    && below.contains(&s.node)
+                    && (0..=CAUSE_LAG_TOLERANCE).contains(&lag)
+                    && best
+                        .as_ref()
+                        .is_none_or(|(b, bj, _)| (s.first_seen, Reverse(j)) > (*b, Reverse(*bj)))
+                {
+                    best = Some((s.first_seen, j, m.clone()));
+                }
+            }
+        }
+        let Some((_, to, effect)) = best else {
+            return;
+        };
+        let describe = |engine: &Engine, fp: &Str| {
+            engine
+                .dedup
+                .alerts
+                .get(fp)
+                .map(|s| format!("{} on {}", s.name, s.resource))
+                .unwrap_or_default()
+        };
+        let effect = describe(self, &effect);
+        let resource = self.topology.node(NodeIndex::new(node as usize)).id.clone();
+        tracing::trace!(
+            from = inc_id,
+            to,
+            at,
+            "late cause left alone by a split: joined its effects"
+        );
+        let survivor = self.merge_explained(&[to, inc_id], at, out, |absorbed| {
+            format!(
+                "merged {absorbed}: the outages of {resource} left there by a recovery split \
+                 started just after {effect}, which depends on it directly: its late cause"
+            )
+        });
+        self.mark_dirty(survivor, out);
     }
 
     /// *Outages of one resource that start together are one failure* (a database down and
