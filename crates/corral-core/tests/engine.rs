@@ -2893,9 +2893,18 @@ edges:
         .find(|u| u.payload.custom_details.alerts.len() == 1)
         .expect("the deployment's part");
     assert!(
-        split_off.payload.custom_details.explanation.iter().any(|e| e.contains(
-            "DeploymentFailed on web-1 recovered while HighErrorRate on svc-1 (2 hops away) kept failing"
-        )),
+        split_off
+            .payload
+            .custom_details
+            .explanation
+            .iter()
+            .any(|e| {
+                e.contains(
+            "DeploymentFailed on web-1 recovered while HighErrorRate on svc-1 (2 hops away) kept \
+             failing beyond the time a cause's recovery takes to reach its effects: so did every \
+             failure above it"
+        )
+            }),
         "{:?}",
         split_off.payload.custom_details.explanation
     );

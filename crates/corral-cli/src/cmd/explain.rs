@@ -1720,10 +1720,15 @@ const EXPLAINED_TOO: &str = "which explained it too";
 /// as no cause of it (`Engine::check_warning_against_root`).
 const NO_CAUSE: &str = "no cause of it";
 
+/// How the engine's split line ends when a member far below the named root cause (beyond the
+/// root-cause reach) recovered while every possible cause above it kept failing
+/// (`Engine::causes_kept_failing`), the one it names the nearest of them.
+const CAUSES_KEPT_FAILING: &str = "so did every failure above it";
+
 /// What a recovery split's line says of the part split off, by the first marker the line holds
 /// (the engine ends each kind of split line its own way); a line with none was a failure of its
 /// own.
-const RECOVERED_APART_CONCLUSIONS: [(&str, &str); 3] = [
+const RECOVERED_APART_CONCLUSIONS: [(&str, &str); 4] = [
     (
         NO_SYMPTOM,
         "a warning that cleared while the named root cause kept failing beyond that time was no \
@@ -1739,6 +1744,12 @@ const RECOVERED_APART_CONCLUSIONS: [(&str, &str); 3] = [
         "a warning above the named root cause that cleared while the root kept failing beyond \
          that time was not its cause, and being above it, no symptom of it either: it degraded \
          its resource for a reason of its own (no cause)",
+    ),
+    (
+        CAUSES_KEPT_FAILING,
+        "the part that recovered while every failure above it within the root-cause reach (its \
+         possible causes; the named root cause is further up) kept failing beyond that time was \
+         a failure of its own (recovered apart from its causes)",
     ),
 ];
 

@@ -633,7 +633,7 @@ impl Engine {
                         fp,
                         &cause,
                         hops,
-                        SplitReason::RecoveredApart,
+                        SplitReason::CausesKeptFailing,
                         at,
                         out,
                     ) {

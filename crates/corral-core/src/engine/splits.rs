@@ -15,6 +15,21 @@ pub(super) enum SplitReason {
     /// A warning above the named root cause recovered while that root kept failing: no cause
     /// of it (and, above it, no symptom). Nothing follows it, as for `NoSymptom`.
     NoCause,
+    /// A member at error or above beyond the root-cause reach of the named root recovered
+    /// while every member above it within that reach, each a possible cause, kept failing: a
+    /// failure of its own, as for `RecoveredApart`, with its own line.
+    CausesKeptFailing,
+}
+
+impl SplitReason {
+    /// Whether the part split off is a failure of its own, which members that recover later
+    /// with it follow.
+    pub(super) fn failure_of_its_own(self) -> bool {
+        matches!(
+            self,
+            SplitReason::RecoveredApart | SplitReason::CausesKeptFailing
+        )
+    }
 }
 
 impl Engine {
@@ -177,8 +192,12 @@ impl Engine {
         let old_key = self.incidents[&inc_id].key.clone();
         let new_key = self.incidents[&new_id].key.clone();
         let hops_away = match (reason, hops) {
-            (SplitReason::RecoveredApart, 1) => " (1 hop away)".to_string(),
-            (SplitReason::RecoveredApart, _) => format!(" ({hops} hops away)"),
+            (SplitReason::RecoveredApart | SplitReason::CausesKeptFailing, 1) => {
+                " (1 hop away)".to_string()
+            }
+            (SplitReason::RecoveredApart | SplitReason::CausesKeptFailing, _) => {
+                format!(" ({hops} hops away)")
+            }
             (SplitReason::NoSymptom, 1) => " (1 hop above it)".to_string(),
             (SplitReason::NoSymptom, _) => format!(" ({hops} hops above it)"),
             (SplitReason::NoCause, 1) => " (1 hop below it)".to_string(),
@@ -188,7 +207,7 @@ impl Engine {
             rec_name.as_str(),
             " on ",
             rec_resource.as_str(),
-            if reason != SplitReason::RecoveredApart {
+            if !reason.failure_of_its_own() {
                 ", a warning, recovered while "
             } else {
                 " recovered while "
@@ -206,6 +225,7 @@ impl Engine {
             match reason {
                 SplitReason::NoSymptom => ": no symptom of it",
                 SplitReason::NoCause => ": no cause of it",
+                SplitReason::CausesKeptFailing => ": so did every failure above it",
                 SplitReason::RecoveredApart => "",
             },
         ]
@@ -213,7 +233,7 @@ impl Engine {
         {
             let inc = self.incidents.get_mut(&inc_id).expect("present");
             inc.members.retain(|m| !moving.contains(m));
-            if reason == SplitReason::RecoveredApart {
+            if reason.failure_of_its_own() {
                 inc.split_off.push(new_id);
             }
             if inc.explanation.len() < MAX_EXPLANATION {
@@ -398,7 +418,7 @@ impl Engine {
         }
         let hold = self.rules.settings.resolve_hold;
         if let Some(inc) = self.incidents.get_mut(&inc_id) {
-            if reason == SplitReason::RecoveredApart {
+            if reason.failure_of_its_own() {
                 inc.split_off.push(to);
             }
             if inc.explanation.len() < MAX_EXPLANATION {
