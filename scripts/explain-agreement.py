@@ -214,6 +214,8 @@ def main():
                     key = "linked: recovered apart"
                 elif "(recovered apart from its causes)" in note:
                     key = "linked: recovered apart from its causes"
+                elif "(outlived its causes)" in note:
+                    key = "linked: outlived its causes"
                 elif v.get("shared_symptom"):
                     key = "linked: shared symptom"
                 elif "(user-facing late cause)" in note:

@@ -1725,10 +1725,15 @@ const NO_CAUSE: &str = "no cause of it";
 /// (`Engine::causes_kept_failing`), the one it names the nearest of them.
 const CAUSES_KEPT_FAILING: &str = "so did every failure above it";
 
+/// How the engine's split line goes on after the nearest cause when a member far below the
+/// named root cause kept failing after every possible cause above it had recovered
+/// (`SplitReason::OutlivedItsCauses`).
+const OUTLIVED_ITS_CAUSES: &str = "and every other failure above it had recovered";
+
 /// What a recovery split's line says of the part split off, by the first marker the line holds
 /// (the engine ends each kind of split line its own way); a line with none was a failure of its
 /// own.
-const RECOVERED_APART_CONCLUSIONS: [(&str, &str); 4] = [
+const RECOVERED_APART_CONCLUSIONS: [(&str, &str); 5] = [
     (
         NO_SYMPTOM,
         "a warning that cleared while the named root cause kept failing beyond that time was no \
@@ -1750,6 +1755,12 @@ const RECOVERED_APART_CONCLUSIONS: [(&str, &str); 4] = [
         "the part that recovered while every failure above it within the root-cause reach (its \
          possible causes; the named root cause is further up) kept failing beyond that time was \
          a failure of its own (recovered apart from its causes)",
+    ),
+    (
+        OUTLIVED_ITS_CAUSES,
+        "the part that kept failing beyond that time after every failure above it within the \
+         root-cause reach (its possible causes; the named root cause is further up) had \
+         recovered was a failure of its own (outlived its causes)",
     ),
 ];
 
@@ -1789,7 +1800,10 @@ fn recovered_apart(replay: &Replay, a: &str, b: &str) -> Option<String> {
         let other_key = &replay.finals.ids[other];
         explanation(from)
             .into_iter()
-            .find(|line| line.contains("recovered while") && line.ends_with(other_key.as_str()))
+            .find(|line| {
+                (line.contains("recovered while") || line.contains(OUTLIVED_ITS_CAUSES))
+                    && line.ends_with(other_key.as_str())
+            })
             .map(|line| line.to_string())
     })
 }

@@ -486,6 +486,11 @@ impl Engine {
             return;
         };
         if inc.active == 0 {
+            // The last member to recover: the check below would find nothing failing, but a
+            // member far below the root may have outlived every failure above it.
+            if severity >= Severity::Error {
+                self.split_if_outlived_its_causes(fp, inc_id, t, out);
+            }
             return;
         }
         if !inc.split_off.is_empty() {
@@ -640,6 +645,19 @@ impl Engine {
                         return;
                     }
                 }
+                CausesAfterRecovery::Outlived(cause, hops) => {
+                    if self.split_recovered(
+                        inc_id,
+                        fp,
+                        &cause,
+                        hops,
+                        SplitReason::OutlivedItsCauses,
+                        at,
+                        out,
+                    ) {
+                        return;
+                    }
+                }
                 CausesAfterRecovery::Undecided => pending = true,
                 CausesAfterRecovery::Stays => {}
             }
@@ -766,6 +784,52 @@ impl Engine {
             .any(|&(up, _)| up != node && failing_nodes.contains(&up))
     }
 
+    /// The last member of incident `inc_id` to recover, `fp`, leaves as a failure of its own
+    /// when it is beyond the root-cause reach of the named root and kept failing beyond the
+    /// tolerance of their hops after every possible cause above it had recovered
+    /// ([`Engine::causes_kept_failing`]): their recovery would have brought its own.
+    fn split_if_outlived_its_causes(
+        &mut self,
+        fp: &Str,
+        inc_id: u32,
+        at: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let Some((node, end)) = self
+            .dedup
+            .alerts
+            .get(fp)
+            .and_then(|s| Some((s.node()?, s.last_seen)))
+        else {
+            return;
+        };
+        let Some((members, root)) = self.incidents.get(&inc_id).and_then(|i| {
+            let root = i
+                .last_root
+                .as_ref()
+                .and_then(|(r, _)| self.topology.resolve(r))?;
+            Some((i.members.clone(), root.index() as u32))
+        }) else {
+            return;
+        };
+        if self.hops_between(node, root).is_some() {
+            return;
+        }
+        if let CausesAfterRecovery::Outlived(cause, hops) =
+            self.causes_kept_failing(fp, node, end, &members)
+        {
+            self.split_recovered(
+                inc_id,
+                fp,
+                &cause,
+                hops,
+                SplitReason::OutlivedItsCauses,
+                at,
+                out,
+            );
+        }
+    }
+
     /// How the possible causes of `fp` (recovered at `end`, on `node`) in its incident
     /// (`members`) fared after its recovery: the members at error or above on another node
     /// within the root-cause reach above it that had started by then.
@@ -778,6 +842,7 @@ impl Engine {
     ) -> CausesAfterRecovery {
         let ups = self.rca_upstream(node);
         let mut nearest: Option<(Str, u8)> = None;
+        let mut nearest_outlived: Option<(Str, u8)> = None;
         let mut undecided = false;
         for m in members {
             let Some(ms) = self.dedup.alerts.get(m) else {
@@ -799,15 +864,21 @@ impl Engine {
             } else if ms.active {
                 // No evidence yet that it kept failing.
                 undecided = true;
+            } else if ms.last_seen + recovery_tolerance(hops) < end {
+                // It recovered long before: its recovery would have brought this one's.
+                if nearest_outlived.as_ref().is_none_or(|&(_, h)| hops < h) {
+                    nearest_outlived = Some((m.clone(), hops));
+                }
             } else {
-                // It recovered with it (or before it): a cause that may explain its recovery.
+                // It recovered with it: a cause that may explain its recovery.
                 return CausesAfterRecovery::Stays;
             }
         }
-        match nearest {
+        match (nearest, nearest_outlived) {
             _ if undecided => CausesAfterRecovery::Undecided,
-            Some((cause, hops)) => CausesAfterRecovery::KeptFailing(cause, hops),
-            None => CausesAfterRecovery::Stays,
+            (Some((cause, hops)), None) => CausesAfterRecovery::KeptFailing(cause, hops),
+            (None, Some((cause, hops))) => CausesAfterRecovery::Outlived(cause, hops),
+            _ => CausesAfterRecovery::Stays,
         }
     }
 
@@ -925,6 +996,9 @@ enum CausesAfterRecovery {
     /// Every possible cause kept failing beyond the tolerance of its hops: the nearest of them
     /// and its hops.
     KeptFailing(Str, u8),
+    /// Every possible cause had recovered longer before it than the tolerance of its hops: the
+    /// nearest of them and its hops.
+    Outlived(Str, u8),
     /// One still fires without evidence yet that it kept failing: look again later.
     Undecided,
     /// One recovered with it (or before it), or it has none: it stays.
