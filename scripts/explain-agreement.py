@@ -212,6 +212,10 @@ def main():
                 note = v.get("note") or ""
                 if "(recovered apart)" in note:
                     key = "linked: recovered apart"
+                elif "(recovered apart from its causes)" in note:
+                    key = "linked: recovered apart from its causes"
+                elif "(outlived its causes)" in note:
+                    key = "linked: outlived its causes"
                 elif v.get("shared_symptom"):
                     key = "linked: shared symptom"
                 elif "(user-facing late cause)" in note:

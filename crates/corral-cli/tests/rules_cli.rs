@@ -711,6 +711,34 @@ fn explain_alerts_says_a_warning_above_the_root_that_cleared_long_before_it_was_
 }
 
 #[test]
+fn explain_alerts_says_a_member_far_below_the_root_that_recovered_while_its_causes_kept_failing_was_its_own(
+) {
+    // web-1's deployment, five hops below the failing switch (beyond the root-cause reach),
+    // joined the switch's outage through svc-1's errors two hops above it, and was rolled back
+    // at 02:10 while everything above it stayed down until 02:40: the engine split it off once
+    // those resolves gave the evidence, and explain says why.
+    let (o, out, err) = explain_fixture(
+        "far-below.ndjson",
+        "far-below-topology.yaml",
+        &["--alerts", "fp-web-1,fp-svc-1"],
+    );
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("not grouped"), "{out}");
+    assert!(
+        out.contains(
+            "DeploymentFailed on web-1 recovered while HighErrorRate on svc-1 (2 hops away) kept \
+             failing beyond the time a cause's recovery takes to reach its effects: so did every \
+             failure above it"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("a failure of its own (recovered apart from its causes)"),
+        "{out}"
+    );
+}
+
+#[test]
 fn diff_shows_the_merge_a_wider_rule_causes() {
     let alerts = fixture("alerts.ndjson");
     let o = corral(&[

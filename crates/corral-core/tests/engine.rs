@@ -2829,6 +2829,133 @@ edges:
 }
 
 #[test]
+fn an_outright_alert_far_below_the_root_that_recovered_apart_from_every_cause_above_it_splits_off()
+{
+    // web-1 calls api-1, which calls svc-1, which runs as inst-1 on vm-1 behind tor-1: five
+    // hops from the switch, beyond the root-cause reach (4), so the pairs with the named root
+    // never judge it. tor-1 goes down and its impact climbs to svc-1; 90 s after svc-1's
+    // errors web-1's deployment fails (two hops below them: their effect by time and
+    // topology) and joins. It is rolled back at 600 s while everything above it in the
+    // incident stays down until 2,400 s: no failure above it explains its recovery, so it was
+    // a failure of its own. So was it had it failed on long after they all recovered.
+    let topo = r#"
+nodes:
+  - {id: tor-1, kind: switch}
+  - {id: vm-1, kind: host}
+  - {id: inst-1, kind: service_instance}
+  - {id: svc-1, kind: service}
+  - {id: api-1, kind: service}
+  - {id: web-1, kind: service}
+edges:
+  - {from: vm-1, to: tor-1, type: depends_on}
+  - {from: inst-1, to: vm-1, type: runs_on}
+  - {from: svc-1, to: inst-1, type: depends_on}
+  - {from: api-1, to: svc-1, type: depends_on}
+  - {from: web-1, to: api-1, type: depends_on}
+"#;
+    let run = |deploy_recovers: i64| {
+        let mut h = Harness::with_topology("", topo);
+        h.push(critical(0, "SwitchDown", "tor-1"))
+            .push(alert(20, "HostDown", "vm-1", Status::Firing))
+            .push(alert(40, "TargetDown", "inst-1", Status::Firing))
+            .push(alert(60, "HighErrorRate", "svc-1", Status::Firing))
+            .push(critical(150, "DeploymentFailed", "web-1"))
+            .tick(300);
+        // Joined by time and topology while it fired.
+        assert_eq!(h.groups().len(), 1, "{:?}", h.groups());
+        let mut resolves = vec![
+            (deploy_recovers, "DeploymentFailed", "web-1"),
+            (2400, "HighErrorRate", "svc-1"),
+            (2400, "TargetDown", "inst-1"),
+            (2400, "HostDown", "vm-1"),
+            (2400, "SwitchDown", "tor-1"),
+        ];
+        resolves.sort_by_key(|&(at, _, _)| at);
+        for (at, name, resource) in resolves {
+            h.resolve(at, name, resource);
+        }
+        h.tick(4000).finish();
+        h
+    };
+    let h = run(600);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DeploymentFailed@web-1"]),
+            g(&[
+                "HighErrorRate@svc-1",
+                "HostDown@vm-1",
+                "SwitchDown@tor-1",
+                "TargetDown@inst-1"
+            ]),
+        ]
+    );
+    let split_off = h
+        .incidents()
+        .into_values()
+        .find(|u| u.payload.custom_details.alerts.len() == 1)
+        .expect("the deployment's part");
+    assert!(
+        split_off
+            .payload
+            .custom_details
+            .explanation
+            .iter()
+            .any(|e| {
+                e.contains(
+            "DeploymentFailed on web-1 recovered while HighErrorRate on svc-1 (2 hops away) kept \
+             failing beyond the time a cause's recovery takes to reach its effects: so did every \
+             failure above it"
+        )
+            }),
+        "{:?}",
+        split_off.payload.custom_details.explanation
+    );
+    // Recovering within the 180 s of two hops before svc-1 did, it may have been svc-1's
+    // effect: it stays.
+    let h = run(2250);
+    assert_eq!(h.groups().len(), 1, "{:?}", h.groups());
+    // Failing on for ten minutes after everything above it recovered, the last member of the
+    // incident to recover, it outlived its causes: theirs would have brought its recovery.
+    let h = run(3000);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DeploymentFailed@web-1"]),
+            g(&[
+                "HighErrorRate@svc-1",
+                "HostDown@vm-1",
+                "SwitchDown@tor-1",
+                "TargetDown@inst-1"
+            ]),
+        ]
+    );
+    let split_off = h
+        .incidents()
+        .into_values()
+        .find(|u| u.payload.custom_details.alerts.len() == 1)
+        .expect("the deployment's part");
+    assert!(
+        split_off
+            .payload
+            .custom_details
+            .explanation
+            .iter()
+            .any(|e| {
+                e.contains(
+            "DeploymentFailed on web-1 kept failing after HighErrorRate on svc-1 (2 hops away) \
+             and every other failure above it had recovered"
+        )
+            }),
+        "{:?}",
+        split_off.payload.custom_details.explanation
+    );
+    // Recovering within the 180 s after svc-1, it may have been its effect: it stays.
+    let h = run(2550);
+    assert_eq!(h.groups().len(), 1, "{:?}", h.groups());
+}
+
+#[test]
 fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_siblings() {
     // Effects follow their cause within a scrape interval per hop (`effect_too_late`), but
     // monitors notice one failure's simultaneous impacts behind a node within a scrape interval

@@ -1720,10 +1720,20 @@ const EXPLAINED_TOO: &str = "which explained it too";
 /// as no cause of it (`Engine::check_warning_against_root`).
 const NO_CAUSE: &str = "no cause of it";
 
+/// How the engine's split line ends when a member far below the named root cause (beyond the
+/// root-cause reach) recovered while every possible cause above it kept failing
+/// (`Engine::causes_kept_failing`), the one it names the nearest of them.
+const CAUSES_KEPT_FAILING: &str = "so did every failure above it";
+
+/// How the engine's split line goes on after the nearest cause when a member far below the
+/// named root cause kept failing after every possible cause above it had recovered
+/// (`SplitReason::OutlivedItsCauses`).
+const OUTLIVED_ITS_CAUSES: &str = "and every other failure above it had recovered";
+
 /// What a recovery split's line says of the part split off, by the first marker the line holds
 /// (the engine ends each kind of split line its own way); a line with none was a failure of its
 /// own.
-const RECOVERED_APART_CONCLUSIONS: [(&str, &str); 3] = [
+const RECOVERED_APART_CONCLUSIONS: [(&str, &str); 5] = [
     (
         NO_SYMPTOM,
         "a warning that cleared while the named root cause kept failing beyond that time was no \
@@ -1739,6 +1749,18 @@ const RECOVERED_APART_CONCLUSIONS: [(&str, &str); 3] = [
         "a warning above the named root cause that cleared while the root kept failing beyond \
          that time was not its cause, and being above it, no symptom of it either: it degraded \
          its resource for a reason of its own (no cause)",
+    ),
+    (
+        CAUSES_KEPT_FAILING,
+        "the part that recovered while every failure above it within the root-cause reach (its \
+         possible causes; the named root cause is further up) kept failing beyond that time was \
+         a failure of its own (recovered apart from its causes)",
+    ),
+    (
+        OUTLIVED_ITS_CAUSES,
+        "the part that kept failing beyond that time after every failure above it within the \
+         root-cause reach (its possible causes; the named root cause is further up) had \
+         recovered was a failure of its own (outlived its causes)",
     ),
 ];
 
@@ -1778,7 +1800,10 @@ fn recovered_apart(replay: &Replay, a: &str, b: &str) -> Option<String> {
         let other_key = &replay.finals.ids[other];
         explanation(from)
             .into_iter()
-            .find(|line| line.contains("recovered while") && line.ends_with(other_key.as_str()))
+            .find(|line| {
+                (line.contains("recovered while") || line.contains(OUTLIVED_ITS_CAUSES))
+                    && line.ends_with(other_key.as_str())
+            })
             .map(|line| line.to_string())
     })
 }

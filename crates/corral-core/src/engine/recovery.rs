@@ -486,6 +486,11 @@ impl Engine {
             return;
         };
         if inc.active == 0 {
+            // The last member to recover: the check below would find nothing failing, but a
+            // member far below the root may have outlived every failure above it.
+            if severity >= Severity::Error {
+                self.split_if_outlived_its_causes(fp, inc_id, t, out);
+            }
             return;
         }
         if !inc.split_off.is_empty() {
@@ -618,6 +623,45 @@ impl Engine {
             }
             pending |= active;
         }
+        // Far below the named root (beyond the root-cause reach) the pairs above judge nothing:
+        // the member is judged against its own possible causes in the incident, the members at
+        // error or above on nodes within the reach above it. A rollout that failed and was
+        // rolled back half an hour before the switch under its dependencies came back was not
+        // failed by the switch. When every one of them that had started by its recovery kept
+        // failing beyond the tolerance of its hops, none explains its recovery: a failure of
+        // its own, split off against the nearest.
+        if !recovered_is_head && self.hops_between(node, root).is_none() {
+            match self.causes_kept_failing(fp, node, end, &members) {
+                CausesAfterRecovery::KeptFailing(cause, hops) => {
+                    if self.split_recovered(
+                        inc_id,
+                        fp,
+                        &cause,
+                        hops,
+                        SplitReason::CausesKeptFailing,
+                        at,
+                        out,
+                    ) {
+                        return;
+                    }
+                }
+                CausesAfterRecovery::Outlived(cause, hops) => {
+                    if self.split_recovered(
+                        inc_id,
+                        fp,
+                        &cause,
+                        hops,
+                        SplitReason::OutlivedItsCauses,
+                        at,
+                        out,
+                    ) {
+                        return;
+                    }
+                }
+                CausesAfterRecovery::Undecided => pending = true,
+                CausesAfterRecovery::Stays => {}
+            }
+        }
         if pending {
             self.state_timers.push(Reverse((
                 at + (at - end).max(CAUSE_LAG_TOLERANCE),
@@ -740,6 +784,104 @@ impl Engine {
             .any(|&(up, _)| up != node && failing_nodes.contains(&up))
     }
 
+    /// The last member of incident `inc_id` to recover, `fp`, leaves as a failure of its own
+    /// when it is beyond the root-cause reach of the named root and kept failing beyond the
+    /// tolerance of their hops after every possible cause above it had recovered
+    /// ([`Engine::causes_kept_failing`]): their recovery would have brought its own.
+    fn split_if_outlived_its_causes(
+        &mut self,
+        fp: &Str,
+        inc_id: u32,
+        at: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        let Some((node, end)) = self
+            .dedup
+            .alerts
+            .get(fp)
+            .and_then(|s| Some((s.node()?, s.last_seen)))
+        else {
+            return;
+        };
+        let Some((members, root)) = self.incidents.get(&inc_id).and_then(|i| {
+            let root = i
+                .last_root
+                .as_ref()
+                .and_then(|(r, _)| self.topology.resolve(r))?;
+            Some((i.members.clone(), root.index() as u32))
+        }) else {
+            return;
+        };
+        if self.hops_between(node, root).is_some() {
+            return;
+        }
+        if let CausesAfterRecovery::Outlived(cause, hops) =
+            self.causes_kept_failing(fp, node, end, &members)
+        {
+            self.split_recovered(
+                inc_id,
+                fp,
+                &cause,
+                hops,
+                SplitReason::OutlivedItsCauses,
+                at,
+                out,
+            );
+        }
+    }
+
+    /// How the possible causes of `fp` (recovered at `end`, on `node`) in its incident
+    /// (`members`) fared after its recovery: the members at error or above on another node
+    /// within the root-cause reach above it that had started by then.
+    fn causes_kept_failing(
+        &mut self,
+        fp: &Str,
+        node: u32,
+        end: Millis,
+        members: &[Str],
+    ) -> CausesAfterRecovery {
+        let ups = self.rca_upstream(node);
+        let mut nearest: Option<(Str, u8)> = None;
+        let mut nearest_outlived: Option<(Str, u8)> = None;
+        let mut undecided = false;
+        for m in members {
+            let Some(ms) = self.dedup.alerts.get(m) else {
+                continue;
+            };
+            if m == fp || ms.severity < Severity::Error || ms.first_seen > end {
+                continue;
+            }
+            let Some(&(_, hops)) = ms
+                .node()
+                .and_then(|m_node| ups.iter().find(|&&(up, _)| up == m_node && up != node))
+            else {
+                continue;
+            };
+            if ms.failing_until() > end + recovery_tolerance(hops) {
+                if nearest.as_ref().is_none_or(|&(_, h)| hops < h) {
+                    nearest = Some((m.clone(), hops));
+                }
+            } else if ms.active {
+                // No evidence yet that it kept failing.
+                undecided = true;
+            } else if ms.last_seen + recovery_tolerance(hops) < end {
+                // It recovered long before: its recovery would have brought this one's.
+                if nearest_outlived.as_ref().is_none_or(|&(_, h)| hops < h) {
+                    nearest_outlived = Some((m.clone(), hops));
+                }
+            } else {
+                // It recovered with it: a cause that may explain its recovery.
+                return CausesAfterRecovery::Stays;
+            }
+        }
+        match (nearest, nearest_outlived) {
+            _ if undecided => CausesAfterRecovery::Undecided,
+            (Some((cause, hops)), None) => CausesAfterRecovery::KeptFailing(cause, hops),
+            (None, Some((cause, hops))) => CausesAfterRecovery::Outlived(cause, hops),
+            _ => CausesAfterRecovery::Stays,
+        }
+    }
+
     /// Whether `effect` is another node within the root-cause reach below `cause`.
     pub(super) fn is_effect_of(&mut self, effect: u32, cause: u32) -> bool {
         effect != cause
@@ -849,6 +991,20 @@ impl Engine {
 }
 
 /// Drops the entries of a queue of (start, what) in arrival order that started before `oldest`.
+/// What [`Engine::causes_kept_failing`] found.
+enum CausesAfterRecovery {
+    /// Every possible cause kept failing beyond the tolerance of its hops: the nearest of them
+    /// and its hops.
+    KeptFailing(Str, u8),
+    /// Every possible cause had recovered longer before it than the tolerance of its hops: the
+    /// nearest of them and its hops.
+    Outlived(Str, u8),
+    /// One still fires without evidence yet that it kept failing: look again later.
+    Undecided,
+    /// One recovered with it (or before it), or it has none: it stays.
+    Stays,
+}
+
 pub(super) fn drop_started_before<T>(queue: &mut VecDeque<(Millis, T)>, oldest: Millis) {
     while queue.front().is_some_and(|&(at, _)| at < oldest) {
         queue.pop_front();

@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// How the split line of [`SplitReason::OutlivedItsCauses`] goes on after the nearest cause:
+/// `corral explain` finds the line by it.
+const OUTLIVED_ITS_CAUSES: &str = " and every other failure above it had recovered";
+
 /// Why [`Engine::split_recovered`] splits a part off an incident.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum SplitReason {
@@ -15,6 +19,26 @@ pub(super) enum SplitReason {
     /// A warning above the named root cause recovered while that root kept failing: no cause
     /// of it (and, above it, no symptom). Nothing follows it, as for `NoSymptom`.
     NoCause,
+    /// A member at error or above beyond the root-cause reach of the named root recovered
+    /// while every member above it within that reach, each a possible cause, kept failing: a
+    /// failure of its own, as for `RecoveredApart`, with its own line.
+    CausesKeptFailing,
+    /// Such a member kept failing beyond that tolerance after every member above it within
+    /// the reach had recovered: a failure of its own, as for `CausesKeptFailing`.
+    OutlivedItsCauses,
+}
+
+impl SplitReason {
+    /// Whether the part split off is a failure of its own, which members that recover later
+    /// with it follow.
+    pub(super) fn failure_of_its_own(self) -> bool {
+        matches!(
+            self,
+            SplitReason::RecoveredApart
+                | SplitReason::CausesKeptFailing
+                | SplitReason::OutlivedItsCauses
+        )
+    }
 }
 
 impl Engine {
@@ -170,9 +194,16 @@ impl Engine {
             return false;
         }
         for &(_, p_node, p_end) in &part {
-            let with_failing = self
-                .recovery_hops(p_node, failing_node)
-                .is_some_and(|h| failing_at - p_end <= recovery_tolerance(h));
+            let with_failing = self.recovery_hops(p_node, failing_node).is_some_and(|h| {
+                // Against causes that recovered before it, a member recovered with them
+                // only within the tolerance on either side.
+                let apart = if reason == SplitReason::OutlivedItsCauses {
+                    (failing_at - p_end).abs()
+                } else {
+                    failing_at - p_end
+                };
+                apart <= recovery_tolerance(h)
+            });
             if with_failing {
                 tracing::trace!(alert = %recovered, still_failing = %still_failing, at, from = inc_id, part = part.len(), bridge_node = p_node, bridge_end = p_end, failing_at, "recovered apart: split refused, a member of the part recovered with the still-failing one");
                 return false;
@@ -211,8 +242,20 @@ impl Engine {
         let old_key = self.incidents[&inc_id].key.clone();
         let new_key = self.incidents[&new_id].key.clone();
         let hops_away = match (reason, hops) {
-            (SplitReason::RecoveredApart, 1) => " (1 hop away)".to_string(),
-            (SplitReason::RecoveredApart, _) => format!(" ({hops} hops away)"),
+            (
+                SplitReason::RecoveredApart
+                | SplitReason::CausesKeptFailing
+                | SplitReason::OutlivedItsCauses,
+                1,
+            ) => " (1 hop away)".to_string(),
+            (
+                SplitReason::RecoveredApart
+                | SplitReason::CausesKeptFailing
+                | SplitReason::OutlivedItsCauses,
+                _,
+            ) => {
+                format!(" ({hops} hops away)")
+            }
             (SplitReason::NoSymptom, 1) => " (1 hop above it)".to_string(),
             (SplitReason::NoSymptom, _) => format!(" ({hops} hops above it)"),
             (SplitReason::NoCause, 1) => " (1 hop below it)".to_string(),
@@ -236,37 +279,55 @@ impl Engine {
                 names.join(", ")
             )
         };
-        let why = [
-            rec_name.as_str(),
-            " on ",
-            rec_resource.as_str(),
-            if reason != SplitReason::RecoveredApart {
-                ", a warning, recovered while "
-            } else {
-                " recovered while "
-            },
-            still_name.as_str(),
-            " on ",
-            still_resource.as_str(),
-            &hops_away,
-            " kept failing beyond the time a cause's recovery takes to reach its effects",
-            if with_its_own_impact {
-                ", and its own effects recovered with it"
-            } else {
-                ""
-            },
-            &went_with_it,
-            match reason {
-                SplitReason::NoSymptom => ": no symptom of it",
-                SplitReason::NoCause => ": no cause of it",
-                SplitReason::RecoveredApart => "",
-            },
-        ]
-        .concat();
+        let why = if reason == SplitReason::OutlivedItsCauses {
+            [
+                rec_name.as_str(),
+                " on ",
+                rec_resource.as_str(),
+                " kept failing after ",
+                still_name.as_str(),
+                " on ",
+                still_resource.as_str(),
+                &hops_away,
+                OUTLIVED_ITS_CAUSES,
+                " beyond the time a cause's recovery takes to reach its effects",
+                &went_with_it,
+            ]
+            .concat()
+        } else {
+            [
+                rec_name.as_str(),
+                " on ",
+                rec_resource.as_str(),
+                if !reason.failure_of_its_own() {
+                    ", a warning, recovered while "
+                } else {
+                    " recovered while "
+                },
+                still_name.as_str(),
+                " on ",
+                still_resource.as_str(),
+                &hops_away,
+                " kept failing beyond the time a cause's recovery takes to reach its effects",
+                if with_its_own_impact {
+                    ", and its own effects recovered with it"
+                } else {
+                    ""
+                },
+                &went_with_it,
+                match reason {
+                    SplitReason::NoSymptom => ": no symptom of it",
+                    SplitReason::NoCause => ": no cause of it",
+                    SplitReason::CausesKeptFailing => ": so did every failure above it",
+                    SplitReason::RecoveredApart | SplitReason::OutlivedItsCauses => "",
+                },
+            ]
+            .concat()
+        };
         {
             let inc = self.incidents.get_mut(&inc_id).expect("present");
             inc.members.retain(|m| !moving.contains(m));
-            if reason == SplitReason::RecoveredApart {
+            if reason.failure_of_its_own() {
                 inc.split_off.push(new_id);
             }
             if inc.explanation.len() < MAX_EXPLANATION {
@@ -659,7 +720,7 @@ impl Engine {
         }
         let hold = self.rules.settings.resolve_hold;
         if let Some(inc) = self.incidents.get_mut(&inc_id) {
-            if reason == SplitReason::RecoveredApart {
+            if reason.failure_of_its_own() {
                 inc.split_off.push(to);
             }
             if inc.explanation.len() < MAX_EXPLANATION {
