@@ -1226,6 +1226,103 @@ fn an_outright_alert_on_a_business_service_nothing_depends_on_joins_the_failure_
     );
 }
 
+/// A business service whose dependencies meet a failure four hops below it and, on another
+/// branch, a database two hops up: `cart` is silent, `billing` shares it with the shop.
+const SPREADING_BELOW_TOPO: &str = r#"
+nodes:
+  - {id: shop, kind: business service, service: shop}
+  - {id: cart, kind: service, service: shop}
+  - {id: cart-i0, kind: service instance, service: shop}
+  - {id: cart-vm, kind: host}
+  - {id: esx-1, kind: hypervisor}
+  - {id: billing, kind: service, service: billing}
+  - {id: reports, kind: service, service: shop}
+  - {id: reports-db, kind: database}
+  - {id: admin, kind: service, service: shop}
+edges:
+  - {from: shop, to: cart, type: depends_on}
+  - {from: cart, to: cart-i0, type: depends_on}
+  - {from: cart-i0, to: cart-vm, type: runs_on}
+  - {from: cart-vm, to: esx-1, type: runs_on}
+  - {from: billing, to: cart, type: depends_on}
+  - {from: shop, to: reports, type: depends_on}
+  - {from: reports, to: reports-db, type: depends_on}
+  - {from: admin, to: cart, type: depends_on}
+  - {from: admin, to: reports, type: depends_on}
+"#;
+
+#[test]
+fn an_outright_alert_explained_only_by_a_warning_above_follows_the_failure_it_shares_a_node_with()
+{
+    // esx-1 goes down; its impact climbs through the silent cart service to billing, which
+    // depends on cart too. A one-off CronJobMissed warning fires on reports-db, two hops above
+    // the shop; then the shop's SLO burns. A degraded database explains no outage: the SLO
+    // follows the failure whose member shares the silent cart node with it, and the warning
+    // stays apart.
+    let mut h = Harness::with_topology("", SPREADING_BELOW_TOPO);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(warning(40, "HighErrorRate", "billing"))
+        .push(warning(70, "CronJobMissed", "reports-db"))
+        .push(critical(90, "SLOBurnRateHigh", "shop"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CronJobMissed@reports-db"]),
+            g(&[
+                "HighErrorRate@billing",
+                "HypervisorDown@esx-1",
+                "SLOBurnRateHigh@shop"
+            ]),
+        ]
+    );
+    // The database failing outright explains it: the SLO joins that failure, as before (a
+    // shared symptom joins the failure above it that explains it, and bridges nothing).
+    let mut h = Harness::with_topology("", SPREADING_BELOW_TOPO);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(warning(40, "HighErrorRate", "billing"))
+        .push(critical(70, "DatabaseDown", "reports-db"))
+        .push(critical(90, "SLOBurnRateHigh", "shop"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@reports-db", "SLOBurnRateHigh@shop"]),
+            g(&["HighErrorRate@billing", "HypervisorDown@esx-1"]),
+        ]
+    );
+    // An outright alert on a service that is no business service on top (admin, which nothing
+    // depends on, on the same two branches) may be a failure of its own: the warning above it
+    // keeps it apart from the outage below, as before.
+    let mut h = Harness::with_topology("", SPREADING_BELOW_TOPO);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(warning(40, "HighErrorRate", "billing"))
+        .push(warning(70, "CronJobMissed", "reports-db"))
+        .push(critical(90, "DeploymentFailed", "admin"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CronJobMissed@reports-db", "DeploymentFailed@admin"]),
+            g(&["HighErrorRate@billing", "HypervisorDown@esx-1"]),
+        ]
+    );
+    // A warning on the shop is a degradation, not an outage: the warning above explains it.
+    let mut h = Harness::with_topology("", SPREADING_BELOW_TOPO);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(warning(40, "HighErrorRate", "billing"))
+        .push(warning(70, "CronJobMissed", "reports-db"))
+        .push(warning(90, "HighLatency", "shop"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CronJobMissed@reports-db", "HighLatency@shop"]),
+            g(&["HighErrorRate@billing", "HypervisorDown@esx-1"]),
+        ]
+    );
+}
+
 #[test]
 fn a_recurring_member_no_longer_makes_its_node_an_alerting_one() {
     // A chronic check on tor-a first fires with a real failure below it and stays in that

@@ -28,6 +28,13 @@ impl Engine {
             .then_some(live)
     }
 
+    /// Whether the live incident `inc` fails outright (error or above), not only degrades.
+    fn incident_failing(&self, inc: u32) -> bool {
+        self.incidents
+            .get(&inc)
+            .is_some_and(|i| i.severity >= Severity::Error)
+    }
+
     /// The incidents with a member behind a node above the alert (one of its node anchors above
     /// it) that registered there within a scrape interval before `t`: failures still spreading
     /// through a node the alert depends on, the only ones an outright failure joins as their
@@ -704,10 +711,40 @@ impl Engine {
                     inc,
                 )
             };
-            let nearest_cause = explained_by
+            let mut nearest_cause = explained_by
                 .iter()
                 .min_by_key(|e| shared_symptom_order(e))
                 .map(|&(inc, _, _)| inc);
+            // A degraded dependency explains no outage its users see: an outright alert on a
+            // business service nothing depends on (`is_business_service_on_top`, what its users
+            // see of a failure below it, never a root) whose only firing explanations above it
+            // are mere warnings, while a strong link (a silent node it shares with a failure's
+            // members) relates it to a failing incident, links as if those warnings were not
+            // there: the failure spreading through the node it shares is its cause, the
+            // warnings' incidents are passed over (a one-off check on a database two hops up
+            // does not burn the SLO). Elsewhere an outright alert may be a failure of its own
+            // (a deployment failing beside an outage), which the warning keeps apart from it.
+            if view.severity >= Severity::Error
+                && nearest_cause.is_some_and(|c| !self.incident_failing(c))
+                && candidates
+                    .iter()
+                    .any(|c| !c.2 && self.incident_failing(c.0))
+                && node.is_some_and(|n| {
+                    self.topology
+                        .is_business_service_on_top(NodeIndex::new(n as usize))
+                })
+            {
+                tracing::trace!(
+                    alert = %fp, t, passed_over = ?nearest_cause,
+                    "an outright alert explained only by warnings above it follows the failure it shares a silent node with"
+                );
+                let warnings = nearest_cause.take();
+                for c in candidates.iter_mut() {
+                    if Some(c.0) == warnings || !self.incident_failing(c.0) {
+                        c.2 = true;
+                    }
+                }
+            }
             if known && explained_by.iter().any(|e| Some(e.0) != nearest_cause) {
                 let mut by_preference = explained_by.clone();
                 by_preference.sort_by_cached_key(|e| shared_symptom_order(e));
