@@ -1307,7 +1307,10 @@ fn an_outright_alert_explained_only_by_a_warning_above_follows_the_failure_it_sh
             g(&["HighErrorRate@billing", "HypervisorDown@esx-1"]),
         ]
     );
-    // A warning on the shop is a degradation, not an outage: the warning above explains it.
+    // A warning on the shop links through no silent node, but follows the failure by the
+    // remote-effect link all the same: still spreading through cart (billing, behind it, joined
+    // 50 s before), it explains the warning better than the degraded database does (see
+    // `a_warning_offered_only_warnings_follows_the_failure_spreading_further_up`).
     let mut h = Harness::with_topology("", SPREADING_BELOW_TOPO);
     h.push(critical(0, "HypervisorDown", "esx-1"))
         .push(warning(40, "HighErrorRate", "billing"))
@@ -1317,8 +1320,78 @@ fn an_outright_alert_explained_only_by_a_warning_above_follows_the_failure_it_sh
     assert_eq!(
         h.groups(),
         vec![
-            g(&["CronJobMissed@reports-db", "HighLatency@shop"]),
-            g(&["HighErrorRate@billing", "HypervisorDown@esx-1"]),
+            g(&["CronJobMissed@reports-db"]),
+            g(&[
+                "HighErrorRate@billing",
+                "HighLatency@shop",
+                "HypervisorDown@esx-1"
+            ]),
+        ]
+    );
+}
+
+/// A service four hops below a switch (through its API's instance and VM) and three below a
+/// hypervisor on another branch; a batch job's instance on the same VM as the API's.
+const WARNING_BELOW_TWO_BRANCHES_TOPO: &str = r#"
+nodes:
+  - {id: web, kind: service, service: web}
+  - {id: api, kind: service, service: api}
+  - {id: api-i0, kind: service instance, service: api}
+  - {id: vm-1, kind: host}
+  - {id: tor-1, kind: switch}
+  - {id: batch-i0, kind: service instance, service: batch}
+  - {id: cache, kind: service, service: cache}
+  - {id: cache-vm, kind: host}
+  - {id: cache-esx, kind: hypervisor}
+edges:
+  - {from: web, to: api, type: depends_on}
+  - {from: api, to: api-i0, type: depends_on}
+  - {from: api-i0, to: vm-1, type: runs_on}
+  - {from: vm-1, to: tor-1, type: depends_on}
+  - {from: batch-i0, to: vm-1, type: runs_on}
+  - {from: web, to: cache, type: depends_on}
+  - {from: cache, to: cache-vm, type: runs_on}
+  - {from: cache-vm, to: cache-esx, type: runs_on}
+"#;
+
+#[test]
+fn a_warning_offered_only_warnings_follows_the_failure_spreading_further_up() {
+    // tor-1 goes down; 40 s before web's error rate rises, its impact reaches batch-i0 on vm-1,
+    // a node web depends on three hops up: the failure is spreading towards web. A CPUHigh
+    // warning on cache-esx, three hops above web on another branch, offers web a link, but a
+    // degraded neighbour explains a symptom less well than a failure: web's warning joins the
+    // switch's failure, four hops up (beyond impact_hops), and CPUHigh stays apart.
+    let mut h = Harness::with_topology("", WARNING_BELOW_TWO_BRANCHES_TOPO);
+    h.push(critical(0, "SwitchDown", "tor-1"))
+        .push(critical(50, "TargetDown", "batch-i0"))
+        .push(warning(80, "CPUHigh", "cache-esx"))
+        .push(warning(90, "HighErrorRate", "web"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CPUHigh@cache-esx"]),
+            g(&[
+                "HighErrorRate@web",
+                "SwitchDown@tor-1",
+                "TargetDown@batch-i0"
+            ]),
+        ]
+    );
+    // Nothing of the switch's failure arrived behind web's dependencies in the scrape interval
+    // before it (batch-i0 failed 70 s before): no sign that it is spreading towards web, so the
+    // warning above explains it, as before.
+    let mut h = Harness::with_topology("", WARNING_BELOW_TWO_BRANCHES_TOPO);
+    h.push(critical(0, "SwitchDown", "tor-1"))
+        .push(critical(20, "TargetDown", "batch-i0"))
+        .push(warning(80, "CPUHigh", "cache-esx"))
+        .push(warning(90, "HighErrorRate", "web"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CPUHigh@cache-esx", "HighErrorRate@web"]),
+            g(&["SwitchDown@tor-1", "TargetDown@batch-i0"]),
         ]
     );
 }

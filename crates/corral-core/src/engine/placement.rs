@@ -519,7 +519,16 @@ impl Engine {
                 self.topology
                     .is_business_service_on_top(NodeIndex::new(n as usize))
             });
-        if (candidates.is_empty() || user_facing) && known && topology_rule {
+        // A degraded neighbour explains a symptom less well than a failed one (as for a shared
+        // symptom): a warning whose links offer only incidents of mere warnings looks for a
+        // failure further up as it would with no link at all, and follows it if there is one.
+        let warnings_only_offers = !outright
+            && !candidates.is_empty()
+            && !candidates.iter().any(|c| self.incident_failing(c.0));
+        if (candidates.is_empty() || user_facing || warnings_only_offers)
+            && known
+            && topology_rule
+        {
             let (reach, rca_hops) = (rule_reach, self.rules.settings.root_cause.max_hops);
             // An outright failure follows only a failure still spreading behind a node it
             // depends on (`incidents_spreading_above`). That scan reads every entry of the
@@ -527,7 +536,7 @@ impl Engine {
             // only once the walk found one, or first (to skip the walk) when the walk is not
             // the cached one.
             let mut spreading: Option<SmallVec<[u32; 2]>> = None;
-            let needs_spreading = outright && !user_facing;
+            let needs_spreading = (outright && !user_facing) || warnings_only_offers;
             if needs_spreading && rule_edges != EdgeMask::ALL && rca_hops > reach {
                 spreading = Some(self.incidents_spreading_above(&anchors, t));
             }
@@ -599,6 +608,12 @@ impl Engine {
                 );
                 candidates.clear();
                 user_facing_guess = Some(live);
+            } else if warnings_only_offers {
+                tracing::trace!(
+                    alert = %fp, t, incident = live, passed_over = candidates.len(),
+                    "a warning offered only warnings' incidents joins the failure further up"
+                );
+                candidates.clear();
             }
             // No anchor of the alert's reaches that far: the incident's explanation says
             // "joined" without one.
