@@ -1252,8 +1252,7 @@ edges:
 "#;
 
 #[test]
-fn an_outright_alert_explained_only_by_a_warning_above_follows_the_failure_it_shares_a_node_with()
-{
+fn an_outright_alert_explained_only_by_a_warning_above_follows_the_failure_it_shares_a_node_with() {
     // esx-1 goes down; its impact climbs through the silent cart service to billing, which
     // depends on cart too. A one-off CronJobMissed warning fires on reports-db, two hops above
     // the shop; then the shop's SLO burns. A degraded database explains no outage: the SLO

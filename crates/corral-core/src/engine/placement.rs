@@ -525,9 +525,7 @@ impl Engine {
         let warnings_only_offers = !outright
             && !candidates.is_empty()
             && !candidates.iter().any(|c| self.incident_failing(c.0));
-        if (candidates.is_empty() || user_facing || warnings_only_offers)
-            && known
-            && topology_rule
+        if (candidates.is_empty() || user_facing || warnings_only_offers) && known && topology_rule
         {
             let (reach, rca_hops) = (rule_reach, self.rules.settings.root_cause.max_hops);
             // An outright failure follows only a failure still spreading behind a node it
