@@ -521,7 +521,9 @@ impl Engine {
             });
         // A degraded neighbour explains a symptom less well than a failed one (as for a shared
         // symptom): a warning whose links offer only incidents of mere warnings looks for a
-        // failure further up as it would with no link at all, and follows it if there is one.
+        // failure further up as it would with no link at all, and follows one still spreading
+        // towards it (a member behind a node it depends on joined it within a scrape interval
+        // before: `incidents_spreading_above`, the test an outright alert passes) over them.
         let warnings_only_offers = !outright
             && !candidates.is_empty()
             && !candidates.iter().any(|c| self.incident_failing(c.0));
@@ -738,7 +740,8 @@ impl Engine {
             // does not burn the SLO). Elsewhere an outright alert may be a failure of its own
             // (a deployment failing beside an outage), which the warning keeps apart from it.
             if view.severity >= Severity::Error
-                && nearest_cause.is_some_and(|c| !self.incident_failing(c))
+                && nearest_cause.is_some()
+                && !explained_by.iter().any(|e| self.incident_failing(e.0))
                 && candidates
                     .iter()
                     .any(|c| !c.2 && self.incident_failing(c.0))
