@@ -226,6 +226,8 @@ def main():
                     key = "linked: explained away"
                 elif "not that impact" in note:
                     key = "linked: impact already shown"
+                elif "(warnings passed over)" in note:
+                    key = "linked: warnings passed over"
                 elif "rather than one beyond root-cause reach" in note:
                     key = "linked: failure within root-cause reach"
                 else:

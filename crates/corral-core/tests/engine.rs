@@ -1226,6 +1226,175 @@ fn an_outright_alert_on_a_business_service_nothing_depends_on_joins_the_failure_
     );
 }
 
+/// A business service whose dependencies meet a failure four hops below it and, on another
+/// branch, a database two hops up: `cart` is silent, `billing` shares it with the shop.
+const SPREADING_BELOW_TOPO: &str = r#"
+nodes:
+  - {id: shop, kind: business service, service: shop}
+  - {id: cart, kind: service, service: shop}
+  - {id: cart-i0, kind: service instance, service: shop}
+  - {id: cart-vm, kind: host}
+  - {id: esx-1, kind: hypervisor}
+  - {id: billing, kind: service, service: billing}
+  - {id: reports, kind: service, service: shop}
+  - {id: reports-db, kind: database}
+  - {id: admin, kind: service, service: shop}
+edges:
+  - {from: shop, to: cart, type: depends_on}
+  - {from: cart, to: cart-i0, type: depends_on}
+  - {from: cart-i0, to: cart-vm, type: runs_on}
+  - {from: cart-vm, to: esx-1, type: runs_on}
+  - {from: billing, to: cart, type: depends_on}
+  - {from: shop, to: reports, type: depends_on}
+  - {from: reports, to: reports-db, type: depends_on}
+  - {from: admin, to: cart, type: depends_on}
+  - {from: admin, to: reports, type: depends_on}
+"#;
+
+#[test]
+fn an_outright_alert_explained_only_by_a_warning_above_follows_the_failure_it_shares_a_node_with() {
+    // esx-1 goes down; its impact climbs through the silent cart service to billing, which
+    // depends on cart too. A one-off CronJobMissed warning fires on reports-db, two hops above
+    // the shop; then the shop's SLO burns. A degraded database explains no outage: the SLO
+    // follows the failure whose member shares the silent cart node with it, and the warning
+    // stays apart.
+    let mut h = Harness::with_topology("", SPREADING_BELOW_TOPO);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(warning(40, "HighErrorRate", "billing"))
+        .push(warning(70, "CronJobMissed", "reports-db"))
+        .push(critical(90, "SLOBurnRateHigh", "shop"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CronJobMissed@reports-db"]),
+            g(&[
+                "HighErrorRate@billing",
+                "HypervisorDown@esx-1",
+                "SLOBurnRateHigh@shop"
+            ]),
+        ]
+    );
+    // The database failing outright explains it: the SLO joins that failure, as before (a
+    // shared symptom joins the failure above it that explains it, and bridges nothing).
+    let mut h = Harness::with_topology("", SPREADING_BELOW_TOPO);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(warning(40, "HighErrorRate", "billing"))
+        .push(critical(70, "DatabaseDown", "reports-db"))
+        .push(critical(90, "SLOBurnRateHigh", "shop"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@reports-db", "SLOBurnRateHigh@shop"]),
+            g(&["HighErrorRate@billing", "HypervisorDown@esx-1"]),
+        ]
+    );
+    // An outright alert on a service that is no business service on top (admin, which nothing
+    // depends on, on the same two branches) may be a failure of its own: the warning above it
+    // keeps it apart from the outage below, as before.
+    let mut h = Harness::with_topology("", SPREADING_BELOW_TOPO);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(warning(40, "HighErrorRate", "billing"))
+        .push(warning(70, "CronJobMissed", "reports-db"))
+        .push(critical(90, "DeploymentFailed", "admin"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CronJobMissed@reports-db", "DeploymentFailed@admin"]),
+            g(&["HighErrorRate@billing", "HypervisorDown@esx-1"]),
+        ]
+    );
+    // A warning on the shop links through no silent node, but follows the failure by the
+    // remote-effect link all the same: still spreading through cart (billing, behind it, joined
+    // 50 s before), it explains the warning better than the degraded database does (see
+    // `a_warning_offered_only_warnings_follows_the_failure_spreading_further_up`).
+    let mut h = Harness::with_topology("", SPREADING_BELOW_TOPO);
+    h.push(critical(0, "HypervisorDown", "esx-1"))
+        .push(warning(40, "HighErrorRate", "billing"))
+        .push(warning(70, "CronJobMissed", "reports-db"))
+        .push(warning(90, "HighLatency", "shop"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CronJobMissed@reports-db"]),
+            g(&[
+                "HighErrorRate@billing",
+                "HighLatency@shop",
+                "HypervisorDown@esx-1"
+            ]),
+        ]
+    );
+}
+
+/// A service four hops below a switch (through its API's instance and VM) and three below a
+/// hypervisor on another branch; a batch job's instance on the same VM as the API's.
+const WARNING_BELOW_TWO_BRANCHES_TOPO: &str = r#"
+nodes:
+  - {id: web, kind: service, service: web}
+  - {id: api, kind: service, service: api}
+  - {id: api-i0, kind: service instance, service: api}
+  - {id: vm-1, kind: host}
+  - {id: tor-1, kind: switch}
+  - {id: batch-i0, kind: service instance, service: batch}
+  - {id: cache, kind: service, service: cache}
+  - {id: cache-vm, kind: host}
+  - {id: cache-esx, kind: hypervisor}
+edges:
+  - {from: web, to: api, type: depends_on}
+  - {from: api, to: api-i0, type: depends_on}
+  - {from: api-i0, to: vm-1, type: runs_on}
+  - {from: vm-1, to: tor-1, type: depends_on}
+  - {from: batch-i0, to: vm-1, type: runs_on}
+  - {from: web, to: cache, type: depends_on}
+  - {from: cache, to: cache-vm, type: runs_on}
+  - {from: cache-vm, to: cache-esx, type: runs_on}
+"#;
+
+#[test]
+fn a_warning_offered_only_warnings_follows_the_failure_spreading_further_up() {
+    // tor-1 goes down; 40 s before web's error rate rises, its impact reaches batch-i0 on vm-1,
+    // a node web depends on three hops up: the failure is spreading towards web. A CPUHigh
+    // warning on cache-esx, three hops above web on another branch, offers web a link, but a
+    // degraded neighbour explains a symptom less well than a failure: web's warning joins the
+    // switch's failure, four hops up (beyond impact_hops), and CPUHigh stays apart.
+    let mut h = Harness::with_topology("", WARNING_BELOW_TWO_BRANCHES_TOPO);
+    h.push(critical(0, "SwitchDown", "tor-1"))
+        .push(critical(50, "TargetDown", "batch-i0"))
+        .push(warning(80, "CPUHigh", "cache-esx"))
+        .push(warning(90, "HighErrorRate", "web"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CPUHigh@cache-esx"]),
+            g(&[
+                "HighErrorRate@web",
+                "SwitchDown@tor-1",
+                "TargetDown@batch-i0"
+            ]),
+        ]
+    );
+    // Nothing of the switch's failure arrived behind web's dependencies in the scrape interval
+    // before it (batch-i0 failed 70 s before): no sign that it is spreading towards web, so the
+    // warning above explains it, as before.
+    let mut h = Harness::with_topology("", WARNING_BELOW_TWO_BRANCHES_TOPO);
+    h.push(critical(0, "SwitchDown", "tor-1"))
+        .push(critical(20, "TargetDown", "batch-i0"))
+        .push(warning(80, "CPUHigh", "cache-esx"))
+        .push(warning(90, "HighErrorRate", "web"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["CPUHigh@cache-esx", "HighErrorRate@web"]),
+            g(&["SwitchDown@tor-1", "TargetDown@batch-i0"]),
+        ]
+    );
+}
+
 #[test]
 fn a_recurring_member_no_longer_makes_its_node_an_alerting_one() {
     // A chronic check on tor-a first fires with a real failure below it and stays in that

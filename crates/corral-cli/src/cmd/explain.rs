@@ -930,6 +930,10 @@ fn remote_effect(
     let user_facing = outright && topo.is_business_service_on_top(bn);
     let spread = if outright && !user_facing {
         Some(spreading_behind(replay, a_fp, b, rule)?)
+    } else if !outright {
+        // Needed only when nearer links offered incidents of mere warnings, which a pair alone
+        // does not show: said when it holds.
+        spreading_behind(replay, a_fp, b, rule)
     } else {
         None
     };
@@ -977,7 +981,7 @@ fn remote_effect(
         evidence: format!(
             "{}@{} is {} {hops} hops below the failure {}@{} (beyond impact_hops {}, within \
              root_cause.max_hops {rca_hops}), which started {} before it (a scrape interval per \
-             hop: {}){}; the engine links it so when nothing nearer does",
+             hop: {}){}; the engine links it so when nothing nearer {}",
             b.name,
             b.resource,
             if user_facing {
@@ -996,7 +1000,14 @@ fn remote_effect(
             spread.map_or(String::new(), |(node, member)| format!(
                 ", and is still spreading behind the silent {node} it depends on ({member} \
                  started within a scrape interval before it)"
-            ))
+            )),
+            if outright {
+                "does"
+            } else {
+                "links it to a failure (a warning whose nearer links offer only incidents of \
+                 mere warnings follows it while it is still spreading behind a node the warning \
+                 depends on)"
+            }
         ),
         missed_by,
         path: Some(describe_path(topo, an.index(), bn.index(), hops)),
@@ -1554,7 +1565,17 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
         .flatten();
     // So does "a failure within root-cause reach first": among the incidents the later alert
     // links to, none held a failure within `root_cause.max_hops` above it.
-    let beyond_reach = (!grouped && impact_shown.is_none())
+    // Before "a failure within root-cause reach first", which the warnings' incident also meets
+    // when it holds no failure at all.
+    let passed_over_warnings = (!grouped && impact_shown.is_none())
+        .then(|| {
+            chain
+                .iter()
+                .filter(|l| l.linked && !l.cause)
+                .find_map(|l| warnings_passed_over(replay, l))
+        })
+        .flatten();
+    let beyond_reach = (!grouped && impact_shown.is_none() && passed_over_warnings.is_none())
         .then(|| {
             chain
                 .iter()
@@ -1562,7 +1583,11 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
                 .find_map(|l| failure_beyond_reach(replay, l))
         })
         .flatten();
-    let shared_symptom = if grouped || impact_shown.is_some() || beyond_reach.is_some() {
+    let shared_symptom = if grouped
+        || impact_shown.is_some()
+        || passed_over_warnings.is_some()
+        || beyond_reach.is_some()
+    {
         None
     } else {
         chain
@@ -1605,6 +1630,10 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
             shown.shown,
             fmt_delta(CAUSE_LAG_TOLERANCE),
             shown.outage
+        ))
+    } else if let Some(clause) = &passed_over_warnings {
+        Some(format!(
+            "the link criteria hold, yet they are apart: {clause}"
         ))
     } else if let Some(r) = &beyond_reach {
         Some(format!(
@@ -1994,6 +2023,52 @@ struct BeyondReach {
     joined: String,
     hops: u8,
     since: Millis,
+}
+
+/// When the later alert of a link, an outright alert on a business service nothing depends on,
+/// stayed apart from the earlier one above it whose incident holds only warnings, and went to a
+/// failing incident whose member shares a silent node with it (the engine's "a degraded
+/// dependency explains no outage its users see"): the note's clause.
+fn warnings_passed_over(replay: &Replay, l: &Link) -> Option<String> {
+    let apart = *replay.incident_of.get(&l.from_fp)?;
+    let joined = *replay.incident_of.get(&l.to_fp)?;
+    if apart == joined || !l.symptom {
+        return None;
+    }
+    let symptom = replay.first.get(&l.to_fp)?;
+    let node = replay.topology.resolve(&symptom.resource)?;
+    if symptom.severity < Severity::Error || !replay.topology.is_business_service_on_top(node) {
+        return None;
+    }
+    let failing = |incident: usize| {
+        replay.finals.members[incident]
+            .iter()
+            .filter_map(|m| replay.first.get(m.as_str()))
+            .any(|a| a.severity >= Severity::Error)
+    };
+    if failing(apart) || !failing(joined) {
+        return None;
+    }
+    // The member of the failure it shares a silent node with (a link as neither symptom nor
+    // cause), the nearest in time.
+    let shared = replay.finals.members[joined]
+        .iter()
+        .filter(|m| **m != l.to_fp)
+        .filter_map(|m| link(replay, m, &l.to_fp))
+        .filter(|j| j.linked && !j.symptom && !j.cause && j.weak.is_none())
+        .min_by_key(|j| j.delta_ms.abs())?;
+    let member = if shared.to_fp == l.to_fp {
+        &shared.from
+    } else {
+        &shared.to
+    };
+    Some(format!(
+        "{} is an outright alert on a business service nothing depends on, and {}'s incident {} \
+         holds only warnings, while {} shares a silent node with {} ({}), a member of incident \
+         {}, which fails outright; a degraded dependency explains no outage its users see, so it \
+         followed that failure (warnings passed over)",
+        l.to, l.from, replay.finals.ids[apart], l.to, member, shared.via, replay.finals.ids[joined]
+    ))
 }
 
 fn hops_above(hops: u8) -> String {

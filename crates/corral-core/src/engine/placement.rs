@@ -28,6 +28,13 @@ impl Engine {
             .then_some(live)
     }
 
+    /// Whether the live incident `inc` fails outright (error or above), not only degrades.
+    fn incident_failing(&self, inc: u32) -> bool {
+        self.incidents
+            .get(&inc)
+            .is_some_and(|i| i.severity >= Severity::Error)
+    }
+
     /// The incidents with a member behind a node above the alert (one of its node anchors above
     /// it) that registered there within a scrape interval before `t`: failures still spreading
     /// through a node the alert depends on, the only ones an outright failure joins as their
@@ -512,7 +519,16 @@ impl Engine {
                 self.topology
                     .is_business_service_on_top(NodeIndex::new(n as usize))
             });
-        if (candidates.is_empty() || user_facing) && known && topology_rule {
+        // A degraded neighbour explains a symptom less well than a failed one (as for a shared
+        // symptom): a warning whose links offer only incidents of mere warnings looks for a
+        // failure further up as it would with no link at all, and follows one still spreading
+        // towards it (a member behind a node it depends on joined it within a scrape interval
+        // before: `incidents_spreading_above`, the test an outright alert passes) over them.
+        let warnings_only_offers = !outright
+            && !candidates.is_empty()
+            && !candidates.iter().any(|c| self.incident_failing(c.0));
+        if (candidates.is_empty() || user_facing || warnings_only_offers) && known && topology_rule
+        {
             let (reach, rca_hops) = (rule_reach, self.rules.settings.root_cause.max_hops);
             // An outright failure follows only a failure still spreading behind a node it
             // depends on (`incidents_spreading_above`). That scan reads every entry of the
@@ -520,7 +536,7 @@ impl Engine {
             // only once the walk found one, or first (to skip the walk) when the walk is not
             // the cached one.
             let mut spreading: Option<SmallVec<[u32; 2]>> = None;
-            let needs_spreading = outright && !user_facing;
+            let needs_spreading = (outright && !user_facing) || warnings_only_offers;
             if needs_spreading && rule_edges != EdgeMask::ALL && rca_hops > reach {
                 spreading = Some(self.incidents_spreading_above(&anchors, t));
             }
@@ -592,6 +608,12 @@ impl Engine {
                 );
                 candidates.clear();
                 user_facing_guess = Some(live);
+            } else if warnings_only_offers {
+                tracing::trace!(
+                    alert = %fp, t, incident = live, passed_over = candidates.len(),
+                    "a warning offered only warnings' incidents joins the failure further up"
+                );
+                candidates.clear();
             }
             // No anchor of the alert's reaches that far: the incident's explanation says
             // "joined" without one.
@@ -704,10 +726,41 @@ impl Engine {
                     inc,
                 )
             };
-            let nearest_cause = explained_by
+            let mut nearest_cause = explained_by
                 .iter()
                 .min_by_key(|e| shared_symptom_order(e))
                 .map(|&(inc, _, _)| inc);
+            // A degraded dependency explains no outage its users see: an outright alert on a
+            // business service nothing depends on (`is_business_service_on_top`, what its users
+            // see of a failure below it, never a root) whose only firing explanations above it
+            // are mere warnings, while a strong link (a silent node it shares with a failure's
+            // members) relates it to a failing incident, links as if those warnings were not
+            // there: the failure spreading through the node it shares is its cause, the
+            // warnings' incidents are passed over (a one-off check on a database two hops up
+            // does not burn the SLO). Elsewhere an outright alert may be a failure of its own
+            // (a deployment failing beside an outage), which the warning keeps apart from it.
+            if view.severity >= Severity::Error
+                && nearest_cause.is_some()
+                && !explained_by.iter().any(|e| self.incident_failing(e.0))
+                && candidates
+                    .iter()
+                    .any(|c| !c.2 && self.incident_failing(c.0))
+                && node.is_some_and(|n| {
+                    self.topology
+                        .is_business_service_on_top(NodeIndex::new(n as usize))
+                })
+            {
+                tracing::trace!(
+                    alert = %fp, t, passed_over = ?nearest_cause,
+                    "an outright alert explained only by warnings above it follows the failure it shares a silent node with"
+                );
+                let warnings = nearest_cause.take();
+                for c in candidates.iter_mut() {
+                    if Some(c.0) == warnings || !self.incident_failing(c.0) {
+                        c.2 = true;
+                    }
+                }
+            }
             if known && explained_by.iter().any(|e| Some(e.0) != nearest_cause) {
                 let mut by_preference = explained_by.clone();
                 by_preference.sort_by_cached_key(|e| shared_symptom_order(e));
