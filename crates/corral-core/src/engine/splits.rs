@@ -249,6 +249,7 @@ impl Engine {
             self.emit(new_id, EventAction::Trigger, at, out);
         }
         self.mark_dirty(inc_id, out);
+        self.fold_silent_remainder(inc_id, at, out);
         true
     }
 
@@ -529,5 +530,127 @@ impl Engine {
             return true;
         }
         false
+    }
+}
+
+impl Engine {
+    /// *A silent guess right below a failure seen firing is that failure, seen from its
+    /// effects*: after a split took away the part that explained them, what stays in incident
+    /// `inc_id` may be explained only by a guess at a silent node (its root cause names no
+    /// alert: a dependency of several alerting members that raised nothing itself). When that
+    /// node depends directly on a node where another incident's alert at error or above still
+    /// fires, the failure seen there is what the guess stands for: a dependency failing
+    /// outright makes its dependent fail, and an observed cause explains what an unobserved
+    /// one would. Its effects follow it as they would have followed it: the rest's first
+    /// member started no more than the scrape interval a cause may lag before that alert, and
+    /// no later than a scrape interval per hop after it. The rest then merges into that
+    /// incident (of several, the one whose alert started last before the rest's first
+    /// member). An operator looking at a service's callers failing and at one of the
+    /// service's instances crash-looping sees one failure, not a monitoring gap beside it.
+    pub(super) fn fold_silent_remainder(
+        &mut self,
+        inc_id: u32,
+        at: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        // Only while the rest's failure goes on: the guess is then what it is named for.
+        if self.incidents.get(&inc_id).is_none_or(|i| i.active == 0) {
+            return;
+        }
+        let Some(inc) = self.incidents.remove(&inc_id) else {
+            return;
+        };
+        let view = self.root_cause_view(&inc);
+        let members = inc.members.clone();
+        self.incidents.insert(inc_id, inc);
+        if view.root.fingerprint.is_some() {
+            return;
+        }
+        let Some(silent) = self
+            .topology
+            .resolve(&view.root.resource)
+            .map(|n| n.index() as u32)
+        else {
+            return;
+        };
+        // The rest's first member to start, and its hops below the silent node.
+        let mut first: Option<(Millis, u8)> = None;
+        for m in &members {
+            let Some((node, began)) = self
+                .dedup
+                .alerts
+                .get(m)
+                .and_then(|s| Some((s.node()?, s.first_seen)))
+            else {
+                continue;
+            };
+            let Some(hops) = self
+                .rca_upstream(node)
+                .iter()
+                .find(|&&(up, _)| up == silent)
+                .map(|&(_, hops)| hops)
+            else {
+                continue;
+            };
+            if first.is_none_or(|(f, _)| began < f) {
+                first = Some((began, hops));
+            }
+        }
+        let Some((rest_began, hops_to_silent)) = first else {
+            return;
+        };
+        let dependencies: SmallVec<[u32; 4]> = self
+            .rca_upstream(silent)
+            .iter()
+            .filter(|&&(_, hops)| hops == 1)
+            .map(|&(up, _)| up)
+            .collect();
+        let reach = u64::from(hops_to_silent) + 1;
+        let mut best: Option<(Millis, u32, Str)> = None;
+        for (&id, other) in &self.incidents {
+            if id == inc_id || other.active == 0 {
+                continue;
+            }
+            for agg in other.resources.values() {
+                if !dependencies.contains(&agg.node) || agg.severity < Severity::Error {
+                    continue;
+                }
+                // The alert there still fires, and its start leads the rest's as a cause's
+                // leads its effects.
+                let firing = other.members.iter().find(|m| {
+                    self.dedup.alerts.get(*m).is_some_and(|s| {
+                        s.active
+                            && s.node == agg.node
+                            && s.severity >= Severity::Error
+                            && s.first_seen <= rest_began + CAUSE_LAG_TOLERANCE
+                            && rest_began <= s.first_seen + reach as Millis * CAUSE_LAG_TOLERANCE
+                    })
+                });
+                let Some(firing) = firing else {
+                    continue;
+                };
+                let began = self.dedup.alerts.get(firing).map_or(0, |s| s.first_seen);
+                if best.as_ref().is_none_or(|(b, _, _)| began > *b) {
+                    best = Some((began, id, firing.clone()));
+                }
+            }
+        }
+        let Some((_, to, firing)) = best else {
+            return;
+        };
+        let Some(st) = self.dedup.alerts.get(&firing) else {
+            return;
+        };
+        let (name, resource) = (st.name.clone(), st.resource.clone());
+        let guess = view.root.resource.clone();
+        tracing::trace!(from = inc_id, to, silent = %guess, cause = %firing, at, "silent guess below a firing failure: merged");
+        let survivor = self.merge_explained(&[to, inc_id], at, out, |absorbed| {
+            format!(
+                "merged {absorbed}: what stayed there after a split was named by a guess at \
+                 silent {guess}, which depends directly on {resource}, where {name} {firing} \
+                 fires: the same failure seen from its effects"
+            )
+        });
+        self.mark_dirty(survivor, out);
     }
 }
