@@ -157,12 +157,14 @@ impl Engine {
                     at,
                     out,
                 );
+                self.fold_silent_remainder(inc_id, at, out);
                 return true;
             }
         }
         if let Some(earlier) = self.earlier_part_sharing_a_resource(inc_id, &part) {
             tracing::trace!(alert = %recovered, at, from = inc_id, to = earlier, "recovered apart: joined the part split off before on its resource");
             self.join_earlier_part(inc_id, earlier, &part, still_failing, hops, out);
+            self.fold_silent_remainder(inc_id, at, out);
             return true;
         }
         tracing::trace!(alert = %recovered, still_failing = %still_failing, at, from = inc_id, moving = part.len(), parts = ?self.incidents[&inc_id].split_off, "recovered apart: split off");
