@@ -646,12 +646,29 @@ impl Engine {
         let (name, resource) = (st.name.clone(), st.resource.clone());
         let guess = view.root.resource.clone();
         tracing::trace!(from = inc_id, to, silent = %guess, cause = %firing, at, "silent guess below a firing failure: merged");
+        let rest_key = self.incidents[&inc_id].key.clone();
+        let because = format!(
+            "{rest_key}, what stayed after a split, was named by a guess at silent {guess}, \
+             which depends directly on {resource}, where {name} {firing} fires: the same \
+             failure seen from its effects"
+        );
+        // The incident absorbed (the smaller, ties the newer, as `merge_explained` decides)
+        // says why in its closing update even when its explanation is full: that is where its
+        // ticket ends. The survivor says so too while it has room.
+        let (rest, failure) = (&self.incidents[&inc_id], &self.incidents[&to]);
+        let rest_survives =
+            (Reverse(rest.members.len()), rest.seq) < (Reverse(failure.members.len()), failure.seq);
+        let (survivor_key, absorbed) = if rest_survives {
+            (rest.key.clone(), to)
+        } else {
+            (failure.key.clone(), inc_id)
+        };
+        let line = format!("merged into {survivor_key}: {because}");
+        if let Some(inc) = self.incidents.get_mut(&absorbed) {
+            inc.explanation.push(line.into());
+        }
         let survivor = self.merge_explained(&[to, inc_id], at, out, |absorbed| {
-            format!(
-                "merged {absorbed}: what stayed there after a split was named by a guess at \
-                 silent {guess}, which depends directly on {resource}, where {name} {firing} \
-                 fires: the same failure seen from its effects"
-            )
+            format!("merged {absorbed}: {because}")
         });
         self.mark_dirty(survivor, out);
     }
