@@ -620,7 +620,7 @@ impl Engine {
                 // The alert there still fires, and its start leads the rest's as a cause's
                 // leads its effects.
                 let firing = other.members.iter().find(|m| {
-                    self.dedup.alerts.get(*m).is_some_and(|s| {
+                    self.dedup.alerts.get(m).is_some_and(|s| {
                         s.active
                             && s.node == agg.node
                             && s.severity >= Severity::Error
