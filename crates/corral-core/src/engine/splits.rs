@@ -545,10 +545,12 @@ impl Engine {
     /// outright makes its dependent fail, and an observed cause explains what an unobserved
     /// one would. Its effects follow it as they would have followed it: the rest's first
     /// member started no more than the scrape interval a cause may lag before that alert, and
-    /// no later than a scrape interval per hop after it. The rest then merges into that
-    /// incident (of several, the one whose alert started last before the rest's first
-    /// member). An operator looking at a service's callers failing and at one of the
-    /// service's instances crash-looping sees one failure, not a monitoring gap beside it.
+    /// no later than a scrape interval per hop after it; and that failure had explained members
+    /// of the rest when they joined (a shared symptom's passed-over explanation,
+    /// `placement_alternatives`): a failure that never reached them is no explanation, however
+    /// close its node. The rest then merges into that incident (of several, the one whose
+    /// alert started last). An operator looking at a service's callers failing and at one of
+    /// the service's instances crash-looping sees one failure, not a monitoring gap beside it.
     pub(super) fn fold_silent_remainder(
         &mut self,
         inc_id: u32,
@@ -608,9 +610,20 @@ impl Engine {
             .map(|&(up, _)| up)
             .collect();
         let reach = u64::from(hops_to_silent) + 1;
+        // The failures that explained members of the rest when they joined, passed over for
+        // the one the split took away: only such a failure is known to reach them.
+        let mut passed_over: SmallVec<[u32; 4]> = SmallVec::new();
+        for m in &members {
+            for &c in self.placement_alternatives.get(m).into_iter().flatten() {
+                let c = self.find(c);
+                if !passed_over.contains(&c) {
+                    passed_over.push(c);
+                }
+            }
+        }
         let mut best: Option<(Millis, u32, Str)> = None;
         for (&id, other) in &self.incidents {
-            if id == inc_id || other.active == 0 {
+            if id == inc_id || other.active == 0 || !passed_over.contains(&id) {
                 continue;
             }
             for agg in other.resources.values() {
