@@ -622,8 +622,11 @@ impl Engine {
             }
         }
         let mut best: Option<(Millis, u32, Str)> = None;
-        for (&id, other) in &self.incidents {
-            if id == inc_id || other.active == 0 || !passed_over.contains(&id) {
+        for &id in &passed_over {
+            let Some(other) = self.incidents.get(&id).filter(|o| o.active > 0) else {
+                continue;
+            };
+            if id == inc_id {
                 continue;
             }
             for agg in other.resources.values() {
@@ -645,6 +648,7 @@ impl Engine {
                     continue;
                 };
                 let began = self.dedup.alerts.get(firing).map_or(0, |s| s.first_seen);
+                // Ties: the first passed over (the rest's members' order of preference).
                 if best.as_ref().is_none_or(|(b, _, _)| began > *b) {
                     best = Some((began, id, firing.clone()));
                 }
