@@ -627,6 +627,37 @@ fn explain_alerts_says_a_late_effect_joined_its_cause_when_they_recovered_togeth
 }
 
 #[test]
+fn explain_alerts_says_a_silent_guess_left_by_a_split_joined_the_failure_right_below_it() {
+    // inst-3 and inst-1, both instances of svc-s, crash-loop 30 s apart; the callers' warnings
+    // and SLO burns join inst-3's incident. inst-3 recovers with svc-s's errors and splits off;
+    // what stays is named by a guess at the silent svc-s, which depends directly on inst-1,
+    // still crash-looping: the engine merges the two, and explain says why.
+    let (o, out, err) = explain_fixture(
+        "silent-guess.ndjson",
+        "silent-guess-topology.yaml",
+        &["--alerts", "fp-app-1,fp-inst-1"],
+    );
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("\ngrouped"), "{out}");
+    assert!(
+        out.contains("they were two incidents until the engine merged them: merged into inc-")
+            && out.contains(
+                "what stayed after a split, was named by a guess at silent svc-s, which depends \
+                 directly on inst-1, where ContainerCrashLooping fp-inst-1 fires"
+            )
+            && out.contains("(silent guess)"),
+        "{out}"
+    );
+    // Two alerts that were in the same incident before the merge: nothing to say.
+    let (_, out, _) = explain_fixture(
+        "silent-guess.ndjson",
+        "silent-guess-topology.yaml",
+        &["--alerts", "fp-app-1,fp-c-2"],
+    );
+    assert!(!out.contains("(silent guess)"), "{out}");
+}
+
+#[test]
 fn explain_alerts_says_a_shared_symptom_split_off_went_to_the_failure_it_recovered_with() {
     // checkout's errors joined db-x's outage, passing over db-y's; they cleared at 02:05:00,
     // 10 s before db-y, while db-x was re-notified at 02:08:20: the engine split them off into

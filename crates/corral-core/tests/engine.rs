@@ -3125,6 +3125,117 @@ edges:
 }
 
 #[test]
+fn a_silent_guess_left_by_a_split_joins_the_failure_firing_right_below_it() {
+    // svc-s runs on two instances. inst-3 crash-loops first, and svc-s's errors join it;
+    // inst-1 crash-loops 30 s later and opens its own incident (svc-s's errors are already
+    // explained). The callers' warnings and their business services' SLO burns, shared
+    // symptoms of both, join inst-3's incident (the failure that started first within a
+    // scrape interval before them). inst-3 recovers at 900 s with svc-s's errors while the
+    // SLO burns go on: that part splits off, and what stays is named by a guess at the silent
+    // svc-s. But svc-s depends directly on inst-1, which still crash-loops and started before
+    // all of it: the guess is inst-1's failure seen from its effects, and the rest joins it.
+    let topo = r#"
+nodes:
+  - {id: inst-1, kind: service_instance}
+  - {id: inst-3, kind: service_instance}
+  - {id: svc-s, kind: service}
+  - {id: c-1, kind: service}
+  - {id: c-2, kind: service}
+  - {id: d-1, kind: service}
+  - {id: d-2, kind: service}
+  - {id: app-1, kind: business_service}
+  - {id: app-2, kind: business_service}
+edges:
+  - {from: svc-s, to: inst-1, type: depends_on}
+  - {from: svc-s, to: inst-3, type: depends_on}
+  - {from: c-1, to: svc-s, type: depends_on}
+  - {from: c-2, to: svc-s, type: depends_on}
+  - {from: d-1, to: c-1, type: depends_on}
+  - {from: d-2, to: c-2, type: depends_on}
+  - {from: app-1, to: d-1, type: depends_on}
+  - {from: app-2, to: d-2, type: depends_on}
+"#;
+    let run = |inst_1_fails: bool| {
+        let mut h = Harness::with_topology("", topo);
+        h.push(critical(0, "ContainerCrashLooping", "inst-3"))
+            .push(warning(5, "HighErrorRate", "svc-s"));
+        if inst_1_fails {
+            h.push(critical(30, "ContainerCrashLooping", "inst-1"));
+        }
+        for (i, k) in ["1", "2"].iter().enumerate() {
+            let at = 40 + 10 * i as i64;
+            h.push(warning(at, "HighLatency", &format!("c-{k}")))
+                .push(warning(at + 5, "HighLatency", &format!("d-{k}")))
+                .push(critical(at + 8, "SLOBurnRateHigh", &format!("app-{k}")));
+        }
+        h.resolve(900, "ContainerCrashLooping", "inst-3")
+            .resolve(905, "HighErrorRate", "svc-s");
+        for k in ["1", "2"] {
+            // Still burning at its re-notification, long after inst-3 recovered.
+            h.push(critical(1300, "SLOBurnRateHigh", &format!("app-{k}")));
+        }
+        h.tick(1400);
+        if inst_1_fails {
+            h.resolve(1990, "ContainerCrashLooping", "inst-1");
+        }
+        for k in ["1", "2"] {
+            h.resolve(2000, "HighLatency", &format!("c-{k}"))
+                .resolve(2005, "HighLatency", &format!("d-{k}"))
+                .resolve(2010, "SLOBurnRateHigh", &format!("app-{k}"));
+        }
+        h.tick(3000).finish();
+        h
+    };
+    let h = run(true);
+    let rest = |with: &[&str]| {
+        let mut v = with.to_vec();
+        for k in ["1", "2"] {
+            v.push(Box::leak(format!("HighLatency@c-{k}").into_boxed_str()));
+            v.push(Box::leak(format!("HighLatency@d-{k}").into_boxed_str()));
+            v.push(Box::leak(
+                format!("SLOBurnRateHigh@app-{k}").into_boxed_str(),
+            ));
+        }
+        g(&v)
+    };
+    assert_eq!(
+        h.groups(),
+        vec![
+            rest(&["ContainerCrashLooping@inst-1"]),
+            g(&["ContainerCrashLooping@inst-3", "HighErrorRate@svc-s"]),
+        ]
+    );
+    let joined = h
+        .incidents()
+        .into_values()
+        .find(|u| u.payload.custom_details.alerts.len() > 2)
+        .expect("inst-1's incident");
+    let root = &joined.payload.custom_details.root_cause;
+    assert_eq!(root.resource.as_str(), "inst-1");
+    assert!(
+        joined
+            .payload
+            .custom_details
+            .explanation
+            .iter()
+            .any(|e| e
+                .contains("named by a guess at silent svc-s, which depends directly on inst-1")),
+        "{:?}",
+        joined.payload.custom_details.explanation
+    );
+    // Without inst-1 failing, the rest stays apart, named by the silent guess.
+    let h = run(false);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["ContainerCrashLooping@inst-3", "HighErrorRate@svc-s"]),
+            rest(&[]),
+        ]
+    );
+}
+
+
+#[test]
 fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_siblings() {
     // Effects follow their cause within a scrape interval per hop (`effect_too_late`), but
     // monitors notice one failure's simultaneous impacts behind a node within a scrape interval

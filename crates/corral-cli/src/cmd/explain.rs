@@ -1605,7 +1605,16 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
     let joined_late = grouped
         .then(|| joined_late_effect(replay, &fps[0], &fps[1]))
         .flatten();
-    let note = if let Some(line) = &joined_late {
+    let silent_guess_merged = (grouped && joined_late.is_none())
+        .then(|| merged_silent_guess(replay, &fps[0], &fps[1]))
+        .flatten();
+    let note = if let Some(line) = &silent_guess_merged {
+        Some(format!(
+            "they were two incidents until the engine merged them: {line}; a dependency failing \
+             outright makes its dependents fail, so a failure seen firing on a node a silent \
+             guess depends on directly explains what the guess stood for (silent guess)"
+        ))
+    } else if let Some(line) = &joined_late {
         Some(format!(
             "they were two incidents until they recovered together: {line}; the scrape interval \
              per hop is a bound guessed at the start, and a failure that had shown no effect of \
@@ -1912,6 +1921,50 @@ fn joined_late_effect(replay: &Replay, a: &str, b: &str) -> Option<String> {
 
 /// What the engine's merge line of a late effect says (`Engine::join_late_effect_recovered_with`).
 const LATE_EFFECT_JOINED: &str = "started just past the scrape interval per hop after";
+
+/// The engine's merge line when one of `a` and `b` stayed, after a recovery split, in an
+/// incident named by a guess at a silent node that depends directly on a node where the
+/// other's incident was still failing outright (`Engine::fold_silent_remainder`): the absorbed
+/// incident's closing update (pointing at the survivor) lists exactly one of them, and says
+/// why (or the survivor does, when it was the rest that absorbed the failure).
+fn merged_silent_guess(replay: &Replay, a: &str, b: &str) -> Option<String> {
+    let i = *replay.incident_of.get(a)?;
+    let survivor = replay.finals.ids[i].as_str();
+    let last = |key: &str| {
+        replay
+            .updates
+            .iter()
+            .rev()
+            .find(|u| u.dedup_key == key)
+            .map(|u| &u.payload.custom_details)
+    };
+    let survivor_lines = &last(survivor)?.explanation;
+    replay
+        .updates
+        .iter()
+        .filter(|u| u.payload.custom_details.merged_into.as_deref() == Some(survivor))
+        .find_map(|u| {
+            let details = &u.payload.custom_details;
+            let held = |fp: &str| details.alerts.iter().any(|m| m == fp);
+            if held(a) == held(b) {
+                return None;
+            }
+            let absorbed = format!("merged {}: ", u.dedup_key);
+            details
+                .explanation
+                .iter()
+                .find(|l| l.contains(SILENT_GUESS_JOINED))
+                .or_else(|| {
+                    survivor_lines
+                        .iter()
+                        .find(|l| l.starts_with(&absorbed) && l.contains(SILENT_GUESS_JOINED))
+                })
+                .map(|l| l.to_string())
+        })
+}
+
+/// What the engine's merge line of a silent guess says (`Engine::fold_silent_remainder`).
+const SILENT_GUESS_JOINED: &str = ", what stayed after a split, was named by a guess at silent";
 
 /// The engine's refusal of a link because a failure's impact on the later alert's resource had
 /// already shown (`Engine::correlate`): the later alert fails outright (error or above) on a

@@ -198,7 +198,7 @@ impl Engine {
     /// the resources and services it reports, and the services the root cause impacts.
     // Out of line, as `update_from`: big, called once per update, and separate in profiles.
     #[inline(never)]
-    fn root_cause_view<'a>(&'a mut self, inc: &'a Incident) -> RootCauseView {
+    pub(super) fn root_cause_view<'a>(&'a mut self, inc: &'a Incident) -> RootCauseView {
         let rules = &self.rules;
         let topo = &self.topology;
         // Root cause over the incident's coverage.

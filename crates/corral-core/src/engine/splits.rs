@@ -222,12 +222,14 @@ impl Engine {
                     at,
                     out,
                 );
+                self.fold_silent_remainder(inc_id, at, out);
                 return true;
             }
         }
         if let Some(earlier) = self.earlier_part_sharing_a_resource(inc_id, &part) {
             tracing::trace!(alert = %recovered, at, from = inc_id, to = earlier, "recovered apart: joined the part split off before on its resource");
             self.join_earlier_part(inc_id, earlier, &part, still_failing, hops, out);
+            self.fold_silent_remainder(inc_id, at, out);
             return true;
         }
         tracing::trace!(alert = %recovered, still_failing = %still_failing, at, from = inc_id, moving = part.len(), parts = ?self.incidents[&inc_id].split_off, "recovered apart: split off");
@@ -366,6 +368,7 @@ impl Engine {
         if reason == SplitReason::RecoveredApart {
             self.join_effects_of_a_late_cause_left_alone(inc_id, at, out);
         }
+        self.fold_silent_remainder(inc_id, at, out);
         true
     }
 
@@ -851,5 +854,161 @@ impl Engine {
             return true;
         }
         false
+    }
+}
+
+impl Engine {
+    /// *A silent guess right below a failure seen firing is that failure, seen from its
+    /// effects*: after a split took away the part that explained them, what stays in incident
+    /// `inc_id` may be explained only by a guess at a silent node (its root cause names no
+    /// alert: a dependency of several alerting members that raised nothing itself). When that
+    /// node depends directly on a node where another incident's alert at error or above still
+    /// fires, the failure seen there is what the guess stands for: a dependency failing
+    /// outright makes its dependent fail, and an observed cause explains what an unobserved
+    /// one would. Its effects follow it as they would have followed it: the rest's first
+    /// member started no more than the scrape interval a cause may lag before that alert, and
+    /// no later than a scrape interval per hop after it; and that failure had explained members
+    /// of the rest when they joined (a shared symptom's passed-over explanation,
+    /// `placement_alternatives`): a failure that never reached them is no explanation, however
+    /// close its node. The rest then merges into that incident (of several, the one whose
+    /// alert started last). An operator looking at a service's callers failing and at one of
+    /// the service's instances crash-looping sees one failure, not a monitoring gap beside it.
+    pub(super) fn fold_silent_remainder(
+        &mut self,
+        inc_id: u32,
+        at: Millis,
+        out: &mut Vec<IncidentUpdate>,
+    ) {
+        // Only while the rest's failure goes on: the guess is then what it is named for.
+        if self.incidents.get(&inc_id).is_none_or(|i| i.active == 0) {
+            return;
+        }
+        let Some(inc) = self.incidents.remove(&inc_id) else {
+            return;
+        };
+        let view = self.root_cause_view(&inc);
+        let members = inc.members.clone();
+        self.incidents.insert(inc_id, inc);
+        if view.root.fingerprint.is_some() {
+            return;
+        }
+        let Some(silent) = self
+            .topology
+            .resolve(&view.root.resource)
+            .map(|n| n.index() as u32)
+        else {
+            return;
+        };
+        // The rest's first member to start, and its hops below the silent node.
+        let mut first: Option<(Millis, u8)> = None;
+        for m in &members {
+            let Some((node, began)) = self
+                .dedup
+                .alerts
+                .get(m)
+                .and_then(|s| Some((s.node()?, s.first_seen)))
+            else {
+                continue;
+            };
+            let Some(hops) = self
+                .rca_upstream(node)
+                .iter()
+                .find(|&&(up, _)| up == silent)
+                .map(|&(_, hops)| hops)
+            else {
+                continue;
+            };
+            if first.is_none_or(|(f, _)| began < f) {
+                first = Some((began, hops));
+            }
+        }
+        let Some((rest_began, hops_to_silent)) = first else {
+            return;
+        };
+        let dependencies: SmallVec<[u32; 4]> = self
+            .rca_upstream(silent)
+            .iter()
+            .filter(|&&(_, hops)| hops == 1)
+            .map(|&(up, _)| up)
+            .collect();
+        let reach = u64::from(hops_to_silent) + 1;
+        // The failures that explained members of the rest when they joined, passed over for
+        // the one the split took away: only such a failure is known to reach them.
+        let mut passed_over: SmallVec<[u32; 4]> = SmallVec::new();
+        for m in &members {
+            for &c in self.placement_alternatives.get(m).into_iter().flatten() {
+                let c = self.find(c);
+                if !passed_over.contains(&c) {
+                    passed_over.push(c);
+                }
+            }
+        }
+        let mut best: Option<(Millis, u32, Str)> = None;
+        for &id in &passed_over {
+            let Some(other) = self.incidents.get(&id).filter(|o| o.active > 0) else {
+                continue;
+            };
+            if id == inc_id {
+                continue;
+            }
+            for agg in other.resources.values() {
+                if !dependencies.contains(&agg.node) || agg.severity < Severity::Error {
+                    continue;
+                }
+                // The alert there still fires, and its start leads the rest's as a cause's
+                // leads its effects.
+                let firing = other.members.iter().find(|m| {
+                    self.dedup.alerts.get(m).is_some_and(|s| {
+                        s.active
+                            && s.node == agg.node
+                            && s.severity >= Severity::Error
+                            && s.first_seen <= rest_began + CAUSE_LAG_TOLERANCE
+                            && rest_began <= s.first_seen + reach as Millis * CAUSE_LAG_TOLERANCE
+                    })
+                });
+                let Some(firing) = firing else {
+                    continue;
+                };
+                let began = self.dedup.alerts.get(firing).map_or(0, |s| s.first_seen);
+                // Ties: the first passed over (the rest's members' order of preference).
+                if best.as_ref().is_none_or(|(b, _, _)| began > *b) {
+                    best = Some((began, id, firing.clone()));
+                }
+            }
+        }
+        let Some((_, to, firing)) = best else {
+            return;
+        };
+        let Some(st) = self.dedup.alerts.get(&firing) else {
+            return;
+        };
+        let (name, resource) = (st.name.clone(), st.resource.clone());
+        let guess = view.root.resource.clone();
+        tracing::trace!(from = inc_id, to, silent = %guess, cause = %firing, at, "silent guess below a firing failure: merged");
+        let rest_key = self.incidents[&inc_id].key.clone();
+        let because = format!(
+            "{rest_key}, what stayed after a split, was named by a guess at silent {guess}, \
+             which depends directly on {resource}, where {name} {firing} fires: the same \
+             failure seen from its effects"
+        );
+        // The incident absorbed (the smaller, ties the newer, as `merge_explained` decides)
+        // says why in its closing update even when its explanation is full: that is where its
+        // ticket ends. The survivor says so too while it has room.
+        let (rest, failure) = (&self.incidents[&inc_id], &self.incidents[&to]);
+        let rest_survives =
+            (Reverse(rest.members.len()), rest.seq) < (Reverse(failure.members.len()), failure.seq);
+        let (survivor_key, absorbed) = if rest_survives {
+            (rest.key.clone(), to)
+        } else {
+            (failure.key.clone(), inc_id)
+        };
+        let line = format!("merged into {survivor_key}: {because}");
+        if let Some(inc) = self.incidents.get_mut(&absorbed) {
+            inc.explanation.push(line.into());
+        }
+        let survivor = self.merge_explained(&[to, inc_id], at, out, |absorbed| {
+            format!("merged {absorbed}: {because}")
+        });
+        self.mark_dirty(survivor, out);
     }
 }
