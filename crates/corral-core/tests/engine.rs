@@ -3234,7 +3234,6 @@ edges:
     );
 }
 
-
 #[test]
 fn an_effect_just_past_the_bound_joins_while_its_cause_is_still_reaching_its_siblings() {
     // Effects follow their cause within a scrape interval per hop (`effect_too_late`), but
