@@ -42,6 +42,12 @@ impl SplitReason {
 }
 
 impl Engine {
+    /// How the split and merge lines name an alert: "`name` on `resource`".
+    fn name_on_resource(&self, fp: &Str) -> Option<String> {
+        let s = self.dedup.alerts.get(fp)?;
+        Some(format!("{} on {}", s.name, s.resource))
+    }
+
     /// The members of `members` (but `except`) that have recovered, with their node and their
     /// recovery time: what the recovery checks compare.
     fn recovered_members(&self, members: &[Str], except: Option<&Str>) -> Vec<(Str, u32, Millis)> {
@@ -270,10 +276,7 @@ impl Engine {
         } else {
             let names: Vec<String> = companions
                 .iter()
-                .filter_map(|m| {
-                    let s = self.dedup.alerts.get(m)?;
-                    Some(format!("{} on {}", s.name, s.resource))
-                })
+                .filter_map(|m| self.name_on_resource(m))
                 .collect();
             format!(
                 "; {}, started within a scrape interval of an outage of the part on the same \
@@ -443,15 +446,7 @@ impl Engine {
         let Some((_, to, effect)) = best else {
             return;
         };
-        let describe = |engine: &Engine, fp: &Str| {
-            engine
-                .dedup
-                .alerts
-                .get(fp)
-                .map(|s| format!("{} on {}", s.name, s.resource))
-                .unwrap_or_default()
-        };
-        let effect = describe(self, &effect);
+        let effect = self.name_on_resource(&effect).unwrap_or_default();
         let resource = self.topology.node(NodeIndex::new(node as usize)).id.clone();
         tracing::trace!(
             from = inc_id,
@@ -694,21 +689,14 @@ impl Engine {
         at: Millis,
         out: &mut Vec<IncidentUpdate>,
     ) {
-        let name_of = |engine: &Engine, fp: &Str| {
-            engine
-                .dedup
-                .alerts
-                .get(fp)
-                .map(|s| format!("{} on {}", s.name, s.resource))
-                .unwrap_or_default()
-        };
-        let still = name_of(self, still_failing);
-        let cause = name_of(self, explained_by);
+        let name_of = |fp: &Str| self.name_on_resource(fp).unwrap_or_default();
+        let still = name_of(still_failing);
+        let cause = name_of(explained_by);
         let (old_key, to_key) = (
             self.incidents[&inc_id].key.clone(),
             self.incidents[&to].key.clone(),
         );
-        let names: Vec<String> = part.iter().map(|(m, _, _)| name_of(self, m)).collect();
+        let names: Vec<String> = part.iter().map(|(m, _, _)| name_of(m)).collect();
         let plural = |n: u8| if n == 1 { "" } else { "s" };
         let why = format!(
             "{} recovered while {still} ({hops} hop{} away) kept failing beyond the time a \
@@ -791,10 +779,7 @@ impl Engine {
         );
         let names: Vec<String> = part
             .iter()
-            .filter_map(|(m, _, _)| {
-                let s = self.dedup.alerts.get(m)?;
-                Some(format!("{} on {}", s.name, s.resource))
-            })
+            .filter_map(|(m, _, _)| self.name_on_resource(m))
             .collect();
         let why = format!(
             "{} recovered while {still_name} on {still_resource} ({hops} hop{} away) kept \
