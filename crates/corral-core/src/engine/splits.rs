@@ -23,8 +23,8 @@ pub(super) enum SplitReason {
     /// while every member above it within that reach, each a possible cause, kept failing: a
     /// failure of its own, as for `RecoveredApart`, with its own line.
     CausesKeptFailing,
-    /// Such a member kept failing beyond that tolerance after every member above it within
-    /// the reach had recovered: a failure of its own, as for `CausesKeptFailing`.
+    /// Such a member kept failing beyond the tolerance of their hops after every member above
+    /// it within the reach had recovered: a failure of its own, as for `CausesKeptFailing`.
     OutlivedItsCauses,
 }
 
@@ -38,6 +38,29 @@ impl SplitReason {
                 | SplitReason::CausesKeptFailing
                 | SplitReason::OutlivedItsCauses
         )
+    }
+
+    /// Where the split line places the failure that goes on, after its hops from the part.
+    fn direction(self) -> &'static str {
+        match self {
+            SplitReason::NoSymptom => "above it",
+            SplitReason::NoCause => "below it",
+            SplitReason::RecoveredApart
+            | SplitReason::CausesKeptFailing
+            | SplitReason::OutlivedItsCauses => "away",
+        }
+    }
+
+    /// How the split line ends: what the part was to the failure that goes on. `corral
+    /// explain` tells the kinds of split apart by these endings (`RECOVERED_APART_CONCLUSIONS`
+    /// in `crates/corral-cli/src/cmd/explain.rs`): change both together.
+    fn conclusion(self) -> &'static str {
+        match self {
+            SplitReason::NoSymptom => ": no symptom of it",
+            SplitReason::NoCause => ": no cause of it",
+            SplitReason::CausesKeptFailing => ": so did every failure above it",
+            SplitReason::RecoveredApart | SplitReason::OutlivedItsCauses => "",
+        }
     }
 }
 
@@ -145,8 +168,11 @@ impl Engine {
             }
             None => None,
         };
-        // An effect split off its cause says why: its own impact recovered with it.
-        let with_its_own_impact = still_failing_is_its_cause && sided_part.is_some();
+        // An effect split off its cause says why: its own impact recovered with it (a part that
+        // outlived its causes says that instead).
+        let with_its_own_impact = still_failing_is_its_cause
+            && sided_part.is_some()
+            && reason != SplitReason::OutlivedItsCauses;
         let failing = (failing_node, failing_at, still_failing_end.is_none());
         let mut companions_of_its_resource = true;
         let mut companions = Vec::new();
@@ -249,26 +275,11 @@ impl Engine {
             .unwrap_or_default();
         let old_key = self.incidents[&inc_id].key.clone();
         let new_key = self.incidents[&new_id].key.clone();
-        let hops_away = match (reason, hops) {
-            (
-                SplitReason::RecoveredApart
-                | SplitReason::CausesKeptFailing
-                | SplitReason::OutlivedItsCauses,
-                1,
-            ) => " (1 hop away)".to_string(),
-            (
-                SplitReason::RecoveredApart
-                | SplitReason::CausesKeptFailing
-                | SplitReason::OutlivedItsCauses,
-                _,
-            ) => {
-                format!(" ({hops} hops away)")
-            }
-            (SplitReason::NoSymptom, 1) => " (1 hop above it)".to_string(),
-            (SplitReason::NoSymptom, _) => format!(" ({hops} hops above it)"),
-            (SplitReason::NoCause, 1) => " (1 hop below it)".to_string(),
-            (SplitReason::NoCause, _) => format!(" ({hops} hops below it)"),
-        };
+        let hops_away = format!(
+            " ({hops} hop{} {})",
+            if hops == 1 { "" } else { "s" },
+            reason.direction()
+        );
         // The outages that started with a member of the part on its resource went with it,
         // however far their recoveries lay from its.
         let went_with_it = if companions.is_empty() {
@@ -284,51 +295,31 @@ impl Engine {
                 names.join(", ")
             )
         };
-        let why = if reason == SplitReason::OutlivedItsCauses {
-            [
-                rec_name.as_str(),
-                " on ",
-                rec_resource.as_str(),
-                " kept failing after ",
-                still_name.as_str(),
-                " on ",
-                still_resource.as_str(),
-                &hops_away,
-                OUTLIVED_ITS_CAUSES,
-                " beyond the time a cause's recovery takes to reach its effects",
-                &went_with_it,
-            ]
-            .concat()
-        } else {
-            [
-                rec_name.as_str(),
-                " on ",
-                rec_resource.as_str(),
-                if !reason.failure_of_its_own() {
-                    ", a warning, recovered while "
-                } else {
-                    " recovered while "
-                },
-                still_name.as_str(),
-                " on ",
-                still_resource.as_str(),
-                &hops_away,
-                " kept failing beyond the time a cause's recovery takes to reach its effects",
-                if with_its_own_impact {
-                    ", and its own effects recovered with it"
-                } else {
-                    ""
-                },
-                &went_with_it,
-                match reason {
-                    SplitReason::NoSymptom => ": no symptom of it",
-                    SplitReason::NoCause => ": no cause of it",
-                    SplitReason::CausesKeptFailing => ": so did every failure above it",
-                    SplitReason::RecoveredApart | SplitReason::OutlivedItsCauses => "",
-                },
-            ]
-            .concat()
+        let (recovered_while, kept_failing) = match reason {
+            SplitReason::OutlivedItsCauses => (" kept failing after ", OUTLIVED_ITS_CAUSES),
+            _ if reason.failure_of_its_own() => (" recovered while ", " kept failing"),
+            _ => (", a warning, recovered while ", " kept failing"),
         };
+        let why = [
+            rec_name.as_str(),
+            " on ",
+            rec_resource.as_str(),
+            recovered_while,
+            still_name.as_str(),
+            " on ",
+            still_resource.as_str(),
+            &hops_away,
+            kept_failing,
+            " beyond the time a cause's recovery takes to reach its effects",
+            if with_its_own_impact {
+                ", and its own effects recovered with it"
+            } else {
+                ""
+            },
+            &went_with_it,
+            reason.conclusion(),
+        ]
+        .concat();
         {
             let inc = self.incidents.get_mut(&inc_id).expect("present");
             inc.members.retain(|m| !moving.contains(m));
