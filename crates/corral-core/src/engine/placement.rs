@@ -1215,6 +1215,17 @@ impl Engine {
         })
     }
 
+    /// Which of the live incidents `ids` a merge of them keeps: the largest absorbs the others
+    /// (ties: the oldest), so a big failure keeps its ticket.
+    pub(super) fn merge_survivor(&self, ids: &[u32]) -> u32 {
+        *ids.iter()
+            .min_by_key(|i| {
+                let inc = &self.incidents[i];
+                (Reverse(inc.members.len()), inc.seq)
+            })
+            .expect("at least two")
+    }
+
     /// [`Engine::merge`], the survivor's explanation saying `why(absorbed incident's key)`.
     pub(super) fn merge_explained(
         &mut self,
@@ -1223,14 +1234,7 @@ impl Engine {
         out: &mut Vec<IncidentUpdate>,
         why: impl Fn(&str) -> String,
     ) -> u32 {
-        // The largest absorbs the others (ties: the oldest), so a big failure keeps its ticket.
-        let survivor = *ids
-            .iter()
-            .min_by_key(|i| {
-                let inc = &self.incidents[i];
-                (Reverse(inc.members.len()), inc.seq)
-            })
-            .expect("at least two");
+        let survivor = self.merge_survivor(ids);
         for &other in ids {
             if other == survivor {
                 continue;

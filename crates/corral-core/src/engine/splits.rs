@@ -967,17 +967,11 @@ impl Engine {
              which depends directly on {resource}, where {name} {firing} fires: the same \
              failure seen from its effects"
         );
-        // The incident absorbed (the smaller, ties the newer, as `merge_explained` decides)
-        // says why in its closing update even when its explanation is full: that is where its
-        // ticket ends. The survivor says so too while it has room.
-        let (rest, failure) = (&self.incidents[&inc_id], &self.incidents[&to]);
-        let rest_survives =
-            (Reverse(rest.members.len()), rest.seq) < (Reverse(failure.members.len()), failure.seq);
-        let (survivor_key, absorbed) = if rest_survives {
-            (rest.key.clone(), to)
-        } else {
-            (failure.key.clone(), inc_id)
-        };
+        // The incident absorbed says why in its closing update even when its explanation is
+        // full: that is where its ticket ends. The survivor says so too while it has room.
+        let survivor = self.merge_survivor(&[to, inc_id]);
+        let absorbed = if survivor == inc_id { to } else { inc_id };
+        let survivor_key = self.incidents[&survivor].key.clone();
         let line = format!("merged into {survivor_key}: {because}");
         if let Some(inc) = self.incidents.get_mut(&absorbed) {
             inc.explanation.push(line.into());
