@@ -933,19 +933,18 @@ impl Engine {
                 }
                 // The alert there still fires, and its start leads the rest's as a cause's
                 // leads its effects.
-                let firing = other.members.iter().find(|m| {
-                    self.dedup.alerts.get(m).is_some_and(|s| {
-                        s.active
-                            && s.node == agg.node
-                            && s.severity >= Severity::Error
-                            && s.first_seen <= rest_began + CAUSE_LAG_TOLERANCE
-                            && rest_began <= s.first_seen + reach as Millis * CAUSE_LAG_TOLERANCE
-                    })
+                let firing = other.members.iter().find_map(|m| {
+                    let s = self.dedup.alerts.get(m)?;
+                    (s.active
+                        && s.node == agg.node
+                        && s.severity >= Severity::Error
+                        && s.first_seen <= rest_began + CAUSE_LAG_TOLERANCE
+                        && rest_began <= s.first_seen + reach as Millis * CAUSE_LAG_TOLERANCE)
+                        .then_some((m, s.first_seen))
                 });
-                let Some(firing) = firing else {
+                let Some((firing, began)) = firing else {
                     continue;
                 };
-                let began = self.dedup.alerts.get(firing).map_or(0, |s| s.first_seen);
                 // Ties: the first passed over (the rest's members' order of preference).
                 if best.as_ref().is_none_or(|(b, _, _)| began > *b) {
                     best = Some((began, id, firing.clone()));
