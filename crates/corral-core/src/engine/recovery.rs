@@ -809,19 +809,10 @@ impl Engine {
         let mut nearest: Option<(Str, u8)> = None;
         let mut nearest_outlived: Option<(Str, u8)> = None;
         let mut undecided = false;
-        for m in members {
-            let Some(ms) = self.dedup.alerts.get(m) else {
-                continue;
-            };
-            if m == fp || ms.severity < Severity::Error || ms.first_seen > end {
+        for (m, ms, hops) in self.outages_above(members, node, &ups) {
+            if m == fp || ms.first_seen > end {
                 continue;
             }
-            let Some(&(_, hops)) = ms
-                .node()
-                .and_then(|m_node| ups.iter().find(|&&(up, _)| up == m_node && up != node))
-            else {
-                continue;
-            };
             if ms.failing_until() > end + recovery_tolerance(hops) {
                 if nearest.as_ref().is_none_or(|&(_, h)| hops < h) {
                     nearest = Some((m.clone(), hops));
@@ -849,6 +840,25 @@ impl Engine {
             }
             _ => CausesAfterRecovery::Stays,
         }
+    }
+
+    /// The members of `members` at error or above on another node within the root-cause reach
+    /// above `node` (`ups`, its [`Engine::rca_upstream`]), each with its state and its hops
+    /// above `node`: the outages in an incident that may have caused one on `node`.
+    pub(super) fn outages_above<'a>(
+        &'a self,
+        members: &'a [Str],
+        node: u32,
+        ups: &'a [(u32, u8)],
+    ) -> impl Iterator<Item = (&'a Str, &'a AlertState, u8)> + 'a {
+        members.iter().filter_map(move |m| {
+            let s = self.dedup.alerts.get(m)?;
+            if s.severity < Severity::Error || s.node == node {
+                return None;
+            }
+            let &(_, hops) = ups.iter().find(|&&(up, hops)| up == s.node && hops > 0)?;
+            Some((m, s, hops))
+        })
     }
 
     /// Whether `effect` is another node within the root-cause reach below `cause`.

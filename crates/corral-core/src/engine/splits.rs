@@ -552,15 +552,11 @@ impl Engine {
         by: Millis,
     ) -> bool {
         let above = self.rca_upstream(node);
-        members.iter().any(|m| {
-            self.dedup.alerts.get(m).is_some_and(|s| {
-                s.severity >= Severity::Error
-                    && s.node != node
-                    && s.first_seen > after
-                    && s.first_seen <= by
-                    && above.iter().any(|&(up, hops)| up == s.node && hops > 0)
-            })
-        })
+        // Bound to a name: the scan borrows `above`, which must outlive it.
+        let started = self
+            .outages_above(members, node, &above)
+            .any(|(_, s, _)| s.first_seen > after && s.first_seen <= by);
+        started
     }
 
     /// *A shared symptom recovers with its cause*, once the recovery split has shown that the
