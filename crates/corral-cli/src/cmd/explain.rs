@@ -1563,9 +1563,8 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
                 .find_map(|l| impact_already_shown(replay, l))
         })
         .flatten();
-    // So does "a failure within root-cause reach first": among the incidents the later alert
-    // links to, none held a failure within `root_cause.max_hops` above it.
-    // Before "a failure within root-cause reach first", which the warnings' incident also meets
+    // Then "a degraded dependency explains no outage its users see" (`warnings_passed_over`),
+    // before "a failure within root-cause reach first", which the warnings' incident also meets
     // when it holds no failure at all.
     let passed_over_warnings = (!grouped && impact_shown.is_none())
         .then(|| {
@@ -1575,6 +1574,9 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
                 .find_map(|l| warnings_passed_over(replay, l))
         })
         .flatten();
+    // "A failure within root-cause reach first" holds before any choice too: among the
+    // incidents the later alert links to, none held a failure within `root_cause.max_hops`
+    // above it.
     let beyond_reach = (!grouped && impact_shown.is_none() && passed_over_warnings.is_none())
         .then(|| {
             chain
@@ -1760,7 +1762,7 @@ const NO_CAUSE: &str = "no cause of it";
 
 /// How the engine's split line ends when a member far below the named root cause (beyond the
 /// root-cause reach) recovered while every possible cause above it kept failing
-/// (`Engine::causes_kept_failing`), the one it names the nearest of them.
+/// (`SplitReason::CausesKeptFailing`), the one it names the nearest of them.
 const CAUSES_KEPT_FAILING: &str = "so did every failure above it";
 
 /// How the engine's split line goes on after the nearest cause when a member far below the
@@ -1769,8 +1771,9 @@ const CAUSES_KEPT_FAILING: &str = "so did every failure above it";
 const OUTLIVED_ITS_CAUSES: &str = "and every other failure above it had recovered";
 
 /// What a recovery split's line says of the part split off, by the first marker the line holds
-/// (the engine ends each kind of split line its own way); a line with none was a failure of its
-/// own.
+/// (the engine ends each kind of split line its own way, in `crates/corral-core/src/engine/
+/// splits.rs`: most in `SplitReason::conclusion`, which changes with these); a line with none
+/// was a failure of its own.
 const RECOVERED_APART_CONCLUSIONS: [(&str, &str); 5] = [
     (
         NO_SYMPTOM,

@@ -22,10 +22,7 @@ impl Engine {
             return None;
         }
         let live = find_in(&self.merged_into, e.incident);
-        self.incidents
-            .get(&live)
-            .is_some_and(|i| i.severity >= Severity::Error)
-            .then_some(live)
+        self.incident_failing(live).then_some(live)
     }
 
     /// Whether the live incident `inc` fails outright (error or above), not only degrades.
@@ -510,11 +507,7 @@ impl Engine {
         let user_facing = outright
             && known
             && topology_rule
-            && !candidates.iter().any(|c| {
-                self.incidents
-                    .get(&c.0)
-                    .is_some_and(|i| i.severity >= Severity::Error)
-            })
+            && !candidates.iter().any(|c| self.incident_failing(c.0))
             && node.is_some_and(|n| {
                 self.topology
                     .is_business_service_on_top(NodeIndex::new(n as usize))
@@ -628,12 +621,7 @@ impl Engine {
         // Linked incidents whose failure lies within that reach (all of them when not checked).
         let mut reaching_failures: Option<SmallVec<[u32; 4]>> = None;
         if let Some(node) = node.filter(|_| !cause_link && known && topology_rule) {
-            let failing = |c: u32| {
-                self.incidents
-                    .get(&c)
-                    .is_some_and(|i| i.severity >= Severity::Error)
-            };
-            if candidates.iter().any(|c| failing(c.0)) {
+            if candidates.iter().any(|c| self.incident_failing(c.0)) {
                 let linked: SmallVec<[u32; 4]> = candidates.iter().map(|c| c.0).collect();
                 let mut explaining: SmallVec<[u32; 4]> = SmallVec::new();
                 for &(inc, _, _) in explained_by.iter() {
@@ -696,10 +684,7 @@ impl Engine {
         // still bridges: a chain of causes runs through it.
         if !cause_link {
             let shared_symptom_order = |&(inc, hops, first): &(u32, u8, Millis)| {
-                let failing = self
-                    .incidents
-                    .get(&inc)
-                    .is_some_and(|i| i.severity >= Severity::Error);
+                let failing = self.incident_failing(inc);
                 // An alerting member further above than `max_hops` reaches the symptom only
                 // through silent layers: weaker evidence than one a common-cause link relates.
                 let deep = hops > max_hops;
@@ -739,7 +724,7 @@ impl Engine {
             // warnings' incidents are passed over (a one-off check on a database two hops up
             // does not burn the SLO). Elsewhere an outright alert may be a failure of its own
             // (a deployment failing beside an outage), which the warning keeps apart from it.
-            if view.severity >= Severity::Error
+            if outright
                 && nearest_cause.is_some()
                 && !explained_by.iter().any(|e| self.incident_failing(e.0))
                 && candidates
@@ -813,11 +798,7 @@ impl Engine {
             // Then an incident with a failure (error or above) before one of mere warnings, as
             // for a shared symptom: a late cause links to a dependent's outage before a warning
             // (a noisy check below it lagging least is no reason to leave the outage).
-            let failing = |c: u32| {
-                self.incidents
-                    .get(&c)
-                    .is_some_and(|i| i.severity >= Severity::Error)
-            };
+            let failing = |c: u32| self.incident_failing(c);
             // A late cause joins the effects it lags least: of the failures it may have caused,
             // the one that started most recently, as for a shared symptom.
             let lag_behind = |c: u32| {
@@ -1215,6 +1196,17 @@ impl Engine {
         })
     }
 
+    /// Which of the live incidents `ids` a merge of them keeps: the largest absorbs the others
+    /// (ties: the oldest), so a big failure keeps its ticket.
+    pub(super) fn merge_survivor(&self, ids: &[u32]) -> u32 {
+        *ids.iter()
+            .min_by_key(|i| {
+                let inc = &self.incidents[i];
+                (Reverse(inc.members.len()), inc.seq)
+            })
+            .expect("at least two")
+    }
+
     /// [`Engine::merge`], the survivor's explanation saying `why(absorbed incident's key)`.
     pub(super) fn merge_explained(
         &mut self,
@@ -1223,14 +1215,7 @@ impl Engine {
         out: &mut Vec<IncidentUpdate>,
         why: impl Fn(&str) -> String,
     ) -> u32 {
-        // The largest absorbs the others (ties: the oldest), so a big failure keeps its ticket.
-        let survivor = *ids
-            .iter()
-            .min_by_key(|i| {
-                let inc = &self.incidents[i];
-                (Reverse(inc.members.len()), inc.seq)
-            })
-            .expect("at least two");
+        let survivor = self.merge_survivor(ids);
         for &other in ids {
             if other == survivor {
                 continue;

@@ -507,6 +507,15 @@ impl Engine {
         }
     }
 
+    /// The members of incident `inc_id` and the node of its named root cause (as last
+    /// computed), when the CMDB knows that root: what the recovery checks judge a member by.
+    fn members_and_named_root(&self, inc_id: u32) -> Option<(Vec<Str>, u32)> {
+        let inc = self.incidents.get(&inc_id)?;
+        let (root, _) = inc.last_root.as_ref()?;
+        let root = self.topology.resolve(root)?;
+        Some((inc.members.clone(), root.index() as u32))
+    }
+
     /// Hops between two nodes when one is within the root-cause reach above the other (0: the
     /// same node); `None` when neither is.
     fn hops_between(&mut self, a: u32, b: u32) -> Option<u8> {
@@ -564,16 +573,7 @@ impl Engine {
         };
         let end = st.last_seen;
         let inc_id = self.find(inc);
-        let Some((members, root)) = self.incidents.get(&inc_id).map(|i| {
-            let root = i
-                .last_root
-                .as_ref()
-                .and_then(|(r, _)| self.topology.resolve(r));
-            (i.members.clone(), root.map(|n| n.index() as u32))
-        }) else {
-            return;
-        };
-        let Some(root) = root else {
+        let Some((members, root)) = self.members_and_named_root(inc_id) else {
             return;
         };
         // Nodes of the members at error or above: a member below none of them within the
@@ -632,29 +632,8 @@ impl Engine {
         // its own, split off against the nearest.
         if !recovered_is_head && self.hops_between(node, root).is_none() {
             match self.causes_kept_failing(fp, node, end, &members) {
-                CausesAfterRecovery::KeptFailing(cause, hops) => {
-                    if self.split_recovered(
-                        inc_id,
-                        fp,
-                        &cause,
-                        hops,
-                        SplitReason::CausesKeptFailing,
-                        at,
-                        out,
-                    ) {
-                        return;
-                    }
-                }
-                CausesAfterRecovery::Outlived(cause, hops) => {
-                    if self.split_recovered(
-                        inc_id,
-                        fp,
-                        &cause,
-                        hops,
-                        SplitReason::OutlivedItsCauses,
-                        at,
-                        out,
-                    ) {
+                CausesAfterRecovery::Apart(reason, cause, hops) => {
+                    if self.split_recovered(inc_id, fp, &cause, hops, reason, at, out) {
                         return;
                     }
                 }
@@ -803,30 +782,16 @@ impl Engine {
         else {
             return;
         };
-        let Some((members, root)) = self.incidents.get(&inc_id).and_then(|i| {
-            let root = i
-                .last_root
-                .as_ref()
-                .and_then(|(r, _)| self.topology.resolve(r))?;
-            Some((i.members.clone(), root.index() as u32))
-        }) else {
+        let Some((members, root)) = self.members_and_named_root(inc_id) else {
             return;
         };
         if self.hops_between(node, root).is_some() {
             return;
         }
-        if let CausesAfterRecovery::Outlived(cause, hops) =
+        if let CausesAfterRecovery::Apart(reason @ SplitReason::OutlivedItsCauses, cause, hops) =
             self.causes_kept_failing(fp, node, end, &members)
         {
-            self.split_recovered(
-                inc_id,
-                fp,
-                &cause,
-                hops,
-                SplitReason::OutlivedItsCauses,
-                at,
-                out,
-            );
+            self.split_recovered(inc_id, fp, &cause, hops, reason, at, out);
         }
     }
 
@@ -844,19 +809,10 @@ impl Engine {
         let mut nearest: Option<(Str, u8)> = None;
         let mut nearest_outlived: Option<(Str, u8)> = None;
         let mut undecided = false;
-        for m in members {
-            let Some(ms) = self.dedup.alerts.get(m) else {
-                continue;
-            };
-            if m == fp || ms.severity < Severity::Error || ms.first_seen > end {
+        for (m, ms, hops) in self.outages_above(members, node, &ups) {
+            if m == fp || ms.first_seen > end {
                 continue;
             }
-            let Some(&(_, hops)) = ms
-                .node()
-                .and_then(|m_node| ups.iter().find(|&&(up, _)| up == m_node && up != node))
-            else {
-                continue;
-            };
             if ms.failing_until() > end + recovery_tolerance(hops) {
                 if nearest.as_ref().is_none_or(|&(_, h)| hops < h) {
                     nearest = Some((m.clone(), hops));
@@ -876,10 +832,33 @@ impl Engine {
         }
         match (nearest, nearest_outlived) {
             _ if undecided => CausesAfterRecovery::Undecided,
-            (Some((cause, hops)), None) => CausesAfterRecovery::KeptFailing(cause, hops),
-            (None, Some((cause, hops))) => CausesAfterRecovery::Outlived(cause, hops),
+            (Some((cause, hops)), None) => {
+                CausesAfterRecovery::Apart(SplitReason::CausesKeptFailing, cause, hops)
+            }
+            (None, Some((cause, hops))) => {
+                CausesAfterRecovery::Apart(SplitReason::OutlivedItsCauses, cause, hops)
+            }
             _ => CausesAfterRecovery::Stays,
         }
+    }
+
+    /// The members of `members` at error or above on another node within the root-cause reach
+    /// above `node` (`ups`, its [`Engine::rca_upstream`]), each with its state and its hops
+    /// above `node`: the outages in an incident that may have caused one on `node`.
+    pub(super) fn outages_above<'a>(
+        &'a self,
+        members: &'a [Str],
+        node: u32,
+        ups: &'a [(u32, u8)],
+    ) -> impl Iterator<Item = (&'a Str, &'a AlertState, u8)> + 'a {
+        members.iter().filter_map(move |m| {
+            let s = self.dedup.alerts.get(m)?;
+            if s.severity < Severity::Error || s.node == node {
+                return None;
+            }
+            let &(_, hops) = ups.iter().find(|&&(up, hops)| up == s.node && hops > 0)?;
+            Some((m, s, hops))
+        })
     }
 
     /// Whether `effect` is another node within the root-cause reach below `cause`.
@@ -990,21 +969,20 @@ impl Engine {
     }
 }
 
-/// Drops the entries of a queue of (start, what) in arrival order that started before `oldest`.
 /// What [`Engine::causes_kept_failing`] found.
 enum CausesAfterRecovery {
-    /// Every possible cause kept failing beyond the tolerance of its hops: the nearest of them
-    /// and its hops.
-    KeptFailing(Str, u8),
-    /// Every possible cause had recovered longer before it than the tolerance of its hops: the
-    /// nearest of them and its hops.
-    Outlived(Str, u8),
+    /// A failure of its own, split off for the reason against the nearest possible cause (and
+    /// its hops): [`SplitReason::CausesKeptFailing`] when every possible cause kept failing
+    /// beyond the tolerance of its hops, [`SplitReason::OutlivedItsCauses`] when every one had
+    /// recovered longer before it than that.
+    Apart(SplitReason, Str, u8),
     /// One still fires without evidence yet that it kept failing: look again later.
     Undecided,
     /// One recovered with it (or before it), or it has none: it stays.
     Stays,
 }
 
+/// Drops the entries of a queue of (start, what) in arrival order that started before `oldest`.
 pub(super) fn drop_started_before<T>(queue: &mut VecDeque<(Millis, T)>, oldest: Millis) {
     while queue.front().is_some_and(|&(at, _)| at < oldest) {
         queue.pop_front();

@@ -23,8 +23,8 @@ pub(super) enum SplitReason {
     /// while every member above it within that reach, each a possible cause, kept failing: a
     /// failure of its own, as for `RecoveredApart`, with its own line.
     CausesKeptFailing,
-    /// Such a member kept failing beyond that tolerance after every member above it within
-    /// the reach had recovered: a failure of its own, as for `CausesKeptFailing`.
+    /// Such a member kept failing beyond the tolerance of their hops after every member above
+    /// it within the reach had recovered: a failure of its own, as for `CausesKeptFailing`.
     OutlivedItsCauses,
 }
 
@@ -39,9 +39,38 @@ impl SplitReason {
                 | SplitReason::OutlivedItsCauses
         )
     }
+
+    /// Where the split line places the failure that goes on, after its hops from the part.
+    fn direction(self) -> &'static str {
+        match self {
+            SplitReason::NoSymptom => "above it",
+            SplitReason::NoCause => "below it",
+            SplitReason::RecoveredApart
+            | SplitReason::CausesKeptFailing
+            | SplitReason::OutlivedItsCauses => "away",
+        }
+    }
+
+    /// How the split line ends: what the part was to the failure that goes on. `corral
+    /// explain` tells the kinds of split apart by these endings (`RECOVERED_APART_CONCLUSIONS`
+    /// in `crates/corral-cli/src/cmd/explain.rs`): change both together.
+    fn conclusion(self) -> &'static str {
+        match self {
+            SplitReason::NoSymptom => ": no symptom of it",
+            SplitReason::NoCause => ": no cause of it",
+            SplitReason::CausesKeptFailing => ": so did every failure above it",
+            SplitReason::RecoveredApart | SplitReason::OutlivedItsCauses => "",
+        }
+    }
 }
 
 impl Engine {
+    /// How the split and merge lines name an alert: "`name` on `resource`".
+    fn name_on_resource(&self, fp: &Str) -> Option<String> {
+        let s = self.dedup.alerts.get(fp)?;
+        Some(format!("{} on {}", s.name, s.resource))
+    }
+
     /// The members of `members` (but `except`) that have recovered, with their node and their
     /// recovery time: what the recovery checks compare.
     fn recovered_members(&self, members: &[Str], except: Option<&Str>) -> Vec<(Str, u32, Millis)> {
@@ -139,8 +168,11 @@ impl Engine {
             }
             None => None,
         };
-        // An effect split off its cause says why: its own impact recovered with it.
-        let with_its_own_impact = still_failing_is_its_cause && sided_part.is_some();
+        // An effect split off its cause says why: its own impact recovered with it (a part that
+        // outlived its causes says that instead).
+        let with_its_own_impact = still_failing_is_its_cause
+            && sided_part.is_some()
+            && reason != SplitReason::OutlivedItsCauses;
         let failing = (failing_node, failing_at, still_failing_end.is_none());
         let mut companions_of_its_resource = true;
         let mut companions = Vec::new();
@@ -243,26 +275,11 @@ impl Engine {
             .unwrap_or_default();
         let old_key = self.incidents[&inc_id].key.clone();
         let new_key = self.incidents[&new_id].key.clone();
-        let hops_away = match (reason, hops) {
-            (
-                SplitReason::RecoveredApart
-                | SplitReason::CausesKeptFailing
-                | SplitReason::OutlivedItsCauses,
-                1,
-            ) => " (1 hop away)".to_string(),
-            (
-                SplitReason::RecoveredApart
-                | SplitReason::CausesKeptFailing
-                | SplitReason::OutlivedItsCauses,
-                _,
-            ) => {
-                format!(" ({hops} hops away)")
-            }
-            (SplitReason::NoSymptom, 1) => " (1 hop above it)".to_string(),
-            (SplitReason::NoSymptom, _) => format!(" ({hops} hops above it)"),
-            (SplitReason::NoCause, 1) => " (1 hop below it)".to_string(),
-            (SplitReason::NoCause, _) => format!(" ({hops} hops below it)"),
-        };
+        let hops_away = format!(
+            " ({hops} hop{} {})",
+            if hops == 1 { "" } else { "s" },
+            reason.direction()
+        );
         // The outages that started with a member of the part on its resource went with it,
         // however far their recoveries lay from its.
         let went_with_it = if companions.is_empty() {
@@ -270,10 +287,7 @@ impl Engine {
         } else {
             let names: Vec<String> = companions
                 .iter()
-                .filter_map(|m| {
-                    let s = self.dedup.alerts.get(m)?;
-                    Some(format!("{} on {}", s.name, s.resource))
-                })
+                .filter_map(|m| self.name_on_resource(m))
                 .collect();
             format!(
                 "; {}, started within a scrape interval of an outage of the part on the same \
@@ -281,51 +295,31 @@ impl Engine {
                 names.join(", ")
             )
         };
-        let why = if reason == SplitReason::OutlivedItsCauses {
-            [
-                rec_name.as_str(),
-                " on ",
-                rec_resource.as_str(),
-                " kept failing after ",
-                still_name.as_str(),
-                " on ",
-                still_resource.as_str(),
-                &hops_away,
-                OUTLIVED_ITS_CAUSES,
-                " beyond the time a cause's recovery takes to reach its effects",
-                &went_with_it,
-            ]
-            .concat()
-        } else {
-            [
-                rec_name.as_str(),
-                " on ",
-                rec_resource.as_str(),
-                if !reason.failure_of_its_own() {
-                    ", a warning, recovered while "
-                } else {
-                    " recovered while "
-                },
-                still_name.as_str(),
-                " on ",
-                still_resource.as_str(),
-                &hops_away,
-                " kept failing beyond the time a cause's recovery takes to reach its effects",
-                if with_its_own_impact {
-                    ", and its own effects recovered with it"
-                } else {
-                    ""
-                },
-                &went_with_it,
-                match reason {
-                    SplitReason::NoSymptom => ": no symptom of it",
-                    SplitReason::NoCause => ": no cause of it",
-                    SplitReason::CausesKeptFailing => ": so did every failure above it",
-                    SplitReason::RecoveredApart | SplitReason::OutlivedItsCauses => "",
-                },
-            ]
-            .concat()
+        let (recovered_while, kept_failing) = match reason {
+            SplitReason::OutlivedItsCauses => (" kept failing after ", OUTLIVED_ITS_CAUSES),
+            _ if reason.failure_of_its_own() => (" recovered while ", " kept failing"),
+            _ => (", a warning, recovered while ", " kept failing"),
         };
+        let why = [
+            rec_name.as_str(),
+            " on ",
+            rec_resource.as_str(),
+            recovered_while,
+            still_name.as_str(),
+            " on ",
+            still_resource.as_str(),
+            &hops_away,
+            kept_failing,
+            " beyond the time a cause's recovery takes to reach its effects",
+            if with_its_own_impact {
+                ", and its own effects recovered with it"
+            } else {
+                ""
+            },
+            &went_with_it,
+            reason.conclusion(),
+        ]
+        .concat();
         {
             let inc = self.incidents.get_mut(&inc_id).expect("present");
             inc.members.retain(|m| !moving.contains(m));
@@ -443,15 +437,7 @@ impl Engine {
         let Some((_, to, effect)) = best else {
             return;
         };
-        let describe = |engine: &Engine, fp: &Str| {
-            engine
-                .dedup
-                .alerts
-                .get(fp)
-                .map(|s| format!("{} on {}", s.name, s.resource))
-                .unwrap_or_default()
-        };
-        let effect = describe(self, &effect);
+        let effect = self.name_on_resource(&effect).unwrap_or_default();
         let resource = self.topology.node(NodeIndex::new(node as usize)).id.clone();
         tracing::trace!(
             from = inc_id,
@@ -566,15 +552,11 @@ impl Engine {
         by: Millis,
     ) -> bool {
         let above = self.rca_upstream(node);
-        members.iter().any(|m| {
-            self.dedup.alerts.get(m).is_some_and(|s| {
-                s.severity >= Severity::Error
-                    && s.node != node
-                    && s.first_seen > after
-                    && s.first_seen <= by
-                    && above.iter().any(|&(up, hops)| up == s.node && hops > 0)
-            })
-        })
+        // Bound to a name: the scan borrows `above`, which must outlive it.
+        let started = self
+            .outages_above(members, node, &above)
+            .any(|(_, s, _)| s.first_seen > after && s.first_seen <= by);
+        started
     }
 
     /// *A shared symptom recovers with its cause*, once the recovery split has shown that the
@@ -694,21 +676,14 @@ impl Engine {
         at: Millis,
         out: &mut Vec<IncidentUpdate>,
     ) {
-        let name_of = |engine: &Engine, fp: &Str| {
-            engine
-                .dedup
-                .alerts
-                .get(fp)
-                .map(|s| format!("{} on {}", s.name, s.resource))
-                .unwrap_or_default()
-        };
-        let still = name_of(self, still_failing);
-        let cause = name_of(self, explained_by);
+        let name_of = |fp: &Str| self.name_on_resource(fp).unwrap_or_default();
+        let still = name_of(still_failing);
+        let cause = name_of(explained_by);
         let (old_key, to_key) = (
             self.incidents[&inc_id].key.clone(),
             self.incidents[&to].key.clone(),
         );
-        let names: Vec<String> = part.iter().map(|(m, _, _)| name_of(self, m)).collect();
+        let names: Vec<String> = part.iter().map(|(m, _, _)| name_of(m)).collect();
         let plural = |n: u8| if n == 1 { "" } else { "s" };
         let why = format!(
             "{} recovered while {still} ({hops} hop{} away) kept failing beyond the time a \
@@ -791,10 +766,7 @@ impl Engine {
         );
         let names: Vec<String> = part
             .iter()
-            .filter_map(|(m, _, _)| {
-                let s = self.dedup.alerts.get(m)?;
-                Some(format!("{} on {}", s.name, s.resource))
-            })
+            .filter_map(|(m, _, _)| self.name_on_resource(m))
             .collect();
         let why = format!(
             "{} recovered while {still_name} on {still_resource} ({hops} hop{} away) kept \
@@ -957,19 +929,18 @@ impl Engine {
                 }
                 // The alert there still fires, and its start leads the rest's as a cause's
                 // leads its effects.
-                let firing = other.members.iter().find(|m| {
-                    self.dedup.alerts.get(m).is_some_and(|s| {
-                        s.active
-                            && s.node == agg.node
-                            && s.severity >= Severity::Error
-                            && s.first_seen <= rest_began + CAUSE_LAG_TOLERANCE
-                            && rest_began <= s.first_seen + reach as Millis * CAUSE_LAG_TOLERANCE
-                    })
+                let firing = other.members.iter().find_map(|m| {
+                    let s = self.dedup.alerts.get(m)?;
+                    (s.active
+                        && s.node == agg.node
+                        && s.severity >= Severity::Error
+                        && s.first_seen <= rest_began + CAUSE_LAG_TOLERANCE
+                        && rest_began <= s.first_seen + reach as Millis * CAUSE_LAG_TOLERANCE)
+                        .then_some((m, s.first_seen))
                 });
-                let Some(firing) = firing else {
+                let Some((firing, began)) = firing else {
                     continue;
                 };
-                let began = self.dedup.alerts.get(firing).map_or(0, |s| s.first_seen);
                 // Ties: the first passed over (the rest's members' order of preference).
                 if best.as_ref().is_none_or(|(b, _, _)| began > *b) {
                     best = Some((began, id, firing.clone()));
@@ -991,17 +962,11 @@ impl Engine {
              which depends directly on {resource}, where {name} {firing} fires: the same \
              failure seen from its effects"
         );
-        // The incident absorbed (the smaller, ties the newer, as `merge_explained` decides)
-        // says why in its closing update even when its explanation is full: that is where its
-        // ticket ends. The survivor says so too while it has room.
-        let (rest, failure) = (&self.incidents[&inc_id], &self.incidents[&to]);
-        let rest_survives =
-            (Reverse(rest.members.len()), rest.seq) < (Reverse(failure.members.len()), failure.seq);
-        let (survivor_key, absorbed) = if rest_survives {
-            (rest.key.clone(), to)
-        } else {
-            (failure.key.clone(), inc_id)
-        };
+        // The incident absorbed says why in its closing update even when its explanation is
+        // full: that is where its ticket ends. The survivor says so too while it has room.
+        let survivor = self.merge_survivor(&[to, inc_id]);
+        let absorbed = if survivor == inc_id { to } else { inc_id };
+        let survivor_key = self.incidents[&survivor].key.clone();
         let line = format!("merged into {survivor_key}: {because}");
         if let Some(inc) = self.incidents.get_mut(&absorbed) {
             inc.explanation.push(line.into());
