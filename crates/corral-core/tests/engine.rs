@@ -4362,3 +4362,55 @@ fn a_symptom_explained_on_its_own_resource_recovers_with_the_failure_it_passed_o
     );
     assert_eq!(root_of(&h, "HighLatency@api"), "esx-cache");
 }
+
+/// A database two services call directly, and a service calling one of them.
+const DIRECT_CALLERS_TOPO: &str = r#"
+nodes:
+  - {id: db-9, kind: database}
+  - {id: svc-a, kind: service}
+  - {id: svc-b, kind: service}
+  - {id: svc-c, kind: service}
+edges:
+  - {from: svc-a, to: db-9, type: depends_on}
+  - {from: svc-b, to: db-9, type: depends_on}
+  - {from: svc-c, to: svc-b, type: depends_on}
+"#;
+
+#[test]
+fn a_late_cause_of_failures_directly_below_it_bridges_them() {
+    // svc-a and svc-b, both calling db-9 directly, start erroring 5 s apart, each in an
+    // incident of its own (two warnings are no evidence of a common failure). db-9's outage
+    // alert comes 8 s after the first: within the lag a cause may have, it is the late cause of
+    // both, and its failure reaches what calls it directly first: one failure.
+    let mut h = Harness::with_topology("", DIRECT_CALLERS_TOPO);
+    h.push(warning(0, "HighErrorRate", "svc-a"))
+        .push(warning(5, "HighErrorRate", "svc-b"))
+        .push(critical(8, "DatabaseDown", "db-9"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "DatabaseDown@db-9",
+            "HighErrorRate@svc-a",
+            "HighErrorRate@svc-b"
+        ])]
+    );
+    assert_eq!(h.engine.stats().incidents_merged, 1);
+    assert_eq!(root_of(&h, "HighErrorRate@svc-a"), "db-9");
+    // Further below (svc-c reaches db-9 through svc-b) a failure of its own starting just
+    // before the database's is as likely: the late cause joins the one it lags least and
+    // bridges nothing.
+    let mut h = Harness::with_topology("", DIRECT_CALLERS_TOPO);
+    h.push(warning(0, "HighErrorRate", "svc-a"))
+        .push(warning(5, "HighErrorRate", "svc-c"))
+        .push(critical(8, "DatabaseDown", "db-9"))
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-9", "HighErrorRate@svc-c"]),
+            g(&["HighErrorRate@svc-a"]),
+        ]
+    );
+    assert_eq!(h.engine.stats().incidents_merged, 0);
+}

@@ -1722,8 +1722,9 @@ fn explain_pair(replay: &Replay, fps: &[String]) -> PairExplanation {
             "the link criteria hold, yet they are apart: {} started {} after {}, within the {} a \
              cause may lag its effects, so it may be their late cause or a failure of its own \
              starting just after them; a late cause joins the failure it lags least (one at error \
-             or above before one of mere warnings) and bridges nothing, so its link to {} does \
-             not tie the two incidents",
+             or above before one of mere warnings) and bridges nothing unless several sit \
+             directly below it (one hop; then it bridges those, the failing ones if any fail), \
+             so its link to {} does not tie the two incidents",
             l.to,
             l.delta,
             l.from,

@@ -260,6 +260,9 @@ impl Engine {
         // Incidents the alert links to only as a late cause: (incident, least lag behind the
         // first effect there).
         let mut lagging: SmallVec<[(u32, Millis); 2]> = SmallVec::new();
+        // Of those, the incidents with a member directly below the alert's node (one hop: it
+        // runs on it, depends on it, or is part of it).
+        let mut lagging_directly_below: SmallVec<[u32; 2]> = SmallVec::new();
         // While user-facing guesses are open, an outright alert notes the incidents it links
         // to otherwise than as a late cause: a guess it may take must be all that links it.
         let guesses_open =
@@ -376,6 +379,9 @@ impl Engine {
                         match lagging.iter_mut().find(|(c, _)| *c == live) {
                             Some(l) => l.1 = l.1.min(lag),
                             None => lagging.push((live, lag)),
+                        }
+                        if member_hops == 1 && !lagging_directly_below.contains(&live) {
+                            lagging_directly_below.push(live);
                         }
                     } else if guesses_open && !linked_otherwise.contains(&live) {
                         linked_otherwise.push(live);
@@ -772,7 +778,33 @@ impl Engine {
         // join, most preferred first: if the one it joined recovers while it keeps firing, it
         // moves to one of these (`rehome_recovered_symptom`).
         let mut passed_over: SmallVec<[u32; 2]> = SmallVec::new();
-        if strong.is_empty() && candidates.len() > 1 {
+        // A late cause of failures directly below it: a node whose alert comes within the lag a
+        // cause may have after alerts on two or more of its direct dependents or parts, each in
+        // an incident of its own, is what they have in common: its failure reaches what sits
+        // directly on it first, and had its alert come at its failure's start, each would
+        // have joined it as its impact. It bridges them (arrival order changes nothing); further
+        // below, a failure of its own starting just before it is as likely, so there it still
+        // joins only the one it lags least (below). As there, an outage below comes before a
+        // warning: a noisy check directly below beside an outage is not bridged into it.
+        let mut directly_below: SmallVec<[(u32, usize, bool); 4]> = SmallVec::new();
+        if known && strong.is_empty() && lagging_directly_below.len() > 1 {
+            directly_below.extend(
+                candidates
+                    .iter()
+                    .copied()
+                    .filter(|c| lagging_directly_below.contains(&c.0)),
+            );
+            if directly_below.iter().any(|c| self.incident_failing(c.0)) {
+                directly_below.retain(|c| self.incident_failing(c.0));
+            }
+        }
+        if directly_below.len() > 1 {
+            tracing::trace!(
+                alert = %fp, t, incidents = ?directly_below.iter().map(|c| c.0).collect::<SmallVec<[u32; 4]>>(),
+                "a late cause of failures directly below it bridges them"
+            );
+            candidates = directly_below;
+        } else if strong.is_empty() && candidates.len() > 1 {
             // A shared service or learned group says more than a check that happened to fail
             // at the same moment; among co-firing incidents, the nearest in time.
             let co_firing_distance = |c: u32| {
