@@ -219,6 +219,7 @@ impl Engine {
     /// [`JUST_PAST_THE_BOUND`] beyond it: the link the bound refused, which its recovery may
     /// restore; unless that failure had already shown effects below its node (then it was
     /// reached on time, and this is more likely a failure of its own).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn record_late_effect(
         &mut self,
         fp: &Str,
