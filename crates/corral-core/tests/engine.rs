@@ -3388,6 +3388,61 @@ fn a_late_alert_below_a_failure_that_already_reached_below_it_stays_apart_when_t
     );
 }
 
+#[test]
+fn a_warning_just_past_the_bound_that_the_failure_then_spread_through_joins_it_when_they_recover_together(
+) {
+    // db-1 goes down; payroll-api, which calls it, reports errors 62 s later: 2 s past the
+    // scrape interval per hop, so a warning of its own. 38 s later the SLO of hr-portal, which
+    // calls payroll-api, burns: 100 s from the database (two hops: in time), it joins the
+    // database's failure. The database's impact reached its callers' callers through
+    // payroll-api: the errors there are that impact noticed a scrape late, and all three
+    // recover within 10 s. What already shows below a cause is judged at the late alert's
+    // start (nothing had: it was the first), not at the recovery, when the effects that
+    // followed it through its own node sit in the cause's incident.
+    let spread = |h: &mut Harness| {
+        h.push(critical(0, "DatabaseDown", "db-1"))
+            .push(warning(62, "HighErrorRate", "payroll-api"))
+            .push(critical(100, "SLOBurnRateHigh", "hr-portal"))
+            .tick(300);
+    };
+    let mut h = Harness::new("");
+    spread(&mut h);
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1", "SLOBurnRateHigh@hr-portal"]),
+            g(&["HighErrorRate@payroll-api"]),
+        ]
+    );
+    h.push(warning_resolved(900, "HighErrorRate", "payroll-api"))
+        .resolve(905, "DatabaseDown", "db-1")
+        .resolve(910, "SLOBurnRateHigh", "hr-portal")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![g(&[
+            "DatabaseDown@db-1",
+            "HighErrorRate@payroll-api",
+            "SLOBurnRateHigh@hr-portal"
+        ])]
+    );
+    assert_eq!(root_of(&h, "HighErrorRate@payroll-api"), "db-1");
+    // The warning recovers 300 s before the database: a degradation of its own after all.
+    let mut h = Harness::new("");
+    spread(&mut h);
+    h.push(warning_resolved(600, "HighErrorRate", "payroll-api"))
+        .resolve(900, "DatabaseDown", "db-1")
+        .resolve(910, "SLOBurnRateHigh", "hr-portal")
+        .finish();
+    assert_eq!(
+        h.groups(),
+        vec![
+            g(&["DatabaseDown@db-1", "SLOBurnRateHigh@hr-portal"]),
+            g(&["HighErrorRate@payroll-api"]),
+        ]
+    );
+}
+
 /// checkout calls two databases, each of which can fail on its own.
 const TWO_DATABASES_TOPO: &str = r#"
 nodes:

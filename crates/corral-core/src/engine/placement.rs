@@ -923,8 +923,8 @@ impl Engine {
                 self.correct_co_firing_guesses(check, t, to, &view.resource, out);
             }
         }
-        if known && opened_alone && view.severity >= Severity::Error {
-            self.record_late_effect(fp, &anchors, rule_idx, t, began, inc_id);
+        if known && opened_alone && view.severity >= Severity::Warning {
+            self.record_late_effect(fp, &anchors, rule_idx, t, began, inc_id, view.severity);
         }
         self.anchor_slots = anchors.slots;
         if user_facing_guess.is_some_and(|g| self.find(g) == self.find(inc_id)) {

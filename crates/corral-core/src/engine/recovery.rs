@@ -212,12 +212,14 @@ impl Engine {
         self.resolve_merged_as_before(survivor, since, at, out);
     }
 
-    /// Alert `fp`, on a node the CMDB knows, at error or above, started at `began` and opened
+    /// Alert `fp`, on a node the CMDB knows, at warning or above, started at `began` and opened
     /// incident `own` alone. Records the node alerting in another incident above it (within
     /// the rule's impact hops, the nearest, then the latest to start) whose failure it followed
     /// by more than the scrape interval per hop `effect_too_late` allows, but by no more than
     /// [`JUST_PAST_THE_BOUND`] beyond it: the link the bound refused, which its recovery may
-    /// restore.
+    /// restore; unless that failure had already shown effects below its node (then it was
+    /// reached on time, and this is more likely a failure of its own).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn record_late_effect(
         &mut self,
         fp: &Str,
@@ -226,12 +228,20 @@ impl Engine {
         t: Millis,
         began: Millis,
         own: u32,
+        severity: Severity,
     ) {
+        // A warning is judged against the node right above it only: two hops up, most that
+        // recovered with such a node were a failure of their own (docs/quality.md, q46).
+        let max_hops = if severity >= Severity::Error {
+            u8::MAX
+        } else {
+            1
+        };
         let rules = Arc::clone(&self.rules);
         let rule = &rules.groupings[rule_idx as usize];
         let mut nearest: Option<(LateEffect, Millis)> = None;
         for &(node, hops, _) in anchors.nodes.as_deref().unwrap_or(&[]) {
-            if hops == 0 || !rule.relates(hops, 0) {
+            if hops == 0 || hops > max_hops || !rule.relates(hops, 0) {
                 continue;
             }
             // Most lists above a new alert hold only members below their node, none on it:
@@ -272,6 +282,13 @@ impl Engine {
             }
         }
         if let Some((late, _)) = nearest {
+            // Judged now, at its start: a failure whose effects below it had already shown was
+            // reached on time, and a later alert past the bound is more likely one of its own
+            // (q37). Effects that join after this one do not refute it: they follow it.
+            if self.failure_reached_below(late.cause_incident, late.cause_node) {
+                tracing::trace!(alert = %fp, t, cause_incident = late.cause_incident, node = late.cause_node, "opened alone just past the per-hop bound below a failure that had already reached below it: a failure of its own");
+                return;
+            }
             tracing::trace!(alert = %fp, t, cause_incident = late.cause_incident, node = late.cause_node, hops = late.hops, "opened alone just past the per-hop bound below an alerting node");
             self.late_effects.insert(fp.clone(), late);
         }
@@ -291,7 +308,9 @@ impl Engine {
         let (Some(node), Some(inc)) = (st.node(), st.incident()) else {
             return;
         };
-        if st.severity < Severity::Error {
+        // A warning is one side only as the late effect itself: the node above must fail.
+        let on_the_node_above = st.severity >= Severity::Error;
+        if !on_the_node_above && !self.late_effects.contains_key(fp) {
             return;
         }
         let inc = self.find(inc);
@@ -299,7 +318,10 @@ impl Engine {
             .late_effects
             .iter()
             .filter(|(effect, late)| {
-                *effect == fp || (late.cause_node == node && self.find(late.cause_incident) == inc)
+                *effect == fp
+                    || (on_the_node_above
+                        && late.cause_node == node
+                        && self.find(late.cause_incident) == inc)
             })
             .map(|(effect, _)| effect.clone())
             .collect();
@@ -332,12 +354,12 @@ impl Engine {
     /// both have resolved (explicitly: an expiry says nothing about when a failure ended), if
     /// a member at error or above on that node recovered within [`recovery_tolerance`] of
     /// their hops from it, nothing in its own incident explains it (no member at error or
-    /// above within the root-cause reach above it), and the node's failure shows no effect of
-    /// its own (no member of its incident below it: [`Engine::failure_reached_below`]), the
-    /// node's failure had reached it: the two incidents merge. A failure that already has its
-    /// effects is more likely beside a second failure below it that recovers with it by chance
+    /// above within the root-cause reach above it), the node's failure had reached it: the two
+    /// incidents merge. Whether that failure had already shown effects below its node is
+    /// judged when the effect starts ([`Engine::record_late_effect`]): a failure that already
+    /// had them is more likely beside a second failure below it that recovers with it by chance
     /// (measured: the overlapping failures of seeds 10–12 that q32 merged; docs/quality.md,
-    /// q37). A node member still firing keeps the record for its own resolve; one
+    /// q37), while effects that came after this one followed it (q46). A node member still firing keeps the record for its own resolve; one
     /// that recovered apart from it, an effect that fired again (a flap, looked at on its next
     /// resolve) or an incident gone end it.
     fn join_late_effect_recovered_with(
@@ -413,10 +435,6 @@ impl Engine {
             .filter_map(|s| s.node())
             .collect();
         if !self.is_head(node, &failing_nodes) {
-            return;
-        }
-        if self.failure_reached_below(cause, late.cause_node) {
-            tracing::trace!(alert = %effect, end, own, cause, hops = late.hops, "late effect recovered with the node above it, whose failure has effects of its own: kept apart");
             return;
         }
         tracing::trace!(alert = %effect, end, own, cause, hops = late.hops, "late effect recovered with the node above it: joined");
