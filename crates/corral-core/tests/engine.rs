@@ -3046,39 +3046,38 @@ edges:
         h.tick(4000).finish();
         h
     };
+    // The deployment split off alone, the rest stayed together, and its part's explanation
+    // carries the split line that says why.
+    let assert_split_off_saying = |h: &Harness, line: &str| {
+        assert_eq!(
+            h.groups(),
+            vec![
+                g(&["DeploymentFailed@web-1"]),
+                g(&[
+                    "HighErrorRate@svc-1",
+                    "HostDown@vm-1",
+                    "SwitchDown@tor-1",
+                    "TargetDown@inst-1"
+                ]),
+            ]
+        );
+        let split_off = h
+            .incidents()
+            .into_values()
+            .find(|u| u.payload.custom_details.alerts.len() == 1)
+            .expect("the deployment's part");
+        let explanation = &split_off.payload.custom_details.explanation;
+        assert!(
+            explanation.iter().any(|e| e.contains(line)),
+            "{explanation:?}"
+        );
+    };
     let h = run(600);
-    assert_eq!(
-        h.groups(),
-        vec![
-            g(&["DeploymentFailed@web-1"]),
-            g(&[
-                "HighErrorRate@svc-1",
-                "HostDown@vm-1",
-                "SwitchDown@tor-1",
-                "TargetDown@inst-1"
-            ]),
-        ]
-    );
-    let split_off = h
-        .incidents()
-        .into_values()
-        .find(|u| u.payload.custom_details.alerts.len() == 1)
-        .expect("the deployment's part");
-    assert!(
-        split_off
-            .payload
-            .custom_details
-            .explanation
-            .iter()
-            .any(|e| {
-                e.contains(
-            "DeploymentFailed on web-1 recovered while HighErrorRate on svc-1 (2 hops away) kept \
-             failing beyond the time a cause's recovery takes to reach its effects: so did every \
-             failure above it"
-        )
-            }),
-        "{:?}",
-        split_off.payload.custom_details.explanation
+    assert_split_off_saying(
+        &h,
+        "DeploymentFailed on web-1 recovered while HighErrorRate on svc-1 (2 hops away) kept \
+         failing beyond the time a cause's recovery takes to reach its effects: so did every \
+         failure above it",
     );
     // Recovering within the 180 s of two hops before svc-1 did, it may have been svc-1's
     // effect: it stays.
@@ -3087,37 +3086,10 @@ edges:
     // Failing on for ten minutes after everything above it recovered, the last member of the
     // incident to recover, it outlived its causes: theirs would have brought its recovery.
     let h = run(3000);
-    assert_eq!(
-        h.groups(),
-        vec![
-            g(&["DeploymentFailed@web-1"]),
-            g(&[
-                "HighErrorRate@svc-1",
-                "HostDown@vm-1",
-                "SwitchDown@tor-1",
-                "TargetDown@inst-1"
-            ]),
-        ]
-    );
-    let split_off = h
-        .incidents()
-        .into_values()
-        .find(|u| u.payload.custom_details.alerts.len() == 1)
-        .expect("the deployment's part");
-    assert!(
-        split_off
-            .payload
-            .custom_details
-            .explanation
-            .iter()
-            .any(|e| {
-                e.contains(
-            "DeploymentFailed on web-1 kept failing after HighErrorRate on svc-1 (2 hops away) \
-             and every other failure above it had recovered"
-        )
-            }),
-        "{:?}",
-        split_off.payload.custom_details.explanation
+    assert_split_off_saying(
+        &h,
+        "DeploymentFailed on web-1 kept failing after HighErrorRate on svc-1 (2 hops away) and \
+         every other failure above it had recovered",
     );
     // Recovering within the 180 s after svc-1, it may have been its effect: it stays.
     let h = run(2550);
