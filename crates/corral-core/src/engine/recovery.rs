@@ -359,9 +359,9 @@ impl Engine {
     /// judged when the effect starts ([`Engine::record_late_effect`]): a failure that already
     /// had them is more likely beside a second failure below it that recovers with it by chance
     /// (measured: the overlapping failures of seeds 10–12 that q32 merged; docs/quality.md,
-    /// q37), while effects that came after this one followed it (q46). A node member still firing keeps the record for its own resolve; one
-    /// that recovered apart from it, an effect that fired again (a flap, looked at on its next
-    /// resolve) or an incident gone end it.
+    /// q37), while effects that came after this one followed it (q46). A node member still
+    /// firing keeps the record for its own resolve; one that recovered apart from it, an effect
+    /// that fired again (a flap, looked at on its next resolve) or an incident gone end it.
     fn join_late_effect_recovered_with(
         &mut self,
         effect: &Str,

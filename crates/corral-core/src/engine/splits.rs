@@ -108,11 +108,15 @@ impl Engine {
         at: Millis,
         out: &mut Vec<IncidentUpdate>,
     ) -> bool {
-        let Some((failing_node, failing_at)) = self
-            .dedup
-            .alerts
-            .get(still_failing)
-            .and_then(|s| Some((s.node()?, s.failing_until())))
+        // Its node, when it fails until, and its end once it has recovered too.
+        let Some((failing_node, failing_at, still_failing_end)) =
+            self.dedup.alerts.get(still_failing).and_then(|s| {
+                Some((
+                    s.node()?,
+                    s.failing_until(),
+                    (!s.active).then_some(s.last_seen),
+                ))
+            })
         else {
             return false;
         };
@@ -126,12 +130,6 @@ impl Engine {
         let members = self.incidents[&inc_id].members.clone();
         let mut part = vec![(recovered.clone(), node, end)];
         let mut candidates = self.recovered_members(&members, Some(recovered));
-        let still_failing_end = self
-            .dedup
-            .alerts
-            .get(still_failing)
-            .filter(|s| !s.active)
-            .map(|s| s.last_seen);
         // Once both have recovered, each other recovered member goes with the recovery it is
         // nearer to. When the one that kept failing is the recovered one's cause, only if an
         // effect of the recovered one is on its side: an effect recovering before its cause is
@@ -827,9 +825,7 @@ impl Engine {
         }
         false
     }
-}
 
-impl Engine {
     /// *A silent guess right below a failure seen firing is that failure, seen from its
     /// effects*: after a split took away the part that explained them, what stays in incident
     /// `inc_id` may be explained only by a guess at a silent node (its root cause names no
